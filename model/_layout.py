@@ -1,0 +1,125 @@
+"""Static layout of firm slots: which sector, cluster, segment and ownership each slot has.
+
+Slots are sorted by sector, then cluster, so a sector is a contiguous block (sums by
+``np.add.reduceat``) and so is a cluster (imitation peers by offset). The layout does not
+depend on the replicate: what varies between replicates is which slots are alive and what the
+firms in them are like.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.params import SEGMENTS, Scenario
+
+#: Random processes, each with its own stream per (replicate, year).
+PROCESSES: tuple[str, ...] = (
+    "init",
+    "demand",
+    "innovation",
+    "imitation",
+    "brochure",
+    "bunching",
+    "entry",
+    "procurement",
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Slot attributes shared by every replicate of a scenario."""
+
+    n_slots: int
+    sector_of: np.ndarray  # (N,) int
+    cluster_of: np.ndarray  # (N,) int, global cluster index
+    sector_start: np.ndarray  # (S,) first slot of each sector
+    sector_size: np.ndarray  # (S,) slots per sector
+    cluster_start: np.ndarray  # (C,)
+    cluster_size: np.ndarray  # (C,)
+    initial_alive: np.ndarray  # (N,) bool: the base-year firm count per cluster
+    soe: np.ndarray  # (N,) bool
+    buy_segment: np.ndarray  # (N,) int: machine-tool segment a firm buys from
+    make_segment: np.ndarray  # (N,) int: segment of a machine-tool firm's model, -1 otherwise
+    machine_tool_slots: np.ndarray  # (M,) indices of machine-tool slots
+    segment_slots: tuple[np.ndarray, ...]  # per segment: machine-tool slots making it
+    mt_sector: int
+    firm_scale: float
+
+    @property
+    def n_sectors(self) -> int:
+        """Number of sectors."""
+        return len(self.sector_start)
+
+
+def _spread(n: int, shares: tuple[float, ...] | np.ndarray) -> np.ndarray:
+    """Assign n positions to categories in proportion to shares, evenly interleaved.
+
+    Deterministic (no randomness), so every replicate and scenario sees the same layout.
+    """
+    shares = np.asarray(shares, dtype=float)
+    cum = np.cumsum(shares) / shares.sum()
+    # Position k takes the category whose cumulative share first exceeds its quantile; a
+    # low-discrepancy sequence interleaves categories instead of stacking them.
+    q = (np.arange(n) * 0.6180339887498949) % 1.0
+    return np.minimum(np.searchsorted(cum, q, side="right"), len(shares) - 1)
+
+
+def build_layout(scenario: Scenario) -> Layout:
+    """Lay out firm slots for the scenario's region at its firm scale."""
+    region = scenario.region
+    scale = scenario.market.firm_scale
+    headroom = scenario.market.slot_headroom
+    sector_ids = [s.id for s in region.sector]
+    clusters_by_sector = [[c for c in region.cluster if c.sector == sid] for sid in sector_ids]
+    sector_of, cluster_of, alive = [], [], []
+    sector_start, sector_size, cluster_start, cluster_size = [], [], [], []
+    n = 0
+    cluster_index = 0
+    for s, sector in enumerate(region.sector):
+        sector_start.append(n)
+        first = n
+        for cluster in clusters_by_sector[s]:
+            firms = max(1, round(sector.n_firms * cluster.firm_share * scale))
+            slots = max(firms + 1, math.ceil(firms * (1.0 + headroom)))
+            cluster_start.append(n)
+            cluster_size.append(slots)
+            sector_of.append(np.full(slots, s))
+            cluster_of.append(np.full(slots, cluster_index))
+            a = np.zeros(slots, dtype=bool)
+            a[:firms] = True
+            alive.append(a)
+            n += slots
+            cluster_index += 1
+        sector_size.append(n - first)
+    sector_of_a = np.concatenate(sector_of)
+    mt = region.machine_tool_sector
+    buy_segment = np.zeros(n, dtype=np.int64)
+    soe = np.zeros(n, dtype=bool)
+    for s, sector in enumerate(region.sector):
+        lo, size = sector_start[s], sector_size[s]
+        buy_segment[lo : lo + size] = _spread(size, sector.segment_mix)
+        soe[lo : lo + size] = _spread(size, (1.0 - sector.soe_firm_share, sector.soe_firm_share)) == 1
+    make_segment = np.full(n, -1, dtype=np.int64)
+    mt_slots = np.arange(sector_start[mt], sector_start[mt] + sector_size[mt])
+    make_segment[mt_slots] = _spread(len(mt_slots), region.machine_tools.segment_firm_share)
+    segment_slots = tuple(mt_slots[make_segment[mt_slots] == g] for g in range(len(SEGMENTS)))
+    return Layout(
+        n_slots=n,
+        sector_of=sector_of_a,
+        cluster_of=np.concatenate(cluster_of),
+        sector_start=np.asarray(sector_start),
+        sector_size=np.asarray(sector_size),
+        cluster_start=np.asarray(cluster_start),
+        cluster_size=np.asarray(cluster_size),
+        initial_alive=np.concatenate(alive),
+        soe=soe,
+        buy_segment=buy_segment,
+        make_segment=make_segment,
+        machine_tool_slots=mt_slots,
+        segment_slots=segment_slots,
+        mt_sector=mt,
+        firm_scale=scale,
+    )

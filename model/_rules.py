@@ -1,0 +1,520 @@
+"""The yearly rules of the firm economy, one vectorised function per rule.
+
+Every array of firms has shape (R, N): R replicates run side by side, N firm slots. Machine
+cohorts add a last axis of ages, (R, N, A). Sector quantities are (R, S). Money is in million
+yuan (m yuan) inside the engine; real quantities are in base-year m yuan.
+
+The rules follow DESIGN.md's order (demand, R&D, innovation and imitation, investment,
+production and market, accounts, government, demography and status); docs/ODD.md states each
+rule and the source of its parameters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model._state import Engine
+
+TINY = 1e-12
+
+
+def sector_sum(eng: Engine, x: np.ndarray) -> np.ndarray:
+    """Sum a (R, N) firm array over each sector block -> (R, S)."""
+    return np.add.reduceat(x, eng.layout.sector_start, axis=1)
+
+
+def to_firms(eng: Engine, x_sector: np.ndarray) -> np.ndarray:
+    """Broadcast a (R, S) or (S,) sector array to firms -> (R, N) or (N,)."""
+    return x_sector[..., eng.layout.sector_of]
+
+
+# ------------------------------------------------------------------------ 1. demand
+
+
+def demand(eng: Engine) -> None:
+    """Real demand of user sectors: trend, shock and price response with elasticity epsilon.
+
+    Demand responds to last year's change in the sector price index, so that with
+    innovation, imitation and shocks off output follows this closed form exactly.
+    """
+    st, par = eng.state, eng.par
+    shock = eng.draw("demand").standard_normal((eng.R, par.n_sectors))
+    if not eng.scenario.demand.shocks:
+        shock[:] = 0.0
+    st.demand_shock = shock * par.demand_shock_sd
+    growth = par.demand_growth_real * eng.scenario.demand.growth_multiplier + st.demand_shock
+    price_change = st.price_index / np.maximum(st.price_index_prev, TINY)
+    st.demand_real_prev = st.demand_real.copy()
+    st.demand_real = st.demand_real * np.exp(growth) * price_change ** (-eng.scenario.demand.price_elasticity)
+    mt = eng.layout.mt_sector
+    st.demand_real[:, mt] = 0.0  # machine-tool demand is derived from investment (rule 4)
+    st.outside_machine_demand = st.outside_machine_demand * (1.0 + eng.exo.outside_demand_growth)
+
+
+# --------------------------------------------------------------------------- 2. R&D
+
+
+def research(eng: Engine) -> None:
+    """Real and reported R&D from the after-tax user cost of R&D.
+
+    Real R&D = intensity x last year's revenue, with the intensity scaled by
+    (user cost / base-year user cost) ** -elasticity. Reported R&D exceeds real R&D when the
+    user cost falls (relabelling: reported responds with the larger elasticity); firms just
+    below a bonus threshold may bunch above it by relabelling.
+    """
+    st, sc = eng.state, eng.scenario
+    tax = eng.exo
+    tau = np.where(st.high_tech, tax.high_tech_rate, tax.cit_rate)
+    user_cost = 1.0 - tau * (1.0 + tax.super_deduction) - eng.policy.rd_bonus_expected_rate(eng)
+    user_cost = np.maximum(user_cost, 0.05)
+    relative = user_cost / st.rd_user_cost_base
+    intensity = st.rd_intensity_fe * relative ** (-sc.rd.user_cost_elasticity_real)
+    relabel = relative ** (-(sc.rd.user_cost_elasticity_reported - sc.rd.user_cost_elasticity_real))
+    revenue_basis = np.where(st.alive, st.revenue, 0.0)
+    st.rd_reported_prev = st.rd_reported
+    st.rd_real_history = np.roll(st.rd_real_history, 1, axis=2)
+    st.rd_real_history[:, :, 0] = st.rd_real
+    st.rd_real = intensity * revenue_basis
+    st.rd_reported = st.rd_real * np.maximum(relabel, 1.0)
+    eng.policy.bunch_reported_rd(eng)
+    st.basic_research = st.rd_real * st.basic_research_share
+
+
+# ----------------------------------------------------- 3. innovation and imitation
+
+
+def innovate_and_imitate(eng: Engine) -> None:
+    """Innovation and imitation from lagged real R&D (K+S draws, cluster spillovers).
+
+    User firms improve process productivity; machine-tool firms improve their model. A model
+    that beats its segment's best domestic model by the first-set margin is a first-set
+    candidate and stays unproven until its first sets are sold.
+    """
+    st, sc, lay = eng.state, eng.scenario.innovation, eng.layout
+    rd_lag = st.rd_real_history[:, :, sc.rd_lag_years - 1]
+    intensity_units = rd_lag / eng.par.rd_scale[lay.sector_of]
+    d_inn = eng.draw("innovation")
+    u_innovate = d_inn.random((eng.R, lay.n_slots))
+    a, b = sc.jump_beta
+    lo, hi = sc.jump_support
+    jump = lo + (hi - lo) * d_inn.beta(a, b, size=(eng.R, lay.n_slots))
+    d_imi = eng.draw("imitation")
+    u_imitate = d_imi.random((eng.R, lay.n_slots))
+    u_local = d_imi.random((eng.R, lay.n_slots))
+    u_peer = d_imi.random((eng.R, lay.n_slots))
+
+    is_mt = lay.make_segment >= 0
+    level = np.where(is_mt, st.model_productivity, st.process_productivity)
+    best = level.copy()
+    st.innovated = np.zeros_like(st.alive)
+    if sc.enabled:
+        p_innovate = 1.0 - np.exp(-sc.zeta_innovation * intensity_units)
+        success = st.alive & (u_innovate < p_innovate)
+        candidate = level * (1.0 + jump)
+        improve = success & (candidate > best)
+        best = np.where(improve, candidate, best)
+        st.innovated = improve
+    imitated = np.zeros_like(st.alive)
+    if sc.imitation_enabled:
+        p_imitate = 1.0 - np.exp(-sc.zeta_imitation * intensity_units)
+        tries = st.alive & (u_imitate < p_imitate)
+        local = u_local < sc.cluster_peer_probability
+        c_start = lay.cluster_start[lay.cluster_of]
+        c_size = lay.cluster_size[lay.cluster_of]
+        s_start = lay.sector_start[lay.sector_of]
+        s_size = lay.sector_size[lay.sector_of]
+        peer = np.where(
+            local,
+            c_start + (u_peer * c_size).astype(np.int64),
+            s_start + (u_peer * s_size).astype(np.int64),
+        )
+        peer_alive = np.take_along_axis(st.alive, peer, axis=1)
+        peer_level = np.take_along_axis(level, peer, axis=1)
+        # Machine-tool firms copy only peers making the same segment.
+        same_segment = lay.make_segment[peer] == lay.make_segment
+        copy = tries & peer_alive & same_segment & (peer_level > best)
+        best = np.where(copy, peer_level, best)
+        imitated = copy
+    new_model = is_mt & (best > level)
+    st.process_productivity = np.where(is_mt, st.process_productivity, best)
+    # First-set test: the new model must beat the segment's best domestic model (Zhejiang's
+    # and other provinces') by the stated margin; imitations never qualify.
+    segment_best = eng.segment_best_domestic()  # (R, G)
+    seg = np.maximum(lay.make_segment, 0)
+    bar = np.take_along_axis(segment_best, np.broadcast_to(seg, st.alive.shape), axis=1)
+    candidate = new_model & st.innovated & ~imitated & (best >= bar * (1.0 + sc.first_set_margin))
+    st.model_productivity = np.where(new_model, best, st.model_productivity)
+    st.model_unproven = np.where(new_model, candidate, st.model_unproven)
+    st.model_first_set = np.where(new_model, candidate, st.model_first_set)
+    st.model_sets_sold = np.where(new_model, 0.0, st.model_sets_sold)
+    st.model_recognised = np.where(new_model, False, st.model_recognised)
+    st.model_vintage = np.where(new_model, eng.year, st.model_vintage)
+
+
+# --------------------------------------------------------------------- 4. investment
+
+
+def invest(eng: Engine) -> None:
+    """Vintage investment: scrapping by technical life and payback, expansion, finance.
+
+    Buyers compare the k models in their brochure by price (with the risk premium on
+    unproven models) plus b years of operating cost, and buy the cheapest. A cohort is
+    scrapped when new capacity pays for itself within b years, the financing cost included
+    (so an interest subsidy pulls replacement forward), or at its technical life.
+    """
+    st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
+    inv = sc.investment
+    R, N = eng.R, lay.n_slots
+    alive = st.alive
+    # Age the machine stock one year; the oldest cohort reaches its technical life.
+    scrapped_life = st.capacity_by_age[:, :, -1] * alive
+    book_life = _book_value(eng, st.cost_by_age)[:, :, -1]
+    for arr in (st.capacity_by_age, st.productivity_by_age, st.cost_by_age):
+        arr[:, :, 1:] = arr[:, :, :-1].copy()
+        arr[:, :, 0] = 0.0
+
+    choice, e_new, price_new, risk_price = choose_machines(eng)
+    theta = par.theta[lay.sector_of]
+    kappa = par.kappa[lay.sector_of]
+    capital_price = kappa * (theta * price_new + (1.0 - theta) * eng.exo.other_equipment_price)
+    perceived_price = kappa * (theta * risk_price + (1.0 - theta) * eng.exo.other_equipment_price)
+    financing = eng.policy.financing_factor(eng)  # (R, N, A): financing cost by cohort age
+    unit_machine_cost = to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY)
+    # Scrap if perceived_price * financing <= b * u * k1/pi * (1/e_a - 1/e_new).
+    savings_needed = (perceived_price[:, :, None] * financing) / (
+        inv.payback_years * inv.target_utilisation * unit_machine_cost[:, :, None]
+    )
+    inv_e = 1.0 / np.maximum(st.productivity_by_age, TINY)
+    has = st.capacity_by_age > 0
+    payback = has & (inv_e - 1.0 / np.maximum(e_new, TINY)[:, :, None] >= savings_needed)
+    payback &= alive[:, :, None]
+    scrapped_payback = (st.capacity_by_age * payback).sum(axis=2)
+    age_years = np.arange(1, st.capacity_by_age.shape[2] + 1)  # after ageing, slot a is a+1 old
+    eligible_age = age_years > eng.policy.renewal_eligible_age(eng)
+    scrapped_eligible = (st.capacity_by_age * payback * eligible_age).sum(axis=2)
+    scrapped_eligible += scrapped_life  # beyond technical life is always over-aged
+    book_scrapped = (_book_value(eng, st.cost_by_age) * payback).sum(axis=2) + book_life
+    st.capacity_by_age *= ~payback
+    st.cost_by_age *= ~payback
+    capacity_left = st.capacity_by_age.sum(axis=2)
+
+    desired = eng.desired_capacity()
+    gap = np.maximum(desired - capacity_left, 0.0) * alive
+    scrapped = scrapped_life + scrapped_payback
+    replacement = np.minimum(gap, scrapped)
+    expansion = gap - replacement
+
+    cost = gap * capital_price
+    internal = np.maximum(st.cash - inv.cash_buffer_sales_ratio * st.revenue, 0.0)
+    credit_room = np.maximum(inv.credit_limit_sales_ratio * st.revenue - st.debt, 0.0)
+    loan = np.minimum(np.maximum(cost - internal, 0.0), credit_room)
+    funded = np.minimum(cost, internal + loan)
+    ratio = np.where(cost > TINY, funded / np.maximum(cost, TINY), 1.0)
+    replacement *= ratio
+    expansion *= ratio
+    new_capacity = replacement + expansion
+    cost = new_capacity * capital_price
+
+    st.capacity_by_age[:, :, 0] = new_capacity
+    st.productivity_by_age[:, :, 0] = e_new
+    st.cost_by_age[:, :, 0] = cost
+    st.cash = st.cash - cost + loan
+    st.debt = st.debt + loan
+    st.flow_investment = cost
+    st.flow_loans_new = loan
+    st.flow_writeoff = book_scrapped
+    st.investment_replacement = replacement * capital_price
+    st.investment_expansion = expansion * capital_price
+    st.capacity_replaced = replacement
+    share_eligible = np.where(scrapped > TINY, np.minimum(scrapped_eligible / np.maximum(scrapped, TINY), 1.0), 0.0)
+    st.renewal_eligible_loan = loan * np.where(cost > TINY, replacement * capital_price / np.maximum(cost, TINY), 0.0) * share_eligible
+    st.loan_age_eligible_share = share_eligible
+
+    # Machine-tool orders: the machine-tool part of the spending goes to the chosen model.
+    order_value = new_capacity * kappa * theta * price_new
+    n_models = N + eng.n_outside
+    flat = (np.arange(R)[:, None] * n_models + choice).ravel()
+    orders = np.bincount(flat, weights=order_value.ravel(), minlength=R * n_models).reshape(R, n_models)
+    st.orders_inside = orders[:, :N]
+    st.orders_outside_models = orders[:, N:]
+    st.machine_purchases = order_value
+    st.machine_purchases_zhejiang = np.where(choice < N, order_value, 0.0)
+    origin = eng.outside_origin  # (O,) 0 import, 1 other province
+    is_import = np.zeros(n_models, dtype=bool)
+    is_import[N:] = origin == 0
+    st.machine_purchases_imported = np.where(is_import[choice], order_value, 0.0)
+    st.machine_choice = choice
+    eng.policy.after_investment(eng)
+
+
+def _book_value(eng: Engine, cost_by_age: np.ndarray) -> np.ndarray:
+    """Undepreciated book value of each cohort (straight-line tax depreciation)."""
+    life = eng.scenario.investment.tax_depreciation_years
+    ages = np.arange(cost_by_age.shape[2])
+    remaining = np.clip(1.0 - (ages + 1) / life, 0.0, 1.0)
+    return cost_by_age * remaining
+
+
+def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each buyer's brochure of k models and its choice.
+
+    Returns:
+        The chosen model index (slot, or N + outside model), the embodied productivity the
+        new cohort gets, its price per unit of machine-tool input, and that price with the
+        buyer's risk premium.
+    """
+    st, lay, par = eng.state, eng.layout, eng.par
+    mt = eng.region.machine_tools
+    R, N, K = eng.R, lay.n_slots, mt.brochure_size
+    d = eng.draw("brochure")
+    u_source = d.random((R, N, K))
+    u_pick = d.random((R, N, K))
+    productivity, price, risk_price = eng.model_table()  # (R, N + O)
+    picks = np.empty((R, N, K), dtype=np.int64)
+    seg_of_buyer = lay.buy_segment
+    for g, slots in enumerate(lay.segment_slots):
+        buyers = np.flatnonzero(seg_of_buyer == g)
+        p_import, p_other, idx_import, idx_other = eng.outside_brochure[g]
+        weight = np.where(st.alive[:, slots], st.mt_segment_share[:, slots] + 0.2 / max(len(slots), 1), 0.0)
+        cum = np.cumsum(weight, axis=1)
+        for r in range(R):
+            total = cum[r, -1]
+            u = u_pick[r, buyers]
+            if total > 0:
+                j = slots[np.minimum(np.searchsorted(cum[r], u * total, side="right"), len(slots) - 1)]
+            else:
+                j = np.full(u.shape, N + idx_other)
+            src = u_source[r, buyers]
+            j = np.where(src < p_import, N + idx_import, np.where(src < p_import + p_other, N + idx_other, j))
+            picks[r, buyers] = j
+    theta = par.theta[lay.sector_of][None, :, None]
+    a_pick = np.take_along_axis(productivity[:, None, :].repeat(1, axis=1), picks.reshape(R, -1), axis=1).reshape(R, N, K) if False else np.take_along_axis(productivity, picks.reshape(R, -1), axis=1).reshape(R, N, K)
+    p_pick = np.take_along_axis(price, picks.reshape(R, -1), axis=1).reshape(R, N, K)
+    rp_pick = np.take_along_axis(risk_price, picks.reshape(R, -1), axis=1).reshape(R, N, K)
+    frontier = eng.exo.other_equipment_productivity
+    e_new = frontier ** (1.0 - theta) * a_pick**theta
+    kappa = par.kappa[lay.sector_of][None, :, None]
+    b = eng.scenario.investment.payback_years * eng.scenario.investment.target_utilisation
+    unit_machine_cost = (to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY))[:, :, None]
+    total_cost = kappa * theta * rp_pick + b * unit_machine_cost / e_new
+    best = np.argmin(total_cost, axis=2)[:, :, None]
+    choice = np.take_along_axis(picks, best, axis=2)[:, :, 0]
+    eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
+    choice = eng.state.machine_choice_override
+    a_choice = np.take_along_axis(productivity, choice, axis=1)
+    p_choice = np.take_along_axis(price, choice, axis=1)
+    rp_choice = np.take_along_axis(risk_price, choice, axis=1)
+    theta2 = par.theta[lay.sector_of][None, :]
+    e_choice = frontier ** (1.0 - theta2) * a_choice**theta2
+    return choice, e_choice, p_choice, rp_choice
+
+
+# --------------------------------------------------------- 5. production and market
+
+
+def produce(eng: Engine) -> None:
+    """Capacity, unit cost, price, output and replicator market shares."""
+    st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
+    alive = st.alive
+    capacity = st.capacity_by_age.sum(axis=2)
+    weighted = (st.capacity_by_age * st.productivity_by_age).sum(axis=2)
+    st.machine_productivity = np.where(capacity > TINY, weighted / np.maximum(capacity, TINY), st.machine_productivity)
+    productivity = st.process_productivity * st.machine_productivity
+    st.unit_cost = to_firms(eng, st.k1) / np.maximum(productivity, TINY) + to_firms(eng, st.k2)
+    st.price = (1.0 + par.markup[lay.sector_of]) * st.unit_cost
+    st.capacity = capacity
+
+    # User sectors: demand split by market share, capacity-constrained, one round of
+    # redistribution of unmet demand to firms with spare capacity.
+    is_user = lay.make_segment < 0
+    share = np.where(alive & is_user, st.market_share, 0.0)
+    wanted = share * to_firms(eng, st.demand_real)
+    first = np.minimum(wanted, capacity)
+    unmet = sector_sum(eng, wanted - first)
+    spare = np.where(alive & is_user, capacity - first, 0.0)
+    spare_total = sector_sum(eng, spare)
+    fill = np.minimum(to_firms(eng, unmet / np.maximum(spare_total, TINY)), 1.0)
+    output_user = first + spare * fill
+    st.unfilled = np.where(wanted > TINY, (wanted - first) / np.maximum(wanted, TINY), 0.0)
+
+    # Machine tools: orders from inside the province plus a share of outside demand.
+    mt_slots = lay.make_segment >= 0
+    outside_value = st.outside_share * eng.state.outside_machine_demand[:, None] * mt_slots * alive
+    model_price = st.price * eng.segment_price_index_of_slot
+    st.sales_outside = outside_value
+    sales_value = st.orders_inside + outside_value
+    output_mt = sales_value / np.maximum(model_price, TINY) * eng.segment_price_index_of_slot
+    st.output_real = np.where(mt_slots, output_mt, output_user) * alive
+    st.revenue_prev2 = st.revenue_prev
+    st.revenue_prev = st.revenue
+    st.revenue = np.where(mt_slots, sales_value, st.output_real * st.price) * alive
+    sets = sales_value / eng.set_price_of_slot
+    first_sale = mt_slots & st.model_first_set & ~st.model_recognised & (sets > 0)
+    st.model_recognised |= first_sale
+    st.first_set_recognised = first_sale
+    st.model_sets_sold = st.model_sets_sold + sets
+    st.model_unproven &= st.model_sets_sold < sc.innovation.first_set_sets_to_prove
+
+    # Sector price index: share-weighted mean price (machine tools: sales-weighted).
+    st.price_index_prev = st.price_index
+    weight = np.where(alive, np.where(mt_slots, st.revenue, st.market_share), 0.0)
+    st.price_index = sector_sum(eng, weight * st.price) / np.maximum(sector_sum(eng, weight), TINY)
+
+    # Replicator dynamics on competitiveness: user firms by relative price and unfilled
+    # demand; machine-tool firms' outside share by price per unit of productivity within
+    # their segment, with the risk premium on unproven models.
+    chi = sc.market.replicator_chi
+    comp_user = -np.log(np.maximum(st.price, TINY) / np.maximum(to_firms(eng, st.price_index), TINY))
+    comp_user -= sc.market.unfilled_demand_weight * st.unfilled
+    _, _, risk_price = eng.model_table()
+    comp_mt = np.log(np.maximum(st.model_productivity, TINY)) - np.log(np.maximum(risk_price[:, : lay.n_slots], TINY))
+    comp = np.where(mt_slots, comp_mt - eng.segment_mean(comp_mt, st.outside_share), comp_user)
+    for name in ("market_share", "outside_share"):
+        s = np.where(alive, getattr(st, name), 0.0)
+        mean = sector_sum(eng, s * comp) / np.maximum(sector_sum(eng, s), TINY)
+        s = np.maximum(s * (1.0 + chi * (comp - to_firms(eng, mean))), 0.0)
+        setattr(st, name, s / np.maximum(to_firms(eng, sector_sum(eng, s)), TINY))
+    st.mt_segment_share = eng.segment_normalise(np.where(mt_slots & alive, st.revenue, 0.0))
+
+
+# ------------------------------------------------------------------------ 6. accounts
+
+
+def account(eng: Engine) -> None:
+    """Revenue, value added, wages and employment, profit before tax and subsidy."""
+    st, lay, par = eng.state, eng.layout, eng.par
+    productivity = st.process_productivity * st.machine_productivity
+    machine_cost = to_firms(eng, st.k1) / np.maximum(productivity, TINY) * st.output_real
+    st.wages = par.labour_of_k1[lay.sector_of] * machine_cost
+    intermediate = machine_cost - st.wages + to_firms(eng, st.k2) * st.output_real
+    st.value_added = np.maximum(st.revenue - intermediate, 0.0)
+    st.intermediate = st.revenue - st.value_added
+    st.employment = st.wages / eng.exo.wage_per_worker_m_yuan
+    life = eng.scenario.investment.tax_depreciation_years
+    ages = np.arange(st.cost_by_age.shape[2])
+    st.depreciation = (st.cost_by_age * (ages < life)).sum(axis=2) / life
+    st.interest = st.debt * eng.exo.loan_rate
+    st.vat = eng.exo.vat_rate * st.value_added
+    st.profit_before_tax = (
+        st.value_added - st.wages - st.vat - st.depreciation - st.flow_writeoff - st.interest - st.rd_real
+    )
+    tau = np.where(st.high_tech, eng.exo.high_tech_rate, eng.exo.cit_rate)
+    taxable = st.profit_before_tax - eng.exo.super_deduction * st.rd_reported
+    st.cit = tau * np.maximum(taxable, 0.0)
+    # Tax expenditures, recorded for the payer ledger: CIT forgone by the super-deduction and
+    # by the high-tech rate.
+    st.tax_expenditure_super_deduction = tau * (
+        np.maximum(st.profit_before_tax, 0.0) - np.maximum(taxable, 0.0)
+    )
+    st.tax_expenditure_high_tech = np.where(
+        st.high_tech, (eng.exo.cit_rate - eng.exo.high_tech_rate) * np.maximum(taxable, 0.0), 0.0
+    )
+
+
+def settle_cash(eng: Engine) -> None:
+    """Roll cash and loans forward: profit after tax and subsidy, loan service, dividends.
+
+    Cash that would go negative is covered by an overdraft loan, so cash >= 0 and the bank
+    carries the shortfall; a firm with negative net worth exits in rule 7.
+    """
+    st, inv = eng.state, eng.scenario.investment
+    alive = st.alive
+    st.net_profit = st.profit_before_tax - st.cit + st.subsidy_received
+    repayment = np.minimum(st.debt / inv.loan_term_years, st.debt) * alive
+    cash = st.cash + st.net_profit + st.depreciation + st.flow_writeoff - repayment
+    # st.cash already has investment paid and new loans added (rule 4).
+    dividends = np.maximum(cash - inv.dividend_cash_ratio * st.revenue, 0.0) * alive
+    cash = cash - dividends
+    overdraft = np.maximum(-cash, 0.0)
+    st.cash = cash + overdraft
+    st.debt = st.debt - repayment + overdraft
+    st.flow_repayment = repayment
+    st.flow_dividends = dividends
+    st.flow_overdraft = overdraft
+    st.flow_loans_new = st.flow_loans_new + overdraft
+
+
+# ------------------------------------------------------------ 7. demography and status
+
+
+def demography(eng: Engine) -> None:
+    """Exit on a tiny market share or negative net worth; entry into free slots."""
+    st, sc, lay, par = eng.state, eng.scenario.market, eng.layout, eng.par
+    alive = st.alive
+    n_alive = to_firms(eng, sector_sum(eng, alive.astype(float)))
+    share = np.where(lay.make_segment >= 0, eng.segment_normalise(st.revenue * alive), st.market_share)
+    seg_count = np.where(lay.make_segment >= 0, eng.segment_count(alive), n_alive)
+    book = _book_value(eng, st.cost_by_age).sum(axis=2)
+    net_worth = st.cash + book - st.debt
+    exit_ = alive & ((share < sc.exit_share_fraction / np.maximum(seg_count, 1.0)) | (net_worth < 0))
+    st.flow_exit_cash = np.where(exit_, st.cash, 0.0)
+    st.flow_exit_debt = np.where(exit_, st.debt, 0.0)
+    st.exits = exit_
+    st.alive = alive & ~exit_
+    for name in ("cash", "debt", "market_share", "outside_share", "revenue", "revenue_prev", "revenue_prev2"):
+        setattr(st, name, np.where(exit_, 0.0, getattr(st, name)))
+    st.capacity_by_age *= ~exit_[:, :, None]
+    st.cost_by_age *= ~exit_[:, :, None]
+
+    d = eng.draw("entry")
+    u_enter = d.random((eng.R, lay.n_slots))
+    z_productivity = d.standard_normal((eng.R, lay.n_slots))
+    z_rd = d.standard_normal((eng.R, lay.n_slots))
+    u_high_tech = d.random((eng.R, lay.n_slots))
+    n_alive_s = sector_sum(eng, st.alive.astype(float))
+    n_dead_s = sector_sum(eng, (~st.alive).astype(float))
+    p_enter = np.minimum(sc.entry_rate * n_alive_s / np.maximum(n_dead_s, 1.0), 1.0)
+    enter = ~st.alive & (u_enter < to_firms(eng, p_enter))
+    st.entries = enter
+    eng.initialise_entrants(enter, z_productivity, z_rd, u_high_tech)
+
+
+def update_status(eng: Engine) -> None:
+    """Above-scale status and the gradient-cultivation titles by approximate rules."""
+    st, rules, lay = eng.state, eng.region.status, eng.layout
+    alive = st.alive
+    year = eng.year
+    revenue = st.revenue
+    intensity = np.where(revenue > TINY, st.rd_reported / np.maximum(revenue, TINY), 0.0)
+    growth = np.where(
+        st.revenue_prev2 > TINY,
+        np.sqrt(np.maximum(revenue, 0.0) / np.maximum(st.revenue_prev2, TINY)) - 1.0,
+        0.0,
+    )
+    st.above_scale = alive & (revenue >= rules.above_scale_revenue_m_yuan)
+    sme = revenue < rules.sme_revenue_max_m_yuan
+    meets_sn = (
+        alive
+        & sme
+        & (revenue >= rules.specialised_new_min_revenue_m_yuan)
+        & (intensity >= rules.specialised_new_rd_intensity)
+        & (growth >= rules.specialised_new_growth)
+    )
+    productivity = np.log(np.maximum(st.process_productivity * st.machine_productivity, TINY))
+    productivity = np.where(lay.make_segment >= 0, np.log(np.maximum(st.model_productivity, TINY)), productivity)
+    z = eng.sector_zscore(productivity, alive)
+    from scipy.special import ndtri
+
+    held_sn = year - st.specialised_new_last_met < rules.validity_years
+    meets_lg = (
+        alive
+        & (held_sn | meets_sn)
+        & (revenue >= rules.little_giant_min_revenue_m_yuan)
+        & (intensity >= rules.little_giant_rd_intensity)
+        & (z >= ndtri(rules.little_giant_productivity_rank))
+    )
+    share = np.where(lay.make_segment >= 0, eng.segment_normalise(revenue * alive), st.market_share)
+    meets_sc = (
+        alive
+        & (revenue >= rules.single_champion_min_revenue_m_yuan)
+        & (share >= rules.single_champion_min_share)
+        & (intensity >= rules.little_giant_rd_intensity)
+    )
+    for name, meets in (("specialised_new", meets_sn), ("little_giant", meets_lg), ("single_champion", meets_sc)):
+        last = getattr(st, f"{name}_last_met")
+        held_before = alive & (year - 1 - last < rules.validity_years)
+        last = np.where(meets, year, last)
+        setattr(st, f"{name}_last_met", last)
+        held = alive & (year - last < rules.validity_years)
+        setattr(st, f"{name}_held", held)
+        setattr(st, f"{name}_new", held & ~held_before)
