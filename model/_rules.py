@@ -48,6 +48,13 @@ def demand(eng: Engine) -> None:
     st.demand_real = st.demand_real * np.exp(growth) * price_change ** (-eng.scenario.demand.price_elasticity)
     mt = eng.layout.mt_sector
     st.demand_real[:, mt] = 0.0  # machine-tool demand is derived from investment (rule 4)
+    # Adaptive expectation: last expectation carried forward on the trend, blended with the
+    # demand now seen. Without shocks it equals demand exactly.
+    lam = eng.scenario.investment.expectation_smoothing
+    trend = np.exp(par.demand_growth_real * eng.scenario.demand.growth_multiplier) * price_change ** (
+        -eng.scenario.demand.price_elasticity
+    )
+    st.demand_expected = lam * st.demand_expected * trend + (1.0 - lam) * st.demand_real
     st.outside_machine_demand = st.outside_machine_demand * (1.0 + eng.exo.outside_demand_growth)
 
 
@@ -182,7 +189,7 @@ def invest(eng: Engine) -> None:
     unit_machine_cost = to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY)
     # Scrap if perceived_price * financing <= b * u * k1/pi * (1/e_a - 1/e_new).
     savings_needed = (perceived_price[:, :, None] * financing) / (
-        inv.payback_years * inv.target_utilisation * unit_machine_cost[:, :, None]
+        (st.payback_years * inv.target_utilisation * unit_machine_cost)[:, :, None]
     )
     inv_e = 1.0 / np.maximum(st.productivity_by_age, TINY)
     has = st.capacity_by_age > 0
@@ -275,7 +282,10 @@ def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     for g, slots in enumerate(lay.segment_slots):
         buyers = np.flatnonzero(seg_of_buyer == g)
         p_import, p_other, idx_import, idx_other = eng.outside_brochure[g]
-        weight = np.where(st.alive[:, slots], st.mt_segment_share[:, slots] + 0.2 / max(len(slots), 1), 0.0)
+        live = st.alive[:, slots]
+        n_live = np.maximum(live.sum(axis=1, keepdims=True), 1)
+        w_share = mt.brochure_share_weight
+        weight = np.where(live, w_share * st.mt_segment_share[:, slots] + (1.0 - w_share) / n_live, 0.0)
         cum = np.cumsum(weight, axis=1)
         for r in range(R):
             total = cum[r, -1]
@@ -288,13 +298,13 @@ def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
             j = np.where(src < p_import, N + idx_import, np.where(src < p_import + p_other, N + idx_other, j))
             picks[r, buyers] = j
     theta = par.theta[lay.sector_of][None, :, None]
-    a_pick = np.take_along_axis(productivity[:, None, :].repeat(1, axis=1), picks.reshape(R, -1), axis=1).reshape(R, N, K) if False else np.take_along_axis(productivity, picks.reshape(R, -1), axis=1).reshape(R, N, K)
+    a_pick = np.take_along_axis(productivity, picks.reshape(R, -1), axis=1).reshape(R, N, K)
     p_pick = np.take_along_axis(price, picks.reshape(R, -1), axis=1).reshape(R, N, K)
     rp_pick = np.take_along_axis(risk_price, picks.reshape(R, -1), axis=1).reshape(R, N, K)
     frontier = eng.exo.other_equipment_productivity
     e_new = frontier ** (1.0 - theta) * a_pick**theta
     kappa = par.kappa[lay.sector_of][None, :, None]
-    b = eng.scenario.investment.payback_years * eng.scenario.investment.target_utilisation
+    b = (st.payback_years * eng.scenario.investment.target_utilisation)[:, :, None]
     unit_machine_cost = (to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY))[:, :, None]
     total_cost = kappa * theta * rp_pick + b * unit_machine_cost / e_new
     best = np.argmin(total_cost, axis=2)[:, :, None]
@@ -344,7 +354,10 @@ def produce(eng: Engine) -> None:
     st.sales_outside = outside_value
     sales_value = st.orders_inside + outside_value
     output_mt = sales_value / np.maximum(model_price, TINY) * eng.segment_price_index_of_slot
+    st.output_real_prev = st.output_real
     st.output_real = np.where(mt_slots, output_mt, output_user) * alive
+    lam = sc.investment.expectation_smoothing
+    st.output_expected = lam * st.output_expected + (1.0 - lam) * st.output_real
     st.revenue_prev2 = st.revenue_prev
     st.revenue_prev = st.revenue
     st.revenue = np.where(mt_slots, sales_value, st.output_real * st.price) * alive
@@ -451,7 +464,8 @@ def demography(eng: Engine) -> None:
     st.flow_exit_debt = np.where(exit_, st.debt, 0.0)
     st.exits = exit_
     st.alive = alive & ~exit_
-    for name in ("cash", "debt", "market_share", "outside_share", "revenue", "revenue_prev", "revenue_prev2"):
+    for name in ("cash", "debt", "market_share", "outside_share", "revenue", "revenue_prev",
+                 "revenue_prev2", "output_real", "output_real_prev"):
         setattr(st, name, np.where(exit_, 0.0, getattr(st, name)))
     st.capacity_by_age *= ~exit_[:, :, None]
     st.cost_by_age *= ~exit_[:, :, None]
@@ -461,9 +475,11 @@ def demography(eng: Engine) -> None:
     z_productivity = d.standard_normal((eng.R, lay.n_slots))
     z_rd = d.standard_normal((eng.R, lay.n_slots))
     u_high_tech = d.random((eng.R, lay.n_slots))
-    n_alive_s = sector_sum(eng, st.alive.astype(float))
+    # Entrants per year are a share of the base-year firm count, so entry does not dry up
+    # when a sector thins out; they fill free slots at random.
+    n_base_s = sector_sum(eng, np.broadcast_to(lay.initial_alive, st.alive.shape).astype(float))
     n_dead_s = sector_sum(eng, (~st.alive).astype(float))
-    p_enter = np.minimum(sc.entry_rate * n_alive_s / np.maximum(n_dead_s, 1.0), 1.0)
+    p_enter = np.minimum(sc.entry_rate * n_base_s / np.maximum(n_dead_s, 1.0), 1.0)
     enter = ~st.alive & (u_enter < to_firms(eng, p_enter))
     st.entries = enter
     eng.initialise_entrants(enter, z_productivity, z_rd, u_high_tech)

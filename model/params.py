@@ -127,7 +127,9 @@ class MachineTools:
     )
     outside_models: tuple[OutsideModel, ...] = ()
     brochure_size: int = p(4, lo=1, hi=50, doc="models a buyer compares (k)")
-    local_brochure_bias: float = p(lo=0.0, hi=1.0, doc="chance a brochure slot is same-cluster")
+    brochure_share_weight: float = p(
+        lo=0.0, hi=1.0, doc="weight of sales share (vs uniform) in who appears in brochures"
+    )
     source: dict[str, str] = _sources()
 
     def __post_init__(self) -> None:
@@ -274,10 +276,11 @@ class Innovation:
 class Investment:
     """Vintage investment: expansion, payback replacement, finance."""
 
-    payback_years: float = p(lo=0.1, hi=20.0, doc="b")
+    payback_years: float = p(lo=0.1, hi=20.0, doc="b: median over firms")
+    payback_dispersion: float = p(lo=0.0, hi=2.0, doc="sd of log b across firms")
     technical_life_years: int = p(lo=2, hi=40)
     target_utilisation: float = p(lo=0.3, hi=1.0)
-    expectation_weight: float = p(lo=0.0, hi=1.0, doc="weight of last year's growth")
+    expectation_smoothing: float = p(lo=0.0, hi=0.99, doc="weight of the old expectation")
     loan_spread: float = p(lo=0.0, hi=0.2, unit="1/yr")
     loan_term_years: int = p(lo=1, hi=30)
     credit_limit_sales_ratio: float = p(lo=0.0, hi=10.0)
@@ -318,6 +321,9 @@ class SpinUp:
     """Spin-up before the base year."""
 
     years: int = p(lo=0, hi=200)
+    wage_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr", doc="steady nominal wage growth")
+    producer_price_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
+    outside_machine_demand_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
     source: dict[str, str] = _sources()
 
 

@@ -1,0 +1,315 @@
+"""``RegionModel``: the regional firm economy as a Mesa model over numpy firm arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import mesa
+import numpy as np
+
+from model import _rules as rules
+from model._layout import build_layout
+from model._state import TINY, Engine
+from model.instruments import PolicyMix
+from model.params import PAYERS, Scenario
+
+M_YUAN_PER_BN = 1e3
+
+
+class RegionModel(mesa.Model):
+    """A province's industrial firms, a batch of Monte Carlo replicates at once.
+
+    Firms are rows of numpy arrays (replicate x slot), not agent objects: each yearly rule is
+    one vectorised function in ``model._rules``. Construction lays out the firm slots and
+    initialises them; ``spin_up()`` runs the pre-base-year years and rescales to the base
+    year; each ``step()`` is one calendar year.
+
+    Args:
+        scenario: A loaded scenario.
+        replicates: Replicate numbers in this batch; each has its own random streams, so a
+            replicate's results do not depend on the batch it runs in.
+        record_firms: Keep the firm x year panel of the first replicate of the batch.
+    """
+
+    def __init__(self, scenario: Scenario, replicates: Sequence[int] = (0,), *, record_firms: bool = False) -> None:
+        super().__init__(rng=scenario.seed)
+        self.scenario_params = scenario
+        self.layout = build_layout(scenario)
+        self.policy = PolicyMix(scenario)
+        self.engine = Engine(scenario, self.layout, np.asarray(replicates), self.policy)
+        self.engine.initialise()
+        self.recorder = Recorder(self.engine, record_firms=record_firms)
+
+    @property
+    def year(self) -> int:
+        """The calendar year last simulated."""
+        return self.engine.year
+
+    def spin_up(self) -> None:
+        """Run the spin-up years under base-year conditions, then rebase to the base year."""
+        for _ in range(self.scenario_params.spinup.years):
+            self._one_year()
+            self.recorder.record_spinup()
+        self.engine.rebase()
+
+    def step(self) -> None:
+        """Advance the economy by one year and record it."""
+        self._one_year()
+        self.recorder.record_year()
+
+    def _one_year(self) -> None:
+        eng = self.engine
+        eng.year += 1
+        eng.advance_exogenous()
+        rules.demand(eng)
+        rules.research(eng)
+        rules.innovate_and_imitate(eng)
+        rules.invest(eng)
+        rules.produce(eng)
+        rules.account(eng)
+        self.policy.pay(eng)
+        rules.settle_cash(eng)
+        rules.update_status(eng)
+        self.recorder.take_flows()
+        rules.demography(eng)
+
+    def run_years(self) -> None:
+        """Spin up, then simulate every scenario year."""
+        self.spin_up()
+        for _ in self.scenario_params.years:
+            self.step()
+
+
+#: Sector-level variables recorded each year: name -> (units, long name).
+SECTOR_VARIABLES: dict[str, tuple[str, str]] = {
+    "output": ("bn yuan", "gross output (产值), nominal"),
+    "output_real": ("bn yuan (2023 prices)", "gross output at base-year prices"),
+    "price_index": ("1 (2023 = 1)", "producer price index of the sector"),
+    "value_added": ("bn yuan", "value added, nominal"),
+    "wages": ("bn yuan", "wage bill"),
+    "employment": ("thousand people", "employment"),
+    "rd_expenditure": ("bn yuan", "reported R&D expenditure (研发费用)"),
+    "rd_expenditure_real": ("bn yuan", "real R&D expenditure (excludes relabelling)"),
+    "rd_intensity": ("1", "reported R&D / revenue"),
+    "basic_research": ("bn yuan", "basic-research expenditure"),
+    "mean_machine_age": ("years", "capacity-weighted mean age of machines"),
+    "investment_replacement": ("bn yuan", "replacement investment in equipment"),
+    "investment_expansion": ("bn yuan", "expansion investment in equipment"),
+    "replacement_rate": ("1/yr", "capacity replaced / capacity"),
+    "loans_new": ("bn yuan", "new bank loans (incl. overdrafts)"),
+    "loans_repaid": ("bn yuan", "loan principal repaid"),
+    "loans_written_off": ("bn yuan", "debt of exiting firms written off"),
+    "debt": ("bn yuan", "bank debt, end of year"),
+    "cash": ("bn yuan", "cash, end of year"),
+    "operating_cash_flow": ("bn yuan", "net profit + depreciation + write-offs"),
+    "investment": ("bn yuan", "equipment investment paid"),
+    "dividends": ("bn yuan", "dividends paid"),
+    "cash_of_exits": ("bn yuan", "cash leaving with exiting firms"),
+    "cash_of_entrants": ("bn yuan", "owners' equity cash of entrants"),
+    "net_profit": ("bn yuan", "profit after tax and subsidies"),
+    "depreciation": ("bn yuan", "tax depreciation"),
+    "taxes": ("bn yuan", "VAT + corporate income tax"),
+    "tax_expenditure_super_deduction": ("bn yuan", "CIT forgone through the R&D super-deduction"),
+    "tax_expenditure_high_tech": ("bn yuan", "CIT forgone through the 15% high-tech rate"),
+    "subsidies_received": ("bn yuan", "subsidies received from the three instruments"),
+    "machine_purchases": ("bn yuan", "machine-tool purchases by the sector's firms"),
+    "machine_purchases_outside_province": ("bn yuan", "machine tools bought from outside Zhejiang (leakage)"),
+    "machine_purchases_imported": ("bn yuan", "machine tools imported from abroad"),
+    "domestic_machine_share": ("1", "share of machine-tool purchases made in China"),
+    "zhejiang_machine_share": ("1", "share of machine-tool purchases made in Zhejiang"),
+    "first_set_products_new": ("count", "first-set (首台套) products recognised in the year"),
+    "n_firms": ("count", "live firms"),
+    "n_firms_above_scale": ("count", "firms with revenue >= 20 m yuan"),
+    "n_specialised_new": ("count", "firms holding the specialised-new (专精特新) title"),
+    "n_little_giants": ("count", "firms holding the little-giant (小巨人) title"),
+    "n_single_champions": ("count", "firms holding the single-champion (单项冠军) title"),
+    "n_specialised_new_new": ("count", "specialised-new titles newly recognised"),
+    "n_little_giants_new": ("count", "little-giant titles newly recognised"),
+    "n_single_champions_new": ("count", "single-champion titles newly recognised"),
+    "entries": ("count", "entrants at the end of the year"),
+    "exits": ("count", "exits at the end of the year"),
+    "demand_shock": ("1", "log demand shock drawn for the sector"),
+}
+
+COUNT_VARIABLES = {k for k, (u, _) in SECTOR_VARIABLES.items() if u == "count"}
+
+INSTRUMENT_VARIABLES: dict[str, tuple[str, str]] = {
+    "subsidy_paid": ("bn yuan", "subsidy paid by the instrument"),
+    "budget": ("bn yuan", "budget available (inf: payments due are honoured)"),
+    "budget_used": ("1", "subsidy paid / budget"),
+    "claims": ("bn yuan", "subsidy claimed before rationing"),
+    "firms_eligible": ("count", "firms eligible"),
+    "firms_paid": ("count", "firms paid"),
+}
+
+
+class Recorder:
+    """Collects yearly sector aggregates (and optionally a firm panel) from the engine."""
+
+    def __init__(self, eng: Engine, *, record_firms: bool) -> None:
+        self.eng = eng
+        self.record_firms = record_firms
+        self.years: list[int] = []
+        self.sector: dict[str, list[np.ndarray]] = {k: [] for k in SECTOR_VARIABLES}
+        self.scalar: dict[str, list[np.ndarray]] = {"outside_machine_demand": [], "relending_cost": []}
+        self.payer_cost: list[np.ndarray] = []
+        self.spinup_replacement: list[np.ndarray] = []
+        self.spinup_years: list[int] = []
+        self.cluster_output: list[np.ndarray] = []
+        self.totals: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("output_total", "value_added_total", "employment_total", "rd_expenditure_total", "investment_total")
+        }
+        self.firms: dict[str, list[np.ndarray]] = {}
+        self._flows: dict[str, np.ndarray] = {}
+
+    def _sum(self, x: np.ndarray) -> np.ndarray:
+        return rules.sector_sum(self.eng, x)
+
+    def take_flows(self) -> None:
+        """Aggregate the year's flows before exits clear the exiting firms' rows."""
+        eng, st = self.eng, self.eng.state
+        bn = 1.0 / M_YUAN_PER_BN
+        scale = 1.0 / eng.layout.firm_scale
+        alive = st.alive
+        f = {}
+        f["output"] = self._sum(st.revenue) * bn
+        base_price = getattr(eng, "price_base", None)
+        real = self._sum(st.output_real * alive)
+        f["output_real"] = real * (base_price if base_price is not None else 1.0) * bn
+        f["price_index"] = st.price_index / (base_price if base_price is not None else 1.0)
+        f["value_added"] = self._sum(st.value_added) * bn
+        f["wages"] = self._sum(st.wages) * bn
+        f["employment"] = self._sum(st.employment) * scale / 1e3
+        f["rd_expenditure"] = self._sum(st.rd_reported * alive) * bn
+        f["rd_expenditure_real"] = self._sum(st.rd_real * alive) * bn
+        f["rd_intensity"] = f["rd_expenditure"] / np.maximum(f["output"], TINY)
+        f["basic_research"] = self._sum(st.basic_research * alive) * bn
+        ages = np.arange(st.capacity_by_age.shape[2])
+        cap = self._sum(st.capacity)
+        f["mean_machine_age"] = self._sum((st.capacity_by_age * ages).sum(axis=2)) / np.maximum(cap, TINY)
+        f["investment_replacement"] = self._sum(st.investment_replacement) * bn
+        f["investment_expansion"] = self._sum(st.investment_expansion) * bn
+        f["replacement_rate"] = self._sum(st.capacity_replaced) / np.maximum(cap, TINY)
+        f["loans_new"] = self._sum(st.flow_loans_new) * bn
+        f["loans_repaid"] = self._sum(st.flow_repayment) * bn
+        f["operating_cash_flow"] = self._sum(st.net_profit + st.depreciation + st.flow_writeoff) * bn
+        f["investment"] = self._sum(st.flow_investment) * bn
+        f["dividends"] = self._sum(st.flow_dividends) * bn
+        f["net_profit"] = self._sum(st.net_profit) * bn
+        f["depreciation"] = self._sum(st.depreciation) * bn
+        f["taxes"] = self._sum(st.vat + st.cit) * bn
+        f["tax_expenditure_super_deduction"] = self._sum(st.tax_expenditure_super_deduction) * bn
+        f["tax_expenditure_high_tech"] = self._sum(st.tax_expenditure_high_tech) * bn
+        f["subsidies_received"] = self._sum(st.subsidy_received) * bn
+        purchases = self._sum(st.machine_purchases)
+        zhejiang = self._sum(st.machine_purchases_zhejiang)
+        imported = self._sum(st.machine_purchases_imported)
+        f["machine_purchases"] = purchases * bn
+        f["machine_purchases_outside_province"] = (purchases - zhejiang) * bn
+        f["machine_purchases_imported"] = imported * bn
+        f["domestic_machine_share"] = (purchases - imported) / np.maximum(purchases, TINY)
+        f["zhejiang_machine_share"] = zhejiang / np.maximum(purchases, TINY)
+        f["first_set_products_new"] = self._sum(st.first_set_recognised.astype(float)) * scale
+        f["n_firms_above_scale"] = self._sum(st.above_scale.astype(float)) * scale
+        for title, var in (("specialised_new", "n_specialised_new"), ("little_giant", "n_little_giants"),
+                           ("single_champion", "n_single_champions")):
+            f[var] = self._sum(getattr(st, f"{title}_held").astype(float)) * scale
+            f[f"{var}_new"] = self._sum(getattr(st, f"{title}_new").astype(float)) * scale
+        f["demand_shock"] = st.demand_shock.copy()
+        # Totals straight from the firm arrays (not from the sector sums), so the identity
+        # "sectors add up to the total" is a real check.
+        f["output_total"] = st.revenue.sum(axis=1) * bn
+        f["value_added_total"] = st.value_added.sum(axis=1) * bn
+        f["employment_total"] = st.employment.sum(axis=1) * scale / 1e3
+        f["rd_expenditure_total"] = (st.rd_reported * alive).sum(axis=1) * bn
+        f["investment_total"] = st.flow_investment.sum(axis=1) * bn
+        self._flows = f
+        if self.record_firms and not eng.spinning_up:
+            self._firm_row()
+
+    def _firm_row(self) -> None:
+        st = self.eng.state
+        ages = np.arange(st.capacity_by_age.shape[2])
+        cap = np.maximum(st.capacity, TINY)
+        row = {
+            "alive": st.alive[0].copy(),
+            "revenue": st.revenue[0] / M_YUAN_PER_BN * 1e3,  # m yuan
+            "rd_intensity": np.where(st.revenue[0] > TINY, st.rd_reported[0] / np.maximum(st.revenue[0], TINY), 0.0),
+            "productivity": np.where(
+                self.eng.layout.make_segment >= 0,
+                st.model_productivity[0],
+                st.process_productivity[0] * st.machine_productivity[0],
+            ),
+            "mean_machine_age": (st.capacity_by_age[0] * ages).sum(axis=1) / cap[0],
+            "above_scale": st.above_scale[0].copy(),
+            "specialised_new": st.specialised_new_held[0].copy(),
+            "little_giant": st.little_giant_held[0].copy(),
+            "single_champion": st.single_champion_held[0].copy(),
+            "high_tech": st.high_tech[0].copy(),
+            "first_set_model": (st.model_first_set[0] & st.alive[0]).copy(),
+            "subsidy_received": st.subsidy_received[0].copy(),
+        }
+        for k, v in row.items():
+            self.firms.setdefault(k, []).append(v)
+
+    def _stocks(self) -> dict[str, np.ndarray]:
+        eng, st = self.eng, self.eng.state
+        bn = 1.0 / M_YUAN_PER_BN
+        scale = 1.0 / eng.layout.firm_scale
+        return {
+            "cash": self._sum(st.cash) * bn,
+            "debt": self._sum(st.debt) * bn,
+            "cash_of_exits": self._sum(st.flow_exit_cash) * bn,
+            "cash_of_entrants": self._sum(st.flow_entry_cash) * bn,
+            "loans_written_off": self._sum(st.flow_exit_debt) * bn,
+            "n_firms": self._sum(st.alive.astype(float)) * scale,
+            "entries": self._sum(st.entries.astype(float)) * scale,
+            "exits": self._sum(st.exits.astype(float)) * scale,
+        }
+
+    def record_spinup(self) -> None:
+        """Keep the spin-up's replacement rate (to check the base year joins smoothly)."""
+        self.spinup_years.append(self.eng.year)
+        self.spinup_replacement.append(self._flows["replacement_rate"])
+
+    def record_year(self) -> None:
+        """Append this year's aggregates."""
+        eng = self.eng
+        self.years.append(eng.year)
+        values = {**self._flows, **self._stocks()}
+        for k in SECTOR_VARIABLES:
+            self.sector[k].append(values[k])
+        for k in self.totals:
+            self.totals[k].append(values[k])
+        self.scalar["outside_machine_demand"].append(eng.state.outside_machine_demand / M_YUAN_PER_BN)
+        self.scalar["relending_cost"].append(self.eng.policy.relending_cost / M_YUAN_PER_BN)
+        clusters = np.add.reduceat(eng.state.revenue, eng.layout.cluster_start, axis=1) / M_YUAN_PER_BN
+        self.cluster_output.append(clusters)
+
+    def instrument_arrays(self) -> dict[str, np.ndarray]:
+        """Instrument ledgers for the simulated years: name -> (R, year, instrument)."""
+        n_years = len(self.years)
+        out: dict[str, np.ndarray] = {}
+        for key in ("subsidy_paid", "budget", "claims", "firms_eligible", "firms_paid"):
+            per = []
+            for ins in self.eng.policy.all:
+                series = np.stack(ins.ledger[key][-n_years:], axis=1) if n_years else np.zeros((self.eng.R, 0))
+                per.append(series)
+            out[key] = np.stack(per, axis=2)
+        money = ("subsidy_paid", "budget", "claims")
+        for key in money:
+            out[key] = out[key] / M_YUAN_PER_BN
+        scale = 1.0 / self.eng.layout.firm_scale
+        for key in ("firms_eligible", "firms_paid"):
+            out[key] = out[key] * scale
+        out["budget_used"] = np.where(
+            np.isfinite(out["budget"]) & (out["budget"] > 0), out["subsidy_paid"] / np.maximum(out["budget"], TINY), np.nan
+        )
+        by_payer = []
+        for ins in self.eng.policy.all:
+            by_payer.append(np.stack(ins.paid_by_payer[-n_years:], axis=1) / M_YUAN_PER_BN)
+        out["subsidy_by_payer"] = np.stack(by_payer, axis=2)  # (R, year, instrument, payer)
+        return out
+
+
+__all__ = ["RegionModel", "SECTOR_VARIABLES", "INSTRUMENT_VARIABLES", "PAYERS"]

@@ -1,0 +1,338 @@
+"""Running a scenario's replicates and assembling the labelled result."""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from model._config import apply_overrides, build, to_dict
+from model._model import INSTRUMENT_VARIABLES, SECTOR_VARIABLES, RegionModel
+from model._scenario import load_scenario, scenario_text
+from model.params import PAYERS, Scenario
+
+#: The ten chains of seed 004 and how each is assembled from the model's disjoint sectors.
+CHAINS: tuple[str, ...] = (
+    "digital_security",
+    "integrated_circuits",
+    "network_communications",
+    "smart_computing",
+    "biomedicine",
+    "petrochem_new_materials",
+    "nev",
+    "smart_equipment",
+    "smart_home",
+    "modern_textiles",
+)
+
+#: Replicates simulated together in one batch (one array); bigger batches use more memory.
+DEFAULT_BATCH = 4
+
+INSTRUMENTS: tuple[str, ...] = ("rd_bonus", "first_set", "renewal_loans")
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Package version plus the git commit of the source tree, if there is one."""
+    from model import __version__
+
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+        return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+
+
+def resolve(
+    scenario: Scenario | str | os.PathLike[str],
+    *,
+    seed: int | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> Scenario:
+    """A scenario object from a path or object, with overrides and seed applied."""
+    if isinstance(scenario, Scenario):
+        if overrides:
+            data = to_dict(scenario)
+            apply_overrides(data, dict(overrides))
+            scenario = build(Scenario, data, origin="override")
+    else:
+        scenario = load_scenario(scenario, overrides)
+    if seed is not None:
+        scenario = dataclasses.replace(scenario, seed=int(seed))
+    return scenario
+
+
+def _simulate_batch(scenario: Scenario, replicates: Sequence[int]) -> dict[str, np.ndarray]:
+    """Run one batch of replicates; return their recorded arrays (replicate first)."""
+    model = RegionModel(scenario, replicates)
+    model.run_years()
+    rec = model.recorder
+    out: dict[str, np.ndarray] = {}
+    for name, series in rec.sector.items():
+        out[name] = np.stack(series, axis=1)  # (R, Y, S)
+    for name, series in rec.scalar.items():
+        out[name] = np.stack(series, axis=1)  # (R, Y)
+    out["cluster_output"] = np.stack(rec.cluster_output, axis=1)
+    out["spinup_replacement_rate"] = np.stack(rec.spinup_replacement, axis=1)
+    for name, arr in rec.instrument_arrays().items():
+        out[name] = arr
+    for name, series in rec.totals.items():
+        out[name] = np.stack(series, axis=1)
+    out["_years"] = np.asarray(rec.years)
+    out["_spinup_years"] = np.asarray(rec.spinup_years)
+    return out
+
+
+def _batches(n: int, size: int) -> list[list[int]]:
+    return [list(range(i, min(i + size, n))) for i in range(0, n, size)]
+
+
+def simulate_arrays(
+    scenario: Scenario, replicates: int, *, workers: int = 1, batch_size: int = DEFAULT_BATCH
+) -> dict[str, np.ndarray]:
+    """Run replicates 0..n-1 in batches, serially or on local processes, in replicate order.
+
+    Each replicate draws from its own streams, so the result does not depend on the batch
+    size, the number of workers or the order in which batches finish.
+    """
+    batches = _batches(replicates, max(1, batch_size))
+    if workers <= 1 or len(batches) == 1:
+        parts = [_simulate_batch(scenario, b) for b in batches]
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            parts = list(pool.map(_simulate_batch, [scenario] * len(batches), batches))
+    out = {}
+    for key in parts[0]:
+        if key.startswith("_"):
+            out[key] = parts[0][key]
+        else:
+            out[key] = np.concatenate([p[key] for p in parts], axis=0)
+    return out
+
+
+def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
+    """Label the recorded arrays: dims, coordinates, units and long names."""
+    region = scenario.region
+    n_rep = arrays["output"].shape[0]
+    years = arrays["_years"]
+    sectors = [s.id for s in region.sector]
+    coords = {
+        "replicate": ("replicate", np.arange(n_rep), {"long_name": "Monte Carlo replicate"}),
+        "year": ("year", years, {"long_name": "calendar year", "units": "year"}),
+        "sector": ("sector", sectors, {"long_name": "sector (disjoint; see region double_counting)"}),
+        "sector_name_zh": ("sector", [s.name_zh for s in region.sector], {"long_name": "sector name"}),
+        "cluster": ("cluster", [c.id for c in region.cluster], {"long_name": "cluster"}),
+        "cluster_sector": ("cluster", [c.sector for c in region.cluster], {"long_name": "sector of cluster"}),
+        "cluster_cnc_zone": ("cluster", [c.cnc_zone for c in region.cluster], {"long_name": "provincial CNC cluster zone"}),
+        "instrument": ("instrument", list(INSTRUMENTS), {"long_name": "policy instrument"}),
+        "payer": ("payer", list(PAYERS), {"long_name": "level of government paying"}),
+        "spinup_year": ("spinup_year", arrays["_spinup_years"], {"long_name": "spin-up year", "units": "year"}),
+        "chain": ("chain", list(CHAINS), {"long_name": "flagship chain of seed 004 (overlaps added back)"}),
+    }
+    data_vars = {}
+    for name, (units, long_name) in SECTOR_VARIABLES.items():
+        data_vars[name] = (("replicate", "year", "sector"), arrays[name], {"units": units, "long_name": long_name})
+    for name, (units, long_name) in TOTAL_VARIABLES.items():
+        data_vars[name] = (("replicate", "year"), arrays[name], {"units": units, "long_name": long_name})
+    data_vars["outside_machine_demand"] = (
+        ("replicate", "year"), arrays["outside_machine_demand"],
+        {"units": "bn yuan", "long_name": "machine-tool demand from outside Zhejiang"},
+    )
+    data_vars["relending_cost"] = (
+        ("replicate", "year"), arrays["relending_cost"],
+        {"units": "bn yuan", "long_name": "interest relief from re-lending (central bank)"},
+    )
+    data_vars["cluster_output"] = (
+        ("replicate", "year", "cluster"), arrays["cluster_output"],
+        {"units": "bn yuan", "long_name": "gross output of the cluster"},
+    )
+    data_vars["spinup_replacement_rate"] = (
+        ("replicate", "spinup_year", "sector"), arrays["spinup_replacement_rate"],
+        {"units": "1/yr", "long_name": "capacity replaced / capacity during the spin-up"},
+    )
+    for name, (units, long_name) in INSTRUMENT_VARIABLES.items():
+        data_vars[name] = (("replicate", "year", "instrument"), arrays[name], {"units": units, "long_name": long_name})
+    data_vars["subsidy_by_payer"] = (
+        ("replicate", "year", "instrument", "payer"), arrays["subsidy_by_payer"],
+        {"units": "bn yuan", "long_name": "subsidy paid by instrument and payer"},
+    )
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds["chain_output"] = chain_output(ds, scenario)
+    ds["public_cost"] = public_cost(ds)
+    ds.attrs = {
+        "title": f"Regional industrial-economy ABM: scenario {scenario.name}",
+        "scenario_name": scenario.name,
+        "scenario_description": scenario.description,
+        "scenario": scenario_text(scenario),
+        "code_version": code_version(),
+        "seed": int(scenario.seed),
+        "replicates": int(n_rep),
+        "base_year": int(region.base_year.year),
+        "money": "nominal yuan unless a variable's units say otherwise",
+    }
+    return ds
+
+
+TOTAL_VARIABLES: dict[str, tuple[str, str]] = {
+    "output_total": ("bn yuan", "gross output of all sectors, summed over firms"),
+    "value_added_total": ("bn yuan", "value added of all sectors, summed over firms"),
+    "employment_total": ("thousand people", "employment of all sectors, summed over firms"),
+    "rd_expenditure_total": ("bn yuan", "reported R&D of all sectors, summed over firms"),
+    "investment_total": ("bn yuan", "equipment investment of all sectors, summed over firms"),
+}
+
+
+def chain_output(ds: xr.Dataset, scenario: Scenario) -> xr.DataArray:
+    """Output of each flagship chain as seed 004 defines it (overlaps added back)."""
+    overlap = scenario.region.chain_overlap
+    out = ds["output"]
+    rows = []
+    for chain in CHAINS:
+        value = out.sel(sector=chain)
+        if chain == "smart_equipment":
+            value = value + overlap.machine_tools_cnc_share_in_smart_equipment * out.sel(sector="machine_tools")
+        if chain == "modern_textiles":
+            value = value + overlap.fibre_share_of_petrochem * out.sel(sector="petrochem_new_materials")
+        rows.append(value.drop_vars(["sector", "sector_name_zh"], errors="ignore"))
+    result = xr.concat(rows, dim="chain").assign_coords(chain=list(CHAINS)).transpose("replicate", "year", "chain")
+    result.attrs = {"units": "bn yuan", "long_name": "output of the flagship chain as seed 004 defines it"}
+    return result
+
+
+def public_cost(ds: xr.Dataset) -> xr.DataArray:
+    """Net public cost by payer: subsidies paid plus tax expenditures (central), re-lending."""
+    cost = ds["subsidy_by_payer"].sum("instrument")
+    tax_exp = (ds["tax_expenditure_super_deduction"] + ds["tax_expenditure_high_tech"]).sum("sector")
+    central = cost.sel(payer="central") + tax_exp + ds["relending_cost"]
+    cost = cost.copy()
+    cost.loc[{"payer": "central"}] = central
+    cost.attrs = {
+        "units": "bn yuan",
+        "long_name": "public cost by payer: instrument subsidies, tax expenditures and re-lending relief (central)",
+    }
+    return cost
+
+
+def run(
+    scenario: Scenario | str | os.PathLike[str],
+    replicates: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+) -> xr.Dataset:
+    """Run a scenario's Monte Carlo replicates and return the labelled result.
+
+    Args:
+        scenario: A scenario file path or a loaded scenario.
+        replicates: Number of replicates (default: the scenario's).
+        seed: Root seed (default: the scenario's).
+        workers: Local processes; results are identical for any number.
+        overrides: Dotted parameter paths and values, e.g.
+            ``{"instruments.rd_bonus.reward_rate": 0.2}``.
+        batch_size: Replicates simulated together in one array.
+
+    Returns:
+        Dataset with dims ``replicate``, ``year``, ``sector`` (and ``cluster``,
+        ``instrument``, ``payer``, ``chain``); every variable has ``units`` and ``long_name``.
+    """
+    sc = resolve(scenario, seed=seed, overrides=overrides)
+    n = int(replicates if replicates is not None else sc.replicates)
+    if n < 1:
+        raise ValueError("replicates must be at least 1")
+    arrays = simulate_arrays(sc, n, workers=workers, batch_size=batch_size)
+    return to_dataset(sc, arrays)
+
+
+FIRM_VARIABLES: dict[str, tuple[str, str]] = {
+    "alive": ("1", "firm slot occupied (live firm)"),
+    "revenue": ("m yuan", "revenue"),
+    "rd_intensity": ("1", "reported R&D / revenue"),
+    "productivity": ("1", "productivity (machine-tool firms: their model's embodied productivity)"),
+    "mean_machine_age": ("years", "capacity-weighted mean machine age"),
+    "above_scale": ("1", "revenue >= 20 m yuan"),
+    "specialised_new": ("1", "holds the specialised-new title"),
+    "little_giant": ("1", "holds the little-giant title"),
+    "single_champion": ("1", "holds the single-champion title"),
+    "high_tech": ("1", "high-tech enterprise (15% CIT)"),
+    "first_set_model": ("1", "current model is a first-set product"),
+    "subsidy_received": ("m yuan", "subsidies received"),
+}
+
+
+def firm_panel(
+    scenario: Scenario | str | os.PathLike[str],
+    replicate: int = 0,
+    seed: int | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> xr.Dataset:
+    """The firm x year panel of one replicate (identical to that replicate in ``run``).
+
+    A firm is a slot: when a firm exits and another enters the slot later, ``alive`` shows
+    the gap and the entrant is the slot's next occupant.
+    """
+    sc = resolve(scenario, seed=seed, overrides=overrides)
+    model = RegionModel(sc, [replicate], record_firms=True)
+    model.run_years()
+    rec, lay = model.recorder, model.layout
+    sectors = np.array([s.id for s in sc.region.sector])
+    clusters = np.array([c.id for c in sc.region.cluster])
+    coords = {
+        "firm": ("firm", np.arange(lay.n_slots), {"long_name": "firm slot id"}),
+        "year": ("year", np.asarray(rec.years), {"units": "year", "long_name": "calendar year"}),
+        "sector": ("firm", sectors[lay.sector_of], {"long_name": "sector"}),
+        "cluster": ("firm", clusters[lay.cluster_of], {"long_name": "cluster"}),
+        "soe": ("firm", lay.soe, {"long_name": "state-owned enterprise"}),
+    }
+    data_vars = {}
+    for name, (units, long_name) in FIRM_VARIABLES.items():
+        arr = np.stack(rec.firms[name], axis=1)  # (firm, year)
+        if name == "revenue":
+            arr = arr.astype(float)
+        data_vars[name] = (("firm", "year"), arr, {"units": units, "long_name": long_name})
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds.attrs = {
+        "title": f"Firm panel, replicate {replicate}, scenario {sc.name}",
+        "scenario_name": sc.name,
+        "scenario": scenario_text(sc),
+        "code_version": code_version(),
+        "seed": int(sc.seed),
+        "replicate": int(replicate),
+    }
+    return ds
+
+
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write a dataset atomically: to a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    encoding = {}
+    for name, var in ds.variables.items():
+        if var.dtype == bool:
+            encoding[name] = {"dtype": "int8"}
+    try:
+        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path

@@ -1,0 +1,533 @@
+"""The engine's state: firm arrays, sector parameters, exogenous paths and random streams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model._layout import PROCESSES, Layout
+from model.params import SEGMENTS, Scenario
+
+if TYPE_CHECKING:
+    from model.instruments import PolicyMix
+
+TINY = 1e-12
+M_YUAN_PER_BN = 1e3
+
+
+@dataclass(frozen=True)
+class SectorParams:
+    """Per-sector parameter vectors (S,) derived from the region file."""
+
+    n_sectors: int
+    theta: np.ndarray  # machine-tool share of equipment spending
+    kappa: np.ndarray  # equipment per unit of yearly capacity
+    markup: np.ndarray
+    k1_base: np.ndarray  # machine-sensitive unit cost at productivity 1, base prices
+    k2_base: np.ndarray  # other unit cost (materials), base prices
+    labour_of_k1: np.ndarray  # wage share of the machine-sensitive cost
+    rd_intensity: np.ndarray
+    rd_dispersion: np.ndarray
+    basic_share: np.ndarray
+    high_tech_share: np.ndarray
+    demand_growth_real: np.ndarray
+    demand_shock_sd: np.ndarray
+    pareto: np.ndarray
+    output_base_m_yuan: np.ndarray
+    rd_scale: np.ndarray  # base-year mean revenue per firm: scale of R&D in innovation draws
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> SectorParams:
+        """Derive cost structure and scales from the region's sector table."""
+        sectors = scenario.region.sector
+        arr = lambda name: np.array([getattr(s, name) for s in sectors], dtype=float)  # noqa: E731
+        va, labour, phi = arr("value_added_share"), arr("labour_share"), arr("machine_sensitive_cost_share")
+        margin = va - labour
+        unit_cost = 1.0 - margin
+        k1 = phi * unit_cost
+        n_firms = arr("n_firms") * scenario.market.firm_scale
+        output = arr("output_base_bn_yuan") * M_YUAN_PER_BN
+        return cls(
+            n_sectors=len(sectors),
+            theta=arr("machine_tool_capex_share"),
+            kappa=arr("capital_output_ratio"),
+            markup=margin / (1.0 - margin),
+            k1_base=k1,
+            k2_base=unit_cost - k1,
+            labour_of_k1=labour / k1,
+            rd_intensity=arr("rd_intensity_real"),
+            rd_dispersion=arr("rd_intensity_dispersion"),
+            basic_share=arr("basic_research_share"),
+            high_tech_share=arr("high_tech_share"),
+            demand_growth_real=arr("demand_growth_real"),
+            demand_shock_sd=arr("demand_shock_sd"),
+            pareto=arr("size_pareto_exponent"),
+            output_base_m_yuan=output,
+            rd_scale=output / np.maximum(n_firms, 1.0),
+        )
+
+
+class Draws:
+    """Fixed-shape draws of one process in one year, stacked over replicates.
+
+    Each replicate has its own generator keyed by (root seed, replicate, year, process), so a
+    replicate's numbers do not depend on which other replicates share its batch, and a
+    process's numbers do not depend on any other process or on the model's state.
+    """
+
+    def __init__(self, seed: int, replicates: np.ndarray, year: int, process: str) -> None:
+        pid = PROCESSES.index(process)
+        self._gens = [
+            np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(r), year, pid)))
+            for r in replicates
+        ]
+
+    def _stack(self, method: str, shape: tuple[int, ...], *args: float) -> np.ndarray:
+        return np.stack([getattr(g, method)(*args, size=shape[1:]) for g in self._gens])
+
+    def random(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Uniform [0, 1) draws of the given shape (first axis: replicate)."""
+        return self._stack("random", shape)
+
+    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Standard normal draws (first axis: replicate)."""
+        return self._stack("standard_normal", shape)
+
+    def beta(self, a: float, b: float, size: tuple[int, ...]) -> np.ndarray:
+        """Beta(a, b) draws (first axis: replicate)."""
+        return self._stack("beta", size, a, b)
+
+
+class Engine:
+    """Arrays and helpers shared by the yearly rules for a batch of replicates."""
+
+    def __init__(self, scenario: Scenario, layout: Layout, replicates: np.ndarray, policy: PolicyMix) -> None:
+        self.scenario = scenario
+        self.region = scenario.region
+        self.layout = layout
+        self.replicates = np.asarray(replicates, dtype=np.int64)
+        self.R = len(self.replicates)
+        self.par = SectorParams.from_scenario(scenario)
+        self.policy = policy
+        self.spinning_up = True
+        mt = self.region.machine_tools
+        outside = mt.outside_models
+        self.n_outside = len(outside)
+        self.outside_origin = np.array([0 if o.origin == "import" else 1 for o in outside], dtype=np.int64)
+        self.outside_segment = np.array([SEGMENTS.index(o.segment) for o in outside], dtype=np.int64)
+        self.outside_brochure = []
+        for g in range(len(SEGMENTS)):
+            imp = [i for i, o in enumerate(outside) if o.segment == SEGMENTS[g] and o.origin == "import"]
+            oth = [i for i, o in enumerate(outside) if o.segment == SEGMENTS[g] and o.origin != "import"]
+            if len(imp) != 1 or len(oth) != 1:
+                raise ValueError(f"region needs one import and one other-province model for segment {SEGMENTS[g]}")
+            self.outside_brochure.append(
+                (outside[imp[0]].brochure_probability, outside[oth[0]].brochure_probability, imp[0], oth[0])
+            )
+        seg = np.maximum(layout.make_segment, 0)
+        self.segment_price_index_of_slot = np.where(
+            layout.make_segment >= 0, np.asarray(mt.segment_price_index)[seg], 1.0
+        )
+        self.set_price_of_slot = np.where(layout.make_segment >= 0, np.asarray(mt.set_price_m_yuan)[seg], np.inf)
+        self.year = scenario.start_year - scenario.spinup.years - 1
+        self.state = SimpleNamespace()
+        self.exo = SimpleNamespace()
+
+    # ------------------------------------------------------------------ randomness
+
+    def draw(self, process: str) -> Draws:
+        """The draws of a process for the current year."""
+        return Draws(self.scenario.seed, self.replicates, self.year, process)
+
+    # ------------------------------------------------------------ segment helpers
+
+    def _segment_reduce(self, x: np.ndarray, fn) -> np.ndarray:
+        return np.stack([fn(x[:, slots]) for slots in self.layout.segment_slots], axis=1)
+
+    def segment_sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum of a firm array over each machine-tool segment -> (R, G)."""
+        return self._segment_reduce(x, lambda v: v.sum(axis=1))
+
+    def _to_mt_slots(self, x_seg: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        seg = self.layout.make_segment
+        out = x_seg[:, np.maximum(seg, 0)]
+        return np.where(seg >= 0, out, fill)
+
+    def segment_normalise(self, x: np.ndarray) -> np.ndarray:
+        """Machine-tool firms' share of their segment's total of x (0 elsewhere)."""
+        total = self._to_mt_slots(self.segment_sum(x), 1.0)
+        return np.where(self.layout.make_segment >= 0, x / np.maximum(total, TINY), 0.0)
+
+    def segment_count(self, alive: np.ndarray) -> np.ndarray:
+        """Number of live firms in each machine-tool firm's segment."""
+        return self._to_mt_slots(self.segment_sum(alive.astype(float)), 1.0)
+
+    def segment_mean(self, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """Weighted mean of x over each machine-tool segment, broadcast to its firms."""
+        w = np.where(self.state.alive, weight, 0.0)
+        mean = self.segment_sum(w * x) / np.maximum(self.segment_sum(w), TINY)
+        return self._to_mt_slots(mean)
+
+    def segment_best_domestic(self) -> np.ndarray:
+        """Best domestic model productivity per segment (Zhejiang's or other provinces')."""
+        st = self.state
+        live = np.where(st.alive, st.model_productivity, 0.0)
+        best = self._segment_reduce(live, lambda v: v.max(axis=1))
+        other = np.stack([st.outside_productivity[:, b[3]] for b in self.outside_brochure], axis=1)
+        return np.maximum(best, other)
+
+    def sector_zscore(self, x: np.ndarray, alive: np.ndarray) -> np.ndarray:
+        """Standardised x within each sector (machine tools: within segment) among live firms."""
+        from model._rules import sector_sum, to_firms
+
+        w = alive.astype(float)
+        n = np.maximum(sector_sum(self, w), 1.0)
+        mean = sector_sum(self, w * x) / n
+        var = sector_sum(self, w * x * x) / n - mean**2
+        z = (x - to_firms(self, mean)) / np.sqrt(np.maximum(to_firms(self, var), TINY))
+        ns = np.maximum(self.segment_sum(w), 1.0)
+        smean = self.segment_sum(w * x) / ns
+        svar = self.segment_sum(w * x * x) / ns - smean**2
+        zs = (x - self._to_mt_slots(smean)) / np.sqrt(np.maximum(self._to_mt_slots(svar, 1.0), TINY))
+        return np.where(self.layout.make_segment >= 0, zs, z)
+
+    # -------------------------------------------------------------- machine models
+
+    def model_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Productivity, list price and risk-adjusted price of every offered model.
+
+        Columns 0..N-1 are Zhejiang firms' models (only machine-tool slots are ever offered),
+        then the outside models. Prices are per unit of machine-tool input.
+        """
+        st = self.state
+        price_zj = st.price * self.segment_price_index_of_slot
+        risk_zj = price_zj * self.policy.insurance_cover(self)
+        productivity = np.concatenate([st.model_productivity, st.outside_productivity], axis=1)
+        price = np.concatenate([price_zj, st.outside_price], axis=1)
+        risk = np.concatenate([risk_zj, st.outside_price], axis=1)
+        return productivity, price, risk
+
+    # --------------------------------------------------------------- investment
+
+    def desired_capacity(self) -> np.ndarray:
+        """Capacity each firm wants this year at the target utilisation.
+
+        User firms plan on their share of expected (adaptively smoothed) sector demand,
+        machine-tool firms on their expected sales: capacity follows demand's trend rather
+        than each year's shock, which keeps the investment accelerator within bounds.
+        """
+        from model._rules import to_firms
+
+        st, inv = self.state, self.scenario.investment
+        user = st.market_share * to_firms(self, st.demand_expected)
+        want = np.where(self.layout.make_segment >= 0, st.output_expected, user)
+        return want / inv.target_utilisation * st.alive
+
+    # ------------------------------------------------------------ initial state
+
+    def initialise(self) -> None:
+        """Firms at the start of the spin-up: Pareto sizes, vintage stocks, R&D habits.
+
+        The spin-up then runs long enough for these guesses to be forgotten; only the
+        base-year aggregates they are rescaled to matter (see ``rebase``).
+        """
+        sc, lay, par, mt = self.scenario, self.layout, self.par, self.region.machine_tools
+        R, N, S = self.R, lay.n_slots, par.n_sectors
+        A = sc.investment.technical_life_years
+        d = self.draw("init")
+        u_size = d.random((R, N))
+        z_prod = d.standard_normal((R, N))
+        z_rd = d.standard_normal((R, N))
+        u_basic = d.random((R, N))
+        u_high_tech = d.random((R, N))
+        z_model = d.standard_normal((R, N))
+        z_payback = d.standard_normal((R, N))
+        st = self.state
+        self._init_exogenous()
+        st.alive = np.broadcast_to(lay.initial_alive, (R, N)).copy()
+        # Firm-specific payback period; kept by the slot's later occupants (a trait of the
+        # slot's draw, so it costs no state-dependent randomness).
+        sd = sc.investment.payback_dispersion
+        st.payback_years = sc.investment.payback_years * np.exp(sd * z_payback - 0.5 * sd**2)
+        alpha = par.pareto[lay.sector_of]
+        size = np.where(st.alive, (1.0 - u_size) ** (-1.0 / alpha), 0.0)
+        size = np.minimum(size, 1e4)  # cap the Pareto tail at 10,000x the minimum firm
+        from model._rules import sector_sum, to_firms
+
+        share = size / to_firms(self, sector_sum(self, size))
+        is_mt = lay.make_segment >= 0
+        st.market_share = np.where(is_mt, 0.0, share)
+        st.outside_share = np.where(is_mt, share, 0.0)
+        st.mt_segment_share = self.segment_normalise(np.where(is_mt, share, 0.0))
+        st.demand_real = np.broadcast_to(par.output_base_m_yuan, (R, S)).copy()
+        st.demand_real[:, lay.mt_sector] = 0.0
+        st.demand_real_prev = st.demand_real.copy()
+        st.demand_expected = st.demand_real.copy()
+        st.demand_shock = np.zeros((R, S))
+        st.price_index = np.ones((R, S))
+        st.price_index_prev = np.ones((R, S))
+        revenue = share * par.output_base_m_yuan[lay.sector_of]
+        st.revenue = revenue
+        st.revenue_prev = revenue.copy()
+        st.revenue_prev2 = revenue.copy()
+        st.output_real = revenue.copy()
+        st.output_real_prev = revenue.copy()
+        st.output_expected = revenue.copy()
+        st.outside_machine_demand = np.full(R, mt.outside_sales_share_base * par.output_base_m_yuan[lay.mt_sector])
+
+        st.process_productivity = np.exp(0.1 * z_prod)
+        seg = np.maximum(lay.make_segment, 0)
+        seg_prod = np.asarray(mt.segment_productivity_index)[seg]
+        st.model_productivity = np.where(is_mt, seg_prod * np.exp(0.05 * z_model), 0.0)
+        st.model_unproven = np.zeros((R, N), dtype=bool)
+        st.model_first_set = np.zeros((R, N), dtype=bool)
+        st.model_recognised = np.zeros((R, N), dtype=bool)
+        st.model_sets_sold = np.full((R, N), 1e9)
+        st.model_vintage = np.full((R, N), self.year)
+        growth = 0.05
+        ages = np.arange(A)
+        age_weight = (1.0 + growth) ** (-ages)
+        age_weight /= age_weight.sum()
+        capacity = revenue / sc.investment.target_utilisation
+        st.capacity_by_age = capacity[:, :, None] * age_weight
+        st.productivity_by_age = np.broadcast_to((1.0 + 0.02) ** (-ages), (R, N, A)).copy()
+        capital_price = par.kappa[lay.sector_of]
+        st.cost_by_age = st.capacity_by_age * capital_price[:, None]
+        st.capacity = capacity
+        weighted = (st.capacity_by_age * st.productivity_by_age).sum(2)
+        st.machine_productivity = np.where(capacity > TINY, weighted / np.maximum(capacity, TINY), 1.0)
+        st.cash = 0.2 * revenue
+        st.debt = 0.3 * revenue
+        sigma = par.rd_dispersion[lay.sector_of]
+        st.rd_intensity_fe = par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
+        b = np.clip(par.basic_share[lay.sector_of], 1e-4, 1 - 1e-4)
+        from scipy.special import betaincinv
+
+        st.basic_research_share = betaincinv(4.0 * b, 4.0 * (1.0 - b), u_basic)
+        st.high_tech = st.alive & (u_high_tech < par.high_tech_share[lay.sector_of])
+        st.rd_real = st.rd_intensity_fe * revenue
+        st.rd_reported = st.rd_real.copy()
+        st.rd_reported_prev = st.rd_real.copy()
+        st.rd_real_history = np.repeat(st.rd_real[:, :, None], sc.innovation.rd_lag_years, axis=2)
+        st.basic_research = st.rd_real * st.basic_research_share
+        st.unfilled = np.zeros((R, N))
+        st.orders_inside = np.where(is_mt, (1 - mt.outside_sales_share_base) * revenue, 0.0)
+        st.subsidy_received = np.zeros((R, N))
+        for name in ("specialised_new", "little_giant", "single_champion"):
+            setattr(st, f"{name}_last_met", np.full((R, N), -9999))
+            setattr(st, f"{name}_held", np.zeros((R, N), dtype=bool))
+            setattr(st, f"{name}_new", np.zeros((R, N), dtype=bool))
+        from model._rules import to_firms as _tf
+
+        st.unit_cost = _tf(self, st.k1) / (st.process_productivity * st.machine_productivity) + _tf(self, st.k2)
+        st.price = (1.0 + par.markup[lay.sector_of]) * st.unit_cost
+        # Outside models, anchored to Zhejiang's segment means.
+        self._anchor_outside_models()
+        self.tax_base_rates()
+        tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
+        st.rd_user_cost_base = 1.0 - tau * (1.0 + self.exo.super_deduction)
+        self.policy.initialise(self)
+
+    def _anchor_outside_models(self) -> None:
+        """Set outside models at their premiums over Zhejiang's segment means (sales-weighted)."""
+        st, mt = self.state, self.region.machine_tools
+        is_mt = self.layout.make_segment >= 0
+        w = np.where(st.alive & is_mt, np.maximum(st.revenue, TINY), 0.0)
+        mean_a = self.segment_sum(w * st.model_productivity) / np.maximum(self.segment_sum(w), TINY)
+        price_zj = getattr(st, "price", np.ones_like(st.revenue)) * self.segment_price_index_of_slot
+        mean_p = self.segment_sum(w * price_zj) / np.maximum(self.segment_sum(w), TINY)
+        prem_a = np.array([o.productivity_premium for o in mt.outside_models])
+        prem_p = np.array([o.price_premium for o in mt.outside_models])
+        st.outside_productivity = mean_a[:, self.outside_segment] * (1.0 + prem_a)
+        st.outside_price = mean_p[:, self.outside_segment] * (1.0 + prem_p)
+
+    # ---------------------------------------------------------- exogenous paths
+
+    def _init_exogenous(self) -> None:
+        exo, par = self.exo, self.par
+        exo.wage_index = 1.0
+        exo.producer_price = 1.0
+        exo.other_equipment_price = 1.0
+        exo.other_equipment_productivity = 1.0
+        exo.wage_per_worker_m_yuan = 0.085  # replaced at the base year from employment
+        self.state.k1 = np.broadcast_to(par.k1_base, (self.R, par.n_sectors)).copy()
+        self.state.k2 = np.broadcast_to(par.k2_base, (self.R, par.n_sectors)).copy()
+
+    def tax_base_rates(self) -> None:
+        """Tax parameters of the year (the base year's during the spin-up)."""
+        sc, exo = self.scenario, self.exo
+        year = sc.region.base_year.year if self.spinning_up else self.year
+        exo.cit_rate = sc.tax.corporate_income_tax.at(year)
+        exo.high_tech_rate = sc.tax.high_tech_rate.at(year)
+        exo.super_deduction = sc.tax.rd_super_deduction.at(year)
+        exo.vat_rate = sc.tax.vat_rate.at(year)
+        exo.lpr = sc.prices.loan_prime_rate.at(year)
+        exo.loan_rate = exo.lpr + sc.investment.loan_spread
+
+    def advance_exogenous(self) -> None:
+        """Move prices, wages, the equipment frontier and outside models to the new year.
+
+        During the spin-up the first simulated year's growth rates hold throughout, so the
+        economy arrives at the base year on the path it then continues.
+        """
+        sc, exo, st = self.scenario, self.exo, self.state
+        year = self.year
+        if self.spinning_up:
+            g_wage = sc.spinup.wage_growth
+            g_ppi = sc.spinup.producer_price_growth
+            g_equip = 0.0
+        else:
+            g_wage = sc.prices.wage_growth.at(year)
+            g_ppi = sc.prices.producer_price_growth.at(year)
+            g_equip = sc.prices.other_equipment_price_growth.at(year)
+        exo.wage_index *= 1.0 + g_wage
+        exo.wage_per_worker_m_yuan *= 1.0 + g_wage
+        exo.producer_price *= 1.0 + g_ppi
+        exo.other_equipment_price *= 1.0 + g_equip
+        exo.other_equipment_productivity *= 1.0 + sc.innovation.other_equipment_productivity_growth
+        st.k1 = st.k1 * (1.0 + g_wage)
+        st.k2 = st.k2 * (1.0 + g_ppi)
+        growth = np.array([o.productivity_growth for o in self.region.machine_tools.outside_models])
+        st.outside_productivity = st.outside_productivity * (1.0 + growth)
+        st.outside_price = st.outside_price * (1.0 + g_equip)
+        path = self.region.machine_tools.outside_demand_growth[sc.demand.outside_machine_path]
+        exo.outside_demand_growth = sc.spinup.outside_machine_demand_growth if self.spinning_up else path.at(year)
+        self.tax_base_rates()
+
+    # ----------------------------------------------------------------- entrants
+
+    def initialise_entrants(
+        self, enter: np.ndarray, z_productivity: np.ndarray, z_rd: np.ndarray, u_high_tech: np.ndarray
+    ) -> None:
+        """Fill the slots in ``enter`` with new firms at the end of the year.
+
+        Entrants take a small share (``entrant_size_fraction`` / number of firms), the
+        sector's mean productivity with noise, new machines at this year's vintage, and
+        owner equity for their capital (recorded as an equity flow).
+        """
+        from model._rules import sector_sum, to_firms
+
+        st, sc, lay, par = self.state, self.scenario, self.layout, self.par
+        m = sc.market
+        alive = st.alive
+        is_mt = lay.make_segment >= 0
+        n_alive = np.maximum(to_firms(self, sector_sum(self, alive.astype(float))), 1.0)
+        entrant_share = m.entrant_size_fraction / n_alive
+        weight = np.where(alive, st.capacity, 0.0)
+        mean_pi = sector_sum(self, weight * st.process_productivity) / np.maximum(sector_sum(self, weight), TINY)
+        new_cap = st.capacity_by_age[:, :, 0]
+        new_e = sector_sum(self, new_cap * st.productivity_by_age[:, :, 0]) / np.maximum(sector_sum(self, new_cap), TINY)
+        mean_e = sector_sum(self, weight * st.machine_productivity) / np.maximum(sector_sum(self, weight), TINY)
+        new_e = np.where(sector_sum(self, new_cap) > TINY, new_e, mean_e)
+        noise = np.exp(m.entrant_productivity_sd * z_productivity)
+        seg_mean_a = self.segment_mean(st.model_productivity, np.maximum(st.revenue, TINY))
+        # A segment with no live maker: entrants start at the other provinces' model.
+        other = np.stack([st.outside_productivity[:, b[3]] for b in self.outside_brochure], axis=1)
+        seg_mean_a = np.where(seg_mean_a > 0, seg_mean_a, self._to_mt_slots(other))
+        sector_revenue = sector_sum(self, np.where(alive, st.revenue, 0.0))
+        revenue = entrant_share * to_firms(self, sector_revenue)
+
+        st.alive = alive | enter
+        st.market_share = np.where(enter & ~is_mt, entrant_share, st.market_share)
+        st.outside_share = np.where(enter & is_mt, entrant_share, st.outside_share)
+        for name in ("market_share", "outside_share"):
+            s = np.where(st.alive, getattr(st, name), 0.0)
+            setattr(st, name, s / np.maximum(to_firms(self, sector_sum(self, s)), TINY))
+        st.process_productivity = np.where(enter, to_firms(self, mean_pi) * noise, st.process_productivity)
+        st.model_productivity = np.where(enter & is_mt, seg_mean_a * noise, st.model_productivity)
+        for name, value in (
+            ("model_unproven", False),
+            ("model_first_set", False),
+            ("model_recognised", False),
+        ):
+            arr = getattr(st, name)
+            arr[enter] = value
+        st.model_sets_sold = np.where(enter, 1e9, st.model_sets_sold)
+        st.model_vintage = np.where(enter, self.year, st.model_vintage)
+        price = np.where(enter, to_firms(self, st.price_index), st.price)
+        capacity = revenue / np.maximum(price, TINY) / sc.investment.target_utilisation
+        e0 = to_firms(self, new_e)
+        enter3 = enter[:, :, None]
+        st.capacity_by_age = np.where(enter3, 0.0, st.capacity_by_age)
+        st.productivity_by_age = np.where(enter3, 1.0, st.productivity_by_age)
+        st.cost_by_age = np.where(enter3, 0.0, st.cost_by_age)
+        st.capacity_by_age[:, :, 0] = np.where(enter, capacity, st.capacity_by_age[:, :, 0])
+        st.productivity_by_age[:, :, 0] = np.where(enter, e0, st.productivity_by_age[:, :, 0])
+        theta, kappa = par.theta[lay.sector_of], par.kappa[lay.sector_of]
+        mt_price = st.price_index[:, lay.mt_sector][:, None]
+        capital_price = kappa * (theta * mt_price + (1.0 - theta) * self.exo.other_equipment_price)
+        st.cost_by_age[:, :, 0] = np.where(enter, capacity * capital_price, st.cost_by_age[:, :, 0])
+        st.capacity = np.where(enter, capacity, st.capacity)
+        st.machine_productivity = np.where(enter, e0, st.machine_productivity)
+        equity_cash = 0.2 * revenue
+        st.flow_entry_cash = np.where(enter, equity_cash, 0.0)
+        st.cash = np.where(enter, equity_cash, st.cash)
+        st.debt = np.where(enter, 0.0, st.debt)
+        for name in ("revenue", "revenue_prev", "revenue_prev2"):
+            setattr(st, name, np.where(enter, revenue, getattr(st, name)))
+        real = revenue / np.maximum(price, TINY)
+        st.output_real = np.where(enter, real, st.output_real)
+        st.output_real_prev = np.where(enter, real, st.output_real_prev)
+        st.output_expected = np.where(enter, real, st.output_expected)
+        st.price = np.where(enter, price, st.price)
+        sigma = par.rd_dispersion[lay.sector_of]
+        fe = par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
+        st.rd_intensity_fe = np.where(enter, fe, st.rd_intensity_fe)
+        st.rd_real = np.where(enter, fe * revenue, st.rd_real)
+        st.rd_reported = np.where(enter, fe * revenue, st.rd_reported)
+        st.rd_reported_prev = np.where(enter, fe * revenue, st.rd_reported_prev)
+        st.rd_real_history = np.where(enter3, (fe * revenue)[:, :, None], st.rd_real_history)
+        st.high_tech = np.where(enter, u_high_tech < par.high_tech_share[lay.sector_of], st.high_tech)
+        tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
+        st.rd_user_cost_base = np.where(enter, 1.0 - tau * (1.0 + self.exo.super_deduction), st.rd_user_cost_base)
+        st.unfilled = np.where(enter, 0.0, st.unfilled)
+        for name in ("specialised_new", "little_giant", "single_champion"):
+            last = getattr(st, f"{name}_last_met")
+            setattr(st, f"{name}_last_met", np.where(enter, -9999, last))
+        self.policy.reset_firms(self, enter)
+
+    # ------------------------------------------------------------------ rebase
+
+    def rebase(self) -> None:
+        """Rescale the spun-up economy to the base-year aggregates of the region file.
+
+        Nominal and real quantities of each sector are multiplied by base output / simulated
+        output, so shares, productivities and the vintage structure are kept. Outside machine
+        demand becomes the residual of base machine-tool output over inside sales, and the
+        wage per worker is set so that employment matches the base year.
+        """
+        from model._rules import sector_sum, to_firms
+
+        st, lay, par = self.state, self.layout, self.par
+        revenue_s = sector_sum(self, st.revenue)
+        factor = par.output_base_m_yuan / np.maximum(revenue_s, TINY)  # (R, S)
+        f_firm = to_firms(self, factor)
+        for name in (
+            "revenue", "revenue_prev", "revenue_prev2", "output_real", "output_real_prev", "cash",
+            "debt", "rd_real", "rd_reported", "rd_reported_prev", "basic_research", "capacity",
+            "orders_inside", "sales_outside", "wages", "value_added", "machine_purchases",
+            "investment_replacement", "investment_expansion", "capacity_replaced",
+        ):
+            setattr(st, name, getattr(st, name) * f_firm)
+        for name in ("capacity_by_age", "cost_by_age", "rd_real_history"):
+            setattr(st, name, getattr(st, name) * f_firm[:, :, None])
+        st.demand_real = st.demand_real * factor
+        st.demand_real_prev = st.demand_real_prev * factor
+        st.demand_expected = st.demand_expected * factor
+        st.output_expected = st.output_expected * f_firm
+        # Inside purchases from Zhejiang machine-tool firms, rescaled with their buyers (the
+        # machine-tool firms' own order books follow); outside demand is the residual.
+        mt = lay.mt_sector
+        inside = (st.machine_purchases_zhejiang * f_firm).sum(axis=1)
+        booked = np.maximum(st.orders_inside.sum(axis=1), TINY)
+        st.orders_inside = st.orders_inside * (inside / booked)[:, None]
+        st.outside_machine_demand = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)
+        wages = st.wages.sum(axis=1)
+        employment = self.region.base_year.employment_m * 1e6 * self.layout.firm_scale
+        self.exo.wage_per_worker_m_yuan = (wages / employment)[:, None]
+        self.price_base = st.price_index.copy()
+        self._anchor_outside_models()
+        self.spinning_up = False
