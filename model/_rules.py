@@ -25,7 +25,7 @@ def sector_sum(eng: Engine, x: np.ndarray) -> np.ndarray:
 
 def to_firms(eng: Engine, x_sector: np.ndarray) -> np.ndarray:
     """Broadcast a (R, S) or (S,) sector array to firms -> (R, N) or (N,)."""
-    return x_sector[..., eng.layout.sector_of]
+    return np.repeat(x_sector, eng.layout.sector_size, axis=-1)
 
 
 # ------------------------------------------------------------------------ 1. demand
@@ -173,37 +173,48 @@ def invest(eng: Engine) -> None:
     inv = sc.investment
     R, N = eng.R, lay.n_slots
     alive = st.alive
-    # Age the machine stock one year; the oldest cohort reaches its technical life.
-    scrapped_life = st.capacity_by_age[:, :, -1] * alive
-    book_life = _book_value(eng, st.cost_by_age)[:, :, -1]
-    for arr in (st.capacity_by_age, st.productivity_by_age, st.cost_by_age):
-        arr[:, :, 1:] = arr[:, :, :-1].copy()
-        arr[:, :, 0] = 0.0
+    # Age the machine stock one year: the ring of cohorts turns by one slot, and the cohort
+    # in the slot the new machines will take has reached its technical life.
+    eng.cohort_head = (eng.cohort_head + 1) % st.cohort_capacity.shape[2]
+    head = eng.cohort_head
+    ages = eng.cohort_ages()  # age of each slot's cohort at the end of this year
+    scrapped_life = st.cohort_capacity[:, :, head] * alive
+    life_age = st.cohort_capacity.shape[2]
+    book_life = st.cohort_cost[:, :, head] * _remaining_book_share(eng, life_age - 1)
+    st.cohort_capacity[:, :, head] = 0.0
+    st.cohort_cost[:, :, head] = 0.0
+    st.cohort_inverse_productivity[:, :, head] = 1.0
 
     choice, e_new, price_new, risk_price = choose_machines(eng)
     theta = par.theta[lay.sector_of]
     kappa = par.kappa[lay.sector_of]
     capital_price = kappa * (theta * price_new + (1.0 - theta) * eng.exo.other_equipment_price)
     perceived_price = kappa * (theta * risk_price + (1.0 - theta) * eng.exo.other_equipment_price)
-    financing = eng.policy.financing_factor(eng)  # (R, N, A): financing cost by cohort age
+    # A cohort is scrapped when 1/e_a - 1/e_new >= price x financing / (b u k1/pi): one
+    # threshold per firm for ordinary cohorts and one for over-aged ones (whose replacement
+    # loans may be subsidised), compared with every slot at once.
+    base_financing, relief = eng.policy.financing_terms(eng)
+    over_aged = ages > eng.policy.renewal_eligible_age(eng)  # (A,) by slot
     unit_machine_cost = to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY)
-    # Scrap if perceived_price * financing <= b * u * k1/pi * (1/e_a - 1/e_new).
-    savings_needed = (perceived_price[:, :, None] * financing) / (
-        (st.payback_years * inv.target_utilisation * unit_machine_cost)[:, :, None]
+    per_saving = perceived_price / (st.payback_years * inv.target_utilisation * unit_machine_cost)
+    inv_new = 1.0 / np.maximum(e_new, TINY)
+    threshold_ordinary = inv_new + per_saving * base_financing
+    threshold_over_aged = inv_new + per_saving * (base_financing - relief)
+    cohort = st.cohort_capacity.dtype  # cohorts are float32: halves the memory traffic
+    threshold = np.where(
+        over_aged, threshold_over_aged[:, :, None].astype(cohort), threshold_ordinary[:, :, None].astype(cohort)
     )
-    inv_e = 1.0 / np.maximum(st.productivity_by_age, TINY)
-    has = st.capacity_by_age > 0
-    payback = has & (inv_e - 1.0 / np.maximum(e_new, TINY)[:, :, None] >= savings_needed)
-    payback &= alive[:, :, None]
-    scrapped_payback = (st.capacity_by_age * payback).sum(axis=2)
-    age_years = np.arange(1, st.capacity_by_age.shape[2] + 1)  # after ageing, slot a is a+1 old
-    eligible_age = age_years > eng.policy.renewal_eligible_age(eng)
-    scrapped_eligible = (st.capacity_by_age * payback * eligible_age).sum(axis=2)
-    scrapped_eligible += scrapped_life  # beyond technical life is always over-aged
-    book_scrapped = (_book_value(eng, st.cost_by_age) * payback).sum(axis=2) + book_life
-    st.capacity_by_age *= ~payback
-    st.cost_by_age *= ~payback
-    capacity_left = st.capacity_by_age.sum(axis=2)
+    payback = (st.cohort_inverse_productivity >= threshold) & (st.cohort_capacity > 0) & alive[:, :, None]
+    scrapped_capacity = st.cohort_capacity * payback
+    scrapped_payback = scrapped_capacity.sum(axis=2, dtype=float)
+    # Loans replacing cohorts past the eligible age (a cohort at its technical life always is).
+    scrapped_eligible = scrapped_capacity[:, :, over_aged].sum(axis=2, dtype=float) + scrapped_life
+    # Book value written off on scrapping: cost x (1 - age_at_start_of_year / tax life).
+    start_share = _remaining_book_share(eng, ages - 1).astype(cohort)
+    book_scrapped = (st.cohort_cost * payback) @ start_share + book_life
+    st.cohort_capacity *= ~payback
+    st.cohort_cost *= ~payback
+    capacity_left = st.cohort_capacity.sum(axis=2, dtype=float)
 
     desired = eng.desired_capacity()
     gap = np.maximum(desired - capacity_left, 0.0) * alive
@@ -222,9 +233,9 @@ def invest(eng: Engine) -> None:
     new_capacity = replacement + expansion
     cost = new_capacity * capital_price
 
-    st.capacity_by_age[:, :, 0] = new_capacity
-    st.productivity_by_age[:, :, 0] = e_new
-    st.cost_by_age[:, :, 0] = cost
+    st.cohort_capacity[:, :, head] = new_capacity
+    st.cohort_inverse_productivity[:, :, head] = inv_new
+    st.cohort_cost[:, :, head] = cost
     st.cash = st.cash - cost + loan
     st.debt = st.debt + loan
     st.flow_investment = cost
@@ -254,12 +265,40 @@ def invest(eng: Engine) -> None:
     eng.policy.after_investment(eng)
 
 
-def _book_value(eng: Engine, cost_by_age: np.ndarray) -> np.ndarray:
-    """Undepreciated book value of each cohort (straight-line tax depreciation)."""
+def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
+    """Share of a cohort's cost still on the books after ``age + 1`` years of depreciation."""
     life = eng.scenario.investment.tax_depreciation_years
-    ages = np.arange(cost_by_age.shape[2])
-    remaining = np.clip(1.0 - (ages + 1) / life, 0.0, 1.0)
-    return cost_by_age * remaining
+    return np.clip(1.0 - (np.asarray(age) + 1.0) / life, 0.0, 1.0)
+
+
+def book_value(eng: Engine) -> np.ndarray:
+    """Undepreciated book value of each firm's machines at the end of the year (R, N)."""
+    return st_book(eng.state.cohort_cost, _remaining_book_share(eng, eng.cohort_ages()))
+
+
+def st_book(cost: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Sum over cohorts of cost x remaining share."""
+    return (cost @ share.astype(cost.dtype)).astype(float)
+
+
+def draw_categorical(cdf: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Index i with cdf[i-1] <= x < cdf[i] for each x: exact inverse-CDF sampling.
+
+    Same result as ``np.searchsorted(cdf, x, side="right")``, but a lookup table of bins
+    gives each query a start within a step or two of its answer, which is several times
+    faster for the hundreds of thousands of brochure draws a year.
+    """
+    n = len(cdf)
+    total = cdf[-1]
+    bins = 16 * n
+    table = np.searchsorted(cdf, np.arange(bins) * (total / bins), side="right")
+    idx = table[np.minimum((x * (bins / total)).astype(np.int64), bins - 1)]
+    while True:
+        step = cdf[np.minimum(idx, n - 1)] <= x
+        step &= idx < n - 1
+        if not step.any():
+            return idx
+        idx = idx + step
 
 
 def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -291,7 +330,7 @@ def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
             total = cum[r, -1]
             u = u_pick[r, buyers]
             if total > 0:
-                j = slots[np.minimum(np.searchsorted(cum[r], u * total, side="right"), len(slots) - 1)]
+                j = slots[draw_categorical(cum[r], u * total)]
             else:
                 j = np.full(u.shape, N + idx_other)
             src = u_source[r, buyers]
@@ -326,9 +365,12 @@ def produce(eng: Engine) -> None:
     """Capacity, unit cost, price, output and replicator market shares."""
     st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
     alive = st.alive
-    capacity = st.capacity_by_age.sum(axis=2)
-    weighted = (st.capacity_by_age * st.productivity_by_age).sum(axis=2)
-    st.machine_productivity = np.where(capacity > TINY, weighted / np.maximum(capacity, TINY), st.machine_productivity)
+    capacity = st.cohort_capacity.sum(axis=2, dtype=float)
+    # Machines are used alike, so unit cost averages 1/e over capacity: the harmonic mean.
+    input_per_output = np.einsum("rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float)
+    st.machine_productivity = np.where(
+        input_per_output > TINY, capacity / np.maximum(input_per_output, TINY), st.machine_productivity
+    )
     productivity = st.process_productivity * st.machine_productivity
     st.unit_cost = to_firms(eng, st.k1) / np.maximum(productivity, TINY) + to_firms(eng, st.k2)
     st.price = (1.0 + par.markup[lay.sector_of]) * st.unit_cost
@@ -404,8 +446,7 @@ def account(eng: Engine) -> None:
     st.intermediate = st.revenue - st.value_added
     st.employment = st.wages / eng.exo.wage_per_worker_m_yuan
     life = eng.scenario.investment.tax_depreciation_years
-    ages = np.arange(st.cost_by_age.shape[2])
-    st.depreciation = (st.cost_by_age * (ages < life)).sum(axis=2) / life
+    st.depreciation = (st.cohort_cost @ ((eng.cohort_ages() < life) / life).astype(st.cohort_cost.dtype)).astype(float)
     st.interest = st.debt * eng.exo.loan_rate
     st.vat = eng.exo.vat_rate * st.value_added
     st.profit_before_tax = (
@@ -457,7 +498,7 @@ def demography(eng: Engine) -> None:
     n_alive = to_firms(eng, sector_sum(eng, alive.astype(float)))
     share = np.where(lay.make_segment >= 0, eng.segment_normalise(st.revenue * alive), st.market_share)
     seg_count = np.where(lay.make_segment >= 0, eng.segment_count(alive), n_alive)
-    book = _book_value(eng, st.cost_by_age).sum(axis=2)
+    book = book_value(eng)
     net_worth = st.cash + book - st.debt
     exit_ = alive & ((share < sc.exit_share_fraction / np.maximum(seg_count, 1.0)) | (net_worth < 0))
     st.flow_exit_cash = np.where(exit_, st.cash, 0.0)
@@ -467,8 +508,8 @@ def demography(eng: Engine) -> None:
     for name in ("cash", "debt", "market_share", "outside_share", "revenue", "revenue_prev",
                  "revenue_prev2", "output_real", "output_real_prev"):
         setattr(st, name, np.where(exit_, 0.0, getattr(st, name)))
-    st.capacity_by_age *= ~exit_[:, :, None]
-    st.cost_by_age *= ~exit_[:, :, None]
+    st.cohort_capacity[exit_] = 0.0
+    st.cohort_cost[exit_] = 0.0
 
     d = eng.draw("entry")
     u_enter = d.random((eng.R, lay.n_slots))

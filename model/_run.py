@@ -186,6 +186,7 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
         "replicates": int(n_rep),
         "base_year": int(region.base_year.year),
         "money": "nominal yuan unless a variable's units say otherwise",
+        "cnc_share_in_smart_equipment": float(region.chain_overlap.machine_tools_cnc_share_in_smart_equipment),
     }
     return ds
 

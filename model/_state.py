@@ -212,6 +212,11 @@ class Engine:
 
     # --------------------------------------------------------------- investment
 
+    def cohort_ages(self) -> np.ndarray:
+        """Age in years of the cohort in each ring slot (the newest is 0)."""
+        A = self.scenario.investment.technical_life_years
+        return (self.cohort_head - np.arange(A)) % A
+
     def desired_capacity(self) -> np.ndarray:
         """Capacity each firm wants this year at the target utilisation.
 
@@ -287,18 +292,21 @@ class Engine:
         st.model_recognised = np.zeros((R, N), dtype=bool)
         st.model_sets_sold = np.full((R, N), 1e9)
         st.model_vintage = np.full((R, N), self.year)
-        growth = 0.05
-        ages = np.arange(A)
-        age_weight = (1.0 + growth) ** (-ages)
+        # Machine cohorts sit in a ring of A slots (no copying as they age); the slot at
+        # ``cohort_head`` holds the newest cohort. Start with a growing, uniform-vintage stock.
+        self.cohort_head = 0
+        ages = self.cohort_ages()
+        age_weight = 1.05 ** (-ages.astype(float))
         age_weight /= age_weight.sum()
         capacity = revenue / sc.investment.target_utilisation
-        st.capacity_by_age = capacity[:, :, None] * age_weight
-        st.productivity_by_age = np.broadcast_to((1.0 + 0.02) ** (-ages), (R, N, A)).copy()
+        cohort = np.float32  # per-cohort arrays dominate memory; single precision suffices
+        st.cohort_capacity = (capacity[:, :, None] * age_weight).astype(cohort)
+        st.cohort_inverse_productivity = np.broadcast_to(1.02 ** ages.astype(float), (R, N, A)).astype(cohort)
         capital_price = par.kappa[lay.sector_of]
-        st.cost_by_age = st.capacity_by_age * capital_price[:, None]
-        st.capacity = capacity
-        weighted = (st.capacity_by_age * st.productivity_by_age).sum(2)
-        st.machine_productivity = np.where(capacity > TINY, weighted / np.maximum(capacity, TINY), 1.0)
+        st.cohort_cost = (st.cohort_capacity * capital_price[:, None]).astype(cohort)
+        st.capacity = st.cohort_capacity.sum(axis=2, dtype=float)
+        weighted = np.einsum("rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float)
+        st.machine_productivity = np.where(weighted > TINY, st.capacity / np.maximum(weighted, TINY), 1.0)
         st.cash = 0.2 * revenue
         st.debt = 0.3 * revenue
         sigma = par.rd_dispersion[lay.sector_of]
@@ -418,8 +426,11 @@ class Engine:
         entrant_share = m.entrant_size_fraction / n_alive
         weight = np.where(alive, st.capacity, 0.0)
         mean_pi = sector_sum(self, weight * st.process_productivity) / np.maximum(sector_sum(self, weight), TINY)
-        new_cap = st.capacity_by_age[:, :, 0]
-        new_e = sector_sum(self, new_cap * st.productivity_by_age[:, :, 0]) / np.maximum(sector_sum(self, new_cap), TINY)
+        head = self.cohort_head
+        new_cap = st.cohort_capacity[:, :, head]
+        new_input = sector_sum(self, (new_cap * st.cohort_inverse_productivity[:, :, head]).astype(float))
+        new_cap = new_cap.astype(float)
+        new_e = sector_sum(self, new_cap) / np.maximum(new_input, TINY)
         mean_e = sector_sum(self, weight * st.machine_productivity) / np.maximum(sector_sum(self, weight), TINY)
         new_e = np.where(sector_sum(self, new_cap) > TINY, new_e, mean_e)
         noise = np.exp(m.entrant_productivity_sd * z_productivity)
@@ -450,16 +461,17 @@ class Engine:
         price = np.where(enter, to_firms(self, st.price_index), st.price)
         capacity = revenue / np.maximum(price, TINY) / sc.investment.target_utilisation
         e0 = to_firms(self, new_e)
-        enter3 = enter[:, :, None]
-        st.capacity_by_age = np.where(enter3, 0.0, st.capacity_by_age)
-        st.productivity_by_age = np.where(enter3, 1.0, st.productivity_by_age)
-        st.cost_by_age = np.where(enter3, 0.0, st.cost_by_age)
-        st.capacity_by_age[:, :, 0] = np.where(enter, capacity, st.capacity_by_age[:, :, 0])
-        st.productivity_by_age[:, :, 0] = np.where(enter, e0, st.productivity_by_age[:, :, 0])
         theta, kappa = par.theta[lay.sector_of], par.kappa[lay.sector_of]
         mt_price = st.price_index[:, lay.mt_sector][:, None]
         capital_price = kappa * (theta * mt_price + (1.0 - theta) * self.exo.other_equipment_price)
-        st.cost_by_age[:, :, 0] = np.where(enter, capacity * capital_price, st.cost_by_age[:, :, 0])
+        # Entrants are few: write their cohorts by index rather than rewriting whole arrays.
+        rows, cols = np.nonzero(enter)
+        st.cohort_capacity[rows, cols] = 0.0
+        st.cohort_inverse_productivity[rows, cols] = 1.0
+        st.cohort_cost[rows, cols] = 0.0
+        st.cohort_capacity[rows, cols, head] = capacity[rows, cols]
+        st.cohort_inverse_productivity[rows, cols, head] = 1.0 / e0[rows, cols]
+        st.cohort_cost[rows, cols, head] = (capacity * capital_price)[rows, cols]
         st.capacity = np.where(enter, capacity, st.capacity)
         st.machine_productivity = np.where(enter, e0, st.machine_productivity)
         equity_cash = 0.2 * revenue
@@ -479,7 +491,7 @@ class Engine:
         st.rd_real = np.where(enter, fe * revenue, st.rd_real)
         st.rd_reported = np.where(enter, fe * revenue, st.rd_reported)
         st.rd_reported_prev = np.where(enter, fe * revenue, st.rd_reported_prev)
-        st.rd_real_history = np.where(enter3, (fe * revenue)[:, :, None], st.rd_real_history)
+        st.rd_real_history[rows, cols] = (fe * revenue)[rows, cols, None]
         st.high_tech = np.where(enter, u_high_tech < par.high_tech_share[lay.sector_of], st.high_tech)
         tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
         st.rd_user_cost_base = np.where(enter, 1.0 - tau * (1.0 + self.exo.super_deduction), st.rd_user_cost_base)
@@ -512,8 +524,9 @@ class Engine:
             "investment_replacement", "investment_expansion", "capacity_replaced",
         ):
             setattr(st, name, getattr(st, name) * f_firm)
-        for name in ("capacity_by_age", "cost_by_age", "rd_real_history"):
-            setattr(st, name, getattr(st, name) * f_firm[:, :, None])
+        for name in ("cohort_capacity", "cohort_cost", "rd_real_history"):
+            arr = getattr(st, name)
+            setattr(st, name, (arr * f_firm[:, :, None]).astype(arr.dtype))
         st.demand_real = st.demand_real * factor
         st.demand_real_prev = st.demand_real_prev * factor
         st.demand_expected = st.demand_expected * factor

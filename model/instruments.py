@@ -319,13 +319,13 @@ class RenewalLoansInstrument(Instrument):
         return self.params.eligible_age_years.at(eng.year)
 
     def rate_relief(self, eng: Engine) -> np.ndarray | float:
-        """Expected financing relief per yuan of an eligible replacement, (R, 1, 1) or 0."""
+        """Expected financing relief per yuan of an eligible replacement, (R, 1) or 0."""
         if not self.enabled or eng.spinning_up:
             return 0.0
         term = eng.scenario.investment.loan_term_years
         relending = self.params.relending_rate_cut.at(eng.year) * (term + 1) / 2.0
         fill = np.broadcast_to(np.asarray(self.fill_ratio, dtype=float), (eng.R,))
-        return (self._subsidy_per_yuan(eng) * fill + relending)[:, None, None]
+        return (self._subsidy_per_yuan(eng) * fill + relending)[:, None]
 
     def commit(self, eng: Engine) -> None:
         """Commit subsidies on this year's eligible loans from the pool."""
@@ -413,14 +413,16 @@ class PolicyMix:
         """Age above which a replaced cohort's loan is eligible (rule 4)."""
         return self.renewal_loans.eligible_age(eng)
 
-    def financing_factor(self, eng: Engine) -> np.ndarray:
-        """Price multiplier for financing cost by cohort age (R, N, A) (rule 4)."""
+    def financing_terms(self, eng: Engine) -> tuple[float, np.ndarray | float]:
+        """Price multiplier for the financing cost, and the relief on over-aged cohorts (rule 4).
+
+        Cash has the loan rate as its opportunity cost, so every purchase carries the interest
+        of a straight-amortised loan, r (T + 1) / 2 per yuan; replacing an over-aged cohort
+        may earn an interest subsidy and re-lending relief.
+        """
         inv = eng.scenario.investment
         base = 1.0 + eng.exo.loan_rate * (inv.loan_term_years + 1) / 2.0
-        ages = np.arange(1, inv.technical_life_years + 1)
-        eligible = ages > self.renewal_eligible_age(eng)
-        relief = np.where(eligible[None, None, :], self.renewal_loans.rate_relief(eng), 0.0)
-        return base - relief
+        return base, self.renewal_loans.rate_relief(eng)
 
     def after_investment(self, eng: Engine) -> None:
         """Commit renewal-loan subsidies on this year's loans (rule 4)."""

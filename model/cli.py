@@ -1,0 +1,136 @@
+"""Command line: ``python -m model run SCENARIO [options]``.
+
+User mistakes (a bad scenario file, a bad override, a missing file) are reported in one
+line on stderr with exit code 2, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from model._config import ScenarioError
+
+
+def _parse_override(text: str) -> tuple[str, object]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError("--set", text, "expected KEY=VALUE, e.g. instruments.rd_bonus.reward_rate=0.2")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()  # a bare word is a string, as in `demand.outside_machine_path=high`
+    return key.strip(), value
+
+
+def _band(da: xr.DataArray) -> str:
+    v = np.asarray(da.values, dtype=float)
+    med, lo, hi = np.median(v), np.quantile(v, 0.05), np.quantile(v, 0.95)
+    return f"{med:9.1f} [{lo:7.1f}, {hi:7.1f}]" if abs(med) >= 10 else f"{med:9.3f} [{lo:7.3f}, {hi:7.3f}]"
+
+
+def summary(ds: xr.Dataset) -> str:
+    """A short table of the run: key series by year (median [5%, 95%]) and the targets."""
+    from model._targets import evaluate, load_targets
+
+    mt = ds.sel(sector="machine_tools")
+    rows = [
+        ("machine-tool output, bn yuan", mt["output"]),
+        ("all-industry output, bn yuan", ds["output_total"]),
+        ("value added, bn yuan", ds["value_added_total"]),
+        ("machine-tool R&D intensity", mt["rd_intensity"]),
+        ("machine-tool mean machine age", mt["mean_machine_age"]),
+        ("all-industry mean machine age", (ds["mean_machine_age"] * ds["output"]).sum("sector") / ds["output"].sum("sector")),
+        ("first-set products recognised", mt["first_set_products_new"]),
+        ("new little giants + champions (MT)", mt["n_little_giants_new"] + mt["n_single_champions_new"]),
+        ("domestic share of machine purchases", ds["machine_purchases"].sum("sector") * 0 + (
+            (ds["machine_purchases"] - ds["machine_purchases_imported"]).sum("sector")
+            / ds["machine_purchases"].sum("sector"))),
+        ("subsidies paid, bn yuan", ds["subsidy_paid"].sum("instrument")),
+    ]
+    n = ds.sizes["replicate"]
+    out = [f"Scenario {ds.attrs['scenario_name']!r}: {n} replicates, seed {ds.attrs['seed']}, "
+           f"code {ds.attrs['code_version']}. Median [5%, 95%] across replicates."]
+    years = [int(y) for y in ds["year"].values]
+    show = [y for y in years if y in (years[0], 2025, 2027, years[-1])]
+    width = 38
+    out.append(f"{'':{width}}" + "".join(f"{y:>28}" for y in show))
+    for label, da in rows:
+        out.append(f"{label:{width}}" + "".join(f"{_band(da.sel(year=y)):>28}" for y in show))
+    try:
+        targets = evaluate(ds, load_targets())
+    except ScenarioError:
+        targets = []
+    if targets:
+        out.append("")
+        out.append("Targets (calibration/targets.toml): goal, simulated median [5%, 95%], "
+                   "share of replicates meeting it ± Monte Carlo s.e.")
+        for t in targets:
+            op = "<=" if t["comparison"] == "le" else ">="
+            out.append(
+                f"  {t['id']:<46} {t['year']}  {op} {t['goal']:>9.4g}  "
+                f"{t['median']:>10.4g} [{t['p5']:.4g}, {t['p95']:.4g}]  "
+                f"{t['attainment']:>5.0%} ± {t['attainment_se']:.0%}  ({t['use']})"
+            )
+    return "\n".join(out)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import model
+
+    overrides = dict(_parse_override(s) for s in args.set or [])
+    t0 = time.perf_counter()
+    scenario = model.load_scenario(args.scenario, overrides)
+    ds = model.run(scenario, replicates=args.replicates, seed=args.seed, workers=args.workers)
+    elapsed = time.perf_counter() - t0
+    out = Path(args.out)
+    path = model.write_netcdf(ds, out / f"{scenario.name}.nc")
+    written = [path]
+    if args.firms:
+        panel = model.firm_panel(scenario, replicate=0, seed=args.seed)
+        written.append(model.write_netcdf(panel, out / f"{scenario.name}.firms.nc"))
+    print(summary(ds))
+    print()
+    print(f"{ds.sizes['replicate']} replicates in {elapsed:.1f} s; wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    parser = argparse.ArgumentParser(prog="python -m model", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a scenario's replicates and write DIR/<name>.nc")
+    run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/plan.toml")
+    run.add_argument("--replicates", type=int, default=None, help="number of replicates (default: the file's)")
+    run.add_argument("--seed", type=int, default=None, help="root seed (default: the file's)")
+    run.add_argument("--workers", type=int, default=1, help="local worker processes (results are identical)")
+    run.add_argument("--out", default="results", help="output folder (default: results)")
+    run.add_argument("--firms", action="store_true", help="also write the firm x year panel of replicate 0")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a parameter, e.g. --set instruments.rd_bonus.reward_rate=0.2 (repeatable)")
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "replicates", None) is not None and args.replicates < 1:
+        parser.error("--replicates must be at least 1")
+    if getattr(args, "workers", 1) < 1:
+        parser.error("--workers must be at least 1")
+    try:
+        return args.func(args)
+    except ScenarioError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
