@@ -45,6 +45,9 @@ class Layout:
     make_segment: np.ndarray  # (N,) int: segment of a machine-tool firm's model, -1 otherwise
     machine_tool_slots: np.ndarray  # (M,) indices of machine-tool slots
     segment_slots: tuple[np.ndarray, ...]  # per segment: machine-tool slots making it
+    niche_order: np.ndarray  # machine-tool slots sorted by (niche, segment) group
+    niche_group_start: np.ndarray  # start of each group within niche_order
+    niche_group_of: np.ndarray  # (N,) group of each machine-tool slot, -1 elsewhere
     mt_sector: int
     firm_scale: float
 
@@ -106,6 +109,20 @@ def build_layout(scenario: Scenario) -> Layout:
     mt_slots = np.arange(sector_start[mt], sector_start[mt] + sector_size[mt])
     make_segment[mt_slots] = _spread(len(mt_slots), region.machine_tools.segment_firm_share)
     segment_slots = tuple(mt_slots[make_segment[mt_slots] == g] for g in range(len(SEGMENTS)))
+    # Product niches: a first-set model must beat the best domestic model of its niche and
+    # segment. Niches are spread evenly over the slots of each segment.
+    niches = region.machine_tools.niches
+    niche = np.zeros(n, dtype=np.int64)
+    for slots in segment_slots:
+        niche[slots] = np.arange(len(slots)) % niches
+    group = np.full(n, -1, dtype=np.int64)
+    group[mt_slots] = niche[mt_slots] * len(SEGMENTS) + make_segment[mt_slots]
+    order = mt_slots[np.argsort(group[mt_slots], kind="stable")]
+    sorted_groups = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    # Renumber groups 0..G-1 in sorted order so a group's index is its position in starts.
+    dense = np.full(n, -1, dtype=np.int64)
+    dense[order] = np.cumsum(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) - 1
     return Layout(
         n_slots=n,
         sector_of=sector_of_a,
@@ -120,6 +137,9 @@ def build_layout(scenario: Scenario) -> Layout:
         make_segment=make_segment,
         machine_tool_slots=mt_slots,
         segment_slots=segment_slots,
+        niche_order=order,
+        niche_group_start=starts,
+        niche_group_of=dense,
         mt_sector=mt,
         firm_scale=scale,
     )

@@ -50,6 +50,7 @@ class RegionModel(mesa.Model):
         for _ in range(self.scenario_params.spinup.years):
             self._one_year()
             self.recorder.record_spinup()
+            self.engine.rescale_to_base()
         self.engine.rebase()
 
     def step(self) -> None:
@@ -131,6 +132,13 @@ SECTOR_VARIABLES: dict[str, tuple[str, str]] = {
     "demand_shock": ("1", "log demand shock drawn for the sector"),
 }
 
+#: Machine-tool purchases by the segment buyers shop in: name -> (units, long name).
+SEGMENT_VARIABLES: dict[str, tuple[str, str]] = {
+    "machine_purchases_by_segment": ("bn yuan", "machine-tool purchases in the segment"),
+    "domestic_machine_share_by_segment": ("1", "share of the segment's purchases made in China"),
+    "zhejiang_machine_share_by_segment": ("1", "share of the segment's purchases made in Zhejiang"),
+}
+
 COUNT_VARIABLES = {k for k, (u, _) in SECTOR_VARIABLES.items() if u == "count"}
 
 INSTRUMENT_VARIABLES: dict[str, tuple[str, str]] = {
@@ -161,6 +169,9 @@ class Recorder:
         }
         self.firms: dict[str, list[np.ndarray]] = {}
         self._flows: dict[str, np.ndarray] = {}
+        self.segment: dict[str, list[np.ndarray]] = {k: [] for k in SEGMENT_VARIABLES}
+        n_seg = len(eng.layout.segment_slots)
+        self._buyer_segment = np.eye(n_seg)[eng.layout.buy_segment]  # (N, G) one-hot
 
     def _sum(self, x: np.ndarray) -> np.ndarray:
         return rules.sector_sum(self.eng, x)
@@ -209,6 +220,11 @@ class Recorder:
         f["machine_purchases_imported"] = imported * bn
         f["domestic_machine_share"] = (purchases - imported) / np.maximum(purchases, TINY)
         f["zhejiang_machine_share"] = zhejiang / np.maximum(purchases, TINY)
+        by_seg = lambda x: x @ self._buyer_segment * bn  # noqa: E731
+        seg_total = by_seg(st.machine_purchases)
+        f["machine_purchases_by_segment"] = seg_total
+        f["domestic_machine_share_by_segment"] = 1.0 - by_seg(st.machine_purchases_imported) / np.maximum(seg_total, TINY)
+        f["zhejiang_machine_share_by_segment"] = by_seg(st.machine_purchases_zhejiang) / np.maximum(seg_total, TINY)
         f["first_set_products_new"] = self._sum(st.first_set_recognised.astype(float)) * scale
         f["n_firms_above_scale"] = self._sum(st.above_scale.astype(float)) * scale
         for title, var in (("specialised_new", "n_specialised_new"), ("little_giant", "n_little_giants"),
@@ -281,6 +297,8 @@ class Recorder:
             self.sector[k].append(values[k])
         for k in self.totals:
             self.totals[k].append(values[k])
+        for k in self.segment:
+            self.segment[k].append(values[k])
         self.scalar["outside_machine_demand"].append(eng.state.outside_machine_demand / M_YUAN_PER_BN)
         self.scalar["relending_cost"].append(self.eng.policy.relending_cost / M_YUAN_PER_BN)
         clusters = np.add.reduceat(eng.state.revenue, eng.layout.cluster_start, axis=1) / M_YUAN_PER_BN

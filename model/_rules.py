@@ -12,6 +12,7 @@ rule and the source of its parameters.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from model._state import Engine
 
@@ -144,11 +145,9 @@ def innovate_and_imitate(eng: Engine) -> None:
         imitated = copy
     new_model = is_mt & (best > level)
     st.process_productivity = np.where(is_mt, st.process_productivity, best)
-    # First-set test: the new model must beat the segment's best domestic model (Zhejiang's
-    # and other provinces') by the stated margin; imitations never qualify.
-    segment_best = eng.segment_best_domestic()  # (R, G)
-    seg = np.maximum(lay.make_segment, 0)
-    bar = np.take_along_axis(segment_best, np.broadcast_to(seg, st.alive.shape), axis=1)
+    # First-set test: the new model must beat the best domestic model of its niche and
+    # segment (Zhejiang's, or other provinces') by the stated margin; imitations never qualify.
+    bar = eng.niche_best_domestic()
     candidate = new_model & st.innovated & ~imitated & (best >= bar * (1.0 + sc.first_set_margin))
     st.model_productivity = np.where(new_model, best, st.model_productivity)
     st.model_unproven = np.where(new_model, candidate, st.model_unproven)
@@ -225,7 +224,8 @@ def invest(eng: Engine) -> None:
     cost = gap * capital_price
     internal = np.maximum(st.cash - inv.cash_buffer_sales_ratio * st.revenue, 0.0)
     credit_room = np.maximum(inv.credit_limit_sales_ratio * st.revenue - st.debt, 0.0)
-    loan = np.minimum(np.maximum(cost - internal, 0.0), credit_room)
+    # Loans finance at least the usual share of investment, and any shortfall of cash.
+    loan = np.minimum(np.maximum(cost - internal, inv.loan_financed_share * cost), credit_room)
     funded = np.minimum(cost, internal + loan)
     ratio = np.where(cost > TINY, funded / np.maximum(cost, TINY), 1.0)
     replacement *= ratio
@@ -516,11 +516,14 @@ def demography(eng: Engine) -> None:
     z_productivity = d.standard_normal((eng.R, lay.n_slots))
     z_rd = d.standard_normal((eng.R, lay.n_slots))
     u_high_tech = d.random((eng.R, lay.n_slots))
-    # Entrants per year are a share of the base-year firm count, so entry does not dry up
-    # when a sector thins out; they fill free slots at random.
-    n_base_s = sector_sum(eng, np.broadcast_to(lay.initial_alive, st.alive.shape).astype(float))
+    # Entrants replace the year's exits and add the net entry rate (none during the spin-up,
+    # which keeps the base-year firm count); they fill free slots at random.
+    n_alive_s = sector_sum(eng, st.alive.astype(float))
+    n_exit_s = sector_sum(eng, exit_.astype(float))
+    net = 0.0 if eng.spinning_up else sc.net_entry_rate.at(eng.year)
+    wanted = np.maximum(n_exit_s + net * n_alive_s, 0.0)
     n_dead_s = sector_sum(eng, (~st.alive).astype(float))
-    p_enter = np.minimum(sc.entry_rate * n_base_s / np.maximum(n_dead_s, 1.0), 1.0)
+    p_enter = np.minimum(wanted / np.maximum(n_dead_s, 1.0), 1.0)
     enter = ~st.alive & (u_enter < to_firms(eng, p_enter))
     st.entries = enter
     eng.initialise_entrants(enter, z_productivity, z_rd, u_high_tech)
@@ -550,8 +553,6 @@ def update_status(eng: Engine) -> None:
     productivity = np.log(np.maximum(st.process_productivity * st.machine_productivity, TINY))
     productivity = np.where(lay.make_segment >= 0, np.log(np.maximum(st.model_productivity, TINY)), productivity)
     z = eng.sector_zscore(productivity, alive)
-    from scipy.special import ndtri
-
     held_sn = year - st.specialised_new_last_met < rules.validity_years
     meets_lg = (
         alive
@@ -560,12 +561,8 @@ def update_status(eng: Engine) -> None:
         & (intensity >= rules.little_giant_rd_intensity)
         & (z >= ndtri(rules.little_giant_productivity_rank))
     )
-    share = np.where(lay.make_segment >= 0, eng.segment_normalise(revenue * alive), st.market_share)
-    meets_sc = (
-        alive
-        & (revenue >= rules.single_champion_min_revenue_m_yuan)
-        & (share >= rules.single_champion_min_share)
-        & (intensity >= rules.little_giant_rd_intensity)
+    meets_sc = meets_lg & (revenue >= rules.single_champion_min_revenue_m_yuan) & (
+        z >= ndtri(rules.single_champion_productivity_rank)
     )
     for name, meets in (("specialised_new", meets_sn), ("little_giant", meets_lg), ("single_champion", meets_sc)):
         last = getattr(st, f"{name}_last_met")

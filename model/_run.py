@@ -15,9 +15,9 @@ import numpy as np
 import xarray as xr
 
 from model._config import apply_overrides, build, to_dict
-from model._model import INSTRUMENT_VARIABLES, SECTOR_VARIABLES, RegionModel
+from model._model import INSTRUMENT_VARIABLES, SECTOR_VARIABLES, SEGMENT_VARIABLES, RegionModel
 from model._scenario import load_scenario, scenario_text
-from model.params import PAYERS, Scenario
+from model.params import PAYERS, SEGMENTS, Scenario
 
 #: The ten chains of seed 004 and how each is assembled from the model's disjoint sectors.
 CHAINS: tuple[str, ...] = (
@@ -94,6 +94,8 @@ def _simulate_batch(scenario: Scenario, replicates: Sequence[int]) -> dict[str, 
         out[name] = arr
     for name, series in rec.totals.items():
         out[name] = np.stack(series, axis=1)
+    for name, series in rec.segment.items():
+        out[name] = np.stack(series, axis=1)
     out["_years"] = np.asarray(rec.years)
     out["_spinup_years"] = np.asarray(rec.spinup_years)
     return out
@@ -144,11 +146,14 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
         "instrument": ("instrument", list(INSTRUMENTS), {"long_name": "policy instrument"}),
         "payer": ("payer", list(PAYERS), {"long_name": "level of government paying"}),
         "spinup_year": ("spinup_year", arrays["_spinup_years"], {"long_name": "spin-up year", "units": "year"}),
+        "segment": ("segment", list(SEGMENTS), {"long_name": "machine-tool market segment"}),
         "chain": ("chain", list(CHAINS), {"long_name": "flagship chain of seed 004 (overlaps added back)"}),
     }
     data_vars = {}
     for name, (units, long_name) in SECTOR_VARIABLES.items():
         data_vars[name] = (("replicate", "year", "sector"), arrays[name], {"units": units, "long_name": long_name})
+    for name, (units, long_name) in SEGMENT_VARIABLES.items():
+        data_vars[name] = (("replicate", "year", "segment"), arrays[name], {"units": units, "long_name": long_name})
     for name, (units, long_name) in TOTAL_VARIABLES.items():
         data_vars[name] = (("replicate", "year"), arrays[name], {"units": units, "long_name": long_name})
     data_vars["outside_machine_demand"] = (

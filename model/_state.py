@@ -171,13 +171,18 @@ class Engine:
         mean = self.segment_sum(w * x) / np.maximum(self.segment_sum(w), TINY)
         return self._to_mt_slots(mean)
 
-    def segment_best_domestic(self) -> np.ndarray:
-        """Best domestic model productivity per segment (Zhejiang's or other provinces')."""
-        st = self.state
-        live = np.where(st.alive, st.model_productivity, 0.0)
-        best = self._segment_reduce(live, lambda v: v.max(axis=1))
+    def niche_best_domestic(self) -> np.ndarray:
+        """Best domestic model a machine-tool firm's new model must beat, per slot (R, N).
+
+        The best live Zhejiang model of the firm's niche and segment, or the other
+        provinces' model of the segment if that is better; 0 outside machine tools.
+        """
+        st, lay = self.state, self.layout
+        live = np.where(st.alive, st.model_productivity, 0.0)[:, lay.niche_order]
+        best_group = np.maximum.reduceat(live, lay.niche_group_start, axis=1)
+        best = np.where(lay.niche_group_of >= 0, best_group[:, np.maximum(lay.niche_group_of, 0)], 0.0)
         other = np.stack([st.outside_productivity[:, b[3]] for b in self.outside_brochure], axis=1)
-        return np.maximum(best, other)
+        return np.maximum(best, self._to_mt_slots(other))
 
     def sector_zscore(self, x: np.ndarray, alive: np.ndarray) -> np.ndarray:
         """Standardised x within each sector (machine tools: within segment) among live firms."""
@@ -503,13 +508,16 @@ class Engine:
 
     # ------------------------------------------------------------------ rebase
 
-    def rebase(self) -> None:
-        """Rescale the spun-up economy to the base-year aggregates of the region file.
+    def rescale_to_base(self) -> np.ndarray:
+        """Scale every nominal and real quantity of each sector so its output is the base year's.
 
-        Nominal and real quantities of each sector are multiplied by base output / simulated
-        output, so shares, productivities and the vintage structure are kept. Outside machine
-        demand becomes the residual of base machine-tool output over inside sales, and the
-        wage per worker is set so that employment matches the base year.
+        All quantities are homogeneous of degree one in scale, so this is a change of units:
+        shares, productivities, prices, growth rates and the vintage structure are kept. The
+        spin-up calls it every year so that size thresholds (20 m yuan above-scale, the title
+        rules, 10 m yuan of basic research) always mean base-year money.
+
+        Returns:
+            The per-firm scale factor applied (R, N).
         """
         from model._rules import sector_sum, to_firms
 
@@ -518,23 +526,34 @@ class Engine:
         factor = par.output_base_m_yuan / np.maximum(revenue_s, TINY)  # (R, S)
         f_firm = to_firms(self, factor)
         for name in (
-            "revenue", "revenue_prev", "revenue_prev2", "output_real", "output_real_prev", "cash",
-            "debt", "rd_real", "rd_reported", "rd_reported_prev", "basic_research", "capacity",
-            "orders_inside", "sales_outside", "wages", "value_added", "machine_purchases",
+            "revenue", "revenue_prev", "revenue_prev2", "output_real", "output_real_prev",
+            "output_expected", "cash", "debt", "rd_real", "rd_reported", "rd_reported_prev",
+            "basic_research", "capacity", "orders_inside", "sales_outside", "wages",
+            "value_added", "machine_purchases", "machine_purchases_zhejiang",
             "investment_replacement", "investment_expansion", "capacity_replaced",
         ):
             setattr(st, name, getattr(st, name) * f_firm)
         for name in ("cohort_capacity", "cohort_cost", "rd_real_history"):
             arr = getattr(st, name)
             setattr(st, name, (arr * f_firm[:, :, None]).astype(arr.dtype))
-        st.demand_real = st.demand_real * factor
-        st.demand_real_prev = st.demand_real_prev * factor
-        st.demand_expected = st.demand_expected * factor
-        st.output_expected = st.output_expected * f_firm
-        # Inside purchases from Zhejiang machine-tool firms, rescaled with their buyers (the
+        for name in ("demand_real", "demand_real_prev", "demand_expected"):
+            setattr(st, name, getattr(st, name) * factor)
+        st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]
+        return f_firm
+
+    def rebase(self) -> None:
+        """Set the spun-up economy on the base year of the region file.
+
+        Sector outputs are rescaled to the base-year outputs. Outside machine demand becomes
+        the residual of base machine-tool output over inside sales, the wage per worker is set
+        so that employment matches the base year, and prices are indexed to the base year.
+        """
+        st, lay, par = self.state, self.layout, self.par
+        self.rescale_to_base()
+        # Inside purchases from Zhejiang machine-tool firms, as their buyers recorded them (the
         # machine-tool firms' own order books follow); outside demand is the residual.
         mt = lay.mt_sector
-        inside = (st.machine_purchases_zhejiang * f_firm).sum(axis=1)
+        inside = st.machine_purchases_zhejiang.sum(axis=1)
         booked = np.maximum(st.orders_inside.sum(axis=1), TINY)
         st.orders_inside = st.orders_inside * (inside / booked)[:, None]
         st.outside_machine_demand = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)

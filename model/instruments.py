@@ -245,7 +245,8 @@ class FirstSetInstrument(Instrument):
         st = eng.state
         gov_rate, use_provincial, first = self._shares(eng)
         sales = st.orders_inside + st.sales_outside
-        claim = gov_rate * sales
+        insured = np.minimum(sales, self.params.insured_value_cap_m_yuan)
+        claim = gov_rate * insured
         cap = self.params.provincial_cap_m_yuan.at(eng.year)
         claim = np.where(use_provincial, np.minimum(claim, cap), claim)
         payer = np.where(use_provincial, PAYERS.index("provincial"), PAYERS.index("central"))

@@ -127,6 +127,7 @@ class MachineTools:
     )
     outside_models: tuple[OutsideModel, ...] = ()
     brochure_size: int = p(4, lo=1, hi=50, doc="models a buyer compares (k)")
+    niches: int = p(lo=1, hi=10_000, doc="product niches (lathes, grinders, presses, ...) per segment")
     brochure_share_weight: float = p(
         lo=0.0, hi=1.0, doc="weight of sales share (vs uniform) in who appears in brochures"
     )
@@ -165,7 +166,7 @@ class StatusRules:
     little_giant_rd_intensity: float = p(lo=0.0, hi=1.0)
     little_giant_productivity_rank: float = p(lo=0.0, hi=1.0, doc="min productivity quantile")
     single_champion_min_revenue_m_yuan: float = p(lo=0.0, unit="m yuan")
-    single_champion_min_share: float = p(lo=0.0, hi=1.0, doc="min share of its segment/sector")
+    single_champion_productivity_rank: float = p(lo=0.0, hi=1.0, doc="min productivity quantile")
     validity_years: int = p(3, lo=1, hi=10, doc="years a title stays valid after last meeting it")
     source: dict[str, str] = _sources()
 
@@ -284,6 +285,7 @@ class Investment:
     loan_spread: float = p(lo=0.0, hi=0.2, unit="1/yr")
     loan_term_years: int = p(lo=1, hi=30)
     credit_limit_sales_ratio: float = p(lo=0.0, hi=10.0)
+    loan_financed_share: float = p(lo=0.0, hi=1.0, doc="share of investment financed by loans")
     cash_buffer_sales_ratio: float = p(lo=0.0, hi=5.0)
     dividend_cash_ratio: float = p(lo=0.0, hi=10.0, doc="cash/revenue above which pay out")
     tax_depreciation_years: int = p(lo=1, hi=40)
@@ -297,7 +299,7 @@ class Market:
     replicator_chi: float = p(lo=0.0, hi=10.0)
     unfilled_demand_weight: float = p(lo=0.0, hi=10.0)
     exit_share_fraction: float = p(lo=0.0, hi=1.0, doc="exit below this fraction of 1/n")
-    entry_rate: float = p(lo=0.0, hi=1.0, unit="1/yr")
+    net_entry_rate: Schedule = p(lo=-0.5, hi=0.5, unit="1/yr", doc="entrants beyond replacing exits")
     entrant_size_fraction: float = p(lo=0.0, hi=1.0, doc="entrant share in units of 1/n")
     entrant_productivity_sd: float = p(lo=0.0, hi=1.0)
     slot_headroom: float = p(lo=0.0, hi=2.0, doc="spare firm slots per sector for entry")
@@ -359,6 +361,7 @@ class FirstSet:
     provincial_cover_by_year: tuple[float, ...] = p(doc="cover in years 1, 2, 3 of a model")
     provincial_cap_m_yuan: Schedule = p(lo=0.0, unit="m yuan/yr per model")
     premium_rate: float = p(lo=0.0, hi=1.0, doc="market insurance premium rate")
+    insured_value_cap_m_yuan: float = p(lo=0.0, unit="m yuan/yr per model", doc="first batch insured")
     premium_to_risk: float = p(lo=0.0, hi=1.0, doc="share of buyers' risk premium insurable")
     soe_single_source_quota: Schedule = p(lo=0.0, hi=1.0, doc="share of SOE purchases")
     budget_bn_yuan: dict[str, Schedule] = p(default_factory=dict, unit="bn yuan/yr")
