@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import copy
+import dataclasses
+
 import mesa
 import numpy as np
 
@@ -73,6 +76,30 @@ class RegionModel(mesa.Model):
         rules.update_status(eng)
         self.recorder.take_flows()
         rules.demography(eng)
+
+    def fork(self, scenario: Scenario) -> RegionModel:
+        """A twin of this (spun-up) model that continues under another scenario.
+
+        The twin shares the spin-up, so it sees the same firms and the same random numbers:
+        the counterfactual of common random numbers. Only the instruments may differ, since
+        they are inactive before the base year.
+        """
+        mine = self.scenario_params
+        if dataclasses.replace(scenario, instruments=mine.instruments, name=mine.name,
+                               description=mine.description) != mine:
+            raise ValueError("a fork may change only the instruments (and name)")
+        twin = RegionModel.__new__(RegionModel)
+        mesa.Model.__init__(twin, rng=scenario.seed)
+        twin.scenario_params = scenario
+        twin.layout = self.layout
+        twin.policy = PolicyMix(scenario)
+        memo = {id(self.layout): self.layout, id(self.policy): twin.policy}
+        twin.engine = copy.deepcopy(self.engine, memo)
+        twin.engine.scenario = scenario
+        twin.engine.policy = twin.policy
+        twin.policy.initialise(twin.engine)
+        twin.recorder = Recorder(twin.engine, record_firms=False)
+        return twin
 
     def run_years(self) -> None:
         """Spin up, then simulate every scenario year."""
@@ -190,7 +217,7 @@ class Recorder:
         f["price_index"] = st.price_index / (base_price if base_price is not None else 1.0)
         f["value_added"] = self._sum(st.value_added) * bn
         f["wages"] = self._sum(st.wages) * bn
-        f["employment"] = self._sum(st.employment) * scale / 1e3
+        f["employment"] = self._sum(st.employment) / 1e3
         f["rd_expenditure"] = self._sum(st.rd_reported * alive) * bn
         f["rd_expenditure_real"] = self._sum(st.rd_real * alive) * bn
         f["rd_intensity"] = f["rd_expenditure"] / np.maximum(f["output"], TINY)
@@ -232,11 +259,17 @@ class Recorder:
             f[var] = self._sum(getattr(st, f"{title}_held").astype(float)) * scale
             f[f"{var}_new"] = self._sum(getattr(st, f"{title}_new").astype(float)) * scale
         f["demand_shock"] = st.demand_shock.copy()
+        # What each instrument paid each firm for, and how much of that behaviour there was:
+        # compared with a counterfactual run, this gives deadweight firm by firm.
+        self.supported = {ins.name: ins.supported().copy() for ins in eng.policy.all}
+        self.activity = {ins.name: ins.activity(eng).copy() for ins in eng.policy.all}
+        outside = st.machine_purchases - st.machine_purchases_zhejiang
+        self.leakage = {name: (outside * (paid > 0)).sum(axis=1) * bn for name, paid in self.supported.items()}
         # Totals straight from the firm arrays (not from the sector sums), so the identity
         # "sectors add up to the total" is a real check.
         f["output_total"] = st.revenue.sum(axis=1) * bn
         f["value_added_total"] = st.value_added.sum(axis=1) * bn
-        f["employment_total"] = st.employment.sum(axis=1) * scale / 1e3
+        f["employment_total"] = st.employment.sum(axis=1) / 1e3
         f["rd_expenditure_total"] = (st.rd_reported * alive).sum(axis=1) * bn
         f["investment_total"] = st.flow_investment.sum(axis=1) * bn
         self._flows = f

@@ -408,7 +408,7 @@ def produce(eng: Engine) -> None:
     st.model_recognised |= first_sale
     st.first_set_recognised = first_sale
     st.model_sets_sold = st.model_sets_sold + sets
-    st.model_unproven &= st.model_sets_sold < sc.innovation.first_set_sets_to_prove
+    st.model_unproven &= st.model_sets_sold / eng.firm_weight < sc.innovation.first_set_sets_to_prove
 
     # Sector price index: share-weighted mean price (machine tools: sales-weighted).
     st.price_index_prev = st.price_index
@@ -534,11 +534,11 @@ def update_status(eng: Engine) -> None:
     st, rules, lay = eng.state, eng.region.status, eng.layout
     alive = st.alive
     year = eng.year
-    revenue = st.revenue
-    intensity = np.where(revenue > TINY, st.rd_reported / np.maximum(revenue, TINY), 0.0)
+    revenue = st.revenue / eng.firm_weight  # a real firm's revenue (see Engine.firm_weight)
+    intensity = np.where(revenue > TINY, st.rd_reported / np.maximum(st.revenue, TINY), 0.0)
     growth = np.where(
         st.revenue_prev2 > TINY,
-        np.sqrt(np.maximum(revenue, 0.0) / np.maximum(st.revenue_prev2, TINY)) - 1.0,
+        np.sqrt(np.maximum(st.revenue, 0.0) / np.maximum(st.revenue_prev2, TINY)) - 1.0,
         0.0,
     )
     st.above_scale = alive & (revenue >= rules.above_scale_revenue_m_yuan)

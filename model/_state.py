@@ -110,6 +110,9 @@ class Engine:
         self.layout = layout
         self.replicates = np.asarray(replicates, dtype=np.int64)
         self.R = len(self.replicates)
+        # At firm_scale < 1 each simulated firm stands for this many identical real firms;
+        # money stays full-size, so per-firm thresholds compare value / firm_weight.
+        self.firm_weight = 1.0 / layout.firm_scale
         self.par = SectorParams.from_scenario(scenario)
         self.policy = policy
         self.spinning_up = True
@@ -558,7 +561,7 @@ class Engine:
         st.orders_inside = st.orders_inside * (inside / booked)[:, None]
         st.outside_machine_demand = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)
         wages = st.wages.sum(axis=1)
-        employment = self.region.base_year.employment_m * 1e6 * self.layout.firm_scale
+        employment = self.region.base_year.employment_m * 1e6
         self.exo.wage_per_worker_m_yuan = (wages / employment)[:, None]
         self.price_base = st.price_index.copy()
         self._anchor_outside_models()

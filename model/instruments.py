@@ -110,8 +110,17 @@ class Instrument:
 
     rationing = "pro_rata"
 
+    def activity(self, eng: Engine) -> np.ndarray:
+        """The firm behaviour the instrument pays for (R, N), defined with or without it."""
+        raise NotImplementedError
+
+    def supported(self) -> np.ndarray:
+        """This year's payment to each firm for that behaviour (R, N)."""
+        return self.last_paid
+
     def _scale(self, eng: Engine) -> float:
-        return M_YUAN_PER_BN * eng.layout.firm_scale
+        # Budgets are province totals: money in the model is full-size at any firm scale.
+        return M_YUAN_PER_BN
 
 
 # ------------------------------------------------------------------- R&D bonus
@@ -146,7 +155,9 @@ class RDBonusInstrument(Instrument):
         route_growth = (intensity >= p.intensity_threshold.at(year) - 1e-12) & (
             growth >= p.growth_threshold.at(year) - 1e-12
         ) & (st.rd_reported_prev > 0)
-        route_basic = (st.basic_research > p.basic_research_threshold_m_yuan.at(year)) & self._sector_mask(
+        # A simulated firm stands for firm_weight identical real firms: per-firm thresholds
+        # and caps apply to the real firm's share.
+        route_basic = (st.basic_research / eng.firm_weight > p.basic_research_threshold_m_yuan.at(year)) & self._sector_mask(
             eng, p.basic_research_route_sectors
         )
         return st.alive & self._sector_mask(eng, p.eligible_sectors) & (route_growth | route_basic)
@@ -154,7 +165,7 @@ class RDBonusInstrument(Instrument):
     def claims(self, eng: Engine):
         p, year = self.params, eng.year
         eligible = self.eligibility(eng)
-        claim = np.minimum(p.reward_rate.at(year) * eng.state.rd_reported, p.cap_per_firm_m_yuan.at(year))
+        claim = np.minimum(p.reward_rate.at(year) * eng.state.rd_reported, p.cap_per_firm_m_yuan.at(year) * eng.firm_weight)
         payer = np.full(eligible.shape, PAYERS.index(p.payer))
         return eligible, claim, payer
 
@@ -162,6 +173,10 @@ class RDBonusInstrument(Instrument):
         b = np.zeros((eng.R, len(PAYERS)))
         b[:, PAYERS.index(self.params.payer)] = self.params.budget_bn_yuan.at(eng.year) * self._scale(eng)
         return b
+
+    def activity(self, eng: Engine) -> np.ndarray:
+        """What the bonus pays for: reported R&D."""
+        return eng.state.rd_reported
 
     def expected_rate_for(self, eng: Engine) -> np.ndarray | float:
         """Bonus per yuan of R&D a firm expects: the rate it got last year (0 if none)."""
@@ -241,13 +256,21 @@ class FirstSetInstrument(Instrument):
         covered = 1.0 + st.model_unproven * (premium * (1.0 - p.premium_to_risk) + own_cost)
         return np.where(insured, np.minimum(covered, base), base)
 
+    def activity(self, eng: Engine) -> np.ndarray:
+        """What the insurance pays for: sales of first-set models in their first years."""
+        st = eng.state
+        age = eng.year - st.model_vintage
+        young = st.model_first_set & st.alive & (age < self.params.national_years)
+        sales = st.orders_inside + st.sales_outside
+        return np.where(young, np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight), 0.0)
+
     def claims(self, eng: Engine):
         st = eng.state
         gov_rate, use_provincial, first = self._shares(eng)
         sales = st.orders_inside + st.sales_outside
-        insured = np.minimum(sales, self.params.insured_value_cap_m_yuan)
+        insured = np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight)
         claim = gov_rate * insured
-        cap = self.params.provincial_cap_m_yuan.at(eng.year)
+        cap = self.params.provincial_cap_m_yuan.at(eng.year) * eng.firm_weight
         claim = np.where(use_provincial, np.minimum(claim, cap), claim)
         payer = np.where(use_provincial, PAYERS.index("provincial"), PAYERS.index("central"))
         return first & (gov_rate > 0) & (sales > 0), claim, payer
@@ -314,10 +337,22 @@ class RenewalLoansInstrument(Instrument):
         return p.grant_share.at(year)
 
     def eligible_age(self, eng: Engine) -> float:
-        """Cohorts older than this are over-aged (inf when the instrument is off)."""
-        if not self.enabled or eng.spinning_up:
+        """Cohorts older than this are over-aged (inf during the spin-up).
+
+        The classification holds whether or not the instrument is on, so a counterfactual
+        run measures the same over-aged replacement the subsidy would have paid for.
+        """
+        if eng.spinning_up:
             return np.inf
         return self.params.eligible_age_years.at(eng.year)
+
+    def activity(self, eng: Engine) -> np.ndarray:
+        """What the instrument pays for: loans replacing over-aged cohorts this year."""
+        return eng.state.renewal_eligible_loan
+
+    def supported(self) -> np.ndarray:
+        """Subsidy committed this year on each firm's loans."""
+        return self.last_granted
 
     def rate_relief(self, eng: Engine) -> np.ndarray | float:
         """Expected financing relief per yuan of an eligible replacement, (R, 1) or 0."""
@@ -336,13 +371,15 @@ class RenewalLoansInstrument(Instrument):
         n = p.subsidy_years
         if self.schedule is None:
             self.schedule = np.zeros((R, N, n))
+        self.last_granted = np.zeros((R, N))
         if not self.enabled or eng.spinning_up:
             return
         total = self._subsidy_per_yuan(eng) * st.renewal_eligible_loan
         if p.variant != "percentage_points":
-            total = np.minimum(total, p.cap_per_project_m_yuan.at(eng.year))
+            total = np.minimum(total, p.cap_per_project_m_yuan.at(eng.year) * eng.firm_weight)
         pool = np.full(R, p.pool_bn_yuan.at(eng.year) * self._scale(eng))
         granted = ration(total, pool, "pro_rata")
+        self.last_granted = granted
         want = total.sum(axis=1)
         self.fill_ratio = np.where(want > 0, granted.sum(axis=1) / np.maximum(want, TINY), 1.0)
         if p.variant == "capped_grant":

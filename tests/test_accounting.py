@@ -1,0 +1,174 @@
+"""Accounting identities that hold in every year and replicate, checked on the result alone.
+
+Flows are recorded before the year's exits and entries (Recorder.take_flows), stocks after
+them (Recorder._stocks), so the stock roll-forwards need the exit and entry terms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from model._model import COUNT_VARIABLES
+from model.testing import SMALL_FIRM_SCALE, assert_close
+
+#: Sums over firms in a different order agree to a few ulps of the total.
+SUM_RTOL = 1e-12
+#: Stock roll-forwards: tolerance relative to the size of the stock.
+STOCK_RTOL = 1e-9
+
+
+@pytest.fixture
+def ds(plan_run: xr.Dataset) -> xr.Dataset:
+    return plan_run
+
+
+def _lag(da: xr.DataArray) -> xr.DataArray:
+    """Last year's value, aligned on this year (the first year is dropped)."""
+    prev = da.shift(year=1)
+    return prev.isel(year=slice(1, None))
+
+
+def _now(da: xr.DataArray) -> xr.DataArray:
+    return da.isel(year=slice(1, None))
+
+
+@pytest.mark.parametrize(
+    "name", ["output", "value_added", "employment", "rd_expenditure", "investment"]
+)
+def test_sectors_add_up_to_total(ds: xr.Dataset, name: str) -> None:
+    total = ds[f"{name}_total"]
+    assert_close(ds[name].sum("sector"), total, rtol=SUM_RTOL, scale=abs(total), what=f"sum of {name}")
+
+
+def test_value_added_within_output(ds: xr.Dataset) -> None:
+    va, out = ds["value_added"], ds["output"]
+    assert bool((va >= 0).all()), "negative value added"
+    over = va - out
+    assert bool((over <= 0).all()), (
+        f"value added exceeds output by up to {float(over.max()):.6g} bn yuan "
+        f"in {over.where(over > 0, drop=True).coords.to_dataset()}"
+    )
+
+
+def test_cash_rolls_forward(ds: xr.Dataset) -> None:
+    """cash[t] = cash[t-1] + OCF - investment + new loans - repaid - dividends - exits + entrants.
+
+    The roll-forward, firm by firm: invest() pays investment and adds new loans, settle_cash()
+    adds net profit + depreciation + write-offs (the operating cash flow), repays loans, pays
+    dividends and books any overdraft as a new loan (included in loans_new), then
+    demography() removes the cash of exiting firms and adds the owners' cash of entrants.
+    """
+    c = ds["cash"]
+    expected = (
+        _lag(c)
+        + _now(ds["operating_cash_flow"])
+        - _now(ds["investment"])
+        + _now(ds["loans_new"])
+        - _now(ds["loans_repaid"])
+        - _now(ds["dividends"])
+        - _now(ds["cash_of_exits"])
+        + _now(ds["cash_of_entrants"])
+    )
+    scale = np.maximum(abs(_now(c)), abs(_lag(c)))
+    assert_close(_now(c), expected, rtol=STOCK_RTOL, scale=scale, what="cash roll-forward")
+
+
+def test_debt_rolls_forward(ds: xr.Dataset) -> None:
+    """debt[t] = debt[t-1] + new loans (incl. overdrafts) - repaid - written off at exit."""
+    d = ds["debt"]
+    expected = _lag(d) + _now(ds["loans_new"]) - _now(ds["loans_repaid"]) - _now(ds["loans_written_off"])
+    scale = np.maximum(abs(_now(d)), abs(_lag(d)))
+    assert_close(_now(d), expected, rtol=STOCK_RTOL, scale=scale, what="debt roll-forward")
+
+
+def test_firm_count_rolls_forward(ds: xr.Dataset) -> None:
+    n = ds["n_firms"]
+    expected = _lag(n) + _now(ds["entries"]) - _now(ds["exits"])
+    assert_close(_now(n), expected, rtol=SUM_RTOL, scale=abs(_now(n)), what="firm count roll-forward")
+
+
+def test_investment_is_replacement_plus_expansion(ds: xr.Dataset) -> None:
+    parts = ds["investment_replacement"] + ds["investment_expansion"]
+    assert_close(parts, ds["investment"], rtol=SUM_RTOL, scale=ds["investment_total"], what="investment split")
+
+
+def test_rd_intensity_is_rd_over_output(ds: xr.Dataset) -> None:
+    expected = ds["rd_expenditure"] / ds["output"]
+    assert_close(ds["rd_intensity"], expected, rtol=SUM_RTOL, what="rd_intensity")
+
+
+def test_cluster_output_adds_up_to_sector_output(ds: xr.Dataset) -> None:
+    by_sector = ds["cluster_output"].groupby(ds["cluster_sector"].rename("sector")).sum()
+    by_sector = by_sector.sel(sector=ds["sector"].values)
+    out = ds["output"].drop_vars("sector_name_zh")
+    assert_close(by_sector, out, rtol=SUM_RTOL, what="sum of cluster_output")
+
+
+def test_subsidies_received_are_subsidies_paid(ds: xr.Dataset) -> None:
+    """Firms receive what the instruments paid plus the re-lending relief (PolicyMix.pay)."""
+    received = ds["subsidies_received"].sum("sector")
+    paid = ds["subsidy_paid"].sum("instrument") + ds["relending_cost"]
+    assert float(paid.max()) > 0, "the plan paid no subsidy: this test checks nothing"
+    assert_close(received, paid, rtol=SUM_RTOL, scale=paid.max(), what="subsidies received vs paid")
+
+
+def test_subsidy_by_payer_adds_up(ds: xr.Dataset) -> None:
+    paid = ds["subsidy_paid"]
+    assert_close(ds["subsidy_by_payer"].sum("payer"), paid, rtol=SUM_RTOL, scale=paid.max(), what="payers")
+
+
+def test_paid_within_claims_and_budget(ds: xr.Dataset) -> None:
+    paid, claims, budget = ds["subsidy_paid"], ds["claims"], ds["budget"]
+    tol = 1e-12 * float(paid.max())
+    assert bool((paid >= 0).all())
+    assert bool((paid <= claims + tol).all()), "an instrument paid more than was claimed"
+    assert bool((paid <= budget + tol).all()), "an instrument paid more than its budget"
+
+
+@pytest.mark.parametrize(
+    "name", ["domestic_machine_share", "zhejiang_machine_share", "rd_intensity", "budget_used"]
+)
+def test_shares_within_unit_interval(ds: xr.Dataset, name: str) -> None:
+    v = ds[name]
+    if name == "budget_used":  # NaN where the budget is unlimited or zero
+        v = v.where(np.isfinite(ds["budget"]) & (ds["budget"] > 0))
+        assert bool(v.notnull().any()), "no finite budget: nothing to check"
+    else:
+        assert bool(v.notnull().all()), f"{name} has NaN"
+    finite = v.where(v.notnull(), 0.5)
+    assert bool(((finite >= 0) & (finite <= 1)).all()), (
+        f"{name} outside [0, 1]: min {float(v.min()):.6g}, max {float(v.max()):.6g}"
+    )
+
+
+def test_zhejiang_purchases_are_domestic(ds: xr.Dataset) -> None:
+    # Zhejiang-made machines are made in China: Zhejiang's share cannot exceed the domestic.
+    excess = ds["zhejiang_machine_share"] - ds["domestic_machine_share"]
+    assert float(excess.max()) <= 1e-12
+
+
+@pytest.mark.parametrize("name", sorted(COUNT_VARIABLES | {"firms_eligible", "firms_paid"}))
+def test_counts_are_whole_firms(ds: xr.Dataset, name: str) -> None:
+    v = ds[name]
+    assert bool((v >= 0).all()), f"{name} negative: min {float(v.min())}"
+    # Counts are scaled up from the simulated firms: count x firm_scale is a whole number.
+    simulated = v * SMALL_FIRM_SCALE
+    assert float(abs(simulated - np.round(simulated)).max()) < 1e-6, f"{name} is not a whole number of firms"
+
+
+@pytest.mark.parametrize(
+    "name", ["n_firms_above_scale", "n_specialised_new", "n_little_giants", "n_single_champions"]
+)
+def test_status_counts_within_firm_count(ds: xr.Dataset, name: str) -> None:
+    # Status counts come before the year's exits and entries, n_firms after them, so
+    # compare with the firms alive at the status update: n_firms + exits - entries.
+    alive = ds["n_firms"] + ds["exits"] - ds["entries"]
+    excess = ds[name] - alive
+    assert float(excess.max()) <= 1e-9, f"{name} exceeds the live firms by {float(excess.max())}"
+
+
+def test_n_firms_above_scale_within_n_firms(ds: xr.Dataset) -> None:
+    excess = ds["n_firms_above_scale"] - ds["n_firms"]
+    assert float(excess.max()) <= 1e-9, f"n_firms_above_scale exceeds n_firms by {float(excess.max())}"
