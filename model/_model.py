@@ -143,6 +143,7 @@ SECTOR_VARIABLES: dict[str, tuple[str, str]] = {
     "machine_purchases": ("bn yuan", "machine-tool purchases by the sector's firms"),
     "machine_purchases_outside_province": ("bn yuan", "machine tools bought from outside Zhejiang (leakage)"),
     "machine_purchases_imported": ("bn yuan", "machine tools imported from abroad"),
+    "machine_purchases_unproven": ("bn yuan", "purchases of unproven (first-set) Zhejiang models"),
     "domestic_machine_share": ("1", "share of machine-tool purchases made in China"),
     "zhejiang_machine_share": ("1", "share of machine-tool purchases made in Zhejiang"),
     "first_set_products_new": ("count", "first-set (首台套) products recognised in the year"),
@@ -245,6 +246,7 @@ class Recorder:
         f["machine_purchases"] = purchases * bn
         f["machine_purchases_outside_province"] = (purchases - zhejiang) * bn
         f["machine_purchases_imported"] = imported * bn
+        f["machine_purchases_unproven"] = self._sum(st.machine_purchases_unproven) * bn
         f["domestic_machine_share"] = (purchases - imported) / np.maximum(purchases, TINY)
         f["zhejiang_machine_share"] = zhejiang / np.maximum(purchases, TINY)
         by_seg = lambda x: x @ self._buyer_segment * bn  # noqa: E731

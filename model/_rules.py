@@ -261,6 +261,8 @@ def invest(eng: Engine) -> None:
     is_import = np.zeros(n_models, dtype=bool)
     is_import[N:] = origin == 0
     st.machine_purchases_imported = np.where(is_import[choice], order_value, 0.0)
+    unproven = np.concatenate([st.model_unproven, np.zeros((R, eng.n_outside), dtype=bool)], axis=1)
+    st.machine_purchases_unproven = np.where(np.take_along_axis(unproven, choice, axis=1), order_value, 0.0)
     st.machine_choice = choice
     eng.policy.after_investment(eng)
 
@@ -501,6 +503,7 @@ def demography(eng: Engine) -> None:
     book = book_value(eng)
     net_worth = st.cash + book - st.debt
     exit_ = alive & ((share < sc.exit_share_fraction / np.maximum(seg_count, 1.0)) | (net_worth < 0))
+    sector_revenue = sector_sum(eng, np.where(alive, st.revenue, 0.0))
     st.flow_exit_cash = np.where(exit_, st.cash, 0.0)
     st.flow_exit_debt = np.where(exit_, st.debt, 0.0)
     st.exits = exit_
@@ -526,7 +529,7 @@ def demography(eng: Engine) -> None:
     p_enter = np.minimum(wanted / np.maximum(n_dead_s, 1.0), 1.0)
     enter = ~st.alive & (u_enter < to_firms(eng, p_enter))
     st.entries = enter
-    eng.initialise_entrants(enter, z_productivity, z_rd, u_high_tech)
+    eng.initialise_entrants(enter, z_productivity, z_rd, u_high_tech, sector_revenue)
 
 
 def update_status(eng: Engine) -> None:

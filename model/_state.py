@@ -309,14 +309,22 @@ class Engine:
         capacity = revenue / sc.investment.target_utilisation
         cohort = np.float32  # per-cohort arrays dominate memory; single precision suffices
         st.cohort_capacity = (capacity[:, :, None] * age_weight).astype(cohort)
-        st.cohort_inverse_productivity = np.broadcast_to(1.02 ** ages.astype(float), (R, N, A)).astype(cohort)
+        # Vintages 2% a year apart below what the firm would buy new (its segment's models),
+        # so the first spin-up year does not scrap a stock that is obsolete by construction.
+        theta = par.theta[lay.sector_of]
+        seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
+        frontier = seg_index**theta
+        st.cohort_inverse_productivity = (
+            (1.02 ** ages.astype(float))[None, None, :] / np.broadcast_to(frontier, (R, N))[:, :, None]
+        ).astype(cohort)
         capital_price = par.kappa[lay.sector_of]
         st.cohort_cost = (st.cohort_capacity * capital_price[:, None]).astype(cohort)
         st.capacity = st.cohort_capacity.sum(axis=2, dtype=float)
         weighted = np.einsum("rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float)
         st.machine_productivity = np.where(weighted > TINY, st.capacity / np.maximum(weighted, TINY), 1.0)
+        # A sound start (positive net worth); the spin-up then sets the balance sheets.
         st.cash = 0.2 * revenue
-        st.debt = 0.3 * revenue
+        st.debt = 0.1 * revenue
         sigma = par.rd_dispersion[lay.sector_of]
         st.rd_intensity_fe = par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
         b = np.clip(par.basic_share[lay.sector_of], 1e-4, 1 - 1e-4)
@@ -416,7 +424,12 @@ class Engine:
     # ----------------------------------------------------------------- entrants
 
     def initialise_entrants(
-        self, enter: np.ndarray, z_productivity: np.ndarray, z_rd: np.ndarray, u_high_tech: np.ndarray
+        self,
+        enter: np.ndarray,
+        z_productivity: np.ndarray,
+        z_rd: np.ndarray,
+        u_high_tech: np.ndarray,
+        sector_revenue: np.ndarray,
     ) -> None:
         """Fill the slots in ``enter`` with new firms at the end of the year.
 
@@ -441,12 +454,15 @@ class Engine:
         new_e = sector_sum(self, new_cap) / np.maximum(new_input, TINY)
         mean_e = sector_sum(self, weight * st.machine_productivity) / np.maximum(sector_sum(self, weight), TINY)
         new_e = np.where(sector_sum(self, new_cap) > TINY, new_e, mean_e)
+        # A sector with no machines installed or in use: entrants buy at the equipment frontier.
+        new_e = np.where(new_e > TINY, new_e, self.exo.other_equipment_productivity)
         noise = np.exp(m.entrant_productivity_sd * z_productivity)
         seg_mean_a = self.segment_mean(st.model_productivity, np.maximum(st.revenue, TINY))
         # A segment with no live maker: entrants start at the other provinces' model.
         other = np.stack([st.outside_productivity[:, b[3]] for b in self.outside_brochure], axis=1)
         seg_mean_a = np.where(seg_mean_a > 0, seg_mean_a, self._to_mt_slots(other))
-        sector_revenue = sector_sum(self, np.where(alive, st.revenue, 0.0))
+        # Sized on the year's sector revenue before exits, so a wave of exits does not
+        # shrink the entrants that replace them.
         revenue = entrant_share * to_firms(self, sector_revenue)
 
         st.alive = alive | enter
@@ -526,7 +542,9 @@ class Engine:
 
         st, lay, par = self.state, self.layout, self.par
         revenue_s = sector_sum(self, st.revenue)
-        factor = par.output_base_m_yuan / np.maximum(revenue_s, TINY)  # (R, S)
+        if (revenue_s <= 1e-6 * par.output_base_m_yuan).any():
+            raise FloatingPointError("a sector's output collapsed to zero; check the scenario's parameters")
+        factor = par.output_base_m_yuan / revenue_s  # (R, S)
         f_firm = to_firms(self, factor)
         for name in (
             "revenue", "revenue_prev", "revenue_prev2", "output_real", "output_real_prev",

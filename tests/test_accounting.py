@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 
 from model._model import COUNT_VARIABLES
-from model.testing import SMALL_FIRM_SCALE, assert_close
+from model.testing import PLAN, SMALL_FIRM_SCALE, assert_close, small_overrides
 
 #: Sums over firms in a different order agree to a few ulps of the total.
 SUM_RTOL = 1e-12
@@ -99,11 +99,34 @@ def test_rd_intensity_is_rd_over_output(ds: xr.Dataset) -> None:
     assert_close(ds["rd_intensity"], expected, rtol=SUM_RTOL, what="rd_intensity")
 
 
+@pytest.mark.xfail(
+    reason="model bug: Recorder.record_year sums cluster_output from state.revenue AFTER "
+    "demography() (exits' revenue zeroed, entrants' revenue set), while output is taken "
+    "before it (take_flows); cluster sums miss the exits and add the entrants",
+    strict=True,
+)
+def test_cluster_output_adds_up_to_total_output(ds: xr.Dataset) -> None:
+    total = ds["output_total"]
+    assert_close(ds["cluster_output"].sum("cluster"), total, rtol=SUM_RTOL, what="sum of cluster_output")
+
+
+@pytest.mark.xfail(
+    reason="model bug: the cluster coordinate is the region file's cluster order "
+    "(machine-tool clusters first) but the columns of cluster_output follow the layout's "
+    "order (by sector, then cluster), so clusters are mislabelled (to_dataset and firm_panel)",
+    strict=True,
+)
 def test_cluster_output_adds_up_to_sector_output(ds: xr.Dataset) -> None:
-    by_sector = ds["cluster_output"].groupby(ds["cluster_sector"].rename("sector")).sum()
-    by_sector = by_sector.sel(sector=ds["sector"].values)
     out = ds["output"].drop_vars("sector_name_zh")
-    assert_close(by_sector, out, rtol=SUM_RTOL, what="sum of cluster_output")
+    rows = []
+    for sector in ds["sector"].values:
+        mine = ds["cluster_sector"] == sector
+        assert bool(mine.any()), f"no cluster in sector {sector}"
+        rows.append(ds["cluster_output"].where(mine, 0.0).sum("cluster"))
+    by_sector = xr.concat(rows, dim=out["sector"]).transpose(*out.dims)
+    # Loose tolerance: the timing bug above (exits and entries) is about 1%; mislabelling
+    # moves whole sectors.
+    assert_close(by_sector, out, rtol=0.05, what="cluster_output summed by cluster_sector")
 
 
 def test_subsidies_received_are_subsidies_paid(ds: xr.Dataset) -> None:
@@ -138,7 +161,8 @@ def test_shares_within_unit_interval(ds: xr.Dataset, name: str) -> None:
     else:
         assert bool(v.notnull().all()), f"{name} has NaN"
     finite = v.where(v.notnull(), 0.5)
-    assert bool(((finite >= 0) & (finite <= 1)).all()), (
+    eps = 1e-12  # paid / budget of a fully used budget may be 1 + 1 ulp
+    assert bool(((finite >= 0) & (finite <= 1 + eps)).all()), (
         f"{name} outside [0, 1]: min {float(v.min()):.6g}, max {float(v.max()):.6g}"
     )
 
@@ -169,6 +193,34 @@ def test_status_counts_within_firm_count(ds: xr.Dataset, name: str) -> None:
     assert float(excess.max()) <= 1e-9, f"{name} exceeds the live firms by {float(excess.max())}"
 
 
+@pytest.mark.xfail(
+    reason="model bug: n_firms_above_scale is counted before the year's exits and entries "
+    "(take_flows) but n_firms after them (_stocks), so a year with more exits than entries "
+    "shows more above-scale firms than firms; at firm_scale 0.03 every simulated firm is "
+    "above scale (firm revenue is not scaled by firm_scale) so it shows in most years",
+    strict=True,
+)
 def test_n_firms_above_scale_within_n_firms(ds: xr.Dataset) -> None:
     excess = ds["n_firms_above_scale"] - ds["n_firms"]
     assert float(excess.max()) <= 1e-9, f"n_firms_above_scale exceeds n_firms by {float(excess.max())}"
+
+
+@pytest.mark.xfail(
+    reason="model bug: at firm_scale < 1 instrument budgets are scaled by firm_scale "
+    "(Instrument._scale) but firm revenues, R&D and hence claims and subsidy_paid are "
+    "economy-sized, so the recorded budget is firm_scale x the scenario's and budgets bind "
+    "far too early (rd_bonus budget_used = 1 at firm_scale 0.03)",
+    strict=True,
+)
+def test_budget_is_the_scenarios_budget(ds: xr.Dataset) -> None:
+    """The recorded budget is in the same money as subsidy_paid: the scenario's bn yuan."""
+    import tomllib
+
+    import model
+
+    scenario = model.load_scenario(PLAN, small_overrides())
+    assert tomllib.loads(ds.attrs["scenario"])["market"]["firm_scale"] == SMALL_FIRM_SCALE
+    schedule = scenario.instruments.rd_bonus.budget_bn_yuan
+    expected = xr.DataArray([schedule.at(int(y)) for y in ds["year"].values], coords={"year": ds["year"]})
+    recorded = ds["budget"].sel(instrument="rd_bonus", drop=True)
+    assert_close(recorded, expected.broadcast_like(recorded), rtol=1e-12, what="rd_bonus budget")

@@ -1,0 +1,135 @@
+"""The spin-up arrives at the base year in a steady state, on the region file's aggregates.
+
+The spin-up runs the economy under base-year conditions until the vintage structure is
+stationary, then rebases it to the region's end-2023 aggregates. If it has settled, the
+first simulated year's replacement rate matches the spin-up's recent average.
+
+The join is checked on the no-instrument baseline (defaults.toml): the plan's renewal-loan
+subsidy is meant to pull replacement forward in 2024, which is no discontinuity. The full
+spin-up length is used (what is tested is the shipped spin-up), with demand shocks off.
+
+A single replicate's sector replacement rate is lumpy (a few large firms of a Pareto size
+distribution replace in the same year), so the comparison is of means over replicates and
+allows for their Monte Carlo error: a sector fails when its mean 2024 rate is off by more
+than 10% plus 2.5 standard errors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import model
+from model.testing import DEFAULTS, PLAN, small_run
+
+#: Tolerated relative gap between the 2024 rate and the spin-up's last-decade mean.
+TOLERANCE = 0.10
+#: Monte Carlo allowance, in standard errors of the replicate mean.
+Z = 2.5
+#: Spin-up years averaged.
+WINDOW = 10
+#: Firm scale of these runs: larger than the default small runs, to make the lumpy
+#: replacement of large firms average out (about 7,000 firms).
+FIRM_SCALE = 0.1
+REPLICATES = 8
+
+
+@pytest.fixture(scope="module")
+def baseline() -> xr.Dataset:
+    return small_run(
+        DEFAULTS,
+        replicates=REPLICATES,
+        **{"market.firm_scale": FIRM_SCALE, "spinup.years": None, "demand.shocks": False},
+    )
+
+
+def _gap(now: xr.DataArray, spin: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+    """Relative gap of the replicate means and its standard error (paired by replicate)."""
+    diff = now - spin
+    n = now.sizes["replicate"]
+    mean_spin = spin.mean("replicate")
+    gap = diff.mean("replicate") / mean_spin
+    se = diff.std("replicate", ddof=1) / np.sqrt(n) / mean_spin
+    return gap, se
+
+
+def _spinup_mean(ds: xr.Dataset) -> xr.DataArray:
+    return ds["spinup_replacement_rate"].isel(spinup_year=slice(-WINDOW, None)).mean("spinup_year")
+
+
+def test_spinup_is_long_enough(baseline: xr.Dataset) -> None:
+    scenario = model.load_scenario(DEFAULTS)
+    assert scenario.spinup.years >= 20
+    assert baseline.sizes["spinup_year"] == scenario.spinup.years
+    years = baseline["spinup_year"].values
+    base = scenario.region.base_year.year
+    np.testing.assert_array_equal(years, np.arange(base - len(years) + 1, base + 1))
+    assert int(baseline["year"].values[0]) == base + 1
+
+
+def test_replacement_rate_joins_the_spinup_by_sector(baseline: xr.Dataset) -> None:
+    now = baseline["replacement_rate"].sel(year=baseline["year"].values[0])
+    spin = _spinup_mean(baseline)
+    assert bool((spin > 0).all()), "no replacement during the spin-up"
+    gap, se = _gap(now, spin)
+    bad = abs(gap) > TOLERANCE + Z * se
+    assert not bool(bad.any()), "2024 replacement rate vs the last %d spin-up years:\n%s" % (
+        WINDOW,
+        "\n".join(
+            f"  {s}: {float(g):+.1%} (s.e. {float(e):.1%})"
+            for s, g, e in zip(gap["sector"].values, gap.values, se.values, strict=True)
+            if abs(g) > TOLERANCE + Z * e
+        ),
+    )
+
+
+def test_replacement_rate_joins_the_spinup_in_total(baseline: xr.Dataset) -> None:
+    first = baseline["year"].values[0]
+    weight = baseline["output"].sel(year=first)  # 2024 output weights for both periods
+    now = (baseline["replacement_rate"].sel(year=first) * weight).sum("sector") / weight.sum("sector")
+    spin = (_spinup_mean(baseline) * weight).sum("sector") / weight.sum("sector")
+    gap, se = _gap(now, spin)
+    assert abs(float(gap)) <= TOLERANCE + Z * float(se), (
+        f"output-weighted replacement rate 2024 vs the last {WINDOW} spin-up years: "
+        f"{float(gap):+.1%} (s.e. {float(se):.1%})"
+    )
+
+
+# ----------------------------------------------------------- base-year aggregates
+
+
+@pytest.fixture(scope="module")
+def plan_no_shocks() -> tuple[model.Scenario, xr.Dataset]:
+    overrides = {"demand.shocks": False, "spinup.years": None}
+    scenario = model.load_scenario(PLAN)
+    return scenario, small_run(PLAN, replicates=2, **overrides)
+
+
+def test_region_sectors_add_up_to_base_total() -> None:
+    region = model.load_scenario(PLAN).region
+    total = sum(s.output_base_bn_yuan for s in region.sector)
+    assert total == pytest.approx(region.base_year.total_output_bn_yuan, rel=1e-9)
+
+
+def test_first_year_output_near_base_year(plan_no_shocks: tuple[model.Scenario, xr.Dataset]) -> None:
+    # A loose plausibility check: the model rescales sector outputs to the region's
+    # end-2023 base exactly, and 2024 adds one year of growth (a few percent) and price
+    # changes, so 15% catches a missing or doubled rescaling, not a calibration error.
+    scenario, ds = plan_no_shocks
+    base = scenario.region.base_year.total_output_bn_yuan
+    first = ds["output_total"].isel(year=0)
+    assert bool((abs(first / base - 1) < 0.15).all()), (
+        f"2024 output {first.values} bn yuan vs base {base} bn yuan"
+    )
+
+
+def test_first_year_employment_near_base_year(plan_no_shocks: tuple[model.Scenario, xr.Dataset]) -> None:
+    # Loose plausibility check, as above: the wage per worker is set so that end-2023
+    # employment is the region's; 2024 moves it by one year of growth.
+    scenario, ds = plan_no_shocks
+    base = scenario.region.base_year.employment_m * 1e3  # thousand people
+    first = ds["employment_total"].isel(year=0)
+    assert bool((abs(first / base - 1) < 0.15).all()), (
+        f"2024 employment {first.values} thousand vs base {base} thousand"
+    )
