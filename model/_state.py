@@ -155,9 +155,12 @@ class Engine:
         return self._segment_reduce(x, lambda v: v.sum(axis=1))
 
     def _to_mt_slots(self, x_seg: np.ndarray, fill: float = 0.0) -> np.ndarray:
-        seg = self.layout.make_segment
-        out = x_seg[:, np.maximum(seg, 0)]
-        return np.where(seg >= 0, out, fill)
+        """Broadcast a (R, G) segment array to machine-tool slots; ``fill`` elsewhere."""
+        lay = self.layout
+        out = np.full((x_seg.shape[0], lay.n_slots), fill, dtype=np.result_type(x_seg, fill))
+        mt = lay.machine_tool_slots  # contiguous block: write only there
+        out[:, mt[0] : mt[-1] + 1] = x_seg[:, lay.make_segment[mt]]
+        return out
 
     def segment_normalise(self, x: np.ndarray) -> np.ndarray:
         """Machine-tool firms' share of their segment's total of x (0 elsewhere)."""

@@ -95,7 +95,8 @@ def assert_identical_runs(a: xr.Dataset, b: xr.Dataset) -> None:
         AssertionError: Naming the first differing variable and the largest difference.
     """
     differing = [
-        name for name in sorted(set(a.variables) & set(b.variables), key=str)
+        name
+        for name in sorted(set(a.variables) & set(b.variables), key=str)
         if a[name].dtype != b[name].dtype
         or a[name].shape != b[name].shape
         or a[name].values.tobytes() != b[name].values.tobytes()

@@ -39,7 +39,9 @@ def _now(da: xr.DataArray) -> xr.DataArray:
 )
 def test_sectors_add_up_to_total(ds: xr.Dataset, name: str) -> None:
     total = ds[f"{name}_total"]
-    assert_close(ds[name].sum("sector"), total, rtol=SUM_RTOL, scale=abs(total), what=f"sum of {name}")
+    assert_close(
+        ds[name].sum("sector"), total, rtol=SUM_RTOL, scale=abs(total), what=f"sum of {name}"
+    )
 
 
 def test_value_added_within_output(ds: xr.Dataset) -> None:
@@ -78,7 +80,9 @@ def test_cash_rolls_forward(ds: xr.Dataset) -> None:
 def test_debt_rolls_forward(ds: xr.Dataset) -> None:
     """debt[t] = debt[t-1] + new loans (incl. overdrafts) - repaid - written off at exit."""
     d = ds["debt"]
-    expected = _lag(d) + _now(ds["loans_new"]) - _now(ds["loans_repaid"]) - _now(ds["loans_written_off"])
+    expected = (
+        _lag(d) + _now(ds["loans_new"]) - _now(ds["loans_repaid"]) - _now(ds["loans_written_off"])
+    )
     scale = np.maximum(abs(_now(d)), abs(_lag(d)))
     assert_close(_now(d), expected, rtol=STOCK_RTOL, scale=scale, what="debt roll-forward")
 
@@ -86,12 +90,20 @@ def test_debt_rolls_forward(ds: xr.Dataset) -> None:
 def test_firm_count_rolls_forward(ds: xr.Dataset) -> None:
     n = ds["n_firms"]
     expected = _lag(n) + _now(ds["entries"]) - _now(ds["exits"])
-    assert_close(_now(n), expected, rtol=SUM_RTOL, scale=abs(_now(n)), what="firm count roll-forward")
+    assert_close(
+        _now(n), expected, rtol=SUM_RTOL, scale=abs(_now(n)), what="firm count roll-forward"
+    )
 
 
 def test_investment_is_replacement_plus_expansion(ds: xr.Dataset) -> None:
     parts = ds["investment_replacement"] + ds["investment_expansion"]
-    assert_close(parts, ds["investment"], rtol=SUM_RTOL, scale=ds["investment_total"], what="investment split")
+    assert_close(
+        parts,
+        ds["investment"],
+        rtol=SUM_RTOL,
+        scale=ds["investment_total"],
+        what="investment split",
+    )
 
 
 def test_rd_intensity_is_rd_over_output(ds: xr.Dataset) -> None:
@@ -107,7 +119,9 @@ def test_rd_intensity_is_rd_over_output(ds: xr.Dataset) -> None:
 )
 def test_cluster_output_adds_up_to_total_output(ds: xr.Dataset) -> None:
     total = ds["output_total"]
-    assert_close(ds["cluster_output"].sum("cluster"), total, rtol=SUM_RTOL, what="sum of cluster_output")
+    assert_close(
+        ds["cluster_output"].sum("cluster"), total, rtol=SUM_RTOL, what="sum of cluster_output"
+    )
 
 
 @pytest.mark.xfail(
@@ -139,7 +153,9 @@ def test_subsidies_received_are_subsidies_paid(ds: xr.Dataset) -> None:
 
 def test_subsidy_by_payer_adds_up(ds: xr.Dataset) -> None:
     paid = ds["subsidy_paid"]
-    assert_close(ds["subsidy_by_payer"].sum("payer"), paid, rtol=SUM_RTOL, scale=paid.max(), what="payers")
+    assert_close(
+        ds["subsidy_by_payer"].sum("payer"), paid, rtol=SUM_RTOL, scale=paid.max(), what="payers"
+    )
 
 
 def test_paid_within_claims_and_budget(ds: xr.Dataset) -> None:
@@ -179,7 +195,9 @@ def test_counts_are_whole_firms(ds: xr.Dataset, name: str) -> None:
     assert bool((v >= 0).all()), f"{name} negative: min {float(v.min())}"
     # Counts are scaled up from the simulated firms: count x firm_scale is a whole number.
     simulated = v * SMALL_FIRM_SCALE
-    assert float(abs(simulated - np.round(simulated)).max()) < 1e-6, f"{name} is not a whole number of firms"
+    assert float(abs(simulated - np.round(simulated)).max()) < 1e-6, (
+        f"{name} is not a whole number of firms"
+    )
 
 
 @pytest.mark.parametrize(
@@ -202,7 +220,9 @@ def test_status_counts_within_firm_count(ds: xr.Dataset, name: str) -> None:
 )
 def test_n_firms_above_scale_within_n_firms(ds: xr.Dataset) -> None:
     excess = ds["n_firms_above_scale"] - ds["n_firms"]
-    assert float(excess.max()) <= 1e-9, f"n_firms_above_scale exceeds n_firms by {float(excess.max())}"
+    assert float(excess.max()) <= 1e-9, (
+        f"n_firms_above_scale exceeds n_firms by {float(excess.max())}"
+    )
 
 
 @pytest.mark.xfail(
@@ -221,6 +241,8 @@ def test_budget_is_the_scenarios_budget(ds: xr.Dataset) -> None:
     scenario = model.load_scenario(PLAN, small_overrides())
     assert tomllib.loads(ds.attrs["scenario"])["market"]["firm_scale"] == SMALL_FIRM_SCALE
     schedule = scenario.instruments.rd_bonus.budget_bn_yuan
-    expected = xr.DataArray([schedule.at(int(y)) for y in ds["year"].values], coords={"year": ds["year"]})
+    expected = xr.DataArray(
+        [schedule.at(int(y)) for y in ds["year"].values], coords={"year": ds["year"]}
+    )
     recorded = ds["budget"].sel(instrument="rd_bonus", drop=True)
     assert_close(recorded, expected.broadcast_like(recorded), rtol=1e-12, what="rd_bonus budget")

@@ -31,7 +31,10 @@ CLOSED = {
 CASES = {
     "default": {},
     "zero_elasticity": {"demand.price_elasticity": 0.0},
-    "high_elasticity_slow_growth": {"demand.price_elasticity": 2.5, "demand.growth_multiplier": 0.5},
+    "high_elasticity_slow_growth": {
+        "demand.price_elasticity": 2.5,
+        "demand.growth_multiplier": 0.5,
+    },
 }
 
 
@@ -89,7 +92,11 @@ def test_zero_elasticity_grows_at_trend() -> None:
 
 def test_shocks_break_the_closed_form() -> None:
     """The check above can fail: with shocks on, output leaves the deterministic path."""
-    overrides = {"innovation.enabled": False, "innovation.imitation_enabled": False, "demand.price_elasticity": 0.0}
+    overrides = {
+        "innovation.enabled": False,
+        "innovation.imitation_enabled": False,
+        "demand.price_elasticity": 0.0,
+    }
     scenario = model.load_scenario(PLAN, small_overrides(**overrides))
     ds = _user_sectors(small_run(PLAN, replicates=2, **overrides))
     g = np.array([s.demand_growth_real for s in scenario.region.sector if s.id != "machine_tools"])

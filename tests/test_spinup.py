@@ -74,20 +74,22 @@ def test_replacement_rate_joins_the_spinup_by_sector(baseline: xr.Dataset) -> No
     assert bool((spin > 0).all()), "no replacement during the spin-up"
     gap, se = _gap(now, spin)
     bad = abs(gap) > TOLERANCE + Z * se
-    assert not bool(bad.any()), "2024 replacement rate vs the last %d spin-up years:\n%s" % (
-        WINDOW,
-        "\n".join(
-            f"  {s}: {float(g):+.1%} (s.e. {float(e):.1%})"
-            for s, g, e in zip(gap["sector"].values, gap.values, se.values, strict=True)
-            if abs(g) > TOLERANCE + Z * e
-        ),
+    report = "\n".join(
+        f"  {s}: {float(g):+.1%} (s.e. {float(e):.1%})"
+        for s, g, e in zip(gap["sector"].values, gap.values, se.values, strict=True)
+        if abs(g) > TOLERANCE + Z * e
+    )
+    assert not bool(bad.any()), (
+        f"2024 replacement rate vs the last {WINDOW} spin-up years:\n{report}"
     )
 
 
 def test_replacement_rate_joins_the_spinup_in_total(baseline: xr.Dataset) -> None:
     first = baseline["year"].values[0]
     weight = baseline["output"].sel(year=first)  # 2024 output weights for both periods
-    now = (baseline["replacement_rate"].sel(year=first) * weight).sum("sector") / weight.sum("sector")
+    now = (baseline["replacement_rate"].sel(year=first) * weight).sum("sector") / weight.sum(
+        "sector"
+    )
     spin = (_spinup_mean(baseline) * weight).sum("sector") / weight.sum("sector")
     gap, se = _gap(now, spin)
     assert abs(float(gap)) <= TOLERANCE + Z * float(se), (
@@ -112,7 +114,9 @@ def test_region_sectors_add_up_to_base_total() -> None:
     assert total == pytest.approx(region.base_year.total_output_bn_yuan, rel=1e-9)
 
 
-def test_first_year_output_near_base_year(plan_no_shocks: tuple[model.Scenario, xr.Dataset]) -> None:
+def test_first_year_output_near_base_year(
+    plan_no_shocks: tuple[model.Scenario, xr.Dataset],
+) -> None:
     # A loose plausibility check: the model rescales sector outputs to the region's
     # end-2023 base exactly, and 2024 adds one year of growth (a few percent) and price
     # changes, so 15% catches a missing or doubled rescaling, not a calibration error.
@@ -124,7 +128,9 @@ def test_first_year_output_near_base_year(plan_no_shocks: tuple[model.Scenario, 
     )
 
 
-def test_first_year_employment_near_base_year(plan_no_shocks: tuple[model.Scenario, xr.Dataset]) -> None:
+def test_first_year_employment_near_base_year(
+    plan_no_shocks: tuple[model.Scenario, xr.Dataset],
+) -> None:
     # Loose plausibility check, as above: the wage per worker is set so that end-2023
     # employment is the region's; 2024 moves it by one year of growth.
     scenario, ds = plan_no_shocks
