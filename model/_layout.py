@@ -50,6 +50,7 @@ class Layout:
     niche_group_of: np.ndarray  # (N,) group of each machine-tool slot, -1 elsewhere
     mt_sector: int
     firm_scale: float
+    cluster_ids: tuple[str, ...]  # in slot order (by sector, then the region file's order)
 
     @property
     def n_sectors(self) -> int:
@@ -57,16 +58,17 @@ class Layout:
         return len(self.sector_start)
 
 
-def _spread(n: int, shares: tuple[float, ...] | np.ndarray) -> np.ndarray:
+def _spread(n: int, shares: tuple[float, ...] | np.ndarray, stride: float = 0.6180339887498949) -> np.ndarray:
     """Assign n positions to categories in proportion to shares, evenly interleaved.
 
     Deterministic (no randomness), so every replicate and scenario sees the same layout.
+    Attributes laid out with different strides are (nearly) independent of each other.
     """
     shares = np.asarray(shares, dtype=float)
     cum = np.cumsum(shares) / shares.sum()
     # Position k takes the category whose cumulative share first exceeds its quantile; a
     # low-discrepancy sequence interleaves categories instead of stacking them.
-    q = (np.arange(n) * 0.6180339887498949) % 1.0
+    q = (np.arange(n) * stride) % 1.0
     return np.minimum(np.searchsorted(cum, q, side="right"), len(shares) - 1)
 
 
@@ -81,10 +83,12 @@ def build_layout(scenario: Scenario) -> Layout:
     sector_start, sector_size, cluster_start, cluster_size = [], [], [], []
     n = 0
     cluster_index = 0
+    cluster_ids = []
     for s, sector in enumerate(region.sector):
         sector_start.append(n)
         first = n
         for cluster in clusters_by_sector[s]:
+            cluster_ids.append(cluster.id)
             firms = max(1, round(sector.n_firms * cluster.firm_share * scale))
             slots = max(firms + 1, math.ceil(firms * (1.0 + headroom)))
             cluster_start.append(n)
@@ -104,7 +108,8 @@ def build_layout(scenario: Scenario) -> Layout:
     for s, sector in enumerate(region.sector):
         lo, size = sector_start[s], sector_size[s]
         buy_segment[lo : lo + size] = _spread(size, sector.segment_mix)
-        soe[lo : lo + size] = _spread(size, (1.0 - sector.soe_firm_share, sector.soe_firm_share)) == 1
+        # sqrt(2) - 1 as stride: ownership independent of the segment a firm buys in.
+        soe[lo : lo + size] = _spread(size, (1.0 - sector.soe_firm_share, sector.soe_firm_share), 0.41421356237309515) == 1
     make_segment = np.full(n, -1, dtype=np.int64)
     mt_slots = np.arange(sector_start[mt], sector_start[mt] + sector_size[mt])
     make_segment[mt_slots] = _spread(len(mt_slots), region.machine_tools.segment_firm_share)
@@ -142,4 +147,5 @@ def build_layout(scenario: Scenario) -> Layout:
         niche_group_of=dense,
         mt_sector=mt,
         firm_scale=scale,
+        cluster_ids=tuple(cluster_ids),
     )

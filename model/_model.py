@@ -53,6 +53,9 @@ class RegionModel(mesa.Model):
         for _ in range(self.scenario_params.spinup.years):
             self._one_year()
             self.recorder.record_spinup()
+            # Keep the spin-up on the base year's cost structure and scale, so nothing jumps
+            # when the simulated years begin.
+            self.engine.renormalise_costs()
             self.engine.rescale_to_base()
         self.engine.rebase()
 
@@ -147,7 +150,7 @@ SECTOR_VARIABLES: dict[str, tuple[str, str]] = {
     "domestic_machine_share": ("1", "share of machine-tool purchases made in China"),
     "zhejiang_machine_share": ("1", "share of machine-tool purchases made in Zhejiang"),
     "first_set_products_new": ("count", "first-set (首台套) products recognised in the year"),
-    "n_firms": ("count", "live firms"),
+    "n_firms": ("count", "firms active in the year (exits leave, entrants join, at its end)"),
     "n_firms_above_scale": ("count", "firms with revenue >= 20 m yuan"),
     "n_specialised_new": ("count", "firms holding the specialised-new (专精特新) title"),
     "n_little_giants": ("count", "firms holding the little-giant (小巨人) title"),
@@ -198,8 +201,11 @@ class Recorder:
         self.firms: dict[str, list[np.ndarray]] = {}
         self._flows: dict[str, np.ndarray] = {}
         self.segment: dict[str, list[np.ndarray]] = {k: [] for k in SEGMENT_VARIABLES}
-        n_seg = len(eng.layout.segment_slots)
-        self._buyer_segment = np.eye(n_seg)[eng.layout.buy_segment]  # (N, G) one-hot
+        # Buyers sorted by the segment they shop in, for per-row sums that do not depend on
+        # the batch size (a matrix product would hand the order to BLAS).
+        self._buyer_order = np.argsort(eng.layout.buy_segment, kind="stable")
+        seg_sorted = eng.layout.buy_segment[self._buyer_order]
+        self._buyer_starts = np.searchsorted(seg_sorted, np.arange(len(eng.layout.segment_slots)))
 
     def _sum(self, x: np.ndarray) -> np.ndarray:
         return rules.sector_sum(self.eng, x)
@@ -249,7 +255,7 @@ class Recorder:
         f["machine_purchases_unproven"] = self._sum(st.machine_purchases_unproven) * bn
         f["domestic_machine_share"] = (purchases - imported) / np.maximum(purchases, TINY)
         f["zhejiang_machine_share"] = zhejiang / np.maximum(purchases, TINY)
-        by_seg = lambda x: x @ self._buyer_segment * bn  # noqa: E731
+        by_seg = lambda x: np.add.reduceat(np.take(x, self._buyer_order, axis=1), self._buyer_starts, axis=1) * bn  # noqa: E731
         seg_total = by_seg(st.machine_purchases)
         f["machine_purchases_by_segment"] = seg_total
         f["domestic_machine_share_by_segment"] = 1.0 - by_seg(st.machine_purchases_imported) / np.maximum(seg_total, TINY)
@@ -261,6 +267,8 @@ class Recorder:
             f[var] = self._sum(getattr(st, f"{title}_held").astype(float)) * scale
             f[f"{var}_new"] = self._sum(getattr(st, f"{title}_new").astype(float)) * scale
         f["demand_shock"] = st.demand_shock.copy()
+        f["cluster_output"] = np.add.reduceat(st.revenue, eng.layout.cluster_start, axis=1) * bn
+        f["n_firms"] = self._sum(alive.astype(float)) * scale
         # What each instrument paid each firm for, and how much of that behaviour there was:
         # compared with a counterfactual run, this gives deadweight firm by firm.
         self.supported = {ins.name: ins.supported().copy() for ins in eng.policy.all}
@@ -296,7 +304,7 @@ class Recorder:
             "specialised_new": st.specialised_new_held[0].copy(),
             "little_giant": st.little_giant_held[0].copy(),
             "single_champion": st.single_champion_held[0].copy(),
-            "high_tech": st.high_tech[0].copy(),
+            "high_tech": (st.high_tech[0] & st.alive[0]).copy(),
             "first_set_model": (st.model_first_set[0] & st.alive[0]).copy(),
             "subsidy_received": st.subsidy_received[0].copy(),
         }
@@ -313,7 +321,6 @@ class Recorder:
             "cash_of_exits": self._sum(st.flow_exit_cash) * bn,
             "cash_of_entrants": self._sum(st.flow_entry_cash) * bn,
             "loans_written_off": self._sum(st.flow_exit_debt) * bn,
-            "n_firms": self._sum(st.alive.astype(float)) * scale,
             "entries": self._sum(st.entries.astype(float)) * scale,
             "exits": self._sum(st.exits.astype(float)) * scale,
         }
@@ -336,8 +343,7 @@ class Recorder:
             self.segment[k].append(values[k])
         self.scalar["outside_machine_demand"].append(eng.state.outside_machine_demand / M_YUAN_PER_BN)
         self.scalar["relending_cost"].append(self.eng.policy.relending_cost / M_YUAN_PER_BN)
-        clusters = np.add.reduceat(eng.state.revenue, eng.layout.cluster_start, axis=1) / M_YUAN_PER_BN
-        self.cluster_output.append(clusters)
+        self.cluster_output.append(values["cluster_output"])
 
     def instrument_arrays(self) -> dict[str, np.ndarray]:
         """Instrument ledgers for the simulated years: name -> (R, year, instrument)."""

@@ -145,10 +145,16 @@ def innovate_and_imitate(eng: Engine) -> None:
         imitated = copy
     new_model = is_mt & (best > level)
     st.process_productivity = np.where(is_mt, st.process_productivity, best)
-    # First-set test: the new model must beat the best domestic model of its niche and
-    # segment (Zhejiang's, or other provinces') by the stated margin; imitations never qualify.
-    bar = eng.niche_best_domestic()
-    candidate = new_model & st.innovated & ~imitated & (best >= bar * (1.0 + sc.first_set_margin))
+    # First-set test: the new model must beat the best model of its niche and segment by the
+    # stated margin: all domestic models for a national-level first set, Zhejiang's for a
+    # provincial-level one. Imitations never qualify.
+    bar_zhejiang, bar_domestic = eng.niche_best()
+    qualifies = new_model & st.innovated & ~imitated
+    margin = 1.0 + sc.first_set_margin
+    national = qualifies & (best >= bar_domestic * margin)  # first in China (国内首台套)
+    provincial = qualifies & ~national & (best >= bar_zhejiang * margin)  # first in Zhejiang
+    candidate = national | provincial
+    st.model_first_set_level = np.where(new_model, np.where(national, 2, np.where(provincial, 1, 0)), st.model_first_set_level)
     st.model_productivity = np.where(new_model, best, st.model_productivity)
     st.model_unproven = np.where(new_model, candidate, st.model_unproven)
     st.model_first_set = np.where(new_model, candidate, st.model_first_set)
@@ -323,10 +329,10 @@ def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     for g, slots in enumerate(lay.segment_slots):
         buyers = np.flatnonzero(seg_of_buyer == g)
         p_import, p_other, idx_import, idx_other = eng.outside_brochure[g]
-        live = st.alive[:, slots]
+        live = np.take(st.alive, slots, axis=1)
         n_live = np.maximum(live.sum(axis=1, keepdims=True), 1)
         w_share = mt.brochure_share_weight
-        weight = np.where(live, w_share * st.mt_segment_share[:, slots] + (1.0 - w_share) / n_live, 0.0)
+        weight = np.where(live, w_share * np.take(st.mt_segment_share, slots, axis=1) + (1.0 - w_share) / n_live, 0.0)
         cum = np.cumsum(weight, axis=1)
         for r in range(R):
             total = cum[r, -1]
@@ -405,7 +411,10 @@ def produce(eng: Engine) -> None:
     st.revenue_prev2 = st.revenue_prev
     st.revenue_prev = st.revenue
     st.revenue = np.where(mt_slots, sales_value, st.output_real * st.price) * alive
-    sets = sales_value / eng.set_price_of_slot
+    # A first set is recognised, and proven, by sales to Zhejiang users (Zhejiang's first-set
+    # reward counts the user's first 3 sets, FACTS.md A); the maker's sales outside the
+    # province are of its established products.
+    sets = st.orders_inside / eng.set_price_of_slot
     first_sale = mt_slots & st.model_first_set & ~st.model_recognised & (sets > 0)
     st.model_recognised |= first_sale
     st.first_set_recognised = first_sale
@@ -564,8 +573,13 @@ def update_status(eng: Engine) -> None:
         & (intensity >= rules.little_giant_rd_intensity)
         & (z >= ndtri(rules.little_giant_productivity_rank))
     )
-    meets_sc = meets_lg & (revenue >= rules.single_champion_min_revenue_m_yuan) & (
-        z >= ndtri(rules.single_champion_productivity_rank)
+    # Single champions need not be SMEs (no specialised-new title): large, R&D-intensive
+    # leaders of their sector (machine tools: segment).
+    meets_sc = (
+        alive
+        & (revenue >= rules.single_champion_min_revenue_m_yuan)
+        & (intensity >= rules.little_giant_rd_intensity)
+        & (z >= ndtri(rules.single_champion_productivity_rank))
     )
     for name, meets in (("specialised_new", meets_sn), ("little_giant", meets_lg), ("single_champion", meets_sc)):
         last = getattr(st, f"{name}_last_met")

@@ -175,14 +175,17 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
     n_rep = arrays["output"].shape[0]
     years = arrays["_years"]
     sectors = [s.id for s in region.sector]
+    # Clusters in slot order (by sector), the order the recorder sums them in.
+    by_id = {c.id: c for c in region.cluster}
+    clusters = [by_id[c] for s in sectors for c in by_id if by_id[c].sector == s]
     coords = {
         "replicate": ("replicate", np.arange(n_rep), {"long_name": "Monte Carlo replicate"}),
         "year": ("year", years, {"long_name": "calendar year", "units": "year"}),
         "sector": ("sector", sectors, {"long_name": "sector (disjoint; see region double_counting)"}),
         "sector_name_zh": ("sector", [s.name_zh for s in region.sector], {"long_name": "sector name"}),
-        "cluster": ("cluster", [c.id for c in region.cluster], {"long_name": "cluster"}),
-        "cluster_sector": ("cluster", [c.sector for c in region.cluster], {"long_name": "sector of cluster"}),
-        "cluster_cnc_zone": ("cluster", [c.cnc_zone for c in region.cluster], {"long_name": "provincial CNC cluster zone"}),
+        "cluster": ("cluster", [c.id for c in clusters], {"long_name": "cluster"}),
+        "cluster_sector": ("cluster", [c.sector for c in clusters], {"long_name": "sector of cluster"}),
+        "cluster_cnc_zone": ("cluster", [c.cnc_zone for c in clusters], {"long_name": "provincial CNC cluster zone"}),
         "instrument": ("instrument", list(INSTRUMENTS), {"long_name": "policy instrument"}),
         "payer": ("payer", list(PAYERS), {"long_name": "level of government paying"}),
         "spinup_year": ("spinup_year", arrays["_spinup_years"], {"long_name": "spin-up year", "units": "year"}),
@@ -349,7 +352,7 @@ def firm_panel(
     model.run_years()
     rec, lay = model.recorder, model.layout
     sectors = np.array([s.id for s in sc.region.sector])
-    clusters = np.array([c.id for c in sc.region.cluster])
+    clusters = np.array(lay.cluster_ids)
     coords = {
         "firm": ("firm", np.arange(lay.n_slots), {"long_name": "firm slot id"}),
         "year": ("year", np.asarray(rec.years), {"units": "year", "long_name": "calendar year"}),

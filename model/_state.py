@@ -148,7 +148,9 @@ class Engine:
     # ------------------------------------------------------------ segment helpers
 
     def _segment_reduce(self, x: np.ndarray, fn) -> np.ndarray:
-        return np.stack([fn(x[:, slots]) for slots in self.layout.segment_slots], axis=1)
+        # np.take keeps rows contiguous; x[:, slots] would be column-major for R > 1, and numpy
+        # then sums in another order: results must not depend on how many replicates share a batch.
+        return np.stack([fn(np.take(x, slots, axis=1)) for slots in self.layout.segment_slots], axis=1)
 
     def segment_sum(self, x: np.ndarray) -> np.ndarray:
         """Sum of a firm array over each machine-tool segment -> (R, G)."""
@@ -177,18 +179,20 @@ class Engine:
         mean = self.segment_sum(w * x) / np.maximum(self.segment_sum(w), TINY)
         return self._to_mt_slots(mean)
 
-    def niche_best_domestic(self) -> np.ndarray:
-        """Best domestic model a machine-tool firm's new model must beat, per slot (R, N).
+    def niche_best(self) -> tuple[np.ndarray, np.ndarray]:
+        """Best models a machine-tool firm's new model must beat, per slot (R, N).
 
-        The best live Zhejiang model of the firm's niche and segment, or the other
-        provinces' model of the segment if that is better; 0 outside machine tools.
+        Returns:
+            The best live Zhejiang model of the firm's niche and segment, and the best
+            domestic one (that or the other provinces' model of the segment); 0 outside
+            machine tools.
         """
         st, lay = self.state, self.layout
-        live = np.where(st.alive, st.model_productivity, 0.0)[:, lay.niche_order]
+        live = np.take(np.where(st.alive, st.model_productivity, 0.0), lay.niche_order, axis=1)
         best_group = np.maximum.reduceat(live, lay.niche_group_start, axis=1)
         best = np.where(lay.niche_group_of >= 0, best_group[:, np.maximum(lay.niche_group_of, 0)], 0.0)
         other = np.stack([st.outside_productivity[:, b[3]] for b in self.outside_brochure], axis=1)
-        return np.maximum(best, self._to_mt_slots(other))
+        return best, np.maximum(best, self._to_mt_slots(other))
 
     def sector_zscore(self, x: np.ndarray, alive: np.ndarray) -> np.ndarray:
         """Standardised x within each sector (machine tools: within segment) among live firms."""
@@ -300,6 +304,7 @@ class Engine:
         st.model_productivity = np.where(is_mt, seg_prod * np.exp(0.05 * z_model), 0.0)
         st.model_unproven = np.zeros((R, N), dtype=bool)
         st.model_first_set = np.zeros((R, N), dtype=bool)
+        st.model_first_set_level = np.zeros((R, N), dtype=np.int8)  # 1 provincial, 2 national
         st.model_recognised = np.zeros((R, N), dtype=bool)
         st.model_sets_sold = np.full((R, N), 1e9)
         st.model_vintage = np.full((R, N), self.year)
@@ -484,6 +489,7 @@ class Engine:
             arr = getattr(st, name)
             arr[enter] = value
         st.model_sets_sold = np.where(enter, 1e9, st.model_sets_sold)
+        st.model_first_set_level = np.where(enter, 0, st.model_first_set_level).astype(np.int8)
         st.model_vintage = np.where(enter, self.year, st.model_vintage)
         price = np.where(enter, to_firms(self, st.price_index), st.price)
         capacity = revenue / np.maximum(price, TINY) / sc.investment.target_utilisation
@@ -565,6 +571,31 @@ class Engine:
         st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]
         return f_firm
 
+    def renormalise_costs(self) -> None:
+        """Put each sector's base-year cost structure back on the region file's shares.
+
+        Over the spin-up, wages (indexed to the wage path) and productivity drift apart, so
+        the value-added and wage shares would no longer be the region file's. Rescaling the
+        machine-sensitive cost k1 by the sector's output-weighted 1/(pi e) restores them
+        (and a base-year price of about 1) without touching any firm's relative position.
+        """
+        from model._rules import sector_sum, to_firms
+
+        st, par = self.state, self.par
+        inverse = 1.0 / np.maximum(st.process_productivity * st.machine_productivity, TINY)
+        weight = np.where(st.alive, st.output_real, 0.0)
+        mean_inverse = sector_sum(self, weight * inverse) / np.maximum(sector_sum(self, weight), TINY)
+        st.k1 = np.broadcast_to(par.k1_base, st.k1.shape) / np.maximum(mean_inverse, TINY)
+        st.k2 = np.broadcast_to(par.k2_base, st.k2.shape).copy()
+        st.unit_cost = to_firms(self, st.k1) * inverse + to_firms(self, st.k2)
+        st.price = (1.0 + to_firms(self, par.markup)) * st.unit_cost
+        is_user = self.layout.make_segment < 0
+        st.revenue = np.where(is_user & st.alive, st.output_real * st.price, st.revenue)
+        w = np.where(st.alive, np.where(is_user, st.market_share, st.revenue), 0.0)
+        st.price_index = sector_sum(self, w * st.price) / np.maximum(sector_sum(self, w), TINY)
+        machine_cost = to_firms(self, st.k1) * inverse * st.output_real
+        st.wages = to_firms(self, par.labour_of_k1) * machine_cost
+
     def rebase(self) -> None:
         """Set the spun-up economy on the base year of the region file.
 
@@ -573,6 +604,7 @@ class Engine:
         so that employment matches the base year, and prices are indexed to the base year.
         """
         st, lay, par = self.state, self.layout, self.par
+        self.renormalise_costs()
         self.rescale_to_base()
         # Inside purchases from Zhejiang machine-tool firms, as their buyers recorded them (the
         # machine-tool firms' own order books follow); outside demand is the residual.

@@ -175,8 +175,8 @@ class RDBonusInstrument(Instrument):
         return b
 
     def activity(self, eng: Engine) -> np.ndarray:
-        """What the bonus pays for: reported R&D."""
-        return eng.state.rd_reported
+        """What the bonus pays for: R&D (real: relabelling is not extra research)."""
+        return eng.state.rd_real
 
     def expected_rate_for(self, eng: Engine) -> np.ndarray | float:
         """Bonus per yuan of R&D a firm expects: the rate it got last year (0 if none)."""
@@ -191,7 +191,10 @@ class RDBonusInstrument(Instrument):
             return
         st, rd = eng.state, eng.scenario.rd
         threshold = self.params.intensity_threshold.at(eng.year)
-        revenue = np.maximum(st.revenue, TINY)
+        # R&D is set on last year's revenue, eligibility judged on this year's: firms aim at
+        # the threshold on the revenue they expect (last year's growth continued).
+        growth = np.clip(st.revenue / np.maximum(st.revenue_prev, TINY), 1.0, 1.5)
+        revenue = np.maximum(st.revenue * growth, TINY)
         intensity = st.rd_reported / revenue
         u = eng.draw("bunching").random(st.alive.shape)
         near = (intensity < threshold) & (intensity >= threshold - rd.bunching_window)
@@ -224,19 +227,26 @@ class FirstSetInstrument(Instrument):
         p, st, year = self.params, eng.state, eng.year
         age = year - st.model_vintage  # 0 in the year the model appears
         first = st.model_first_set & st.alive
+        national_level = st.model_first_set_level == 2
         rate = p.premium_rate
         national = np.zeros(st.alive.shape)
         if p.national_insurance:
-            ok = first & (age < p.national_years)
+            # The national scheme covers first sets that are new to China.
+            ok = first & national_level & (age < p.national_years)
             national = np.where(ok, p.national_cover.at(year) * min(rate, p.national_premium_rate_cap.at(year)), 0.0)
         provincial = np.zeros(st.alive.shape)
-        if p.provincial_insurance and len(p.provincial_cover_by_year):
-            covers = np.asarray(p.provincial_cover_by_year)
-            idx = np.clip(age, 0, len(covers) - 1)
-            ok = first & (age < len(covers))
-            provincial = np.where(
-                ok, covers[idx] * min(rate, p.provincial_premium_rate_cap.at(year)), 0.0
+        if p.provincial_insurance:
+            # Zhejiang covers both levels, more for a domestic first, falling each year.
+            covers = np.where(
+                national_level[..., None],
+                np.asarray(p.provincial_cover_domestic_by_year)[None, None, :],
+                np.asarray(p.provincial_cover_by_year)[None, None, :],
             )
+            n_years = covers.shape[-1]
+            idx = np.clip(age, 0, n_years - 1)[..., None]
+            cover = np.take_along_axis(covers, idx, axis=-1)[..., 0]
+            ok = first & (age < n_years)
+            provincial = np.where(ok, cover * min(rate, p.provincial_premium_rate_cap.at(year)), 0.0)
         # Not combinable: the better scheme applies; the premium is paid at most once.
         use_provincial = provincial > national
         gov_rate = np.minimum(np.maximum(national, provincial), rate)
@@ -361,7 +371,9 @@ class RenewalLoansInstrument(Instrument):
         term = eng.scenario.investment.loan_term_years
         relending = self.params.relending_rate_cut.at(eng.year) * (term + 1) / 2.0
         fill = np.broadcast_to(np.asarray(self.fill_ratio, dtype=float), (eng.R,))
-        return (self._subsidy_per_yuan(eng) * fill + relending)[:, None]
+        # No subsidy is expected in a year whose pool is empty (the scheme has ended).
+        open_pool = float(self.params.pool_bn_yuan.at(eng.year) > 0)
+        return (self._subsidy_per_yuan(eng) * fill * open_pool + relending)[:, None]
 
     def commit(self, eng: Engine) -> None:
         """Commit subsidies on this year's eligible loans from the pool."""
@@ -387,7 +399,9 @@ class RenewalLoansInstrument(Instrument):
         else:
             self.schedule += granted[:, :, None] / n
         term = eng.scenario.investment.loan_term_years
-        self.relending_relief = self.params.relending_rate_cut.at(eng.year) * st.renewal_eligible_loan * (term + 1) / 2.0 / term
+        # Re-lending relief, as priced in the payback rule: the rate cut over the loan's life,
+        # passed on when the loan is made.
+        self.relending_relief = self.params.relending_rate_cut.at(eng.year) * st.renewal_eligible_loan * (term + 1) / 2.0
         self.committed_loans = st.renewal_eligible_loan
 
     def claims(self, eng: Engine):
@@ -483,3 +497,5 @@ class PolicyMix:
     def reset_firms(self, eng: Engine, enter: np.ndarray) -> None:
         """Clear instrument state of slots taken by entrants (rule 7)."""
         self.renewal_loans.reset_firms(enter)
+        if self.rd_bonus.last_paid is not None:
+            self.rd_bonus.last_paid = np.where(enter, 0.0, self.rd_bonus.last_paid)

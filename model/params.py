@@ -277,7 +277,7 @@ class Innovation:
 class Investment:
     """Vintage investment: expansion, payback replacement, finance."""
 
-    payback_years: float = p(lo=0.1, hi=20.0, doc="b: median over firms")
+    payback_years: float = p(lo=0.1, hi=20.0, doc="b: mean over firms")
     payback_dispersion: float = p(lo=0.0, hi=2.0, doc="sd of log b across firms")
     technical_life_years: int = p(lo=2, hi=40)
     target_utilisation: float = p(lo=0.3, hi=1.0)
@@ -358,7 +358,8 @@ class FirstSet:
     national_years: int = p(3, lo=0, hi=10)
     provincial_insurance: bool = True
     provincial_premium_rate_cap: Schedule = p(lo=0.0, hi=1.0)
-    provincial_cover_by_year: tuple[float, ...] = p(doc="cover in years 1, 2, 3 of a model")
+    provincial_cover_by_year: tuple[float, ...] = p(doc="Zhejiang cover of a provincial first, years 1, 2, 3")
+    provincial_cover_domestic_by_year: tuple[float, ...] = p(doc="Zhejiang cover of a domestic first, years 1-3")
     provincial_cap_m_yuan: Schedule = p(lo=0.0, unit="m yuan/yr per model")
     premium_rate: float = p(lo=0.0, hi=1.0, doc="market insurance premium rate")
     insured_value_cap_m_yuan: float = p(lo=0.0, unit="m yuan/yr per model", doc="first batch insured")

@@ -88,8 +88,9 @@ def test_debt_rolls_forward(ds: xr.Dataset) -> None:
 
 
 def test_firm_count_rolls_forward(ds: xr.Dataset) -> None:
+    # n_firms counts the firms active in a year; exits leave and entrants join at its end.
     n = ds["n_firms"]
-    expected = _lag(n) + _now(ds["entries"]) - _now(ds["exits"])
+    expected = _lag(n) + _lag(ds["entries"]) - _lag(ds["exits"])
     assert_close(
         _now(n), expected, rtol=SUM_RTOL, scale=abs(_now(n)), what="firm count roll-forward"
     )
@@ -111,12 +112,6 @@ def test_rd_intensity_is_rd_over_output(ds: xr.Dataset) -> None:
     assert_close(ds["rd_intensity"], expected, rtol=SUM_RTOL, what="rd_intensity")
 
 
-@pytest.mark.xfail(
-    reason="model bug: Recorder.record_year sums cluster_output from state.revenue AFTER "
-    "demography() (exits' revenue zeroed, entrants' revenue set), while output is taken "
-    "before it (take_flows); cluster sums miss the exits and add the entrants",
-    strict=True,
-)
 def test_cluster_output_adds_up_to_total_output(ds: xr.Dataset) -> None:
     total = ds["output_total"]
     assert_close(
@@ -124,12 +119,6 @@ def test_cluster_output_adds_up_to_total_output(ds: xr.Dataset) -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="model bug: the cluster coordinate is the region file's cluster order "
-    "(machine-tool clusters first) but the columns of cluster_output follow the layout's "
-    "order (by sector, then cluster), so clusters are mislabelled (to_dataset and firm_panel)",
-    strict=True,
-)
 def test_cluster_output_adds_up_to_sector_output(ds: xr.Dataset) -> None:
     out = ds["output"].drop_vars("sector_name_zh")
     rows = []
@@ -204,20 +193,11 @@ def test_counts_are_whole_firms(ds: xr.Dataset, name: str) -> None:
     "name", ["n_firms_above_scale", "n_specialised_new", "n_little_giants", "n_single_champions"]
 )
 def test_status_counts_within_firm_count(ds: xr.Dataset, name: str) -> None:
-    # Status counts come before the year's exits and entries, n_firms after them, so
-    # compare with the firms alive at the status update: n_firms + exits - entries.
-    alive = ds["n_firms"] + ds["exits"] - ds["entries"]
-    excess = ds[name] - alive
+    # Status counts and n_firms both count the firms active in the year.
+    excess = ds[name] - ds["n_firms"]
     assert float(excess.max()) <= 1e-9, f"{name} exceeds the live firms by {float(excess.max())}"
 
 
-@pytest.mark.xfail(
-    reason="model bug: n_firms_above_scale is counted before the year's exits and entries "
-    "(take_flows) but n_firms after them (_stocks), so a year with more exits than entries "
-    "shows more above-scale firms than firms; at firm_scale 0.03 every simulated firm is "
-    "above scale (firm revenue is not scaled by firm_scale) so it shows in most years",
-    strict=True,
-)
 def test_n_firms_above_scale_within_n_firms(ds: xr.Dataset) -> None:
     excess = ds["n_firms_above_scale"] - ds["n_firms"]
     assert float(excess.max()) <= 1e-9, (
@@ -225,13 +205,6 @@ def test_n_firms_above_scale_within_n_firms(ds: xr.Dataset) -> None:
     )
 
 
-@pytest.mark.xfail(
-    reason="model bug: at firm_scale < 1 instrument budgets are scaled by firm_scale "
-    "(Instrument._scale) but firm revenues, R&D and hence claims and subsidy_paid are "
-    "economy-sized, so the recorded budget is firm_scale x the scenario's and budgets bind "
-    "far too early (rd_bonus budget_used = 1 at firm_scale 0.03)",
-    strict=True,
-)
 def test_budget_is_the_scenarios_budget(ds: xr.Dataset) -> None:
     """The recorded budget is in the same money as subsidy_paid: the scenario's bn yuan."""
     import tomllib

@@ -126,11 +126,6 @@ def test_firm_panel_file(cli_run) -> None:
     assert panel.attrs["replicate"] == 0
 
 
-@pytest.mark.xfail(
-    reason="model bug: Recorder._firm_row records high_tech without masking by alive (every "
-    "other status flag is masked), so exited firms keep showing as high-tech in the panel",
-    strict=True,
-)
 def test_high_tech_flag_only_on_live_firms(cli_run) -> None:
     _, out = cli_run
     with xr.open_dataset(out / "plan.firms.nc", engine="h5netcdf") as panel:

@@ -136,12 +136,6 @@ def test_failed_write_leaves_no_temporary_file(plan_run: xr.Dataset, tmp_path) -
     assert list(tmp_path.iterdir()) == [], "a failed write left files behind"
 
 
-@pytest.mark.xfail(
-    reason="model bug: firm_panel labels clusters by the region file's cluster order, but "
-    "Layout.cluster_of numbers clusters in layout order (by sector, then cluster): firms get "
-    "clusters of other sectors (same cause as the cluster_output mislabelling)",
-    strict=True,
-)
 def test_firm_panel_cluster_belongs_to_sector() -> None:
     scenario = model.load_scenario(PLAN, small_overrides())
     sector_of_cluster = {c.id: c.sector for c in scenario.region.cluster}

@@ -60,14 +60,6 @@ def one_per_batch() -> xr.Dataset:
     return small_run(PLAN, replicates=REPLICATES, batch_size=1)
 
 
-@pytest.mark.xfail(
-    reason="model bug: batch size changes results in the last bits (~1e-13 relative). "
-    "numpy sums a (R, n) array over axis 1 in a different order for R = 1 than for R > 1; "
-    "first seen at initialise() in Engine._segment_reduce (x[:, slots].sum(axis=1)) -> "
-    "mt_segment_share, outside_productivity, outside_price; np.add.reduceat over sorted "
-    "slots (as niche_best_domestic does) is order-stable",
-    strict=True,
-)
 def test_batch_size_does_not_matter(reference: xr.Dataset, one_per_batch: xr.Dataset) -> None:
     assert_identical_runs(one_per_batch, reference)
 
