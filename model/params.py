@@ -368,6 +368,20 @@ class FirstSet:
     budget_bn_yuan: dict[str, Schedule] = p(default_factory=dict, unit="bn yuan/yr")
     source: dict[str, str] = _sources()
 
+    def __post_init__(self) -> None:
+        a, b = self.provincial_cover_by_year, self.provincial_cover_domestic_by_year
+        if len(a) != len(b) or not a:
+            raise ValueError(
+                "provincial_cover_by_year and provincial_cover_domestic_by_year must list the "
+                f"same (non-zero) number of years; got {len(a)} and {len(b)}"
+            )
+        for name, covers in (("provincial_cover_by_year", a), ("provincial_cover_domestic_by_year", b)):
+            if any(not 0.0 <= c <= 1.0 for c in covers):
+                raise ValueError(f"{name}: every cover must be in [0, 1], got {list(covers)}")
+        unknown = set(self.budget_bn_yuan) - set(PAYERS)
+        if unknown:
+            raise ValueError(f"budget_bn_yuan: unknown payer {sorted(unknown)}; allowed: {', '.join(PAYERS)}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class RenewalLoans:

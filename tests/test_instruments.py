@@ -15,6 +15,8 @@ m yuan), not scaled.
 from __future__ import annotations
 
 import numpy as np
+
+from model._config import ScenarioError
 import pytest
 import xarray as xr
 
@@ -98,7 +100,9 @@ class Hand:
 # ------------------------------------------------------------------------ R&D bonus
 
 
-def _rd_firm(h: Hand, slot: int, *, intensity_pct: float, growth_pct: float, basic_m: float = 0.0) -> None:
+def _rd_firm(
+    h: Hand, slot: int, *, intensity_pct: float, growth_pct: float, basic_m: float = 0.0
+) -> None:
     """A firm with revenue 100 m yuan, R&D = intensity % of it, grown by growth %, per real firm.
 
     Reported R&D last year is chosen so this year's growth is growth_pct: R&D 3 on 2.5 is
@@ -121,7 +125,9 @@ def _rd_firm(h: Hand, slot: int, *, intensity_pct: float, growth_pct: float, bas
         (5.0, 0.0, None, False),  # high intensity alone is not enough
     ],
 )
-def test_rd_bonus_growth_route_at_the_thresholds(base, intensity_pct, growth_pct, prev, eligible) -> None:
+def test_rd_bonus_growth_route_at_the_thresholds(
+    base, intensity_pct, growth_pct, prev, eligible
+) -> None:
     h = Hand(base)
     (slot,) = h.only(h.mt(1))
     _rd_firm(h, slot, intensity_pct=intensity_pct, growth_pct=growth_pct)
@@ -129,7 +135,8 @@ def test_rd_bonus_growth_route_at_the_thresholds(base, intensity_pct, growth_pct
         h.set("rd_reported_prev", [slot], h.real(prev))
     got = h.policy.rd_bonus.eligibility(h.eng)
     assert got[:, slot].tolist() == [eligible] * len(REPLICATES), (
-        f"R&D {intensity_pct}% of revenue, growth {growth_pct}%: eligible {got[:, slot]}, expected {eligible}"
+        f"R&D {intensity_pct}% of revenue, growth {growth_pct}%: "
+        f"eligible {got[:, slot]}, expected {eligible}"
     )
     assert not got[:, np.arange(h.lay.n_slots) != slot].any(), "a dead slot is eligible"
 
@@ -152,7 +159,9 @@ def test_rd_bonus_basic_research_route(base, basic_m, eligible) -> None:
     (slot,) = h.only(h.mt(1))
     _rd_firm(h, slot, intensity_pct=1.0, growth_pct=0.0, basic_m=basic_m)  # fails the growth route
     got = h.policy.rd_bonus.eligibility(h.eng)[:, slot]
-    assert got.tolist() == [eligible] * len(REPLICATES), f"basic research {basic_m} m yuan per firm: {got}"
+    assert got.tolist() == [eligible] * len(REPLICATES), (
+        f"basic research {basic_m} m yuan per firm: {got}"
+    )
 
 
 def test_rd_bonus_basic_research_is_per_real_firm(base) -> None:
@@ -178,7 +187,9 @@ def test_rd_bonus_basic_route_only_in_machine_tools(base, route) -> None:
             _rd_firm(h, slot, intensity_pct=1.0, growth_pct=0.0, basic_m=20.0)
     got = h.policy.rd_bonus.eligibility(h.eng)
     assert got[:, mt].all(), f"machine-tool firm by the {route} route not eligible"
-    assert got[:, user].all() == (route == "growth"), f"user firm by the {route} route: eligible {got[:, user]}"
+    assert got[:, user].all() == (route == "growth"), (
+        f"user firm by the {route} route: eligible {got[:, user]}"
+    )
 
 
 def test_rd_bonus_only_eligible_sectors(base) -> None:
@@ -216,7 +227,9 @@ def test_rd_bonus_payout_is_rate_times_rd_capped_per_firm(base) -> None:
     assert (payer[:, slots] == COUNTY).all(), "the R&D bonus is paid by the county"
     paid = h.policy.rd_bonus.pay(h.eng)
     np.testing.assert_allclose(paid[:, slots], np.tile(expected, (2, 1)), rtol=1e-12)
-    assert paid.sum() == pytest.approx(expected.sum() * 2, rel=1e-12), "paid a firm outside the hand-built three"
+    assert paid.sum() == pytest.approx(expected.sum() * 2, rel=1e-12), (
+        "paid a firm outside the hand-built three"
+    )
 
 
 @pytest.mark.parametrize(
@@ -229,12 +242,16 @@ def test_rd_bonus_payout_is_rate_times_rd_capped_per_firm(base) -> None:
 )
 def test_rd_bonus_budget_exhaustion(base, rule, expected_per_firm) -> None:
     """Claims of 9 m yuan per real firm-triple x 100 against a budget of 0.6 bn = 600 m yuan."""
-    h = Hand(base, {"instruments.rd_bonus.budget_bn_yuan": 0.6, "instruments.rd_bonus.rationing": rule})
+    h = Hand(
+        base, {"instruments.rd_bonus.budget_bn_yuan": 0.6, "instruments.rd_bonus.rationing": rule}
+    )
     slots, claims = _three_claimants(h)
     assert claims.sum() == pytest.approx(900.0)
     ins = h.policy.rd_bonus
     paid = ins.pay(h.eng)
-    np.testing.assert_allclose(paid[:, slots], np.tile(np.array(expected_per_firm) * h.W, (2, 1)), rtol=1e-12)
+    np.testing.assert_allclose(
+        paid[:, slots], np.tile(np.array(expected_per_firm) * h.W, (2, 1)), rtol=1e-12
+    )
     np.testing.assert_allclose(paid.sum(axis=1), 600.0, rtol=1e-12, err_msg="total paid != budget")
     if rule == "pro_rata":
         np.testing.assert_allclose(paid[:, slots] / claims, 600.0 / 900.0, rtol=1e-12)
@@ -245,11 +262,16 @@ def test_rd_bonus_budget_exhaustion(base, rule, expected_per_firm) -> None:
     assert ins.ledger["firms_eligible"][-1].tolist() == [3.0, 3.0]
     by_payer = ins.paid_by_payer[-1]
     np.testing.assert_allclose(by_payer[:, COUNTY], 600.0, rtol=1e-12)
-    assert (by_payer[:, [CENTRAL, PROVINCIAL]] == 0).all(), f"the county bonus booked to other payers: {by_payer}"
+    assert (by_payer[:, [CENTRAL, PROVINCIAL]] == 0).all(), (
+        f"the county bonus booked to other payers: {by_payer}"
+    )
 
 
 def test_rd_bonus_payer_follows_the_parameter(base) -> None:
-    h = Hand(base, {"instruments.rd_bonus.payer": "provincial", "instruments.rd_bonus.budget_bn_yuan": 100.0})
+    h = Hand(
+        base,
+        {"instruments.rd_bonus.payer": "provincial", "instruments.rd_bonus.budget_bn_yuan": 100.0},
+    )
     _, claims = _three_claimants(h)
     h.policy.rd_bonus.pay(h.eng)
     by_payer = h.policy.rd_bonus.paid_by_payer[-1]
@@ -266,7 +288,9 @@ def test_rd_bonus_zero_budget_pays_nothing(base) -> None:
 
 
 def test_rd_bonus_pays_nothing_when_disabled(base) -> None:
-    h = Hand(base, {"instruments.rd_bonus.enabled": False, "instruments.rd_bonus.budget_bn_yuan": 100.0})
+    h = Hand(
+        base, {"instruments.rd_bonus.enabled": False, "instruments.rd_bonus.budget_bn_yuan": 100.0}
+    )
     _three_claimants(h)
     assert (h.policy.rd_bonus.pay(h.eng) == 0).all()
 
@@ -337,11 +361,13 @@ def _over_aged_replacement(base: RegionModel, age: int) -> tuple[float, float]:
     """
     h = Hand(base)
     st, eng = h.st, h.eng
-    alive_both = np.flatnonzero(st.alive.all(axis=0) & (h.lay.make_segment < 0) & (st.market_share.min(axis=0) > 0))
+    alive_both = np.flatnonzero(
+        st.alive.all(axis=0) & (h.lay.make_segment < 0) & (st.market_share.min(axis=0) > 0)
+    )
     slot = alive_both[0]
-    A = st.cohort_capacity.shape[2]
-    head_after = (eng.cohort_head + 1) % A  # invest turns the ring first (rule 4)
-    ring = (head_after - age) % A
+    ring_size = st.cohort_capacity.shape[2]
+    head_after = (eng.cohort_head + 1) % ring_size  # invest turns the ring first (rule 4)
+    ring = (head_after - age) % ring_size
     capacity = st.capacity[:, slot].copy()
     st.cohort_capacity[:, slot, :] = 0.0
     st.cohort_cost[:, slot, :] = 0.0
@@ -354,7 +380,9 @@ def _over_aged_replacement(base: RegionModel, age: int) -> tuple[float, float]:
     assert eng.cohort_ages()[ring] == age, "test set the cohort at the wrong age"
     assert st.capacity_replaced[0, slot] > 0, "the obsolete cohort was not replaced"
     assert st.flow_loans_new[0, slot] > 0, "the replacement took no loan"
-    return float(st.renewal_eligible_loan[0, slot]), float(h.policy.renewal_loans.last_granted[0, slot])
+    return float(st.renewal_eligible_loan[0, slot]), float(
+        h.policy.renewal_loans.last_granted[0, slot]
+    )
 
 
 def test_renewal_eligible_age_is_more_than_ten_years(base) -> None:
@@ -363,8 +391,12 @@ def test_renewal_eligible_age_is_more_than_ten_years(base) -> None:
     assert h.policy.renewal_loans.eligible_age(h.eng) == 10.0
     loan_10, granted_10 = _over_aged_replacement(base, 10)
     loan_11, granted_11 = _over_aged_replacement(base, 11)
-    assert loan_10 == 0.0 and granted_10 == 0.0, f"a 10-year cohort's replacement loan counted as eligible: {loan_10}"
-    assert loan_11 > 0.0 and granted_11 > 0.0, "an 11-year cohort's replacement loan was not eligible"
+    assert loan_10 == 0.0 and granted_10 == 0.0, (
+        f"a 10-year cohort's replacement loan counted as eligible: {loan_10}"
+    )
+    assert loan_11 > 0.0 and granted_11 > 0.0, (
+        "an 11-year cohort's replacement loan was not eligible"
+    )
 
 
 def _loans(h: Hand, loans_m: tuple[float, ...]) -> np.ndarray:
@@ -404,8 +436,12 @@ def test_renewal_pool_exhaustion_rations_commitments(base) -> None:
     want = ins._subsidy_per_yuan(h.eng) * 4000.0
     assert want > 1.0
     ins.commit(h.eng)
-    np.testing.assert_allclose(ins.last_granted.sum(axis=1), 1.0, rtol=1e-12, err_msg="commitments != pool")
-    np.testing.assert_allclose(ins.last_granted[:, slots[1]] / ins.last_granted[:, slots[0]], 3.0, rtol=1e-12)
+    np.testing.assert_allclose(
+        ins.last_granted.sum(axis=1), 1.0, rtol=1e-12, err_msg="commitments != pool"
+    )
+    np.testing.assert_allclose(
+        ins.last_granted[:, slots[1]] / ins.last_granted[:, slots[0]], 3.0, rtol=1e-12
+    )
     np.testing.assert_allclose(ins.fill_ratio, 1.0 / want, rtol=1e-12)
     # The schedule holds exactly what was committed.
     np.testing.assert_allclose(ins.schedule.sum(axis=(1, 2)), 1.0, rtol=1e-12)
@@ -421,7 +457,13 @@ def test_renewal_zero_pool_commits_nothing(base) -> None:
 
 
 def test_renewal_share_of_lpr_caps_a_big_project(base) -> None:
-    h = Hand(base, {"instruments.renewal_loans.variant": "share_of_lpr", "instruments.renewal_loans.pool_bn_yuan": 1e3})
+    h = Hand(
+        base,
+        {
+            "instruments.renewal_loans.variant": "share_of_lpr",
+            "instruments.renewal_loans.pool_bn_yuan": 1e3,
+        },
+    )
     ins = h.policy.renewal_loans
     term = h.eng.scenario.investment.loan_term_years
     lpr = h.eng.scenario.prices.loan_prime_rate.at(YEAR)
@@ -432,7 +474,9 @@ def test_renewal_share_of_lpr_caps_a_big_project(base) -> None:
     slots = _loans(h, (small, big))
     ins.commit(h.eng)
     np.testing.assert_allclose(ins.last_granted[:, slots[0]], per_yuan * small, rtol=1e-12)
-    np.testing.assert_allclose(ins.last_granted[:, slots[1]], cap, rtol=1e-12, err_msg="big project not capped")
+    np.testing.assert_allclose(
+        ins.last_granted[:, slots[1]], cap, rtol=1e-12, err_msg="big project not capped"
+    )
 
 
 def test_renewal_percentage_points_has_no_project_cap(base) -> None:
@@ -445,7 +489,13 @@ def test_renewal_percentage_points_has_no_project_cap(base) -> None:
 
 
 def test_renewal_capped_grant_pays_once_in_year_one(base) -> None:
-    h = Hand(base, {"instruments.renewal_loans.variant": "capped_grant", "instruments.renewal_loans.pool_bn_yuan": 1e3})
+    h = Hand(
+        base,
+        {
+            "instruments.renewal_loans.variant": "capped_grant",
+            "instruments.renewal_loans.pool_bn_yuan": 1e3,
+        },
+    )
     ins = h.policy.renewal_loans
     cap = h.real(20.0)
     small, big = 1000.0, cap / 0.1 * 2.0
@@ -472,11 +522,15 @@ def test_renewal_payments_spread_over_subsidy_years(base, years) -> None:
         paid.append(ins.pay(h.eng).copy())
         before = ins.schedule.copy()
         ins.advance()
-        np.testing.assert_array_equal(ins.schedule[:, :, :-1], before[:, :, 1:], err_msg="schedule did not shift")
+        np.testing.assert_array_equal(
+            ins.schedule[:, :, :-1], before[:, :, 1:], err_msg="schedule did not shift"
+        )
         assert (ins.schedule[:, :, -1] == 0).all()
         h.st.renewal_eligible_loan[:] = 0.0
     for k in range(years):
-        np.testing.assert_allclose(paid[k][:, slots], granted[:, slots] / years, rtol=1e-12, err_msg=f"year {k + 1}")
+        np.testing.assert_allclose(
+            paid[k][:, slots], granted[:, slots] / years, rtol=1e-12, err_msg=f"year {k + 1}"
+        )
     for k in range(years, years + 2):
         assert (paid[k] == 0).all(), f"paid in year {k + 1} of a {years}-year subsidy"
     np.testing.assert_allclose(sum(paid).sum(axis=1), granted.sum(axis=1), rtol=1e-12)
@@ -537,7 +591,9 @@ def test_relending_relief_paid_equals_relief_priced(base) -> None:
     assert relief_received == pytest.approx(priced, rel=1e-9), (
         f"relief priced {priced:.6g} m yuan, received over the loan's life {relief_received:.6g}"
     )
-    assert booked == pytest.approx(priced, rel=1e-9), f"re-lending cost booked {booked:.6g}, relief {priced:.6g}"
+    assert booked == pytest.approx(priced, rel=1e-9), (
+        f"re-lending cost booked {booked:.6g}, relief {priced:.6g}"
+    )
 
 
 # ------------------------------------------------------------------------- first set
@@ -599,7 +655,9 @@ def test_first_set_proven_only_by_sales_to_zhejiang_users(base) -> None:
     h.set("outside_share", [slot], 0.5)  # half the outside demand: many sets' worth
     h.set("orders_inside", [slot], 0.0)
     rules.produce(h.eng)
-    assert (st.sales_outside[:, slot] > h.real(3 * 3.0)).all(), "the test needs sizeable outside sales"
+    assert (st.sales_outside[:, slot] > h.real(3 * 3.0)).all(), (
+        "the test needs sizeable outside sales"
+    )
     assert (st.model_sets_sold[:, slot] == 0).all()
     assert st.model_unproven[:, slot].all() and not st.first_set_recognised[:, slot].any()
 
@@ -650,10 +708,17 @@ COVER_90 = {"provincial_cover_domestic_by_year": [0.9, 0.8, 0.7]}
         ({"premium_rate": 0.05, "provincial_insurance": False}, P, 0, 0.0, None),
         ({"premium_rate": 0.05}, P, 1, 0.6 * 0.02, PROVINCIAL),
         # Not combinable, never above the premium: 100% + 100% covers the premium once.
-        ({"premium_rate": 0.015, "national_cover": 1.0, "provincial_cover_domestic_by_year": [1.0, 1.0, 1.0]},
-         N, 0, 0.015, CENTRAL),
-        # A provincial cover above 100% (the loader accepts it) still pays at most the premium.
-        ({"premium_rate": 0.015, "provincial_cover_by_year": [1.5, 1.5, 1.5]}, P, 0, 0.015, PROVINCIAL),
+        (
+            {
+                "premium_rate": 0.015,
+                "national_cover": 1.0,
+                "provincial_cover_domestic_by_year": [1.0, 1.0, 1.0],
+            },
+            N,
+            0,
+            0.015,
+            CENTRAL,
+        ),
     ],
 )
 def test_first_set_government_premium_share(base, overrides, level, age, share, payer) -> None:
@@ -661,7 +726,9 @@ def test_first_set_government_premium_share(base, overrides, level, age, share, 
     (slot,) = h.only(h.mt(1))
     _first_set_firm(h, slot, age=age, sales_m=10.0, level=level)
     eligible, got, got_payer = _gov_share(h, slot, 10.0)
-    assert got == pytest.approx(share, rel=1e-12), f"government share {got:.6g}, expected {share:.6g}"
+    assert got == pytest.approx(share, rel=1e-12), (
+        f"government share {got:.6g}, expected {share:.6g}"
+    )
     premium = h.policy.first_set.params.premium_rate
     assert got <= premium + 1e-15, f"government share {got} above the premium rate {premium}"
     assert eligible == (share > 0)
@@ -669,27 +736,21 @@ def test_first_set_government_premium_share(base, overrides, level, age, share, 
         assert got_payer == payer, f"payer {PAYERS[got_payer]}, expected {PAYERS[payer]}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model bug (instruments.py FirstSetInstrument._shares): provincial_cover_by_year and "
-    "provincial_cover_domestic_by_year are broadcast against each other, so lists of different "
-    "lengths raise a numpy broadcasting error mid-run (the loader accepts them), and a one-entry "
-    "list is stretched to cover every year of the other list instead of year 1 only.",
-)
 @pytest.mark.parametrize(
-    ("covers", "level", "age", "share"),
+    ("overrides", "message"),
     [
-        ([0.7, 0.6], P, 1, 0.6 * 0.02),  # a two-year provincial list, year 2
-        ([0.7, 0.6], P, 2, 0.0),  # ... and nothing in year 3
-        ([0.7], P, 1, 0.0),  # a one-year list covers year 1 only
+        # Lists of different lengths would leave some years undefined: refused at load.
+        ({"provincial_cover_by_year": [0.7, 0.6]}, "same (non-zero) number of years"),
+        # A cover above 100% of the premium is refused (combined cover never exceeds 100%).
+        ({"provincial_cover_by_year": [1.5, 1.5, 1.5]}, "every cover must be in [0, 1]"),
+        ({"budget_bn_yuan": {"centrl": 1.0}}, "unknown payer"),
     ],
 )
-def test_first_set_cover_lists_of_their_own_length(base, covers, level, age, share) -> None:
-    h = Hand(base, {"instruments.first_set.provincial_cover_by_year": covers})
-    (slot,) = h.only(h.mt(1))
-    _first_set_firm(h, slot, age=age, sales_m=10.0, level=level)
-    _, got, _ = _gov_share(h, slot, 10.0)
-    assert got == pytest.approx(share, rel=1e-12, abs=1e-15), f"cover list {covers}, year {age + 1}: share {got}"
+def test_first_set_bad_cover_lists_are_refused(base, overrides, message) -> None:
+    with pytest.raises(ScenarioError) as err:
+        resolve(base.scenario_params, overrides={f"instruments.first_set.{k}": v for k, v in overrides.items()})
+    assert "instruments.first_set" in str(err.value)
+    assert message in str(err.value)
 
 
 def test_first_set_claims_capped(base) -> None:
@@ -707,7 +768,9 @@ def test_first_set_claims_capped(base) -> None:
     h.only([nat, prov, small])
     _first_set_firm(h, nat, age=1, sales_m=50.0, level=N)  # national 1.6%: 0.016 x 30 = 0.48
     _first_set_firm(h, prov, age=0, sales_m=50.0, level=N)  # Zhejiang 1.8% x 30 = 0.54 -> cap 0.2
-    _first_set_firm(h, small, age=0, sales_m=5.0, level=N)  # Zhejiang 1.8% x 5 = 0.09, under the cap
+    _first_set_firm(
+        h, small, age=0, sales_m=5.0, level=N
+    )  # Zhejiang 1.8% x 5 = 0.09, under the cap
     eligible, claim, payer = h.policy.first_set.claims(h.eng)
     np.testing.assert_allclose(claim[:, nat], h.real(0.016 * 30.0), rtol=1e-12)
     np.testing.assert_allclose(claim[:, prov], h.real(0.2), rtol=1e-12)
@@ -724,7 +787,10 @@ def test_first_set_budgets_by_payer(base) -> None:
     h = Hand(
         base,
         {
-            "instruments.first_set.budget_bn_yuan": {"central": 100.0, "provincial": 0.0001},  # 0.1 m yuan
+            "instruments.first_set.budget_bn_yuan": {
+                "central": 100.0,
+                "provincial": 0.0001,
+            },  # 0.1 m yuan
         },
     )
     nat, prov = h.mt(2)
@@ -737,7 +803,9 @@ def test_first_set_budgets_by_payer(base) -> None:
     np.testing.assert_allclose(h.policy.first_set.ledger["budget"][-1], 100_000.0 + 0.1, rtol=1e-12)
 
 
-def _procure(base: RegionModel, quota: float, pool_segment: int) -> tuple[Hand, np.ndarray, np.ndarray, np.ndarray]:
+def _procure(
+    base: RegionModel, quota: float, pool_segment: int
+) -> tuple[Hand, np.ndarray, np.ndarray, np.ndarray]:
     h = Hand(base, {"instruments.first_set.soe_single_source_quota": quota})
     st, lay = h.st, h.lay
     pool = lay.segment_slots[pool_segment]
@@ -763,9 +831,13 @@ def test_soe_quota_one_redirects_every_live_soe_buyer(base, segment) -> None:
     assert buyers.sum() >= 3, f"too few SOE buyers of segment {segment} for the test"
     for r in range(len(REPLICATES)):
         who = np.flatnonzero(buyers & st.alive[r])
-        assert np.isin(out[r, who], pool).all(), f"replicate {r}: live SOE buyers not redirected: {out[r, who]}"
+        assert np.isin(out[r, who], pool).all(), (
+            f"replicate {r}: live SOE buyers not redirected: {out[r, who]}"
+        )
         rest = ~(buyers & st.alive[r])
-        np.testing.assert_array_equal(out[r, rest], choice[r, rest], err_msg="a non-SOE or dead buyer was redirected")
+        np.testing.assert_array_equal(
+            out[r, rest], choice[r, rest], err_msg="a non-SOE or dead buyer was redirected"
+        )
 
 
 def test_soe_quota_zero_redirects_none(base) -> None:
@@ -774,7 +846,7 @@ def test_soe_quota_zero_redirects_none(base) -> None:
 
 
 def test_soe_quota_only_to_models_of_the_buyers_segment(base) -> None:
-    """Unproven models only in the economy segment: SOE buyers of other segments keep their choice."""
+    """Unproven models only in the economy segment: other segments' SOE buyers keep their choice."""
     h, choice, out, pool = _procure(base, 1.0, pool_segment=0)
     lay = h.lay
     other = lay.soe & (lay.buy_segment != 0)
@@ -795,7 +867,9 @@ def test_soe_buyers_spread_over_segments() -> None:
     counts = np.bincount(lay.buy_segment[lay.soe], minlength=3)
     overall = np.bincount(lay.buy_segment, minlength=3) / lay.n_slots
     assert (counts > 0).all(), f"SOE buyers per segment (economy, mid, high): {counts.tolist()}"
-    np.testing.assert_allclose(counts / counts.sum(), overall, atol=0.1, err_msg="SOEs concentrated in a segment")
+    np.testing.assert_allclose(
+        counts / counts.sum(), overall, atol=0.1, err_msg="SOEs concentrated in a segment"
+    )
 
 
 def test_risk_multiplier(base) -> None:
@@ -805,7 +879,9 @@ def test_risk_multiplier(base) -> None:
     h.only([insured, prov, old, proven, plain])
     _first_set_firm(h, insured, age=0, sales_m=10.0, level=N)
     _first_set_firm(h, prov, age=0, sales_m=10.0, level=P)
-    _first_set_firm(h, old, age=3, sales_m=10.0, level=N)  # past every scheme's years, still unproven
+    _first_set_firm(
+        h, old, age=3, sales_m=10.0, level=N
+    )  # past every scheme's years, still unproven
     _first_set_firm(h, proven, age=0, sales_m=10.0, level=N)
     h.set("model_unproven", [proven], False)
     _first_set_firm(h, plain, age=0, sales_m=10.0, level=0)
@@ -813,8 +889,12 @@ def test_risk_multiplier(base) -> None:
     premium = h.eng.scenario.innovation.unproven_risk_premium
     p = h.policy.first_set.params
     kept = premium * (1.0 - p.premium_to_risk)
-    np.testing.assert_allclose(mult[:, insured], 1.0 + kept + (p.premium_rate - 0.8 * 0.03), rtol=1e-12)
-    np.testing.assert_allclose(mult[:, prov], 1.0 + kept + (p.premium_rate - 0.7 * 0.02), rtol=1e-12)
+    np.testing.assert_allclose(
+        mult[:, insured], 1.0 + kept + (p.premium_rate - 0.8 * 0.03), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        mult[:, prov], 1.0 + kept + (p.premium_rate - 0.7 * 0.02), rtol=1e-12
+    )
     np.testing.assert_allclose(mult[:, old], 1.0 + premium, rtol=1e-12)
     np.testing.assert_allclose(mult[:, [proven, plain]], 1.0)
     assert (mult[:, insured] < mult[:, prov]).all() and (mult[:, prov] < mult[:, old]).all()
@@ -823,7 +903,9 @@ def test_risk_multiplier(base) -> None:
     off.st.alive[:] = h.st.alive
     for name in ("model_first_set", "model_first_set_level", "model_unproven", "model_vintage"):
         getattr(off.st, name)[:] = getattr(h.st, name)
-    np.testing.assert_allclose(off.policy.first_set.risk_multiplier(off.eng)[:, insured], 1.0 + premium, rtol=1e-12)
+    np.testing.assert_allclose(
+        off.policy.first_set.risk_multiplier(off.eng)[:, insured], 1.0 + premium, rtol=1e-12
+    )
 
 
 # --------------------------------------------------------------------- dataset level
@@ -836,11 +918,15 @@ def test_subsidy_by_payer_per_instrument(plan_run: xr.Dataset) -> None:
     assert float(paid.sel(instrument="first_set").sum()) > 0, "the plan paid no first-set insurance"
     assert float(paid.sel(instrument="renewal_loans").sum()) > 0, "the plan paid no renewal subsidy"
     diff = abs(by_payer.sum("payer") - paid)
-    assert float(diff.max()) <= 1e-12 * float(paid.max()), f"by payer != paid, worst {float(diff.max())}"
-    # Who pays what: the county the R&D bonus, central and province the insurance, central the loans.
+    assert float(diff.max()) <= 1e-12 * float(paid.max()), (
+        f"by payer != paid, worst {float(diff.max())}"
+    )
+    # Who pays: the county the R&D bonus, central and province the insurance, central the loans.
     assert float(by_payer.sel(instrument="rd_bonus", payer=["central", "provincial"]).sum()) == 0
     assert float(by_payer.sel(instrument="first_set", payer="county").sum()) == 0
-    assert float(by_payer.sel(instrument="renewal_loans", payer=["provincial", "county"]).sum()) == 0
+    assert (
+        float(by_payer.sel(instrument="renewal_loans", payer=["provincial", "county"]).sum()) == 0
+    )
 
 
 def test_subsidy_within_budget(plan_run: xr.Dataset) -> None:
@@ -851,7 +937,9 @@ def test_subsidy_within_budget(plan_run: xr.Dataset) -> None:
     paid, budget = ds["subsidy_paid"], ds["budget"]
     finite = np.isfinite(budget)
     assert bool(finite.sel(instrument=["rd_bonus", "first_set"]).all())
-    assert bool((~finite.sel(instrument="renewal_loans")).all()), "payments due on loans are honoured"
+    assert bool((~finite.sel(instrument="renewal_loans")).all()), (
+        "payments due on loans are honoured"
+    )
     over = (paid - budget).where(finite)
     assert float(over.max()) <= 1e-12, f"paid above budget by {float(over.max())} bn yuan"
     fs = sc.instruments.first_set.budget_bn_yuan
@@ -860,7 +948,9 @@ def test_subsidy_within_budget(plan_run: xr.Dataset) -> None:
         got = ds["subsidy_by_payer"].sel(instrument="first_set", payer=payer)
         assert bool((got <= b + 1e-12).all()), f"first-set {payer} paid above its budget {b}"
     rb = np.array([sc.instruments.rd_bonus.budget_bn_yuan.at(int(y)) for y in ds["year"].values])
-    np.testing.assert_allclose(budget.sel(instrument="rd_bonus").values, np.tile(rb, (ds.sizes["replicate"], 1)))
+    np.testing.assert_allclose(
+        budget.sel(instrument="rd_bonus").values, np.tile(rb, (ds.sizes["replicate"], 1))
+    )
     # Renewal commitments are rationed against the pool: no commitments once the pool is 0
     # (2027 on), and the last payments fall due in the year after (subsidy_years = 2).
     late = paid.sel(instrument="renewal_loans", year=slice(2028, None))
@@ -871,7 +961,9 @@ def test_public_cost_by_payer(plan_run: xr.Dataset) -> None:
     ds = plan_run
     cost = ds["public_cost"]
     subsidies = ds["subsidy_by_payer"].sum("instrument")
-    tax_exp = (ds["tax_expenditure_super_deduction"] + ds["tax_expenditure_high_tech"]).sum("sector")
+    tax_exp = (ds["tax_expenditure_super_deduction"] + ds["tax_expenditure_high_tech"]).sum(
+        "sector"
+    )
     scale = float(cost.max())
     for payer in ("provincial", "county"):
         d = abs(cost.sel(payer=payer) - subsidies.sel(payer=payer))

@@ -30,8 +30,19 @@ def scenario():
 
 def _target(**kw) -> Target:
     base = dict(
-        id="t", value=0.0, unit="bn_yuan", comparison="ge", year=2025, region="Zhejiang", scope="",
-        model_variable="output:machine_tools", cumulative_from=0, seed="", quote="", use="evaluated", note="",
+        id="t",
+        value=0.0,
+        unit="bn_yuan",
+        comparison="ge",
+        year=2025,
+        region="Zhejiang",
+        scope="",
+        model_variable="output:machine_tools",
+        cumulative_from=0,
+        seed="",
+        quote="",
+        use="evaluated",
+        note="",
     )
     base.update(kw)
     return Target(**base)
@@ -51,7 +62,9 @@ def test_evaluate_small_run(plan_run: xr.Dataset) -> None:
     rows = evaluate(plan_run, targets)
     years = set(plan_run["year"].values.tolist())
     expected = [t.id for t in targets if t.use in USES and t.model_variable and t.year in years]
-    assert [r["id"] for r in rows] == expected, "one row per inverse/evaluated target with a model variable"
+    assert [r["id"] for r in rows] == expected, (
+        "one row per inverse/evaluated target with a model variable"
+    )
     assert len(rows) >= 10
     n = plan_run.sizes["replicate"]
     by_id = {t.id: t for t in targets}
@@ -65,7 +78,9 @@ def test_evaluate_small_run(plan_run: xr.Dataset) -> None:
         assert r["attainment_se"] == pytest.approx(np.sqrt(p * (1 - p) / n), abs=1e-15)
         values = simulated(plan_run, t).values
         assert r["median"] == pytest.approx(float(np.median(values)), rel=1e-12)
-        assert p == pytest.approx(float(np.mean(values >= t.value if t.comparison != "le" else values <= t.value)))
+        assert p == pytest.approx(
+            float(np.mean(values >= t.value if t.comparison != "le" else values <= t.value))
+        )
     mt = _row(rows, "zj_machine_tool_output_2025")
     direct = plan_run["output"].sel(sector="machine_tools", year=2025).values
     assert mt["median"] == pytest.approx(float(np.median(direct)), rel=1e-12)
@@ -76,7 +91,11 @@ def test_evaluate_uses_filter(plan_run: xr.Dataset) -> None:
     targets = load_targets()
     only_inverse = evaluate(plan_run, targets, uses=("inverse",))
     assert only_inverse and all(r["use"] == "inverse" for r in only_inverse)
-    assert not any(t.use == "context" for t in targets if t.id in {r["id"] for r in evaluate(plan_run, targets)})
+    assert not any(
+        t.use == "context"
+        for t in targets
+        if t.id in {r["id"] for r in evaluate(plan_run, targets)}
+    )
 
 
 # ------------------------------------------------------------------ hand-made data
@@ -127,13 +146,18 @@ def _hand_dataset(scenario) -> xr.Dataset:
     )
     ds["output_total"] = ds["output"].sum("sector")
     ds["chain_output"] = chain_output(ds, scenario)
-    ds.attrs["cnc_share_in_smart_equipment"] = scenario.region.chain_overlap.machine_tools_cnc_share_in_smart_equipment
+    ds.attrs["cnc_share_in_smart_equipment"] = (
+        scenario.region.chain_overlap.machine_tools_cnc_share_in_smart_equipment
+    )
     return ds
 
 
 def test_hand_dataset_overlaps(scenario) -> None:
     ov = scenario.region.chain_overlap
-    assert (ov.machine_tools_cnc_share_in_smart_equipment, ov.fibre_share_of_petrochem) == (0.4, 0.25)
+    assert (ov.machine_tools_cnc_share_in_smart_equipment, ov.fibre_share_of_petrochem) == (
+        0.4,
+        0.25,
+    )
 
 
 def test_attainment_exact(scenario) -> None:
@@ -180,7 +204,9 @@ def test_summed_variables_in_a_cumulative_window(scenario) -> None:
         (0, 2026, [30.0, 20.0, 1.0, 0.0]),  # not cumulative: the year alone
     ],
 )
-def test_cumulative_targets_sum_years_from_cumulative_from(scenario, cumulative_from, year, values) -> None:
+def test_cumulative_targets_sum_years_from_cumulative_from(
+    scenario, cumulative_from, year, values
+) -> None:
     ds = _hand_dataset(scenario)
     shipped = next(t for t in load_targets() if t.id == "zj_machine_tool_first_set_new_2025")
     t = dataclasses.replace(shipped, cumulative_from=cumulative_from, year=year)
@@ -224,7 +250,7 @@ def test_other_chains_are_their_sector(scenario) -> None:
 
 
 def test_ten_chains_total_counts_nothing_twice(scenario) -> None:
-    """Disjoint sectors of the ten chains + the CNC share of machine tools (fibres already in petrochem)."""
+    """Ten chains' disjoint sectors + the CNC share of machine tools (fibres are in petrochem)."""
     ds = _hand_dataset(scenario)
     rows = evaluate(ds, load_targets())
     r = _row(rows, "zj_ten_chains_output_2025")
