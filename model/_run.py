@@ -33,8 +33,16 @@ CHAINS: tuple[str, ...] = (
     "modern_textiles",
 )
 
-#: Replicates simulated together in one batch (one array); bigger batches use more memory.
-DEFAULT_BATCH = 4
+#: Most replicates simulated together in one batch (one array): memory grows with it.
+MAX_BATCH = 8
+
+
+def default_batch_size(replicates: int, workers: int) -> int:
+    """Batches that keep every worker busy to the end, at most MAX_BATCH replicates each."""
+    rounds = 1
+    while -(-replicates // (workers * rounds)) > MAX_BATCH:
+        rounds += 1
+    return max(1, -(-replicates // (workers * rounds)))
 
 INSTRUMENTS: tuple[str, ...] = ("rd_bonus", "first_set", "renewal_loans")
 
@@ -146,13 +154,15 @@ def _batches(n: int, size: int) -> list[list[int]]:
 
 
 def simulate_arrays(
-    scenario: Scenario, replicates: int, *, workers: int = 1, batch_size: int = DEFAULT_BATCH
+    scenario: Scenario, replicates: int, *, workers: int = 1, batch_size: int | None = None
 ) -> dict[str, np.ndarray]:
     """Run replicates 0..n-1 in batches, serially or on local processes, in replicate order.
 
     Each replicate draws from its own streams, so the result does not depend on the batch
     size, the number of workers or the order in which batches finish.
     """
+    if batch_size is None:
+        batch_size = default_batch_size(replicates, workers)
     batches = _batches(replicates, max(1, batch_size))
     if workers <= 1 or len(batches) == 1:
         parts = [_simulate_batch(scenario, b) for b in batches]
@@ -295,7 +305,7 @@ def run(
     workers: int = 1,
     overrides: Mapping[str, object] | None = None,
     *,
-    batch_size: int = DEFAULT_BATCH,
+    batch_size: int | None = None,
 ) -> xr.Dataset:
     """Run a scenario's Monte Carlo replicates and return the labelled result.
 
@@ -306,7 +316,8 @@ def run(
         workers: Local processes; results are identical for any number.
         overrides: Dotted parameter paths and values, e.g.
             ``{"instruments.rd_bonus.reward_rate": 0.2}``.
-        batch_size: Replicates simulated together in one array.
+        batch_size: Replicates simulated together in one array (default: enough to keep
+            every worker busy, at most MAX_BATCH); results do not depend on it.
 
     Returns:
         Dataset with dims ``replicate``, ``year``, ``sector`` (and ``cluster``,
