@@ -229,9 +229,8 @@ class Recorder:
         f["rd_expenditure_real"] = self._sum(st.rd_real * alive) * bn
         f["rd_intensity"] = f["rd_expenditure"] / np.maximum(f["output"], TINY)
         f["basic_research"] = self._sum(st.basic_research * alive) * bn
-        ages = eng.cohort_ages().astype(st.cohort_capacity.dtype)
         cap = self._sum(st.capacity)
-        f["mean_machine_age"] = self._sum((st.cohort_capacity @ ages).astype(float)) / np.maximum(cap, TINY)
+        f["mean_machine_age"] = self._sum(st.capacity_age) / np.maximum(cap, TINY)
         f["investment_replacement"] = self._sum(st.investment_replacement) * bn
         f["investment_expansion"] = self._sum(st.investment_expansion) * bn
         f["replacement_rate"] = self._sum(st.capacity_replaced) / np.maximum(cap, TINY)
@@ -288,7 +287,6 @@ class Recorder:
 
     def _firm_row(self) -> None:
         st = self.eng.state
-        ages = self.eng.cohort_ages().astype(st.cohort_capacity.dtype)
         cap = np.maximum(st.capacity, TINY)
         row = {
             "alive": st.alive[0].copy(),
@@ -299,7 +297,7 @@ class Recorder:
                 st.model_productivity[0],
                 st.process_productivity[0] * st.machine_productivity[0],
             ),
-            "mean_machine_age": (st.cohort_capacity[0] @ ages).astype(float) / cap[0],
+            "mean_machine_age": st.capacity_age[0] / cap[0],
             "above_scale": st.above_scale[0].copy(),
             "specialised_new": st.specialised_new_held[0].copy(),
             "little_giant": st.little_giant_held[0].copy(),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
+from model import _kernels as kernels
 from model._state import Engine
 
 TINY = 1e-12
@@ -205,21 +206,21 @@ def invest(eng: Engine) -> None:
     inv_new = 1.0 / np.maximum(e_new, TINY)
     threshold_ordinary = inv_new + per_saving * base_financing
     threshold_over_aged = inv_new + per_saving * (base_financing - relief)
-    cohort = st.cohort_capacity.dtype  # cohorts are float32: halves the memory traffic
-    threshold = np.where(
-        over_aged, threshold_over_aged[:, :, None].astype(cohort), threshold_ordinary[:, :, None].astype(cohort)
-    )
-    payback = (st.cohort_inverse_productivity >= threshold) & (st.cohort_capacity > 0) & alive[:, :, None]
-    scrapped_capacity = st.cohort_capacity * payback
-    scrapped_payback = scrapped_capacity.sum(axis=2, dtype=float)
-    # Loans replacing cohorts past the eligible age (a cohort at its technical life always is).
-    scrapped_eligible = scrapped_capacity[:, :, over_aged].sum(axis=2, dtype=float) + scrapped_life
     # Book value written off on scrapping: cost x (1 - age_at_start_of_year / tax life).
-    start_share = _remaining_book_share(eng, ages - 1).astype(cohort)
-    book_scrapped = (st.cohort_cost * payback) @ start_share + book_life
-    st.cohort_capacity *= ~payback
-    st.cohort_cost *= ~payback
-    capacity_left = st.cohort_capacity.sum(axis=2, dtype=float)
+    start_share = _remaining_book_share(eng, ages - 1).astype(st.cohort_cost.dtype)
+    scrapped_payback, scrapped_over_aged, book_scrapped, capacity_left = kernels.scrap_by_payback(
+        st.cohort_capacity,
+        st.cohort_inverse_productivity,
+        st.cohort_cost,
+        threshold_ordinary,
+        threshold_over_aged,
+        over_aged,
+        alive,
+        start_share,
+    )
+    # Loans replacing cohorts past the eligible age (a cohort at its technical life always is).
+    scrapped_eligible = scrapped_over_aged + scrapped_life
+    book_scrapped = book_scrapped + book_life
 
     desired = eng.desired_capacity()
     gap = np.maximum(desired - capacity_left, 0.0) * alive
@@ -270,7 +271,31 @@ def invest(eng: Engine) -> None:
     unproven = np.concatenate([st.model_unproven, np.zeros((R, eng.n_outside), dtype=bool)], axis=1)
     st.machine_purchases_unproven = np.where(np.take_along_axis(unproven, choice, axis=1), order_value, 0.0)
     st.machine_choice = choice
+    summarise_cohorts(eng)
     eng.policy.after_investment(eng)
+
+
+def summarise_cohorts(eng: Engine) -> None:
+    """Per-firm capacity, machine productivity, depreciation and book value of the cohorts.
+
+    Nothing changes the cohorts between investment and the end of the year (exits aside),
+    so this one pass serves production, accounts and demography.
+    """
+    st, inv = eng.state, eng.scenario.investment
+    ages = eng.cohort_ages()
+    life = inv.tax_depreciation_years
+    dtype = st.cohort_cost.dtype
+    depreciation_share = ((ages < life) / life).astype(dtype)
+    book_share = _remaining_book_share(eng, ages).astype(dtype)
+    capacity, inputs, depreciation, book, age_weighted = kernels.summarise_cohorts(
+        st.cohort_capacity, st.cohort_inverse_productivity, st.cohort_cost,
+        depreciation_share, book_share, ages.astype(dtype),
+    )
+    st.capacity = capacity
+    st.cohort_input = inputs
+    st.depreciation = depreciation
+    st.book_value = book
+    st.capacity_age = age_weighted
 
 
 def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
@@ -279,38 +304,13 @@ def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
     return np.clip(1.0 - (np.asarray(age) + 1.0) / life, 0.0, 1.0)
 
 
-def book_value(eng: Engine) -> np.ndarray:
-    """Undepreciated book value of each firm's machines at the end of the year (R, N)."""
-    return st_book(eng.state.cohort_cost, _remaining_book_share(eng, eng.cohort_ages()))
-
-
-def st_book(cost: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """Sum over cohorts of cost x remaining share."""
-    return (cost @ share.astype(cost.dtype)).astype(float)
-
-
-def draw_categorical(cdf: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Index i with cdf[i-1] <= x < cdf[i] for each x: exact inverse-CDF sampling.
-
-    Same result as ``np.searchsorted(cdf, x, side="right")``, but a lookup table of bins
-    gives each query a start within a step or two of its answer, which is several times
-    faster for the hundreds of thousands of brochure draws a year.
-    """
-    n = len(cdf)
-    total = cdf[-1]
-    bins = 16 * n
-    table = np.searchsorted(cdf, np.arange(bins) * (total / bins), side="right")
-    idx = table[np.minimum((x * (bins / total)).astype(np.int64), bins - 1)]
-    while True:
-        step = cdf[np.minimum(idx, n - 1)] <= x
-        step &= idx < n - 1
-        if not step.any():
-            return idx
-        idx = idx + step
-
-
 def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each buyer's brochure of k models and its choice.
+
+    A brochure slot shows the buyer's segment's import model with its brochure
+    probability, the other provinces' model likewise, else a Zhejiang maker of the segment
+    drawn in proportion to a mix of sales share and equal weight. The buyer takes the model
+    with the lowest risk-adjusted price plus b years of operating cost.
 
     Returns:
         The chosen model index (slot, or N + outside model), the embodied productivity the
@@ -321,48 +321,45 @@ def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     mt = eng.region.machine_tools
     R, N, K = eng.R, lay.n_slots, mt.brochure_size
     d = eng.draw("brochure")
-    u_source = d.random((R, N, K))
-    u_pick = d.random((R, N, K))
+    # Single precision is plenty to pick among a few thousand models, at half the cost.
+    u_source = d.random((R, N, K), np.float32)
+    u_pick = d.random((R, N, K), np.float32)
     productivity, price, risk_price = eng.model_table()  # (R, N + O)
-    picks = np.empty((R, N, K), dtype=np.int64)
-    seg_of_buyer = lay.buy_segment
-    for g, slots in enumerate(lay.segment_slots):
-        buyers = np.flatnonzero(seg_of_buyer == g)
-        p_import, p_other, idx_import, idx_other = eng.outside_brochure[g]
+    w_share = mt.brochure_share_weight
+    cdfs = []
+    for slots in lay.segment_slots:
         live = np.take(st.alive, slots, axis=1)
         n_live = np.maximum(live.sum(axis=1, keepdims=True), 1)
-        w_share = mt.brochure_share_weight
-        weight = np.where(live, w_share * np.take(st.mt_segment_share, slots, axis=1) + (1.0 - w_share) / n_live, 0.0)
-        cum = np.cumsum(weight, axis=1)
-        for r in range(R):
-            total = cum[r, -1]
-            u = u_pick[r, buyers]
-            if total > 0:
-                j = slots[draw_categorical(cum[r], u * total)]
-            else:
-                j = np.full(u.shape, N + idx_other)
-            src = u_source[r, buyers]
-            j = np.where(src < p_import, N + idx_import, np.where(src < p_import + p_other, N + idx_other, j))
-            picks[r, buyers] = j
-    theta = par.theta[lay.sector_of][None, :, None]
-    a_pick = np.take_along_axis(productivity, picks.reshape(R, -1), axis=1).reshape(R, N, K)
-    p_pick = np.take_along_axis(price, picks.reshape(R, -1), axis=1).reshape(R, N, K)
-    rp_pick = np.take_along_axis(risk_price, picks.reshape(R, -1), axis=1).reshape(R, N, K)
-    frontier = eng.exo.other_equipment_productivity
-    e_new = frontier ** (1.0 - theta) * a_pick**theta
-    kappa = par.kappa[lay.sector_of][None, :, None]
-    b = (st.payback_years * eng.scenario.investment.target_utilisation)[:, :, None]
-    unit_machine_cost = (to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY))[:, :, None]
-    total_cost = kappa * theta * rp_pick + b * unit_machine_cost / e_new
-    best = np.argmin(total_cost, axis=2)[:, :, None]
-    choice = np.take_along_axis(picks, best, axis=2)[:, :, 0]
+        share = np.take(st.mt_segment_share, slots, axis=1)
+        cdfs.append(np.cumsum(np.where(live, w_share * share + (1.0 - w_share) / n_live, 0.0), axis=1))
+    brochure = eng.outside_brochure
+    theta_n = par.theta[lay.sector_of]
+    unit_machine_cost = to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY)
+    choice = kernels.choose_from_brochures(
+        u_source,
+        u_pick,
+        lay.buy_segment,
+        np.concatenate(cdfs, axis=1),
+        np.concatenate(lay.segment_slots),
+        np.cumsum([0] + [len(s) for s in lay.segment_slots]),
+        np.array([b[0] for b in brochure]),
+        np.array([b[1] for b in brochure]),
+        np.array([N + b[2] for b in brochure]),
+        np.array([N + b[3] for b in brochure]),
+        np.log(np.maximum(productivity, TINY)),
+        risk_price,
+        theta_n,
+        par.kappa[lay.sector_of],
+        st.payback_years * eng.scenario.investment.target_utilisation,
+        unit_machine_cost,
+        float(eng.exo.other_equipment_productivity),
+    )
     eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
     choice = eng.state.machine_choice_override
     a_choice = np.take_along_axis(productivity, choice, axis=1)
     p_choice = np.take_along_axis(price, choice, axis=1)
     rp_choice = np.take_along_axis(risk_price, choice, axis=1)
-    theta2 = par.theta[lay.sector_of][None, :]
-    e_choice = frontier ** (1.0 - theta2) * a_choice**theta2
+    e_choice = eng.exo.other_equipment_productivity ** (1.0 - theta_n) * a_choice**theta_n
     return choice, e_choice, p_choice, rp_choice
 
 
@@ -373,16 +370,15 @@ def produce(eng: Engine) -> None:
     """Capacity, unit cost, price, output and replicator market shares."""
     st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
     alive = st.alive
-    capacity = st.cohort_capacity.sum(axis=2, dtype=float)
+    capacity = st.capacity
     # Machines are used alike, so unit cost averages 1/e over capacity: the harmonic mean.
-    input_per_output = np.einsum("rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float)
+    input_per_output = st.cohort_input
     st.machine_productivity = np.where(
         input_per_output > TINY, capacity / np.maximum(input_per_output, TINY), st.machine_productivity
     )
     productivity = st.process_productivity * st.machine_productivity
     st.unit_cost = to_firms(eng, st.k1) / np.maximum(productivity, TINY) + to_firms(eng, st.k2)
     st.price = (1.0 + par.markup[lay.sector_of]) * st.unit_cost
-    st.capacity = capacity
 
     # User sectors: demand split by market share, capacity-constrained, one round of
     # redistribution of unmet demand to firms with spare capacity.
@@ -456,8 +452,6 @@ def account(eng: Engine) -> None:
     st.value_added = np.maximum(st.revenue - intermediate, 0.0)
     st.intermediate = st.revenue - st.value_added
     st.employment = st.wages / eng.exo.wage_per_worker_m_yuan
-    life = eng.scenario.investment.tax_depreciation_years
-    st.depreciation = (st.cohort_cost @ ((eng.cohort_ages() < life) / life).astype(st.cohort_cost.dtype)).astype(float)
     st.interest = st.debt * eng.exo.loan_rate
     st.vat = eng.exo.vat_rate * st.value_added
     st.profit_before_tax = (
@@ -509,7 +503,7 @@ def demography(eng: Engine) -> None:
     n_alive = to_firms(eng, sector_sum(eng, alive.astype(float)))
     share = np.where(lay.make_segment >= 0, eng.segment_normalise(st.revenue * alive), st.market_share)
     seg_count = np.where(lay.make_segment >= 0, eng.segment_count(alive), n_alive)
-    book = book_value(eng)
+    book = st.book_value
     net_worth = st.cash + book - st.debt
     exit_ = alive & ((share < sc.exit_share_fraction / np.maximum(seg_count, 1.0)) | (net_worth < 0))
     sector_revenue = sector_sum(eng, np.where(alive, st.revenue, 0.0))

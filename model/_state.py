@@ -88,9 +88,9 @@ class Draws:
     def _stack(self, method: str, shape: tuple[int, ...], *args: float) -> np.ndarray:
         return np.stack([getattr(g, method)(*args, size=shape[1:]) for g in self._gens])
 
-    def random(self, shape: tuple[int, ...]) -> np.ndarray:
+    def random(self, shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
         """Uniform [0, 1) draws of the given shape (first axis: replicate)."""
-        return self._stack("random", shape)
+        return np.stack([g.random(size=shape[1:], dtype=dtype) for g in self._gens])
 
     def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray:
         """Standard normal draws (first axis: replicate)."""
@@ -473,65 +473,69 @@ class Engine:
         # shrink the entrants that replace them.
         revenue = entrant_share * to_firms(self, sector_revenue)
 
+        # Entrants are a few percent of the slots: compute their values only, and write them
+        # in place (each state array is owned by the state alone).
+        rows, cols = np.nonzero(enter)
+        sec = lay.sector_of[cols]
+        mt_slot = is_mt[cols]
+
+        def put(name: str, values: np.ndarray | float) -> None:
+            getattr(st, name)[rows, cols] = values
+
         st.alive = alive | enter
-        st.market_share = np.where(enter & ~is_mt, entrant_share, st.market_share)
-        st.outside_share = np.where(enter & is_mt, entrant_share, st.outside_share)
+        share = entrant_share[rows, cols]
+        put("market_share", np.where(mt_slot, 0.0, share))
+        put("outside_share", np.where(mt_slot, share, 0.0))
         for name in ("market_share", "outside_share"):
             s = np.where(st.alive, getattr(st, name), 0.0)
             setattr(st, name, s / np.maximum(to_firms(self, sector_sum(self, s)), TINY))
-        st.process_productivity = np.where(enter, to_firms(self, mean_pi) * noise, st.process_productivity)
-        st.model_productivity = np.where(enter & is_mt, seg_mean_a * noise, st.model_productivity)
-        for name, value in (
-            ("model_unproven", False),
-            ("model_first_set", False),
-            ("model_recognised", False),
-        ):
-            arr = getattr(st, name)
-            arr[enter] = value
-        st.model_sets_sold = np.where(enter, 1e9, st.model_sets_sold)
-        st.model_first_set_level = np.where(enter, 0, st.model_first_set_level).astype(np.int8)
-        st.model_vintage = np.where(enter, self.year, st.model_vintage)
-        price = np.where(enter, to_firms(self, st.price_index), st.price)
-        capacity = revenue / np.maximum(price, TINY) / sc.investment.target_utilisation
-        e0 = to_firms(self, new_e)
-        theta, kappa = par.theta[lay.sector_of], par.kappa[lay.sector_of]
-        mt_price = st.price_index[:, lay.mt_sector][:, None]
+        noise_e = noise[rows, cols]
+        put("process_productivity", mean_pi[rows, sec] * noise_e)
+        put("model_productivity", np.where(mt_slot, seg_mean_a[rows, cols] * noise_e, st.model_productivity[rows, cols]))
+        for name in ("model_unproven", "model_first_set", "model_recognised"):
+            put(name, False)
+        put("model_sets_sold", 1e9)
+        put("model_first_set_level", 0)
+        put("model_vintage", self.year)
+        price = st.price_index[rows, sec]
+        revenue_e = revenue[rows, cols]
+        capacity = revenue_e / np.maximum(price, TINY) / sc.investment.target_utilisation
+        e0 = new_e[rows, sec]
+        theta, kappa = par.theta[sec], par.kappa[sec]
+        mt_price = st.price_index[rows, lay.mt_sector]
         capital_price = kappa * (theta * mt_price + (1.0 - theta) * self.exo.other_equipment_price)
-        # Entrants are few: write their cohorts by index rather than rewriting whole arrays.
-        rows, cols = np.nonzero(enter)
         st.cohort_capacity[rows, cols] = 0.0
         st.cohort_inverse_productivity[rows, cols] = 1.0
         st.cohort_cost[rows, cols] = 0.0
-        st.cohort_capacity[rows, cols, head] = capacity[rows, cols]
-        st.cohort_inverse_productivity[rows, cols, head] = 1.0 / e0[rows, cols]
-        st.cohort_cost[rows, cols, head] = (capacity * capital_price)[rows, cols]
-        st.capacity = np.where(enter, capacity, st.capacity)
-        st.machine_productivity = np.where(enter, e0, st.machine_productivity)
-        equity_cash = 0.2 * revenue
-        st.flow_entry_cash = np.where(enter, equity_cash, 0.0)
-        st.cash = np.where(enter, equity_cash, st.cash)
-        st.debt = np.where(enter, 0.0, st.debt)
+        st.cohort_capacity[rows, cols, head] = capacity
+        st.cohort_inverse_productivity[rows, cols, head] = 1.0 / e0
+        st.cohort_cost[rows, cols, head] = capacity * capital_price
+        put("capacity", capacity)
+        put("machine_productivity", e0)
+        equity_cash = 0.2 * revenue_e
+        st.flow_entry_cash = np.zeros_like(st.cash)
+        put("flow_entry_cash", equity_cash)
+        put("cash", equity_cash)
+        put("debt", 0.0)
         for name in ("revenue", "revenue_prev", "revenue_prev2"):
-            setattr(st, name, np.where(enter, revenue, getattr(st, name)))
-        real = revenue / np.maximum(price, TINY)
-        st.output_real = np.where(enter, real, st.output_real)
-        st.output_real_prev = np.where(enter, real, st.output_real_prev)
-        st.output_expected = np.where(enter, real, st.output_expected)
-        st.price = np.where(enter, price, st.price)
-        sigma = par.rd_dispersion[lay.sector_of]
-        fe = par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
-        st.rd_intensity_fe = np.where(enter, fe, st.rd_intensity_fe)
-        st.rd_real = np.where(enter, fe * revenue, st.rd_real)
-        st.rd_reported = np.where(enter, fe * revenue, st.rd_reported)
-        st.rd_reported_prev = np.where(enter, fe * revenue, st.rd_reported_prev)
-        st.rd_real_history[rows, cols] = (fe * revenue)[rows, cols, None]
-        st.high_tech = np.where(enter, u_high_tech < par.high_tech_share[lay.sector_of], st.high_tech)
-        tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
-        st.rd_user_cost_base = np.where(enter, 1.0 - tau * (1.0 + self.exo.super_deduction), st.rd_user_cost_base)
-        st.unfilled = np.where(enter, 0.0, st.unfilled)
+            put(name, revenue_e)
+        real = revenue_e / np.maximum(price, TINY)
+        for name in ("output_real", "output_real_prev", "output_expected"):
+            put(name, real)
+        put("price", price)
+        sigma = par.rd_dispersion[sec]
+        fe = par.rd_intensity[sec] * np.exp(sigma * z_rd[rows, cols] - 0.5 * sigma**2)
+        put("rd_intensity_fe", fe)
+        for name in ("rd_real", "rd_reported", "rd_reported_prev"):
+            put(name, fe * revenue_e)
+        st.rd_real_history[rows, cols] = (fe * revenue_e)[:, None]
+        high_tech = u_high_tech[rows, cols] < par.high_tech_share[sec]
+        put("high_tech", high_tech)
+        tau = np.where(high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
+        put("rd_user_cost_base", 1.0 - tau * (1.0 + self.exo.super_deduction))
+        put("unfilled", 0.0)
         for name in ("specialised_new", "little_giant", "single_champion"):
-            last = getattr(st, f"{name}_last_met")
-            setattr(st, f"{name}_last_met", np.where(enter, -9999, last))
+            put(f"{name}_last_met", -9999)
         self.policy.reset_firms(self, enter)
 
     # ------------------------------------------------------------------ rebase
@@ -564,8 +568,8 @@ class Engine:
         ):
             setattr(st, name, getattr(st, name) * f_firm)
         for name in ("cohort_capacity", "cohort_cost", "rd_real_history"):
-            arr = getattr(st, name)
-            setattr(st, name, (arr * f_firm[:, :, None]).astype(arr.dtype))
+            arr = getattr(st, name)  # owned by the state alone: scale in place
+            arr *= f_firm.astype(arr.dtype)[:, :, None]
         for name in ("demand_real", "demand_real_prev", "demand_expected"):
             setattr(st, name, getattr(st, name) * factor)
         st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]
