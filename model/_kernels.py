@@ -137,13 +137,23 @@ def choose_from_brochures(
     risk-adjusted price plus payback-weighted operating cost.
 
     Args:
+        u_source: (R, N, K) uniform draws choosing each brochure slot's source.
+        u_pick: (R, N, K) uniform draws picking the Zhejiang maker of a slot.
+        buy_segment: (N,) segment each buyer shops in.
         segment_cdf: (R, M) cumulative weights of the makers, concatenated by segment.
         segment_slots: (M,) the makers' slots, in the same order.
         segment_offset: (G + 1,) where each segment's makers start and end.
-        import_model, other_model: (G,) model column of each segment's outside models.
-        log_productivity, risk_price: (R, N + O) every model's log embodied productivity and
-            risk-adjusted price.
+        p_import: (G,) chance a brochure slot shows the segment's import model.
+        p_other: (G,) chance it shows the other provinces' model.
+        import_model: (G,) model column of each segment's import model.
+        other_model: (G,) model column of each segment's other-province model.
+        log_productivity: (R, N + O) every model's log embodied productivity.
+        risk_price: (R, N + O) every model's price with the buyer's risk premium.
+        theta: (N,) machine-tool share of each buyer's equipment spending.
+        kappa: (N,) each buyer's equipment per unit of yearly capacity.
         payback_weight: (R, N) payback years x target utilisation.
+        unit_machine_cost: (R, N) machine-sensitive unit cost k1 / pi of each buyer.
+        frontier: Embodied productivity of other (non-machine-tool) equipment.
 
     Returns:
         (R, N) chosen model column per buyer.

@@ -58,7 +58,9 @@ class Layout:
         return len(self.sector_start)
 
 
-def _spread(n: int, shares: tuple[float, ...] | np.ndarray, stride: float = 0.6180339887498949) -> np.ndarray:
+def _spread(
+    n: int, shares: tuple[float, ...] | np.ndarray, stride: float = 0.6180339887498949
+) -> np.ndarray:
     """Assign n positions to categories in proportion to shares, evenly interleaved.
 
     Deterministic (no randomness), so every replicate and scenario sees the same layout.
@@ -109,7 +111,10 @@ def build_layout(scenario: Scenario) -> Layout:
         lo, size = sector_start[s], sector_size[s]
         buy_segment[lo : lo + size] = _spread(size, sector.segment_mix)
         # sqrt(2) - 1 as stride: ownership independent of the segment a firm buys in.
-        soe[lo : lo + size] = _spread(size, (1.0 - sector.soe_firm_share, sector.soe_firm_share), 0.41421356237309515) == 1
+        soe[lo : lo + size] = (
+            _spread(size, (1.0 - sector.soe_firm_share, sector.soe_firm_share), 0.41421356237309515)
+            == 1
+        )
     make_segment = np.full(n, -1, dtype=np.int64)
     mt_slots = np.arange(sector_start[mt], sector_start[mt] + sector_size[mt])
     make_segment[mt_slots] = _spread(len(mt_slots), region.machine_tools.segment_firm_share)

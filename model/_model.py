@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import copy
 import dataclasses
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
@@ -34,7 +33,9 @@ class RegionModel(mesa.Model):
         record_firms: Keep the firm x year panel of the first replicate of the batch.
     """
 
-    def __init__(self, scenario: Scenario, replicates: Sequence[int] = (0,), *, record_firms: bool = False) -> None:
+    def __init__(
+        self, scenario: Scenario, replicates: Sequence[int] = (0,), *, record_firms: bool = False
+    ) -> None:
         super().__init__(rng=scenario.seed)
         self.scenario_params = scenario
         self.layout = build_layout(scenario)
@@ -88,8 +89,12 @@ class RegionModel(mesa.Model):
         they are inactive before the base year.
         """
         mine = self.scenario_params
-        if dataclasses.replace(scenario, instruments=mine.instruments, name=mine.name,
-                               description=mine.description) != mine:
+        if (
+            dataclasses.replace(
+                scenario, instruments=mine.instruments, name=mine.name, description=mine.description
+            )
+            != mine
+        ):
             raise ValueError("a fork may change only the instruments (and name)")
         twin = RegionModel.__new__(RegionModel)
         mesa.Model.__init__(twin, rng=scenario.seed)
@@ -144,7 +149,10 @@ SECTOR_VARIABLES: dict[str, tuple[str, str]] = {
     "tax_expenditure_high_tech": ("bn yuan", "CIT forgone through the 15% high-tech rate"),
     "subsidies_received": ("bn yuan", "subsidies received from the three instruments"),
     "machine_purchases": ("bn yuan", "machine-tool purchases by the sector's firms"),
-    "machine_purchases_outside_province": ("bn yuan", "machine tools bought from outside Zhejiang (leakage)"),
+    "machine_purchases_outside_province": (
+        "bn yuan",
+        "machine tools bought from outside Zhejiang (leakage)",
+    ),
     "machine_purchases_imported": ("bn yuan", "machine tools imported from abroad"),
     "machine_purchases_unproven": ("bn yuan", "purchases of unproven (first-set) Zhejiang models"),
     "domestic_machine_share": ("1", "share of machine-tool purchases made in China"),
@@ -190,13 +198,23 @@ class Recorder:
         self.record_firms = record_firms
         self.years: list[int] = []
         self.sector: dict[str, list[np.ndarray]] = {k: [] for k in SECTOR_VARIABLES}
-        self.scalar: dict[str, list[np.ndarray]] = {"outside_machine_demand": [], "relending_cost": []}
+        self.scalar: dict[str, list[np.ndarray]] = {
+            "outside_machine_demand": [],
+            "relending_cost": [],
+        }
         self.payer_cost: list[np.ndarray] = []
         self.spinup_replacement: list[np.ndarray] = []
         self.spinup_years: list[int] = []
         self.cluster_output: list[np.ndarray] = []
         self.totals: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("output_total", "value_added_total", "employment_total", "rd_expenditure_total", "investment_total")
+            k: []
+            for k in (
+                "output_total",
+                "value_added_total",
+                "employment_total",
+                "rd_expenditure_total",
+                "investment_total",
+            )
         }
         self.firms: dict[str, list[np.ndarray]] = {}
         self._flows: dict[str, np.ndarray] = {}
@@ -236,7 +254,9 @@ class Recorder:
         f["replacement_rate"] = self._sum(st.capacity_replaced) / np.maximum(cap, TINY)
         f["loans_new"] = self._sum(st.flow_loans_new) * bn
         f["loans_repaid"] = self._sum(st.flow_repayment) * bn
-        f["operating_cash_flow"] = self._sum(st.net_profit + st.depreciation + st.flow_writeoff) * bn
+        f["operating_cash_flow"] = (
+            self._sum(st.net_profit + st.depreciation + st.flow_writeoff) * bn
+        )
         f["investment"] = self._sum(st.flow_investment) * bn
         f["dividends"] = self._sum(st.flow_dividends) * bn
         f["net_profit"] = self._sum(st.net_profit) * bn
@@ -254,15 +274,26 @@ class Recorder:
         f["machine_purchases_unproven"] = self._sum(st.machine_purchases_unproven) * bn
         f["domestic_machine_share"] = (purchases - imported) / np.maximum(purchases, TINY)
         f["zhejiang_machine_share"] = zhejiang / np.maximum(purchases, TINY)
-        by_seg = lambda x: np.add.reduceat(np.take(x, self._buyer_order, axis=1), self._buyer_starts, axis=1) * bn  # noqa: E731
+
+        def by_seg(x: np.ndarray) -> np.ndarray:
+            ordered = np.take(x, self._buyer_order, axis=1)
+            return np.add.reduceat(ordered, self._buyer_starts, axis=1) * bn
+
         seg_total = by_seg(st.machine_purchases)
         f["machine_purchases_by_segment"] = seg_total
-        f["domestic_machine_share_by_segment"] = 1.0 - by_seg(st.machine_purchases_imported) / np.maximum(seg_total, TINY)
-        f["zhejiang_machine_share_by_segment"] = by_seg(st.machine_purchases_zhejiang) / np.maximum(seg_total, TINY)
+        f["domestic_machine_share_by_segment"] = 1.0 - by_seg(
+            st.machine_purchases_imported
+        ) / np.maximum(seg_total, TINY)
+        f["zhejiang_machine_share_by_segment"] = by_seg(st.machine_purchases_zhejiang) / np.maximum(
+            seg_total, TINY
+        )
         f["first_set_products_new"] = self._sum(st.first_set_recognised.astype(float)) * scale
         f["n_firms_above_scale"] = self._sum(st.above_scale.astype(float)) * scale
-        for title, var in (("specialised_new", "n_specialised_new"), ("little_giant", "n_little_giants"),
-                           ("single_champion", "n_single_champions")):
+        for title, var in (
+            ("specialised_new", "n_specialised_new"),
+            ("little_giant", "n_little_giants"),
+            ("single_champion", "n_single_champions"),
+        ):
             f[var] = self._sum(getattr(st, f"{title}_held").astype(float)) * scale
             f[f"{var}_new"] = self._sum(getattr(st, f"{title}_new").astype(float)) * scale
         f["demand_shock"] = st.demand_shock.copy()
@@ -273,7 +304,9 @@ class Recorder:
         self.supported = {ins.name: ins.supported().copy() for ins in eng.policy.all}
         self.activity = {ins.name: ins.activity(eng).copy() for ins in eng.policy.all}
         outside = st.machine_purchases - st.machine_purchases_zhejiang
-        self.leakage = {name: (outside * (paid > 0)).sum(axis=1) * bn for name, paid in self.supported.items()}
+        self.leakage = {
+            name: (outside * (paid > 0)).sum(axis=1) * bn for name, paid in self.supported.items()
+        }
         # Totals straight from the firm arrays (not from the sector sums), so the identity
         # "sectors add up to the total" is a real check.
         f["output_total"] = st.revenue.sum(axis=1) * bn
@@ -291,7 +324,9 @@ class Recorder:
         row = {
             "alive": st.alive[0].copy(),
             "revenue": st.revenue[0] / M_YUAN_PER_BN * 1e3,  # m yuan
-            "rd_intensity": np.where(st.revenue[0] > TINY, st.rd_reported[0] / np.maximum(st.revenue[0], TINY), 0.0),
+            "rd_intensity": np.where(
+                st.revenue[0] > TINY, st.rd_reported[0] / np.maximum(st.revenue[0], TINY), 0.0
+            ),
             "productivity": np.where(
                 self.eng.layout.make_segment >= 0,
                 st.model_productivity[0],
@@ -339,7 +374,9 @@ class Recorder:
             self.totals[k].append(values[k])
         for k in self.segment:
             self.segment[k].append(values[k])
-        self.scalar["outside_machine_demand"].append(eng.state.outside_machine_demand / M_YUAN_PER_BN)
+        self.scalar["outside_machine_demand"].append(
+            eng.state.outside_machine_demand / M_YUAN_PER_BN
+        )
         self.scalar["relending_cost"].append(self.eng.policy.relending_cost / M_YUAN_PER_BN)
         self.cluster_output.append(values["cluster_output"])
 
@@ -350,7 +387,11 @@ class Recorder:
         for key in ("subsidy_paid", "budget", "claims", "firms_eligible", "firms_paid"):
             per = []
             for ins in self.eng.policy.all:
-                series = np.stack(ins.ledger[key][-n_years:], axis=1) if n_years else np.zeros((self.eng.R, 0))
+                series = (
+                    np.stack(ins.ledger[key][-n_years:], axis=1)
+                    if n_years
+                    else np.zeros((self.eng.R, 0))
+                )
                 per.append(series)
             out[key] = np.stack(per, axis=2)
         money = ("subsidy_paid", "budget", "claims")
@@ -360,7 +401,9 @@ class Recorder:
         for key in ("firms_eligible", "firms_paid"):
             out[key] = out[key] * scale
         out["budget_used"] = np.where(
-            np.isfinite(out["budget"]) & (out["budget"] > 0), out["subsidy_paid"] / np.maximum(out["budget"], TINY), np.nan
+            np.isfinite(out["budget"]) & (out["budget"] > 0),
+            out["subsidy_paid"] / np.maximum(out["budget"], TINY),
+            np.nan,
         )
         by_payer = []
         for ins in self.eng.policy.all:

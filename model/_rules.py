@@ -47,15 +47,17 @@ def demand(eng: Engine) -> None:
     growth = par.demand_growth_real * eng.scenario.demand.growth_multiplier + st.demand_shock
     price_change = st.price_index / np.maximum(st.price_index_prev, TINY)
     st.demand_real_prev = st.demand_real.copy()
-    st.demand_real = st.demand_real * np.exp(growth) * price_change ** (-eng.scenario.demand.price_elasticity)
+    st.demand_real = (
+        st.demand_real * np.exp(growth) * price_change ** (-eng.scenario.demand.price_elasticity)
+    )
     mt = eng.layout.mt_sector
     st.demand_real[:, mt] = 0.0  # machine-tool demand is derived from investment (rule 4)
     # Adaptive expectation: last expectation carried forward on the trend, blended with the
     # demand now seen. Without shocks it equals demand exactly.
     lam = eng.scenario.investment.expectation_smoothing
-    trend = np.exp(par.demand_growth_real * eng.scenario.demand.growth_multiplier) * price_change ** (
-        -eng.scenario.demand.price_elasticity
-    )
+    trend = np.exp(
+        par.demand_growth_real * eng.scenario.demand.growth_multiplier
+    ) * price_change ** (-eng.scenario.demand.price_elasticity)
     st.demand_expected = lam * st.demand_expected * trend + (1.0 - lam) * st.demand_real
     st.outside_machine_demand = st.outside_machine_demand * (1.0 + eng.exo.outside_demand_growth)
 
@@ -155,7 +157,9 @@ def innovate_and_imitate(eng: Engine) -> None:
     national = qualifies & (best >= bar_domestic * margin)  # first in China (国内首台套)
     provincial = qualifies & ~national & (best >= bar_zhejiang * margin)  # first in Zhejiang
     candidate = national | provincial
-    st.model_first_set_level = np.where(new_model, np.where(national, 2, np.where(provincial, 1, 0)), st.model_first_set_level)
+    st.model_first_set_level = np.where(
+        new_model, np.where(national, 2, np.where(provincial, 1, 0)), st.model_first_set_level
+    )
     st.model_productivity = np.where(new_model, best, st.model_productivity)
     st.model_unproven = np.where(new_model, candidate, st.model_unproven)
     st.model_first_set = np.where(new_model, candidate, st.model_first_set)
@@ -251,15 +255,23 @@ def invest(eng: Engine) -> None:
     st.investment_replacement = replacement * capital_price
     st.investment_expansion = expansion * capital_price
     st.capacity_replaced = replacement
-    share_eligible = np.where(scrapped > TINY, np.minimum(scrapped_eligible / np.maximum(scrapped, TINY), 1.0), 0.0)
-    st.renewal_eligible_loan = loan * np.where(cost > TINY, replacement * capital_price / np.maximum(cost, TINY), 0.0) * share_eligible
+    share_eligible = np.where(
+        scrapped > TINY, np.minimum(scrapped_eligible / np.maximum(scrapped, TINY), 1.0), 0.0
+    )
+    st.renewal_eligible_loan = (
+        loan
+        * np.where(cost > TINY, replacement * capital_price / np.maximum(cost, TINY), 0.0)
+        * share_eligible
+    )
     st.loan_age_eligible_share = share_eligible
 
     # Machine-tool orders: the machine-tool part of the spending goes to the chosen model.
     order_value = new_capacity * kappa * theta * price_new
     n_models = N + eng.n_outside
     flat = (np.arange(R)[:, None] * n_models + choice).ravel()
-    orders = np.bincount(flat, weights=order_value.ravel(), minlength=R * n_models).reshape(R, n_models)
+    orders = np.bincount(flat, weights=order_value.ravel(), minlength=R * n_models).reshape(
+        R, n_models
+    )
     st.orders_inside = orders[:, :N]
     st.orders_outside_models = orders[:, N:]
     st.machine_purchases = order_value
@@ -269,7 +281,9 @@ def invest(eng: Engine) -> None:
     is_import[N:] = origin == 0
     st.machine_purchases_imported = np.where(is_import[choice], order_value, 0.0)
     unproven = np.concatenate([st.model_unproven, np.zeros((R, eng.n_outside), dtype=bool)], axis=1)
-    st.machine_purchases_unproven = np.where(np.take_along_axis(unproven, choice, axis=1), order_value, 0.0)
+    st.machine_purchases_unproven = np.where(
+        np.take_along_axis(unproven, choice, axis=1), order_value, 0.0
+    )
     st.machine_choice = choice
     summarise_cohorts(eng)
     eng.policy.after_investment(eng)
@@ -288,8 +302,12 @@ def summarise_cohorts(eng: Engine) -> None:
     depreciation_share = ((ages < life) / life).astype(dtype)
     book_share = _remaining_book_share(eng, ages).astype(dtype)
     capacity, inputs, depreciation, book, age_weighted = kernels.summarise_cohorts(
-        st.cohort_capacity, st.cohort_inverse_productivity, st.cohort_cost,
-        depreciation_share, book_share, ages.astype(dtype),
+        st.cohort_capacity,
+        st.cohort_inverse_productivity,
+        st.cohort_cost,
+        depreciation_share,
+        book_share,
+        ages.astype(dtype),
     )
     st.capacity = capacity
     st.cohort_input = inputs
@@ -331,7 +349,9 @@ def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
         live = np.take(st.alive, slots, axis=1)
         n_live = np.maximum(live.sum(axis=1, keepdims=True), 1)
         share = np.take(st.mt_segment_share, slots, axis=1)
-        cdfs.append(np.cumsum(np.where(live, w_share * share + (1.0 - w_share) / n_live, 0.0), axis=1))
+        cdfs.append(
+            np.cumsum(np.where(live, w_share * share + (1.0 - w_share) / n_live, 0.0), axis=1)
+        )
     brochure = eng.outside_brochure
     theta_n = par.theta[lay.sector_of]
     unit_machine_cost = to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY)
@@ -374,7 +394,9 @@ def produce(eng: Engine) -> None:
     # Machines are used alike, so unit cost averages 1/e over capacity: the harmonic mean.
     input_per_output = st.cohort_input
     st.machine_productivity = np.where(
-        input_per_output > TINY, capacity / np.maximum(input_per_output, TINY), st.machine_productivity
+        input_per_output > TINY,
+        capacity / np.maximum(input_per_output, TINY),
+        st.machine_productivity,
     )
     productivity = st.process_productivity * st.machine_productivity
     st.unit_cost = to_firms(eng, st.k1) / np.maximum(productivity, TINY) + to_firms(eng, st.k2)
@@ -415,7 +437,9 @@ def produce(eng: Engine) -> None:
     st.model_recognised |= first_sale
     st.first_set_recognised = first_sale
     st.model_sets_sold = st.model_sets_sold + sets
-    st.model_unproven &= st.model_sets_sold / eng.firm_weight < sc.innovation.first_set_sets_to_prove
+    st.model_unproven &= (
+        st.model_sets_sold / eng.firm_weight < sc.innovation.first_set_sets_to_prove
+    )
 
     # Sector price index: share-weighted mean price (machine tools: sales-weighted).
     st.price_index_prev = st.price_index
@@ -426,10 +450,14 @@ def produce(eng: Engine) -> None:
     # demand; machine-tool firms' outside share by price per unit of productivity within
     # their segment, with the risk premium on unproven models.
     chi = sc.market.replicator_chi
-    comp_user = -np.log(np.maximum(st.price, TINY) / np.maximum(to_firms(eng, st.price_index), TINY))
+    comp_user = -np.log(
+        np.maximum(st.price, TINY) / np.maximum(to_firms(eng, st.price_index), TINY)
+    )
     comp_user -= sc.market.unfilled_demand_weight * st.unfilled
     _, _, risk_price = eng.model_table()
-    comp_mt = np.log(np.maximum(st.model_productivity, TINY)) - np.log(np.maximum(risk_price[:, : lay.n_slots], TINY))
+    comp_mt = np.log(np.maximum(st.model_productivity, TINY)) - np.log(
+        np.maximum(risk_price[:, : lay.n_slots], TINY)
+    )
     comp = np.where(mt_slots, comp_mt - eng.segment_mean(comp_mt, st.outside_share), comp_user)
     for name in ("market_share", "outside_share"):
         s = np.where(alive, getattr(st, name), 0.0)
@@ -455,7 +483,13 @@ def account(eng: Engine) -> None:
     st.interest = st.debt * eng.exo.loan_rate
     st.vat = eng.exo.vat_rate * st.value_added
     st.profit_before_tax = (
-        st.value_added - st.wages - st.vat - st.depreciation - st.flow_writeoff - st.interest - st.rd_real
+        st.value_added
+        - st.wages
+        - st.vat
+        - st.depreciation
+        - st.flow_writeoff
+        - st.interest
+        - st.rd_real
     )
     tau = np.where(st.high_tech, eng.exo.high_tech_rate, eng.exo.cit_rate)
     taxable = st.profit_before_tax - eng.exo.super_deduction * st.rd_reported
@@ -498,21 +532,34 @@ def settle_cash(eng: Engine) -> None:
 
 def demography(eng: Engine) -> None:
     """Exit on a tiny market share or negative net worth; entry into free slots."""
-    st, sc, lay, par = eng.state, eng.scenario.market, eng.layout, eng.par
+    st, sc, lay = eng.state, eng.scenario.market, eng.layout
     alive = st.alive
     n_alive = to_firms(eng, sector_sum(eng, alive.astype(float)))
-    share = np.where(lay.make_segment >= 0, eng.segment_normalise(st.revenue * alive), st.market_share)
+    share = np.where(
+        lay.make_segment >= 0, eng.segment_normalise(st.revenue * alive), st.market_share
+    )
     seg_count = np.where(lay.make_segment >= 0, eng.segment_count(alive), n_alive)
     book = st.book_value
     net_worth = st.cash + book - st.debt
-    exit_ = alive & ((share < sc.exit_share_fraction / np.maximum(seg_count, 1.0)) | (net_worth < 0))
+    exit_ = alive & (
+        (share < sc.exit_share_fraction / np.maximum(seg_count, 1.0)) | (net_worth < 0)
+    )
     sector_revenue = sector_sum(eng, np.where(alive, st.revenue, 0.0))
     st.flow_exit_cash = np.where(exit_, st.cash, 0.0)
     st.flow_exit_debt = np.where(exit_, st.debt, 0.0)
     st.exits = exit_
     st.alive = alive & ~exit_
-    for name in ("cash", "debt", "market_share", "outside_share", "revenue", "revenue_prev",
-                 "revenue_prev2", "output_real", "output_real_prev"):
+    for name in (
+        "cash",
+        "debt",
+        "market_share",
+        "outside_share",
+        "revenue",
+        "revenue_prev",
+        "revenue_prev2",
+        "output_real",
+        "output_real_prev",
+    ):
         setattr(st, name, np.where(exit_, 0.0, getattr(st, name)))
     st.cohort_capacity[exit_] = 0.0
     st.cohort_cost[exit_] = 0.0
@@ -557,7 +604,9 @@ def update_status(eng: Engine) -> None:
         & (growth >= rules.specialised_new_growth)
     )
     productivity = np.log(np.maximum(st.process_productivity * st.machine_productivity, TINY))
-    productivity = np.where(lay.make_segment >= 0, np.log(np.maximum(st.model_productivity, TINY)), productivity)
+    productivity = np.where(
+        lay.make_segment >= 0, np.log(np.maximum(st.model_productivity, TINY)), productivity
+    )
     z = eng.sector_zscore(productivity, alive)
     held_sn = year - st.specialised_new_last_met < rules.validity_years
     meets_lg = (
@@ -575,7 +624,11 @@ def update_status(eng: Engine) -> None:
         & (intensity >= rules.little_giant_rd_intensity)
         & (z >= ndtri(rules.single_champion_productivity_rank))
     )
-    for name, meets in (("specialised_new", meets_sn), ("little_giant", meets_lg), ("single_champion", meets_sc)):
+    for name, meets in (
+        ("specialised_new", meets_sn),
+        ("little_giant", meets_lg),
+        ("single_champion", meets_sc),
+    ):
         last = getattr(st, f"{name}_last_met")
         held_before = alive & (year - 1 - last < rules.validity_years)
         last = np.where(meets, year, last)

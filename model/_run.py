@@ -44,6 +44,7 @@ def default_batch_size(replicates: int, workers: int) -> int:
         rounds += 1
     return max(1, -(-replicates // (workers * rounds)))
 
+
 INSTRUMENTS: tuple[str, ...] = ("rd_bonus", "first_set", "renewal_loans")
 
 
@@ -56,11 +57,17 @@ def code_version() -> str:
     try:
         commit = subprocess.run(
             ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
@@ -124,7 +131,11 @@ def _simulate_batch(scenario: Scenario, replicates: Sequence[int]) -> dict[str, 
                 paid = model.recorder.supported[name]
                 with_policy = model.recorder.activity[name]
                 without = twin.recorder.activity[name]
-                anyway = np.where(with_policy > 0, np.clip(without / np.where(with_policy > 0, with_policy, 1.0), 0.0, 1.0), 1.0)
+                anyway = np.where(
+                    with_policy > 0,
+                    np.clip(without / np.where(with_policy > 0, with_policy, 1.0), 0.0, 1.0),
+                    1.0,
+                )
                 row[:, k] = (paid * anyway).sum(axis=1) / 1e3
         deadweight.append(row)
         leakage.append(np.stack([model.recorder.leakage[name] for name in INSTRUMENTS], axis=1))
@@ -191,53 +202,108 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
     coords = {
         "replicate": ("replicate", np.arange(n_rep), {"long_name": "Monte Carlo replicate"}),
         "year": ("year", years, {"long_name": "calendar year", "units": "year"}),
-        "sector": ("sector", sectors, {"long_name": "sector (disjoint; see region double_counting)"}),
-        "sector_name_zh": ("sector", [s.name_zh for s in region.sector], {"long_name": "sector name"}),
+        "sector": (
+            "sector",
+            sectors,
+            {"long_name": "sector (disjoint; see region double_counting)"},
+        ),
+        "sector_name_zh": (
+            "sector",
+            [s.name_zh for s in region.sector],
+            {"long_name": "sector name"},
+        ),
         "cluster": ("cluster", [c.id for c in clusters], {"long_name": "cluster"}),
-        "cluster_sector": ("cluster", [c.sector for c in clusters], {"long_name": "sector of cluster"}),
-        "cluster_cnc_zone": ("cluster", [c.cnc_zone for c in clusters], {"long_name": "provincial CNC cluster zone"}),
+        "cluster_sector": (
+            "cluster",
+            [c.sector for c in clusters],
+            {"long_name": "sector of cluster"},
+        ),
+        "cluster_cnc_zone": (
+            "cluster",
+            [c.cnc_zone for c in clusters],
+            {"long_name": "provincial CNC cluster zone"},
+        ),
         "instrument": ("instrument", list(INSTRUMENTS), {"long_name": "policy instrument"}),
         "payer": ("payer", list(PAYERS), {"long_name": "level of government paying"}),
-        "spinup_year": ("spinup_year", arrays["_spinup_years"], {"long_name": "spin-up year", "units": "year"}),
+        "spinup_year": (
+            "spinup_year",
+            arrays["_spinup_years"],
+            {"long_name": "spin-up year", "units": "year"},
+        ),
         "segment": ("segment", list(SEGMENTS), {"long_name": "machine-tool market segment"}),
-        "chain": ("chain", list(CHAINS), {"long_name": "flagship chain of seed 004 (overlaps added back)"}),
+        "chain": (
+            "chain",
+            list(CHAINS),
+            {"long_name": "flagship chain of seed 004 (overlaps added back)"},
+        ),
     }
     data_vars = {}
     for name, (units, long_name) in SECTOR_VARIABLES.items():
-        data_vars[name] = (("replicate", "year", "sector"), arrays[name], {"units": units, "long_name": long_name})
+        data_vars[name] = (
+            ("replicate", "year", "sector"),
+            arrays[name],
+            {"units": units, "long_name": long_name},
+        )
     for name, (units, long_name) in SEGMENT_VARIABLES.items():
-        data_vars[name] = (("replicate", "year", "segment"), arrays[name], {"units": units, "long_name": long_name})
+        data_vars[name] = (
+            ("replicate", "year", "segment"),
+            arrays[name],
+            {"units": units, "long_name": long_name},
+        )
     for name, (units, long_name) in TOTAL_VARIABLES.items():
-        data_vars[name] = (("replicate", "year"), arrays[name], {"units": units, "long_name": long_name})
+        data_vars[name] = (
+            ("replicate", "year"),
+            arrays[name],
+            {"units": units, "long_name": long_name},
+        )
     data_vars["outside_machine_demand"] = (
-        ("replicate", "year"), arrays["outside_machine_demand"],
+        ("replicate", "year"),
+        arrays["outside_machine_demand"],
         {"units": "bn yuan", "long_name": "machine-tool demand from outside Zhejiang"},
     )
     data_vars["relending_cost"] = (
-        ("replicate", "year"), arrays["relending_cost"],
+        ("replicate", "year"),
+        arrays["relending_cost"],
         {"units": "bn yuan", "long_name": "interest relief from re-lending (central bank)"},
     )
     data_vars["cluster_output"] = (
-        ("replicate", "year", "cluster"), arrays["cluster_output"],
+        ("replicate", "year", "cluster"),
+        arrays["cluster_output"],
         {"units": "bn yuan", "long_name": "gross output of the cluster"},
     )
     data_vars["spinup_replacement_rate"] = (
-        ("replicate", "spinup_year", "sector"), arrays["spinup_replacement_rate"],
+        ("replicate", "spinup_year", "sector"),
+        arrays["spinup_replacement_rate"],
         {"units": "1/yr", "long_name": "capacity replaced / capacity during the spin-up"},
     )
     for name, (units, long_name) in INSTRUMENT_VARIABLES.items():
-        data_vars[name] = (("replicate", "year", "instrument"), arrays[name], {"units": units, "long_name": long_name})
+        data_vars[name] = (
+            ("replicate", "year", "instrument"),
+            arrays[name],
+            {"units": units, "long_name": long_name},
+        )
     data_vars["deadweight"] = (
-        ("replicate", "year", "instrument"), arrays["deadweight"],
-        {"units": "bn yuan", "long_name": "subsidy paid for behaviour the same firm shows without the "
-         "policy (no-policy twin, same random numbers); renewal loans: on the year's commitments"},
+        ("replicate", "year", "instrument"),
+        arrays["deadweight"],
+        {
+            "units": "bn yuan",
+            "long_name": "subsidy paid for behaviour the same firm shows without the "
+            "policy (no-policy twin, same random numbers); renewal loans: on the year's "
+            "commitments",
+        },
     )
     data_vars["leakage"] = (
-        ("replicate", "year", "instrument"), arrays["leakage"],
-        {"units": "bn yuan", "long_name": "machine-tool purchases from outside Zhejiang by the firms the instrument paid"},
+        ("replicate", "year", "instrument"),
+        arrays["leakage"],
+        {
+            "units": "bn yuan",
+            "long_name": "machine-tool purchases from outside Zhejiang by the firms the "
+            "instrument paid",
+        },
     )
     data_vars["subsidy_by_payer"] = (
-        ("replicate", "year", "instrument", "payer"), arrays["subsidy_by_payer"],
+        ("replicate", "year", "instrument", "payer"),
+        arrays["subsidy_by_payer"],
         {"units": "bn yuan", "long_name": "subsidy paid by instrument and payer"},
     )
     ds = xr.Dataset(data_vars, coords=coords)
@@ -253,7 +319,9 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
         "replicates": int(n_rep),
         "base_year": int(region.base_year.year),
         "money": "nominal yuan unless a variable's units say otherwise",
-        "cnc_share_in_smart_equipment": float(region.chain_overlap.machine_tools_cnc_share_in_smart_equipment),
+        "cnc_share_in_smart_equipment": float(
+            region.chain_overlap.machine_tools_cnc_share_in_smart_equipment
+        ),
     }
     return ds
 
@@ -275,25 +343,39 @@ def chain_output(ds: xr.Dataset, scenario: Scenario) -> xr.DataArray:
     for chain in CHAINS:
         value = out.sel(sector=chain)
         if chain == "smart_equipment":
-            value = value + overlap.machine_tools_cnc_share_in_smart_equipment * out.sel(sector="machine_tools")
+            value = value + overlap.machine_tools_cnc_share_in_smart_equipment * out.sel(
+                sector="machine_tools"
+            )
         if chain == "modern_textiles":
-            value = value + overlap.fibre_share_of_petrochem * out.sel(sector="petrochem_new_materials")
+            value = value + overlap.fibre_share_of_petrochem * out.sel(
+                sector="petrochem_new_materials"
+            )
         rows.append(value.drop_vars(["sector", "sector_name_zh"], errors="ignore"))
-    result = xr.concat(rows, dim="chain").assign_coords(chain=list(CHAINS)).transpose("replicate", "year", "chain")
-    result.attrs = {"units": "bn yuan", "long_name": "output of the flagship chain as seed 004 defines it"}
+    result = (
+        xr.concat(rows, dim="chain")
+        .assign_coords(chain=list(CHAINS))
+        .transpose("replicate", "year", "chain")
+    )
+    result.attrs = {
+        "units": "bn yuan",
+        "long_name": "output of the flagship chain as seed 004 defines it",
+    }
     return result
 
 
 def public_cost(ds: xr.Dataset) -> xr.DataArray:
     """Net public cost by payer: subsidies paid plus tax expenditures (central), re-lending."""
     cost = ds["subsidy_by_payer"].sum("instrument")
-    tax_exp = (ds["tax_expenditure_super_deduction"] + ds["tax_expenditure_high_tech"]).sum("sector")
+    tax_exp = (ds["tax_expenditure_super_deduction"] + ds["tax_expenditure_high_tech"]).sum(
+        "sector"
+    )
     central = cost.sel(payer="central") + tax_exp + ds["relending_cost"]
     cost = cost.copy()
     cost.loc[{"payer": "central"}] = central
     cost.attrs = {
         "units": "bn yuan",
-        "long_name": "public cost by payer: instrument subsidies, tax expenditures and re-lending relief (central)",
+        "long_name": "public cost by payer: instrument subsidies, tax expenditures and "
+        "re-lending relief (central)",
     }
     return cost
 

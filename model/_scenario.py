@@ -10,7 +10,9 @@ from model._config import ScenarioError, apply_overrides, build, dumps_toml, rea
 from model.params import Region, Scenario
 
 
-def load_scenario(path: str | os.PathLike[str], overrides: Mapping[str, object] | None = None) -> Scenario:
+def load_scenario(
+    path: str | os.PathLike[str], overrides: Mapping[str, object] | None = None
+) -> Scenario:
     """Read a scenario TOML file (following ``extends``) and the region file it names.
 
     Args:
@@ -26,14 +28,18 @@ def load_scenario(path: str | os.PathLike[str], overrides: Mapping[str, object] 
         ScenarioError: naming the file, the key and what is allowed, for any mistake.
     """
     overrides = dict(overrides or {})
-    region_overrides = {k.removeprefix("region."): v for k, v in overrides.items() if k.startswith("region.")}
+    region_overrides = {
+        k.removeprefix("region."): v for k, v in overrides.items() if k.startswith("region.")
+    }
     scenario_overrides = {k: v for k, v in overrides.items() if not k.startswith("region.")}
     doc = read_toml(path)
     apply_overrides(doc, scenario_overrides)
     ref = doc.data.get("region")
     if not isinstance(ref, str):
         raise ScenarioError(
-            doc.origin("region"), "region", 'expected the path of a region file, e.g. "regions/zhejiang.toml"'
+            doc.origin("region"),
+            "region",
+            'expected the path of a region file, e.g. "regions/zhejiang.toml"',
         )
     where = doc.origin("region")
     base = Path(where).parent if where not in ("override", "<config>") else Path.cwd()

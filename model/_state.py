@@ -44,7 +44,11 @@ class SectorParams:
         """Derive cost structure and scales from the region's sector table."""
         sectors = scenario.region.sector
         arr = lambda name: np.array([getattr(s, name) for s in sectors], dtype=float)  # noqa: E731
-        va, labour, phi = arr("value_added_share"), arr("labour_share"), arr("machine_sensitive_cost_share")
+        va, labour, phi = (
+            arr("value_added_share"),
+            arr("labour_share"),
+            arr("machine_sensitive_cost_share"),
+        )
         margin = va - labour
         unit_cost = 1.0 - margin
         k1 = phi * unit_cost
@@ -104,7 +108,9 @@ class Draws:
 class Engine:
     """Arrays and helpers shared by the yearly rules for a batch of replicates."""
 
-    def __init__(self, scenario: Scenario, layout: Layout, replicates: np.ndarray, policy: PolicyMix) -> None:
+    def __init__(
+        self, scenario: Scenario, layout: Layout, replicates: np.ndarray, policy: PolicyMix
+    ) -> None:
         self.scenario = scenario
         self.region = scenario.region
         self.layout = layout
@@ -119,22 +125,44 @@ class Engine:
         mt = self.region.machine_tools
         outside = mt.outside_models
         self.n_outside = len(outside)
-        self.outside_origin = np.array([0 if o.origin == "import" else 1 for o in outside], dtype=np.int64)
-        self.outside_segment = np.array([SEGMENTS.index(o.segment) for o in outside], dtype=np.int64)
+        self.outside_origin = np.array(
+            [0 if o.origin == "import" else 1 for o in outside], dtype=np.int64
+        )
+        self.outside_segment = np.array(
+            [SEGMENTS.index(o.segment) for o in outside], dtype=np.int64
+        )
         self.outside_brochure = []
         for g in range(len(SEGMENTS)):
-            imp = [i for i, o in enumerate(outside) if o.segment == SEGMENTS[g] and o.origin == "import"]
-            oth = [i for i, o in enumerate(outside) if o.segment == SEGMENTS[g] and o.origin != "import"]
+            imp = [
+                i
+                for i, o in enumerate(outside)
+                if o.segment == SEGMENTS[g] and o.origin == "import"
+            ]
+            oth = [
+                i
+                for i, o in enumerate(outside)
+                if o.segment == SEGMENTS[g] and o.origin != "import"
+            ]
             if len(imp) != 1 or len(oth) != 1:
-                raise ValueError(f"region needs one import and one other-province model for segment {SEGMENTS[g]}")
+                raise ValueError(
+                    "region needs one import and one other-province model for segment "
+                    f"{SEGMENTS[g]}"
+                )
             self.outside_brochure.append(
-                (outside[imp[0]].brochure_probability, outside[oth[0]].brochure_probability, imp[0], oth[0])
+                (
+                    outside[imp[0]].brochure_probability,
+                    outside[oth[0]].brochure_probability,
+                    imp[0],
+                    oth[0],
+                )
             )
         seg = np.maximum(layout.make_segment, 0)
         self.segment_price_index_of_slot = np.where(
             layout.make_segment >= 0, np.asarray(mt.segment_price_index)[seg], 1.0
         )
-        self.set_price_of_slot = np.where(layout.make_segment >= 0, np.asarray(mt.set_price_m_yuan)[seg], np.inf)
+        self.set_price_of_slot = np.where(
+            layout.make_segment >= 0, np.asarray(mt.set_price_m_yuan)[seg], np.inf
+        )
         self.year = scenario.start_year - scenario.spinup.years - 1
         self.state = SimpleNamespace()
         self.exo = SimpleNamespace()
@@ -150,7 +178,9 @@ class Engine:
     def _segment_reduce(self, x: np.ndarray, fn) -> np.ndarray:
         # np.take keeps rows contiguous; x[:, slots] would be column-major for R > 1, and numpy
         # then sums in another order: results must not depend on how many replicates share a batch.
-        return np.stack([fn(np.take(x, slots, axis=1)) for slots in self.layout.segment_slots], axis=1)
+        return np.stack(
+            [fn(np.take(x, slots, axis=1)) for slots in self.layout.segment_slots], axis=1
+        )
 
     def segment_sum(self, x: np.ndarray) -> np.ndarray:
         """Sum of a firm array over each machine-tool segment -> (R, G)."""
@@ -190,7 +220,9 @@ class Engine:
         st, lay = self.state, self.layout
         live = np.take(np.where(st.alive, st.model_productivity, 0.0), lay.niche_order, axis=1)
         best_group = np.maximum.reduceat(live, lay.niche_group_start, axis=1)
-        best = np.where(lay.niche_group_of >= 0, best_group[:, np.maximum(lay.niche_group_of, 0)], 0.0)
+        best = np.where(
+            lay.niche_group_of >= 0, best_group[:, np.maximum(lay.niche_group_of, 0)], 0.0
+        )
         other = np.stack([st.outside_productivity[:, b[3]] for b in self.outside_brochure], axis=1)
         return best, np.maximum(best, self._to_mt_slots(other))
 
@@ -206,7 +238,9 @@ class Engine:
         ns = np.maximum(self.segment_sum(w), 1.0)
         smean = self.segment_sum(w * x) / ns
         svar = self.segment_sum(w * x * x) / ns - smean**2
-        zs = (x - self._to_mt_slots(smean)) / np.sqrt(np.maximum(self._to_mt_slots(svar, 1.0), TINY))
+        zs = (x - self._to_mt_slots(smean)) / np.sqrt(
+            np.maximum(self._to_mt_slots(svar, 1.0), TINY)
+        )
         return np.where(self.layout.make_segment >= 0, zs, z)
 
     # -------------------------------------------------------------- machine models
@@ -256,7 +290,6 @@ class Engine:
         """
         sc, lay, par, mt = self.scenario, self.layout, self.par, self.region.machine_tools
         R, N, S = self.R, lay.n_slots, par.n_sectors
-        A = sc.investment.technical_life_years
         d = self.draw("init")
         u_size = d.random((R, N))
         z_prod = d.standard_normal((R, N))
@@ -296,7 +329,9 @@ class Engine:
         st.output_real = revenue.copy()
         st.output_real_prev = revenue.copy()
         st.output_expected = revenue.copy()
-        st.outside_machine_demand = np.full(R, mt.outside_sales_share_base * par.output_base_m_yuan[lay.mt_sector])
+        st.outside_machine_demand = np.full(
+            R, mt.outside_sales_share_base * par.output_base_m_yuan[lay.mt_sector]
+        )
 
         st.process_productivity = np.exp(0.1 * z_prod)
         seg = np.maximum(lay.make_segment, 0)
@@ -323,13 +358,18 @@ class Engine:
         seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
         frontier = seg_index**theta
         st.cohort_inverse_productivity = (
-            (1.02 ** ages.astype(float))[None, None, :] / np.broadcast_to(frontier, (R, N))[:, :, None]
+            (1.02 ** ages.astype(float))[None, None, :]
+            / np.broadcast_to(frontier, (R, N))[:, :, None]
         ).astype(cohort)
         capital_price = par.kappa[lay.sector_of]
         st.cohort_cost = (st.cohort_capacity * capital_price[:, None]).astype(cohort)
         st.capacity = st.cohort_capacity.sum(axis=2, dtype=float)
-        weighted = np.einsum("rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float)
-        st.machine_productivity = np.where(weighted > TINY, st.capacity / np.maximum(weighted, TINY), 1.0)
+        weighted = np.einsum(
+            "rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float
+        )
+        st.machine_productivity = np.where(
+            weighted > TINY, st.capacity / np.maximum(weighted, TINY), 1.0
+        )
         # A sound start (positive net worth); the spin-up then sets the balance sheets.
         st.cash = 0.2 * revenue
         st.debt = 0.1 * revenue
@@ -354,7 +394,9 @@ class Engine:
             setattr(st, f"{name}_new", np.zeros((R, N), dtype=bool))
         from model._rules import to_firms as _tf
 
-        st.unit_cost = _tf(self, st.k1) / (st.process_productivity * st.machine_productivity) + _tf(self, st.k2)
+        st.unit_cost = _tf(self, st.k1) / (st.process_productivity * st.machine_productivity) + _tf(
+            self, st.k2
+        )
         st.price = (1.0 + par.markup[lay.sector_of]) * st.unit_cost
         # Outside models, anchored to Zhejiang's segment means.
         self._anchor_outside_models()
@@ -426,7 +468,9 @@ class Engine:
         st.outside_productivity = st.outside_productivity * (1.0 + growth)
         st.outside_price = st.outside_price * (1.0 + g_equip)
         path = self.region.machine_tools.outside_demand_growth[sc.demand.outside_machine_path]
-        exo.outside_demand_growth = sc.spinup.outside_machine_demand_growth if self.spinning_up else path.at(year)
+        exo.outside_demand_growth = (
+            sc.spinup.outside_machine_demand_growth if self.spinning_up else path.at(year)
+        )
         self.tax_base_rates()
 
     # ----------------------------------------------------------------- entrants
@@ -454,13 +498,19 @@ class Engine:
         n_alive = np.maximum(to_firms(self, sector_sum(self, alive.astype(float))), 1.0)
         entrant_share = m.entrant_size_fraction / n_alive
         weight = np.where(alive, st.capacity, 0.0)
-        mean_pi = sector_sum(self, weight * st.process_productivity) / np.maximum(sector_sum(self, weight), TINY)
+        mean_pi = sector_sum(self, weight * st.process_productivity) / np.maximum(
+            sector_sum(self, weight), TINY
+        )
         head = self.cohort_head
         new_cap = st.cohort_capacity[:, :, head]
-        new_input = sector_sum(self, (new_cap * st.cohort_inverse_productivity[:, :, head]).astype(float))
+        new_input = sector_sum(
+            self, (new_cap * st.cohort_inverse_productivity[:, :, head]).astype(float)
+        )
         new_cap = new_cap.astype(float)
         new_e = sector_sum(self, new_cap) / np.maximum(new_input, TINY)
-        mean_e = sector_sum(self, weight * st.machine_productivity) / np.maximum(sector_sum(self, weight), TINY)
+        mean_e = sector_sum(self, weight * st.machine_productivity) / np.maximum(
+            sector_sum(self, weight), TINY
+        )
         new_e = np.where(sector_sum(self, new_cap) > TINY, new_e, mean_e)
         # A sector with no machines installed or in use: entrants buy at the equipment frontier.
         new_e = np.where(new_e > TINY, new_e, self.exo.other_equipment_productivity)
@@ -491,7 +541,10 @@ class Engine:
             setattr(st, name, s / np.maximum(to_firms(self, sector_sum(self, s)), TINY))
         noise_e = noise[rows, cols]
         put("process_productivity", mean_pi[rows, sec] * noise_e)
-        put("model_productivity", np.where(mt_slot, seg_mean_a[rows, cols] * noise_e, st.model_productivity[rows, cols]))
+        put(
+            "model_productivity",
+            np.where(mt_slot, seg_mean_a[rows, cols] * noise_e, st.model_productivity[rows, cols]),
+        )
         for name in ("model_unproven", "model_first_set", "model_recognised"):
             put(name, False)
         put("model_sets_sold", 1e9)
@@ -556,15 +609,34 @@ class Engine:
         st, lay, par = self.state, self.layout, self.par
         revenue_s = sector_sum(self, st.revenue)
         if (revenue_s <= 1e-6 * par.output_base_m_yuan).any():
-            raise FloatingPointError("a sector's output collapsed to zero; check the scenario's parameters")
+            raise FloatingPointError(
+                "a sector's output collapsed to zero; check the scenario's parameters"
+            )
         factor = par.output_base_m_yuan / revenue_s  # (R, S)
         f_firm = to_firms(self, factor)
         for name in (
-            "revenue", "revenue_prev", "revenue_prev2", "output_real", "output_real_prev",
-            "output_expected", "cash", "debt", "rd_real", "rd_reported", "rd_reported_prev",
-            "basic_research", "capacity", "orders_inside", "sales_outside", "wages",
-            "value_added", "machine_purchases", "machine_purchases_zhejiang",
-            "investment_replacement", "investment_expansion", "capacity_replaced",
+            "revenue",
+            "revenue_prev",
+            "revenue_prev2",
+            "output_real",
+            "output_real_prev",
+            "output_expected",
+            "cash",
+            "debt",
+            "rd_real",
+            "rd_reported",
+            "rd_reported_prev",
+            "basic_research",
+            "capacity",
+            "orders_inside",
+            "sales_outside",
+            "wages",
+            "value_added",
+            "machine_purchases",
+            "machine_purchases_zhejiang",
+            "investment_replacement",
+            "investment_expansion",
+            "capacity_replaced",
         ):
             setattr(st, name, getattr(st, name) * f_firm)
         for name in ("cohort_capacity", "cohort_cost", "rd_real_history"):
@@ -588,7 +660,9 @@ class Engine:
         st, par = self.state, self.par
         inverse = 1.0 / np.maximum(st.process_productivity * st.machine_productivity, TINY)
         weight = np.where(st.alive, st.output_real, 0.0)
-        mean_inverse = sector_sum(self, weight * inverse) / np.maximum(sector_sum(self, weight), TINY)
+        mean_inverse = sector_sum(self, weight * inverse) / np.maximum(
+            sector_sum(self, weight), TINY
+        )
         st.k1 = np.broadcast_to(par.k1_base, st.k1.shape) / np.maximum(mean_inverse, TINY)
         st.k2 = np.broadcast_to(par.k2_base, st.k2.shape).copy()
         st.unit_cost = to_firms(self, st.k1) * inverse + to_firms(self, st.k2)

@@ -46,7 +46,11 @@ def ration(claims: np.ndarray, budget: np.ndarray, rule: str) -> np.ndarray:
     if rule == "pro_rata":
         scale = np.minimum(1.0, budget / np.maximum(total, TINY))
         return claims * scale[:, None]
-    order = np.argsort(-claims if rule == "largest_first" else np.where(claims > 0, claims, np.inf), axis=1, kind="stable")
+    order = np.argsort(
+        -claims if rule == "largest_first" else np.where(claims > 0, claims, np.inf),
+        axis=1,
+        kind="stable",
+    )
     sorted_claims = np.take_along_axis(claims, order, axis=1)
     before = np.cumsum(sorted_claims, axis=1) - sorted_claims
     paid_sorted = np.clip(budget[:, None] - before, 0.0, sorted_claims)
@@ -65,7 +69,10 @@ class Instrument:
         self.scenario = scenario
         self.enabled = bool(params.enabled)
         self.ledger: dict[str, list[np.ndarray]] = {
-            "subsidy_paid": [], "budget": [], "firms_eligible": [], "firms_paid": [],
+            "subsidy_paid": [],
+            "budget": [],
+            "firms_eligible": [],
+            "firms_paid": [],
             "claims": [],
         }
         self.paid_by_payer: list[np.ndarray] = []
@@ -152,26 +159,35 @@ class RDBonusInstrument(Instrument):
         revenue = np.maximum(st.revenue, TINY)
         intensity = st.rd_reported / revenue
         growth = st.rd_reported / np.maximum(st.rd_reported_prev, TINY) - 1.0
-        route_growth = (intensity >= p.intensity_threshold.at(year) - 1e-12) & (
-            growth >= p.growth_threshold.at(year) - 1e-12
-        ) & (st.rd_reported_prev > 0)
+        route_growth = (
+            (intensity >= p.intensity_threshold.at(year) - 1e-12)
+            & (growth >= p.growth_threshold.at(year) - 1e-12)
+            & (st.rd_reported_prev > 0)
+        )
         # A simulated firm stands for firm_weight identical real firms: per-firm thresholds
         # and caps apply to the real firm's share.
-        route_basic = (st.basic_research / eng.firm_weight > p.basic_research_threshold_m_yuan.at(year)) & self._sector_mask(
-            eng, p.basic_research_route_sectors
-        )
+        route_basic = (
+            st.basic_research / eng.firm_weight > p.basic_research_threshold_m_yuan.at(year)
+        ) & self._sector_mask(eng, p.basic_research_route_sectors)
         return st.alive & self._sector_mask(eng, p.eligible_sectors) & (route_growth | route_basic)
 
     def claims(self, eng: Engine):
+        """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
         p, year = self.params, eng.year
         eligible = self.eligibility(eng)
-        claim = np.minimum(p.reward_rate.at(year) * eng.state.rd_reported, p.cap_per_firm_m_yuan.at(year) * eng.firm_weight)
+        claim = np.minimum(
+            p.reward_rate.at(year) * eng.state.rd_reported,
+            p.cap_per_firm_m_yuan.at(year) * eng.firm_weight,
+        )
         payer = np.full(eligible.shape, PAYERS.index(p.payer))
         return eligible, claim, payer
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
+        """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
         b = np.zeros((eng.R, len(PAYERS)))
-        b[:, PAYERS.index(self.params.payer)] = self.params.budget_bn_yuan.at(eng.year) * self._scale(eng)
+        b[:, PAYERS.index(self.params.payer)] = self.params.budget_bn_yuan.at(
+            eng.year
+        ) * self._scale(eng)
         return b
 
     def activity(self, eng: Engine) -> np.ndarray:
@@ -198,7 +214,12 @@ class RDBonusInstrument(Instrument):
         intensity = st.rd_reported / revenue
         u = eng.draw("bunching").random(st.alive.shape)
         near = (intensity < threshold) & (intensity >= threshold - rd.bunching_window)
-        bunch = st.alive & near & (u < rd.bunching_probability) & self._sector_mask(eng, self.params.eligible_sectors)
+        bunch = (
+            st.alive
+            & near
+            & (u < rd.bunching_probability)
+            & self._sector_mask(eng, self.params.eligible_sectors)
+        )
         st.rd_reported = np.where(bunch, threshold * revenue, st.rd_reported)
 
 
@@ -233,7 +254,9 @@ class FirstSetInstrument(Instrument):
         if p.national_insurance:
             # The national scheme covers first sets that are new to China.
             ok = first & national_level & (age < p.national_years)
-            national = np.where(ok, p.national_cover.at(year) * min(rate, p.national_premium_rate_cap.at(year)), 0.0)
+            national = np.where(
+                ok, p.national_cover.at(year) * min(rate, p.national_premium_rate_cap.at(year)), 0.0
+            )
         provincial = np.zeros(st.alive.shape)
         if p.provincial_insurance:
             # Zhejiang covers both levels, more for a domestic first, falling each year.
@@ -246,7 +269,9 @@ class FirstSetInstrument(Instrument):
             idx = np.clip(age, 0, n_years - 1)[..., None]
             cover = np.take_along_axis(covers, idx, axis=-1)[..., 0]
             ok = first & (age < n_years)
-            provincial = np.where(ok, cover * min(rate, p.provincial_premium_rate_cap.at(year)), 0.0)
+            provincial = np.where(
+                ok, cover * min(rate, p.provincial_premium_rate_cap.at(year)), 0.0
+            )
         # Not combinable: the better scheme applies; the premium is paid at most once.
         use_provincial = provincial > national
         gov_rate = np.minimum(np.maximum(national, provincial), rate)
@@ -272,9 +297,12 @@ class FirstSetInstrument(Instrument):
         age = eng.year - st.model_vintage
         young = st.model_first_set & st.alive & (age < self.params.national_years)
         sales = st.orders_inside + st.sales_outside
-        return np.where(young, np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight), 0.0)
+        return np.where(
+            young, np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight), 0.0
+        )
 
     def claims(self, eng: Engine):
+        """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
         st = eng.state
         gov_rate, use_provincial, first = self._shares(eng)
         sales = st.orders_inside + st.sales_outside
@@ -286,6 +314,7 @@ class FirstSetInstrument(Instrument):
         return first & (gov_rate > 0) & (sales > 0), claim, payer
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
+        """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
         b = np.zeros((eng.R, len(PAYERS)))
         for payer, schedule in self.params.budget_bn_yuan.items():
             b[:, PAYERS.index(payer)] = schedule.at(eng.year) * self._scale(eng)
@@ -401,15 +430,24 @@ class RenewalLoansInstrument(Instrument):
         term = eng.scenario.investment.loan_term_years
         # Re-lending relief, as priced in the payback rule: the rate cut over the loan's life,
         # passed on when the loan is made.
-        self.relending_relief = self.params.relending_rate_cut.at(eng.year) * st.renewal_eligible_loan * (term + 1) / 2.0
+        self.relending_relief = (
+            self.params.relending_rate_cut.at(eng.year)
+            * st.renewal_eligible_loan
+            * (term + 1)
+            / 2.0
+        )
         self.committed_loans = st.renewal_eligible_loan
 
     def claims(self, eng: Engine):
-        due = self.schedule[:, :, 0] if self.schedule is not None else np.zeros(eng.state.alive.shape)
+        """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
+        due = (
+            self.schedule[:, :, 0] if self.schedule is not None else np.zeros(eng.state.alive.shape)
+        )
         payer = np.full(due.shape, PAYERS.index(self.params.payer))
         return due > 0, due, payer
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
+        """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
         # Commitments were rationed against the pool when made; payments due are honoured.
         b = np.zeros((eng.R, len(PAYERS)))
         b[:, PAYERS.index(self.params.payer)] = np.inf

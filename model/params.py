@@ -76,7 +76,8 @@ class Sector:
         if self.labour_share > self.machine_sensitive_cost_share * unit_cost:
             raise ValueError(
                 "labour_share must not exceed the machine-sensitive part of unit cost "
-                f"({self.machine_sensitive_cost_share * unit_cost:.4f}): wages fall with productivity"
+                f"({self.machine_sensitive_cost_share * unit_cost:.4f}): wages fall with "
+                "productivity"
             )
 
     @property
@@ -104,7 +105,9 @@ class OutsideModel:
 
     origin: Literal["import", "other_province"]
     segment: Literal["economy", "mid_range", "high_end"]
-    productivity_premium: float = p(lo=-0.9, hi=5.0, doc="embodied productivity / Zhejiang mean - 1")
+    productivity_premium: float = p(
+        lo=-0.9, hi=5.0, doc="embodied productivity / Zhejiang mean - 1"
+    )
     price_premium: float = p(lo=-0.9, hi=10.0, doc="price / Zhejiang segment mean - 1")
     productivity_growth: float = p(lo=-0.1, hi=0.2, unit="1/yr")
     brochure_probability: float = p(lo=0.0, hi=1.0, doc="chance a brochure slot shows it")
@@ -127,7 +130,9 @@ class MachineTools:
     )
     outside_models: tuple[OutsideModel, ...] = ()
     brochure_size: int = p(4, lo=1, hi=50, doc="models a buyer compares (k)")
-    niches: int = p(lo=1, hi=10_000, doc="product niches (lathes, grinders, presses, ...) per segment")
+    niches: int = p(
+        lo=1, hi=10_000, doc="product niches (lathes, grinders, presses, ...) per segment"
+    )
     brochure_share_weight: float = p(
         lo=0.0, hi=1.0, doc="weight of sales share (vs uniform) in who appears in brochures"
     )
@@ -140,7 +145,9 @@ class MachineTools:
                 raise ValueError(f"{name} must sum to 1, sums to {sum(v):.6g}")
         missing = {"low", "central", "high"} - set(self.outside_demand_growth)
         if missing:
-            raise ValueError(f"outside_demand_growth needs paths low, central, high; missing {sorted(missing)}")
+            raise ValueError(
+                f"outside_demand_growth needs paths low, central, high; missing {sorted(missing)}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,7 +213,9 @@ class Region:
         for s in ids:
             total = sum(c.firm_share for c in self.cluster if c.sector == s)
             if abs(total - 1.0) > 1e-6:
-                raise ValueError(f"cluster firm_share of sector {s!r} must sum to 1, sums to {total:.6g}")
+                raise ValueError(
+                    f"cluster firm_share of sector {s!r} must sum to 1, sums to {total:.6g}"
+                )
 
     @property
     def machine_tool_sector(self) -> int:
@@ -299,7 +308,9 @@ class Market:
     replicator_chi: float = p(lo=0.0, hi=10.0)
     unfilled_demand_weight: float = p(lo=0.0, hi=10.0)
     exit_share_fraction: float = p(lo=0.0, hi=1.0, doc="exit below this fraction of 1/n")
-    net_entry_rate: Schedule = p(lo=-0.5, hi=0.5, unit="1/yr", doc="entrants beyond replacing exits")
+    net_entry_rate: Schedule = p(
+        lo=-0.5, hi=0.5, unit="1/yr", doc="entrants beyond replacing exits"
+    )
     entrant_size_fraction: float = p(lo=0.0, hi=1.0, doc="entrant share in units of 1/n")
     entrant_productivity_sd: float = p(lo=0.0, hi=1.0)
     slot_headroom: float = p(lo=0.0, hi=2.0, doc="spare firm slots per sector for entry")
@@ -358,11 +369,17 @@ class FirstSet:
     national_years: int = p(3, lo=0, hi=10)
     provincial_insurance: bool = True
     provincial_premium_rate_cap: Schedule = p(lo=0.0, hi=1.0)
-    provincial_cover_by_year: tuple[float, ...] = p(doc="Zhejiang cover of a provincial first, years 1, 2, 3")
-    provincial_cover_domestic_by_year: tuple[float, ...] = p(doc="Zhejiang cover of a domestic first, years 1-3")
+    provincial_cover_by_year: tuple[float, ...] = p(
+        doc="Zhejiang cover of a provincial first, years 1, 2, 3"
+    )
+    provincial_cover_domestic_by_year: tuple[float, ...] = p(
+        doc="Zhejiang cover of a domestic first, years 1-3"
+    )
     provincial_cap_m_yuan: Schedule = p(lo=0.0, unit="m yuan/yr per model")
     premium_rate: float = p(lo=0.0, hi=1.0, doc="market insurance premium rate")
-    insured_value_cap_m_yuan: float = p(lo=0.0, unit="m yuan/yr per model", doc="first batch insured")
+    insured_value_cap_m_yuan: float = p(
+        lo=0.0, unit="m yuan/yr per model", doc="first batch insured"
+    )
     premium_to_risk: float = p(lo=0.0, hi=1.0, doc="share of buyers' risk premium insurable")
     soe_single_source_quota: Schedule = p(lo=0.0, hi=1.0, doc="share of SOE purchases")
     budget_bn_yuan: dict[str, Schedule] = p(default_factory=dict, unit="bn yuan/yr")
@@ -375,12 +392,17 @@ class FirstSet:
                 "provincial_cover_by_year and provincial_cover_domestic_by_year must list the "
                 f"same (non-zero) number of years; got {len(a)} and {len(b)}"
             )
-        for name, covers in (("provincial_cover_by_year", a), ("provincial_cover_domestic_by_year", b)):
+        for name, covers in (
+            ("provincial_cover_by_year", a),
+            ("provincial_cover_domestic_by_year", b),
+        ):
             if any(not 0.0 <= c <= 1.0 for c in covers):
                 raise ValueError(f"{name}: every cover must be in [0, 1], got {list(covers)}")
         unknown = set(self.budget_bn_yuan) - set(PAYERS)
         if unknown:
-            raise ValueError(f"budget_bn_yuan: unknown payer {sorted(unknown)}; allowed: {', '.join(PAYERS)}")
+            raise ValueError(
+                f"budget_bn_yuan: unknown payer {sorted(unknown)}; allowed: {', '.join(PAYERS)}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
