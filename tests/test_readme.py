@@ -19,14 +19,21 @@ def test_ci_runs_the_readme_test_command() -> None:
     commands = [line.strip() for block in _blocks("bash") for line in block.splitlines()]
     assert "./dev test" in commands
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert re.search(r"^\./dev test\s*$", ci, flags=re.M), ".ci/run must call the README's test command"
+    assert re.search(r"^\./dev test\s*$", ci, flags=re.M), (
+        ".ci/run must call the README's test command"
+    )
 
 
 def test_readme_run_command_parses() -> None:
     """The run command's arguments are ones the CLI accepts (parsed, not run: it is long)."""
     from model.cli import build_parser
 
-    run_lines = [line.strip() for block in _blocks("bash") for line in block.splitlines() if line.strip().startswith("./dev run")]
+    run_lines = [
+        line.strip()
+        for block in _blocks("bash")
+        for line in block.splitlines()
+        if line.strip().startswith("./dev run")
+    ]
     assert run_lines, "README shows no ./dev run command"
     for line in run_lines:
         args = line.split()[2:]
