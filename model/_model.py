@@ -10,6 +10,7 @@ import mesa
 import numpy as np
 
 from model import _rules as rules
+from model._config import Schedule
 from model._layout import build_layout
 from model._state import TINY, Engine
 from model.instruments import PolicyMix
@@ -85,17 +86,15 @@ class RegionModel(mesa.Model):
         """A twin of this (spun-up) model that continues under another scenario.
 
         The twin shares the spin-up, so it sees the same firms and the same random numbers:
-        the counterfactual of common random numbers. Only the instruments may differ, since
-        they are inactive before the base year.
+        the counterfactual of common random numbers. The scenarios may differ only in what
+        the spin-up does not use (``spinup_key``): instruments, price and outside-demand
+        paths after the base year, net entry, the end year.
         """
-        mine = self.scenario_params
-        if (
-            dataclasses.replace(
-                scenario, instruments=mine.instruments, name=mine.name, description=mine.description
+        if spinup_key(scenario) != spinup_key(self.scenario_params):
+            raise ValueError(
+                "a fork may change only what the spin-up does not use: instruments, paths after "
+                "the base year, net entry and the end year"
             )
-            != mine
-        ):
-            raise ValueError("a fork may change only the instruments (and name)")
         twin = RegionModel.__new__(RegionModel)
         mesa.Model.__init__(twin, rng=scenario.seed)
         twin.scenario_params = scenario
@@ -114,6 +113,44 @@ class RegionModel(mesa.Model):
         self.spin_up()
         for _ in self.scenario_params.years:
             self.step()
+
+
+def spinup_key(scenario: Scenario) -> Scenario:
+    """The scenario with everything the spin-up does not read set to neutral values.
+
+    Two scenarios with equal keys (and seed) spin up identically, so one spin-up can serve
+    both: the instruments are off before the base year, the spin-up grows wages, producer
+    prices and outside demand at its own steady rates, applies the base year's taxes and
+    LPR, and has no net entry.
+    """
+    base = scenario.region.base_year.year
+    at_base = lambda s: Schedule.constant(s.at(base))  # noqa: E731
+    zero = Schedule.constant(0.0)
+    return dataclasses.replace(
+        scenario,
+        name="",
+        description="",
+        end_year=scenario.start_year,
+        instruments=None,
+        demand=dataclasses.replace(scenario.demand, outside_machine_path="central"),
+        market=dataclasses.replace(scenario.market, net_entry_rate=zero),
+        prices=dataclasses.replace(
+            scenario.prices,
+            producer_price_growth=zero,
+            wage_growth=zero,
+            other_equipment_price_growth=zero,
+            loan_prime_rate=at_base(scenario.prices.loan_prime_rate),
+            source={},
+        ),
+        tax=dataclasses.replace(
+            scenario.tax,
+            corporate_income_tax=at_base(scenario.tax.corporate_income_tax),
+            high_tech_rate=at_base(scenario.tax.high_tech_rate),
+            rd_super_deduction=at_base(scenario.tax.rd_super_deduction),
+            vat_rate=at_base(scenario.tax.vat_rate),
+            source={},
+        ),
+    )
 
 
 #: Sector-level variables recorded each year: name -> (units, long name).
@@ -357,6 +394,11 @@ class Recorder:
             "entries": self._sum(st.entries.astype(float)) * scale,
             "exits": self._sum(st.exits.astype(float)) * scale,
         }
+
+    def adopt_spinup(self, other: Recorder) -> None:
+        """Take the spin-up record of the model this one was forked from."""
+        self.spinup_years = list(other.spinup_years)
+        self.spinup_replacement = list(other.spinup_replacement)
 
     def record_spinup(self) -> None:
         """Keep the spin-up's replacement rate (to check the base year joins smoothly)."""

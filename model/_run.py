@@ -108,19 +108,45 @@ def without_instruments(scenario: Scenario) -> Scenario:
     )
 
 
-def _simulate_batch(scenario: Scenario, replicates: Sequence[int]) -> dict[str, np.ndarray]:
-    """Run one batch of replicates; return their recorded arrays (replicate first).
+def simulate_points_batch(
+    scenarios: Sequence[Scenario], replicates: Sequence[int]
+) -> list[dict[str, np.ndarray]]:
+    """Run one batch of replicates under several scenarios that share a spin-up.
 
-    When any instrument is on, a no-policy twin forked after the spin-up runs in lockstep
-    with the same random numbers; each year, every firm's subsidy is compared with what the
-    same firm did without the policy. Deadweight is the part of the subsidy that paid for
-    behaviour the firm shows anyway: subsidy x min(1, activity without / activity with).
+    The batch spins up once; each scenario continues from a fork of it (see
+    ``RegionModel.fork``): the same firms and random numbers, so differences between the
+    scenarios are common-random-number differences, and each result equals what a run of
+    that scenario alone gives. The scenarios must have equal ``spinup_key``.
+
+    Returns:
+        The recorded arrays of each scenario (replicate first), in order.
     """
-    model = RegionModel(scenario, replicates)
-    model.spin_up()
+    base = RegionModel(scenarios[0], replicates)
+    base.spin_up()
+    return [_continue(base, scenario, replicates) for scenario in scenarios]
+
+
+def _simulate_batch(scenario: Scenario, replicates: Sequence[int]) -> dict[str, np.ndarray]:
+    """Run one batch of replicates; return their recorded arrays (replicate first)."""
+    return simulate_points_batch([scenario], replicates)[0]
+
+
+def _continue(
+    base: RegionModel, scenario: Scenario, replicates: Sequence[int]
+) -> dict[str, np.ndarray]:
+    """Simulate a scenario's years from a fork of a spun-up model and collect its arrays.
+
+    When any instrument is on, a no-policy twin forked from the same spin-up runs in
+    lockstep with the same random numbers; each year, every firm's subsidy is compared with
+    what the same firm did without the policy. Deadweight is the part of the subsidy that
+    paid for behaviour the firm shows anyway: subsidy x min(1, activity without / activity
+    with).
+    """
+    model = base.fork(scenario)
+    model.recorder.adopt_spinup(base.recorder)
     ins = scenario.instruments
     any_on = ins.rd_bonus.enabled or ins.first_set.enabled or ins.renewal_loans.enabled
-    twin = model.fork(without_instruments(scenario)) if any_on else None
+    twin = base.fork(without_instruments(scenario)) if any_on else None
     deadweight, leakage = [], []
     for _ in scenario.years:
         model.step()
