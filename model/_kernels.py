@@ -128,6 +128,7 @@ def choose_from_brochures(
     payback_weight: np.ndarray,
     unit_machine_cost: np.ndarray,
     frontier: float,
+    alive: np.ndarray,
 ) -> np.ndarray:
     """Each buyer's brochure of k models and the one it buys.
 
@@ -154,6 +155,8 @@ def choose_from_brochures(
         payback_weight: (R, N) payback years x target utilisation.
         unit_machine_cost: (R, N) machine-sensitive unit cost k1 / pi of each buyer.
         frontier: Embodied productivity of other (non-machine-tool) equipment.
+        alive: (R, N) live firms; an empty slot gets its segment's other-province model
+            (it buys nothing, but every slot needs a valid column).
 
     Returns:
         (R, N) chosen model column per buyer.
@@ -163,6 +166,9 @@ def choose_from_brochures(
     for r in range(R):
         for n in range(N):
             g = buy_segment[n]
+            if not alive[r, n]:
+                choice[r, n] = other_model[g]
+                continue
             lo = segment_offset[g]
             hi = segment_offset[g + 1]
             total = segment_cdf[r, hi - 1] if hi > lo else 0.0

@@ -373,6 +373,7 @@ def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
         st.payback_years * eng.scenario.investment.target_utilisation,
         unit_machine_cost,
         float(eng.exo.other_equipment_productivity),
+        st.alive,
     )
     eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
     choice = eng.state.machine_choice_override
