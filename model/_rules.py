@@ -97,9 +97,11 @@ def research(eng: Engine) -> None:
 def innovate_and_imitate(eng: Engine) -> None:
     """Innovation and imitation from lagged real R&D (K+S draws, cluster spillovers).
 
-    User firms improve process productivity; machine-tool firms improve their model. A model
-    that beats its segment's best domestic model by the first-set margin is a first-set
-    candidate and stays unproven until its first sets are sold.
+    User firms improve process productivity; machine-tool firms improve their model. An
+    innovated model that beats the best model of its niche and segment by the first-set
+    margin is a first-set candidate: national-level if it beats every domestic model,
+    provincial-level if it beats Zhejiang's. It stays unproven until its first sets are
+    sold to Zhejiang users.
     """
     st, sc, lay = eng.state, eng.scenario.innovation, eng.layout
     rd_lag = st.rd_real_history[:, :, sc.rd_lag_years - 1]

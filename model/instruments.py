@@ -230,9 +230,10 @@ class FirstSetInstrument(Instrument):
     """First-set (首台套) insurance compensation and SOE single-source procurement.
 
     A first-set model is insured in its first years; the government pays a share of the
-    premium (national: 80% of a premium capped at 3%, <= 3 years; Zhejiang: 90/80/70% of a
-    premium capped at 2%, not combinable with the national support, <= 5 m yuan a year per
-    model). The model's producer takes the better of the two; the cover never exceeds 100%.
+    premium. The national scheme covers firsts new to China (80% of a premium capped at 3%,
+    <= 3 years); Zhejiang covers domestic firsts 80/70/60% and provincial firsts 70/60/50%
+    of a premium capped at 2%, <= 5 m yuan a year per model, not combinable with the
+    national support. The model's producer takes the better; the cover never exceeds 100%.
     Insurance removes part of the buyers' risk premium. SOE buyers place a quota of their
     purchases with unproven first-set models of their segment by single-source procurement.
     """
