@@ -268,6 +268,11 @@ class Recorder:
     def take_flows(self) -> None:
         """Aggregate the year's flows before exits clear the exiting firms' rows."""
         eng, st = self.eng, self.eng.state
+        if eng.spinning_up:
+            # The spin-up keeps only its replacement rate (to check the base year joins it).
+            cap = self._sum(st.capacity)
+            self._flows = {"replacement_rate": self._sum(st.capacity_replaced) / np.maximum(cap, TINY)}
+            return
         bn = 1.0 / M_YUAN_PER_BN
         scale = 1.0 / eng.layout.firm_scale
         alive = st.alive
