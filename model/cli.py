@@ -1,4 +1,4 @@
-"""Command line: ``python -m model run SCENARIO [options]``.
+"""Command line: ``python -m model run|sweep|sensitivity|views ...``.
 
 User mistakes (a bad scenario file, a bad override, a missing file) are reported in one
 line on stderr with exit code 2, never with a traceback.
@@ -101,6 +101,109 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_where(items: list[str] | None) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for text in items or []:
+        key, sep, raw = text.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(
+                "--counterfactual", text, "expected KEY=VALUE, e.g. scenario=no_policy"
+            )
+        out[key.strip()] = _parse_override(text)[1]
+    return out
+
+
+def _executor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.add_argument("--replicates", type=int, default=None,
+                   help="replicates per point (default: the file's)")
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=int, default=1,
+                    help="local worker processes (results are identical)")
+    ex.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="dask.distributed scheduler to run on, e.g. tcp://host:8786")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out: finished tasks are not recomputed")
+    p.add_argument("--batch-size", type=int, default=None, metavar="N",
+                   help="replicates per task (default: chosen; results do not depend on it)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a parameter at every point (repeatable)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from model._sweep import load_sweep, sweep
+    from model._views import sweep_summary
+
+    overrides = dict(_parse_override(s) for s in args.set or [])
+    where = _parse_where(args.counterfactual)
+    sw = load_sweep(args.sweep, replicates=args.replicates, overrides=overrides)
+    names = {d.name for d in sw.dims} | {str(d.attrs.get("path")) for d in sw.dims}
+    for key in where:  # checked now, not after hours of computing
+        if key not in names:
+            raise ScenarioError("--counterfactual", key, "no sweep dim or swept path of that name "
+                                f"(dims: {', '.join(d.name for d in sw.dims)})")
+    t0 = time.perf_counter()
+    try:
+        ds = sweep(sw, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                   batch_size=args.batch_size, progress=False if args.no_progress else None)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished tasks are kept in {Path(args.out) / (sw.name + '.parts')}; "
+              "rerun with --resume to continue", file=sys.stderr)
+        return 130
+    elapsed = time.perf_counter() - t0
+    print(sweep_summary(ds, where or None))
+    print()
+    print(f"{sw.n_points} points x {sw.replicates} replicates in {elapsed:.1f} s; "
+          f"wrote {Path(args.out) / (sw.name + '.nc')}")
+    return 0
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from model._sensitivity import load_sensitivity, sensitivity, table
+
+    overrides = dict(_parse_override(s) for s in args.set or [])
+    spec = load_sensitivity(args.spec, replicates=args.replicates, overrides=overrides)
+    t0 = time.perf_counter()
+    try:
+        res = sensitivity(spec, args.out, workers=args.workers, scheduler=args.scheduler,
+                          resume=args.resume, batch_size=args.batch_size,
+                          progress=False if args.no_progress else None)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished tasks are kept in {Path(args.out) / (spec.name + '.parts')}; "
+              "rerun with --resume to continue", file=sys.stderr)
+        return 130
+    elapsed = time.perf_counter() - t0
+    conf = f"{res.attrs['conf_level']:.0%}"
+    print(f"{spec.method.capitalize()} analysis {spec.name!r} of {len(spec.names)} parameters: "
+          f"{res.attrs['points']} points x {spec.replicates} replicates (common random numbers), "
+          f"each output reduced by its median or mean across replicates; {conf} confidence "
+          "half-widths.")
+    print(table(res))
+    print()
+    print(f"in {elapsed:.1f} s; wrote {Path(args.out) / (spec.name + '.nc')} and "
+          f"{Path(args.out) / (spec.name + '.indices.nc')}")
+    return 0
+
+
+def _cmd_views(args: argparse.Namespace) -> int:
+    from model._views import sweep_summary
+
+    path = Path(args.results)
+    if not path.is_file():
+        raise ScenarioError(str(path), "", "file not found")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as f:
+            ds = f.load()
+    except (OSError, ValueError) as e:
+        raise ScenarioError(str(path), "", f"not a results file: {e}") from None
+    if "sweep_dims" not in ds.attrs:
+        print(summary(ds))
+        return 0
+    print(sweep_summary(ds, _parse_where(args.counterfactual) or None))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__.splitlines()[0])
@@ -115,6 +218,39 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a parameter, e.g. --set instruments.rd_bonus.reward_rate=0.2 (repeatable)")
     run.set_defaults(func=_cmd_run)
+
+    sw = sub.add_parser(
+        "sweep", help="run a sweep's points x replicates into DIR/<name>.nc and print its views",
+        description="Run every point of a sweep file (scenarios/sweeps/*.toml) with common random "
+        "numbers into one dataset DIR/<name>.nc; finished tasks are kept in DIR/<name>.parts "
+        "so that --resume continues an interrupted sweep.",
+    )
+    sw.add_argument("sweep",
+                    help="sweep TOML file, e.g. scenarios/sweeps/instrument_combinations.toml")
+    _executor_args(sw)
+    sw.add_argument("--counterfactual", action="append", metavar="KEY=VALUE",
+                    help="the point differences are taken against, e.g. scenario=no_policy or "
+                    "instruments.rd_bonus.enabled=false (repeatable; default: every swept "
+                    "instrument off, or the no_policy scenario)")
+    sw.set_defaults(func=_cmd_sweep)
+
+    se = sub.add_parser(
+        "sensitivity",
+        help="Sobol or Morris sensitivity analysis of a spec (scenarios/sensitivity/*.toml)",
+        description="Sample the spec's parameters (SALib), run every point with common random "
+        "numbers (as a sweep: same executors and --resume), and print the indices; writes "
+        "DIR/<name>.nc (the runs) and DIR/<name>.indices.nc.",
+    )
+    se.add_argument("spec",
+                    help="sensitivity TOML file, e.g. scenarios/sensitivity/levers_morris.toml")
+    _executor_args(se)
+    se.set_defaults(func=_cmd_sensitivity)
+
+    vw = sub.add_parser("views", help="print the derived views of a results file (run or sweep)")
+    vw.add_argument("results", help="a results file, e.g. results/instrument_combinations.nc")
+    vw.add_argument("--counterfactual", action="append", metavar="KEY=VALUE",
+                    help="the point differences are taken against (see sweep)")
+    vw.set_defaults(func=_cmd_views)
     return parser
 
 
@@ -126,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--replicates must be at least 1")
     if getattr(args, "workers", 1) < 1:
         parser.error("--workers must be at least 1")
+    if getattr(args, "batch_size", None) is not None and args.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
     try:
         return args.func(args)
     except ScenarioError as e:

@@ -1,0 +1,191 @@
+"""Derived views of a sweep: attainment, bands, paired differences, value per yuan, deadweight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import model
+from model import cli
+from model._targets import evaluate, load_targets
+from model._views import counterfactual_point, sweep_summary
+from model.testing import SCENARIOS, assert_units, small_overrides
+
+REPLICATES = 3
+ALL_OFF = {"rd_bonus_enabled": False, "first_set_enabled": False, "renewal_loans_enabled": False}
+PLAN_POINT = {"rd_bonus_enabled": True, "first_set_enabled": True, "renewal_loans_enabled": True}
+
+
+@pytest.fixture(scope="module")
+def combos() -> xr.Dataset:
+    """The 2^3 instrument combinations, small scale."""
+    return model.sweep(
+        SCENARIOS / "sweeps" / "instrument_combinations.toml",
+        replicates=REPLICATES,
+        overrides=small_overrides(),
+    )
+
+
+def test_attainment_per_point_equals_evaluate(combos: xr.Dataset) -> None:
+    targets = load_targets()
+    att = model.attainment(combos, targets)
+    assert set(att["attainment"].dims) == {"target", *ALL_OFF}
+    assert_units(att)
+    for point in (ALL_OFF, PLAN_POINT):
+        rows = evaluate(combos.sel(point), targets)
+        assert rows, "no targets evaluated"
+        for row in rows:
+            a = att.sel(target=row["id"], **point)
+            assert float(a["attainment"]) == pytest.approx(row["attainment"], abs=1e-12)
+            np.testing.assert_allclose(float(a["attainment_se"]), row["attainment_se"], atol=1e-12)
+            assert float(a["median"]) == pytest.approx(row["median"], rel=1e-12)
+            assert float(a["p5"]) == pytest.approx(row["p5"], rel=1e-12)
+            assert float(a["p95"]) == pytest.approx(row["p95"], rel=1e-12)
+            assert float(a["goal"]) == row["goal"]
+
+
+def test_attainment_of_a_run(combos: xr.Dataset) -> None:
+    run = combos.sel(PLAN_POINT)
+    att = model.attainment(run)
+    assert att["attainment"].dims == ("target",)
+    p = att["attainment"].values
+    assert ((p >= 0) & (p <= 1)).all()
+    se = att["attainment_se"].values
+    np.testing.assert_allclose(se, np.sqrt(p * (1 - p) / REPLICATES))
+
+
+def test_bands(combos: xr.Dataset) -> None:
+    b = model.bands(combos, ["output_total", "value_added_total"])
+    assert b["quantile"].values.tolist() == [0.05, 0.5, 0.95]
+    med = b["output_total"].sel(quantile=0.5, **PLAN_POINT, year=2027)
+    v = combos["output_total"].sel(PLAN_POINT).sel(year=2027).values
+    assert float(med) == pytest.approx(np.median(v))
+    assert bool(
+        (b["output_total"].sel(quantile=0.05) <= b["output_total"].sel(quantile=0.95)).all()
+    )
+    assert b["output_total"].attrs["units"] == "bn yuan"
+
+
+def test_counterfactual_by_dim_or_path(combos: xr.Dataset) -> None:
+    assert counterfactual_point(combos) == ALL_OFF
+    by_path = counterfactual_point(
+        combos,
+        {
+            "instruments.rd_bonus.enabled": "false",
+            "instruments.first_set.enabled": False,
+            "renewal_loans_enabled": "off",
+        },
+    )
+    assert by_path == ALL_OFF
+    with pytest.raises(model.ScenarioError, match="no sweep dim"):
+        counterfactual_point(combos, {"instruments.rd_bonus.reward_rate": 0.1})
+
+
+def test_paired_differences(combos: xr.Dataset) -> None:
+    d = model.differences(combos, variables=["output", "value_added_total"])
+    # Replicate by replicate, point minus counterfactual.
+    expect = combos["value_added_total"].sel(PLAN_POINT) - combos["value_added_total"].sel(ALL_OFF)
+    np.testing.assert_array_equal(d["value_added_total"].sel(PLAN_POINT).values, expect.values)
+    assert float(abs(d["output"].sel(ALL_OFF)).max()) == 0.0
+    assert d["output"].attrs["units"] == "bn yuan"
+    assert "counterfactual" in d.attrs
+    s = model.difference_summary(d["value_added_total"].sum("year"))
+    x = expect.sum("year").values
+    assert float(s["value_added_total_mean"].sel(PLAN_POINT)) == pytest.approx(x.mean())
+    assert float(s["value_added_total_mcse"].sel(PLAN_POINT)) == pytest.approx(
+        x.std(ddof=1) / np.sqrt(REPLICATES)
+    )
+
+
+def test_common_random_numbers_make_differences_less_noisy(combos: xr.Dataset) -> None:
+    """Paired differences vary less across replicates than the levels do."""
+    mt = combos["output"].sel(sector="machine_tools", year=2027)
+    levels = mt.sel(PLAN_POINT).std("replicate", ddof=1)
+    diffs = (mt.sel(PLAN_POINT) - mt.sel(ALL_OFF)).std("replicate", ddof=1)
+    assert float(diffs) < float(levels)
+    # The shocks themselves are common to all points.
+    shocks = combos["demand_shock"]
+    assert bool((shocks == shocks.sel(ALL_OFF)).all())
+
+
+def test_value_per_yuan_by_hand(combos: xr.Dataset) -> None:
+    vp = model.value_per_yuan(combos)
+    assert_units(vp)
+    on, off = combos.sel(PLAN_POINT), combos.sel(ALL_OFF)
+    va = (on["value_added_total"] - off["value_added_total"]).sum("year").values
+    cost_payer = (on["public_cost"] - off["public_cost"]).sum("year")
+    cost = cost_payer.sum("payer").values
+    p = vp.sel(PLAN_POINT)
+    np.testing.assert_allclose(p["va_gained"].values, va)
+    np.testing.assert_allclose(p["net_public_cost"].values, cost)
+    assert float(p["va_per_yuan"]) == pytest.approx(va.mean() / cost.mean())
+    r = va.mean() / cost.mean()
+    se = np.std(va - r * cost, ddof=1) / np.sqrt(REPLICATES) / abs(cost.mean())
+    assert float(p["va_per_yuan_se"]) == pytest.approx(se)
+    central = cost_payer.sel(payer="central").values
+    assert float(p["va_per_yuan_by_payer"].sel(payer="central")) == pytest.approx(
+        va.mean() / central.mean()
+    )
+    # One instrument alone: its subsidy is the whole difference in subsidies.
+    alone = {**ALL_OFF, "first_set_enabled": True}
+    sub = (
+        (combos["subsidy_paid"].sel(alone) - off["subsidy_paid"])
+        .sum("year")
+        .sel(instrument="first_set")
+    )
+    va1 = (combos["value_added_total"].sel(alone) - off["value_added_total"]).sum("year")
+    assert float(
+        vp["va_per_yuan_by_instrument"].sel(alone).sel(instrument="first_set")
+    ) == pytest.approx(float(va1.mean() / sub.mean()))
+    # The counterfactual itself, and instruments not paid, give NaN, not a division warning.
+    assert np.isnan(float(vp["va_per_yuan"].sel(ALL_OFF)))
+    assert np.isnan(float(vp["va_per_yuan_by_instrument"].sel(alone).sel(instrument="rd_bonus")))
+
+
+def test_deadweight_and_leakage(combos: xr.Dataset) -> None:
+    dl = model.deadweight_leakage(combos)
+    assert_units(dl)
+    p = dl.sel(PLAN_POINT)
+    dw = combos["deadweight"].sel(PLAN_POINT).sum("year")
+    paid = combos["subsidy_paid"].sel(PLAN_POINT).sum("year")
+    np.testing.assert_allclose(
+        p["deadweight_share"].values, (dw.mean("replicate") / paid.mean("replicate")).values
+    )
+    share = p["deadweight_share"].values
+    assert ((share >= 0) & (share <= 1 + 1e-12)).all()
+    assert float(dl["deadweight_mean"].sel(ALL_OFF).sum()) == 0.0
+    assert bool((p["leakage_p5"] <= p["leakage_p95"]).all())
+
+
+def test_summary_text(combos: xr.Dataset) -> None:
+    text = sweep_summary(combos)
+    assert "Sweep 'instrument_combinations': 8 points" in text
+    assert "MT output 2027" in text and "±" in text
+    assert "Against the counterfactual (rd_bonus_enabled = False" in text
+    assert "Shapley values" in text and "VA per yuan of public cost" in text
+    lines = text.splitlines()
+    assert sum(line.startswith("True ") or line.startswith("False ") for line in lines) == 8 + 7
+
+
+def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "combos.nc"
+    needed = [
+        "output",
+        "value_added_total",
+        "public_cost",
+        "subsidy_paid",
+        "taxes",
+        "deadweight",
+        "leakage",
+        "n_little_giants_new",
+        "n_single_champions_new",
+        "first_set_products_new",
+    ]
+    model._sweep.write_sweep(combos[needed], path)
+    assert cli.main(["views", str(path), "--counterfactual", "rd_bonus_enabled=true"]) == 0
+    out = capsys.readouterr().out
+    assert "Against the counterfactual (rd_bonus_enabled = True)" in out
+    assert cli.main(["views", str(path), "--counterfactual", "rd_bonus_enabled=maybe"]) == 2
+    assert cli.main(["views", str(tmp_path / "missing.nc")]) == 2
+    assert "file not found" in capsys.readouterr().err
