@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import functools
 import math
 import os
 import re
@@ -658,7 +659,9 @@ def _init_fields(cls: type[Any]) -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(cls) if f.init]
 
 
+@functools.cache
 def _hints(cls: type[Any]) -> dict[str, Any]:
+    # Resolving annotations is the slow part of building; a schema class never changes.
     return get_type_hints(cls, include_extras=True)
 
 

@@ -502,12 +502,8 @@ def write_netcdf(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    encoding = {}
-    for name, var in ds.variables.items():
-        if var.dtype == bool:
-            encoding[name] = {"dtype": "int8"}
     try:
-        ds.to_netcdf(tmp, engine="h5netcdf", encoding=encoding)
+        ds.to_netcdf(tmp, engine="h5netcdf")
         os.replace(tmp, path)
     finally:
         if tmp.exists():
