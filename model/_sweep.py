@@ -1441,14 +1441,10 @@ def _finished_result(final: Path, sw: Sweep) -> xr.Dataset | None:
 
 
 def write_sweep(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
-    """Write a sweep result (netCDF4, atomically), keeping boolean coordinates boolean."""
+    """Write a sweep result (netCDF4, atomically); booleans stay boolean (xarray encodes them)."""
     from model._run import write_netcdf
 
-    marked = ds.copy()
-    for name, var in marked.variables.items():
-        if var.dtype == bool:
-            marked[name].attrs = {**var.attrs, "dtype": "bool"}  # decoded back to bool on reading
-    return write_netcdf(marked, path)
+    return write_netcdf(ds, path)
 
 
 # ------------------------------------------------------------------------- assembling
