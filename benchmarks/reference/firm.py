@@ -1,0 +1,540 @@
+"""``FirmAgent``: one industrial firm, its machines, accounts and decisions.
+
+Every rule of the year that a firm applies to itself is a method here; the model calls them
+on all firms with ``AgentSet.do`` in the fast model's order. Rules in which firms interact
+(imitation, sales to machine-tool makers, sector price indices, replicator dynamics) run in
+stages, so that within a rule all firms act on the same start-of-rule state, as in the fast
+model where every rule is one simultaneous array operation.
+
+Quantities and units are the fast model's (``model/_rules.py``, docs/ODD.md section 3.4):
+money in million yuan, real quantities in model units, one step a calendar year. Machine
+cohorts are three short Python lists indexed by age (0 = bought this year).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from benchmarks.reference.layout import Slot
+    from benchmarks.reference.model import ReferenceModel
+
+TINY = 1e-12
+
+
+class FirmAgent(mesa.Agent):
+    """A firm: a user of machines, and for the machine-tool sector also a maker of one model."""
+
+    model: ReferenceModel
+    #: As a seller of machines (in a buyer's brochure): a Zhejiang model, not an import.
+    is_zhejiang = True
+    is_import = False
+
+    def __init__(self, model: ReferenceModel, slot: Slot) -> None:
+        super().__init__(model)
+        self.slot = slot
+        slot.firm = self
+        self.sector = slot.sector
+        self.sec = model.sectors[slot.sector]
+        self.is_mt = slot.make_segment >= 0
+        self.make_segment = slot.make_segment
+        self.buy_segment = slot.buy_segment
+        self.payback_years = slot.payback_years
+        # Flows of the year, zero until the rules set them.
+        for name in FLOWS:
+            setattr(self, name, 0.0)
+        self.first_set_recognised = False
+        self.rd_bonus_paid = 0.0  # what the R&D bonus paid last year (expectation)
+        self.renewal_schedule = [
+            0.0
+        ] * model.scenario_params.instruments.renewal_loans.subsidy_years
+        self.relending_relief = 0.0
+        self.sn_last_met = self.lg_last_met = self.sc_last_met = -9999
+        self.sn_held = self.lg_held = self.sc_held = False
+        self.sn_new = self.lg_new = self.sc_new = False
+        self.above_scale = False
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def level(self) -> float:
+        """What innovation improves: the model for a machine-tool maker, else the process."""
+        return self.model_productivity if self.is_mt else self.process_productivity
+
+    def summarise_machines(self) -> None:
+        """Capacity, machine productivity (harmonic mean of cohorts) and capacity x age."""
+        cap = self.cohort_capacity
+        inv = self.cohort_inverse_productivity
+        capacity = inputs = age_weighted = 0.0
+        for age, (c, i) in enumerate(zip(cap, inv, strict=True)):
+            capacity += c
+            inputs += c * i
+            age_weighted += c * age
+        self.capacity = capacity
+        self.capacity_age = age_weighted
+        if inputs > TINY:
+            self.machine_productivity = capacity / inputs
+
+    def book_value(self) -> float:
+        """Undepreciated book value of the machines at the end of the year."""
+        life = self.model.scenario_params.investment.tax_depreciation_years
+        return sum(
+            cost * (1.0 - (age + 1.0) / life)
+            for age, cost in enumerate(self.cohort_cost[: life - 1])
+        )
+
+    def list_price(self) -> float:
+        """Price of the firm's machine-tool model per unit of machine-tool input."""
+        return self.price * self.model.segment_price_index[self.make_segment]
+
+    # ---------------------------------------------------------------- 2. R&D
+
+    def research(self) -> None:
+        """Real and reported R&D from the after-tax user cost of R&D (rule 2)."""
+        m = self.model
+        sc = m.scenario_params.rd
+        tau = m.high_tech_rate if self.high_tech else m.cit_rate
+        user_cost = (
+            1.0 - tau * (1.0 + m.super_deduction) - m.government.rd_bonus.expected_rate(self)
+        )
+        relative = max(user_cost, 0.05) / self.rd_user_cost_base
+        intensity = self.rd_intensity_fe * relative ** (-sc.user_cost_elasticity_real)
+        relabel = relative ** (-(sc.user_cost_elasticity_reported - sc.user_cost_elasticity_real))
+        self.rd_reported_prev = self.rd_reported
+        self.rd_history.insert(0, self.rd_real)
+        self.rd_history.pop()
+        self.rd_real = intensity * self.revenue
+        self.rd_reported = self.rd_real * max(relabel, 1.0)
+        m.government.rd_bonus.bunch(self)
+        self.basic_research = self.rd_real * self.slot.basic_research_share
+
+    # ------------------------------------------------- 3. innovation and imitation
+
+    def innovate(self) -> None:
+        """Draw innovation and imitation on lagged real R&D; keep the best level found.
+
+        Peers are read before anyone adopts (``adopt`` runs after every firm has searched),
+        so imitation copies last year's levels, as in the simultaneous fast model.
+        """
+        m = self.model
+        inn = m.scenario_params.innovation
+        rnd = m.random
+        units = self.rd_history[inn.rd_lag_years - 1] / self.sec.rd_scale
+        level = self.level
+        best = level
+        self.innovated = self.imitated = False
+        if inn.enabled and rnd.random() < 1.0 - math.exp(-inn.zeta_innovation * units):
+            lo, hi = inn.jump_support
+            candidate = level * (1.0 + lo + (hi - lo) * rnd.betavariate(*inn.jump_beta))
+            if candidate > best:
+                best = candidate
+                self.innovated = True
+        if inn.imitation_enabled and rnd.random() < 1.0 - math.exp(-inn.zeta_imitation * units):
+            if rnd.random() < inn.cluster_peer_probability:
+                places = m.layout.cluster_slots[self.slot.cluster]
+            else:
+                places = m.layout.sector_slots[self.sector]
+            peer = places[int(rnd.random() * len(places))].firm  # a free slot: no peer
+            if peer is not None and peer.make_segment == self.make_segment and peer.level > best:
+                best = peer.level
+                self.imitated = True
+        self.next_level = best
+
+    def adopt(self) -> None:
+        """Take the best level; a maker's new model may be a first set (unproven)."""
+        best = self.next_level
+        if not self.is_mt:
+            self.process_productivity = best
+            return
+        if best <= self.model_productivity:
+            return
+        m = self.model
+        margin = 1.0 + m.scenario_params.innovation.first_set_margin
+        own = self.innovated and not self.imitated
+        bar_zhejiang = m.niche_best[self.slot.niche_group]
+        bar_domestic = max(
+            bar_zhejiang, m.other_province_model[self.make_segment].model_productivity
+        )
+        national = own and best >= bar_domestic * margin  # first in China
+        provincial = own and not national and best >= bar_zhejiang * margin  # first in Zhejiang
+        self.model_first_set_level = 2 if national else (1 if provincial else 0)
+        self.model_productivity = best
+        self.model_unproven = self.model_first_set = national or provincial
+        self.model_sets_sold = 0.0
+        self.model_recognised = False
+        self.model_vintage = m.year
+
+    # -------------------------------------------------------------- 4. investment
+
+    def quote(self) -> None:
+        """A maker's offer to buyers this year: list price and risk-adjusted price."""
+        self.offer_price = self.list_price()
+        self.offer_risk_price = self.offer_price * self.model.government.first_set.risk_multiplier(
+            self
+        )
+
+    def choose_machine(self):
+        """Read a brochure of k offers and pick the cheapest over the payback horizon."""
+        m = self.model
+        rnd = m.random
+        sec = self.sec
+        theta, kappa = sec.theta, sec.kappa
+        g = self.buy_segment
+        p_import, p_other = m.brochure_odds[g]
+        makers, cum = m.brochure_makers[g], m.brochure_cum[g]
+        frontier = m.other_equipment_productivity
+        horizon = (
+            self.payback_years
+            * m.target_utilisation
+            * sec.k1
+            / max(self.process_productivity, TINY)
+        )
+        best, best_cost = None, math.inf
+        for _ in range(m.brochure_size):
+            u = rnd.random()
+            if u < p_import:
+                offer = m.import_model[g]
+            elif u < p_import + p_other or not makers:
+                offer = m.other_province_model[g]
+            else:
+                offer = makers[bisect_right(cum, rnd.random() * cum[-1])]
+            e_new = frontier ** (1.0 - theta) * offer.model_productivity**theta
+            cost = kappa * theta * offer.offer_risk_price + horizon / e_new
+            if cost < best_cost:
+                best, best_cost = offer, cost
+        return m.government.first_set.procure(self, best)
+
+    def invest(self) -> None:
+        """Age machines, scrap by payback, buy the capacity wanted within finance (rule 4)."""
+        m = self.model
+        sc = m.scenario_params.investment
+        sec = self.sec
+        cap, inv, cost = self.cohort_capacity, self.cohort_inverse_productivity, self.cohort_cost
+        tax_life = sc.tax_depreciation_years
+        # Age the stock: the oldest cohort reaches its technical life and leaves.
+        technical_life = len(cap)
+        scrapped_life = cap.pop()
+        book_life = cost.pop() * min(max(1.0 - technical_life / tax_life, 0.0), 1.0)
+        inv.pop()
+        cap.insert(0, 0.0)
+        cost.insert(0, 0.0)
+        inv.insert(0, 1.0)
+
+        offer = self.choose_machine()
+        theta, kappa = sec.theta, sec.kappa
+        e_new = m.other_equipment_productivity ** (1.0 - theta) * offer.model_productivity**theta
+        price_new, risk_price = offer.offer_price, offer.offer_risk_price
+        capital_price = kappa * (theta * price_new + (1.0 - theta) * m.other_equipment_price)
+        perceived_price = kappa * (theta * risk_price + (1.0 - theta) * m.other_equipment_price)
+        # Payback rule with the financing cost; over-aged cohorts may earn renewal relief.
+        inv_new = 1.0 / max(e_new, TINY)
+        per_saving = perceived_price / (
+            self.payback_years
+            * m.target_utilisation
+            * sec.k1
+            / max(self.process_productivity, TINY)
+        )
+        threshold = inv_new + per_saving * m.financing
+        threshold_over_aged = inv_new + per_saving * (m.financing - m.renewal_relief)
+        eligible_age = m.renewal_eligible_age
+        scrapped_payback = scrapped_eligible = 0.0
+        book_scrapped = book_life
+        for age in range(1, len(cap)):
+            c = cap[age]
+            if c > 0.0 and inv[age] >= (threshold_over_aged if age > eligible_age else threshold):
+                scrapped_payback += c
+                if age > eligible_age:
+                    scrapped_eligible += c
+                book_scrapped += cost[age] * min(max(1.0 - age / tax_life, 0.0), 1.0)
+                cap[age] = 0.0
+                cost[age] = 0.0
+        scrapped_eligible += scrapped_life
+        capacity_left = sum(cap)
+
+        if self.is_mt:
+            desired = self.output_expected / m.target_utilisation
+        else:
+            desired = self.market_share * sec.demand_expected / m.target_utilisation
+        gap = max(desired - capacity_left, 0.0)
+        scrapped = scrapped_life + scrapped_payback
+        replacement = min(gap, scrapped)
+        expansion = gap - replacement
+        # Finance: internal funds above a cash buffer, loans of at least the usual share,
+        # within the credit limit; a shortfall scales the purchase down.
+        wanted_cost = gap * capital_price
+        internal = max(self.cash - sc.cash_buffer_sales_ratio * self.revenue, 0.0)
+        credit_room = max(sc.credit_limit_sales_ratio * self.revenue - self.debt, 0.0)
+        loan = min(max(wanted_cost - internal, sc.loan_financed_share * wanted_cost), credit_room)
+        funded = min(wanted_cost, internal + loan)
+        ratio = funded / wanted_cost if wanted_cost > TINY else 1.0
+        replacement *= ratio
+        expansion *= ratio
+        new_capacity = replacement + expansion
+        spent = new_capacity * capital_price
+        cap[0] = new_capacity
+        inv[0] = inv_new
+        cost[0] = spent
+        self.cash += loan - spent
+        self.debt += loan
+        self.investment = spent
+        self.loans_new = loan
+        self.writeoff = book_scrapped
+        self.investment_replacement = replacement * capital_price
+        self.investment_expansion = expansion * capital_price
+        self.capacity_replaced = replacement
+        share_eligible = min(scrapped_eligible / scrapped, 1.0) if scrapped > TINY else 0.0
+        replaced_share = replacement * capital_price / spent if spent > TINY else 0.0
+        self.renewal_eligible_loan = loan * replaced_share * share_eligible
+        # The machine-tool part of the spending is an order for the chosen model.
+        order = new_capacity * kappa * theta * price_new
+        offer.orders_inside += order
+        self.machine_purchases = order
+        self.machine_purchases_zhejiang = order if offer.is_zhejiang else 0.0
+        self.machine_purchases_imported = order if offer.is_import else 0.0
+        self.machine_purchases_unproven = (
+            order if offer.is_zhejiang and offer.model_unproven else 0.0
+        )
+        self.summarise_machines()
+
+    # ------------------------------------------------------ 5. production and market
+
+    def set_price(self) -> None:
+        """Unit cost and price from the machines; a user firm's first-round output."""
+        sec = self.sec
+        self.unit_cost = (
+            sec.k1 / max(self.process_productivity * self.machine_productivity, TINY) + sec.k2
+        )
+        self.price = (1.0 + sec.markup) * self.unit_cost
+        if self.is_mt:
+            self.wanted = self.first_round = self.spare = 0.0
+            self.unfilled = 0.0
+            return
+        wanted = self.market_share * sec.demand_real
+        first = min(wanted, self.capacity)
+        self.wanted, self.first_round, self.spare = wanted, first, self.capacity - first
+        self.unfilled = (wanted - first) / wanted if wanted > TINY else 0.0
+
+    def sell(self) -> None:
+        """Output and revenue: users share demand, makers sell their orders and outside."""
+        m = self.model
+        sec = self.sec
+        if self.is_mt:
+            self.sales_outside = self.outside_share * m.outside_machine_demand
+            sales = self.orders_inside + self.sales_outside
+            spi = m.segment_price_index[self.make_segment]
+            output = sales / max(self.price * spi, TINY) * spi
+            revenue = sales
+        else:
+            output = self.first_round + self.spare * sec.fill_rate
+            revenue = output * self.price
+        self.output_real_prev = self.output_real
+        self.output_real = output
+        lam = m.scenario_params.investment.expectation_smoothing
+        self.output_expected = lam * self.output_expected + (1.0 - lam) * output
+        self.revenue_prev2 = self.revenue_prev
+        self.revenue_prev = self.revenue
+        self.revenue = revenue
+        self.first_set_recognised = False
+        if self.is_mt:
+            # A first set is recognised by its first sale to Zhejiang users and proven by
+            # the first sets sold (per real firm).
+            sets = self.orders_inside / m.set_price[self.make_segment]
+            if self.model_first_set and not self.model_recognised and sets > 0:
+                self.model_recognised = self.first_set_recognised = True
+            self.model_sets_sold += sets
+            if (
+                self.model_sets_sold / m.firm_weight
+                >= m.scenario_params.innovation.first_set_sets_to_prove
+            ):
+                self.model_unproven = False
+
+    def compete(self) -> None:
+        """Competitiveness: users by relative price and unfilled demand, makers by model."""
+        if self.is_mt:
+            risk_price = self.list_price() * self.model.government.first_set.risk_multiplier(self)
+            self.competitiveness = math.log(max(self.model_productivity, TINY)) - math.log(
+                max(risk_price, TINY)
+            )
+        else:
+            sec = self.sec
+            self.competitiveness = -math.log(max(self.price, TINY) / max(sec.price_index, TINY))
+            self.competitiveness -= (
+                self.model.scenario_params.market.unfilled_demand_weight * self.unfilled
+            )
+
+    def replicate_share(self) -> None:
+        """Replicator dynamics of the market share (makers: share of outside demand)."""
+        chi = self.model.scenario_params.market.replicator_chi
+        sec = self.sec
+        if self.is_mt:
+            comp = self.competitiveness - self.model.segment_competitiveness[self.make_segment]
+            self.outside_share = max(
+                self.outside_share * (1.0 + chi * (comp - sec.mean_competitiveness)), 0.0
+            )
+        else:
+            comp = self.competitiveness
+            self.market_share = max(
+                self.market_share * (1.0 + chi * (comp - sec.mean_competitiveness)), 0.0
+            )
+        self.centred_competitiveness = comp
+
+    # -------------------------------------------------------------- 6. accounts
+
+    def account(self) -> None:
+        """Value added, wages, depreciation, interest, taxes and profit (rule 6)."""
+        m = self.model
+        sec = self.sec
+        machine_cost = (
+            sec.k1
+            / max(self.process_productivity * self.machine_productivity, TINY)
+            * self.output_real
+        )
+        self.wages = sec.labour_of_k1 * machine_cost
+        intermediate = machine_cost - self.wages + sec.k2 * self.output_real
+        self.value_added = max(self.revenue - intermediate, 0.0)
+        self.employment = self.wages / m.wage_per_worker
+        life = m.scenario_params.investment.tax_depreciation_years
+        self.depreciation = sum(self.cohort_cost[:life]) / life
+        self.interest = self.debt * m.loan_rate
+        self.vat = m.vat_rate * self.value_added
+        self.profit_before_tax = (
+            self.value_added
+            - self.wages
+            - self.vat
+            - self.depreciation
+            - self.writeoff
+            - self.interest
+            - self.rd_real
+        )
+        tau = m.high_tech_rate if self.high_tech else m.cit_rate
+        taxable = self.profit_before_tax - m.super_deduction * self.rd_reported
+        self.cit = tau * max(taxable, 0.0)
+        self.tax_expenditure_super_deduction = tau * (
+            max(self.profit_before_tax, 0.0) - max(taxable, 0.0)
+        )
+        self.tax_expenditure_high_tech = (
+            (m.cit_rate - m.high_tech_rate) * max(taxable, 0.0) if self.high_tech else 0.0
+        )
+
+    def settle_cash(self) -> None:
+        """Profit after tax and subsidy, loan service, dividends, overdraft (rule 6b)."""
+        sc = self.model.scenario_params.investment
+        self.net_profit = self.profit_before_tax - self.cit + self.subsidy_received
+        repayment = min(self.debt / sc.loan_term_years, self.debt)
+        cash = self.cash + self.net_profit + self.depreciation + self.writeoff - repayment
+        dividends = max(cash - sc.dividend_cash_ratio * self.revenue, 0.0)
+        cash -= dividends
+        overdraft = max(-cash, 0.0)
+        self.cash = cash + overdraft
+        self.debt = self.debt - repayment + overdraft
+        self.repayment = repayment
+        self.dividends = dividends
+        self.loans_new += overdraft
+
+    # ----------------------------------------------------------------- 7. status
+
+    def update_status(self) -> None:
+        """Above-scale status and the three titles by their approximate rules (rule 7)."""
+        m = self.model
+        rules = m.region.status
+        year = m.year
+        real_revenue = self.revenue / m.firm_weight
+        intensity = self.rd_reported / max(self.revenue, TINY) if real_revenue > TINY else 0.0
+        growth = (
+            math.sqrt(max(self.revenue, 0.0) / max(self.revenue_prev2, TINY)) - 1.0
+            if self.revenue_prev2 > TINY
+            else 0.0
+        )
+        self.above_scale = real_revenue >= rules.above_scale_revenue_m_yuan
+        meets_sn = (
+            real_revenue < rules.sme_revenue_max_m_yuan
+            and real_revenue >= rules.specialised_new_min_revenue_m_yuan
+            and intensity >= rules.specialised_new_rd_intensity
+            and growth >= rules.specialised_new_growth
+        )
+        held_sn = year - self.sn_last_met < rules.validity_years
+        mean, sd = (
+            m.rank_by_segment[self.make_segment] if self.is_mt else m.rank_by_sector[self.sector]
+        )
+        z = (self.log_productivity - mean) / sd
+        meets_lg = (
+            (held_sn or meets_sn)
+            and real_revenue >= rules.little_giant_min_revenue_m_yuan
+            and intensity >= rules.little_giant_rd_intensity
+            and z >= m.z_little_giant
+        )
+        meets_sc = (
+            real_revenue >= rules.single_champion_min_revenue_m_yuan
+            and intensity >= rules.little_giant_rd_intensity
+            and z >= m.z_single_champion
+        )
+        validity = rules.validity_years
+        self.sn_last_met, self.sn_held, self.sn_new = _title(
+            self.sn_last_met, meets_sn, year, validity
+        )
+        self.lg_last_met, self.lg_held, self.lg_new = _title(
+            self.lg_last_met, meets_lg, year, validity
+        )
+        self.sc_last_met, self.sc_held, self.sc_new = _title(
+            self.sc_last_met, meets_sc, year, validity
+        )
+
+    @property
+    def log_productivity(self) -> float:
+        """Log productivity for the title ranks (makers: their model's)."""
+        if self.is_mt:
+            return math.log(max(self.model_productivity, TINY))
+        return math.log(max(self.process_productivity * self.machine_productivity, TINY))
+
+    # ------------------------------------------------------------ 7. demography
+
+    def net_worth(self) -> float:
+        """Cash plus the book value of machines minus debt."""
+        return self.cash + self.book_value() - self.debt
+
+
+def _title(last_met: int, meets: bool, year: int, validity: int) -> tuple[int, bool, bool]:
+    """A title's last year met, whether it is held, and whether it is new this year."""
+    held_before = year - 1 - last_met < validity
+    if meets:
+        last_met = year
+    held = year - last_met < validity
+    return last_met, held, held and not held_before
+
+
+#: Per-firm flows of the year (reset by the rules that set them).
+FLOWS = (
+    "investment",
+    "loans_new",
+    "writeoff",
+    "investment_replacement",
+    "investment_expansion",
+    "capacity_replaced",
+    "renewal_eligible_loan",
+    "machine_purchases",
+    "machine_purchases_zhejiang",
+    "machine_purchases_imported",
+    "machine_purchases_unproven",
+    "wages",
+    "value_added",
+    "employment",
+    "depreciation",
+    "interest",
+    "vat",
+    "cit",
+    "profit_before_tax",
+    "net_profit",
+    "subsidy_received",
+    "tax_expenditure_super_deduction",
+    "tax_expenditure_high_tech",
+    "repayment",
+    "dividends",
+    "orders_inside",
+    "sales_outside",
+    "capacity_age",
+    "unfilled",
+)

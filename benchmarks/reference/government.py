@@ -1,0 +1,361 @@
+"""The government and its three instruments, as plain objects the firms consult.
+
+Each instrument has eligibility, a claim per firm, a payer, a budget per payer and a
+rationing rule (``model/instruments.py``, docs/ODD.md 3.4.7 and 3.4.12), and a behavioural
+channel the firms' rules call: the expected R&D bonus and bunching (R&D), the insured risk
+premium and SOE single-source procurement (machine choice), the renewal relief and its
+commitments (investment). None acts during the spin-up.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.reference.firm import FirmAgent
+    from benchmarks.reference.model import ReferenceModel
+
+TINY = 1e-12
+M_YUAN_PER_BN = 1e3
+PAYERS = ("central", "provincial", "county")
+
+
+def ration(
+    claims: list[tuple[FirmAgent, float]], budget: float, rule: str
+) -> list[tuple[FirmAgent, float]]:
+    """Pay (firm, claim) pairs from a budget: pro rata, or largest / smallest first."""
+    total = sum(c for _, c in claims)
+    if rule == "pro_rata":
+        scale = min(1.0, budget / max(total, TINY))
+        return [(firm, c * scale) for firm, c in claims]
+    if rule == "largest_first":
+        order = sorted(claims, key=lambda fc: -fc[1])
+    else:
+        order = sorted(claims, key=lambda fc: fc[1] if fc[1] > 0 else math.inf)
+    paid, left = [], budget
+    for firm, c in order:
+        got = min(max(left, 0.0), c)
+        paid.append((firm, got))
+        left -= c
+    return paid
+
+
+class Instrument:
+    """Budget, payers, rationing and the ledger of one instrument."""
+
+    name = ""
+    rationing = "pro_rata"
+
+    def __init__(self, params, model: ReferenceModel) -> None:
+        self.params = params
+        self.model = model
+        self.enabled = bool(params.enabled)
+        self.paid_total = 0.0  # this year's payments, m yuan
+
+    @property
+    def active(self) -> bool:
+        """On, and the spin-up is over."""
+        return self.enabled and not self.model.spinning_up
+
+    def claims(self) -> list[tuple[FirmAgent, float, int]]:
+        """This year's (firm, claim, payer index) of eligible live firms."""
+        raise NotImplementedError
+
+    def budgets(self) -> list[float]:
+        """Budget per payer this year, m yuan."""
+        raise NotImplementedError
+
+    def pay(self) -> dict[FirmAgent, float]:
+        """Pay the claims from each payer's budget; return firm -> payment."""
+        paid: dict[FirmAgent, float] = {}
+        self.paid_total = 0.0
+        if not self.active:
+            return paid
+        claims = self.claims()
+        budgets = self.budgets()
+        for k in range(len(PAYERS)):
+            mine = [(firm, c) for firm, c, payer in claims if payer == k and c > 0.0]
+            if not mine:
+                continue
+            for firm, got in ration(mine, budgets[k], self.rationing):
+                paid[firm] = paid.get(firm, 0.0) + got
+                self.paid_total += got
+        return paid
+
+
+class RDBonus(Instrument):
+    """R&D bonus: reward rate x reported R&D up to a cap, for firms meeting seed 000's test."""
+
+    name = "rd_bonus"
+
+    def __init__(self, params, model: ReferenceModel) -> None:
+        super().__init__(params, model)
+        self.rationing = params.rationing
+        ids = [s.id for s in model.region.sector]
+        self.eligible_sectors = (
+            {ids.index(n) for n in params.eligible_sectors}
+            if params.eligible_sectors
+            else set(range(len(ids)))
+        )
+        routes = params.basic_research_route_sectors
+        self.basic_route_sectors = (
+            {ids.index(n) for n in routes} if routes else set(range(len(ids)))
+        )
+
+    def expected_rate(self, firm: FirmAgent) -> float:
+        """Bonus per yuan of R&D the firm expects: the rate it got last year."""
+        if not self.active:
+            return 0.0
+        return min(
+            firm.rd_bonus_paid / max(firm.rd_reported, TINY), self.model.at(self.params.reward_rate)
+        )
+
+    def bunch(self, firm: FirmAgent) -> None:
+        """A firm just below the intensity threshold may relabel reported R&D up to it."""
+        if not self.active or firm.sector not in self.eligible_sectors:
+            return
+        m = self.model
+        threshold = self.model.at(self.params.intensity_threshold)
+        growth = min(max(firm.revenue / max(firm.revenue_prev, TINY), 1.0), 1.5)
+        revenue = max(firm.revenue * growth, TINY)
+        intensity = firm.rd_reported / revenue
+        if threshold - m.scenario_params.rd.bunching_window <= intensity < threshold:
+            if m.random.random() < m.scenario_params.rd.bunching_probability:
+                firm.rd_reported = threshold * revenue
+
+    def eligible(self, firm: FirmAgent) -> bool:
+        """Seed 000's test: intensity and growth of reported R&D, or basic research."""
+        p = self.params
+        if firm.sector not in self.eligible_sectors:
+            return False
+        intensity = firm.rd_reported / max(firm.revenue, TINY)
+        growth = firm.rd_reported / max(firm.rd_reported_prev, TINY) - 1.0
+        route_growth = (
+            intensity >= self.model.at(p.intensity_threshold) - 1e-12
+            and growth >= self.model.at(p.growth_threshold) - 1e-12
+            and firm.rd_reported_prev > 0
+        )
+        route_basic = (
+            firm.sector in self.basic_route_sectors
+            and firm.basic_research / self.model.firm_weight
+            > self.model.at(p.basic_research_threshold_m_yuan)
+        )
+        return route_growth or route_basic
+
+    def claims(self):
+        p, m = self.params, self.model
+        rate, cap = (
+            self.model.at(p.reward_rate),
+            self.model.at(p.cap_per_firm_m_yuan) * m.firm_weight,
+        )
+        payer = PAYERS.index(p.payer)
+        candidates = m.agents.select(lambda f: f.sector in self.eligible_sectors)
+        return [(f, min(rate * f.rd_reported, cap), payer) for f in candidates if self.eligible(f)]
+
+    def budgets(self):
+        b = [0.0] * len(PAYERS)
+        b[PAYERS.index(self.params.payer)] = (
+            self.model.at(self.params.budget_bn_yuan) * M_YUAN_PER_BN
+        )
+        return b
+
+
+class FirstSet(Instrument):
+    """First-set insurance (national or Zhejiang scheme) and SOE single-source procurement."""
+
+    name = "first_set"
+
+    def shares(self, firm: FirmAgent) -> tuple[float, bool]:
+        """Government share of the premium rate on the firm's model, and whether Zhejiang pays."""
+        if not firm.model_first_set:
+            return 0.0, False
+        p, year = self.params, self.model.year
+        age = year - firm.model_vintage
+        rate = p.premium_rate
+        national_level = firm.model_first_set_level == 2
+        national = provincial = 0.0
+        if p.national_insurance and national_level and age < p.national_years:
+            national = self.model.at(p.national_cover) * min(
+                rate, self.model.at(p.national_premium_rate_cap)
+            )
+        covers = (
+            p.provincial_cover_domestic_by_year if national_level else p.provincial_cover_by_year
+        )
+        if p.provincial_insurance and age < len(covers):
+            provincial = covers[min(max(age, 0), len(covers) - 1)] * min(
+                rate, self.model.at(p.provincial_premium_rate_cap)
+            )
+        return min(max(national, provincial), rate), provincial > national
+
+    def risk_multiplier(self, firm: FirmAgent) -> float:
+        """Buyers' price multiplier on the firm's model for the risk of an unproven model."""
+        premium = self.model.scenario_params.innovation.unproven_risk_premium
+        base = 1.0 + premium if firm.model_unproven else 1.0
+        if not self.active:
+            return base
+        gov_rate, _ = self.shares(firm)
+        if not (firm.model_first_set and gov_rate > 0):
+            return base
+        p = self.params
+        covered = 1.0 + (
+            premium * (1.0 - p.premium_to_risk) + p.premium_rate - gov_rate
+            if firm.model_unproven
+            else 0.0
+        )
+        return min(covered, base)
+
+    def procure(self, buyer: FirmAgent, choice):
+        """An SOE buyer within the quota switches to an unproven first-set model of its segment."""
+        if not self.active or not buyer.slot.soe:
+            return choice
+        m = self.model
+        if m.random.random() >= self.model.at(self.params.soe_single_source_quota):
+            return choice
+        pool = m.first_set_candidates[buyer.buy_segment]
+        if not pool:
+            return choice
+        return pool[int(m.random.random() * len(pool))]
+
+    def claims(self):
+        p, m = self.params, self.model
+        cap = p.insured_value_cap_m_yuan * m.firm_weight
+        provincial_cap = self.model.at(p.provincial_cap_m_yuan) * m.firm_weight
+        out = []
+        for firm in m.machine_tool_firms:
+            gov_rate, use_provincial = self.shares(firm)
+            sales = firm.orders_inside + firm.sales_outside
+            if not (firm.model_first_set and gov_rate > 0 and sales > 0):
+                continue
+            claim = gov_rate * min(sales, cap)
+            if use_provincial:
+                out.append((firm, min(claim, provincial_cap), PAYERS.index("provincial")))
+            else:
+                out.append((firm, claim, PAYERS.index("central")))
+        return out
+
+    def budgets(self):
+        b = [0.0] * len(PAYERS)
+        for payer, schedule in self.params.budget_bn_yuan.items():
+            b[PAYERS.index(payer)] = self.model.at(schedule) * M_YUAN_PER_BN
+        return b
+
+
+class RenewalLoans(Instrument):
+    """Equipment-renewal loan interest subsidy from a yearly pool, with re-lending relief."""
+
+    name = "renewal_loans"
+
+    def __init__(self, params, model: ReferenceModel) -> None:
+        super().__init__(params, model)
+        self.fill_ratio = 1.0  # share of last round's claims the pool met
+        self.relending_cost = 0.0
+
+    def subsidy_per_yuan(self) -> float:
+        """Subsidy over a loan's life per yuan lent, before caps and rationing."""
+        p, m = self.params, self.model
+        term = m.scenario_params.investment.loan_term_years
+        n = min(p.subsidy_years, term)
+        outstanding_years = n - n * (n - 1) / (2.0 * term)
+        if p.variant == "percentage_points":
+            return self.model.at(p.subsidy_pp) * outstanding_years
+        if p.variant == "share_of_lpr":
+            return self.model.at(p.subsidy_share_of_lpr) * m.lpr * outstanding_years
+        return self.model.at(p.grant_share)
+
+    def eligible_age(self) -> float:
+        """Replaced cohorts older than this are over-aged (never in the spin-up)."""
+        if self.model.spinning_up:
+            return math.inf
+        return self.model.at(self.params.eligible_age_years)
+
+    def rate_relief(self) -> float:
+        """Expected financing relief per yuan of an over-aged cohort's replacement."""
+        if not self.active:
+            return 0.0
+        m = self.model
+        term = m.scenario_params.investment.loan_term_years
+        relending = self.model.at(self.params.relending_rate_cut) * (term + 1) / 2.0
+        open_pool = float(self.model.at(self.params.pool_bn_yuan) > 0)
+        return self.subsidy_per_yuan() * self.fill_ratio * open_pool + relending
+
+    def commit(self) -> None:
+        """Commit subsidies on this year's eligible loans from the pool (rule 4)."""
+        m = self.model
+        p = self.params
+        for firm in m.agents:
+            firm.relending_relief = 0.0
+        if not self.active:
+            return
+        per_yuan = self.subsidy_per_yuan()
+        cap = self.model.at(p.cap_per_project_m_yuan) * m.firm_weight
+        claims = []
+        for firm in m.agents:
+            total = per_yuan * firm.renewal_eligible_loan
+            if p.variant != "percentage_points":
+                total = min(total, cap)
+            claims.append((firm, total))
+        want = sum(c for _, c in claims)
+        granted = ration(claims, self.model.at(p.pool_bn_yuan) * M_YUAN_PER_BN, "pro_rata")
+        got = sum(g for _, g in granted)
+        self.fill_ratio = got / max(want, TINY) if want > 0 else 1.0
+        n = p.subsidy_years
+        cut = (
+            self.model.at(p.relending_rate_cut)
+            * (m.scenario_params.investment.loan_term_years + 1)
+            / 2.0
+        )
+        for firm, g in granted:
+            if p.variant == "capped_grant":
+                firm.renewal_schedule[0] += g
+            else:
+                for k in range(n):
+                    firm.renewal_schedule[k] += g / n
+            firm.relending_relief = cut * firm.renewal_eligible_loan
+
+    def claims(self):
+        payer = PAYERS.index(self.params.payer)
+        return [
+            (f, f.renewal_schedule[0], payer)
+            for f in self.model.agents
+            if f.renewal_schedule[0] > 0
+        ]
+
+    def budgets(self):
+        return [math.inf] * len(PAYERS)  # commitments were rationed when made
+
+
+class Government:
+    """The three instruments and the yearly payment of their claims (rule 8)."""
+
+    def __init__(self, model: ReferenceModel) -> None:
+        ins = model.scenario_params.instruments
+        self.model = model
+        self.rd_bonus = RDBonus(ins.rd_bonus, model)
+        self.first_set = FirstSet(ins.first_set, model)
+        self.renewal_loans = RenewalLoans(ins.renewal_loans, model)
+        self.instruments = (self.rd_bonus, self.first_set, self.renewal_loans)
+        self.relending_cost = 0.0
+
+    def financing_multiplier(self) -> float:
+        """Interest on a straight-amortised loan per yuan: every purchase carries it."""
+        inv = self.model.scenario_params.investment
+        return 1.0 + self.model.loan_rate * (inv.loan_term_years + 1) / 2.0
+
+    def pay(self) -> None:
+        """Pay every instrument's claims; firms receive them plus any re-lending relief."""
+        m = self.model
+        payments = [ins.pay() for ins in self.instruments]
+        rd_paid = payments[0]
+        relief_on = self.renewal_loans.active
+        self.relending_cost = 0.0
+        for firm in m.agents:
+            total = sum(p.get(firm, 0.0) for p in payments)
+            if relief_on:
+                total += firm.relending_relief
+                self.relending_cost += firm.relending_relief
+            firm.subsidy_received = total
+            firm.rd_bonus_paid = rd_paid.get(firm, 0.0)
+            schedule = firm.renewal_schedule
+            schedule.pop(0)
+            schedule.append(0.0)

@@ -1,0 +1,403 @@
+"""Developer check: copy a fast-model state into the reference and compare rule by rule.
+
+    python -m benchmarks.reference.transplant            # a year after the base year
+    python -m benchmarks.reference.transplant --spin-up  # a spin-up year, renormalise, rebase
+
+The statistical test (tests/test_reference.py) says whether the two implementations agree
+in distribution; this says where they differ when they do not. It runs the fast model to
+some year, copies every firm's state into a ``ReferenceModel`` (slot i of the fast model
+becomes the firm in reference slot i), then applies each rule of the next year to both and
+compares every firm's variables. The random draws are made equal or removed: demand shocks
+off, bunching with probability 1, innovation with every draw succeeding at a fixed jump,
+imitation off, each buyer's machine choice and each entrant's slot taken from the fast model,
+entrants' normal draws set to 0.
+
+It reads the fast model's engine state (``RegionModel.engine.state`` and its array names at
+commit 6c46423), so it may need updating when those internals change; it is a tool, not a
+test.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from benchmarks.reference.firm import FirmAgent
+from benchmarks.reference.model import ReferenceModel
+
+#: Firm variables copied from the fast model and compared.
+FIRM_STATE = (
+    "market_share",
+    "outside_share",
+    "mt_segment_share",
+    "unfilled",
+    "output_real",
+    "output_real_prev",
+    "output_expected",
+    "revenue",
+    "revenue_prev",
+    "revenue_prev2",
+    "orders_inside",
+    "sales_outside",
+    "process_productivity",
+    "model_productivity",
+    "model_vintage",
+    "model_first_set",
+    "model_first_set_level",
+    "model_unproven",
+    "model_recognised",
+    "model_sets_sold",
+    "capacity",
+    "machine_productivity",
+    "unit_cost",
+    "price",
+    "rd_intensity_fe",
+    "rd_real",
+    "rd_reported",
+    "rd_reported_prev",
+    "basic_research",
+    "high_tech",
+    "rd_user_cost_base",
+    "cash",
+    "debt",
+)
+TITLES = (("sn", "specialised_new"), ("lg", "little_giant"), ("sc", "single_champion"))
+#: Relative difference tolerated (cohorts are single precision in the fast model).
+RTOL = 1e-4
+
+
+class _Draws:
+    """Wrap a fast-model ``Draws``: fixed innovation draws, zero normals at entry."""
+
+    def __init__(self, draws, process: str) -> None:
+        self.d, self.process = draws, process
+
+    def random(self, shape, *args):
+        if self.process == "innovation":
+            return np.zeros(shape)
+        return self.d.random(shape, *args)
+
+    def beta(self, a, b, size):
+        return np.full(size, 0.8)
+
+    def standard_normal(self, shape):
+        if self.process == "entry":
+            return np.zeros(shape)
+        return self.d.standard_normal(shape)
+
+
+def copy_state(fm, rm: ReferenceModel) -> None:
+    """Replace the reference's firms and sectors by the fast model's replicate 0."""
+    eng = fm.engine
+    st = eng.state
+    A = rm.scenario_params.investment.technical_life_years
+    order = np.argsort((eng.cohort_head - np.arange(A)) % A)  # ring slots by age
+    for f in list(rm.agents):
+        f.slot.firm = None
+        f.remove()
+    rd_paid = fm.policy.rd_bonus.last_paid
+    schedule = fm.policy.renewal_loans.schedule
+    for i, slot in enumerate(rm.layout.slots):
+        slot.payback_years = float(st.payback_years[0, i])
+        slot.basic_research_share = float(st.basic_research_share[0, i])
+        if not st.alive[0, i]:
+            continue
+        f = FirmAgent(rm, slot)
+        for name in FIRM_STATE:
+            setattr(f, name, getattr(st, name)[0, i].item())
+        f.cohort_capacity = [float(x) for x in st.cohort_capacity[0, i, order]]
+        f.cohort_inverse_productivity = [
+            float(x) for x in st.cohort_inverse_productivity[0, i, order]
+        ]
+        f.cohort_cost = [float(x) for x in st.cohort_cost[0, i, order]]
+        f.rd_history = [float(x) for x in st.rd_real_history[0, i]]
+        for key, name in TITLES:
+            setattr(f, f"{key}_last_met", int(getattr(st, f"{name}_last_met")[0, i]))
+        f.rd_bonus_paid = float(rd_paid[0, i]) if rd_paid is not None else 0.0
+        if schedule is not None:
+            f.renewal_schedule = [float(x) for x in schedule[0, i]]
+    rm.regroup()
+    rm.year, rm.spinning_up = eng.year, eng.spinning_up
+    ex = eng.exo
+    rm.wage_index, rm.producer_price = ex.wage_index, ex.producer_price
+    rm.other_equipment_price = ex.other_equipment_price
+    rm.other_equipment_productivity = ex.other_equipment_productivity
+    rm.wage_per_worker = float(np.ravel(ex.wage_per_worker_m_yuan)[0])
+    for s, sec in enumerate(rm.sectors):
+        for name in (
+            "k1",
+            "k2",
+            "demand_real",
+            "demand_real_prev",
+            "demand_expected",
+            "price_index",
+            "price_index_prev",
+        ):
+            setattr(sec, name, float(getattr(st, name)[0, s]))
+    for k, o in enumerate(rm.outside_models):
+        o.model_productivity = float(st.outside_productivity[0, k])
+        o.price = float(st.outside_price[0, k])
+    rm.outside_machine_demand = float(st.outside_machine_demand[0])
+    if not eng.spinning_up:
+        rm.price_base = list(eng.price_base[0])
+    rm.government.renewal_loans.fill_ratio = float(np.ravel(fm.policy.renewal_loans.fill_ratio)[0])
+    rm._this_year = {}
+    rm.tax_rates()
+
+
+def differences(fm, rm: ReferenceModel, names) -> dict[str, tuple[float, int, float, float]]:
+    """Largest relative difference of each firm variable: (difference, slot, fast, reference)."""
+    st = fm.engine.state
+    alias = {
+        "specialised_new_held": "sn_held",
+        "little_giant_held": "lg_held",
+        "single_champion_held": "sc_held",
+        "specialised_new_new": "sn_new",
+        "little_giant_new": "lg_new",
+        "single_champion_new": "sc_new",
+        "flow_writeoff": "writeoff",
+        "flow_investment": "investment",
+    }
+    worst: dict[str, tuple[float, int, float, float]] = {}
+    for f in rm.agents:
+        i = f.slot.index
+        for name in names:
+            a = float(getattr(st, name)[0, i])
+            b = float(getattr(f, alias.get(name, name)))
+            d = abs(a - b) / max(abs(a), 1e-9)
+            if d > worst.get(name, (0.0,))[0]:
+                worst[name] = (d, i, a, b)
+    return {k: v for k, v in worst.items() if v[0] > RTOL}
+
+
+def check(spin_up: bool = False, firm_scale: float = 0.03) -> bool:
+    """Run the rule-by-rule comparison; print and return whether every rule agrees."""
+    from model import _rules as rules
+    from model._model import RegionModel
+    from model._run import resolve
+    from model.testing import PLAN
+
+    ov = {
+        "market.firm_scale": firm_scale,
+        "spinup.years": 3,
+        "demand.shocks": False,
+        "rd.bunching_probability": 1.0,
+        "innovation.imitation_enabled": False,
+        "innovation.zeta_innovation": 100.0,
+    }
+    sc = resolve(PLAN, overrides=ov)
+    fm = RegionModel(sc, [0])
+    eng, st = fm.engine, fm.engine.state
+    if spin_up:
+        for _ in range(2):
+            fm._one_year()
+            eng.renormalise_costs()
+            eng.rescale_to_base()
+    else:
+        fm.spin_up()
+        fm.step()
+        fm.step()
+    rm = ReferenceModel(sc, 0)
+    lay = eng.layout
+    for i, slot in enumerate(rm.layout.slots):
+        same = (slot.sector, slot.cluster, slot.soe, slot.buy_segment, slot.make_segment) == (
+            lay.sector_of[i],
+            lay.cluster_of[i],
+            lay.soe[i],
+            lay.buy_segment[i],
+            lay.make_segment[i],
+        )
+        if not same or (slot.make_segment >= 0 and slot.niche_group != lay.niche_group_of[i]):
+            print(f"layout differs at slot {i}")
+            return False
+    copy_state(fm, rm)
+    ok = True
+
+    def report(rule: str, names) -> None:
+        nonlocal ok
+        bad = differences(fm, rm, names)
+        ok &= not bad
+        print(f"{rule:12s} {'same' if not bad else bad}")
+
+    report("copy", FIRM_STATE)
+    draw = eng.draw
+    eng.draw = lambda p: _Draws(draw(p), p) if p in ("innovation", "entry") else draw(p)
+    rnd = rm.random
+    eng.year += 1
+    eng.advance_exogenous()
+    rm.year += 1
+    rm._this_year = {}
+    rm.advance_exogenous()
+    rules.demand(eng)
+    rm.demand()
+    gap = max(
+        abs(st.demand_real[0, s] - sec.demand_real) / max(sec.demand_real, 1e-9)
+        for s, sec in enumerate(rm.sectors)
+    )
+    print(f"{'demand':12s} {'same' if gap < RTOL else gap}")
+    rules.research(eng)
+    rm.agents.do("research")
+    report("research", ("rd_real", "rd_reported", "rd_reported_prev", "basic_research"))
+    rules.innovate_and_imitate(eng)
+    random, beta = rnd.random, rnd.betavariate
+    rnd.random, rnd.betavariate = (lambda: 0.0), (lambda a, b: 0.8)
+    rm.innovate()
+    rnd.random, rnd.betavariate = random, beta
+    report(
+        "innovate",
+        (
+            "process_productivity",
+            "model_productivity",
+            "model_unproven",
+            "model_first_set",
+            "model_first_set_level",
+            "model_vintage",
+            "model_sets_sold",
+        ),
+    )
+    rules.invest(eng)
+    choice, N = st.machine_choice[0], lay.n_slots
+
+    def fast_choice(firm):
+        j = int(choice[firm.slot.index])
+        return rm.layout.slots[j].firm if j < N else rm.outside_models[j - N]
+
+    FirmAgent.choose_machine, original = fast_choice, FirmAgent.choose_machine
+    try:
+        rm.invest()
+    finally:
+        FirmAgent.choose_machine = original
+    report(
+        "invest",
+        (
+            "cash",
+            "debt",
+            "capacity",
+            "investment_replacement",
+            "investment_expansion",
+            "capacity_replaced",
+            "renewal_eligible_loan",
+            "orders_inside",
+            "machine_purchases",
+            "machine_purchases_zhejiang",
+            "machine_purchases_unproven",
+            "flow_writeoff",
+            "flow_investment",
+        ),
+    )
+    rules.produce(eng)
+    rm.produce()
+    report(
+        "produce",
+        (
+            "price",
+            "unit_cost",
+            "output_real",
+            "revenue",
+            "unfilled",
+            "market_share",
+            "outside_share",
+            "mt_segment_share",
+            "sales_outside",
+            "model_unproven",
+            "model_recognised",
+            "model_sets_sold",
+            "output_expected",
+        ),
+    )
+    rules.account(eng)
+    rm.agents.do("account")
+    report(
+        "account",
+        (
+            "wages",
+            "value_added",
+            "employment",
+            "depreciation",
+            "interest",
+            "vat",
+            "cit",
+            "profit_before_tax",
+            "tax_expenditure_super_deduction",
+            "tax_expenditure_high_tech",
+        ),
+    )
+    fm.policy.pay(eng)
+    rm.government.pay()
+    report("pay", ("subsidy_received",))
+    rules.settle_cash(eng)
+    rm.agents.do("settle_cash")
+    report("settle_cash", ("cash", "debt", "net_profit"))
+    rules.update_status(eng)
+    rm.update_status()
+    report(
+        "status", ("above_scale",) + tuple(f"{n}_{k}" for _, n in TITLES for k in ("held", "new"))
+    )
+    rules.demography(eng)
+    exits = set(np.flatnonzero(st.exits[0]).tolist())
+    entries = set(np.flatnonzero(st.entries[0]).tolist())
+    rm.entry_slots = lambda free, p: [slot for slot in free if slot.index in entries]
+    gauss, rnd.gauss = rnd.gauss, (lambda mu, sd: 0.0)
+    before = {f.slot.index: f for f in rm.agents}
+    rm.demography()
+    rnd.gauss = gauss
+    after = {f.slot.index: f for f in rm.agents}
+    same_exits = exits == {i for i, f in before.items() if after.get(i) is not f}
+    same_entries = entries == {i for i, f in after.items() if before.get(i) is not f}
+    ok &= same_exits and same_entries
+    print(
+        f"{'exits':12s} {'same' if same_exits else 'differ'} ({len(exits)}); "
+        f"entrants' slots forced ({len(entries)})"
+    )
+    report(
+        "entry",
+        (
+            "market_share",
+            "outside_share",
+            "process_productivity",
+            "model_productivity",
+            "capacity",
+            "machine_productivity",
+            "cash",
+            "debt",
+            "revenue",
+            "output_real",
+            "output_expected",
+            "price",
+            "rd_real",
+            "model_sets_sold",
+        ),
+    )
+    if spin_up:
+        eng.renormalise_costs()
+        rm.renormalise_costs()
+        report("renormalise", ("unit_cost", "price", "revenue", "wages"))
+        eng.rescale_to_base()
+        rm.rescale_to_base()
+        report("rescale", ("revenue", "cash", "debt", "output_expected", "rd_real", "capacity"))
+        eng.rebase()
+        rm.rebase()
+        gap = (
+            abs(st.outside_machine_demand[0] - rm.outside_machine_demand)
+            / rm.outside_machine_demand
+        )
+        ok &= gap < RTOL
+        print(f"{'rebase':12s} {'same' if gap < RTOL else gap}")
+    print("every rule agrees" if ok else "RULES DIFFER")
+    return ok
+
+
+def main() -> None:
+    """Command line: ``python -m benchmarks.reference.transplant [--spin-up]``."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--spin-up", action="store_true", help="check a spin-up year, renormalisation, rebase"
+    )
+    p.add_argument("--firm-scale", type=float, default=0.03)
+    a = p.parse_args()
+    raise SystemExit(0 if check(a.spin_up, a.firm_scale) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,512 @@
+"""Benchmark: the fast model against the idiomatic-Mesa reference, and plan-sweep throughput.
+
+    python benchmarks/run.py                 # the full table (several minutes)
+    python benchmarks/run.py --quick         # 1k and 10k firms only, fewer sweep runs
+    python benchmarks/run.py --markdown out.md --profile   # also write the table, profile
+
+Plan scenario, all instruments on. Each configuration runs in a fresh subprocess (clean
+memory numbers), single-threaded (NUMBA/OMP/BLAS threads = 1: rates are per core):
+
+- firms N: live firms in the base year (``market.firm_scale`` = N / 56,362; above the
+  parameter's limit of 10, the scenario object is edited directly);
+- each run is one replicate: a spin-up of ``--spinup`` years (default 10; the scenario's is
+  30) and the 7 scenario years 2024-2030, timed separately;
+- firm-years = live firms x years simulated (spin-up years count base-year firms, scenario
+  years the recorded firms active in the year); firm-years/s over spin-up and scenario
+  years together; the 7-year time is the scenario years alone;
+- the fast model is timed as ``RegionModel`` (spin_up, step): the rules only, without the
+  no-policy twin that ``model.run`` adds for deadweight; the reference as
+  ``ReferenceModel`` (spin_up, step);
+- peak bytes per firm: the peak resident set size of the run (``VmHWM`` after resetting it,
+  numba kernels already compiled by a warm-up run) less the resident size before it,
+  divided by N;
+- sweep throughput: full-scale plan runs (1 replicate, 30-year spin-up, 7 years, with the
+  no-policy twin: everything ``model.sweep`` / ``model.run`` does) per minute on 1 and 2
+  worker processes; a 1,000-run sweep's time is extrapolated from that rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+#: Above-scale firms in the region file (firm_scale 1).
+FULL_SCALE_FIRMS = 56_362
+SIZES = (1_000, 10_000, 60_000, 300_000, 1_000_000)
+REFERENCE_SIZES = (1_000, 10_000, 60_000)
+SCENARIO_YEARS = 7
+SINGLE_THREAD = {
+    "NUMBA_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+GOALS = {
+    "speedup_60k": 100.0,
+    "rate_60k": 5e6,
+    "years_1m_s": 10.0,
+    "bytes_1m": 1024.0,
+    "sweep_1000_s": 300.0,
+}
+
+
+# --------------------------------------------------------------------------- child
+
+
+def _rss() -> tuple[int, int]:
+    """Current and peak resident set size of this process, bytes (Linux)."""
+    cur = peak = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                cur = int(line.split()[1]) * 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) * 1024
+    return cur, peak
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def scenario_for(firms: int, spinup: int):
+    """The plan scenario at about ``firms`` live firms, with a ``spinup``-year spin-up."""
+    from model._run import resolve
+    from model.testing import PLAN
+
+    scale = firms / FULL_SCALE_FIRMS
+    sc = resolve(PLAN, overrides={"spinup.years": spinup, "market.firm_scale": min(scale, 1.0)})
+    # market.firm_scale is limited to 10 in params.py; the layout reads the scenario object.
+    return dataclasses.replace(sc, market=dataclasses.replace(sc.market, firm_scale=scale))
+
+
+def _child(cfg: dict) -> dict:
+    import gc
+
+    impl, firms, spinup = cfg["impl"], cfg["firms"], cfg["spinup"]
+    sc = scenario_for(firms, spinup)
+    tiny = scenario_for(300, 1)
+    if impl == "fast":
+        from model import RegionModel
+
+        def make(scenario):
+            return RegionModel(scenario, [0])
+
+        def live(m) -> int:
+            return int(m.layout.initial_alive.sum())  # before the spin-up
+
+        def active(m) -> float:
+            return sum(float(x.sum()) for x in m.recorder.sector["n_firms"]) * m.layout.firm_scale
+    else:
+        from benchmarks.reference import ReferenceModel
+
+        def make(scenario):
+            return ReferenceModel(scenario, 0)
+
+        def live(m) -> int:
+            return len(m.agents)
+
+        def active(m) -> float:
+            return sum(sum(x) for x in m.datacollector.model_vars["n_firms"]) / m.firm_weight
+
+    warm = make(tiny)  # compile the numba kernels, fill caches
+    warm.spin_up()
+    warm.step()
+    del warm
+    gc.collect()
+    base, _ = _rss()
+    peak_reset = _reset_peak()
+    t0 = time.perf_counter()
+    m = make(sc)
+    t1 = time.perf_counter()
+    n0 = live(m)
+    m.spin_up()
+    t2 = time.perf_counter()
+    for _ in range(SCENARIO_YEARS):
+        m.step()
+    t3 = time.perf_counter()
+    _, peak = _rss()
+    return {
+        **cfg,
+        "n0": n0,
+        "build_s": t1 - t0,
+        "spinup_s": t2 - t1,
+        "years_s": t3 - t2,
+        "firm_years_spinup": n0 * spinup,  # the spin-up keeps the base-year count
+        "firm_years_scenario": active(m),
+        "rss_before": base,
+        "peak_rss": peak,
+        "peak_reset": peak_reset,
+    }
+
+
+def child_main(cfg: dict) -> None:
+    """Run one configuration and print its result as a JSON line."""
+    print("RESULT " + json.dumps(_child(cfg)), flush=True)
+
+
+def sweep_child(cfg: dict) -> None:
+    """Time a full-scale plan sweep (model.sweep, else model.run) on ``workers`` processes."""
+    import model
+    from model.testing import PLAN
+
+    runs, workers = cfg["runs"], cfg["workers"]
+    how = "model.run"
+    t0 = time.perf_counter()
+    try:
+        if not hasattr(model, "sweep"):
+            raise AttributeError("no model.sweep")
+        points = 2
+        reps = max(1, runs // points)
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = Path(tmp) / "bench_plan.toml"
+            spec.write_text(
+                'name = "bench_plan"\n'
+                f'base = "{PLAN.as_posix()}"\n'
+                f"replicates = {reps}\n\n"
+                "[[axis]]\n"
+                'name = "reward_rate"\n'
+                'path = "instruments.rd_bonus.reward_rate"\n'
+                "values = [0.1, 0.2]\n"
+            )
+            t0 = time.perf_counter()
+            ds = model.sweep(spec, workers=workers, progress=False)
+            done = int(ds.sizes.get("replicate", reps) * points)
+        how = "model.sweep (2 points of the plan's R&D reward rate)"
+    except Exception as exc:  # the sweep API is optional: fall back to replicates of a run
+        how = f"model.run (model.sweep unavailable: {type(exc).__name__})"
+        t0 = time.perf_counter()
+        ds = model.run(PLAN, replicates=runs, workers=workers)
+        done = int(ds.sizes["replicate"])
+    elapsed = time.perf_counter() - t0
+    print("RESULT " + json.dumps({**cfg, "done": done, "seconds": elapsed, "how": how}), flush=True)
+
+
+# -------------------------------------------------------------------------- parent
+
+
+def _spawn(args: list[str], timeout: float) -> dict:
+    env = {
+        **os.environ,
+        **SINGLE_THREAD,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(
+        f"benchmark child failed ({args}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    )
+
+
+def run_sizes(sizes, ref_sizes, spinup: int, log) -> list[dict]:
+    """Every (N, implementation) configuration, each in its own process."""
+    results = []
+    for n in sizes:
+        for impl in ("fast", "reference"):
+            if impl == "reference" and n not in ref_sizes:
+                continue
+            cfg = {"impl": impl, "firms": n, "spinup": spinup}
+            log(f"  {impl:9s} N={n:>9,} ...")
+            r = _spawn(["--child", json.dumps(cfg)], timeout=6 * 3600)
+            years = r["spinup_s"] + r["years_s"]
+            r["rate"] = (r["firm_years_spinup"] + r["firm_years_scenario"]) / years
+            r["rate_scenario"] = r["firm_years_scenario"] / r["years_s"]
+            r["bytes_per_firm"] = max(r["peak_rss"] - r["rss_before"], 0) / r["n0"]
+            log(
+                f" {r['rate']:,.0f} firm-years/s, 7 years in {r['years_s']:.2f} s, "
+                f"{r['bytes_per_firm']:,.0f} B/firm\n"
+            )
+            results.append(r)
+    by = {(r["impl"], r["firms"]): r for r in results}
+    for r in results:
+        ref = by.get(("reference", r["firms"]))
+        fast = by.get(("fast", r["firms"]))
+        r["speedup"] = fast["rate"] / ref["rate"] if (ref and fast) else None
+    return results
+
+
+def run_sweeps(runs: int, log) -> list[dict]:
+    """Plan-sweep throughput on 1 and 2 workers."""
+    out = []
+    for workers in (1, 2):
+        log(f"  sweep: {runs} full-scale plan runs on {workers} worker(s) ...")
+        r = _spawn(
+            ["--sweep-child", json.dumps({"runs": runs, "workers": workers})], timeout=6 * 3600
+        )
+        r["per_minute"] = r["done"] / r["seconds"] * 60.0
+        log(f" {r['per_minute']:.1f} runs/min ({r['how']})\n")
+        out.append(r)
+    return out
+
+
+def _fmt_rate(x: float) -> str:
+    return f"{x / 1e6:.2f} M" if x >= 1e6 else f"{x / 1e3:.1f} k"
+
+
+def render(results: list[dict], sweeps: list[dict], spinup: int) -> str:
+    """The benchmark table, the sweep throughput and the goals, as Markdown."""
+    lines = [
+        f"Plan scenario, all instruments on; one replicate; {spinup}-year spin-up + "
+        f"{SCENARIO_YEARS} "
+        "scenario years; one core per run.",
+        "",
+        "| N firms | implementation | firm-years/s | speed-up | spin-up s | 7 years s "
+        "| peak RSS MB | bytes/firm |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        sp = f"{r['speedup']:,.0f}x" if r.get("speedup") and r["impl"] == "fast" else ""
+        lines.append(
+            f"| {r['n0']:,} | {r['impl']} | {_fmt_rate(r['rate'])} | {sp} | {r['spinup_s']:.2f} | "
+            f"{r['years_s']:.2f} | {r['peak_rss'] / 2**20:,.0f} | {r['bytes_per_firm']:,.0f} |"
+        )
+    if sweeps:
+        lines += [
+            "",
+            "| plan sweep | runs | seconds | runs/min | 1,000 runs (extrapolated) | how |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for s in sweeps:
+            lines.append(
+                f"| {s['workers']} worker(s) | {s['done']} | {s['seconds']:.1f} "
+                f"| {s['per_minute']:.1f} | "
+                f"{1000 / s['per_minute']:.1f} min | {s['how']} |"
+            )
+    lines += ["", "| goal | target | measured | met |", "|---|---|---|:---:|"]
+    by = {(r["impl"], r["firms"]): r for r in results}
+
+    def row(goal, target, measured, met):
+        lines.append(f"| {goal} | {target} | {measured} | {'yes' if met else '**no**'} |")
+
+    f60 = by.get(("fast", 60_000))
+    if f60 and f60.get("speedup"):
+        row(
+            "speed-up over the reference at 60k",
+            ">= 100x",
+            f"{f60['speedup']:,.0f}x",
+            f60["speedup"] >= 100,
+        )
+    if f60:
+        row(
+            "fast model at 60k, per core",
+            ">= 5M firm-years/s",
+            _fmt_rate(f60["rate"]) + " firm-years/s",
+            f60["rate"] >= GOALS["rate_60k"],
+        )
+    f1m = by.get(("fast", 1_000_000))
+    if f1m:
+        row(
+            "1M firms x 7 years",
+            "< 10 s",
+            f"{f1m['years_s']:.1f} s (spin-up excluded)",
+            f1m["years_s"] < 10,
+        )
+        row(
+            "memory at 1M firms",
+            "< 1 KB/firm",
+            f"{f1m['bytes_per_firm']:,.0f} B/firm",
+            f1m["bytes_per_firm"] < 1024,
+        )
+    two = [s for s in sweeps if s["workers"] == 2]
+    if two:
+        minutes = 1000 / two[0]["per_minute"]
+        row(
+            "1,000-run plan sweep on 2 workers",
+            "< 5 min",
+            f"{minutes:.1f} min (extrapolated)",
+            minutes < 5,
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """A line describing the machine and versions."""
+    import mesa
+    import numpy
+
+    try:
+        from model._run import code_version
+
+        version = code_version()
+    except Exception:  # pragma: no cover
+        version = "?"
+    return (
+        f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, "
+        f"numpy {numpy.__version__}, mesa {mesa.__version__}, model {version}"
+    )
+
+
+# ------------------------------------------------------------------------- profile
+
+
+RULES = (
+    "advance_exogenous",
+    "demand",
+    "research",
+    "innovate_and_imitate",
+    "invest",
+    "choose_machines",
+    "produce",
+    "account",
+    "pay",
+    "settle_cash",
+    "update_status",
+    "take_flows",
+    "record_year",
+    "demography",
+    "renormalise_costs",
+    "rescale_to_base",
+)
+
+
+def profile(firms: int, spinup: int, top: int = 25) -> str:
+    """cProfile of the fast model (spin-up and 7 years), as Markdown."""
+    import cProfile
+    import io
+    import pstats
+
+    from model import RegionModel
+
+    warm = RegionModel(scenario_for(300, 1), [0])
+    warm.spin_up()
+    warm.step()
+    sc = scenario_for(firms, spinup)
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    m = RegionModel(sc, [0])
+    m.spin_up()
+    for _ in range(SCENARIO_YEARS):
+        m.step()
+    prof.disable()
+    total = time.perf_counter() - t0
+    st = pstats.Stats(prof)
+    rows = []
+    for (file, line, name), (_cc, nc, tt, ct, _callers) in st.stats.items():
+        rows.append((ct, tt, nc, f"{Path(file).name}:{line}({name})", name, file))
+    rows.sort(reverse=True)
+    out = [
+        f"cProfile of the fast model at {int(m.layout.initial_alive.sum()):,} firms, "
+        "one replicate, "
+        f"{spinup}-year spin-up + {SCENARIO_YEARS} years: {total:.2f} s under the profiler.",
+        "",
+    ]
+    out += [
+        "Per rule (cumulative time, all years):",
+        "",
+        "| rule | calls | cumulative s | share |",
+        "|---|---:|---:|---:|",
+    ]
+    seen = set()
+    for ct, _tt, nc, _label, name, file in rows:
+        if name in RULES and "model" in file and name not in seen:
+            seen.add(name)
+            out.append(f"| {name} | {nc} | {ct:.3f} | {ct / total:.0%} |")
+    out += [
+        "",
+        f"Top {top} functions by cumulative time:",
+        "",
+        "| function | calls | own s | cumulative s |",
+        "|---|---:|---:|---:|",
+    ]
+    for ct, tt, nc, label, _name, _file in rows[:top]:
+        out.append(f"| `{label}` | {nc} | {tt:.3f} | {ct:.3f} |")
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(12)
+    out += [
+        "",
+        "Top functions by own time:",
+        "",
+        "```",
+        buf.getvalue().strip().split("\n\n", 1)[-1],
+        "```",
+    ]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the table."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="1k and 10k firms, 4 sweep runs")
+    p.add_argument(
+        "--spinup", type=int, default=10, help="spin-up years of the timed runs (default 10)"
+    )
+    p.add_argument("--sizes", type=str, default=None, help="comma-separated firm counts")
+    p.add_argument(
+        "--reference-sizes", type=str, default=None, help="firm counts also run by the reference"
+    )
+    p.add_argument(
+        "--sweep-runs", type=int, default=None, help="full-scale runs per sweep timing (default 8)"
+    )
+    p.add_argument("--no-sweep", action="store_true")
+    p.add_argument("--profile", action="store_true", help="also profile the fast model (60k firms)")
+    p.add_argument("--markdown", type=str, default=None, help="write the tables to this file")
+    p.add_argument("--child", type=str, help=argparse.SUPPRESS)
+    p.add_argument("--sweep-child", type=str, help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.child:
+        child_main(json.loads(a.child))
+        return
+    if a.sweep_child:
+        sweep_child(json.loads(a.sweep_child))
+        return
+
+    def log(msg: str) -> None:
+        print(msg, end="", file=sys.stderr, flush=True)
+
+    sizes = SIZES if not a.quick else (1_000, 10_000)
+    if a.sizes:
+        sizes = tuple(int(x) for x in a.sizes.split(","))
+    ref_sizes = (
+        REFERENCE_SIZES
+        if not a.reference_sizes
+        else tuple(int(x) for x in a.reference_sizes.split(","))
+    )
+    runs = a.sweep_runs or (4 if a.quick else 8)
+    log(f"benchmark on {machine()}\n")
+    t0 = time.perf_counter()
+    results = run_sizes(sizes, ref_sizes, a.spinup, log)
+    sweeps = [] if a.no_sweep else run_sweeps(runs, log)
+    text = render(results, sweeps, a.spinup)
+    text = f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}.\n\n" + text
+    if a.profile:
+        log("  profile of the fast model at 60k firms ...\n")
+        text += "\n\n" + profile(60_000, a.spinup)
+    log(f"done in {time.perf_counter() - t0:.0f} s\n\n")
+    print(text)
+    if a.markdown:
+        Path(a.markdown).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
