@@ -1,7 +1,7 @@
 """Benchmark: the fast model against the idiomatic-Mesa reference, and plan-sweep throughput.
 
     python benchmarks/run.py                 # the full table (several minutes)
-    python benchmarks/run.py --quick         # 1k and 10k firms only, fewer sweep runs
+    python benchmarks/run.py --quick         # 1k and 10k firms only, fewer plan runs
     python benchmarks/run.py --markdown out.md --profile   # also write the table, profile
 
 Plan scenario, all instruments on. Each configuration runs in a fresh subprocess (clean
@@ -21,8 +21,11 @@ memory numbers), single-threaded (NUMBA/OMP/BLAS threads = 1: rates are per core
   numba kernels already compiled by a warm-up run) less the resident size before it,
   divided by N;
 - sweep throughput: full-scale plan runs (1 replicate, 30-year spin-up, 7 years, with the
-  no-policy twin: everything ``model.sweep`` / ``model.run`` does) per minute on 1 and 2
-  worker processes; a 1,000-run sweep's time is extrapolated from that rate.
+  no-policy twin: everything ``model.run`` / ``model.sweep`` does) per minute on 1 and 2
+  worker processes, as independent runs (``model.run``, each its own spin-up) and as the
+  shipped two-lever plan sweep (``model.sweep``: its 25 points share each replicate's
+  spin-up); each timed at two sizes, and a 1,000-run sweep's time extrapolated from the
+  marginal time per run plus the fixed start-up.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -53,6 +57,7 @@ SINGLE_THREAD = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+TWO_LEVERS = "two_levers.toml"
 GOALS = {
     "speedup_60k": 100.0,
     "rate_60k": 5e6,
@@ -163,40 +168,26 @@ def child_main(cfg: dict) -> None:
 
 
 def sweep_child(cfg: dict) -> None:
-    """Time a full-scale plan sweep (model.sweep, else model.run) on ``workers`` processes."""
-    import model
-    from model.testing import PLAN
+    """Time full-scale plan runs on ``workers`` processes.
 
-    runs, workers = cfg["runs"], cfg["workers"]
-    how = "model.run"
+    ``mode`` "run": ``model.run(plan, replicates=k)``, every run with its own spin-up and
+    no-policy twin. ``mode`` "sweep": ``model.sweep`` of the shipped two-lever plan sweep
+    (25 points) with ``k`` replicates, where the points of a replicate share its spin-up.
+    """
+    import model
+    from model.testing import PLAN, SCENARIOS
+
+    k, workers = cfg["replicates"], cfg["workers"]
     t0 = time.perf_counter()
-    try:
-        if not hasattr(model, "sweep"):
-            raise AttributeError("no model.sweep")
-        points = 2
-        reps = max(1, runs // points)
-        with tempfile.TemporaryDirectory() as tmp:
-            spec = Path(tmp) / "bench_plan.toml"
-            spec.write_text(
-                'name = "bench_plan"\n'
-                f'base = "{PLAN.as_posix()}"\n'
-                f"replicates = {reps}\n\n"
-                "[[axis]]\n"
-                'name = "reward_rate"\n'
-                'path = "instruments.rd_bonus.reward_rate"\n'
-                "values = [0.1, 0.2]\n"
-            )
-            t0 = time.perf_counter()
-            ds = model.sweep(spec, workers=workers, progress=False)
-            done = int(ds.sizes.get("replicate", reps) * points)
-        how = "model.sweep (2 points of the plan's R&D reward rate)"
-    except Exception as exc:  # the sweep API is optional: fall back to replicates of a run
-        how = f"model.run (model.sweep unavailable: {type(exc).__name__})"
-        t0 = time.perf_counter()
-        ds = model.run(PLAN, replicates=runs, workers=workers)
+    if cfg["mode"] == "sweep":
+        spec = SCENARIOS / "sweeps" / TWO_LEVERS
+        ds = model.sweep(spec, replicates=k, workers=workers, progress=False)
+        done = int(np.prod([ds.sizes[d] for d in ("subsidy_pp", "reward_rate", "replicate")]))
+    else:
+        ds = model.run(PLAN, replicates=k, workers=workers)
         done = int(ds.sizes["replicate"])
     elapsed = time.perf_counter() - t0
-    print("RESULT " + json.dumps({**cfg, "done": done, "seconds": elapsed, "how": how}), flush=True)
+    print("RESULT " + json.dumps({**cfg, "done": done, "seconds": elapsed}), flush=True)
 
 
 # -------------------------------------------------------------------------- parent
@@ -251,17 +242,36 @@ def run_sizes(sizes, ref_sizes, spinup: int, log) -> list[dict]:
     return results
 
 
-def run_sweeps(runs: int, log) -> list[dict]:
-    """Plan-sweep throughput on 1 and 2 workers."""
+def run_sweeps(quick: bool, log) -> list[dict]:
+    """Plan-run throughput on 1 and 2 workers: two sizes each, marginal rate, extrapolation."""
     out = []
-    for workers in (1, 2):
-        log(f"  sweep: {runs} full-scale plan runs on {workers} worker(s) ...")
-        r = _spawn(
-            ["--sweep-child", json.dumps({"runs": runs, "workers": workers})], timeout=6 * 3600
-        )
-        r["per_minute"] = r["done"] / r["seconds"] * 60.0
-        log(f" {r['per_minute']:.1f} runs/min ({r['how']})\n")
-        out.append(r)
+    for mode in ("run",) if quick else ("run", "sweep"):
+        if mode == "sweep" and not (ROOT / "scenarios" / "sweeps" / TWO_LEVERS).is_file():
+            continue
+        sizes = (1, 2) if mode == "sweep" else ((2, 6) if quick else (4, 12))
+        for workers in (1, 2):
+            timed = []
+            for k in sizes:
+                log(f"  {mode}: {k} replicate(s), {workers} worker(s) ...")
+                cfg = {"mode": mode, "replicates": k, "workers": workers}
+                r = _spawn(["--sweep-child", json.dumps(cfg)], timeout=6 * 3600)
+                log(f" {r['done']} runs in {r['seconds']:.1f} s\n")
+                timed.append(r)
+            (n1, t1), (n2, t2) = ((r["done"], r["seconds"]) for r in timed)
+            per_run = max((t2 - t1) / (n2 - n1), 1e-9)
+            fixed = max(t1 - n1 * per_run, 0.0)
+            out.append(
+                {
+                    "mode": mode,
+                    "workers": workers,
+                    "done": n2,
+                    "seconds": t2,
+                    "per_minute": n2 / t2 * 60.0,
+                    "marginal_per_minute": 60.0 / per_run,
+                    "fixed_s": fixed,
+                    "t1000_s": fixed + 1000 * per_run,
+                }
+            )
     return out
 
 
@@ -289,14 +299,21 @@ def render(results: list[dict], sweeps: list[dict], spinup: int) -> str:
     if sweeps:
         lines += [
             "",
-            "| plan sweep | runs | seconds | runs/min | 1,000 runs (extrapolated) | how |",
-            "|---|---:|---:|---:|---:|---|",
+            "Full-scale plan runs (30-year spin-up, 7 years, with the no-policy twin). `run`: "
+            "`model.run(plan, replicates=k)`, each run with its own spin-up; `sweep`: "
+            f"`model.sweep(scenarios/sweeps/{TWO_LEVERS}, replicates=k)`, 25 points sharing "
+            "each replicate's spin-up. Marginal rate from two sizes; 1,000 runs extrapolated as "
+            "start-up + 1,000 x marginal time per run.",
+            "",
+            "| how | workers | runs | seconds | runs/min | marginal runs/min "
+            "| 1,000 runs (extrapolated) |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for s in sweeps:
             lines.append(
-                f"| {s['workers']} worker(s) | {s['done']} | {s['seconds']:.1f} "
-                f"| {s['per_minute']:.1f} | "
-                f"{1000 / s['per_minute']:.1f} min | {s['how']} |"
+                f"| {s['mode']} | {s['workers']} | {s['done']} | {s['seconds']:.1f} "
+                f"| {s['per_minute']:.1f} | {s['marginal_per_minute']:.1f} "
+                f"| {s['t1000_s'] / 60:.1f} min |"
             )
     lines += ["", "| goal | target | measured | met |", "|---|---|---|:---:|"]
     by = {(r["impl"], r["firms"]): r for r in results}
@@ -333,15 +350,15 @@ def render(results: list[dict], sweeps: list[dict], spinup: int) -> str:
             f"{f1m['bytes_per_firm']:,.0f} B/firm",
             f1m["bytes_per_firm"] < 1024,
         )
-    two = [s for s in sweeps if s["workers"] == 2]
-    if two:
-        minutes = 1000 / two[0]["per_minute"]
-        row(
-            "1,000-run plan sweep on 2 workers",
-            "< 5 min",
-            f"{minutes:.1f} min (extrapolated)",
-            minutes < 5,
-        )
+    for s in sweeps:
+        if s["workers"] == 2:
+            minutes = s["t1000_s"] / 60
+            row(
+                f"1,000-run plan sweep on 2 workers ({s['mode']})",
+                "< 5 min",
+                f"{minutes:.1f} min (extrapolated)",
+                minutes < 5,
+            )
     return "\n".join(lines)
 
 
@@ -457,16 +474,15 @@ def profile(firms: int, spinup: int, top: int = 25) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the table."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="1k and 10k firms, 4 sweep runs")
+    p.add_argument(
+        "--quick", action="store_true", help="1k and 10k firms; independent runs only (2 and 6)"
+    )
     p.add_argument(
         "--spinup", type=int, default=10, help="spin-up years of the timed runs (default 10)"
     )
     p.add_argument("--sizes", type=str, default=None, help="comma-separated firm counts")
     p.add_argument(
         "--reference-sizes", type=str, default=None, help="firm counts also run by the reference"
-    )
-    p.add_argument(
-        "--sweep-runs", type=int, default=None, help="full-scale runs per sweep timing (default 8)"
     )
     p.add_argument("--no-sweep", action="store_true")
     p.add_argument("--profile", action="store_true", help="also profile the fast model (60k firms)")
@@ -492,11 +508,10 @@ def main(argv: list[str] | None = None) -> None:
         if not a.reference_sizes
         else tuple(int(x) for x in a.reference_sizes.split(","))
     )
-    runs = a.sweep_runs or (4 if a.quick else 8)
     log(f"benchmark on {machine()}\n")
     t0 = time.perf_counter()
     results = run_sizes(sizes, ref_sizes, a.spinup, log)
-    sweeps = [] if a.no_sweep else run_sweeps(runs, log)
+    sweeps = [] if a.no_sweep else run_sweeps(a.quick, log)
     text = render(results, sweeps, a.spinup)
     text = f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}.\n\n" + text
     if a.profile:
