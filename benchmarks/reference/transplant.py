@@ -171,8 +171,15 @@ def differences(fm, rm: ReferenceModel, names) -> dict[str, tuple[float, int, fl
     return {k: v for k, v in worst.items() if v[0] > RTOL}
 
 
-def check(spin_up: bool = False, firm_scale: float = 0.03) -> bool:
-    """Run the rule-by-rule comparison; print and return whether every rule agrees."""
+def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = None) -> bool:
+    """Run the rule-by-rule comparison; print and return whether every rule agrees.
+
+    Args:
+        spin_up: Check a spin-up year (and the renormalisation, rescaling and rebase)
+            instead of a scenario year.
+        firm_scale: ``market.firm_scale`` of the check.
+        extra: More overrides of the plan scenario (e.g. another instrument variant).
+    """
     from model import _rules as rules
     from model._model import RegionModel
     from model._run import resolve
@@ -185,6 +192,7 @@ def check(spin_up: bool = False, firm_scale: float = 0.03) -> bool:
         "rd.bunching_probability": 1.0,
         "innovation.imitation_enabled": False,
         "innovation.zeta_innovation": 100.0,
+        **(extra or {}),
     }
     sc = resolve(PLAN, overrides=ov)
     fm = RegionModel(sc, [0])
@@ -395,8 +403,14 @@ def main() -> None:
         "--spin-up", action="store_true", help="check a spin-up year, renormalisation, rebase"
     )
     p.add_argument("--firm-scale", type=float, default=0.03)
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override (TOML value)"
+    )
     a = p.parse_args()
-    raise SystemExit(0 if check(a.spin_up, a.firm_scale) else 1)
+    import tomllib
+
+    extra = {k: tomllib.loads(f"v = {v}")["v"] for k, v in (x.split("=", 1) for x in a.set)}
+    raise SystemExit(0 if check(a.spin_up, a.firm_scale, extra) else 1)
 
 
 if __name__ == "__main__":
