@@ -157,6 +157,7 @@ def test_reference_agrees_with_fast_model(fast_run: xr.Dataset, ref_run: xr.Data
     live = float(fast_run["n_firms"].sel(year=2024).sum("sector").mean()) * fa.FIRM_SCALE
     assert 9_000 < live < 12_000, f"{live:.0f} simulated firms, not about 10,000"
     failures = sum(not c.ok for c in rows)
+    print(fa.table(rows))  # shown with `pytest -s` or `-rP`
     assert failures <= fa.MAX_FAILURES, _report(rows)
 
 
@@ -166,6 +167,7 @@ def test_different_payback_period_is_detected(fast_run: xr.Dataset) -> None:
     neg = fa.run_ref(fa.NEGATIVE_REPLICATES, **fa.NEGATIVE_OVERRIDE)
     rows = fa.compare(fast_run, neg)
     failures = [c for c in rows if not c.ok]
+    print(fa.table(rows))
     assert len(failures) > fa.MAX_FAILURES, _report(rows)
     # and it is the payback rule's quantities that fail
     assert {c.quantity for c in failures} & {
