@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from model._run import CHAINS
+from model._scenario import load_scenario
+from model.testing import PLAN
+
 REPO = Path(__file__).resolve().parents[1]
 TARGETS_FILE = REPO / "calibration" / "targets.toml"
 
@@ -41,21 +45,9 @@ UNITS = {
     "per_10k_workers",
     "hours",
 }
-SECTORS = {
-    "digital_security",
-    "integrated_circuits",
-    "network_communications",
-    "smart_computing",
-    "biomedicine",
-    "petrochem_new_materials",
-    "nev",
-    "smart_equipment",
-    "smart_home",
-    "modern_textiles",
-    "machine_tools",
-    "rest_of_industry",
-    "sum_ten_chains",
-}
+# What a model_variable may name after ":": the region's sectors (model._targets reads
+# ds[name].sel(sector=...)), the ten chains (chain_output) and the ten-chain total.
+SECTORS = {s.id for s in load_scenario(PLAN).region.sector} | set(CHAINS) | {"sum_ten_chains"}
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 MODEL_VARIABLE_PATTERN = re.compile(r"^[a-z_]+(\+[a-z_]+)*(:[a-z_]+)?$")
 
