@@ -333,7 +333,7 @@ class Tax:
 class SpinUp:
     """Spin-up before the base year."""
 
-    years: int = p(lo=0, hi=200)
+    years: int = p(lo=1, hi=200, doc="at least 1: the base year is set from the last spin-up year")
     wage_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr", doc="steady nominal wage growth")
     producer_price_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
     outside_machine_demand_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")

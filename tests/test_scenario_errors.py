@@ -123,6 +123,21 @@ def test_bad_region_override(tmp_path: Path) -> None:
     assert "base_year.employment_m" in err.key
 
 
+def test_spinup_of_zero_years_is_refused(tmp_path: Path) -> None:
+    # The base year is set from the last spin-up year (Engine.rebase): none would crash the
+    # run after loading, so the loader refuses it with the usual one-line error.
+    err = _error(PLAN, {"spinup.years": 0})
+    assert err.file == "override"
+    assert err.key == "spinup.years"
+    assert "0" in err.message and "range" in err.message and "[1, 200]" in err.message
+    assert str(err) == f"override: spinup.years: {err.message}"
+    assert "\n" not in str(err)
+    path = _scenario(tmp_path, "[spinup]\nyears = 0\n")
+    err = _error(path)
+    assert _same_file(err.file, path)
+    assert err.key == "spinup.years"
+
+
 def test_error_pickles() -> None:
     # Errors cross process boundaries (workers): they must survive pickling intact.
     import pickle
