@@ -106,62 +106,42 @@ def innovate_and_imitate(eng: Engine) -> None:
     st, sc, lay = eng.state, eng.scenario.innovation, eng.layout
     rd_lag = st.rd_real_history[:, :, sc.rd_lag_years - 1]
     intensity_units = rd_lag / eng.par.rd_scale[lay.sector_of]
-    d_inn = eng.draw("innovation")
-    u_innovate = d_inn.random((eng.R, lay.n_slots))
-    a, b = sc.jump_beta
-    lo, hi = sc.jump_support
-    jump = lo + (hi - lo) * d_inn.beta(a, b, size=(eng.R, lay.n_slots))
-    d_imi = eng.draw("imitation")
-    u_imitate = d_imi.random((eng.R, lay.n_slots))
-    u_local = d_imi.random((eng.R, lay.n_slots))
-    u_peer = d_imi.random((eng.R, lay.n_slots))
-
+    bar_zhejiang, bar_domestic = eng.niche_best()
+    best, innovated, imitated, first_set_level = kernels.innovate_and_imitate(
+        eng.stream_keys("innovation"),
+        eng.stream_keys("imitation"),
+        st.alive,
+        lay.make_segment,
+        lay.sector_of,
+        lay.cluster_start[lay.cluster_of],
+        lay.cluster_size[lay.cluster_of],
+        lay.sector_start[lay.sector_of],
+        lay.sector_size[lay.sector_of],
+        st.process_productivity,
+        st.model_productivity,
+        intensity_units,
+        bar_zhejiang,
+        bar_domestic,
+        sc.enabled,
+        sc.imitation_enabled,
+        sc.zeta_innovation,
+        sc.zeta_imitation,
+        int(sc.jump_beta[0]),
+        int(sc.jump_beta[1]),
+        sc.jump_support[0],
+        sc.jump_support[1],
+        sc.cluster_peer_probability,
+        sc.first_set_margin,
+    )
     is_mt = lay.make_segment >= 0
-    level = np.where(is_mt, st.model_productivity, st.process_productivity)
-    best = level.copy()
-    st.innovated = np.zeros_like(st.alive)
-    if sc.enabled:
-        p_innovate = 1.0 - np.exp(-sc.zeta_innovation * intensity_units)
-        success = st.alive & (u_innovate < p_innovate)
-        candidate = level * (1.0 + jump)
-        improve = success & (candidate > best)
-        best = np.where(improve, candidate, best)
-        st.innovated = improve
-    imitated = np.zeros_like(st.alive)
-    if sc.imitation_enabled:
-        p_imitate = 1.0 - np.exp(-sc.zeta_imitation * intensity_units)
-        tries = st.alive & (u_imitate < p_imitate)
-        local = u_local < sc.cluster_peer_probability
-        c_start = lay.cluster_start[lay.cluster_of]
-        c_size = lay.cluster_size[lay.cluster_of]
-        s_start = lay.sector_start[lay.sector_of]
-        s_size = lay.sector_size[lay.sector_of]
-        peer = np.where(
-            local,
-            c_start + (u_peer * c_size).astype(np.int64),
-            s_start + (u_peer * s_size).astype(np.int64),
-        )
-        peer_alive = np.take_along_axis(st.alive, peer, axis=1)
-        peer_level = np.take_along_axis(level, peer, axis=1)
-        # Machine-tool firms copy only peers making the same segment.
-        same_segment = lay.make_segment[peer] == lay.make_segment
-        copy = tries & peer_alive & same_segment & (peer_level > best)
-        best = np.where(copy, peer_level, best)
-        imitated = copy
-    new_model = is_mt & (best > level)
+    st.innovated = innovated
+    new_model = is_mt & (best > st.model_productivity)
     st.process_productivity = np.where(is_mt, st.process_productivity, best)
     # First-set test: the new model must beat the best model of its niche and segment by the
     # stated margin: all domestic models for a national-level first set, Zhejiang's for a
     # provincial-level one. Imitations never qualify.
-    bar_zhejiang, bar_domestic = eng.niche_best()
-    qualifies = new_model & st.innovated & ~imitated
-    margin = 1.0 + sc.first_set_margin
-    national = qualifies & (best >= bar_domestic * margin)  # first in China (国内首台套)
-    provincial = qualifies & ~national & (best >= bar_zhejiang * margin)  # first in Zhejiang
-    candidate = national | provincial
-    st.model_first_set_level = np.where(
-        new_model, np.where(national, 2, np.where(provincial, 1, 0)), st.model_first_set_level
-    )
+    candidate = first_set_level > 0
+    st.model_first_set_level = np.where(new_model, first_set_level, st.model_first_set_level)
     st.model_productivity = np.where(new_model, best, st.model_productivity)
     st.model_unproven = np.where(new_model, candidate, st.model_unproven)
     st.model_first_set = np.where(new_model, candidate, st.model_first_set)
@@ -180,142 +160,82 @@ def invest(eng: Engine) -> None:
     unproven models) plus b years of operating cost, and buy the cheapest. A cohort is
     scrapped when new capacity pays for itself within b years, the financing cost included
     (so an interest subsidy pulls replacement forward), or at its technical life.
+
+    A cohort is scrapped when 1/e_a - 1/e_new >= price x financing / (b u k1/pi): one
+    threshold per firm for ordinary cohorts and one for over-aged ones (whose replacement
+    loans may be subsidised). The firm then finances the gap between desired capacity and
+    the capacity left: loans cover at least the usual share and any shortfall of cash, up
+    to the credit limit, and investment is cut to what is funded. The per-firm arithmetic is
+    ``kernels.invest_firms``.
     """
     st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
     inv = sc.investment
     R, N = eng.R, lay.n_slots
-    alive = st.alive
     # Age the machine stock one year: the ring of cohorts turns by one slot, and the cohort
     # in the slot the new machines will take has reached its technical life.
-    eng.cohort_head = (eng.cohort_head + 1) % st.cohort_capacity.shape[2]
-    head = eng.cohort_head
+    A = st.cohort_capacity.shape[2]
+    eng.cohort_head = (eng.cohort_head + 1) % A
     ages = eng.cohort_ages()  # age of each slot's cohort at the end of this year
-    scrapped_life = st.cohort_capacity[:, :, head] * alive
-    life_age = st.cohort_capacity.shape[2]
-    book_life = st.cohort_cost[:, :, head] * _remaining_book_share(eng, life_age - 1)
-    st.cohort_capacity[:, :, head] = 0.0
-    st.cohort_cost[:, :, head] = 0.0
-    st.cohort_inverse_productivity[:, :, head] = 1.0
-
-    choice, e_new, price_new, risk_price = choose_machines(eng)
-    theta = par.theta[lay.sector_of]
-    kappa = par.kappa[lay.sector_of]
-    capital_price = kappa * (theta * price_new + (1.0 - theta) * eng.exo.other_equipment_price)
-    perceived_price = kappa * (theta * risk_price + (1.0 - theta) * eng.exo.other_equipment_price)
-    # A cohort is scrapped when 1/e_a - 1/e_new >= price x financing / (b u k1/pi): one
-    # threshold per firm for ordinary cohorts and one for over-aged ones (whose replacement
-    # loans may be subsidised), compared with every slot at once.
+    productivity, price, risk_price = eng.model_table()  # (R, N + O)
+    choice = choose_machines(eng, productivity, risk_price)
     base_financing, relief = eng.policy.financing_terms(eng)
     over_aged = ages > eng.policy.renewal_eligible_age(eng)  # (A,) by slot
-    unit_machine_cost = to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY)
-    per_saving = perceived_price / (st.payback_years * inv.target_utilisation * unit_machine_cost)
-    inv_new = 1.0 / np.maximum(e_new, TINY)
-    threshold_ordinary = inv_new + per_saving * base_financing
-    threshold_over_aged = inv_new + per_saving * (base_financing - relief)
-    # Book value written off on scrapping: cost x (1 - age_at_start_of_year / tax life).
-    start_share = _remaining_book_share(eng, ages - 1).astype(st.cohort_cost.dtype)
-    scrapped_payback, scrapped_over_aged, book_scrapped, capacity_left = kernels.scrap_by_payback(
+    life = inv.tax_depreciation_years
+    n_models = N + eng.n_outside
+    is_import = np.zeros(n_models, dtype=bool)
+    is_import[N:] = eng.outside_origin == 0
+    out = np.empty((len(kernels.INVEST_OUT), R, N))
+    orders = np.zeros((R, n_models))
+    kernels.invest_firms(
+        eng.cohort_head,
+        choice,
+        productivity,
+        price,
+        risk_price,
+        st.model_unproven,
+        is_import,
+        st.alive,
+        lay.make_segment,
+        lay.sector_of,
+        par.theta,
+        par.kappa,
+        st.k1,
+        st.demand_expected,
+        st.process_productivity,
+        st.payback_years,
+        st.market_share,
+        st.output_expected,
+        st.revenue,
+        st.cash,
+        st.debt,
         st.cohort_capacity,
         st.cohort_inverse_productivity,
         st.cohort_cost,
-        threshold_ordinary,
-        threshold_over_aged,
         over_aged,
-        alive,
-        start_share,
+        # Book value written off on scrapping: cost x (1 - age at the start of the year / life).
+        _remaining_book_share(eng, ages - 1),
+        float(_remaining_book_share(eng, A - 1)),
+        (ages < life) / life,
+        _remaining_book_share(eng, ages),
+        ages.astype(float),
+        float(base_financing),
+        np.broadcast_to(np.asarray(relief, dtype=float).reshape(-1), (R,)).copy(),
+        float(eng.exo.other_equipment_productivity),
+        float(eng.exo.other_equipment_price),
+        inv.target_utilisation,
+        inv.cash_buffer_sales_ratio,
+        inv.credit_limit_sales_ratio,
+        inv.loan_financed_share,
+        out,
+        orders,
     )
-    # Loans replacing cohorts past the eligible age (a cohort at its technical life always is).
-    scrapped_eligible = scrapped_over_aged + scrapped_life
-    book_scrapped = book_scrapped + book_life
-
-    desired = eng.desired_capacity()
-    gap = np.maximum(desired - capacity_left, 0.0) * alive
-    scrapped = scrapped_life + scrapped_payback
-    replacement = np.minimum(gap, scrapped)
-    expansion = gap - replacement
-
-    cost = gap * capital_price
-    internal = np.maximum(st.cash - inv.cash_buffer_sales_ratio * st.revenue, 0.0)
-    credit_room = np.maximum(inv.credit_limit_sales_ratio * st.revenue - st.debt, 0.0)
-    # Loans finance at least the usual share of investment, and any shortfall of cash.
-    loan = np.minimum(np.maximum(cost - internal, inv.loan_financed_share * cost), credit_room)
-    funded = np.minimum(cost, internal + loan)
-    ratio = np.where(cost > TINY, funded / np.maximum(cost, TINY), 1.0)
-    replacement *= ratio
-    expansion *= ratio
-    new_capacity = replacement + expansion
-    cost = new_capacity * capital_price
-
-    st.cohort_capacity[:, :, head] = new_capacity
-    st.cohort_inverse_productivity[:, :, head] = inv_new
-    st.cohort_cost[:, :, head] = cost
-    st.cash = st.cash - cost + loan
-    st.debt = st.debt + loan
-    st.flow_investment = cost
-    st.flow_loans_new = loan
-    st.flow_writeoff = book_scrapped
-    st.investment_replacement = replacement * capital_price
-    st.investment_expansion = expansion * capital_price
-    st.capacity_replaced = replacement
-    share_eligible = np.where(
-        scrapped > TINY, np.minimum(scrapped_eligible / np.maximum(scrapped, TINY), 1.0), 0.0
-    )
-    st.renewal_eligible_loan = (
-        loan
-        * np.where(cost > TINY, replacement * capital_price / np.maximum(cost, TINY), 0.0)
-        * share_eligible
-    )
-    st.loan_age_eligible_share = share_eligible
-
+    for i, name in enumerate(kernels.INVEST_OUT):
+        setattr(st, name, out[i])
     # Machine-tool orders: the machine-tool part of the spending goes to the chosen model.
-    order_value = new_capacity * kappa * theta * price_new
-    n_models = N + eng.n_outside
-    flat = (np.arange(R)[:, None] * n_models + choice).ravel()
-    orders = np.bincount(flat, weights=order_value.ravel(), minlength=R * n_models).reshape(
-        R, n_models
-    )
     st.orders_inside = orders[:, :N]
     st.orders_outside_models = orders[:, N:]
-    st.machine_purchases = order_value
-    st.machine_purchases_zhejiang = np.where(choice < N, order_value, 0.0)
-    origin = eng.outside_origin  # (O,) 0 import, 1 other province
-    is_import = np.zeros(n_models, dtype=bool)
-    is_import[N:] = origin == 0
-    st.machine_purchases_imported = np.where(is_import[choice], order_value, 0.0)
-    unproven = np.concatenate([st.model_unproven, np.zeros((R, eng.n_outside), dtype=bool)], axis=1)
-    st.machine_purchases_unproven = np.where(
-        np.take_along_axis(unproven, choice, axis=1), order_value, 0.0
-    )
     st.machine_choice = choice
-    summarise_cohorts(eng)
     eng.policy.after_investment(eng)
-
-
-def summarise_cohorts(eng: Engine) -> None:
-    """Per-firm capacity, machine productivity, depreciation and book value of the cohorts.
-
-    Nothing changes the cohorts between investment and the end of the year (exits aside),
-    so this one pass serves production, accounts and demography.
-    """
-    st, inv = eng.state, eng.scenario.investment
-    ages = eng.cohort_ages()
-    life = inv.tax_depreciation_years
-    dtype = st.cohort_cost.dtype
-    depreciation_share = ((ages < life) / life).astype(dtype)
-    book_share = _remaining_book_share(eng, ages).astype(dtype)
-    capacity, inputs, depreciation, book, age_weighted = kernels.summarise_cohorts(
-        st.cohort_capacity,
-        st.cohort_inverse_productivity,
-        st.cohort_cost,
-        depreciation_share,
-        book_share,
-        ages.astype(dtype),
-    )
-    st.capacity = capacity
-    st.cohort_input = inputs
-    st.depreciation = depreciation
-    st.book_value = book
-    st.capacity_age = age_weighted
 
 
 def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
@@ -324,66 +244,67 @@ def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
     return np.clip(1.0 - (np.asarray(age) + 1.0) / life, 0.0, 1.0)
 
 
-def choose_machines(eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def choose_machines(eng: Engine, productivity: np.ndarray, risk_price: np.ndarray) -> np.ndarray:
     """Each buyer's brochure of k models and its choice.
 
     A brochure slot shows the buyer's segment's import model with its brochure
     probability, the other provinces' model likewise, else a Zhejiang maker of the segment
     drawn in proportion to a mix of sales share and equal weight. The buyer takes the model
-    with the lowest risk-adjusted price plus b years of operating cost.
+    with the lowest risk-adjusted price plus b years of operating cost. SOE buyers within
+    the first-set procurement quota may then switch to an unproven first-set model.
+
+    Args:
+        eng: The engine.
+        productivity: (R, N + O) every model's embodied productivity (``Engine.model_table``).
+        risk_price: (R, N + O) every model's price with the buyer's risk premium.
 
     Returns:
-        The chosen model index (slot, or N + outside model), the embodied productivity the
-        new cohort gets, its price per unit of machine-tool input, and that price with the
-        buyer's risk premium.
+        The chosen model column per buyer (R, N): a slot, or N + outside model.
     """
     st, lay, par = eng.state, eng.layout, eng.par
     mt = eng.region.machine_tools
-    R, N, K = eng.R, lay.n_slots, mt.brochure_size
-    d = eng.draw("brochure")
-    # Single precision is plenty to pick among a few thousand models, at half the cost.
-    u_source = d.random((R, N, K), np.float32)
-    u_pick = d.random((R, N, K), np.float32)
-    productivity, price, risk_price = eng.model_table()  # (R, N + O)
-    w_share = mt.brochure_share_weight
-    cdfs = []
-    for slots in lay.segment_slots:
-        live = np.take(st.alive, slots, axis=1)
-        n_live = np.maximum(live.sum(axis=1, keepdims=True), 1)
-        share = np.take(st.mt_segment_share, slots, axis=1)
-        cdfs.append(
-            np.cumsum(np.where(live, w_share * share + (1.0 - w_share) / n_live, 0.0), axis=1)
-        )
+    N = lay.n_slots
+    makers = np.concatenate(lay.segment_slots)
+    segment_offset = np.cumsum([0] + [len(s) for s in lay.segment_slots])
+    alias_prob, alias_index = kernels.alias_tables(
+        st.alive, st.mt_segment_share, makers, segment_offset, mt.brochure_share_weight
+    )
+    # Models by position: the segments' makers, then the outside models.
+    M = len(makers)
+    column_of_position = np.concatenate([makers, N + np.arange(eng.n_outside)])
     brochure = eng.outside_brochure
-    theta_n = par.theta[lay.sector_of]
-    unit_machine_cost = to_firms(eng, st.k1) / np.maximum(st.process_productivity, TINY)
+    theta = par.theta[:, None]
+    log_a = np.log(np.maximum(productivity[:, column_of_position], TINY))  # (R, M + O)
+    operating_factor = np.exp(-theta[None] * log_a[:, None, :])  # (R, S, M + O)
+    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, column_of_position]
+    frontier = float(eng.exo.other_equipment_productivity)
+    operating_weight = (
+        st.payback_years
+        * eng.scenario.investment.target_utilisation
+        * to_firms(eng, st.k1)
+        / np.maximum(st.process_productivity, TINY)
+        / frontier ** (1.0 - par.theta[lay.sector_of])
+    )
     choice = kernels.choose_from_brochures(
-        u_source,
-        u_pick,
+        eng.stream_keys("brochure"),
+        mt.brochure_size,
+        st.alive,
         lay.buy_segment,
-        np.concatenate(cdfs, axis=1),
-        np.concatenate(lay.segment_slots),
-        np.cumsum([0] + [len(s) for s in lay.segment_slots]),
+        lay.sector_of,
+        alias_prob,
+        alias_index,
+        segment_offset,
         np.array([b[0] for b in brochure]),
         np.array([b[1] for b in brochure]),
-        np.array([N + b[2] for b in brochure]),
-        np.array([N + b[3] for b in brochure]),
-        np.log(np.maximum(productivity, TINY)),
-        risk_price,
-        theta_n,
-        par.kappa[lay.sector_of],
-        st.payback_years * eng.scenario.investment.target_utilisation,
-        unit_machine_cost,
-        float(eng.exo.other_equipment_productivity),
-        st.alive,
+        np.array([M + b[2] for b in brochure]),
+        np.array([M + b[3] for b in brochure]),
+        column_of_position,
+        capital_cost,
+        operating_factor,
+        operating_weight,
     )
     eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
-    choice = eng.state.machine_choice_override
-    a_choice = np.take_along_axis(productivity, choice, axis=1)
-    p_choice = np.take_along_axis(price, choice, axis=1)
-    rp_choice = np.take_along_axis(risk_price, choice, axis=1)
-    e_choice = eng.exo.other_equipment_productivity ** (1.0 - theta_n) * a_choice**theta_n
-    return choice, e_choice, p_choice, rp_choice
+    return eng.state.machine_choice_override
 
 
 # --------------------------------------------------------- 5. production and market

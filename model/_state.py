@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import _random
 from model._layout import PROCESSES, Layout
 from model.params import SEGMENTS, Scenario
 
@@ -168,6 +169,10 @@ class Engine:
         self.exo = SimpleNamespace()
 
     # ------------------------------------------------------------------ randomness
+
+    def stream_keys(self, process: str) -> np.ndarray:
+        """Keys of this year's counter-based streams of a process, one per replicate (R,)."""
+        return _random.stream_keys(self.scenario.seed, self.replicates, self.year, process)
 
     def draw(self, process: str) -> Draws:
         """The draws of a process for the current year."""
