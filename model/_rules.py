@@ -455,55 +455,108 @@ def settle_cash(eng: Engine) -> None:
 
 
 def demography(eng: Engine) -> None:
-    """Exit on a tiny market share or negative net worth; entry into free slots."""
-    st, sc, lay = eng.state, eng.scenario.market, eng.layout
-    alive = st.alive
-    n_alive = to_firms(eng, sector_sum(eng, alive.astype(float)))
-    share = np.where(
-        lay.make_segment >= 0, eng.segment_normalise(st.revenue * alive), st.market_share
-    )
-    seg_count = np.where(lay.make_segment >= 0, eng.segment_count(alive), n_alive)
-    book = st.book_value
-    net_worth = st.cash + book - st.debt
-    exit_ = alive & (
-        (share < sc.exit_share_fraction / np.maximum(seg_count, 1.0)) | (net_worth < 0)
-    )
-    sector_revenue = sector_sum(eng, np.where(alive, st.revenue, 0.0))
-    st.flow_exit_cash = np.where(exit_, st.cash, 0.0)
-    st.flow_exit_debt = np.where(exit_, st.debt, 0.0)
-    st.exits = exit_
-    st.alive = alive & ~exit_
-    for name in (
-        "cash",
-        "debt",
-        "market_share",
-        "outside_share",
-        "revenue",
-        "revenue_prev",
-        "revenue_prev2",
-        "output_real",
-        "output_real_prev",
-    ):
-        setattr(st, name, np.where(exit_, 0.0, getattr(st, name)))
-    st.cohort_capacity[exit_] = 0.0
-    st.cohort_cost[exit_] = 0.0
+    """Exit on a tiny market share or negative net worth; entry into free slots.
 
-    d = eng.draw("entry")
-    u_enter = d.random((eng.R, lay.n_slots))
-    z_productivity = d.standard_normal((eng.R, lay.n_slots))
-    z_rd = d.standard_normal((eng.R, lay.n_slots))
-    u_high_tech = d.random((eng.R, lay.n_slots))
-    # Entrants replace the year's exits and add the net entry rate (none during the spin-up,
-    # which keeps the base-year firm count); they fill free slots at random.
-    n_alive_s = sector_sum(eng, st.alive.astype(float))
-    n_exit_s = sector_sum(eng, exit_.astype(float))
+    A firm leaves when its share of its sector (machine-tool makers: of their segment's
+    sales) falls below ``exit_share_fraction`` / firms, or its net worth turns negative.
+    Entrants replace the year's exits and add the net entry rate (none during the spin-up,
+    which keeps the base-year firm count); they fill free slots at random, with the
+    initial state set in ``kernels.enter_firms``.
+    """
+    st, sc, lay, par = eng.state, eng.scenario.market, eng.layout, eng.par
+    G = len(lay.segment_slots)
+    zero_on_exit = (
+        st.cash,
+        st.debt,
+        st.market_share,
+        st.outside_share,
+        st.revenue,
+        st.revenue_prev,
+        st.revenue_prev2,
+        st.output_real,
+        st.output_real_prev,
+    )
+    exits, st.flow_exit_cash, st.flow_exit_debt, sector_revenue = kernels.exit_firms(
+        st.alive,
+        lay.make_segment,
+        lay.sector_start,
+        lay.sector_size,
+        G,
+        st.revenue,
+        st.market_share,
+        st.cash,
+        st.debt,
+        st.book_value,
+        sc.exit_share_fraction,
+        zero_on_exit,
+        st.cohort_capacity,
+        st.cohort_cost,
+    )
+    st.exits = exits
+    n_alive, n_exit, n_free, mean_pi, new_e, segment_mean_a = kernels.entry_statistics(
+        st.alive,
+        lay.make_segment,
+        lay.sector_start,
+        lay.sector_size,
+        G,
+        exits,
+        st.capacity,
+        st.process_productivity,
+        st.machine_productivity,
+        st.model_productivity,
+        st.revenue,
+        st.cohort_capacity,
+        st.cohort_inverse_productivity,
+        eng.cohort_head,
+    )
+    frontier = float(eng.exo.other_equipment_productivity)
+    # A sector with no machines installed or in use: entrants buy at the equipment frontier.
+    new_e = np.where(new_e > TINY, new_e, frontier)
+    # A segment with no live maker: entrants start at the other provinces' model.
+    other = np.stack([st.outside_productivity[:, b[3]] for b in eng.outside_brochure], axis=1)
+    segment_mean_a = np.where(segment_mean_a > 0, segment_mean_a, other)
     net = 0.0 if eng.spinning_up else sc.net_entry_rate.at(eng.year)
-    wanted = np.maximum(n_exit_s + net * n_alive_s, 0.0)
-    n_dead_s = sector_sum(eng, (~st.alive).astype(float))
-    p_enter = np.minimum(wanted / np.maximum(n_dead_s, 1.0), 1.0)
-    enter = ~st.alive & (u_enter < to_firms(eng, p_enter))
-    st.entries = enter
-    eng.initialise_entrants(enter, z_productivity, z_rd, u_high_tech, sector_revenue)
+    wanted = np.maximum(n_exit + net * n_alive, 0.0)
+    p_enter = np.minimum(wanted / np.maximum(n_free, 1.0), 1.0)
+    st.flow_entry_cash = np.zeros_like(st.cash)
+    exo = eng.exo
+    st.entries = kernels.enter_firms(
+        eng.stream_keys("entry"),
+        p_enter,
+        eng.year,
+        st.alive,
+        lay.make_segment,
+        lay.sector_start,
+        lay.sector_size,
+        lay.mt_sector,
+        n_alive,
+        # Sized on the year's sector revenue before exits, so a wave of exits does not
+        # shrink the entrants that replace them.
+        sector_revenue,
+        mean_pi,
+        new_e,
+        segment_mean_a,
+        st.price_index,
+        par.theta,
+        par.kappa,
+        par.rd_intensity,
+        par.rd_dispersion,
+        par.high_tech_share,
+        sc.entrant_size_fraction,
+        sc.entrant_productivity_sd,
+        eng.scenario.investment.target_utilisation,
+        float(exo.other_equipment_price),
+        np.array([exo.cit_rate, exo.high_tech_rate, exo.super_deduction], dtype=float),
+        tuple(getattr(st, name) for name in kernels.ENTRY_FLOAT),
+        tuple(getattr(st, name) for name in kernels.ENTRY_INT),
+        tuple(getattr(st, name) for name in kernels.ENTRY_BOOL),
+        st.cohort_capacity,
+        st.cohort_inverse_productivity,
+        st.cohort_cost,
+        eng.cohort_head,
+        st.rd_real_history,
+    )
+    eng.policy.reset_firms(eng, st.entries)
 
 
 def update_status(eng: Engine) -> None:
