@@ -314,7 +314,12 @@ class Market:
     entrant_size_fraction: float = p(lo=0.0, hi=1.0, doc="entrant share in units of 1/n")
     entrant_productivity_sd: float = p(lo=0.0, hi=1.0)
     slot_headroom: float = p(lo=0.0, hi=2.0, doc="spare firm slots per sector for entry")
-    firm_scale: float = p(1.0, lo=0.0001, hi=10.0, doc="fraction of real firm counts simulated")
+    firm_scale: float = p(
+        1.0,
+        lo=0.0001,
+        hi=100.0,
+        doc="simulated firms per real firm: each stands for 1/scale real firms (above 1: clones)",
+    )
     source: dict[str, str] = _sources()
 
 

@@ -138,6 +138,14 @@ def test_spinup_of_zero_years_is_refused(tmp_path: Path) -> None:
     assert err.key == "spinup.years"
 
 
+def test_firm_scale_reaches_a_million_firms() -> None:
+    # 1,000,000 simulated firms need a scale of about 17.7 (clones of the real firms).
+    assert model.load_scenario(PLAN, {"market.firm_scale": 17.7}).market.firm_scale == 17.7
+    err = _error(PLAN, {"market.firm_scale": 150.0})
+    assert err.key == "market.firm_scale"
+    assert "[0.0001, 100]" in err.message
+
+
 def test_error_pickles() -> None:
     # Errors cross process boundaries (workers): they must survive pickling intact.
     import pickle
