@@ -284,7 +284,8 @@ def innovate_and_imitate(
 def invest_firms(
     head: int,
     choice: np.ndarray,
-    model_productivity: np.ndarray,
+    position_of_column: np.ndarray,
+    embodied_factor: np.ndarray,
     model_price: np.ndarray,
     model_risk_price: np.ndarray,
     model_unproven: np.ndarray,
@@ -294,6 +295,7 @@ def invest_firms(
     sector_of: np.ndarray,
     theta_of_sector: np.ndarray,
     kappa_of_sector: np.ndarray,
+    frontier_factor_of_sector: np.ndarray,
     k1: np.ndarray,
     demand_expected: np.ndarray,
     process_productivity: np.ndarray,
@@ -314,7 +316,6 @@ def invest_firms(
     ages: np.ndarray,
     base_financing: float,
     relief: np.ndarray,
-    frontier: float,
     other_equipment_price: float,
     target_utilisation: float,
     cash_buffer_sales_ratio: float,
@@ -329,15 +330,21 @@ def invest_firms(
     that the chosen new machine pays back, finances the capacity gap, installs the new
     cohort at ``head`` and sums the cohorts for production and the accounts. Cohort arrays
     are updated in place; per-firm results go to the rows of ``out`` (see ``INVEST_OUT``),
-    orders by model column are added to ``orders`` (R, N + O).
+    orders by model column are added to ``orders`` (R, N + O). A new cohort's embodied
+    productivity is frontier ** (1 - theta) x a ** theta: ``frontier_factor_of_sector`` x
+    1 / ``embodied_factor`` (R, S, positions), the table of a ** -theta the buyers used.
+    Dead slots hold no machines and buy nothing.
     """
     R, N, A = capacity.shape
     for r in range(R):
         for n in range(N):
+            if not alive[r, n]:
+                for row in range(out.shape[0]):
+                    out[row, r, n] = 0.0
+                continue
             s = sector_of[n]
-            live = alive[r, n]
             # The cohort in the head slot has reached its technical life.
-            scrapped_life = capacity[r, n, head] if live else 0.0
+            scrapped_life = np.float64(capacity[r, n, head])
             book_written_off = cost[r, n, head] * life_book_share
             capacity[r, n, head] = 0.0
             cost[r, n, head] = 0.0
@@ -347,7 +354,7 @@ def invest_firms(
             th = theta_of_sector[s]
             kappa = kappa_of_sector[s]
             price_new = model_price[r, j]
-            e_new = frontier ** (1.0 - th) * model_productivity[r, j] ** th
+            e_new = frontier_factor_of_sector[s] / embodied_factor[r, s, position_of_column[j]]
             capital_price = kappa * (th * price_new + (1.0 - th) * other_equipment_price)
             perceived = kappa * (th * model_risk_price[r, j] + (1.0 - th) * other_equipment_price)
             unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
@@ -356,30 +363,40 @@ def invest_firms(
             t_ordinary = inv_new + per_saving * base_financing
             t_over_aged = inv_new + per_saving * (base_financing - relief[r])
 
+            # One pass: scrap what the new machine pays back, sum what stays.
             scrapped_payback = 0.0
             scrapped_over_aged = 0.0
             left = 0.0
-            if live:
-                for a in range(A):
-                    k = capacity[r, n, a]
-                    if k <= 0.0:
-                        continue
-                    t = t_over_aged if over_aged[a] else t_ordinary
-                    if inverse_productivity[r, n, a] >= t:
-                        scrapped_payback += k
-                        if over_aged[a]:
-                            scrapped_over_aged += k
-                        book_written_off += cost[r, n, a] * start_share[a]
-                        capacity[r, n, a] = 0.0
-                        cost[r, n, a] = 0.0
-                    else:
-                        left += k
+            inputs = 0.0
+            depreciation = 0.0
+            book = 0.0
+            age_weighted = 0.0
+            for a in range(A):
+                k = capacity[r, n, a]
+                if k <= 0.0:
+                    continue
+                e_inv = inverse_productivity[r, n, a]
+                c = cost[r, n, a]
+                old = over_aged[a]
+                if e_inv >= (t_over_aged if old else t_ordinary):
+                    scrapped_payback += k
+                    if old:
+                        scrapped_over_aged += k
+                    book_written_off += c * start_share[a]
+                    capacity[r, n, a] = 0.0
+                    cost[r, n, a] = 0.0
+                else:
+                    left += k
+                    inputs += k * e_inv
+                    age_weighted += k * ages[a]
+                    depreciation += c * depreciation_share[a]
+                    book += c * book_share[a]
 
             if make_segment[n] >= 0:
                 desired = output_expected[r, n] / target_utilisation
             else:
                 desired = market_share[r, n] * demand_expected[r, s] / target_utilisation
-            gap = max(desired - left, 0.0) if live else 0.0
+            gap = max(desired - left, 0.0)
             scrapped = scrapped_life + scrapped_payback
             replacement = min(gap, scrapped)
             expansion = gap - replacement
@@ -399,6 +416,12 @@ def invest_firms(
             cost[r, n, head] = spent
             cash[r, n] = cash[r, n] - spent + loan
             debt[r, n] = debt[r, n] + loan
+            # The new cohort as stored (single precision) joins the sums.
+            k = np.float64(capacity[r, n, head])
+            c = np.float64(cost[r, n, head])
+            inputs += k * inverse_productivity[r, n, head]
+            depreciation += c * depreciation_share[head]
+            book += c * book_share[head]
 
             # Loans replacing cohorts past the eligible age (a cohort at its life always is).
             share_eligible = 0.0
@@ -408,23 +431,6 @@ def invest_firms(
 
             order_value = new_capacity * kappa * th * price_new
             orders[r, j] += order_value
-
-            # The year's cohorts, new one included, for production and the accounts.
-            total = 0.0
-            inputs = 0.0
-            depreciation = 0.0
-            book = 0.0
-            age_weighted = 0.0
-            for a in range(A):
-                k = capacity[r, n, a]
-                c = cost[r, n, a]
-                if k > 0.0:
-                    total += k
-                    inputs += k * inverse_productivity[r, n, a]
-                    age_weighted += k * ages[a]
-                if c != 0.0:
-                    depreciation += c * depreciation_share[a]
-                    book += c * book_share[a]
 
             out[0, r, n] = spent
             out[1, r, n] = loan
@@ -438,7 +444,7 @@ def invest_firms(
             out[9, r, n] = order_value if j < N else 0.0
             out[10, r, n] = order_value if model_is_import[j] else 0.0
             out[11, r, n] = order_value if (j < N and model_unproven[r, j]) else 0.0
-            out[12, r, n] = total
+            out[12, r, n] = left + k
             out[13, r, n] = inputs
             out[14, r, n] = depreciation
             out[15, r, n] = book
@@ -830,3 +836,206 @@ ENTRY_INT = (
     "single_champion_last_met",
 )
 ENTRY_BOOL = ("model_unproven", "model_first_set", "model_recognised", "high_tech")
+
+
+# ----------------------------------------------------------- production and market
+
+
+@njit(cache=True)
+def produce_firms(
+    alive: np.ndarray,
+    make_segment: np.ndarray,
+    sector_start: np.ndarray,
+    sector_size: np.ndarray,
+    k1: np.ndarray,
+    k2: np.ndarray,
+    markup_of_sector: np.ndarray,
+    demand_real: np.ndarray,
+    outside_machine_demand: np.ndarray,
+    segment_price_index_of_slot: np.ndarray,
+    set_price_of_slot: np.ndarray,
+    firm_weight: float,
+    sets_to_prove: float,
+    expectation_smoothing: float,
+    capacity: np.ndarray,
+    cohort_input: np.ndarray,
+    process_productivity: np.ndarray,
+    market_share: np.ndarray,
+    outside_share: np.ndarray,
+    orders_inside: np.ndarray,
+    machine_productivity: np.ndarray,
+    output_expected: np.ndarray,
+    model_sets_sold: np.ndarray,
+    model_first_set: np.ndarray,
+    model_recognised: np.ndarray,
+    model_unproven: np.ndarray,
+    out: np.ndarray,
+    first_sale: np.ndarray,
+    price_index: np.ndarray,
+) -> None:
+    """Unit cost, price, output, sales and the sector price index (see ``rules.produce``).
+
+    Updates the arrays from ``machine_productivity`` to ``model_unproven`` in place; writes
+    unit cost, price, unfilled demand, outside sales, real output and revenue to the rows
+    of ``out`` (``PRODUCE_OUT``), first-set recognitions to ``first_sale`` and the new
+    price index to ``price_index`` (R, S).
+    """
+    R, N = alive.shape
+    S = sector_start.shape[0]
+    lam = expectation_smoothing
+    for r in range(R):
+        for s in range(S):
+            lo = sector_start[s]
+            hi = lo + sector_size[s]
+            unmet = 0.0
+            spare_total = 0.0
+            for n in range(lo, hi):
+                if cohort_input[r, n] > TINY:
+                    machine_productivity[r, n] = capacity[r, n] / cohort_input[r, n]
+                productivity = process_productivity[r, n] * machine_productivity[r, n]
+                unit_cost = k1[r, s] / max(productivity, TINY) + k2[r, s]
+                out[0, r, n] = unit_cost
+                out[1, r, n] = (1.0 + markup_of_sector[s]) * unit_cost
+                if alive[r, n] and make_segment[n] < 0:
+                    wanted = market_share[r, n] * demand_real[r, s]
+                    first = min(wanted, capacity[r, n])
+                    unmet += wanted - first
+                    spare_total += capacity[r, n] - first
+            fill = min(unmet / max(spare_total, TINY), 1.0)
+            w_sum = 0.0
+            wp_sum = 0.0
+            for n in range(lo, hi):
+                price = out[1, r, n]
+                if not alive[r, n]:
+                    out[2, r, n] = 0.0
+                    out[3, r, n] = 0.0
+                    out[4, r, n] = 0.0
+                    out[5, r, n] = 0.0
+                    first_sale[r, n] = False
+                    output_expected[r, n] = lam * output_expected[r, n]
+                    continue
+                if make_segment[n] < 0:
+                    wanted = market_share[r, n] * demand_real[r, s]
+                    first = min(wanted, capacity[r, n])
+                    output = first + (capacity[r, n] - first) * fill
+                    out[2, r, n] = (wanted - first) / wanted if wanted > TINY else 0.0
+                    out[3, r, n] = 0.0
+                    revenue = output * price
+                    weight = market_share[r, n]
+                    first_sale[r, n] = False
+                else:
+                    # Orders from inside the province plus a share of outside demand.
+                    index = segment_price_index_of_slot[n]
+                    outside_value = outside_share[r, n] * outside_machine_demand[r]
+                    sales_value = orders_inside[r, n] + outside_value
+                    output = sales_value / max(price * index, TINY) * index
+                    out[2, r, n] = 0.0
+                    out[3, r, n] = outside_value
+                    revenue = sales_value
+                    weight = revenue
+                    # A first set is recognised, and proven, by sales to Zhejiang users.
+                    sets = orders_inside[r, n] / set_price_of_slot[n]
+                    fs = model_first_set[r, n] and not model_recognised[r, n] and sets > 0.0
+                    first_sale[r, n] = fs
+                    if fs:
+                        model_recognised[r, n] = True
+                    model_sets_sold[r, n] += sets
+                    if model_sets_sold[r, n] / firm_weight >= sets_to_prove:
+                        model_unproven[r, n] = False
+                out[4, r, n] = output
+                out[5, r, n] = revenue
+                output_expected[r, n] = lam * output_expected[r, n] + (1.0 - lam) * output
+                w_sum += weight
+                wp_sum += weight * price
+            price_index[r, s] = wp_sum / max(w_sum, TINY)
+
+
+PRODUCE_OUT = ("unit_cost", "price", "unfilled", "sales_outside", "output_real", "revenue")
+
+
+@njit(cache=True)
+def compete(
+    alive: np.ndarray,
+    make_segment: np.ndarray,
+    sector_start: np.ndarray,
+    sector_size: np.ndarray,
+    n_segments: int,
+    price: np.ndarray,
+    price_index: np.ndarray,
+    unfilled: np.ndarray,
+    model_productivity: np.ndarray,
+    model_risk_price: np.ndarray,
+    revenue: np.ndarray,
+    replicator_chi: float,
+    unfilled_demand_weight: float,
+    market_share: np.ndarray,
+    outside_share: np.ndarray,
+    mt_segment_share: np.ndarray,
+) -> None:
+    """Replicator dynamics of market shares (in place; see ``rules.produce``).
+
+    User firms compete on price relative to the sector index and on unfilled demand;
+    machine-tool makers' outside shares on log productivity less log risk-adjusted price,
+    relative to their segment's outside-share-weighted mean. ``mt_segment_share`` becomes
+    each maker's share of its segment's sales.
+    """
+    R, N = alive.shape
+    S = sector_start.shape[0]
+    G = n_segments
+    comp = np.zeros(N)
+    seg_w = np.zeros(G)
+    seg_wx = np.zeros(G)
+    seg_revenue = np.zeros(G)
+    for r in range(R):
+        seg_w[:] = 0.0
+        seg_wx[:] = 0.0
+        seg_revenue[:] = 0.0
+        for n in range(N):
+            if not alive[r, n]:
+                comp[n] = 0.0
+                continue
+            g = make_segment[n]
+            if g >= 0:
+                x = math.log(max(model_productivity[r, n], TINY)) - math.log(
+                    max(model_risk_price[r, n], TINY)
+                )
+                comp[n] = x
+                seg_w[g] += outside_share[r, n]
+                seg_wx[g] += outside_share[r, n] * x
+                seg_revenue[g] += revenue[r, n]
+        for s in range(S):
+            lo = sector_start[s]
+            hi = lo + sector_size[s]
+            for n in range(lo, hi):
+                if not alive[r, n]:
+                    continue
+                g = make_segment[n]
+                if g >= 0:
+                    comp[n] -= seg_wx[g] / max(seg_w[g], TINY)
+                else:
+                    comp[n] = -math.log(
+                        max(price[r, n], TINY) / max(price_index[r, s], TINY)
+                    ) - unfilled_demand_weight * unfilled[r, n]
+            for shares in (market_share, outside_share):
+                total = 0.0
+                weighted = 0.0
+                for n in range(lo, hi):
+                    if alive[r, n]:
+                        total += shares[r, n]
+                        weighted += shares[r, n] * comp[n]
+                mean = weighted / max(total, TINY)
+                total = 0.0
+                for n in range(lo, hi):
+                    v = 0.0
+                    if alive[r, n]:
+                        v = max(shares[r, n] * (1.0 + replicator_chi * (comp[n] - mean)), 0.0)
+                    shares[r, n] = v
+                    total += v
+                for n in range(lo, hi):
+                    shares[r, n] = shares[r, n] / max(total, TINY)
+        for n in range(N):
+            g = make_segment[n]
+            if g >= 0 and alive[r, n]:
+                mt_segment_share[r, n] = revenue[r, n] / max(seg_revenue[g], TINY)
+            else:
+                mt_segment_share[r, n] = 0.0

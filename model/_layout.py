@@ -57,6 +57,12 @@ class Layout:
         """Number of sectors."""
         return len(self.sector_start)
 
+    @property
+    def machine_tool_block(self) -> slice:
+        """The machine-tool slots as a slice: they are one contiguous block (one sector)."""
+        s = self.mt_sector
+        return slice(int(self.sector_start[s]), int(self.sector_start[s] + self.sector_size[s]))
+
 
 def _spread(
     n: int, shares: tuple[float, ...] | np.ndarray, stride: float = 0.6180339887498949

@@ -11,6 +11,8 @@ rule and the source of its parameters.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy.special import ndtri
 
@@ -177,7 +179,8 @@ def invest(eng: Engine) -> None:
     eng.cohort_head = (eng.cohort_head + 1) % A
     ages = eng.cohort_ages()  # age of each slot's cohort at the end of this year
     productivity, price, risk_price = eng.model_table()  # (R, N + O)
-    choice = choose_machines(eng, productivity, risk_price)
+    models = model_positions(eng, productivity, risk_price)
+    choice = choose_machines(eng, models)
     base_financing, relief = eng.policy.financing_terms(eng)
     over_aged = ages > eng.policy.renewal_eligible_age(eng)  # (A,) by slot
     life = inv.tax_depreciation_years
@@ -189,7 +192,8 @@ def invest(eng: Engine) -> None:
     kernels.invest_firms(
         eng.cohort_head,
         choice,
-        productivity,
+        models.position_of_column,
+        models.operating_factor,
         price,
         risk_price,
         st.model_unproven,
@@ -199,6 +203,7 @@ def invest(eng: Engine) -> None:
         lay.sector_of,
         par.theta,
         par.kappa,
+        float(eng.exo.other_equipment_productivity) ** (1.0 - par.theta),
         st.k1,
         st.demand_expected,
         st.process_productivity,
@@ -220,7 +225,6 @@ def invest(eng: Engine) -> None:
         ages.astype(float),
         float(base_financing),
         np.broadcast_to(np.asarray(relief, dtype=float).reshape(-1), (R,)).copy(),
-        float(eng.exo.other_equipment_productivity),
         float(eng.exo.other_equipment_price),
         inv.target_utilisation,
         inv.cash_buffer_sales_ratio,
@@ -244,7 +248,48 @@ def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
     return np.clip(1.0 - (np.asarray(age) + 1.0) / life, 0.0, 1.0)
 
 
-def choose_machines(eng: Engine, productivity: np.ndarray, risk_price: np.ndarray) -> np.ndarray:
+class ModelPositions(NamedTuple):
+    """The models on offer this year, indexed by position (segments' makers, then outside)."""
+
+    makers: np.ndarray  # (M,) maker slots, by segment
+    segment_offset: np.ndarray  # (G + 1,) where each segment's makers start and end
+    column_of_position: np.ndarray  # (M + O,) model column: a slot, or N + outside model
+    position_of_column: np.ndarray  # (N + O,) position of a model column (-1: not offered)
+    capital_cost: np.ndarray  # (R, S, M + O) kappa theta x risk-adjusted price, by buyer sector
+    operating_factor: np.ndarray  # (R, S, M + O) a ** -theta, by buyer sector
+
+
+def model_positions(
+    eng: Engine, productivity: np.ndarray, risk_price: np.ndarray
+) -> ModelPositions:
+    """Index the offered models by position and tabulate their costs by buyer sector.
+
+    Args:
+        eng: The engine.
+        productivity: (R, N + O) every model's embodied productivity (``Engine.model_table``).
+        risk_price: (R, N + O) every model's price with the buyer's risk premium.
+    """
+    lay, par = eng.layout, eng.par
+    N = lay.n_slots
+    makers = np.concatenate(lay.segment_slots)
+    segment_offset = np.cumsum([0] + [len(s) for s in lay.segment_slots])
+    column_of_position = np.concatenate([makers, N + np.arange(eng.n_outside)])
+    position_of_column = np.full(N + eng.n_outside, -1, dtype=np.int64)
+    position_of_column[column_of_position] = np.arange(len(column_of_position))
+    log_a = np.log(np.maximum(productivity[:, column_of_position], TINY))  # (R, M + O)
+    operating_factor = np.exp(-par.theta[None, :, None] * log_a[:, None, :])
+    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, column_of_position]
+    return ModelPositions(
+        makers,
+        segment_offset,
+        column_of_position,
+        position_of_column,
+        capital_cost,
+        operating_factor,
+    )
+
+
+def choose_machines(eng: Engine, models: ModelPositions) -> np.ndarray:
     """Each buyer's brochure of k models and its choice.
 
     A brochure slot shows the buyer's segment's import model with its brochure
@@ -253,30 +298,20 @@ def choose_machines(eng: Engine, productivity: np.ndarray, risk_price: np.ndarra
     with the lowest risk-adjusted price plus b years of operating cost. SOE buyers within
     the first-set procurement quota may then switch to an unproven first-set model.
 
-    Args:
-        eng: The engine.
-        productivity: (R, N + O) every model's embodied productivity (``Engine.model_table``).
-        risk_price: (R, N + O) every model's price with the buyer's risk premium.
-
     Returns:
         The chosen model column per buyer (R, N): a slot, or N + outside model.
     """
     st, lay, par = eng.state, eng.layout, eng.par
     mt = eng.region.machine_tools
-    N = lay.n_slots
-    makers = np.concatenate(lay.segment_slots)
-    segment_offset = np.cumsum([0] + [len(s) for s in lay.segment_slots])
     alias_prob, alias_index = kernels.alias_tables(
-        st.alive, st.mt_segment_share, makers, segment_offset, mt.brochure_share_weight
+        st.alive,
+        st.mt_segment_share,
+        models.makers,
+        models.segment_offset,
+        mt.brochure_share_weight,
     )
-    # Models by position: the segments' makers, then the outside models.
-    M = len(makers)
-    column_of_position = np.concatenate([makers, N + np.arange(eng.n_outside)])
+    M = len(models.makers)
     brochure = eng.outside_brochure
-    theta = par.theta[:, None]
-    log_a = np.log(np.maximum(productivity[:, column_of_position], TINY))  # (R, M + O)
-    operating_factor = np.exp(-theta[None] * log_a[:, None, :])  # (R, S, M + O)
-    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, column_of_position]
     frontier = float(eng.exo.other_equipment_productivity)
     operating_weight = (
         st.payback_years
@@ -293,14 +328,14 @@ def choose_machines(eng: Engine, productivity: np.ndarray, risk_price: np.ndarra
         lay.sector_of,
         alias_prob,
         alias_index,
-        segment_offset,
+        models.segment_offset,
         np.array([b[0] for b in brochure]),
         np.array([b[1] for b in brochure]),
         np.array([M + b[2] for b in brochure]),
         np.array([M + b[3] for b in brochure]),
-        column_of_position,
-        capital_cost,
-        operating_factor,
+        models.column_of_position,
+        models.capital_cost,
+        models.operating_factor,
         operating_weight,
     )
     eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
@@ -311,84 +346,79 @@ def choose_machines(eng: Engine, productivity: np.ndarray, risk_price: np.ndarra
 
 
 def produce(eng: Engine) -> None:
-    """Capacity, unit cost, price, output and replicator market shares."""
+    """Capacity, unit cost, price, output and replicator market shares.
+
+    Machines are used alike, so unit cost averages 1/e over capacity (the harmonic mean).
+    User sectors split demand by market share, capacity-constrained, with one round of
+    redistribution of unmet demand to firms with spare capacity. Machine-tool makers sell
+    the orders of Zhejiang buyers plus their share of outside demand. A first set is
+    recognised, and proven, by sales to Zhejiang users (Zhejiang's first-set reward counts
+    the user's first 3 sets, FACTS.md A); the maker's sales outside the province are of its
+    established products. The sector price index is the share-weighted mean price (machine
+    tools: sales-weighted). Then replicator dynamics on competitiveness: user firms by
+    relative price and unfilled demand; machine-tool firms' outside share by price per unit
+    of productivity within their segment, with the risk premium on unproven models.
+    """
     st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
-    alive = st.alive
-    capacity = st.capacity
-    # Machines are used alike, so unit cost averages 1/e over capacity: the harmonic mean.
-    input_per_output = st.cohort_input
-    st.machine_productivity = np.where(
-        input_per_output > TINY,
-        capacity / np.maximum(input_per_output, TINY),
-        st.machine_productivity,
-    )
-    productivity = st.process_productivity * st.machine_productivity
-    st.unit_cost = to_firms(eng, st.k1) / np.maximum(productivity, TINY) + to_firms(eng, st.k2)
-    st.price = (1.0 + par.markup[lay.sector_of]) * st.unit_cost
-
-    # User sectors: demand split by market share, capacity-constrained, one round of
-    # redistribution of unmet demand to firms with spare capacity.
-    is_user = lay.make_segment < 0
-    share = np.where(alive & is_user, st.market_share, 0.0)
-    wanted = share * to_firms(eng, st.demand_real)
-    first = np.minimum(wanted, capacity)
-    unmet = sector_sum(eng, wanted - first)
-    spare = np.where(alive & is_user, capacity - first, 0.0)
-    spare_total = sector_sum(eng, spare)
-    fill = np.minimum(to_firms(eng, unmet / np.maximum(spare_total, TINY)), 1.0)
-    output_user = first + spare * fill
-    st.unfilled = np.where(wanted > TINY, (wanted - first) / np.maximum(wanted, TINY), 0.0)
-
-    # Machine tools: orders from inside the province plus a share of outside demand.
-    mt_slots = lay.make_segment >= 0
-    outside_value = st.outside_share * eng.state.outside_machine_demand[:, None] * mt_slots * alive
-    model_price = st.price * eng.segment_price_index_of_slot
-    st.sales_outside = outside_value
-    sales_value = st.orders_inside + outside_value
-    output_mt = sales_value / np.maximum(model_price, TINY) * eng.segment_price_index_of_slot
     st.output_real_prev = st.output_real
-    st.output_real = np.where(mt_slots, output_mt, output_user) * alive
-    lam = sc.investment.expectation_smoothing
-    st.output_expected = lam * st.output_expected + (1.0 - lam) * st.output_real
     st.revenue_prev2 = st.revenue_prev
     st.revenue_prev = st.revenue
-    st.revenue = np.where(mt_slots, sales_value, st.output_real * st.price) * alive
-    # A first set is recognised, and proven, by sales to Zhejiang users (Zhejiang's first-set
-    # reward counts the user's first 3 sets, FACTS.md A); the maker's sales outside the
-    # province are of its established products.
-    sets = st.orders_inside / eng.set_price_of_slot
-    first_sale = mt_slots & st.model_first_set & ~st.model_recognised & (sets > 0)
-    st.model_recognised |= first_sale
-    st.first_set_recognised = first_sale
-    st.model_sets_sold = st.model_sets_sold + sets
-    st.model_unproven &= (
-        st.model_sets_sold / eng.firm_weight < sc.innovation.first_set_sets_to_prove
-    )
-
-    # Sector price index: share-weighted mean price (machine tools: sales-weighted).
     st.price_index_prev = st.price_index
-    weight = np.where(alive, np.where(mt_slots, st.revenue, st.market_share), 0.0)
-    st.price_index = sector_sum(eng, weight * st.price) / np.maximum(sector_sum(eng, weight), TINY)
-
-    # Replicator dynamics on competitiveness: user firms by relative price and unfilled
-    # demand; machine-tool firms' outside share by price per unit of productivity within
-    # their segment, with the risk premium on unproven models.
-    chi = sc.market.replicator_chi
-    comp_user = -np.log(
-        np.maximum(st.price, TINY) / np.maximum(to_firms(eng, st.price_index), TINY)
+    st.price_index = np.empty_like(st.price_index)
+    out = np.empty((len(kernels.PRODUCE_OUT), eng.R, lay.n_slots))
+    st.first_set_recognised = np.empty_like(st.alive)
+    kernels.produce_firms(
+        st.alive,
+        lay.make_segment,
+        lay.sector_start,
+        lay.sector_size,
+        st.k1,
+        st.k2,
+        par.markup,
+        st.demand_real,
+        st.outside_machine_demand,
+        eng.segment_price_index_of_slot,
+        eng.set_price_of_slot,
+        eng.firm_weight,
+        float(sc.innovation.first_set_sets_to_prove),
+        sc.investment.expectation_smoothing,
+        st.capacity,
+        st.cohort_input,
+        st.process_productivity,
+        st.market_share,
+        st.outside_share,
+        st.orders_inside,
+        st.machine_productivity,
+        st.output_expected,
+        st.model_sets_sold,
+        st.model_first_set,
+        st.model_recognised,
+        st.model_unproven,
+        out,
+        st.first_set_recognised,
+        st.price_index,
     )
-    comp_user -= sc.market.unfilled_demand_weight * st.unfilled
+    for i, name in enumerate(kernels.PRODUCE_OUT):
+        setattr(st, name, out[i])
     _, _, risk_price = eng.model_table()
-    comp_mt = np.log(np.maximum(st.model_productivity, TINY)) - np.log(
-        np.maximum(risk_price[:, : lay.n_slots], TINY)
+    kernels.compete(
+        st.alive,
+        lay.make_segment,
+        lay.sector_start,
+        lay.sector_size,
+        len(lay.segment_slots),
+        st.price,
+        st.price_index,
+        st.unfilled,
+        st.model_productivity,
+        risk_price,
+        st.revenue,
+        sc.market.replicator_chi,
+        sc.market.unfilled_demand_weight,
+        st.market_share,
+        st.outside_share,
+        st.mt_segment_share,
     )
-    comp = np.where(mt_slots, comp_mt - eng.segment_mean(comp_mt, st.outside_share), comp_user)
-    for name in ("market_share", "outside_share"):
-        s = np.where(alive, getattr(st, name), 0.0)
-        mean = sector_sum(eng, s * comp) / np.maximum(sector_sum(eng, s), TINY)
-        s = np.maximum(s * (1.0 + chi * (comp - to_firms(eng, mean))), 0.0)
-        setattr(st, name, s / np.maximum(to_firms(eng, sector_sum(eng, s)), TINY))
-    st.mt_segment_share = eng.segment_normalise(np.where(mt_slots & alive, st.revenue, 0.0))
 
 
 # ------------------------------------------------------------------------ 6. accounts

@@ -246,29 +246,36 @@ class FirstSetInstrument(Instrument):
 
     def _shares(self, eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Government share of the premium under each scheme, and which applies (R, N)."""
+        mt = eng.layout.machine_tool_block
+        gov_rate = np.zeros(eng.state.alive.shape)
+        use_provincial = np.zeros(eng.state.alive.shape, dtype=bool)
+        first = np.zeros(eng.state.alive.shape, dtype=bool)
+        # Only machine-tool makers have first-set models.
+        gov_rate[:, mt], use_provincial[:, mt], first[:, mt] = self._maker_shares(eng, mt)
+        return gov_rate, use_provincial, first
+
+    def _maker_shares(self, eng: Engine, mt: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_shares`` for the machine-tool slots ``mt`` (R, M)."""
         p, st, year = self.params, eng.state, eng.year
-        age = year - st.model_vintage  # 0 in the year the model appears
-        first = st.model_first_set & st.alive
-        national_level = st.model_first_set_level == 2
+        age = year - st.model_vintage[:, mt]  # 0 in the year the model appears
+        first = st.model_first_set[:, mt] & st.alive[:, mt]
+        national_level = st.model_first_set_level[:, mt] == 2
         rate = p.premium_rate
-        national = np.zeros(st.alive.shape)
+        national = np.zeros(first.shape)
         if p.national_insurance:
             # The national scheme covers first sets that are new to China.
             ok = first & national_level & (age < p.national_years)
             national = np.where(
                 ok, p.national_cover.at(year) * min(rate, p.national_premium_rate_cap.at(year)), 0.0
             )
-        provincial = np.zeros(st.alive.shape)
+        provincial = np.zeros(first.shape)
         if p.provincial_insurance:
             # Zhejiang covers both levels, more for a domestic first, falling each year.
-            covers = np.where(
-                national_level[..., None],
-                np.asarray(p.provincial_cover_domestic_by_year)[None, None, :],
-                np.asarray(p.provincial_cover_by_year)[None, None, :],
-            )
-            n_years = covers.shape[-1]
-            idx = np.clip(age, 0, n_years - 1)[..., None]
-            cover = np.take_along_axis(covers, idx, axis=-1)[..., 0]
+            domestic = np.asarray(p.provincial_cover_domestic_by_year)
+            other = np.asarray(p.provincial_cover_by_year)
+            n_years = len(other)
+            idx = np.clip(age, 0, n_years - 1)
+            cover = np.where(national_level, domestic[idx], other[idx])
             ok = first & (age < n_years)
             provincial = np.where(
                 ok, cover * min(rate, p.provincial_premium_rate_cap.at(year)), 0.0
@@ -282,15 +289,20 @@ class FirstSetInstrument(Instrument):
         """Buyers' price multiplier on each Zhejiang model (R, N) for the risk of unproven ones."""
         st, sc = eng.state, eng.scenario
         premium = sc.innovation.unproven_risk_premium
-        base = 1.0 + premium * st.model_unproven
+        mt = eng.layout.machine_tool_block
+        out = np.ones(st.alive.shape)
+        unproven = st.model_unproven[:, mt]
+        base = 1.0 + premium * unproven
         if not self.enabled or eng.spinning_up:
-            return base
-        gov_rate, _, first = self._shares(eng)
+            out[:, mt] = base
+            return out
+        gov_rate, _, first = self._maker_shares(eng, mt)
         insured = first & (gov_rate > 0)
         p = self.params
         own_cost = p.premium_rate - gov_rate
-        covered = 1.0 + st.model_unproven * (premium * (1.0 - p.premium_to_risk) + own_cost)
-        return np.where(insured, np.minimum(covered, base), base)
+        covered = 1.0 + unproven * (premium * (1.0 - p.premium_to_risk) + own_cost)
+        out[:, mt] = np.where(insured, np.minimum(covered, base), base)
+        return out
 
     def activity(self, eng: Engine) -> np.ndarray:
         """What the insurance pays for: sales of first-set models in their first years."""
