@@ -51,8 +51,8 @@ def _ten_chains_total(ds: xr.Dataset) -> xr.DataArray:
     # Disjoint sectors of the ten chains plus the CNC machine tools counted in smart
     # equipment: nothing counted twice.
     cnc = float(ds.attrs.get("cnc_share_in_smart_equipment", 0.0))
-    sectors = [s for s in CHAINS]
-    return ds["output"].sel(sector=sectors).sum("sector") + cnc * ds["output"].sel(sector="machine_tools")
+    chains = ds["output"].sel(sector=list(CHAINS)).sum("sector")
+    return chains + cnc * ds["output"].sel(sector="machine_tools")
 
 
 def simulated(ds: xr.Dataset, target: Target) -> xr.DataArray | None:
@@ -86,7 +86,9 @@ def meets(values: np.ndarray, target: Target) -> np.ndarray:
     return values >= target.value
 
 
-def evaluate(ds: xr.Dataset, targets: list[Target], uses: tuple[str, ...] = ("inverse", "evaluated")) -> list[dict]:
+def evaluate(
+    ds: xr.Dataset, targets: list[Target], uses: tuple[str, ...] = ("inverse", "evaluated")
+) -> list[dict]:
     """Goal, simulated median, 5-95% band and attainment with its Monte Carlo standard error."""
     rows = []
     for t in targets:

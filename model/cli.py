@@ -21,7 +21,9 @@ from model._config import ScenarioError
 def _parse_override(text: str) -> tuple[str, object]:
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ScenarioError("--set", text, "expected KEY=VALUE, e.g. instruments.rd_bonus.reward_rate=0.2")
+        raise ScenarioError(
+            "--set", text, "expected KEY=VALUE, e.g. instruments.rd_bonus.reward_rate=0.2"
+        )
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -32,7 +34,9 @@ def _parse_override(text: str) -> tuple[str, object]:
 def _band(da: xr.DataArray) -> str:
     v = np.asarray(da.values, dtype=float)
     med, lo, hi = np.median(v), np.quantile(v, 0.05), np.quantile(v, 0.95)
-    return f"{med:9.1f} [{lo:7.1f}, {hi:7.1f}]" if abs(med) >= 10 else f"{med:9.3f} [{lo:7.3f}, {hi:7.3f}]"
+    if abs(med) >= 10:
+        return f"{med:9.1f} [{lo:7.1f}, {hi:7.1f}]"
+    return f"{med:9.3f} [{lo:7.3f}, {hi:7.3f}]"
 
 
 def summary(ds: xr.Dataset) -> str:
@@ -46,9 +50,15 @@ def summary(ds: xr.Dataset) -> str:
         ("value added, bn yuan", ds["value_added_total"]),
         ("machine-tool R&D intensity", mt["rd_intensity"]),
         ("machine-tool mean machine age", mt["mean_machine_age"]),
-        ("all-industry mean machine age", (ds["mean_machine_age"] * ds["output"]).sum("sector") / ds["output"].sum("sector")),
+        (
+            "all-industry mean machine age",
+            (ds["mean_machine_age"] * ds["output"]).sum("sector") / ds["output"].sum("sector"),
+        ),
         ("first-set products recognised", mt["first_set_products_new"]),
-        ("new little giants + champions (MT)", mt["n_little_giants_new"] + mt["n_single_champions_new"]),
+        (
+            "new little giants + champions (MT)",
+            mt["n_little_giants_new"] + mt["n_single_champions_new"],
+        ),
         ("domestic share of machine purchases", ds["machine_purchases"].sum("sector") * 0 + (
             (ds["machine_purchases"] - ds["machine_purchases_imported"]).sum("sector")
             / ds["machine_purchases"].sum("sector"))),
@@ -97,7 +107,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         written.append(model.write_netcdf(panel, out / f"{scenario.name}.firms.nc"))
     print(summary(ds))
     print()
-    print(f"{ds.sizes['replicate']} replicates in {elapsed:.1f} s; wrote " + ", ".join(str(p) for p in written))
+    wrote = ", ".join(str(p) for p in written)
+    print(f"{ds.sizes['replicate']} replicates in {elapsed:.1f} s; wrote {wrote}")
     return 0
 
 
@@ -210,13 +221,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario's replicates and write DIR/<name>.nc")
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/plan.toml")
-    run.add_argument("--replicates", type=int, default=None, help="number of replicates (default: the file's)")
+    run.add_argument(
+        "--replicates", type=int, default=None, help="number of replicates (default: the file's)"
+    )
     run.add_argument("--seed", type=int, default=None, help="root seed (default: the file's)")
-    run.add_argument("--workers", type=int, default=1, help="local worker processes (results are identical)")
+    run.add_argument(
+        "--workers", type=int, default=1, help="local worker processes (results are identical)"
+    )
     run.add_argument("--out", default="results", help="output folder (default: results)")
-    run.add_argument("--firms", action="store_true", help="also write the firm x year panel of replicate 0")
-    run.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override a parameter, e.g. --set instruments.rd_bonus.reward_rate=0.2 (repeatable)")
+    run.add_argument(
+        "--firms", action="store_true", help="also write the firm x year panel of replicate 0"
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a parameter, e.g. --set instruments.rd_bonus.reward_rate=0.2 (repeatable)",
+    )
     run.set_defaults(func=_cmd_run)
 
     sw = sub.add_parser(

@@ -82,7 +82,8 @@ def test_sources_name_a_seed_facts_row_or_assumption() -> None:
                     "NBS",
                 )
             ), (
-                f"{table}.{key}: source {text!r} names no seed, FACTS.md row, derivation or assumption"
+                f"{table}.{key}: source {text!r} names no seed, FACTS.md row, derivation "
+                "or assumption"
             )
 
 
