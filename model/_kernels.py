@@ -19,31 +19,31 @@ TINY = 1e-12
 
 
 @njit(cache=True)
-def alias_tables(
+def brochure_tables(
     alive: np.ndarray,
     segment_share: np.ndarray,
     segment_slots: np.ndarray,
     segment_offset: np.ndarray,
     share_weight: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias tables of each segment's makers, weighted by share and equal weight.
+    """Cumulative weights of each segment's makers, with a guide table for fast inversion.
 
     A maker's weight is ``share_weight`` x its share of segment sales plus the rest split
-    equally among the segment's live makers; dead slots weigh nothing. Built with Vose's
-    method, so one uniform draw picks a maker in constant time.
+    equally among the segment's live makers; dead slots weigh nothing. A maker is drawn by
+    inversion (the first position whose cumulative weight exceeds u x total), which keeps
+    common random numbers coupled: a small change in the weights changes few draws. The
+    guide table (Chen and Asau 1974) gives, for each of m equal slices of the total, the
+    first position that can hold a draw in it, so a draw takes about one step.
 
     Returns:
-        Acceptance probability and alias position of each maker position, (R, M) each
-        (positions index ``segment_slots``); a segment with no weight has probability -1.
+        Cumulative weights and guide positions, (R, M) each, by maker position
+        (positions index ``segment_slots``).
     """
     R = alive.shape[0]
     M = segment_slots.shape[0]
     G = segment_offset.shape[0] - 1
-    prob = np.zeros((R, M))
-    alias = np.zeros((R, M), dtype=np.int64)
-    small = np.empty(M, dtype=np.int64)
-    large = np.empty(M, dtype=np.int64)
-    scaled = np.empty(M)
+    cdf = np.zeros((R, M))
+    guide = np.zeros((R, M), dtype=np.int64)
     for r in range(R):
         for g in range(G):
             lo, hi = segment_offset[g], segment_offset[g + 1]
@@ -55,44 +55,18 @@ def alias_tables(
             total = 0.0
             for i in range(lo, hi):
                 n = segment_slots[i]
-                w = 0.0
                 if alive[r, n]:
-                    w = share_weight * segment_share[r, n] + (1.0 - share_weight) / max(n_live, 1)
-                scaled[i] = w
-                total += w
-            if total <= 0.0:
-                for i in range(lo, hi):
-                    prob[r, i] = -1.0
-                    alias[r, i] = i
-                continue
-            n_small = 0
-            n_large = 0
-            for i in range(lo, hi):
-                scaled[i] = scaled[i] * m / total
-                if scaled[i] < 1.0:
-                    small[n_small] = i
-                    n_small += 1
-                else:
-                    large[n_large] = i
-                    n_large += 1
-            while n_small > 0 and n_large > 0:
-                n_small -= 1
-                s_i = small[n_small]
-                l_i = large[n_large - 1]
-                prob[r, s_i] = scaled[s_i]
-                alias[r, s_i] = l_i
-                scaled[l_i] = scaled[l_i] + scaled[s_i] - 1.0
-                if scaled[l_i] < 1.0:
-                    n_large -= 1
-                    small[n_small] = l_i
-                    n_small += 1
-            for k in range(n_large):
-                prob[r, large[k]] = 1.0
-                alias[r, large[k]] = large[k]
-            for k in range(n_small):  # rounding leftovers
-                prob[r, small[k]] = 1.0
-                alias[r, small[k]] = small[k]
-    return prob, alias
+                    total += share_weight * segment_share[r, n] + (1.0 - share_weight) / max(
+                        n_live, 1
+                    )
+                cdf[r, i] = total
+            i = lo
+            for k in range(m):
+                bound = total * k / m
+                while i < hi - 1 and cdf[r, i] <= bound:
+                    i += 1
+                guide[r, lo + k] = i
+    return cdf, guide
 
 
 @njit(cache=True)
@@ -102,8 +76,8 @@ def choose_from_brochures(
     alive: np.ndarray,
     buy_segment: np.ndarray,
     sector_of: np.ndarray,
-    alias_prob: np.ndarray,
-    alias_index: np.ndarray,
+    segment_cdf: np.ndarray,
+    guide: np.ndarray,
     segment_offset: np.ndarray,
     p_import: np.ndarray,
     p_other: np.ndarray,
@@ -118,7 +92,7 @@ def choose_from_brochures(
 
     Slot k of a buyer's brochure shows the import model of its segment with probability
     p_import, the other provinces' model with p_other, else a Zhejiang maker of the segment
-    drawn by the segment's alias table. The buyer takes the model with the lowest
+    drawn by inversion of the segment's cumulative weights. The buyer takes the model with the lowest
     risk-adjusted price plus payback-weighted operating cost.
 
     Models are indexed by position: the segments' makers in ``segment_slots`` order, then
@@ -132,8 +106,8 @@ def choose_from_brochures(
             buys nothing, but every slot needs a valid column).
         buy_segment: (N,) segment each buyer shops in.
         sector_of: (N,) each buyer's sector.
-        alias_prob: (R, M) alias-table acceptance probabilities (``alias_tables``).
-        alias_index: (R, M) alias positions.
+        segment_cdf: (R, M) cumulative weights of the makers (``brochure_tables``).
+        guide: (R, M) guide table of the cumulative weights.
         segment_offset: (G + 1,) where each segment's makers start and end.
         p_import: (G,) chance a brochure slot shows the segment's import model.
         p_other: (G,) chance it shows the other provinces' model.
@@ -159,7 +133,8 @@ def choose_from_brochures(
                 choice[r, n] = column_of_position[other_position[g]]
                 continue
             lo = segment_offset[g]
-            m = segment_offset[g + 1] - lo
+            hi = segment_offset[g + 1]
+            m = hi - lo
             s = sector_of[n]
             weight = operating_weight[r, n]
             best = -1
@@ -169,15 +144,14 @@ def choose_from_brochures(
                 src = uniform(key, c)
                 if src < p_import[g]:
                     i = import_position[g]
-                elif src < p_import[g] + p_other[g] or m == 0 or alias_prob[r, lo] < 0.0:
+                elif src < p_import[g] + p_other[g] or m == 0 or segment_cdf[r, hi - 1] <= 0.0:
                     i = other_position[g]
                 else:
-                    x = uniform(key, c + 1) * m
-                    i = min(int(x), m - 1)
-                    if x - i >= alias_prob[r, lo + i]:
-                        i = alias_index[r, lo + i]
-                    else:
-                        i = lo + i
+                    u = uniform(key, c + 1)
+                    x = u * segment_cdf[r, hi - 1]
+                    i = guide[r, lo + min(int(u * m), m - 1)]
+                    while i < hi - 1 and segment_cdf[r, i] <= x:
+                        i += 1
                 cost = capital_cost[r, s, i] + weight * operating_factor[r, s, i]
                 if cost < best_cost:
                     best_cost = cost
@@ -1039,3 +1013,318 @@ def compete(
                 mt_segment_share[r, n] = revenue[r, n] / max(seg_revenue[g], TINY)
             else:
                 mt_segment_share[r, n] = 0.0
+
+
+# ------------------------------------------------------------------------------ R&D
+
+
+@njit(cache=True)
+def research(
+    alive: np.ndarray,
+    high_tech: np.ndarray,
+    revenue: np.ndarray,
+    rd_intensity_fe: np.ndarray,
+    rd_user_cost_base: np.ndarray,
+    basic_research_share: np.ndarray,
+    expected_bonus_rate: np.ndarray,
+    tax_rates: np.ndarray,
+    elasticity_real: float,
+    elasticity_reported: float,
+    rd_real_history: np.ndarray,
+    rd_real: np.ndarray,
+    rd_reported: np.ndarray,
+    basic_research: np.ndarray,
+) -> None:
+    """Real and reported R&D from the after-tax user cost (in place; see ``rules.research``).
+
+    ``expected_bonus_rate`` is (R, N), or (R, 1) when no firm expects a bonus;
+    ``tax_rates`` is (CIT rate, high-tech rate, super-deduction). ``rd_real`` enters as
+    last year's and joins the front of ``rd_real_history``.
+    """
+    R, N = alive.shape
+    L = rd_real_history.shape[2]
+    per_firm = expected_bonus_rate.shape[1] == N
+    cit_rate, high_tech_rate, super_deduction = tax_rates[0], tax_rates[1], tax_rates[2]
+    for r in range(R):
+        for n in range(N):
+            for lag in range(L - 1, 0, -1):
+                rd_real_history[r, n, lag] = rd_real_history[r, n, lag - 1]
+            rd_real_history[r, n, 0] = rd_real[r, n]
+            tau = high_tech_rate if high_tech[r, n] else cit_rate
+            bonus = expected_bonus_rate[r, n] if per_firm else expected_bonus_rate[r, 0]
+            user_cost = max(1.0 - tau * (1.0 + super_deduction) - bonus, 0.05)
+            relative = user_cost / rd_user_cost_base[r, n]
+            intensity = rd_intensity_fe[r, n]
+            relabel = 1.0
+            if relative != 1.0:
+                log_relative = math.log(relative)
+                intensity *= math.exp(-elasticity_real * log_relative)
+                relabel = max(math.exp(-(elasticity_reported - elasticity_real) * log_relative), 1.0)
+            real = intensity * revenue[r, n] if alive[r, n] else 0.0
+            rd_real[r, n] = real
+            rd_reported[r, n] = real * relabel
+            basic_research[r, n] = real * basic_research_share[r, n]
+
+
+# ------------------------------------------------------------------------ accounts
+
+
+@njit(cache=True)
+def account(
+    sector_of: np.ndarray,
+    high_tech: np.ndarray,
+    k1: np.ndarray,
+    k2: np.ndarray,
+    labour_of_k1: np.ndarray,
+    process_productivity: np.ndarray,
+    machine_productivity: np.ndarray,
+    output_real: np.ndarray,
+    revenue: np.ndarray,
+    debt: np.ndarray,
+    depreciation: np.ndarray,
+    flow_writeoff: np.ndarray,
+    rd_real: np.ndarray,
+    rd_reported: np.ndarray,
+    wage_per_worker: np.ndarray,
+    rates: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Value added, wages, employment, taxes and profit before subsidy (see ``rules.account``).
+
+    ``rates`` is (loan rate, VAT rate, CIT rate, high-tech rate, super-deduction);
+    ``wage_per_worker`` is (R,). Results go to the rows of ``out`` (``ACCOUNT_OUT``).
+    """
+    R, N = output_real.shape
+    loan_rate, vat_rate, cit_rate, high_tech_rate, super_deduction = (
+        rates[0],
+        rates[1],
+        rates[2],
+        rates[3],
+        rates[4],
+    )
+    for r in range(R):
+        for n in range(N):
+            s = sector_of[n]
+            productivity = process_productivity[r, n] * machine_productivity[r, n]
+            machine_cost = k1[r, s] / max(productivity, TINY) * output_real[r, n]
+            wages = labour_of_k1[s] * machine_cost
+            intermediate = machine_cost - wages + k2[r, s] * output_real[r, n]
+            value_added = max(revenue[r, n] - intermediate, 0.0)
+            interest = debt[r, n] * loan_rate
+            vat = vat_rate * value_added
+            profit = (
+                value_added
+                - wages
+                - vat
+                - depreciation[r, n]
+                - flow_writeoff[r, n]
+                - interest
+                - rd_real[r, n]
+            )
+            ht = high_tech[r, n]
+            tau = high_tech_rate if ht else cit_rate
+            taxable = profit - super_deduction * rd_reported[r, n]
+            out[0, r, n] = wages
+            out[1, r, n] = value_added
+            out[2, r, n] = revenue[r, n] - value_added
+            out[3, r, n] = wages / wage_per_worker[r]
+            out[4, r, n] = interest
+            out[5, r, n] = vat
+            out[6, r, n] = profit
+            out[7, r, n] = tau * max(taxable, 0.0)
+            # Tax expenditures, for the payer ledger: CIT forgone by the super-deduction and
+            # by the high-tech rate.
+            out[8, r, n] = tau * (max(profit, 0.0) - max(taxable, 0.0))
+            out[9, r, n] = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
+
+
+ACCOUNT_OUT = (
+    "wages",
+    "value_added",
+    "intermediate",
+    "employment",
+    "interest",
+    "vat",
+    "profit_before_tax",
+    "cit",
+    "tax_expenditure_super_deduction",
+    "tax_expenditure_high_tech",
+)
+
+
+@njit(cache=True)
+def settle_cash(
+    alive: np.ndarray,
+    profit_before_tax: np.ndarray,
+    cit: np.ndarray,
+    subsidy_received: np.ndarray,
+    depreciation: np.ndarray,
+    flow_writeoff: np.ndarray,
+    revenue: np.ndarray,
+    loan_term_years: float,
+    dividend_cash_ratio: float,
+    cash: np.ndarray,
+    debt: np.ndarray,
+    flow_loans_new: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Roll cash and loans forward (in place; see ``rules.settle_cash``).
+
+    Writes net profit, repayment, dividends and overdraft to the rows of ``out``
+    (``SETTLE_OUT``).
+    """
+    R, N = cash.shape
+    for r in range(R):
+        for n in range(N):
+            net_profit = profit_before_tax[r, n] - cit[r, n] + subsidy_received[r, n]
+            live = alive[r, n]
+            repayment = min(debt[r, n] / loan_term_years, debt[r, n]) if live else 0.0
+            # Cash already has investment paid and new loans added (rule 4).
+            c = cash[r, n] + net_profit + depreciation[r, n] + flow_writeoff[r, n] - repayment
+            dividends = max(c - dividend_cash_ratio * revenue[r, n], 0.0) if live else 0.0
+            c = c - dividends
+            overdraft = max(-c, 0.0)
+            cash[r, n] = c + overdraft
+            debt[r, n] = debt[r, n] - repayment + overdraft
+            flow_loans_new[r, n] += overdraft
+            out[0, r, n] = net_profit
+            out[1, r, n] = repayment
+            out[2, r, n] = dividends
+            out[3, r, n] = overdraft
+
+
+SETTLE_OUT = ("net_profit", "flow_repayment", "flow_dividends", "flow_overdraft")
+
+
+# ------------------------------------------------------------------------- status
+
+
+@njit(cache=True)
+def update_status(
+    year: int,
+    alive: np.ndarray,
+    make_segment: np.ndarray,
+    sector_start: np.ndarray,
+    sector_size: np.ndarray,
+    n_segments: int,
+    firm_weight: float,
+    revenue: np.ndarray,
+    revenue_prev2: np.ndarray,
+    rd_reported: np.ndarray,
+    process_productivity: np.ndarray,
+    machine_productivity: np.ndarray,
+    model_productivity: np.ndarray,
+    thresholds: np.ndarray,
+    validity_years: int,
+    last_met: tuple,
+    above_scale: np.ndarray,
+    held: np.ndarray,
+    new: np.ndarray,
+) -> None:
+    """Above-scale status and the three gradient-cultivation titles (see ``rules.update_status``).
+
+    ``thresholds``: above-scale revenue, SME revenue ceiling, specialised-new minimum
+    revenue, R&D intensity and growth, little-giant minimum revenue and R&D intensity,
+    single-champion minimum revenue, and the z-scores of the little-giant and
+    single-champion productivity ranks. ``last_met`` holds the year each title's test was
+    last met (specialised-new, little giant, single champion), updated in place;
+    ``held`` and ``new`` are (3, R, N).
+    """
+    R, N = alive.shape
+    S = sector_start.shape[0]
+    G = n_segments
+    above, sme_max, sn_min, sn_intensity, sn_growth = (
+        thresholds[0],
+        thresholds[1],
+        thresholds[2],
+        thresholds[3],
+        thresholds[4],
+    )
+    lg_min, lg_intensity, sc_min, lg_z, sc_z = (
+        thresholds[5],
+        thresholds[6],
+        thresholds[7],
+        thresholds[8],
+        thresholds[9],
+    )
+    log_productivity = np.empty(N)
+    seg_n = np.zeros(G)
+    seg_x = np.zeros(G)
+    seg_xx = np.zeros(G)
+    for r in range(R):
+        seg_n[:] = 0.0
+        seg_x[:] = 0.0
+        seg_xx[:] = 0.0
+        for n in range(N):
+            if not alive[r, n]:
+                continue
+            g = make_segment[n]
+            if g >= 0:
+                x = math.log(max(model_productivity[r, n], TINY))
+                seg_n[g] += 1.0
+                seg_x[g] += x
+                seg_xx[g] += x * x
+            else:
+                x = math.log(max(process_productivity[r, n] * machine_productivity[r, n], TINY))
+            log_productivity[n] = x
+        for s in range(S):
+            lo = sector_start[s]
+            hi = lo + sector_size[s]
+            count = 0.0
+            sum_x = 0.0
+            sum_xx = 0.0
+            for n in range(lo, hi):
+                if alive[r, n]:
+                    x = log_productivity[n]
+                    count += 1.0
+                    sum_x += x
+                    sum_xx += x * x
+            count = max(count, 1.0)
+            mean = sum_x / count
+            sd = math.sqrt(max(sum_xx / count - mean * mean, TINY))
+            for n in range(lo, hi):
+                live = alive[r, n]
+                rev = revenue[r, n] / firm_weight  # a real firm's revenue
+                z = -np.inf
+                if live:
+                    g = make_segment[n]
+                    if g >= 0:  # machine tools: within the segment
+                        c = max(seg_n[g], 1.0)
+                        m = seg_x[g] / c
+                        z = (log_productivity[n] - m) / math.sqrt(max(seg_xx[g] / c - m * m, TINY))
+                    else:
+                        z = (log_productivity[n] - mean) / sd
+                intensity = rd_reported[r, n] / max(revenue[r, n], TINY) if rev > TINY else 0.0
+                growth = 0.0
+                if revenue_prev2[r, n] > TINY:
+                    growth = (
+                        math.sqrt(max(revenue[r, n], 0.0) / max(revenue_prev2[r, n], TINY)) - 1.0
+                    )
+                above_scale[r, n] = live and rev >= above
+                meets_sn = (
+                    live
+                    and rev < sme_max
+                    and rev >= sn_min
+                    and intensity >= sn_intensity
+                    and growth >= sn_growth
+                )
+                held_sn = year - last_met[0][r, n] < validity_years
+                meets_lg = (
+                    live
+                    and (held_sn or meets_sn)
+                    and rev >= lg_min
+                    and intensity >= lg_intensity
+                    and z >= lg_z
+                )
+                # Single champions need not be SMEs: large, R&D-intensive sector leaders.
+                meets_sc = live and rev >= sc_min and intensity >= lg_intensity and z >= sc_z
+                for t in range(3):
+                    last = last_met[t][r, n]
+                    held_before = live and (year - 1 - last < validity_years)
+                    meets = meets_sn if t == 0 else (meets_lg if t == 1 else meets_sc)
+                    if meets:
+                        last = year
+                        last_met[t][r, n] = year
+                    h = live and (year - last < validity_years)
+                    held[t, r, n] = h
+                    new[t, r, n] = h and not held_before

@@ -75,22 +75,29 @@ def research(eng: Engine) -> None:
     user cost falls (relabelling: reported responds with the larger elasticity); firms just
     below a bonus threshold may bunch above it by relabelling.
     """
-    st, sc = eng.state, eng.scenario
-    tax = eng.exo
-    tau = np.where(st.high_tech, tax.high_tech_rate, tax.cit_rate)
-    user_cost = 1.0 - tau * (1.0 + tax.super_deduction) - eng.policy.rd_bonus_expected_rate(eng)
-    user_cost = np.maximum(user_cost, 0.05)
-    relative = user_cost / st.rd_user_cost_base
-    intensity = st.rd_intensity_fe * relative ** (-sc.rd.user_cost_elasticity_real)
-    relabel = relative ** (-(sc.rd.user_cost_elasticity_reported - sc.rd.user_cost_elasticity_real))
-    revenue_basis = np.where(st.alive, st.revenue, 0.0)
-    st.rd_reported_prev = st.rd_reported
-    st.rd_real_history = np.roll(st.rd_real_history, 1, axis=2)
-    st.rd_real_history[:, :, 0] = st.rd_real
-    st.rd_real = intensity * revenue_basis
-    st.rd_reported = st.rd_real * np.maximum(relabel, 1.0)
+    st, sc, exo = eng.state, eng.scenario, eng.exo
+    expected = np.asarray(eng.policy.rd_bonus_expected_rate(eng), dtype=float)
+    if expected.ndim < 2:
+        expected = np.full((eng.R, 1), float(expected))
+    # Last year's reported R&D becomes the previous year's; its buffer takes this year's.
+    st.rd_reported_prev, st.rd_reported = st.rd_reported, st.rd_reported_prev
+    kernels.research(
+        st.alive,
+        st.high_tech,
+        st.revenue,
+        st.rd_intensity_fe,
+        st.rd_user_cost_base,
+        st.basic_research_share,
+        expected,
+        np.array([exo.cit_rate, exo.high_tech_rate, exo.super_deduction], dtype=float),
+        sc.rd.user_cost_elasticity_real,
+        sc.rd.user_cost_elasticity_reported,
+        st.rd_real_history,
+        st.rd_real,
+        st.rd_reported,
+        st.basic_research,
+    )
     eng.policy.bunch_reported_rd(eng)
-    st.basic_research = st.rd_real * st.basic_research_share
 
 
 # ----------------------------------------------------- 3. innovation and imitation
@@ -303,7 +310,7 @@ def choose_machines(eng: Engine, models: ModelPositions) -> np.ndarray:
     """
     st, lay, par = eng.state, eng.layout, eng.par
     mt = eng.region.machine_tools
-    alias_prob, alias_index = kernels.alias_tables(
+    segment_cdf, guide = kernels.brochure_tables(
         st.alive,
         st.mt_segment_share,
         models.makers,
@@ -326,8 +333,8 @@ def choose_machines(eng: Engine, models: ModelPositions) -> np.ndarray:
         st.alive,
         lay.buy_segment,
         lay.sector_of,
-        alias_prob,
-        alias_index,
+        segment_cdf,
+        guide,
         models.segment_offset,
         np.array([b[0] for b in brochure]),
         np.array([b[1] for b in brochure]),
@@ -425,37 +432,40 @@ def produce(eng: Engine) -> None:
 
 
 def account(eng: Engine) -> None:
-    """Revenue, value added, wages and employment, profit before tax and subsidy."""
-    st, lay, par = eng.state, eng.layout, eng.par
-    productivity = st.process_productivity * st.machine_productivity
-    machine_cost = to_firms(eng, st.k1) / np.maximum(productivity, TINY) * st.output_real
-    st.wages = par.labour_of_k1[lay.sector_of] * machine_cost
-    intermediate = machine_cost - st.wages + to_firms(eng, st.k2) * st.output_real
-    st.value_added = np.maximum(st.revenue - intermediate, 0.0)
-    st.intermediate = st.revenue - st.value_added
-    st.employment = st.wages / eng.exo.wage_per_worker_m_yuan
-    st.interest = st.debt * eng.exo.loan_rate
-    st.vat = eng.exo.vat_rate * st.value_added
-    st.profit_before_tax = (
-        st.value_added
-        - st.wages
-        - st.vat
-        - st.depreciation
-        - st.flow_writeoff
-        - st.interest
-        - st.rd_real
+    """Revenue, value added, wages and employment, profit before tax and subsidy.
+
+    Wages are the labour part of the machine-sensitive cost k1 / (pi e); intermediate
+    inputs the rest of it plus k2. Profit before tax deducts wages, VAT, tax depreciation,
+    write-offs, interest and real R&D; taxable profit also the R&D super-deduction on
+    reported R&D, taxed at the high-tech rate for high-tech firms. The CIT forgone through
+    the super-deduction and the high-tech rate is recorded for the payer ledger.
+    """
+    st, lay, par, exo = eng.state, eng.layout, eng.par, eng.exo
+    out = eng.buffers("account", len(kernels.ACCOUNT_OUT))
+    kernels.account(
+        lay.sector_of,
+        st.high_tech,
+        st.k1,
+        st.k2,
+        par.labour_of_k1,
+        st.process_productivity,
+        st.machine_productivity,
+        st.output_real,
+        st.revenue,
+        st.debt,
+        st.depreciation,
+        st.flow_writeoff,
+        st.rd_real,
+        st.rd_reported,
+        np.broadcast_to(np.asarray(exo.wage_per_worker_m_yuan, dtype=float).reshape(-1), (eng.R,)),
+        np.array(
+            [exo.loan_rate, exo.vat_rate, exo.cit_rate, exo.high_tech_rate, exo.super_deduction],
+            dtype=float,
+        ),
+        out,
     )
-    tau = np.where(st.high_tech, eng.exo.high_tech_rate, eng.exo.cit_rate)
-    taxable = st.profit_before_tax - eng.exo.super_deduction * st.rd_reported
-    st.cit = tau * np.maximum(taxable, 0.0)
-    # Tax expenditures, recorded for the payer ledger: CIT forgone by the super-deduction and
-    # by the high-tech rate.
-    st.tax_expenditure_super_deduction = tau * (
-        np.maximum(st.profit_before_tax, 0.0) - np.maximum(taxable, 0.0)
-    )
-    st.tax_expenditure_high_tech = np.where(
-        st.high_tech, (eng.exo.cit_rate - eng.exo.high_tech_rate) * np.maximum(taxable, 0.0), 0.0
-    )
+    for i, name in enumerate(kernels.ACCOUNT_OUT):
+        setattr(st, name, out[i])
 
 
 def settle_cash(eng: Engine) -> None:
@@ -465,20 +475,24 @@ def settle_cash(eng: Engine) -> None:
     carries the shortfall; a firm with negative net worth exits in rule 7.
     """
     st, inv = eng.state, eng.scenario.investment
-    alive = st.alive
-    st.net_profit = st.profit_before_tax - st.cit + st.subsidy_received
-    repayment = np.minimum(st.debt / inv.loan_term_years, st.debt) * alive
-    cash = st.cash + st.net_profit + st.depreciation + st.flow_writeoff - repayment
-    # st.cash already has investment paid and new loans added (rule 4).
-    dividends = np.maximum(cash - inv.dividend_cash_ratio * st.revenue, 0.0) * alive
-    cash = cash - dividends
-    overdraft = np.maximum(-cash, 0.0)
-    st.cash = cash + overdraft
-    st.debt = st.debt - repayment + overdraft
-    st.flow_repayment = repayment
-    st.flow_dividends = dividends
-    st.flow_overdraft = overdraft
-    st.flow_loans_new = st.flow_loans_new + overdraft
+    out = eng.buffers("settle", len(kernels.SETTLE_OUT))
+    kernels.settle_cash(
+        st.alive,
+        st.profit_before_tax,
+        st.cit,
+        st.subsidy_received,
+        st.depreciation,
+        st.flow_writeoff,
+        st.revenue,
+        float(inv.loan_term_years),
+        inv.dividend_cash_ratio,
+        st.cash,
+        st.debt,
+        st.flow_loans_new,
+        out,
+    )
+    for i, name in enumerate(kernels.SETTLE_OUT):
+        setattr(st, name, out[i])
 
 
 # ------------------------------------------------------------ 7. demography and status
@@ -592,54 +606,46 @@ def demography(eng: Engine) -> None:
 def update_status(eng: Engine) -> None:
     """Above-scale status and the gradient-cultivation titles by approximate rules."""
     st, rules, lay = eng.state, eng.region.status, eng.layout
-    alive = st.alive
-    year = eng.year
-    revenue = st.revenue / eng.firm_weight  # a real firm's revenue (see Engine.firm_weight)
-    intensity = np.where(revenue > TINY, st.rd_reported / np.maximum(st.revenue, TINY), 0.0)
-    growth = np.where(
-        st.revenue_prev2 > TINY,
-        np.sqrt(np.maximum(st.revenue, 0.0) / np.maximum(st.revenue_prev2, TINY)) - 1.0,
-        0.0,
+    titles = ("specialised_new", "little_giant", "single_champion")
+    held = eng.buffers("titles_held", 3, dtype=bool)
+    new = eng.buffers("titles_new", 3, dtype=bool)
+    if not hasattr(st, "above_scale"):
+        st.above_scale = np.zeros_like(st.alive)
+    kernels.update_status(
+        eng.year,
+        st.alive,
+        lay.make_segment,
+        lay.sector_start,
+        lay.sector_size,
+        len(lay.segment_slots),
+        eng.firm_weight,
+        st.revenue,
+        st.revenue_prev2,
+        st.rd_reported,
+        st.process_productivity,
+        st.machine_productivity,
+        st.model_productivity,
+        np.array(
+            [
+                rules.above_scale_revenue_m_yuan,
+                rules.sme_revenue_max_m_yuan,
+                rules.specialised_new_min_revenue_m_yuan,
+                rules.specialised_new_rd_intensity,
+                rules.specialised_new_growth,
+                rules.little_giant_min_revenue_m_yuan,
+                rules.little_giant_rd_intensity,
+                rules.single_champion_min_revenue_m_yuan,
+                ndtri(rules.little_giant_productivity_rank),
+                ndtri(rules.single_champion_productivity_rank),
+            ],
+            dtype=float,
+        ),
+        rules.validity_years,
+        tuple(getattr(st, f"{t}_last_met") for t in titles),
+        st.above_scale,
+        held,
+        new,
     )
-    st.above_scale = alive & (revenue >= rules.above_scale_revenue_m_yuan)
-    sme = revenue < rules.sme_revenue_max_m_yuan
-    meets_sn = (
-        alive
-        & sme
-        & (revenue >= rules.specialised_new_min_revenue_m_yuan)
-        & (intensity >= rules.specialised_new_rd_intensity)
-        & (growth >= rules.specialised_new_growth)
-    )
-    productivity = np.log(np.maximum(st.process_productivity * st.machine_productivity, TINY))
-    productivity = np.where(
-        lay.make_segment >= 0, np.log(np.maximum(st.model_productivity, TINY)), productivity
-    )
-    z = eng.sector_zscore(productivity, alive)
-    held_sn = year - st.specialised_new_last_met < rules.validity_years
-    meets_lg = (
-        alive
-        & (held_sn | meets_sn)
-        & (revenue >= rules.little_giant_min_revenue_m_yuan)
-        & (intensity >= rules.little_giant_rd_intensity)
-        & (z >= ndtri(rules.little_giant_productivity_rank))
-    )
-    # Single champions need not be SMEs (no specialised-new title): large, R&D-intensive
-    # leaders of their sector (machine tools: segment).
-    meets_sc = (
-        alive
-        & (revenue >= rules.single_champion_min_revenue_m_yuan)
-        & (intensity >= rules.little_giant_rd_intensity)
-        & (z >= ndtri(rules.single_champion_productivity_rank))
-    )
-    for name, meets in (
-        ("specialised_new", meets_sn),
-        ("little_giant", meets_lg),
-        ("single_champion", meets_sc),
-    ):
-        last = getattr(st, f"{name}_last_met")
-        held_before = alive & (year - 1 - last < rules.validity_years)
-        last = np.where(meets, year, last)
-        setattr(st, f"{name}_last_met", last)
-        held = alive & (year - last < rules.validity_years)
-        setattr(st, f"{name}_held", held)
-        setattr(st, f"{name}_new", held & ~held_before)
+    for i, t in enumerate(titles):
+        setattr(st, f"{t}_held", held[i])
+        setattr(st, f"{t}_new", new[i])

@@ -167,8 +167,22 @@ class Engine:
         self.year = scenario.start_year - scenario.spinup.years - 1
         self.state = SimpleNamespace()
         self.exo = SimpleNamespace()
+        self._buffers: dict[tuple, np.ndarray] = {}
 
     # ------------------------------------------------------------------ randomness
+
+    def buffers(self, name: str, rows: int, dtype: type = np.float64) -> np.ndarray:
+        """A (rows, R, N) block the rule ``name`` writes its per-firm results into.
+
+        Allocated once and reused every year, so a rule's outputs cost no new memory. The
+        state's arrays for those results are views of the block's rows.
+        """
+        key = (name, rows, np.dtype(dtype).str)
+        block = self._buffers.get(key)
+        if block is None:
+            block = np.zeros((rows, self.R, self.layout.n_slots), dtype=dtype)
+            self._buffers[key] = block
+        return block
 
     def stream_keys(self, process: str) -> np.ndarray:
         """Keys of this year's counter-based streams of a process, one per replicate (R,)."""

@@ -281,6 +281,15 @@ class Innovation:
     unproven_risk_premium: float = p(lo=0.0, hi=2.0, doc="buyers' perceived premium")
     source: dict[str, str] = _sources()
 
+    def __post_init__(self) -> None:
+        a, b = self.jump_beta
+        # The compiled rule draws Beta(a, b) as the a-th smallest of a + b - 1 uniforms.
+        if a != int(a) or b != int(b) or not (1 <= a <= 10 and 1 <= b <= 10):
+            raise ValueError(f"jump_beta must be two whole numbers from 1 to 10, got {a}, {b}")
+        lo, hi = self.jump_support
+        if lo > hi:
+            raise ValueError(f"jump_support must be [low, high] with low <= high, got {lo}, {hi}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Investment:
