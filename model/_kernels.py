@@ -1328,3 +1328,72 @@ def update_status(
                     h = live and (year - last < validity_years)
                     held[t, r, n] = h
                     new[t, r, n] = h and not held_before
+
+
+# ----------------------------------------------------------------------- recording
+
+
+@njit(cache=True)
+def sector_sums(
+    arrays: tuple,
+    live_only: np.ndarray,
+    alive: np.ndarray,
+    sector_start: np.ndarray,
+    sector_size: np.ndarray,
+) -> np.ndarray:
+    """Sum each (R, N) array over each sector's slots -> (K, R, S).
+
+    Array k counts live firms only where ``live_only[k]``. Bool arrays sum as counts.
+    """
+    K = len(arrays)
+    R, N = alive.shape
+    S = sector_start.shape[0]
+    out = np.zeros((K, R, S))
+    k = 0
+    for x in arrays:
+        for r in range(R):
+            for s in range(S):
+                lo = sector_start[s]
+                total = 0.0
+                if live_only[k]:
+                    for n in range(lo, lo + sector_size[s]):
+                        if alive[r, n]:
+                            total += x[r, n]
+                else:
+                    for n in range(lo, lo + sector_size[s]):
+                        total += x[r, n]
+                out[k, r, s] = total
+        k += 1
+    return out
+
+
+@njit(cache=True)
+def scale_firms(
+    factor: np.ndarray, sector_start: np.ndarray, sector_size: np.ndarray, arrays: tuple
+) -> None:
+    """Multiply each (R, N) array by its sector's factor (R, S), in place."""
+    R, S = factor.shape
+    for x in arrays:
+        for r in range(R):
+            for s in range(S):
+                f = factor[r, s]
+                lo = sector_start[s]
+                for n in range(lo, lo + sector_size[s]):
+                    x[r, n] *= f
+
+
+@njit(cache=True)
+def scale_firm_stacks(
+    factor: np.ndarray, sector_start: np.ndarray, sector_size: np.ndarray, arrays: tuple
+) -> None:
+    """Multiply each (R, N, A) array by its sector's factor (R, S), in place."""
+    R, S = factor.shape
+    for x in arrays:
+        A = x.shape[2]
+        for r in range(R):
+            for s in range(S):
+                f = factor[r, s]
+                lo = sector_start[s]
+                for n in range(lo, lo + sector_size[s]):
+                    for a in range(A):
+                        x[r, n, a] *= f

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
+from model import _kernels as kernels
 from model import _rules as rules
 from model._config import Schedule
 from model._layout import build_layout
@@ -227,6 +228,52 @@ INSTRUMENT_VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
+#: Firm arrays summed by sector each scenario year -> whether only live firms count.
+FLOW_SUMS: dict[str, bool] = {
+    "revenue": False,
+    "output_real": True,
+    "value_added": False,
+    "wages": False,
+    "employment": False,
+    "rd_reported": True,
+    "rd_real": True,
+    "basic_research": True,
+    "capacity": False,
+    "capacity_age": False,
+    "investment_replacement": False,
+    "investment_expansion": False,
+    "capacity_replaced": False,
+    "flow_loans_new": False,
+    "flow_repayment": False,
+    "net_profit": False,
+    "depreciation": False,
+    "flow_writeoff": False,
+    "flow_investment": False,
+    "flow_dividends": False,
+    "vat": False,
+    "cit": False,
+    "tax_expenditure_super_deduction": False,
+    "tax_expenditure_high_tech": False,
+    "subsidy_received": False,
+    "machine_purchases": False,
+    "machine_purchases_zhejiang": False,
+    "machine_purchases_imported": False,
+    "machine_purchases_unproven": False,
+}
+#: Firm flags counted by sector each scenario year.
+COUNT_SUMS = (
+    "first_set_recognised",
+    "above_scale",
+    "specialised_new_held",
+    "specialised_new_new",
+    "little_giant_held",
+    "little_giant_new",
+    "single_champion_held",
+    "single_champion_new",
+    "alive",
+)
+
+
 class Recorder:
     """Collects yearly sector aggregates (and optionally a firm panel) from the engine."""
 
@@ -276,44 +323,72 @@ class Recorder:
         bn = 1.0 / M_YUAN_PER_BN
         scale = 1.0 / eng.layout.firm_scale
         alive = st.alive
+        lay = eng.layout
+        # Sector sums of the firm arrays, in one compiled pass each.
+        sums = dict(
+            zip(
+                FLOW_SUMS,
+                kernels.sector_sums(
+                    tuple(getattr(st, name) for name, _ in FLOW_SUMS.items()),
+                    np.array(list(FLOW_SUMS.values())),
+                    alive,
+                    lay.sector_start,
+                    lay.sector_size,
+                ),
+                strict=True,
+            )
+        )
+        counts = dict(
+            zip(
+                COUNT_SUMS,
+                kernels.sector_sums(
+                    tuple(getattr(st, name) for name in COUNT_SUMS),
+                    np.zeros(len(COUNT_SUMS), dtype=bool),
+                    alive,
+                    lay.sector_start,
+                    lay.sector_size,
+                ),
+                strict=True,
+            )
+        )
         f = {}
-        f["output"] = self._sum(st.revenue) * bn
+        f["output"] = sums["revenue"] * bn
         base_price = getattr(eng, "price_base", None)
-        real = self._sum(st.output_real * alive)
+        real = sums["output_real"]
         f["output_real"] = real * (base_price if base_price is not None else 1.0) * bn
         f["price_index"] = st.price_index / (base_price if base_price is not None else 1.0)
-        f["value_added"] = self._sum(st.value_added) * bn
-        f["wages"] = self._sum(st.wages) * bn
-        f["employment"] = self._sum(st.employment) / 1e3
-        f["rd_expenditure"] = self._sum(st.rd_reported * alive) * bn
-        f["rd_expenditure_real"] = self._sum(st.rd_real * alive) * bn
+        f["value_added"] = sums["value_added"] * bn
+        f["wages"] = sums["wages"] * bn
+        f["employment"] = sums["employment"] / 1e3
+        f["rd_expenditure"] = sums["rd_reported"] * bn
+        f["rd_expenditure_real"] = sums["rd_real"] * bn
         f["rd_intensity"] = f["rd_expenditure"] / np.maximum(f["output"], TINY)
-        f["basic_research"] = self._sum(st.basic_research * alive) * bn
-        cap = self._sum(st.capacity)
-        f["mean_machine_age"] = self._sum(st.capacity_age) / np.maximum(cap, TINY)
-        f["investment_replacement"] = self._sum(st.investment_replacement) * bn
-        f["investment_expansion"] = self._sum(st.investment_expansion) * bn
-        f["replacement_rate"] = self._sum(st.capacity_replaced) / np.maximum(cap, TINY)
-        f["loans_new"] = self._sum(st.flow_loans_new) * bn
-        f["loans_repaid"] = self._sum(st.flow_repayment) * bn
+        f["basic_research"] = sums["basic_research"] * bn
+        cap = sums["capacity"]
+        f["mean_machine_age"] = sums["capacity_age"] / np.maximum(cap, TINY)
+        f["investment_replacement"] = sums["investment_replacement"] * bn
+        f["investment_expansion"] = sums["investment_expansion"] * bn
+        f["replacement_rate"] = sums["capacity_replaced"] / np.maximum(cap, TINY)
+        f["loans_new"] = sums["flow_loans_new"] * bn
+        f["loans_repaid"] = sums["flow_repayment"] * bn
         f["operating_cash_flow"] = (
-            self._sum(st.net_profit + st.depreciation + st.flow_writeoff) * bn
-        )
-        f["investment"] = self._sum(st.flow_investment) * bn
-        f["dividends"] = self._sum(st.flow_dividends) * bn
-        f["net_profit"] = self._sum(st.net_profit) * bn
-        f["depreciation"] = self._sum(st.depreciation) * bn
-        f["taxes"] = self._sum(st.vat + st.cit) * bn
-        f["tax_expenditure_super_deduction"] = self._sum(st.tax_expenditure_super_deduction) * bn
-        f["tax_expenditure_high_tech"] = self._sum(st.tax_expenditure_high_tech) * bn
-        f["subsidies_received"] = self._sum(st.subsidy_received) * bn
-        purchases = self._sum(st.machine_purchases)
-        zhejiang = self._sum(st.machine_purchases_zhejiang)
-        imported = self._sum(st.machine_purchases_imported)
+            sums["net_profit"] + sums["depreciation"] + sums["flow_writeoff"]
+        ) * bn
+        f["investment"] = sums["flow_investment"] * bn
+        f["dividends"] = sums["flow_dividends"] * bn
+        f["net_profit"] = sums["net_profit"] * bn
+        f["depreciation"] = sums["depreciation"] * bn
+        f["taxes"] = (sums["vat"] + sums["cit"]) * bn
+        f["tax_expenditure_super_deduction"] = sums["tax_expenditure_super_deduction"] * bn
+        f["tax_expenditure_high_tech"] = sums["tax_expenditure_high_tech"] * bn
+        f["subsidies_received"] = sums["subsidy_received"] * bn
+        purchases = sums["machine_purchases"]
+        zhejiang = sums["machine_purchases_zhejiang"]
+        imported = sums["machine_purchases_imported"]
         f["machine_purchases"] = purchases * bn
         f["machine_purchases_outside_province"] = (purchases - zhejiang) * bn
         f["machine_purchases_imported"] = imported * bn
-        f["machine_purchases_unproven"] = self._sum(st.machine_purchases_unproven) * bn
+        f["machine_purchases_unproven"] = sums["machine_purchases_unproven"] * bn
         f["domestic_machine_share"] = (purchases - imported) / np.maximum(purchases, TINY)
         f["zhejiang_machine_share"] = zhejiang / np.maximum(purchases, TINY)
 
@@ -329,18 +404,18 @@ class Recorder:
         f["zhejiang_machine_share_by_segment"] = by_seg(st.machine_purchases_zhejiang) / np.maximum(
             seg_total, TINY
         )
-        f["first_set_products_new"] = self._sum(st.first_set_recognised.astype(float)) * scale
-        f["n_firms_above_scale"] = self._sum(st.above_scale.astype(float)) * scale
+        f["first_set_products_new"] = counts["first_set_recognised"] * scale
+        f["n_firms_above_scale"] = counts["above_scale"] * scale
         for title, var in (
             ("specialised_new", "n_specialised_new"),
             ("little_giant", "n_little_giants"),
             ("single_champion", "n_single_champions"),
         ):
-            f[var] = self._sum(getattr(st, f"{title}_held").astype(float)) * scale
-            f[f"{var}_new"] = self._sum(getattr(st, f"{title}_new").astype(float)) * scale
+            f[var] = counts[f"{title}_held"] * scale
+            f[f"{var}_new"] = counts[f"{title}_new"] * scale
         f["demand_shock"] = st.demand_shock.copy()
         f["cluster_output"] = np.add.reduceat(st.revenue, eng.layout.cluster_start, axis=1) * bn
-        f["n_firms"] = self._sum(alive.astype(float)) * scale
+        f["n_firms"] = counts["alive"] * scale
         # What each instrument paid each firm for, and how much of that behaviour there was:
         # compared with a counterfactual run, this gives deadweight firm by firm.
         self.supported = {ins.name: ins.supported().copy() for ins in eng.policy.all}

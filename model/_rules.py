@@ -243,7 +243,7 @@ def invest(eng: Engine) -> None:
     for i, name in enumerate(kernels.INVEST_OUT):
         setattr(st, name, out[i])
     # Machine-tool orders: the machine-tool part of the spending goes to the chosen model.
-    st.orders_inside = orders[:, :N]
+    st.orders_inside = np.ascontiguousarray(orders[:, :N])
     st.orders_outside_models = orders[:, N:]
     st.machine_choice = choice
     eng.policy.after_investment(eng)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import _kernels as kernels
 from model import _random
 from model._layout import PROCESSES, Layout
 from model.params import SEGMENTS, Scenario
@@ -104,6 +105,33 @@ class Draws:
     def beta(self, a: float, b: float, size: tuple[int, ...]) -> np.ndarray:
         """Beta(a, b) draws (first axis: replicate)."""
         return self._stack("beta", size, a, b)
+
+
+#: Per-firm nominal and real quantities that ``Engine.rescale_to_base`` scales.
+RESCALED = (
+    "revenue",
+    "revenue_prev",
+    "revenue_prev2",
+    "output_real",
+    "output_real_prev",
+    "output_expected",
+    "cash",
+    "debt",
+    "rd_real",
+    "rd_reported",
+    "rd_reported_prev",
+    "basic_research",
+    "capacity",
+    "orders_inside",
+    "sales_outside",
+    "wages",
+    "value_added",
+    "machine_purchases",
+    "machine_purchases_zhejiang",
+    "investment_replacement",
+    "investment_expansion",
+    "capacity_replaced",
+)
 
 
 class Engine:
@@ -503,7 +531,7 @@ class Engine:
         rules, 10 m yuan of basic research) always mean base-year money.
 
         Returns:
-            The per-firm scale factor applied (R, N).
+            The scale factor applied to each sector (R, S).
         """
         from model._rules import sector_sum, to_firms
 
@@ -514,39 +542,23 @@ class Engine:
                 "a sector's output collapsed to zero; check the scenario's parameters"
             )
         factor = par.output_base_m_yuan / revenue_s  # (R, S)
-        f_firm = to_firms(self, factor)
-        for name in (
-            "revenue",
-            "revenue_prev",
-            "revenue_prev2",
-            "output_real",
-            "output_real_prev",
-            "output_expected",
-            "cash",
-            "debt",
-            "rd_real",
-            "rd_reported",
-            "rd_reported_prev",
-            "basic_research",
-            "capacity",
-            "orders_inside",
-            "sales_outside",
-            "wages",
-            "value_added",
-            "machine_purchases",
-            "machine_purchases_zhejiang",
-            "investment_replacement",
-            "investment_expansion",
-            "capacity_replaced",
-        ):
-            setattr(st, name, getattr(st, name) * f_firm)
-        for name in ("cohort_capacity", "cohort_cost", "rd_real_history"):
-            arr = getattr(st, name)  # owned by the state alone: scale in place
-            arr *= f_firm.astype(arr.dtype)[:, :, None]
+        # Every state array is owned by the state alone: scale in place.
+        kernels.scale_firms(
+            factor,
+            lay.sector_start,
+            lay.sector_size,
+            tuple(getattr(st, name) for name in RESCALED),
+        )
+        kernels.scale_firm_stacks(
+            factor, lay.sector_start, lay.sector_size, (st.cohort_capacity, st.cohort_cost)
+        )
+        kernels.scale_firm_stacks(
+            factor, lay.sector_start, lay.sector_size, (st.rd_real_history,)
+        )
         for name in ("demand_real", "demand_real_prev", "demand_expected"):
             setattr(st, name, getattr(st, name) * factor)
         st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]
-        return f_firm
+        return factor
 
     def renormalise_costs(self) -> None:
         """Put each sector's base-year cost structure back on the region file's shares.
