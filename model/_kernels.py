@@ -165,20 +165,19 @@ def choose_from_brochures(
 
 @njit(cache=True)
 def innovate_and_imitate(
+    year: int,
     keys_innovation: np.ndarray,
     keys_imitation: np.ndarray,
     alive: np.ndarray,
     make_segment: np.ndarray,
-    sector_of: np.ndarray,
     cluster_start: np.ndarray,
     cluster_size: np.ndarray,
     sector_start: np.ndarray,
     sector_size: np.ndarray,
-    process_productivity: np.ndarray,
-    model_productivity: np.ndarray,
+    niche_group_of: np.ndarray,
+    n_niche_groups: int,
+    other_province_productivity: np.ndarray,
     intensity_units: np.ndarray,
-    bar_zhejiang: np.ndarray,
-    bar_domestic: np.ndarray,
     innovation_on: bool,
     imitation_on: bool,
     zeta_innovation: float,
@@ -189,66 +188,102 @@ def innovate_and_imitate(
     jump_hi: float,
     cluster_peer_probability: float,
     first_set_margin: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    process_productivity: np.ndarray,
+    model_productivity: np.ndarray,
+    innovated: np.ndarray,
+    model_first_set_level: np.ndarray,
+    model_unproven: np.ndarray,
+    model_first_set: np.ndarray,
+    model_sets_sold: np.ndarray,
+    model_recognised: np.ndarray,
+    model_vintage: np.ndarray,
+) -> None:
     """K+S search of every firm from the start-of-year levels (see ``rules.innovate_and_imitate``).
 
-    Draws per slot: 0 innovation success, 1.. the jump's order statistic (innovation
-    stream); 0 imitation attempt, 1 local or sector peer, 2 which peer (imitation stream).
+    Every firm searches from the levels at the start of the year (a copy found this year
+    is not copied on), then the results are written in place. Draws per slot: 0
+    innovation success, 1.. the jump's order statistic (innovation stream); 0 imitation
+    attempt, 1 local or sector peer, 2 which peer (imitation stream).
 
-    Returns:
-        The best level found (R, N), whether it came from the firm's own innovation, whether
-        from imitation, and the first-set level of a new model (0 none, 1 provincial,
-        2 national).
+    ``cluster_start`` .. ``sector_size`` are per slot (N,); ``niche_group_of`` gives each
+    machine-tool slot's (niche, segment) group (-1 elsewhere);
+    ``other_province_productivity`` (R, N) the other provinces' model of each maker's
+    segment.
     """
     R, N = alive.shape
-    best_out = np.empty((R, N))
-    innovated = np.zeros((R, N), dtype=np.bool_)
-    imitated = np.zeros((R, N), dtype=np.bool_)
-    level_out = np.zeros((R, N), dtype=np.int8)
+    best_level = np.empty(N)
+    imitated = np.zeros(N, dtype=np.bool_)
+    group_best = np.zeros(n_niche_groups)
     margin = 1.0 + first_set_margin
     for r in range(R):
         k_inn = keys_innovation[r]
         k_imi = keys_imitation[r]
+        # The best live Zhejiang model of each niche and segment at the start of the year.
+        group_best[:] = 0.0
+        for n in range(N):
+            grp = niche_group_of[n]
+            if grp >= 0 and alive[r, n]:
+                group_best[grp] = max(group_best[grp], model_productivity[r, n])
         for n in range(N):
             is_mt = make_segment[n] >= 0
             level = model_productivity[r, n] if is_mt else process_productivity[r, n]
             best = level
-            if not alive[r, n]:
-                best_out[r, n] = best
-                continue
-            c = n * STRIDE
-            x = intensity_units[r, n]
-            if innovation_on:
-                if uniform(k_inn, c) < 1.0 - math.exp(-zeta_innovation * x):
-                    jump = jump_lo + (jump_hi - jump_lo) * beta_integer(k_inn, c + 1, jump_a, jump_b)
-                    candidate = level * (1.0 + jump)
-                    if candidate > best:
-                        best = candidate
-                        innovated[r, n] = True
-            if imitation_on:
-                if uniform(k_imi, c) < 1.0 - math.exp(-zeta_imitation * x):
-                    u_peer = uniform(k_imi, c + 2)
-                    if uniform(k_imi, c + 1) < cluster_peer_probability:
-                        peer = cluster_start[n] + int(u_peer * cluster_size[n])
-                    else:
-                        peer = sector_start[n] + int(u_peer * sector_size[n])
-                    # Machine-tool firms copy only peers making the same segment.
-                    if alive[r, peer] and make_segment[peer] == make_segment[n]:
-                        if make_segment[peer] >= 0:
-                            peer_level = model_productivity[r, peer]
+            innovated[r, n] = False
+            imitated[n] = False
+            if alive[r, n]:
+                c = n * STRIDE
+                x = intensity_units[r, n]
+                if innovation_on:
+                    if uniform(k_inn, c) < 1.0 - math.exp(-zeta_innovation * x):
+                        jump = jump_lo + (jump_hi - jump_lo) * beta_integer(
+                            k_inn, c + 1, jump_a, jump_b
+                        )
+                        candidate = level * (1.0 + jump)
+                        if candidate > best:
+                            best = candidate
+                            innovated[r, n] = True
+                if imitation_on:
+                    if uniform(k_imi, c) < 1.0 - math.exp(-zeta_imitation * x):
+                        u_peer = uniform(k_imi, c + 2)
+                        if uniform(k_imi, c + 1) < cluster_peer_probability:
+                            peer = cluster_start[n] + int(u_peer * cluster_size[n])
                         else:
-                            peer_level = process_productivity[r, peer]
-                        if peer_level > best:
-                            best = peer_level
-                            imitated[r, n] = True
-            best_out[r, n] = best
-            # First-set test: only an own innovation that is not beaten by a copy qualifies.
-            if is_mt and innovated[r, n] and not imitated[r, n] and best > level:
-                if best >= bar_domestic[r, n] * margin:
-                    level_out[r, n] = 2  # first in China (国内首台套)
-                elif best >= bar_zhejiang[r, n] * margin:
-                    level_out[r, n] = 1  # first in Zhejiang
-    return best_out, innovated, imitated, level_out
+                            peer = sector_start[n] + int(u_peer * sector_size[n])
+                        # Machine-tool firms copy only peers making the same segment.
+                        if alive[r, peer] and make_segment[peer] == make_segment[n]:
+                            if make_segment[peer] >= 0:
+                                peer_level = model_productivity[r, peer]
+                            else:
+                                peer_level = process_productivity[r, peer]
+                            if peer_level > best:
+                                best = peer_level
+                                imitated[n] = True
+            best_level[n] = best
+        for n in range(N):
+            if make_segment[n] < 0:
+                process_productivity[r, n] = best_level[n]
+                continue
+            best = best_level[n]
+            if not best > model_productivity[r, n]:
+                continue
+            # A new model. It is a first set if it beats the best model of its niche and
+            # segment by the stated margin: every domestic model for a national-level first
+            # set, Zhejiang's for a provincial-level one. Imitations never qualify.
+            level = 0
+            if innovated[r, n] and not imitated[n]:
+                bar_zhejiang = group_best[niche_group_of[n]]
+                bar_domestic = max(bar_zhejiang, other_province_productivity[r, n])
+                if best >= bar_domestic * margin:
+                    level = 2  # first in China (国内首台套)
+                elif best >= bar_zhejiang * margin:
+                    level = 1  # first in Zhejiang
+            model_productivity[r, n] = best
+            model_first_set_level[r, n] = level
+            model_unproven[r, n] = level > 0
+            model_first_set[r, n] = level > 0
+            model_sets_sold[r, n] = 0.0
+            model_recognised[r, n] = False
+            model_vintage[r, n] = year
 
 
 # ---------------------------------------------------------------------- investment

@@ -115,22 +115,22 @@ def innovate_and_imitate(eng: Engine) -> None:
     st, sc, lay = eng.state, eng.scenario.innovation, eng.layout
     rd_lag = st.rd_real_history[:, :, sc.rd_lag_years - 1]
     intensity_units = rd_lag / eng.par.rd_scale[lay.sector_of]
-    bar_zhejiang, bar_domestic = eng.niche_best()
-    best, innovated, imitated, first_set_level = kernels.innovate_and_imitate(
+    if not hasattr(st, "innovated"):
+        st.innovated = np.zeros_like(st.alive)
+    kernels.innovate_and_imitate(
+        eng.year,
         eng.stream_keys("innovation"),
         eng.stream_keys("imitation"),
         st.alive,
         lay.make_segment,
-        lay.sector_of,
         lay.cluster_start[lay.cluster_of],
         lay.cluster_size[lay.cluster_of],
         lay.sector_start[lay.sector_of],
         lay.sector_size[lay.sector_of],
-        st.process_productivity,
-        st.model_productivity,
+        lay.niche_group_of,
+        len(lay.niche_group_start),
+        eng.other_province_productivity(),
         intensity_units,
-        bar_zhejiang,
-        bar_domestic,
         sc.enabled,
         sc.imitation_enabled,
         sc.zeta_innovation,
@@ -141,22 +141,16 @@ def innovate_and_imitate(eng: Engine) -> None:
         sc.jump_support[1],
         sc.cluster_peer_probability,
         sc.first_set_margin,
+        st.process_productivity,
+        st.model_productivity,
+        st.innovated,
+        st.model_first_set_level,
+        st.model_unproven,
+        st.model_first_set,
+        st.model_sets_sold,
+        st.model_recognised,
+        st.model_vintage,
     )
-    is_mt = lay.make_segment >= 0
-    st.innovated = innovated
-    new_model = is_mt & (best > st.model_productivity)
-    st.process_productivity = np.where(is_mt, st.process_productivity, best)
-    # First-set test: the new model must beat the best model of its niche and segment by the
-    # stated margin: all domestic models for a national-level first set, Zhejiang's for a
-    # provincial-level one. Imitations never qualify.
-    candidate = first_set_level > 0
-    st.model_first_set_level = np.where(new_model, first_set_level, st.model_first_set_level)
-    st.model_productivity = np.where(new_model, best, st.model_productivity)
-    st.model_unproven = np.where(new_model, candidate, st.model_unproven)
-    st.model_first_set = np.where(new_model, candidate, st.model_first_set)
-    st.model_sets_sold = np.where(new_model, 0.0, st.model_sets_sold)
-    st.model_recognised = np.where(new_model, False, st.model_recognised)
-    st.model_vintage = np.where(new_model, eng.year, st.model_vintage)
 
 
 # --------------------------------------------------------------------- 4. investment

@@ -54,21 +54,15 @@ def code_version() -> str:
     from model import __version__
 
     here = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(here), *args], capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
         return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
         return __version__
@@ -108,6 +102,31 @@ def without_instruments(scenario: Scenario) -> Scenario:
     )
 
 
+#: Instrument parameters a switched-off instrument still reads (so no-policy twins that
+#: differ in them differ). Everything else of a switched-off instrument is inert: the
+#: renewal loans classify over-aged cohorts by the eligible age whether on or off, and
+#: the first-set activity measure (for deadweight) reads its insured years and value cap.
+READ_WHEN_OFF: dict[str, tuple[str, ...]] = {
+    "rd_bonus": (),
+    "first_set": ("national_years", "insured_value_cap_m_yuan"),
+    "renewal_loans": ("eligible_age_years",),
+}
+
+
+def counterfactual_key(scenario: Scenario) -> tuple:
+    """What the no-policy counterfactual of ``scenario`` depends on.
+
+    Scenarios with equal keys have identical no-policy twins, so a batch runs each
+    counterfactual once, however many policy points share it.
+    """
+    off = without_instruments(scenario)
+    kept = tuple(
+        (name, tuple(getattr(getattr(off.instruments, name), field) for field in fields))
+        for name, fields in READ_WHEN_OFF.items()
+    )
+    return dataclasses.replace(off, name="", description="", instruments=None), kept
+
+
 def simulate_points_batch(
     scenarios: Sequence[Scenario], replicates: Sequence[int]
 ) -> list[dict[str, np.ndarray]]:
@@ -116,14 +135,39 @@ def simulate_points_batch(
     The batch spins up once; each scenario continues from a fork of it (see
     ``RegionModel.fork``): the same firms and random numbers, so differences between the
     scenarios are common-random-number differences, and each result equals what a run of
-    that scenario alone gives. The scenarios must have equal ``spinup_key``.
+    that scenario alone gives. The scenarios must have equal ``spinup_key``. Scenarios
+    whose no-policy counterfactuals are the same (``counterfactual_key``) share one.
 
     Returns:
         The recorded arrays of each scenario (replicate first), in order.
     """
     base = RegionModel(scenarios[0], replicates)
     base.spin_up()
-    return [_continue(base, scenario, replicates) for scenario in scenarios]
+    twins: list[tuple[tuple, list[dict[str, np.ndarray]]]] = []
+    out = []
+    for scenario in scenarios:
+        ins = scenario.instruments
+        any_on = ins.rd_bonus.enabled or ins.first_set.enabled or ins.renewal_loans.enabled
+        without = _counterfactual_activity(base, scenario, twins) if any_on else None
+        out.append(_continue(base, scenario, replicates, without))
+    return out
+
+
+def _counterfactual_activity(
+    base: RegionModel, scenario: Scenario, twins: list
+) -> list[dict[str, np.ndarray]]:
+    """Each year's instrument activity of every firm in the no-policy twin of ``scenario``."""
+    key = counterfactual_key(scenario)
+    for known, activity in twins:
+        if known == key:
+            return activity
+    twin = base.fork(without_instruments(scenario))
+    activity = []
+    for _ in scenario.years:
+        twin.step()
+        activity.append(twin.recorder.activity)
+    twins.append((key, activity))
+    return activity
 
 
 def _simulate_batch(scenario: Scenario, replicates: Sequence[int]) -> dict[str, np.ndarray]:
@@ -132,34 +176,34 @@ def _simulate_batch(scenario: Scenario, replicates: Sequence[int]) -> dict[str, 
 
 
 def _continue(
-    base: RegionModel, scenario: Scenario, replicates: Sequence[int]
+    base: RegionModel,
+    scenario: Scenario,
+    replicates: Sequence[int],
+    without: list[dict[str, np.ndarray]] | None,
 ) -> dict[str, np.ndarray]:
     """Simulate a scenario's years from a fork of a spun-up model and collect its arrays.
 
-    When any instrument is on, a no-policy twin forked from the same spin-up runs in
-    lockstep with the same random numbers; each year, every firm's subsidy is compared with
-    what the same firm did without the policy. Deadweight is the part of the subsidy that
-    paid for behaviour the firm shows anyway: subsidy x min(1, activity without / activity
-    with).
+    When any instrument is on, ``without`` holds each year's activity of every firm in the
+    no-policy twin forked from the same spin-up, with the same random numbers: every firm's
+    subsidy is compared with what the same firm did without the policy. Deadweight is the
+    part of the subsidy that paid for behaviour the firm shows anyway: subsidy x min(1,
+    activity without / activity with).
     """
     model = base.fork(scenario)
     model.recorder.adopt_spinup(base.recorder)
-    ins = scenario.instruments
-    any_on = ins.rd_bonus.enabled or ins.first_set.enabled or ins.renewal_loans.enabled
-    twin = base.fork(without_instruments(scenario)) if any_on else None
     deadweight, leakage = [], []
-    for _ in scenario.years:
+    for t, _ in enumerate(scenario.years):
         model.step()
         row = np.zeros((len(replicates), len(INSTRUMENTS)))
-        if twin is not None:
-            twin.step()
+        if without is not None:
             for k, name in enumerate(INSTRUMENTS):
                 paid = model.recorder.supported[name]
                 with_policy = model.recorder.activity[name]
-                without = twin.recorder.activity[name]
                 anyway = np.where(
                     with_policy > 0,
-                    np.clip(without / np.where(with_policy > 0, with_policy, 1.0), 0.0, 1.0),
+                    np.clip(
+                        without[t][name] / np.where(with_policy > 0, with_policy, 1.0), 0.0, 1.0
+                    ),
                     1.0,
                 )
                 row[:, k] = (paid * anyway).sum(axis=1) / 1e3

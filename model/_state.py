@@ -246,49 +246,11 @@ class Engine:
         total = self._to_mt_slots(self.segment_sum(x), 1.0)
         return np.where(self.layout.make_segment >= 0, x / np.maximum(total, TINY), 0.0)
 
-    def segment_count(self, alive: np.ndarray) -> np.ndarray:
-        """Number of live firms in each machine-tool firm's segment."""
-        return self._to_mt_slots(self.segment_sum(alive.astype(float)), 1.0)
-
-    def segment_mean(self, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        """Weighted mean of x over each machine-tool segment, broadcast to its firms."""
-        w = np.where(self.state.alive, weight, 0.0)
-        mean = self.segment_sum(w * x) / np.maximum(self.segment_sum(w), TINY)
-        return self._to_mt_slots(mean)
-
-    def niche_best(self) -> tuple[np.ndarray, np.ndarray]:
-        """Best models a machine-tool firm's new model must beat, per slot (R, N).
-
-        Returns:
-            The best live Zhejiang model of the firm's niche and segment, and the best
-            domestic one (that or the other provinces' model of the segment); 0 outside
-            machine tools.
-        """
-        st, lay = self.state, self.layout
-        live = np.take(np.where(st.alive, st.model_productivity, 0.0), lay.niche_order, axis=1)
-        best_group = np.maximum.reduceat(live, lay.niche_group_start, axis=1)
-        best = np.where(
-            lay.niche_group_of >= 0, best_group[:, np.maximum(lay.niche_group_of, 0)], 0.0
-        )
+    def other_province_productivity(self) -> np.ndarray:
+        """The other provinces' model of each machine-tool slot's segment (R, N); 0 elsewhere."""
+        st = self.state
         other = np.stack([st.outside_productivity[:, b[3]] for b in self.outside_brochure], axis=1)
-        return best, np.maximum(best, self._to_mt_slots(other))
-
-    def sector_zscore(self, x: np.ndarray, alive: np.ndarray) -> np.ndarray:
-        """Standardised x within each sector (machine tools: within segment) among live firms."""
-        from model._rules import sector_sum, to_firms
-
-        w = alive.astype(float)
-        n = np.maximum(sector_sum(self, w), 1.0)
-        mean = sector_sum(self, w * x) / n
-        var = sector_sum(self, w * x * x) / n - mean**2
-        z = (x - to_firms(self, mean)) / np.sqrt(np.maximum(to_firms(self, var), TINY))
-        ns = np.maximum(self.segment_sum(w), 1.0)
-        smean = self.segment_sum(w * x) / ns
-        svar = self.segment_sum(w * x * x) / ns - smean**2
-        zs = (x - self._to_mt_slots(smean)) / np.sqrt(
-            np.maximum(self._to_mt_slots(svar, 1.0), TINY)
-        )
-        return np.where(self.layout.make_segment >= 0, zs, z)
+        return self._to_mt_slots(other)
 
     # -------------------------------------------------------------- machine models
 
@@ -312,20 +274,6 @@ class Engine:
         """Age in years of the cohort in each ring slot (the newest is 0)."""
         A = self.scenario.investment.technical_life_years
         return (self.cohort_head - np.arange(A)) % A
-
-    def desired_capacity(self) -> np.ndarray:
-        """Capacity each firm wants this year at the target utilisation.
-
-        User firms plan on their share of expected (adaptively smoothed) sector demand,
-        machine-tool firms on their expected sales: capacity follows demand's trend rather
-        than each year's shock, which keeps the investment accelerator within bounds.
-        """
-        from model._rules import to_firms
-
-        st, inv = self.state, self.scenario.investment
-        user = st.market_share * to_firms(self, st.demand_expected)
-        want = np.where(self.layout.make_segment >= 0, st.output_expected, user)
-        return want / inv.target_utilisation * st.alive
 
     # ------------------------------------------------------------ initial state
 
