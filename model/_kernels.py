@@ -124,7 +124,7 @@ def choose_from_brochures(
     """
     R, N = alive.shape
     K = brochure_size
-    choice = np.empty((R, N), dtype=np.int64)
+    choice = np.empty((R, N), dtype=np.int32)
     for r in range(R):
         key = keys[r]
         for n in range(N):
@@ -448,16 +448,15 @@ def invest_firms(
             out[4, r, n] = expansion * capital_price
             out[5, r, n] = replacement
             out[6, r, n] = loan * replacement_share * share_eligible
-            out[7, r, n] = share_eligible
-            out[8, r, n] = order_value
-            out[9, r, n] = order_value if j < N else 0.0
-            out[10, r, n] = order_value if model_is_import[j] else 0.0
-            out[11, r, n] = order_value if (j < N and model_unproven[r, j]) else 0.0
-            out[12, r, n] = left + k
-            out[13, r, n] = inputs
-            out[14, r, n] = depreciation
-            out[15, r, n] = book
-            out[16, r, n] = age_weighted
+            out[7, r, n] = order_value
+            out[8, r, n] = order_value if j < N else 0.0
+            out[9, r, n] = order_value if model_is_import[j] else 0.0
+            out[10, r, n] = order_value if (j < N and model_unproven[r, j]) else 0.0
+            out[11, r, n] = left + k
+            out[12, r, n] = inputs
+            out[13, r, n] = depreciation
+            out[14, r, n] = book
+            out[15, r, n] = age_weighted
 
 
 #: Rows of ``invest_firms``'s ``out`` array, as state names.
@@ -469,7 +468,6 @@ INVEST_OUT = (
     "investment_expansion",
     "capacity_replaced",
     "renewal_eligible_loan",
-    "loan_age_eligible_share",
     "machine_purchases",
     "machine_purchases_zhejiang",
     "machine_purchases_imported",
@@ -879,14 +877,17 @@ def produce_firms(
     model_recognised: np.ndarray,
     model_unproven: np.ndarray,
     out: np.ndarray,
+    output_real: np.ndarray,
+    revenue_out: np.ndarray,
     first_sale: np.ndarray,
     price_index: np.ndarray,
 ) -> None:
     """Unit cost, price, output, sales and the sector price index (see ``rules.produce``).
 
     Updates the arrays from ``machine_productivity`` to ``model_unproven`` in place; writes
-    unit cost, price, unfilled demand, outside sales, real output and revenue to the rows
-    of ``out`` (``PRODUCE_OUT``), first-set recognitions to ``first_sale`` and the new
+    unit cost, price, unfilled demand and outside sales to the rows of ``out``
+    (``PRODUCE_OUT``), real output and revenue to ``output_real`` and ``revenue_out``
+    (last year's are not read), first-set recognitions to ``first_sale`` and the new
     price index to ``price_index`` (R, S).
     """
     R, N = alive.shape
@@ -918,8 +919,8 @@ def produce_firms(
                 if not alive[r, n]:
                     out[2, r, n] = 0.0
                     out[3, r, n] = 0.0
-                    out[4, r, n] = 0.0
-                    out[5, r, n] = 0.0
+                    output_real[r, n] = 0.0
+                    revenue_out[r, n] = 0.0
                     first_sale[r, n] = False
                     output_expected[r, n] = lam * output_expected[r, n]
                     continue
@@ -951,15 +952,15 @@ def produce_firms(
                     model_sets_sold[r, n] += sets
                     if model_sets_sold[r, n] / firm_weight >= sets_to_prove:
                         model_unproven[r, n] = False
-                out[4, r, n] = output
-                out[5, r, n] = revenue
+                output_real[r, n] = output
+                revenue_out[r, n] = revenue
                 output_expected[r, n] = lam * output_expected[r, n] + (1.0 - lam) * output
                 w_sum += weight
                 wp_sum += weight * price
             price_index[r, s] = wp_sum / max(w_sum, TINY)
 
 
-PRODUCE_OUT = ("unit_cost", "price", "unfilled", "sales_outside", "output_real", "revenue")
+PRODUCE_OUT = ("unit_cost", "price", "unfilled", "sales_outside")
 
 
 @njit(cache=True)
@@ -1161,24 +1162,20 @@ def account(
             taxable = profit - super_deduction * rd_reported[r, n]
             out[0, r, n] = wages
             out[1, r, n] = value_added
-            out[2, r, n] = revenue[r, n] - value_added
-            out[3, r, n] = wages / wage_per_worker[r]
-            out[4, r, n] = interest
-            out[5, r, n] = vat
-            out[6, r, n] = profit
-            out[7, r, n] = tau * max(taxable, 0.0)
+            out[2, r, n] = wages / wage_per_worker[r]
+            out[3, r, n] = vat
+            out[4, r, n] = profit
+            out[5, r, n] = tau * max(taxable, 0.0)
             # Tax expenditures, for the payer ledger: CIT forgone by the super-deduction and
             # by the high-tech rate.
-            out[8, r, n] = tau * (max(profit, 0.0) - max(taxable, 0.0))
-            out[9, r, n] = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
+            out[6, r, n] = tau * (max(profit, 0.0) - max(taxable, 0.0))
+            out[7, r, n] = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
 
 
 ACCOUNT_OUT = (
     "wages",
     "value_added",
-    "intermediate",
     "employment",
-    "interest",
     "vat",
     "profit_before_tax",
     "cit",
@@ -1205,7 +1202,7 @@ def settle_cash(
 ) -> None:
     """Roll cash and loans forward (in place; see ``rules.settle_cash``).
 
-    Writes net profit, repayment, dividends and overdraft to the rows of ``out``
+    Writes net profit, repayment and dividends to the rows of ``out``
     (``SETTLE_OUT``).
     """
     R, N = cash.shape
@@ -1221,14 +1218,13 @@ def settle_cash(
             overdraft = max(-c, 0.0)
             cash[r, n] = c + overdraft
             debt[r, n] = debt[r, n] - repayment + overdraft
-            flow_loans_new[r, n] += overdraft
+            flow_loans_new[r, n] += overdraft  # the bank's overdraft is a new loan
             out[0, r, n] = net_profit
             out[1, r, n] = repayment
             out[2, r, n] = dividends
-            out[3, r, n] = overdraft
 
 
-SETTLE_OUT = ("net_profit", "flow_repayment", "flow_dividends", "flow_overdraft")
+SETTLE_OUT = ("net_profit", "flow_repayment", "flow_dividends")
 
 
 # ------------------------------------------------------------------------- status

@@ -188,7 +188,7 @@ def invest(eng: Engine) -> None:
     n_models = N + eng.n_outside
     is_import = np.zeros(n_models, dtype=bool)
     is_import[N:] = eng.outside_origin == 0
-    out = np.empty((len(kernels.INVEST_OUT), R, N))
+    out = eng.buffers("invest", len(kernels.INVEST_OUT))
     orders = np.zeros((R, n_models))
     kernels.invest_firms(
         eng.cohort_head,
@@ -339,8 +339,7 @@ def choose_machines(eng: Engine, models: ModelPositions) -> np.ndarray:
         models.operating_factor,
         operating_weight,
     )
-    eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
-    return eng.state.machine_choice_override
+    return eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
 
 
 # --------------------------------------------------------- 5. production and market
@@ -361,13 +360,15 @@ def produce(eng: Engine) -> None:
     of productivity within their segment, with the risk premium on unproven models.
     """
     st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
-    st.output_real_prev = st.output_real
-    st.revenue_prev2 = st.revenue_prev
-    st.revenue_prev = st.revenue
+    # This year's output and revenue overwrite the oldest year kept: each history has its
+    # own arrays, which the kernels update in place.
+    st.output_real_prev, st.output_real = st.output_real, st.output_real_prev
+    st.revenue_prev2, st.revenue_prev, st.revenue = st.revenue_prev, st.revenue, st.revenue_prev2
     st.price_index_prev = st.price_index
     st.price_index = np.empty_like(st.price_index)
-    out = np.empty((len(kernels.PRODUCE_OUT), eng.R, lay.n_slots))
-    st.first_set_recognised = np.empty_like(st.alive)
+    out = eng.buffers("produce", len(kernels.PRODUCE_OUT))
+    if not hasattr(st, "first_set_recognised"):
+        st.first_set_recognised = np.zeros_like(st.alive)
     kernels.produce_firms(
         st.alive,
         lay.make_segment,
@@ -396,6 +397,8 @@ def produce(eng: Engine) -> None:
         st.model_recognised,
         st.model_unproven,
         out,
+        st.output_real,
+        st.revenue,
         st.first_set_recognised,
         st.price_index,
     )

@@ -337,7 +337,7 @@ class Engine:
         st.model_first_set_level = np.zeros((R, N), dtype=np.int8)  # 1 provincial, 2 national
         st.model_recognised = np.zeros((R, N), dtype=bool)
         st.model_sets_sold = np.full((R, N), 1e9)
-        st.model_vintage = np.full((R, N), self.year)
+        st.model_vintage = np.full((R, N), self.year, dtype=np.int32)
         # Machine cohorts sit in a ring of A slots (no copying as they age); the slot at
         # ``cohort_head`` holds the newest cohort. Start with a growing, uniform-vintage stock.
         self.cohort_head = 0
@@ -384,7 +384,7 @@ class Engine:
         st.orders_inside = np.where(is_mt, (1 - mt.outside_sales_share_base) * revenue, 0.0)
         st.subsidy_received = np.zeros((R, N))
         for name in ("specialised_new", "little_giant", "single_champion"):
-            setattr(st, f"{name}_last_met", np.full((R, N), -9999))
+            setattr(st, f"{name}_last_met", np.full((R, N), -9999, dtype=np.int32))
             setattr(st, f"{name}_held", np.zeros((R, N), dtype=bool))
             setattr(st, f"{name}_new", np.zeros((R, N), dtype=bool))
         from model._rules import to_firms as _tf

@@ -106,7 +106,6 @@ class Instrument:
                 paid += got
                 by_payer[:, k] = got.sum(axis=1)
         self.last_paid = paid
-        self.last_claims = claims
         self.ledger["subsidy_paid"].append(paid.sum(axis=1))
         self.ledger["budget"].append(budgets.sum(axis=1))
         self.ledger["firms_eligible"].append(eligible.sum(axis=1).astype(float))
@@ -449,7 +448,6 @@ class RenewalLoansInstrument(Instrument):
             * (term + 1)
             / 2.0
         )
-        self.committed_loans = st.renewal_eligible_loan
 
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
@@ -492,8 +490,7 @@ class PolicyMix:
         self.all = (self.rd_bonus, self.first_set, self.renewal_loans)
 
     def initialise(self, eng: Engine) -> None:
-        """Prepare ledgers for a batch."""
-        eng.state.machine_choice_override = None
+        """Prepare ledgers for a batch (nothing to do: they start empty)."""
 
     # Hooks called by the rules, in process order.
     def rd_bonus_expected_rate(self, eng: Engine):
@@ -508,9 +505,9 @@ class PolicyMix:
         """Risk multiplier buyers apply to each Zhejiang model (rule 4)."""
         return self.first_set.risk_multiplier(eng)
 
-    def procure_first_set(self, eng: Engine, choice: np.ndarray) -> None:
-        """SOE single-source procurement (rule 4)."""
-        eng.state.machine_choice_override = self.first_set.procure(eng, choice)
+    def procure_first_set(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
+        """SOE single-source procurement (rule 4): the buyers' choices after it."""
+        return self.first_set.procure(eng, choice)
 
     def renewal_eligible_age(self, eng: Engine) -> float:
         """Age above which a replaced cohort's loan is eligible (rule 4)."""
