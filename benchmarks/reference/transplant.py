@@ -8,12 +8,13 @@ in distribution; this says where they differ when they do not. It runs the fast 
 some year, copies every firm's state into a ``ReferenceModel`` (slot i of the fast model
 becomes the firm in reference slot i), then applies each rule of the next year to both and
 compares every firm's variables. The random draws are made equal or removed: demand shocks
-off, bunching with probability 1, innovation with every draw succeeding at a fixed jump,
-imitation off, each buyer's machine choice and each entrant's slot taken from the fast model,
-entrants' normal draws set to 0.
+off and bunching with probability 1; each firm's innovation and imitation draws and each
+entrant's draws are the fast model's own for that slot (the fast model's streams are
+counter-based, so any slot's numbers can be recomputed); each buyer's machine choice and
+each entrant's slot are taken from the fast model.
 
-It reads the fast model's engine state (``RegionModel.engine.state`` and its array names at
-commit 6c46423), so it may need updating when those internals change; it is a tool, not a
+It reads the fast model's engine state (``RegionModel.engine.state`` and its array names)
+and random streams (``model._random``), so it may need updating when those internals change; it is a tool, not a
 test.
 """
 
@@ -25,6 +26,7 @@ import numpy as np
 
 from benchmarks.reference.firm import FirmAgent
 from benchmarks.reference.model import ReferenceModel
+from model._random import STRIDE, beta_integer, normal, uniform
 
 #: Firm variables copied from the fast model and compared.
 FIRM_STATE = (
@@ -67,24 +69,34 @@ TITLES = (("sn", "specialised_new"), ("lg", "little_giant"), ("sc", "single_cham
 RTOL = 1e-4
 
 
-class _Draws:
-    """Wrap a fast-model ``Draws``: fixed innovation draws, zero normals at entry."""
+class _FastDraws:
+    """Hand the reference, firm by firm, the numbers the fast model drew for that slot.
 
-    def __init__(self, draws, process: str) -> None:
-        self.d, self.process = draws, process
+    The fast model's draws are pure functions of (stream key, slot, draw number)
+    (``model._random``), so the reference can be given exactly the same ones: it asks
+    ``random``/``gauss``/``betavariate`` in its own order, and this answers from a queue
+    filled for the firm or entrant at hand.
+    """
 
-    def random(self, shape, *args):
-        if self.process == "innovation":
-            return np.zeros(shape)
-        return self.d.random(shape, *args)
+    def __init__(self, rnd) -> None:
+        self.rnd = rnd
+        self.queue: list[tuple[str, float]] = []
+        self.saved = (rnd.random, rnd.gauss, rnd.betavariate)
 
-    def beta(self, a, b, size):
-        return np.full(size, 0.8)
+    def _take(self, kind: str) -> float:
+        want, value = self.queue.pop(0)
+        if want != kind:
+            raise AssertionError(f"the reference drew {kind} where the fast model drew {want}")
+        return value
 
-    def standard_normal(self, shape):
-        if self.process == "entry":
-            return np.zeros(shape)
-        return self.d.standard_normal(shape)
+    def __enter__(self) -> _FastDraws:
+        self.rnd.random = lambda: self._take("random")
+        self.rnd.gauss = lambda mu, sd: mu + sd * self._take("gauss")
+        self.rnd.betavariate = lambda a, b: self._take("beta")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.rnd.random, self.rnd.gauss, self.rnd.betavariate = self.saved
 
 
 def copy_state(fm, rm: ReferenceModel) -> None:
@@ -190,8 +202,6 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         "spinup.years": 3,
         "demand.shocks": False,
         "rd.bunching_probability": 1.0,
-        "innovation.imitation_enabled": False,
-        "innovation.zeta_innovation": 100.0,
         **(extra or {}),
     }
     sc = resolve(PLAN, overrides=ov)
@@ -229,8 +239,6 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         print(f"{rule:12s} {'same' if not bad else bad}")
 
     report("copy", FIRM_STATE)
-    draw = eng.draw
-    eng.draw = lambda p: _Draws(draw(p), p) if p in ("innovation", "entry") else draw(p)
     rnd = rm.random
     eng.year += 1
     eng.advance_exogenous()
@@ -248,10 +256,34 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     rm.agents.do("research")
     report("research", ("rd_real", "rd_reported", "rd_reported_prev", "basic_research"))
     rules.innovate_and_imitate(eng)
-    random, beta = rnd.random, rnd.betavariate
-    rnd.random, rnd.betavariate = (lambda: 0.0), (lambda a, b: 0.8)
-    rm.innovate()
-    rnd.random, rnd.betavariate = random, beta
+    inn = sc.innovation
+    k_inn = eng.stream_keys("innovation")[0]
+    k_imi = eng.stream_keys("imitation")[0]
+    search = FirmAgent.innovate
+
+    def innovate_with_fast_draws(firm) -> None:
+        c = firm.slot.index * STRIDE
+        x = firm.rd_history[inn.rd_lag_years - 1] / firm.sec.rd_scale
+        q = [("random", uniform(k_inn, c))]
+        if q[0][1] < 1.0 - np.exp(-inn.zeta_innovation * x):
+            a, b = (int(v) for v in inn.jump_beta)
+            q.append(("beta", beta_integer(k_inn, c + 1, a, b)))
+        q += [("random", uniform(k_imi, c + k)) for k in range(3)]
+        if not inn.imitation_enabled:
+            q = q[:-3]
+        elif q[-3][1] >= 1.0 - np.exp(-inn.zeta_imitation * x):
+            q = q[:-2]  # no imitation attempt: no peer drawn
+        with _FastDraws(rnd) as draws:
+            draws.queue = q
+            search(firm)
+            if draws.queue:
+                raise AssertionError(f"the reference drew less than the fast model: {q}")
+
+    FirmAgent.innovate = innovate_with_fast_draws
+    try:
+        rm.innovate()
+    finally:
+        FirmAgent.innovate = search
     report(
         "innovate",
         (
@@ -323,7 +355,6 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
             "value_added",
             "employment",
             "depreciation",
-            "interest",
             "vat",
             "cit",
             "profit_before_tax",
@@ -346,10 +377,18 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     exits = set(np.flatnonzero(st.exits[0]).tolist())
     entries = set(np.flatnonzero(st.entries[0]).tolist())
     rm.entry_slots = lambda free, p: [slot for slot in free if slot.index in entries]
-    gauss, rnd.gauss = rnd.gauss, (lambda mu, sd: 0.0)
+    k_entry = eng.stream_keys("entry")[0]
     before = {f.slot.index: f for f in rm.agents}
-    rm.demography()
-    rnd.gauss = gauss
+    with _FastDraws(rnd) as draws:
+        # Each entrant draws its productivity noise, R&D habit and high-tech status.
+        for i in sorted(entries):
+            c = i * STRIDE
+            draws.queue += [
+                ("gauss", normal(k_entry, c + 1)),
+                ("gauss", normal(k_entry, c + 3)),
+                ("random", uniform(k_entry, c + 5)),
+            ]
+        rm.demography()
     after = {f.slot.index: f for f in rm.agents}
     same_exits = exits == {i for i, f in before.items() if after.get(i) is not f}
     same_entries = entries == {i for i, f in after.items() if before.get(i) is not f}
