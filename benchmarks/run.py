@@ -332,8 +332,7 @@ def render(results: list[dict], sweeps: list[dict], spinup: int) -> str:
             "runs extrapolated as start-up + 1,000 x marginal time per run, except the row "
             "`sweep (measured)`: a real 1,000-run sweep (40 replicates x 25 points).",
             "",
-            "| how | workers | runs | seconds | runs/min | marginal runs/min "
-            "| 1,000 runs |",
+            "| how | workers | runs | seconds | runs/min | marginal runs/min | 1,000 runs |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for s in sweeps:

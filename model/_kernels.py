@@ -92,8 +92,8 @@ def choose_from_brochures(
 
     Slot k of a buyer's brochure shows the import model of its segment with probability
     p_import, the other provinces' model with p_other, else a Zhejiang maker of the segment
-    drawn by inversion of the segment's cumulative weights. The buyer takes the model with the lowest
-    risk-adjusted price plus payback-weighted operating cost.
+    drawn by inversion of the segment's cumulative weights. The buyer takes the model with
+    the lowest risk-adjusted price plus payback-weighted operating cost.
 
     Models are indexed by position: the segments' makers in ``segment_slots`` order, then
     the outside models.
@@ -1023,9 +1023,10 @@ def compete(
                 if g >= 0:
                     comp[n] -= seg_wx[g] / max(seg_w[g], TINY)
                 else:
-                    comp[n] = -math.log(
-                        max(price[r, n], TINY) / max(price_index[r, s], TINY)
-                    ) - unfilled_demand_weight * unfilled[r, n]
+                    comp[n] = (
+                        -math.log(max(price[r, n], TINY) / max(price_index[r, s], TINY))
+                        - unfilled_demand_weight * unfilled[r, n]
+                    )
             for shares in (market_share, outside_share):
                 total = 0.0
                 weighted = 0.0
@@ -1095,7 +1096,9 @@ def research(
             if relative != 1.0:
                 log_relative = math.log(relative)
                 intensity *= math.exp(-elasticity_real * log_relative)
-                relabel = max(math.exp(-(elasticity_reported - elasticity_real) * log_relative), 1.0)
+                relabel = max(
+                    math.exp(-(elasticity_reported - elasticity_real) * log_relative), 1.0
+                )
             real = intensity * revenue[r, n] if alive[r, n] else 0.0
             rd_real[r, n] = real
             rd_reported[r, n] = real * relabel

@@ -318,7 +318,9 @@ class Recorder:
         if eng.spinning_up:
             # The spin-up keeps only its replacement rate (to check the base year joins it).
             cap = self._sum(st.capacity)
-            self._flows = {"replacement_rate": self._sum(st.capacity_replaced) / np.maximum(cap, TINY)}
+            self._flows = {
+                "replacement_rate": self._sum(st.capacity_replaced) / np.maximum(cap, TINY)
+            }
             return
         bn = 1.0 / M_YUAN_PER_BN
         scale = 1.0 / eng.layout.firm_scale

@@ -481,7 +481,7 @@ class Engine:
         Returns:
             The scale factor applied to each sector (R, S).
         """
-        from model._rules import sector_sum, to_firms
+        from model._rules import sector_sum
 
         st, lay, par = self.state, self.layout, self.par
         revenue_s = sector_sum(self, st.revenue)
@@ -500,9 +500,7 @@ class Engine:
         kernels.scale_firm_stacks(
             factor, lay.sector_start, lay.sector_size, (st.cohort_capacity, st.cohort_cost)
         )
-        kernels.scale_firm_stacks(
-            factor, lay.sector_start, lay.sector_size, (st.rd_real_history,)
-        )
+        kernels.scale_firm_stacks(factor, lay.sector_start, lay.sector_size, (st.rd_real_history,))
         for name in ("demand_real", "demand_real_prev", "demand_expected"):
             setattr(st, name, getattr(st, name) * factor)
         st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]

@@ -20,7 +20,9 @@ def test_no_two_state_arrays_share_memory() -> None:
         arrays = {
             name: value
             for name, value in vars(m.engine.state).items()
-            if isinstance(value, np.ndarray) and value.ndim >= 2 and value.shape[1] == m.layout.n_slots
+            if isinstance(value, np.ndarray)
+            and value.ndim >= 2
+            and value.shape[1] == m.layout.n_slots
         }
         assert len(arrays) > 60
         shared = [

@@ -15,12 +15,11 @@ m yuan), not scaled.
 from __future__ import annotations
 
 import numpy as np
-
-from model._config import ScenarioError
 import pytest
 import xarray as xr
 
 from model import _rules as rules
+from model._config import ScenarioError
 from model._model import RegionModel
 from model._run import resolve
 from model.instruments import ration
@@ -748,7 +747,10 @@ def test_first_set_government_premium_share(base, overrides, level, age, share, 
 )
 def test_first_set_bad_cover_lists_are_refused(base, overrides, message) -> None:
     with pytest.raises(ScenarioError) as err:
-        resolve(base.scenario_params, overrides={f"instruments.first_set.{k}": v for k, v in overrides.items()})
+        resolve(
+            base.scenario_params,
+            overrides={f"instruments.first_set.{k}": v for k, v in overrides.items()},
+        )
     assert "instruments.first_set" in str(err.value)
     assert message in str(err.value)
 

@@ -14,8 +14,8 @@ counter-based, so any slot's numbers can be recomputed); each buyer's machine ch
 each entrant's slot are taken from the fast model.
 
 It reads the fast model's engine state (``RegionModel.engine.state`` and its array names)
-and random streams (``model._random``), so it may need updating when those internals change; it is a tool, not a
-test.
+and random streams (``model._random``), so it may need updating when those internals
+change; it is a tool, not a test.
 """
 
 from __future__ import annotations
