@@ -271,7 +271,9 @@ class Innovation:
     imitation_enabled: bool = True
     zeta_innovation: float = p(lo=0.0, hi=100.0, doc="zeta_1")
     zeta_imitation: float = p(lo=0.0, hi=100.0, doc="zeta_2")
-    jump_beta: tuple[float, float] = p(doc="Beta(a, b) of the productivity jump")
+    jump_beta: tuple[float, float] = p(
+        doc="Beta(a, b) of the productivity jump; whole a, b in 1..10"
+    )
     jump_support: tuple[float, float] = p(doc="[x_lo, x_hi] of the jump")
     cluster_peer_probability: float = p(lo=0.0, hi=1.0)
     rd_lag_years: int = p(1, lo=1, hi=5)

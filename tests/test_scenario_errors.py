@@ -263,3 +263,10 @@ def test_cli_error_from_another_folder(
         _main(capsys, "bad.toml", "--out", "out"), "bad.toml", "tax.vat_rate", "1.5"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_fractional_jump_beta_is_refused() -> None:
+    # The compiled innovation rule draws Beta(a, b) as an order statistic of uniforms.
+    err = _error(PLAN, {"innovation.jump_beta": [2.5, 3.0]})
+    assert "jump_beta" in str(err) and "whole numbers" in str(err)
+    assert "\n" not in str(err)
