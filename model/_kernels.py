@@ -86,7 +86,10 @@ def choose_from_brochures(
     column_of_position: np.ndarray,
     capital_cost: np.ndarray,
     operating_factor: np.ndarray,
-    operating_weight: np.ndarray,
+    payback_years: np.ndarray,
+    k1: np.ndarray,
+    process_productivity: np.ndarray,
+    operating_scale_of_sector: np.ndarray,
 ) -> np.ndarray:
     """Each buyer's brochure of k models and the one it buys.
 
@@ -116,8 +119,11 @@ def choose_from_brochures(
         column_of_position: (M + O,) model column (slot, or N + outside model) of a position.
         capital_cost: (R, S, M + O) kappa theta x risk-adjusted price, by buyer sector.
         operating_factor: (R, S, M + O) a ** -theta, by buyer sector.
-        operating_weight: (R, N) payback years x utilisation x unit machine cost / the
-            equipment frontier ** (1 - theta), per buyer.
+        payback_years: (R, N) each buyer's payback period b.
+        k1: (R, S) machine-sensitive unit cost at productivity 1.
+        process_productivity: (R, N) each buyer's process productivity.
+        operating_scale_of_sector: (S,) target utilisation / equipment frontier ** (1 -
+            theta): with b k1 / pi, the weight of a model's operating factor in the cost.
 
     Returns:
         (R, N) chosen model column per buyer.
@@ -136,7 +142,8 @@ def choose_from_brochures(
             hi = segment_offset[g + 1]
             m = hi - lo
             s = sector_of[n]
-            weight = operating_weight[r, n]
+            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
+            weight = payback_years[r, n] * unit_machine_cost * operating_scale_of_sector[s]
             best = -1
             best_cost = np.inf
             for k in range(K):
@@ -170,6 +177,7 @@ def innovate_and_imitate(
     keys_imitation: np.ndarray,
     alive: np.ndarray,
     make_segment: np.ndarray,
+    sector_of: np.ndarray,
     cluster_start: np.ndarray,
     cluster_size: np.ndarray,
     sector_start: np.ndarray,
@@ -177,7 +185,9 @@ def innovate_and_imitate(
     niche_group_of: np.ndarray,
     n_niche_groups: int,
     other_province_productivity: np.ndarray,
-    intensity_units: np.ndarray,
+    rd_real_history: np.ndarray,
+    rd_lag: int,
+    rd_scale_of_sector: np.ndarray,
     innovation_on: bool,
     imitation_on: bool,
     zeta_innovation: float,
@@ -205,10 +215,11 @@ def innovate_and_imitate(
     innovation success, 1.. the jump's order statistic (innovation stream); 0 imitation
     attempt, 1 local or sector peer, 2 which peer (imitation stream).
 
-    ``cluster_start`` .. ``sector_size`` are per slot (N,); ``niche_group_of`` gives each
-    machine-tool slot's (niche, segment) group (-1 elsewhere);
-    ``other_province_productivity`` (R, N) the other provinces' model of each maker's
-    segment.
+    A firm's R&D effort is its real R&D of ``rd_lag`` + 1 years ago in units of its
+    sector's ``rd_scale``. ``cluster_start`` .. ``sector_size`` are per slot (N,);
+    ``niche_group_of`` gives each machine-tool slot's (niche, segment) group (-1
+    elsewhere); ``other_province_productivity`` (R, N) the other provinces' model of each
+    maker's segment.
     """
     R, N = alive.shape
     best_level = np.empty(N)
@@ -232,7 +243,7 @@ def innovate_and_imitate(
             imitated[n] = False
             if alive[r, n]:
                 c = n * STRIDE
-                x = intensity_units[r, n]
+                x = rd_real_history[r, n, rd_lag] / rd_scale_of_sector[sector_of[n]]
                 if innovation_on:
                     if uniform(k_inn, c) < 1.0 - math.exp(-zeta_innovation * x):
                         jump = jump_lo + (jump_hi - jump_lo) * beta_integer(

@@ -75,25 +75,3 @@ def beta_integer(key: np.uint64, counter: int, a: int, b: int) -> float:
         values[i] = uniform(key, counter + i)
     values.sort()
     return values[a - 1]
-
-
-@njit
-def uniforms(keys: np.ndarray, n_slots: int, k: int) -> np.ndarray:
-    """(R, n_slots) array of draw k of every slot (for rules still written in numpy)."""
-    R = keys.shape[0]
-    out = np.empty((R, n_slots))
-    for r in range(R):
-        for n in range(n_slots):
-            out[r, n] = uniform(keys[r], n * STRIDE + k)
-    return out
-
-
-@njit
-def normals(keys: np.ndarray, n_slots: int, k: int) -> np.ndarray:
-    """(R, n_slots) array of standard normals from draws k and k + 1 of every slot."""
-    R = keys.shape[0]
-    out = np.empty((R, n_slots))
-    for r in range(R):
-        for n in range(n_slots):
-            out[r, n] = normal(keys[r], n * STRIDE + k)
-    return out

@@ -113,24 +113,23 @@ def innovate_and_imitate(eng: Engine) -> None:
     sold to Zhejiang users.
     """
     st, sc, lay = eng.state, eng.scenario.innovation, eng.layout
-    rd_lag = st.rd_real_history[:, :, sc.rd_lag_years - 1]
-    intensity_units = rd_lag / eng.par.rd_scale[lay.sector_of]
-    if not hasattr(st, "innovated"):
-        st.innovated = np.zeros_like(st.alive)
     kernels.innovate_and_imitate(
         eng.year,
         eng.stream_keys("innovation"),
         eng.stream_keys("imitation"),
         st.alive,
         lay.make_segment,
-        lay.cluster_start[lay.cluster_of],
-        lay.cluster_size[lay.cluster_of],
-        lay.sector_start[lay.sector_of],
-        lay.sector_size[lay.sector_of],
+        lay.sector_of,
+        eng.cluster_start_of_slot,
+        eng.cluster_size_of_slot,
+        eng.sector_start_of_slot,
+        eng.sector_size_of_slot,
         lay.niche_group_of,
         len(lay.niche_group_start),
         eng.other_province_productivity(),
-        intensity_units,
+        st.rd_real_history,
+        sc.rd_lag_years - 1,
+        eng.par.rd_scale,
         sc.enabled,
         sc.imitation_enabled,
         sc.zeta_innovation,
@@ -180,25 +179,22 @@ def invest(eng: Engine) -> None:
     eng.cohort_head = (eng.cohort_head + 1) % A
     ages = eng.cohort_ages()  # age of each slot's cohort at the end of this year
     productivity, price, risk_price = eng.model_table()  # (R, N + O)
-    models = model_positions(eng, productivity, risk_price)
+    models = model_costs(eng, productivity, risk_price)
     choice = choose_machines(eng, models)
     base_financing, relief = eng.policy.financing_terms(eng)
     over_aged = ages > eng.policy.renewal_eligible_age(eng)  # (A,) by slot
     life = inv.tax_depreciation_years
-    n_models = N + eng.n_outside
-    is_import = np.zeros(n_models, dtype=bool)
-    is_import[N:] = eng.outside_origin == 0
     out = eng.buffers("invest", len(kernels.INVEST_OUT))
-    orders = np.zeros((R, n_models))
+    orders = np.zeros((R, N + eng.n_outside))
     kernels.invest_firms(
         eng.cohort_head,
         choice,
-        models.position_of_column,
+        eng.position_of_column,
         models.operating_factor,
         price,
         risk_price,
         st.model_unproven,
-        is_import,
+        eng.model_is_import,
         st.alive,
         lay.make_segment,
         lay.sector_of,
@@ -249,48 +245,34 @@ def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
     return np.clip(1.0 - (np.asarray(age) + 1.0) / life, 0.0, 1.0)
 
 
-class ModelPositions(NamedTuple):
-    """The models on offer this year, indexed by position (segments' makers, then outside)."""
+class ModelCosts(NamedTuple):
+    """This year's cost of each offered model to a buyer of each sector, by model position.
 
-    makers: np.ndarray  # (M,) maker slots, by segment
-    segment_offset: np.ndarray  # (G + 1,) where each segment's makers start and end
-    column_of_position: np.ndarray  # (M + O,) model column: a slot, or N + outside model
-    position_of_column: np.ndarray  # (N + O,) position of a model column (-1: not offered)
-    capital_cost: np.ndarray  # (R, S, M + O) kappa theta x risk-adjusted price, by buyer sector
-    operating_factor: np.ndarray  # (R, S, M + O) a ** -theta, by buyer sector
+    Positions are the segments' makers, then the outside models (``Engine.makers``,
+    ``Engine.column_of_position``).
+    """
+
+    capital_cost: np.ndarray  # (R, S, M + O) kappa theta x risk-adjusted price
+    operating_factor: np.ndarray  # (R, S, M + O) a ** -theta
 
 
-def model_positions(
-    eng: Engine, productivity: np.ndarray, risk_price: np.ndarray
-) -> ModelPositions:
-    """Index the offered models by position and tabulate their costs by buyer sector.
+def model_costs(eng: Engine, productivity: np.ndarray, risk_price: np.ndarray) -> ModelCosts:
+    """Tabulate the offered models' costs by buyer sector.
 
     Args:
         eng: The engine.
         productivity: (R, N + O) every model's embodied productivity (``Engine.model_table``).
         risk_price: (R, N + O) every model's price with the buyer's risk premium.
     """
-    lay, par = eng.layout, eng.par
-    N = lay.n_slots
-    makers = np.concatenate(lay.segment_slots)
-    segment_offset = np.cumsum([0] + [len(s) for s in lay.segment_slots])
-    column_of_position = np.concatenate([makers, N + np.arange(eng.n_outside)])
-    position_of_column = np.full(N + eng.n_outside, -1, dtype=np.int64)
-    position_of_column[column_of_position] = np.arange(len(column_of_position))
-    log_a = np.log(np.maximum(productivity[:, column_of_position], TINY))  # (R, M + O)
+    par = eng.par
+    columns = eng.column_of_position
+    log_a = np.log(np.maximum(productivity[:, columns], TINY))  # (R, M + O)
     operating_factor = np.exp(-par.theta[None, :, None] * log_a[:, None, :])
-    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, column_of_position]
-    return ModelPositions(
-        makers,
-        segment_offset,
-        column_of_position,
-        position_of_column,
-        capital_cost,
-        operating_factor,
-    )
+    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, columns]
+    return ModelCosts(capital_cost, operating_factor)
 
 
-def choose_machines(eng: Engine, models: ModelPositions) -> np.ndarray:
+def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
     """Each buyer's brochure of k models and its choice.
 
     A brochure slot shows the buyer's segment's import model with its brochure
@@ -307,20 +289,12 @@ def choose_machines(eng: Engine, models: ModelPositions) -> np.ndarray:
     segment_cdf, guide = kernels.brochure_tables(
         st.alive,
         st.mt_segment_share,
-        models.makers,
-        models.segment_offset,
+        eng.makers,
+        eng.segment_offset,
         mt.brochure_share_weight,
     )
-    M = len(models.makers)
-    brochure = eng.outside_brochure
+    M = len(eng.makers)
     frontier = float(eng.exo.other_equipment_productivity)
-    operating_weight = (
-        st.payback_years
-        * eng.scenario.investment.target_utilisation
-        * to_firms(eng, st.k1)
-        / np.maximum(st.process_productivity, TINY)
-        / frontier ** (1.0 - par.theta[lay.sector_of])
-    )
     choice = kernels.choose_from_brochures(
         eng.stream_keys("brochure"),
         mt.brochure_size,
@@ -329,15 +303,18 @@ def choose_machines(eng: Engine, models: ModelPositions) -> np.ndarray:
         lay.sector_of,
         segment_cdf,
         guide,
-        models.segment_offset,
-        np.array([b[0] for b in brochure]),
-        np.array([b[1] for b in brochure]),
-        np.array([M + b[2] for b in brochure]),
-        np.array([M + b[3] for b in brochure]),
-        models.column_of_position,
+        eng.segment_offset,
+        eng.import_brochure_probability,
+        eng.other_brochure_probability,
+        M + eng.import_model_of_segment,
+        M + eng.other_model_of_segment,
+        eng.column_of_position,
         models.capital_cost,
         models.operating_factor,
-        operating_weight,
+        st.payback_years,
+        st.k1,
+        st.process_productivity,
+        eng.scenario.investment.target_utilisation / frontier ** (1.0 - par.theta),
     )
     return eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
 
@@ -367,8 +344,6 @@ def produce(eng: Engine) -> None:
     st.price_index_prev = st.price_index
     st.price_index = np.empty_like(st.price_index)
     out = eng.buffers("produce", len(kernels.PRODUCE_OUT))
-    if not hasattr(st, "first_set_recognised"):
-        st.first_set_recognised = np.zeros_like(st.alive)
     kernels.produce_firms(
         st.alive,
         lay.make_segment,
@@ -554,8 +529,7 @@ def demography(eng: Engine) -> None:
     # A sector with no machines installed or in use: entrants buy at the equipment frontier.
     new_e = np.where(new_e > TINY, new_e, frontier)
     # A segment with no live maker: entrants start at the other provinces' model.
-    other = np.stack([st.outside_productivity[:, b[3]] for b in eng.outside_brochure], axis=1)
-    segment_mean_a = np.where(segment_mean_a > 0, segment_mean_a, other)
+    segment_mean_a = np.where(segment_mean_a > 0, segment_mean_a, eng.other_province_model())
     net = 0.0 if eng.spinning_up else sc.net_entry_rate.at(eng.year)
     wanted = np.maximum(n_exit + net * n_alive, 0.0)
     p_enter = np.minimum(wanted / np.maximum(n_free, 1.0), 1.0)
@@ -606,8 +580,6 @@ def update_status(eng: Engine) -> None:
     titles = ("specialised_new", "little_giant", "single_champion")
     held = eng.buffers("titles_held", 3, dtype=bool)
     new = eng.buffers("titles_new", 3, dtype=bool)
-    if not hasattr(st, "above_scale"):
-        st.above_scale = np.zeros_like(st.alive)
     kernels.update_status(
         eng.year,
         st.alive,

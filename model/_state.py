@@ -160,7 +160,7 @@ class Engine:
         self.outside_segment = np.array(
             [SEGMENTS.index(o.segment) for o in outside], dtype=np.int64
         )
-        self.outside_brochure = []
+        import_model, other_model, p_import, p_other = [], [], [], []
         for g in range(len(SEGMENTS)):
             imp = [
                 i
@@ -177,14 +177,30 @@ class Engine:
                     "region needs one import and one other-province model for segment "
                     f"{SEGMENTS[g]}"
                 )
-            self.outside_brochure.append(
-                (
-                    outside[imp[0]].brochure_probability,
-                    outside[oth[0]].brochure_probability,
-                    imp[0],
-                    oth[0],
-                )
-            )
+            import_model.append(imp[0])
+            other_model.append(oth[0])
+            p_import.append(outside[imp[0]].brochure_probability)
+            p_other.append(outside[oth[0]].brochure_probability)
+        #: Per segment: the outside model (index) each brochure offer may show, and with what
+        #: probability.
+        self.import_model_of_segment = np.array(import_model, dtype=np.int64)
+        self.other_model_of_segment = np.array(other_model, dtype=np.int64)
+        self.import_brochure_probability = np.array(p_import)
+        self.other_brochure_probability = np.array(p_other)
+        # Models on offer by position: the segments' makers, then the outside models.
+        N = layout.n_slots
+        self.makers = np.concatenate(layout.segment_slots)
+        self.segment_offset = np.cumsum([0] + [len(s) for s in layout.segment_slots])
+        self.column_of_position = np.concatenate([self.makers, N + np.arange(self.n_outside)])
+        self.position_of_column = np.full(N + self.n_outside, -1, dtype=np.int64)
+        self.position_of_column[self.column_of_position] = np.arange(len(self.column_of_position))
+        self.model_is_import = np.zeros(N + self.n_outside, dtype=bool)
+        self.model_is_import[N:] = self.outside_origin == 0
+        # Each slot's cluster and sector block, for drawing imitation peers.
+        self.cluster_start_of_slot = layout.cluster_start[layout.cluster_of]
+        self.cluster_size_of_slot = layout.cluster_size[layout.cluster_of]
+        self.sector_start_of_slot = layout.sector_start[layout.sector_of]
+        self.sector_size_of_slot = layout.sector_size[layout.sector_of]
         seg = np.maximum(layout.make_segment, 0)
         self.segment_price_index_of_slot = np.where(
             layout.make_segment >= 0, np.asarray(mt.segment_price_index)[seg], 1.0
@@ -246,11 +262,13 @@ class Engine:
         total = self._to_mt_slots(self.segment_sum(x), 1.0)
         return np.where(self.layout.make_segment >= 0, x / np.maximum(total, TINY), 0.0)
 
+    def other_province_model(self) -> np.ndarray:
+        """Productivity of each segment's other-province model (R, G)."""
+        return self.state.outside_productivity[:, self.other_model_of_segment]
+
     def other_province_productivity(self) -> np.ndarray:
         """The other provinces' model of each machine-tool slot's segment (R, N); 0 elsewhere."""
-        st = self.state
-        other = np.stack([st.outside_productivity[:, b[3]] for b in self.outside_brochure], axis=1)
-        return self._to_mt_slots(other)
+        return self._to_mt_slots(self.other_province_model())
 
     # -------------------------------------------------------------- machine models
 
@@ -383,6 +401,10 @@ class Engine:
         st.unfilled = np.zeros((R, N))
         st.orders_inside = np.where(is_mt, (1 - mt.outside_sales_share_base) * revenue, 0.0)
         st.subsidy_received = np.zeros((R, N))
+        # Flags the rules update in place each year.
+        st.innovated = np.zeros((R, N), dtype=bool)
+        st.first_set_recognised = np.zeros((R, N), dtype=bool)
+        st.above_scale = np.zeros((R, N), dtype=bool)
         for name in ("specialised_new", "little_giant", "single_champion"):
             setattr(st, f"{name}_last_met", np.full((R, N), -9999, dtype=np.int32))
             setattr(st, f"{name}_held", np.zeros((R, N), dtype=bool))
