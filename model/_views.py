@@ -199,21 +199,22 @@ def attainment(
     return out
 
 
+def _replicate_variables(ds: xr.Dataset, variables: Sequence[str] | None) -> list[str]:
+    """The variables asked for, or every numeric one with a ``replicate`` dim."""
+    if variables is not None:
+        return list(variables)
+    return [
+        n for n, v in ds.data_vars.items() if REP in v.dims and np.issubdtype(v.dtype, np.number)
+    ]
+
+
 def bands(
     ds: xr.Dataset,
     variables: Sequence[str] | None = None,
     quantiles: Sequence[float] = (0.05, 0.5, 0.95),
 ) -> xr.Dataset:
     """Median and 5-95% bands across replicates (dim ``quantile``) of each variable."""
-    names = (
-        list(variables)
-        if variables is not None
-        else [
-            n
-            for n, v in ds.data_vars.items()
-            if REP in v.dims and np.issubdtype(v.dtype, np.number)
-        ]
-    )
+    names = _replicate_variables(ds, variables)
     out = ds[names].quantile(list(quantiles), dim=REP, keep_attrs=True)
     out["quantile"].attrs = {"long_name": "quantile across replicates", "units": "1"}
     return out
@@ -247,15 +248,7 @@ def differences(
         raise ScenarioError(
             "--counterfactual", "", "no counterfactual point: name one, e.g. scenario=no_policy"
         )
-    names = (
-        list(variables)
-        if variables is not None
-        else [
-            n
-            for n, v in ds.data_vars.items()
-            if REP in v.dims and np.issubdtype(v.dtype, np.number)
-        ]
-    )
+    names = _replicate_variables(ds, variables)
     sub = ds[names]
     cf = sub.sel(where, drop=True)
     diff = sub - cf
