@@ -69,6 +69,19 @@ def brochure_tables(
     return cdf, guide
 
 
+@njit(inline="always")
+def pick_maker(cdf: np.ndarray, guide: np.ndarray, lo: int, hi: int, u: float) -> int:
+    """Position in [lo, hi) of the first cumulative weight above u x total (inversion).
+
+    The guide entry of u's slice of the total is where the search starts (``brochure_tables``).
+    """
+    x = u * cdf[hi - 1]
+    i = guide[lo + min(int(u * (hi - lo)), hi - lo - 1)]
+    while i < hi - 1 and cdf[i] <= x:
+        i += 1
+    return i
+
+
 @njit(cache=True)
 def choose_from_brochures(
     keys: np.ndarray,
@@ -154,11 +167,7 @@ def choose_from_brochures(
                 elif src < p_import[g] + p_other[g] or m == 0 or segment_cdf[r, hi - 1] <= 0.0:
                     i = other_position[g]
                 else:
-                    u = uniform(key, c + 1)
-                    x = u * segment_cdf[r, hi - 1]
-                    i = guide[r, lo + min(int(u * m), m - 1)]
-                    while i < hi - 1 and segment_cdf[r, i] <= x:
-                        i += 1
+                    i = pick_maker(segment_cdf[r], guide[r], lo, hi, uniform(key, c + 1))
                 cost = capital_cost[r, s, i] + weight * operating_factor[r, s, i]
                 if cost < best_cost:
                     best_cost = cost

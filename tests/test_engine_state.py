@@ -48,3 +48,19 @@ def test_firm_arrays_are_contiguous() -> None:
     assert len(firm_arrays) > 60
     for name, value in firm_arrays.items():
         assert value.flags.c_contiguous, name
+
+
+def test_entrant_makers_start_without_brochure_share() -> None:
+    # A new machine-tool maker has sold nothing yet, so its weight in buyers' brochures is the
+    # equal part only, not the share of the slot's previous occupant.
+    sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 3}))
+    m = RegionModel(sc, [0, 1])
+    m.spin_up()
+    st, mt = m.engine.state, m.layout.make_segment >= 0
+    seen = 0
+    for _ in range(4):
+        m.step()  # demography (entry) is the year's last rule
+        entrants = st.entries & mt
+        seen += int(entrants.sum())
+        assert (st.mt_segment_share[entrants] == 0.0).all()
+    assert seen > 0, "no machine-tool entrant to check"

@@ -5,7 +5,9 @@ compare 14 quantities in 3 years (42 comparisons fixed in advance, see
 ``benchmarks.reference.faithfulness``): each must agree within 3 Monte Carlo standard
 errors, with at most 2 chance failures tolerated (0.11 expected). The negative control runs
 the reference with the payback period b = 1.5 instead of 3 and must fail the same
-comparison. The quick test checks that a tiny reference run works and keeps its accounts.
+comparison. The quick tests check that every rule agrees with the fast model's from the
+same state and draws (``benchmarks.reference.transplant``), and that a tiny reference run
+works and keeps its accounts.
 
 Speed is measured by ``benchmarks/run.py``, never here.
 """
@@ -28,6 +30,15 @@ from benchmarks.reference import faithfulness as fa  # noqa: E402
 from model.testing import PLAN  # noqa: E402
 
 # ------------------------------------------------------------------------- quick
+
+
+@pytest.mark.parametrize("spin_up", [False, True], ids=["scenario_year", "spinup_year"])
+def test_every_rule_agrees_with_the_fast_model(spin_up: bool) -> None:
+    # Rule by rule from the same state and the fast model's own draws (see the module
+    # benchmarks.reference.transplant): a change to either implementation's rules shows here.
+    from benchmarks.reference.transplant import check
+
+    assert check(spin_up=spin_up)
 
 #: About 500 firms, a 3-year spin-up and 3 scenario years.
 TINY = {"market.firm_scale": 0.009, "spinup.years": 3, "end_year": 2026}
