@@ -1,9 +1,11 @@
-"""Compiled per-firm loops for the hot path of the investment rule.
+"""Compiled per-firm loops of the yearly rules (numba).
 
-The rules in ``model._rules`` are vectorised numpy; three steps walk every firm's machine
-cohorts or brochure and would otherwise build several (replicates x firms x cohorts)
-temporaries a year. Here each is one pass over memory. The loops run replicate by replicate
-and firm by firm, so a replicate's result does not depend on the batch it runs in.
+Each rule in ``model._rules`` hands its arrays to one or two loops here, written like the
+rule for one firm. A loop walks the firms of a replicate once, computes the sector or
+segment sums it needs in the same pass, and writes its results in place (into the state's
+arrays or reused buffers), so a year builds no (replicates x firms) temporaries. Loops run
+replicate by replicate and firm by firm, so a replicate's result does not depend on the
+batch it runs in. Random numbers come from ``model._random``'s counter-based streams.
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ class RegionModel(mesa.Model):
     """A province's industrial firms, a batch of Monte Carlo replicates at once.
 
     Firms are rows of numpy arrays (replicate x slot), not agent objects: each yearly rule is
-    one vectorised function in ``model._rules``. Construction lays out the firm slots and
-    initialises them; ``spin_up()`` runs the pre-base-year years and rescales to the base
-    year; each ``step()`` is one calendar year.
+    one function in ``model._rules`` over compiled per-firm loops. Construction lays out the
+    firm slots and initialises them; ``spin_up()`` runs the pre-base-year years and rescales
+    to the base year; each ``step()`` is one calendar year.
 
     Args:
         scenario: A loaded scenario.

@@ -1,4 +1,7 @@
-"""The yearly rules of the firm economy, one vectorised function per rule.
+"""The yearly rules of the firm economy, one function per rule.
+
+Each rule gathers the arrays it needs and runs its per-firm loop, compiled, in
+``model._kernels``; what acts on few firms or on sectors stays in numpy here.
 
 Every array of firms has shape (R, N): R replicates run side by side, N firm slots. Machine
 cohorts add a last axis of ages, (R, N, A). Sector quantities are (R, S). Money is in million
