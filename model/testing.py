@@ -169,6 +169,42 @@ def assert_close(
         )
 
 
+def roll_forward(ds: xr.Dataset, stock: str) -> tuple[xr.DataArray, xr.DataArray]:
+    """A stock in each year after the first, and what last year's stock and the flows make it.
+
+    ``stock`` is ``"cash"``, ``"debt"`` or ``"n_firms"``. Cash: investment is paid and new
+    loans (overdrafts included) added in the investment rule; the operating cash flow,
+    repayments and dividends settle at the year's end; exiting firms take their cash and
+    entrants bring their owners'. Debt: new loans less repayments and the debt of exits.
+    Firms: ``n_firms`` counts the firms active in a year; exits leave and entrants join at
+    its end.
+    """
+
+    def lag(da: xr.DataArray) -> xr.DataArray:
+        return da.shift(year=1).isel(year=slice(1, None))
+
+    def now(da: xr.DataArray) -> xr.DataArray:
+        return da.isel(year=slice(1, None))
+
+    if stock == "cash":
+        flows = (
+            now(ds["operating_cash_flow"])
+            - now(ds["investment"])
+            + now(ds["loans_new"])
+            - now(ds["loans_repaid"])
+            - now(ds["dividends"])
+            - now(ds["cash_of_exits"])
+            + now(ds["cash_of_entrants"])
+        )
+    elif stock == "debt":
+        flows = now(ds["loans_new"]) - now(ds["loans_repaid"]) - now(ds["loans_written_off"])
+    elif stock == "n_firms":
+        flows = lag(ds["entries"]) - lag(ds["exits"])
+    else:
+        raise ValueError(f"no roll-forward for {stock!r}: cash, debt or n_firms")
+    return now(ds[stock]), lag(ds[stock]) + flows
+
+
 def _label(da: xr.DataArray, index: tuple[int, ...]) -> str:
     parts = []
     for dim, i in zip(da.dims, index, strict=True):

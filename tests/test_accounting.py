@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 
 from model._model import COUNT_VARIABLES
-from model.testing import PLAN, SMALL_FIRM_SCALE, assert_close, small_overrides
+from model.testing import PLAN, SMALL_FIRM_SCALE, assert_close, roll_forward, small_overrides
 
 #: Sums over firms in a different order agree to a few ulps of the total.
 SUM_RTOL = 1e-12
@@ -63,37 +63,23 @@ def test_cash_rolls_forward(ds: xr.Dataset) -> None:
     demography() removes the cash of exiting firms and adds the owners' cash of entrants.
     """
     c = ds["cash"]
-    expected = (
-        _lag(c)
-        + _now(ds["operating_cash_flow"])
-        - _now(ds["investment"])
-        + _now(ds["loans_new"])
-        - _now(ds["loans_repaid"])
-        - _now(ds["dividends"])
-        - _now(ds["cash_of_exits"])
-        + _now(ds["cash_of_entrants"])
-    )
+    actual, expected = roll_forward(ds, "cash")
     scale = np.maximum(abs(_now(c)), abs(_lag(c)))
-    assert_close(_now(c), expected, rtol=STOCK_RTOL, scale=scale, what="cash roll-forward")
+    assert_close(actual, expected, rtol=STOCK_RTOL, scale=scale, what="cash roll-forward")
 
 
 def test_debt_rolls_forward(ds: xr.Dataset) -> None:
     """debt[t] = debt[t-1] + new loans (incl. overdrafts) - repaid - written off at exit."""
     d = ds["debt"]
-    expected = (
-        _lag(d) + _now(ds["loans_new"]) - _now(ds["loans_repaid"]) - _now(ds["loans_written_off"])
-    )
+    actual, expected = roll_forward(ds, "debt")
     scale = np.maximum(abs(_now(d)), abs(_lag(d)))
-    assert_close(_now(d), expected, rtol=STOCK_RTOL, scale=scale, what="debt roll-forward")
+    assert_close(actual, expected, rtol=STOCK_RTOL, scale=scale, what="debt roll-forward")
 
 
 def test_firm_count_rolls_forward(ds: xr.Dataset) -> None:
     # n_firms counts the firms active in a year; exits leave and entrants join at its end.
-    n = ds["n_firms"]
-    expected = _lag(n) + _lag(ds["entries"]) - _lag(ds["exits"])
-    assert_close(
-        _now(n), expected, rtol=SUM_RTOL, scale=abs(_now(n)), what="firm count roll-forward"
-    )
+    actual, expected = roll_forward(ds, "n_firms")
+    assert_close(actual, expected, rtol=SUM_RTOL, scale=abs(actual), what="firm count roll-forward")
 
 
 def test_investment_is_replacement_plus_expansion(ds: xr.Dataset) -> None:

@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:  # `benchmarks` is a folder of the repository, not
 
 from benchmarks.reference import RULESET, FirmAgent, ReferenceModel, run_reference  # noqa: E402
 from benchmarks.reference import faithfulness as fa  # noqa: E402
-from model.testing import PLAN  # noqa: E402
+from model.testing import PLAN, roll_forward  # noqa: E402
 
 # ------------------------------------------------------------------------- quick
 
@@ -39,6 +39,7 @@ def test_every_rule_agrees_with_the_fast_model(spin_up: bool) -> None:
     from benchmarks.reference.transplant import check
 
     assert check(spin_up=spin_up)
+
 
 #: About 500 firms, a 3-year spin-up and 3 scenario years.
 TINY = {"market.firm_scale": 0.009, "spinup.years": 3, "end_year": 2026}
@@ -93,14 +94,6 @@ def test_datacollector_has_the_sector_variables() -> None:
     assert sum(frame["n_firms"].iloc[-1]) / (1 / 0.009) == pytest.approx(len(m.agents), rel=0.2)
 
 
-def _lag(da: xr.DataArray) -> xr.DataArray:
-    return da.shift(year=1).isel(year=slice(1, None))
-
-
-def _now(da: xr.DataArray) -> xr.DataArray:
-    return da.isel(year=slice(1, None))
-
-
 def _close(a, b, rtol: float = 1e-9, what: str = "") -> None:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     scale = np.maximum(np.abs(a), np.abs(b)).max()
@@ -118,24 +111,9 @@ def test_accounts_hold(tiny_run: xr.Dataset) -> None:
         what="investment split",
     )
     assert bool((ds["value_added"] <= ds["output"] + 1e-12).all()), "value added above output"
-    c, d = ds["cash"], ds["debt"]
-    cash = (
-        _lag(c)
-        + _now(ds["operating_cash_flow"])
-        - _now(ds["investment"])
-        + _now(ds["loans_new"])
-        - _now(ds["loans_repaid"])
-        - _now(ds["dividends"])
-        - _now(ds["cash_of_exits"])
-        + _now(ds["cash_of_entrants"])
-    )
-    _close(_now(c), cash, what="cash roll-forward")
-    debt = (
-        _lag(d) + _now(ds["loans_new"]) - _now(ds["loans_repaid"]) - _now(ds["loans_written_off"])
-    )
-    _close(_now(d), debt, what="debt roll-forward")
-    firms = _lag(ds["n_firms"]) + _lag(ds["entries"]) - _lag(ds["exits"])
-    _close(_now(ds["n_firms"]), firms, what="firm count roll-forward")
+    for stock in ("cash", "debt", "n_firms"):
+        actual, expected = roll_forward(ds, stock)
+        _close(actual, expected, what=f"{stock} roll-forward")
     received = ds["subsidies_received"].sum("sector")
     paid = ds["subsidy_paid"].sum("instrument") + ds["relending_cost"]
     assert float(paid.max()) > 0, "the plan paid no subsidy"
