@@ -353,7 +353,9 @@ def invest_firms(
     credit_limit_sales_ratio: float,
     loan_financed_share: float,
     out: np.ndarray,
-    orders: np.ndarray,
+    record: np.ndarray,
+    orders_inside: np.ndarray,
+    orders_outside: np.ndarray,
 ) -> None:
     """The investment rule for every firm, in one pass over its machine cohorts.
 
@@ -361,7 +363,10 @@ def invest_firms(
     that the chosen new machine pays back, finances the capacity gap, installs the new
     cohort at ``head`` and sums the cohorts for production and the accounts. Cohort arrays
     are updated in place; per-firm results go to the rows of ``out`` (see ``INVEST_OUT``),
-    orders by model column are added to ``orders`` (R, N + O). A new cohort's embodied
+    what only the recorder reads to the single-precision rows of ``record``
+    (``INVEST_RECORD``),
+    orders are added to the chosen maker's ``orders_inside`` (R, N) or to the outside
+    model's ``orders_outside`` (R, O). A new cohort's embodied
     productivity is frontier ** (1 - theta) x a ** theta: ``frontier_factor_of_sector`` x
     1 / ``embodied_factor`` (R, S, positions), the table of a ** -theta the buyers used.
     Dead slots hold no machines and buy nothing.
@@ -372,6 +377,8 @@ def invest_firms(
             if not alive[r, n]:
                 for row in range(out.shape[0]):
                     out[row, r, n] = 0.0
+                for row in range(record.shape[0]):
+                    record[row, r, n] = 0.0
                 continue
             s = sector_of[n]
             # The cohort in the head slot has reached its technical life.
@@ -461,24 +468,27 @@ def invest_firms(
             replacement_share = replacement * capital_price / spent if spent > TINY else 0.0
 
             order_value = new_capacity * kappa * th * price_new
-            orders[r, j] += order_value
+            if j < N:
+                orders_inside[r, j] += order_value
+            else:
+                orders_outside[r, j - N] += order_value
 
             out[0, r, n] = spent
             out[1, r, n] = loan
             out[2, r, n] = book_written_off
-            out[3, r, n] = replacement * capital_price
-            out[4, r, n] = expansion * capital_price
-            out[5, r, n] = replacement
-            out[6, r, n] = loan * replacement_share * share_eligible
-            out[7, r, n] = order_value
-            out[8, r, n] = order_value if j < N else 0.0
-            out[9, r, n] = order_value if model_is_import[j] else 0.0
-            out[10, r, n] = order_value if (j < N and model_unproven[r, j]) else 0.0
-            out[11, r, n] = left + k
-            out[12, r, n] = inputs
-            out[13, r, n] = depreciation
-            out[14, r, n] = book
-            out[15, r, n] = age_weighted
+            out[3, r, n] = left + k
+            out[4, r, n] = inputs
+            out[5, r, n] = depreciation
+            out[6, r, n] = book
+            out[7, r, n] = loan * replacement_share * share_eligible
+            out[8, r, n] = replacement * capital_price
+            out[9, r, n] = expansion * capital_price
+            record[0, r, n] = replacement
+            record[1, r, n] = order_value
+            record[2, r, n] = order_value if j < N else 0.0
+            record[3, r, n] = order_value if model_is_import[j] else 0.0
+            record[4, r, n] = order_value if (j < N and model_unproven[r, j]) else 0.0
+            record[5, r, n] = age_weighted
 
 
 #: Rows of ``invest_firms``'s ``out`` array, as state names.
@@ -486,18 +496,24 @@ INVEST_OUT = (
     "flow_investment",
     "flow_loans_new",
     "flow_writeoff",
-    "investment_replacement",
-    "investment_expansion",
-    "capacity_replaced",
-    "renewal_eligible_loan",
-    "machine_purchases",
-    "machine_purchases_zhejiang",
-    "machine_purchases_imported",
-    "machine_purchases_unproven",
     "capacity",
     "cohort_input",
     "depreciation",
     "book_value",
+    "renewal_eligible_loan",  # the renewal-loan instrument subsidises these loans
+    # Recorded, in double precision: they add up to the investment paid.
+    "investment_replacement",
+    "investment_expansion",
+)
+#: Rows of ``invest_firms``'s single-precision ``record`` array: flows that only the
+#: recorder reads (7 significant digits are plenty for a sector sum, and they halve the
+#: memory of these rows).
+INVEST_RECORD = (
+    "capacity_replaced",
+    "machine_purchases",
+    "machine_purchases_zhejiang",
+    "machine_purchases_imported",
+    "machine_purchases_unproven",
     "capacity_age",
 )
 
@@ -1149,11 +1165,14 @@ def account(
     wage_per_worker: np.ndarray,
     rates: np.ndarray,
     out: np.ndarray,
+    record: np.ndarray,
 ) -> None:
     """Value added, wages, employment, taxes and profit before subsidy (see ``rules.account``).
 
     ``rates`` is (loan rate, VAT rate, CIT rate, high-tech rate, super-deduction);
-    ``wage_per_worker`` is (R,). Results go to the rows of ``out`` (``ACCOUNT_OUT``).
+    ``wage_per_worker`` is (R,). Profit and CIT, which the cash rule reads, go to the rows of
+    ``out`` (``ACCOUNT_OUT``); what only the recorder reads to the single-precision rows of
+    ``record`` (``ACCOUNT_RECORD``).
     """
     R, N = output_real.shape
     loan_rate, vat_rate, cit_rate, high_tech_rate, super_deduction = (
@@ -1185,25 +1204,25 @@ def account(
             ht = high_tech[r, n]
             tau = high_tech_rate if ht else cit_rate
             taxable = profit - super_deduction * rd_reported[r, n]
-            out[0, r, n] = wages
-            out[1, r, n] = value_added
-            out[2, r, n] = wages / wage_per_worker[r]
-            out[3, r, n] = vat
-            out[4, r, n] = profit
-            out[5, r, n] = tau * max(taxable, 0.0)
+            out[0, r, n] = profit
+            out[1, r, n] = tau * max(taxable, 0.0)
+            record[0, r, n] = wages
+            record[1, r, n] = value_added
+            record[2, r, n] = wages / wage_per_worker[r]
+            record[3, r, n] = vat
             # Tax expenditures, for the payer ledger: CIT forgone by the super-deduction and
             # by the high-tech rate.
-            out[6, r, n] = tau * (max(profit, 0.0) - max(taxable, 0.0))
-            out[7, r, n] = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
+            record[4, r, n] = tau * (max(profit, 0.0) - max(taxable, 0.0))
+            record[5, r, n] = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
 
 
-ACCOUNT_OUT = (
+ACCOUNT_OUT = ("profit_before_tax", "cit")
+#: Rows of ``account``'s single-precision ``record`` array (recorded only).
+ACCOUNT_RECORD = (
     "wages",
     "value_added",
     "employment",
     "vat",
-    "profit_before_tax",
-    "cit",
     "tax_expenditure_super_deduction",
     "tax_expenditure_high_tech",
 )

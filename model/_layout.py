@@ -101,8 +101,8 @@ def build_layout(scenario: Scenario) -> Layout:
             slots = max(firms + 1, math.ceil(firms * (1.0 + headroom)))
             cluster_start.append(n)
             cluster_size.append(slots)
-            sector_of.append(np.full(slots, s))
-            cluster_of.append(np.full(slots, cluster_index))
+            sector_of.append(np.full(slots, s, dtype=np.int32))
+            cluster_of.append(np.full(slots, cluster_index, dtype=np.int32))
             a = np.zeros(slots, dtype=bool)
             a[:firms] = True
             alive.append(a)
@@ -111,7 +111,8 @@ def build_layout(scenario: Scenario) -> Layout:
         sector_size.append(n - first)
     sector_of_a = np.concatenate(sector_of)
     mt = region.machine_tool_sector
-    buy_segment = np.zeros(n, dtype=np.int64)
+    # Per-slot tables are 32-bit: they are read every year for every firm.
+    buy_segment = np.zeros(n, dtype=np.int32)
     soe = np.zeros(n, dtype=bool)
     for s, sector in enumerate(region.sector):
         lo, size = sector_start[s], sector_size[s]
@@ -121,7 +122,7 @@ def build_layout(scenario: Scenario) -> Layout:
             _spread(size, (1.0 - sector.soe_firm_share, sector.soe_firm_share), 0.41421356237309515)
             == 1
         )
-    make_segment = np.full(n, -1, dtype=np.int64)
+    make_segment = np.full(n, -1, dtype=np.int32)
     mt_slots = np.arange(sector_start[mt], sector_start[mt] + sector_size[mt])
     make_segment[mt_slots] = _spread(len(mt_slots), region.machine_tools.segment_firm_share)
     segment_slots = tuple(mt_slots[make_segment[mt_slots] == g] for g in range(len(SEGMENTS)))
@@ -137,7 +138,7 @@ def build_layout(scenario: Scenario) -> Layout:
     sorted_groups = group[order]
     starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
     # Renumber groups 0..G-1 in sorted order so a group's index is its position in starts.
-    dense = np.full(n, -1, dtype=np.int64)
+    dense = np.full(n, -1, dtype=np.int32)
     dense[order] = np.cumsum(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) - 1
     return Layout(
         n_slots=n,

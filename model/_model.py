@@ -274,6 +274,29 @@ COUNT_SUMS = (
 )
 
 
+def _sector_sums(eng: Engine, live_only: dict[str, bool]) -> dict[str, np.ndarray]:
+    """Sector sums (R, S) of the named firm arrays, of live firms only where ``live_only``.
+
+    A compiled loop takes arrays of one type at a time (flags, single- and double-precision
+    flows), so the arrays are summed in groups of one type.
+    """
+    st, lay = eng.state, eng.layout
+    groups: dict[np.dtype, list[str]] = {}
+    for name in live_only:
+        groups.setdefault(getattr(st, name).dtype, []).append(name)
+    sums = {}
+    for names in groups.values():
+        block = kernels.sector_sums(
+            tuple(getattr(st, name) for name in names),
+            np.array([live_only[name] for name in names]),
+            st.alive,
+            lay.sector_start,
+            lay.sector_size,
+        )
+        sums.update(zip(names, block, strict=True))
+    return sums
+
+
 class Recorder:
     """Collects yearly sector aggregates (and optionally a firm panel) from the engine."""
 
@@ -327,32 +350,8 @@ class Recorder:
         alive = st.alive
         lay = eng.layout
         # Sector sums of the firm arrays, in one compiled pass each.
-        sums = dict(
-            zip(
-                FLOW_SUMS,
-                kernels.sector_sums(
-                    tuple(getattr(st, name) for name, _ in FLOW_SUMS.items()),
-                    np.array(list(FLOW_SUMS.values())),
-                    alive,
-                    lay.sector_start,
-                    lay.sector_size,
-                ),
-                strict=True,
-            )
-        )
-        counts = dict(
-            zip(
-                COUNT_SUMS,
-                kernels.sector_sums(
-                    tuple(getattr(st, name) for name in COUNT_SUMS),
-                    np.zeros(len(COUNT_SUMS), dtype=bool),
-                    alive,
-                    lay.sector_start,
-                    lay.sector_size,
-                ),
-                strict=True,
-            )
-        )
+        sums = _sector_sums(eng, FLOW_SUMS)
+        counts = _sector_sums(eng, dict.fromkeys(COUNT_SUMS, False))
         f = {}
         f["output"] = sums["revenue"] * bn
         base_price = getattr(eng, "price_base", None)
@@ -396,7 +395,7 @@ class Recorder:
 
         def by_seg(x: np.ndarray) -> np.ndarray:
             ordered = np.take(x, self._buyer_order, axis=1)
-            return np.add.reduceat(ordered, self._buyer_starts, axis=1) * bn
+            return np.add.reduceat(ordered, self._buyer_starts, axis=1, dtype=float) * bn
 
         seg_total = by_seg(st.machine_purchases)
         f["machine_purchases_by_segment"] = seg_total
@@ -422,15 +421,15 @@ class Recorder:
         # compared with a counterfactual run, this gives deadweight firm by firm.
         self.supported = {ins.name: ins.supported().copy() for ins in eng.policy.all}
         self.activity = {ins.name: ins.activity(eng).copy() for ins in eng.policy.all}
-        outside = st.machine_purchases - st.machine_purchases_zhejiang
+        outside = st.machine_purchases.astype(float) - st.machine_purchases_zhejiang
         self.leakage = {
             name: (outside * (paid > 0)).sum(axis=1) * bn for name, paid in self.supported.items()
         }
         # Totals straight from the firm arrays (not from the sector sums), so the identity
         # "sectors add up to the total" is a real check.
         f["output_total"] = st.revenue.sum(axis=1) * bn
-        f["value_added_total"] = st.value_added.sum(axis=1) * bn
-        f["employment_total"] = st.employment.sum(axis=1) / 1e3
+        f["value_added_total"] = st.value_added.sum(axis=1, dtype=float) * bn
+        f["employment_total"] = st.employment.sum(axis=1, dtype=float) / 1e3
         f["rd_expenditure_total"] = (st.rd_reported * alive).sum(axis=1) * bn
         f["investment_total"] = st.flow_investment.sum(axis=1) * bn
         self._flows = f

@@ -188,7 +188,10 @@ def invest(eng: Engine) -> None:
     over_aged = ages > eng.policy.renewal_eligible_age(eng)  # (A,) by slot
     life = inv.tax_depreciation_years
     out = eng.buffers("invest", len(kernels.INVEST_OUT))
-    orders = np.zeros((R, N + eng.n_outside))
+    record = eng.buffers("invest_record", len(kernels.INVEST_RECORD), dtype=np.float32)
+    orders_inside = eng.buffers("orders_inside", 1)[0]
+    orders_inside[:] = 0.0
+    orders_outside = np.zeros((R, eng.n_outside))
     kernels.invest_firms(
         eng.cohort_head,
         choice,
@@ -231,13 +234,17 @@ def invest(eng: Engine) -> None:
         inv.credit_limit_sales_ratio,
         inv.loan_financed_share,
         out,
-        orders,
+        record,
+        orders_inside,
+        orders_outside,
     )
     for i, name in enumerate(kernels.INVEST_OUT):
         setattr(st, name, out[i])
+    for i, name in enumerate(kernels.INVEST_RECORD):
+        setattr(st, name, record[i])
     # Machine-tool orders: the machine-tool part of the spending goes to the chosen model.
-    st.orders_inside = np.ascontiguousarray(orders[:, :N])
-    st.orders_outside_models = orders[:, N:]
+    st.orders_inside = orders_inside
+    st.orders_outside_models = orders_outside
     st.machine_choice = choice
     eng.policy.after_investment(eng)
 
@@ -417,6 +424,7 @@ def account(eng: Engine) -> None:
     """
     st, lay, par, exo = eng.state, eng.layout, eng.par, eng.exo
     out = eng.buffers("account", len(kernels.ACCOUNT_OUT))
+    record = eng.buffers("account_record", len(kernels.ACCOUNT_RECORD), dtype=np.float32)
     kernels.account(
         lay.sector_of,
         st.high_tech,
@@ -438,9 +446,12 @@ def account(eng: Engine) -> None:
             dtype=float,
         ),
         out,
+        record,
     )
     for i, name in enumerate(kernels.ACCOUNT_OUT):
         setattr(st, name, out[i])
+    for i, name in enumerate(kernels.ACCOUNT_RECORD):
+        setattr(st, name, record[i])
 
 
 def settle_cash(eng: Engine) -> None:

@@ -192,15 +192,15 @@ class Engine:
         self.makers = np.concatenate(layout.segment_slots)
         self.segment_offset = np.cumsum([0] + [len(s) for s in layout.segment_slots])
         self.column_of_position = np.concatenate([self.makers, N + np.arange(self.n_outside)])
-        self.position_of_column = np.full(N + self.n_outside, -1, dtype=np.int64)
+        self.position_of_column = np.full(N + self.n_outside, -1, dtype=np.int32)
         self.position_of_column[self.column_of_position] = np.arange(len(self.column_of_position))
         self.model_is_import = np.zeros(N + self.n_outside, dtype=bool)
         self.model_is_import[N:] = self.outside_origin == 0
         # Each slot's cluster and sector block, for drawing imitation peers.
-        self.cluster_start_of_slot = layout.cluster_start[layout.cluster_of]
-        self.cluster_size_of_slot = layout.cluster_size[layout.cluster_of]
-        self.sector_start_of_slot = layout.sector_start[layout.sector_of]
-        self.sector_size_of_slot = layout.sector_size[layout.sector_of]
+        self.cluster_start_of_slot = layout.cluster_start[layout.cluster_of].astype(np.int32)
+        self.cluster_size_of_slot = layout.cluster_size[layout.cluster_of].astype(np.int32)
+        self.sector_start_of_slot = layout.sector_start[layout.sector_of].astype(np.int32)
+        self.sector_size_of_slot = layout.sector_size[layout.sector_of].astype(np.int32)
         seg = np.maximum(layout.make_segment, 0)
         self.segment_price_index_of_slot = np.where(
             layout.make_segment >= 0, np.asarray(mt.segment_price_index)[seg], 1.0
@@ -513,12 +513,13 @@ class Engine:
             )
         factor = par.output_base_m_yuan / revenue_s  # (R, S)
         # Every state array is owned by the state alone: scale in place.
-        kernels.scale_firms(
-            factor,
-            lay.sector_start,
-            lay.sector_size,
-            tuple(getattr(st, name) for name in RESCALED),
-        )
+        # A compiled loop takes arrays of one type at a time (some flows are single precision).
+        by_dtype: dict[np.dtype, list[np.ndarray]] = {}
+        for name in RESCALED:
+            x = getattr(st, name)
+            by_dtype.setdefault(x.dtype, []).append(x)
+        for arrays in by_dtype.values():
+            kernels.scale_firms(factor, lay.sector_start, lay.sector_size, tuple(arrays))
         kernels.scale_firm_stacks(
             factor, lay.sector_start, lay.sector_size, (st.cohort_capacity, st.cohort_cost)
         )
@@ -568,11 +569,11 @@ class Engine:
         # Inside purchases from Zhejiang machine-tool firms, as their buyers recorded them (the
         # machine-tool firms' own order books follow); outside demand is the residual.
         mt = lay.mt_sector
-        inside = st.machine_purchases_zhejiang.sum(axis=1)
+        inside = st.machine_purchases_zhejiang.sum(axis=1, dtype=float)
         booked = np.maximum(st.orders_inside.sum(axis=1), TINY)
         st.orders_inside = st.orders_inside * (inside / booked)[:, None]
         st.outside_machine_demand = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)
-        wages = st.wages.sum(axis=1)
+        wages = st.wages.sum(axis=1, dtype=float)
         employment = self.region.base_year.employment_m * 1e6
         self.exo.wage_per_worker_m_yuan = (wages / employment)[:, None]
         self.price_base = st.price_index.copy()
