@@ -348,7 +348,6 @@ class Recorder:
         bn = 1.0 / M_YUAN_PER_BN
         scale = 1.0 / eng.layout.firm_scale
         alive = st.alive
-        lay = eng.layout
         # Sector sums of the firm arrays, in one compiled pass each.
         sums = _sector_sums(eng, FLOW_SUMS)
         counts = _sector_sums(eng, dict.fromkeys(COUNT_SUMS, False))

@@ -175,7 +175,7 @@ def invest(eng: Engine) -> None:
     """
     st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
     inv = sc.investment
-    R, N = eng.R, lay.n_slots
+    R = eng.R
     # Age the machine stock one year: the ring of cohorts turns by one slot, and the cohort
     # in the slot the new machines will take has reached its technical life.
     A = st.cohort_capacity.shape[2]
