@@ -339,6 +339,7 @@ def invest_firms(
     capacity: np.ndarray,
     inverse_productivity: np.ndarray,
     cost: np.ndarray,
+    cost_slot: np.ndarray,
     over_aged: np.ndarray,
     start_share: np.ndarray,
     life_book_share: float,
@@ -364,10 +365,11 @@ def invest_firms(
     cohort at ``head`` and sums the cohorts for production and the accounts. Cohort arrays
     are updated in place; per-firm results go to the rows of ``out`` (see ``INVEST_OUT``),
     what only the recorder reads to the single-precision rows of ``record``
-    (``INVEST_RECORD``),
-    orders are added to the chosen maker's ``orders_inside`` (R, N) or to the outside
-    model's ``orders_outside`` (R, O). A new cohort's embodied
-    productivity is frontier ** (1 - theta) x a ** theta: ``frontier_factor_of_sector`` x
+    (``INVEST_RECORD``), orders to the chosen maker's ``orders_inside`` (R, N) or to the
+    outside model's ``orders_outside`` (R, O). Costs sit in a shorter ring that keeps only
+    cohorts within their tax life (after it a cohort has no book value): ``cost_slot``
+    gives, for each capacity ring slot, the cohort's cost slot or -1. A new cohort's
+    embodied productivity is frontier ** (1 - theta) x a ** theta: ``frontier_factor_of_sector`` x
     1 / ``embodied_factor`` (R, S, positions), the table of a ** -theta the buyers used.
     Dead slots hold no machines and buy nothing.
     """
@@ -381,11 +383,14 @@ def invest_firms(
                     record[row, r, n] = 0.0
                 continue
             s = sector_of[n]
-            # The cohort in the head slot has reached its technical life.
+            # The cohort in the head slot has reached its technical life. The cost ring's head
+            # holds it too if the rings are as long; else a cohort past its tax life (no book
+            # value left: ``life_book_share`` is 0).
+            cost_head = cost_slot[head]
             scrapped_life = np.float64(capacity[r, n, head])
-            book_written_off = cost[r, n, head] * life_book_share
+            book_written_off = cost[r, n, cost_head] * life_book_share
             capacity[r, n, head] = 0.0
-            cost[r, n, head] = 0.0
+            cost[r, n, cost_head] = 0.0
             inverse_productivity[r, n, head] = 1.0
 
             j = choice[r, n]
@@ -414,7 +419,8 @@ def invest_firms(
                 if k <= 0.0:
                     continue
                 e_inv = inverse_productivity[r, n, a]
-                c = cost[r, n, a]
+                cs = cost_slot[a]
+                c = cost[r, n, cs] if cs >= 0 else np.float32(0.0)
                 old = over_aged[a]
                 if e_inv >= (t_over_aged if old else t_ordinary):
                     scrapped_payback += k
@@ -422,7 +428,8 @@ def invest_firms(
                         scrapped_over_aged += k
                     book_written_off += c * start_share[a]
                     capacity[r, n, a] = 0.0
-                    cost[r, n, a] = 0.0
+                    if cs >= 0:
+                        cost[r, n, cs] = 0.0
                 else:
                     left += k
                     inputs += k * e_inv
@@ -451,12 +458,12 @@ def invest_firms(
             spent = new_capacity * capital_price
             capacity[r, n, head] = new_capacity
             inverse_productivity[r, n, head] = inv_new
-            cost[r, n, head] = spent
+            cost[r, n, cost_head] = spent
             cash[r, n] = cash[r, n] - spent + loan
             debt[r, n] = debt[r, n] + loan
             # The new cohort as stored (single precision) joins the sums.
             k = np.float64(capacity[r, n, head])
-            c = np.float64(cost[r, n, head])
+            c = np.float64(cost[r, n, cost_head])
             inputs += k * inverse_productivity[r, n, head]
             depreciation += c * depreciation_share[head]
             book += c * book_share[head]
@@ -705,6 +712,7 @@ def enter_firms(
     cohort_inverse_productivity: np.ndarray,
     cohort_cost: np.ndarray,
     head: int,
+    cost_head: int,
     rd_real_history: np.ndarray,
 ) -> np.ndarray:
     """Entry into free slots and the entrants' initial state (in place).
@@ -799,7 +807,7 @@ def enter_firms(
                 cohort_cost[r, n, :] = 0.0
                 cohort_capacity[r, n, head] = capacity_e
                 cohort_inverse_productivity[r, n, head] = 1.0 / e0
-                cohort_cost[r, n, head] = capacity_e * capital_price
+                cohort_cost[r, n, cost_head] = capacity_e * capital_price
                 capacity[r, n] = capacity_e
                 machine_productivity[r, n] = e0
                 flow_entry_cash[r, n] = 0.2 * revenue_e  # owner equity

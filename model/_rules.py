@@ -179,7 +179,8 @@ def invest(eng: Engine) -> None:
     # Age the machine stock one year: the ring of cohorts turns by one slot, and the cohort
     # in the slot the new machines will take has reached its technical life.
     A = st.cohort_capacity.shape[2]
-    eng.cohort_head = (eng.cohort_head + 1) % A
+    eng.cohort_years += 1
+    eng.cohort_head = eng.cohort_years % A
     ages = eng.cohort_ages()  # age of each slot's cohort at the end of this year
     productivity, price, risk_price = eng.model_table()  # (R, N + O)
     models = model_costs(eng, productivity, risk_price)
@@ -219,6 +220,7 @@ def invest(eng: Engine) -> None:
         st.cohort_capacity,
         st.cohort_inverse_productivity,
         st.cohort_cost,
+        eng.cost_slot_of_ring(),
         over_aged,
         # Book value written off on scrapping: cost x (1 - age at the start of the year / life).
         _remaining_book_share(eng, ages - 1),
@@ -583,6 +585,7 @@ def demography(eng: Engine) -> None:
         st.cohort_inverse_productivity,
         st.cohort_cost,
         eng.cohort_head,
+        int(eng.cost_slot_of_ring()[eng.cohort_head]),
         st.rd_real_history,
     )
     eng.policy.reset_firms(eng, st.entries)

@@ -293,6 +293,25 @@ class Engine:
         A = self.scenario.investment.technical_life_years
         return (self.cohort_head - np.arange(A)) % A
 
+    @property
+    def cost_ring_years(self) -> int:
+        """Length of the ring of cohort costs: the tax life, at most the technical life.
+
+        A cohort past its tax life has no book value left, so its cost is never read again.
+        """
+        inv = self.scenario.investment
+        return min(inv.tax_depreciation_years, inv.technical_life_years)
+
+    def cost_slot_of_ring(self) -> np.ndarray:
+        """For each slot of the capacity ring, its cohort's slot in the cost ring, or -1.
+
+        The cost ring turns with the capacity ring (its head is the year mod its length), so
+        the cohort of age a sits at (head - a) mod length while a < length.
+        """
+        C = self.cost_ring_years
+        ages = self.cohort_ages()
+        return np.where(ages < C, (self.cohort_years - ages) % C, -1).astype(np.int64)
+
     # ------------------------------------------------------------ initial state
 
     def initialise(self) -> None:
@@ -358,6 +377,7 @@ class Engine:
         st.model_vintage = np.full((R, N), self.year, dtype=np.int32)
         # Machine cohorts sit in a ring of A slots (no copying as they age); the slot at
         # ``cohort_head`` holds the newest cohort. Start with a growing, uniform-vintage stock.
+        self.cohort_years = 0  # turns of the rings so far
         self.cohort_head = 0
         ages = self.cohort_ages()
         age_weight = 1.05 ** (-ages.astype(float))
@@ -375,7 +395,12 @@ class Engine:
             / np.broadcast_to(frontier, (R, N))[:, :, None]
         ).astype(cohort)
         capital_price = par.kappa[lay.sector_of]
-        st.cohort_cost = (st.cohort_capacity * capital_price[:, None]).astype(cohort)
+        cost_slot = self.cost_slot_of_ring()
+        kept = np.flatnonzero(cost_slot >= 0)
+        st.cohort_cost = np.zeros((R, N, self.cost_ring_years), dtype=cohort)
+        st.cohort_cost[:, :, cost_slot[kept]] = (
+            st.cohort_capacity[:, :, kept] * capital_price[:, None]
+        ).astype(cohort)
         st.capacity = st.cohort_capacity.sum(axis=2, dtype=float)
         weighted = np.einsum(
             "rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float

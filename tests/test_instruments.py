@@ -372,7 +372,10 @@ def _over_aged_replacement(base: RegionModel, age: int) -> tuple[float, float]:
     st.cohort_cost[:, slot, :] = 0.0
     st.cohort_inverse_productivity[:, slot, :] = 1.0
     st.cohort_capacity[:, slot, ring] = capacity
-    st.cohort_cost[:, slot, ring] = capacity
+    # The cost ring keeps cohorts within their tax life only; the one it holds at ``age``
+    # after the turn is at (cohort_years + 1 - age) mod its length.
+    if age < eng.cost_ring_years:
+        st.cohort_cost[:, slot, (eng.cohort_years + 1 - age) % eng.cost_ring_years] = capacity
     st.cohort_inverse_productivity[:, slot, ring] = 100.0
     st.debt[:, slot] = 0.0  # credit room for the loan
     rules.invest(eng)

@@ -105,6 +105,7 @@ def copy_state(fm, rm: ReferenceModel) -> None:
     st = eng.state
     A = rm.scenario_params.investment.technical_life_years
     order = np.argsort((eng.cohort_head - np.arange(A)) % A)  # ring slots by age
+    cost_slot = eng.cost_slot_of_ring()[order]  # -1 past the tax life: no book value left
     for f in list(rm.agents):
         f.slot.firm = None
         f.remove()
@@ -122,7 +123,7 @@ def copy_state(fm, rm: ReferenceModel) -> None:
         f.cohort_inverse_productivity = [
             float(x) for x in st.cohort_inverse_productivity[0, i, order]
         ]
-        f.cohort_cost = [float(x) for x in st.cohort_cost[0, i, order]]
+        f.cohort_cost = [float(st.cohort_cost[0, i, c]) if c >= 0 else 0.0 for c in cost_slot]
         f.rd_history = [float(x) for x in st.rd_real_history[0, i]]
         for key, name in TITLES:
             setattr(f, f"{key}_last_met", int(getattr(st, f"{name}_last_met")[0, i]))
