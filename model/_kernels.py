@@ -552,14 +552,15 @@ def exit_firms(
     cohorts, in place.
 
     Returns:
-        Exits (R, N), the exits' cash and debt (R, N), and the live-firm revenue of each
-        sector before the exits (R, S).
+        Exits (R, N), the exits' cash and debt summed by sector (R, S), and the live-firm
+        revenue of each sector before the exits (R, S).
     """
     R, N = alive.shape
     S = sector_start.shape[0]
     exits = np.zeros((R, N), dtype=np.bool_)
-    exit_cash = np.zeros((R, N))
-    exit_debt = np.zeros((R, N))
+    # The exits' cash and debt are recorded by sector only (the accounts need no more).
+    exit_cash = np.zeros((R, S))
+    exit_debt = np.zeros((R, S))
     sector_revenue = np.zeros((R, S))
     segment_revenue = np.zeros(n_segments)
     segment_count = np.zeros(n_segments)
@@ -593,8 +594,8 @@ def exit_firms(
                     bar = exit_share_fraction / max(count, 1.0)
                 if share < bar or cash[r, n] + book_value[r, n] - debt[r, n] < 0.0:
                     exits[r, n] = True
-                    exit_cash[r, n] = cash[r, n]
-                    exit_debt[r, n] = debt[r, n]
+                    exit_cash[r, s] += cash[r, n]
+                    exit_debt[r, s] += debt[r, n]
         for n in range(N):
             if exits[r, n]:
                 alive[r, n] = False
@@ -714,6 +715,7 @@ def enter_firms(
     head: int,
     cost_head: int,
     rd_real_history: np.ndarray,
+    entry_cash: np.ndarray,
 ) -> np.ndarray:
     """Entry into free slots and the entrants' initial state (in place).
 
@@ -739,7 +741,6 @@ def enter_firms(
         model_sets_sold,
         capacity,
         machine_productivity,
-        flow_entry_cash,
         cash,
         debt,
         revenue,
@@ -810,7 +811,7 @@ def enter_firms(
                 cohort_cost[r, n, cost_head] = capacity_e * capital_price
                 capacity[r, n] = capacity_e
                 machine_productivity[r, n] = e0
-                flow_entry_cash[r, n] = 0.2 * revenue_e  # owner equity
+                entry_cash[r, s] += 0.2 * revenue_e  # owner equity, recorded by sector
                 cash[r, n] = 0.2 * revenue_e
                 debt[r, n] = 0.0
                 revenue[r, n] = revenue_e
@@ -863,7 +864,6 @@ ENTRY_FLOAT = (
     "model_sets_sold",
     "capacity",
     "machine_productivity",
-    "flow_entry_cash",
     "cash",
     "debt",
     "revenue",

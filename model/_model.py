@@ -468,9 +468,9 @@ class Recorder:
         return {
             "cash": self._sum(st.cash) * bn,
             "debt": self._sum(st.debt) * bn,
-            "cash_of_exits": self._sum(st.flow_exit_cash) * bn,
-            "cash_of_entrants": self._sum(st.flow_entry_cash) * bn,
-            "loans_written_off": self._sum(st.flow_exit_debt) * bn,
+            "cash_of_exits": st.exit_cash_by_sector * bn,
+            "cash_of_entrants": st.entry_cash_by_sector * bn,
+            "loans_written_off": st.exit_debt_by_sector * bn,
             "entries": self._sum(st.entries.astype(float)) * scale,
             "exits": self._sum(st.exits.astype(float)) * scale,
         }

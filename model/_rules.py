@@ -508,7 +508,7 @@ def demography(eng: Engine) -> None:
         st.output_real,
         st.output_real_prev,
     )
-    exits, st.flow_exit_cash, st.flow_exit_debt, sector_revenue = kernels.exit_firms(
+    exits, st.exit_cash_by_sector, st.exit_debt_by_sector, sector_revenue = kernels.exit_firms(
         st.alive,
         lay.make_segment,
         lay.sector_start,
@@ -549,7 +549,7 @@ def demography(eng: Engine) -> None:
     net = 0.0 if eng.spinning_up else sc.net_entry_rate.at(eng.year)
     wanted = np.maximum(n_exit + net * n_alive, 0.0)
     p_enter = np.minimum(wanted / np.maximum(n_free, 1.0), 1.0)
-    st.flow_entry_cash = np.zeros_like(st.cash)
+    st.entry_cash_by_sector = np.zeros_like(sector_revenue)
     exo = eng.exo
     st.entries = kernels.enter_firms(
         eng.stream_keys("entry"),
@@ -587,6 +587,7 @@ def demography(eng: Engine) -> None:
         eng.cohort_head,
         int(eng.cost_slot_of_ring()[eng.cohort_head]),
         st.rd_real_history,
+        st.entry_cash_by_sector,
     )
     eng.policy.reset_firms(eng, st.entries)
 

@@ -336,7 +336,12 @@ class Engine:
         # Firm-specific payback period; kept by the slot's later occupants (a trait of the
         # slot's draw, so it costs no state-dependent randomness).
         sd = sc.investment.payback_dispersion
-        st.payback_years = sc.investment.payback_years * np.exp(sd * z_payback - 0.5 * sd**2)
+        # Traits drawn once per firm (or slot) are kept in single precision: they are draws,
+        # and halving them saves memory at a million firms.
+        trait = np.float32
+        st.payback_years = (
+            sc.investment.payback_years * np.exp(sd * z_payback - 0.5 * sd**2)
+        ).astype(trait)
         alpha = par.pareto[lay.sector_of]
         size = np.where(st.alive, (1.0 - u_size) ** (-1.0 / alpha), 0.0)
         size = np.minimum(size, 1e4)  # cap the Pareto tail at 10,000x the minimum firm
@@ -412,11 +417,13 @@ class Engine:
         st.cash = 0.2 * revenue
         st.debt = 0.1 * revenue
         sigma = par.rd_dispersion[lay.sector_of]
-        st.rd_intensity_fe = par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
+        st.rd_intensity_fe = (
+            par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
+        ).astype(trait)
         b = np.clip(par.basic_share[lay.sector_of], 1e-4, 1 - 1e-4)
         from scipy.special import betaincinv
 
-        st.basic_research_share = betaincinv(4.0 * b, 4.0 * (1.0 - b), u_basic)
+        st.basic_research_share = betaincinv(4.0 * b, 4.0 * (1.0 - b), u_basic).astype(trait)
         st.high_tech = st.alive & (u_high_tech < par.high_tech_share[lay.sector_of])
         st.rd_real = st.rd_intensity_fe * revenue
         st.rd_reported = st.rd_real.copy()
@@ -444,7 +451,7 @@ class Engine:
         self._anchor_outside_models()
         self.tax_base_rates()
         tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
-        st.rd_user_cost_base = 1.0 - tau * (1.0 + self.exo.super_deduction)
+        st.rd_user_cost_base = (1.0 - tau * (1.0 + self.exo.super_deduction)).astype(trait)
         self.policy.initialise(self)
 
     def _anchor_outside_models(self) -> None:
