@@ -189,13 +189,14 @@ def innovate_and_imitate(
     alive: np.ndarray,
     make_segment: np.ndarray,
     sector_of: np.ndarray,
+    cluster_of: np.ndarray,
     cluster_start: np.ndarray,
     cluster_size: np.ndarray,
     sector_start: np.ndarray,
     sector_size: np.ndarray,
     niche_group_of: np.ndarray,
     n_niche_groups: int,
-    other_province_productivity: np.ndarray,
+    other_province_model: np.ndarray,
     rd_real_history: np.ndarray,
     rd_lag: int,
     rd_scale_of_sector: np.ndarray,
@@ -227,10 +228,10 @@ def innovate_and_imitate(
     attempt, 1 local or sector peer, 2 which peer (imitation stream).
 
     A firm's R&D effort is its real R&D of ``rd_lag`` + 1 years ago in units of its
-    sector's ``rd_scale``. ``cluster_start`` .. ``sector_size`` are per slot (N,);
-    ``niche_group_of`` gives each machine-tool slot's (niche, segment) group (-1
-    elsewhere); ``other_province_productivity`` (R, N) the other provinces' model of each
-    maker's segment.
+    sector's ``rd_scale``. ``cluster_start`` .. ``sector_size`` are per cluster and per
+    sector; ``niche_group_of`` gives each machine-tool slot's (niche, segment) group (-1
+    elsewhere); ``other_province_model`` (R, G) the other provinces' model of each
+    segment.
     """
     R, N = alive.shape
     best_level = np.empty(N)
@@ -268,9 +269,11 @@ def innovate_and_imitate(
                     if uniform(k_imi, c) < 1.0 - math.exp(-zeta_imitation * x):
                         u_peer = uniform(k_imi, c + 2)
                         if uniform(k_imi, c + 1) < cluster_peer_probability:
-                            peer = cluster_start[n] + int(u_peer * cluster_size[n])
+                            cl = cluster_of[n]
+                            peer = cluster_start[cl] + int(u_peer * cluster_size[cl])
                         else:
-                            peer = sector_start[n] + int(u_peer * sector_size[n])
+                            s = sector_of[n]
+                            peer = sector_start[s] + int(u_peer * sector_size[s])
                         # Machine-tool firms copy only peers making the same segment.
                         if alive[r, peer] and make_segment[peer] == make_segment[n]:
                             if make_segment[peer] >= 0:
@@ -294,7 +297,7 @@ def innovate_and_imitate(
             level = 0
             if innovated[r, n] and not imitated[n]:
                 bar_zhejiang = group_best[niche_group_of[n]]
-                bar_domestic = max(bar_zhejiang, other_province_productivity[r, n])
+                bar_domestic = max(bar_zhejiang, other_province_model[r, make_segment[n]])
                 if best >= bar_domestic * margin:
                     level = 2  # first in China (国内首台套)
                 elif best >= bar_zhejiang * margin:

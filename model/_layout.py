@@ -80,6 +80,19 @@ def _spread(
     return np.minimum(np.searchsorted(cum, q, side="right"), len(shares) - 1)
 
 
+def _narrow(index: np.ndarray) -> np.ndarray:
+    """The per-slot index table in the narrowest signed integer type that holds it.
+
+    These tables are read for every firm every year; at a million firms each byte per slot
+    is a megabyte.
+    """
+    for dtype in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dtype)
+        if index.size == 0 or (index.min() >= info.min and index.max() <= info.max):
+            return index.astype(dtype)
+    return index
+
+
 def build_layout(scenario: Scenario) -> Layout:
     """Lay out firm slots for the scenario's region at its firm scale."""
     region = scenario.region
@@ -111,7 +124,6 @@ def build_layout(scenario: Scenario) -> Layout:
         sector_size.append(n - first)
     sector_of_a = np.concatenate(sector_of)
     mt = region.machine_tool_sector
-    # Per-slot tables are 32-bit: they are read every year for every firm.
     buy_segment = np.zeros(n, dtype=np.int32)
     soe = np.zeros(n, dtype=bool)
     for s, sector in enumerate(region.sector):
@@ -142,21 +154,21 @@ def build_layout(scenario: Scenario) -> Layout:
     dense[order] = np.cumsum(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) - 1
     return Layout(
         n_slots=n,
-        sector_of=sector_of_a,
-        cluster_of=np.concatenate(cluster_of),
+        sector_of=_narrow(sector_of_a),
+        cluster_of=_narrow(np.concatenate(cluster_of)),
         sector_start=np.asarray(sector_start),
         sector_size=np.asarray(sector_size),
         cluster_start=np.asarray(cluster_start),
         cluster_size=np.asarray(cluster_size),
         initial_alive=np.concatenate(alive),
         soe=soe,
-        buy_segment=buy_segment,
-        make_segment=make_segment,
+        buy_segment=_narrow(buy_segment),
+        make_segment=_narrow(make_segment),
         machine_tool_slots=mt_slots,
         segment_slots=segment_slots,
         niche_order=order,
         niche_group_start=starts,
-        niche_group_of=dense,
+        niche_group_of=_narrow(dense),
         mt_sector=mt,
         firm_scale=scale,
         cluster_ids=tuple(cluster_ids),

@@ -196,11 +196,6 @@ class Engine:
         self.position_of_column[self.column_of_position] = np.arange(len(self.column_of_position))
         self.model_is_import = np.zeros(N + self.n_outside, dtype=bool)
         self.model_is_import[N:] = self.outside_origin == 0
-        # Each slot's cluster and sector block, for drawing imitation peers.
-        self.cluster_start_of_slot = layout.cluster_start[layout.cluster_of].astype(np.int32)
-        self.cluster_size_of_slot = layout.cluster_size[layout.cluster_of].astype(np.int32)
-        self.sector_start_of_slot = layout.sector_start[layout.sector_of].astype(np.int32)
-        self.sector_size_of_slot = layout.sector_size[layout.sector_of].astype(np.int32)
         seg = np.maximum(layout.make_segment, 0)
         self.segment_price_index_of_slot = np.where(
             layout.make_segment >= 0, np.asarray(mt.segment_price_index)[seg], 1.0
@@ -265,10 +260,6 @@ class Engine:
     def other_province_model(self) -> np.ndarray:
         """Productivity of each segment's other-province model (R, G)."""
         return self.state.outside_productivity[:, self.other_model_of_segment]
-
-    def other_province_productivity(self) -> np.ndarray:
-        """The other provinces' model of each machine-tool slot's segment (R, N); 0 elsewhere."""
-        return self._to_mt_slots(self.other_province_model())
 
     # -------------------------------------------------------------- machine models
 
