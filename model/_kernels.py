@@ -397,12 +397,13 @@ def invest_firms(
             inverse_productivity[r, n, head] = 1.0
 
             j = choice[r, n]
+            p = position_of_column[j]
             th = theta_of_sector[s]
             kappa = kappa_of_sector[s]
-            price_new = model_price[r, j]
-            e_new = frontier_factor_of_sector[s] / embodied_factor[r, s, position_of_column[j]]
+            price_new = model_price[r, p]
+            e_new = frontier_factor_of_sector[s] / embodied_factor[r, s, p]
             capital_price = kappa * (th * price_new + (1.0 - th) * other_equipment_price)
-            perceived = kappa * (th * model_risk_price[r, j] + (1.0 - th) * other_equipment_price)
+            perceived = kappa * (th * model_risk_price[r, p] + (1.0 - th) * other_equipment_price)
             unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
             per_saving = perceived / (payback_years[r, n] * target_utilisation * unit_machine_cost)
             inv_new = 1.0 / max(e_new, TINY)
@@ -908,8 +909,8 @@ def produce_firms(
     markup_of_sector: np.ndarray,
     demand_real: np.ndarray,
     outside_machine_demand: np.ndarray,
-    segment_price_index_of_slot: np.ndarray,
-    set_price_of_slot: np.ndarray,
+    segment_price_index: np.ndarray,
+    set_price: np.ndarray,
     firm_weight: float,
     sets_to_prove: float,
     expectation_smoothing: float,
@@ -984,7 +985,8 @@ def produce_firms(
                     first_sale[r, n] = False
                 else:
                     # Orders from inside the province plus a share of outside demand.
-                    index = segment_price_index_of_slot[n]
+                    g = make_segment[n]
+                    index = segment_price_index[g]
                     outside_value = outside_share[r, n] * outside_machine_demand[r]
                     sales_value = orders_inside[r, n] + outside_value
                     output = sales_value / max(price * index, TINY) * index
@@ -993,7 +995,7 @@ def produce_firms(
                     revenue = sales_value
                     weight = revenue
                     # A first set is recognised, and proven, by sales to Zhejiang users.
-                    sets = orders_inside[r, n] / set_price_of_slot[n]
+                    sets = orders_inside[r, n] / set_price[g]
                     fs = model_first_set[r, n] and not model_recognised[r, n] and sets > 0.0
                     first_sale[r, n] = fs
                     if fs:
@@ -1024,6 +1026,7 @@ def compete(
     unfilled: np.ndarray,
     model_productivity: np.ndarray,
     model_risk_price: np.ndarray,
+    position_of_column: np.ndarray,
     revenue: np.ndarray,
     replicator_chi: float,
     unfilled_demand_weight: float,
@@ -1056,7 +1059,7 @@ def compete(
             g = make_segment[n]
             if g >= 0:
                 x = math.log(max(model_productivity[r, n], TINY)) - math.log(
-                    max(model_risk_price[r, n], TINY)
+                    max(model_risk_price[r, position_of_column[n]], TINY)
                 )
                 comp[n] = x
                 seg_w[g] += outside_share[r, n]

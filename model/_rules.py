@@ -183,7 +183,7 @@ def invest(eng: Engine) -> None:
     eng.cohort_years += 1
     eng.cohort_head = eng.cohort_years % A
     ages = eng.cohort_ages()  # age of each slot's cohort at the end of this year
-    productivity, price, risk_price = eng.model_table()  # (R, N + O)
+    productivity, price, risk_price = eng.model_table()  # (R, M + O), by model position
     models = model_costs(eng, productivity, risk_price)
     choice = choose_machines(eng, models)
     base_financing, relief = eng.policy.financing_terms(eng)
@@ -274,14 +274,13 @@ def model_costs(eng: Engine, productivity: np.ndarray, risk_price: np.ndarray) -
 
     Args:
         eng: The engine.
-        productivity: (R, N + O) every model's embodied productivity (``Engine.model_table``).
-        risk_price: (R, N + O) every model's price with the buyer's risk premium.
+        productivity: (R, M + O) every model's embodied productivity (``Engine.model_table``).
+        risk_price: (R, M + O) every model's price with the buyer's risk premium.
     """
     par = eng.par
-    columns = eng.column_of_position
-    log_a = np.log(np.maximum(productivity[:, columns], TINY))  # (R, M + O)
+    log_a = np.log(np.maximum(productivity, TINY))
     operating_factor = np.exp(-par.theta[None, :, None] * log_a[:, None, :])
-    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, columns]
+    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, :]
     return ModelCosts(capital_cost, operating_factor)
 
 
@@ -367,8 +366,8 @@ def produce(eng: Engine) -> None:
         par.markup,
         st.demand_real,
         st.outside_machine_demand,
-        eng.segment_price_index_of_slot,
-        eng.set_price_of_slot,
+        eng.segment_price_index,
+        eng.set_price_m_yuan,
         eng.firm_weight,
         float(sc.innovation.first_set_sets_to_prove),
         sc.investment.expectation_smoothing,
@@ -404,6 +403,7 @@ def produce(eng: Engine) -> None:
         st.unfilled,
         st.model_productivity,
         risk_price,
+        eng.position_of_column,
         st.revenue,
         sc.market.replicator_chi,
         sc.market.unfilled_demand_weight,

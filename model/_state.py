@@ -196,13 +196,12 @@ class Engine:
         self.position_of_column[self.column_of_position] = np.arange(len(self.column_of_position))
         self.model_is_import = np.zeros(N + self.n_outside, dtype=bool)
         self.model_is_import[N:] = self.outside_origin == 0
-        seg = np.maximum(layout.make_segment, 0)
-        self.segment_price_index_of_slot = np.where(
-            layout.make_segment >= 0, np.asarray(mt.segment_price_index)[seg], 1.0
-        )
-        self.set_price_of_slot = np.where(
-            layout.make_segment >= 0, np.asarray(mt.set_price_m_yuan)[seg], np.inf
-        )
+        #: Per segment: the price index of its models and the price of one set (m yuan).
+        self.segment_price_index = np.asarray(mt.segment_price_index, dtype=float)
+        self.set_price_m_yuan = np.asarray(mt.set_price_m_yuan, dtype=float)
+        self.segment_price_index_of_maker = self.segment_price_index[
+            layout.make_segment[self.makers]
+        ]
         self.year = scenario.start_year - scenario.spinup.years - 1
         self.state = SimpleNamespace()
         self.exo = SimpleNamespace()
@@ -264,15 +263,18 @@ class Engine:
     # -------------------------------------------------------------- machine models
 
     def model_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Productivity, list price and risk-adjusted price of every offered model.
+        """Productivity, list price and risk-adjusted price of every offered model (R, M + O).
 
-        Columns 0..N-1 are Zhejiang firms' models (only machine-tool slots are ever offered),
-        then the outside models. Prices are per unit of machine-tool input.
+        By model position: the segments' makers (``makers``), then the outside models
+        (``position_of_column`` maps a buyer's chosen column to it). Prices are per unit of
+        machine-tool input.
         """
-        st = self.state
-        price_zj = st.price * self.segment_price_index_of_slot
-        risk_zj = price_zj * self.policy.insurance_cover(self)
-        productivity = np.concatenate([st.model_productivity, st.outside_productivity], axis=1)
+        st, makers = self.state, self.makers
+        price_zj = st.price[:, makers] * self.segment_price_index_of_maker
+        risk_zj = price_zj * self.policy.insurance_cover(self)[:, makers]
+        productivity = np.concatenate(
+            [st.model_productivity[:, makers], st.outside_productivity], axis=1
+        )
         price = np.concatenate([price_zj, st.outside_price], axis=1)
         risk = np.concatenate([risk_zj, st.outside_price], axis=1)
         return productivity, price, risk
@@ -451,7 +453,8 @@ class Engine:
         is_mt = self.layout.make_segment >= 0
         w = np.where(st.alive & is_mt, np.maximum(st.revenue, TINY), 0.0)
         mean_a = self.segment_sum(w * st.model_productivity) / np.maximum(self.segment_sum(w), TINY)
-        price_zj = getattr(st, "price", np.ones_like(st.revenue)) * self.segment_price_index_of_slot
+        index = self.segment_price_index[np.maximum(self.layout.make_segment, 0)]
+        price_zj = getattr(st, "price", np.ones_like(st.revenue)) * index
         mean_p = self.segment_sum(w * price_zj) / np.maximum(self.segment_sum(w), TINY)
         prem_a = np.array([o.productivity_premium for o in mt.outside_models])
         prem_p = np.array([o.price_premium for o in mt.outside_models])

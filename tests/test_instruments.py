@@ -611,7 +611,7 @@ def test_first_set_unproven_until_three_sets_sold(base) -> None:
         h = Hand(base)
         st = h.st
         slot = h.mt(1, segment=2)[0]  # high end: 3.0 m yuan a set
-        price = h.eng.set_price_of_slot[slot]
+        price = h.eng.set_price_m_yuan[h.lay.make_segment[slot]]
         assert price == 3.0
         h.set("model_first_set", [slot], True)
         h.set("model_unproven", [slot], True)
