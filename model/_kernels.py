@@ -954,8 +954,7 @@ def produce_firms(
                     machine_productivity[r, n] = capacity[r, n] / cohort_input[r, n]
                 productivity = process_productivity[r, n] * machine_productivity[r, n]
                 unit_cost = k1[r, s] / max(productivity, TINY) + k2[r, s]
-                out[0, r, n] = unit_cost
-                out[1, r, n] = (1.0 + markup_of_sector[s]) * unit_cost
+                out[0, r, n] = (1.0 + markup_of_sector[s]) * unit_cost
                 if alive[r, n] and make_segment[n] < 0:
                     wanted = market_share[r, n] * demand_real[r, s]
                     first = min(wanted, capacity[r, n])
@@ -965,10 +964,10 @@ def produce_firms(
             w_sum = 0.0
             wp_sum = 0.0
             for n in range(lo, hi):
-                price = out[1, r, n]
+                price = out[0, r, n]
                 if not alive[r, n]:
+                    out[1, r, n] = 0.0
                     out[2, r, n] = 0.0
-                    out[3, r, n] = 0.0
                     output_real[r, n] = 0.0
                     revenue_out[r, n] = 0.0
                     first_sale[r, n] = False
@@ -978,8 +977,8 @@ def produce_firms(
                     wanted = market_share[r, n] * demand_real[r, s]
                     first = min(wanted, capacity[r, n])
                     output = first + (capacity[r, n] - first) * fill
-                    out[2, r, n] = (wanted - first) / wanted if wanted > TINY else 0.0
-                    out[3, r, n] = 0.0
+                    out[1, r, n] = (wanted - first) / wanted if wanted > TINY else 0.0
+                    out[2, r, n] = 0.0
                     revenue = output * price
                     weight = market_share[r, n]
                     first_sale[r, n] = False
@@ -990,8 +989,8 @@ def produce_firms(
                     outside_value = outside_share[r, n] * outside_machine_demand[r]
                     sales_value = orders_inside[r, n] + outside_value
                     output = sales_value / max(price * index, TINY) * index
-                    out[2, r, n] = 0.0
-                    out[3, r, n] = outside_value
+                    out[1, r, n] = 0.0
+                    out[2, r, n] = outside_value
                     revenue = sales_value
                     weight = revenue
                     # A first set is recognised, and proven, by sales to Zhejiang users.
@@ -1011,7 +1010,8 @@ def produce_firms(
             price_index[r, s] = wp_sum / max(w_sum, TINY)
 
 
-PRODUCE_OUT = ("unit_cost", "price", "unfilled", "sales_outside")
+#: Rows of ``produce_firms``'s ``out``. (Unit cost is price / (1 + markup), not kept.)
+PRODUCE_OUT = ("price", "unfilled", "sales_outside")
 
 
 @njit(cache=True)

@@ -421,7 +421,10 @@ class Engine:
         st.rd_real = st.rd_intensity_fe * revenue
         st.rd_reported = st.rd_real.copy()
         st.rd_reported_prev = st.rd_real.copy()
-        st.rd_real_history = np.repeat(st.rd_real[:, :, None], sc.innovation.rd_lag_years, axis=2)
+        # Only the innovation draws read past R&D: single precision is plenty.
+        st.rd_real_history = np.repeat(
+            st.rd_real[:, :, None].astype(np.float32), sc.innovation.rd_lag_years, axis=2
+        )
         st.basic_research = st.rd_real * st.basic_research_share
         st.unfilled = np.zeros((R, N))
         st.orders_inside = np.where(is_mt, (1 - mt.outside_sales_share_base) * revenue, 0.0)
@@ -436,10 +439,10 @@ class Engine:
             setattr(st, f"{name}_new", np.zeros((R, N), dtype=bool))
         from model._rules import to_firms as _tf
 
-        st.unit_cost = _tf(self, st.k1) / (st.process_productivity * st.machine_productivity) + _tf(
+        unit_cost = _tf(self, st.k1) / (st.process_productivity * st.machine_productivity) + _tf(
             self, st.k2
         )
-        st.price = (1.0 + par.markup[lay.sector_of]) * st.unit_cost
+        st.price = (1.0 + par.markup[lay.sector_of]) * unit_cost
         # Outside models, anchored to Zhejiang's segment means.
         self._anchor_outside_models()
         self.tax_base_rates()
@@ -547,9 +550,11 @@ class Engine:
         for arrays in by_dtype.values():
             kernels.scale_firms(factor, lay.sector_start, lay.sector_size, tuple(arrays))
         kernels.scale_firm_stacks(
-            factor, lay.sector_start, lay.sector_size, (st.cohort_capacity, st.cohort_cost)
+            factor,
+            lay.sector_start,
+            lay.sector_size,
+            (st.cohort_capacity, st.cohort_cost, st.rd_real_history),
         )
-        kernels.scale_firm_stacks(factor, lay.sector_start, lay.sector_size, (st.rd_real_history,))
         for name in ("demand_real", "demand_real_prev", "demand_expected"):
             setattr(st, name, getattr(st, name) * factor)
         st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]
@@ -573,8 +578,8 @@ class Engine:
         )
         st.k1 = np.broadcast_to(par.k1_base, st.k1.shape) / np.maximum(mean_inverse, TINY)
         st.k2 = np.broadcast_to(par.k2_base, st.k2.shape).copy()
-        st.unit_cost = to_firms(self, st.k1) * inverse + to_firms(self, st.k2)
-        st.price = (1.0 + to_firms(self, par.markup)) * st.unit_cost
+        unit_cost = to_firms(self, st.k1) * inverse + to_firms(self, st.k2)
+        st.price = (1.0 + to_firms(self, par.markup)) * unit_cost
         is_user = self.layout.make_segment < 0
         st.revenue = np.where(is_user & st.alive, st.output_real * st.price, st.revenue)
         w = np.where(st.alive, np.where(is_user, st.market_share, st.revenue), 0.0)

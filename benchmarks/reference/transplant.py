@@ -99,6 +99,14 @@ class _FastDraws:
         self.rnd.random, self.rnd.gauss, self.rnd.betavariate = self.saved
 
 
+def _fast(fm, name: str) -> np.ndarray:
+    """A firm array of the fast model by name (unit cost is derived from the price)."""
+    eng = fm.engine
+    if name == "unit_cost":  # price = (1 + markup) x unit cost; the engine keeps the price
+        return eng.state.price / (1.0 + eng.par.markup[eng.layout.sector_of])
+    return getattr(eng.state, name)
+
+
 def copy_state(fm, rm: ReferenceModel) -> None:
     """Replace the reference's firms and sectors by the fast model's replicate 0."""
     eng = fm.engine
@@ -118,7 +126,7 @@ def copy_state(fm, rm: ReferenceModel) -> None:
             continue
         f = FirmAgent(rm, slot)
         for name in FIRM_STATE:
-            setattr(f, name, getattr(st, name)[0, i].item())
+            setattr(f, name, _fast(fm, name)[0, i].item())
         f.cohort_capacity = [float(x) for x in st.cohort_capacity[0, i, order]]
         f.cohort_inverse_productivity = [
             float(x) for x in st.cohort_inverse_productivity[0, i, order]
@@ -161,7 +169,6 @@ def copy_state(fm, rm: ReferenceModel) -> None:
 
 def differences(fm, rm: ReferenceModel, names) -> dict[str, tuple[float, int, float, float]]:
     """Largest relative difference of each firm variable: (difference, slot, fast, reference)."""
-    st = fm.engine.state
     alias = {
         "specialised_new_held": "sn_held",
         "little_giant_held": "lg_held",
@@ -176,7 +183,7 @@ def differences(fm, rm: ReferenceModel, names) -> dict[str, tuple[float, int, fl
     for f in rm.agents:
         i = f.slot.index
         for name in names:
-            a = float(getattr(st, name)[0, i])
+            a = float(_fast(fm, name)[0, i])
             b = float(getattr(f, alias.get(name, name)))
             d = abs(a - b) / max(abs(a), 1e-9)
             if d > worst.get(name, (0.0,))[0]:
