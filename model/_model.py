@@ -14,7 +14,7 @@ from model import _rules as rules
 from model._config import Schedule
 from model._layout import build_layout
 from model._state import TINY, Engine
-from model.instruments import PolicyMix
+from model.instruments import CompactSlots, PolicyMix
 from model.params import PAYERS, Scenario
 
 M_YUAN_PER_BN = 1e3
@@ -297,12 +297,52 @@ def _sector_sums(eng: Engine, live_only: dict[str, bool]) -> dict[str, np.ndarra
     return sums
 
 
+def deadweight_bn_yuan(
+    paid: np.ndarray, activity: np.ndarray, activity_without: np.ndarray
+) -> np.ndarray:
+    """Subsidy paid for behaviour each firm shows anyway, summed per replicate (R,), bn yuan.
+
+    The part of a firm's subsidy that deadweight takes is min(1, activity without the policy /
+    activity with it), clipped at 0; all of it when the firm shows no activity with the policy.
+
+    Args:
+        paid: What the instrument paid each firm for the activity (R, N), m yuan.
+        activity: The activity with the policy (R, N).
+        activity_without: The same firms' activity in the no-policy twin (R, N).
+
+    Returns:
+        The deadweight of each replicate.
+    """
+    shown = activity > 0
+    anyway = np.where(shown, activity, 1.0)
+    # without / with, clipped to [0, 1], 1 where nothing is shown: in one array, in place.
+    np.divide(activity_without, anyway, out=anyway)
+    np.clip(anyway, 0.0, 1.0, out=anyway)
+    np.logical_not(shown, out=shown)
+    anyway[shown] = 1.0
+    del shown
+    return np.multiply(paid, anyway, out=anyway).sum(axis=1) / 1e3
+
+
 class Recorder:
-    """Collects yearly sector aggregates (and optionally a firm panel) from the engine."""
+    """Collects yearly sector aggregates (and optionally a firm panel) from the engine.
+
+    Each year it also measures, per instrument and replicate, the leakage (machine tools the
+    paid firms bought outside Zhejiang) and, for deadweight, either keeps the firms'
+    activity (``keep_activity``: the no-policy twin) or compares the firms' subsidies with
+    the twin's activity (``compare_with``). Per-firm values are read in the year they belong
+    to and only per-replicate sums are kept, except the twin's activity.
+    """
 
     def __init__(self, eng: Engine, *, record_firms: bool) -> None:
         self.eng = eng
         self.record_firms = record_firms
+        #: Keep each year's per-firm activity of every instrument in ``activity``.
+        self.keep_activity = False
+        self.activity: dict[str, CompactSlots] = {}
+        self.leakage: dict[str, np.ndarray] = {}
+        self.deadweight: dict[str, np.ndarray] = {}
+        self._without: list[dict[str, CompactSlots]] | None = None
         self.years: list[int] = []
         self.sector: dict[str, list[np.ndarray]] = {k: [] for k in SECTOR_VARIABLES}
         self.scalar: dict[str, list[np.ndarray]] = {
@@ -328,7 +368,9 @@ class Recorder:
         self.segment: dict[str, list[np.ndarray]] = {k: [] for k in SEGMENT_VARIABLES}
         # Buyers sorted by the segment they shop in, for per-row sums that do not depend on
         # the batch size (a matrix product would hand the order to BLAS).
-        self._buyer_order = np.argsort(eng.layout.buy_segment, kind="stable")
+        # int32 indices take the same elements in half the memory of argsort's int64.
+        order = np.argsort(eng.layout.buy_segment, kind="stable")
+        self._buyer_order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
         seg_sorted = eng.layout.buy_segment[self._buyer_order]
         self._buyer_starts = np.searchsorted(seg_sorted, np.arange(len(eng.layout.segment_slots)))
 
@@ -416,14 +458,7 @@ class Recorder:
         f["demand_shock"] = st.demand_shock.copy()
         f["cluster_output"] = np.add.reduceat(st.revenue, eng.layout.cluster_start, axis=1) * bn
         f["n_firms"] = counts["alive"] * scale
-        # What each instrument paid each firm for, and how much of that behaviour there was:
-        # compared with a counterfactual run, this gives deadweight firm by firm.
-        self.supported = {ins.name: ins.supported().copy() for ins in eng.policy.all}
-        self.activity = {ins.name: ins.activity(eng).copy() for ins in eng.policy.all}
-        outside = st.machine_purchases.astype(float) - st.machine_purchases_zhejiang
-        self.leakage = {
-            name: (outside * (paid > 0)).sum(axis=1) * bn for name, paid in self.supported.items()
-        }
+        self._instrument_flows()
         # Totals straight from the firm arrays (not from the sector sums), so the identity
         # "sectors add up to the total" is a real check.
         f["output_total"] = st.revenue.sum(axis=1) * bn
@@ -434,6 +469,37 @@ class Recorder:
         self._flows = f
         if self.record_firms and not eng.spinning_up:
             self._firm_row()
+
+    def compare_with(self, activity_by_year: list[dict[str, CompactSlots]]) -> None:
+        """Measure deadweight against the no-policy twin's activity, one entry per year.
+
+        Each recorded year then sets ``deadweight`` (instrument -> (R,), bn yuan) from what
+        each instrument paid each firm and that firm's activity with and without the policy.
+        """
+        self._without = activity_by_year
+
+    def _instrument_flows(self) -> None:
+        """Leakage, and deadweight or the activity kept for it, of each instrument."""
+        eng, st = self.eng, self.eng.state
+        bn = 1.0 / M_YUAN_PER_BN
+        # Read now, while they are this year's: payments and the activity arrays are
+        # replaced or overwritten from the next rule on.
+        without = None if self._without is None else self._without[len(self.years)]
+        outside = st.machine_purchases.astype(float) - st.machine_purchases_zhejiang
+        self.leakage, self.deadweight = {}, {}
+        if self.keep_activity:
+            self.activity = {}
+        for ins in eng.policy.all:
+            # What the instrument paid each firm for, and how much of that behaviour there was.
+            paid = ins.supported()
+            self.leakage[ins.name] = (outside * (paid > 0)).sum(axis=1) * bn
+            if without is not None:
+                self.deadweight[ins.name] = deadweight_bn_yuan(
+                    paid, ins.activity(eng), without[ins.name].dense()
+                )
+            if self.keep_activity:
+                self.activity[ins.name] = CompactSlots(ins.activity(eng), copy=True)
+            del paid
 
     def _firm_row(self) -> None:
         st = self.eng.state

@@ -17,6 +17,7 @@ import xarray as xr
 from model._config import apply_overrides, build, to_dict
 from model._model import INSTRUMENT_VARIABLES, SECTOR_VARIABLES, SEGMENT_VARIABLES, RegionModel
 from model._scenario import load_scenario, scenario_text
+from model.instruments import CompactSlots
 from model.params import PAYERS, SEGMENTS, Scenario
 
 #: The ten chains of seed 004 and how each is assembled from the model's disjoint sectors.
@@ -155,13 +156,14 @@ def simulate_points_batch(
 
 def _counterfactual_activity(
     base: RegionModel, scenario: Scenario, twins: list
-) -> list[dict[str, np.ndarray]]:
+) -> list[dict[str, CompactSlots]]:
     """Each year's instrument activity of every firm in the no-policy twin of ``scenario``."""
     key = counterfactual_key(scenario)
     for known, activity in twins:
         if known == key:
             return activity
     twin = base.fork(without_instruments(scenario))
+    twin.recorder.keep_activity = True
     activity = []
     for _ in scenario.years:
         twin.step()
@@ -179,7 +181,7 @@ def _continue(
     base: RegionModel,
     scenario: Scenario,
     replicates: Sequence[int],
-    without: list[dict[str, np.ndarray]] | None,
+    without: list[dict[str, CompactSlots]] | None,
 ) -> dict[str, np.ndarray]:
     """Simulate a scenario's years from a fork of a spun-up model and collect its arrays.
 
@@ -187,26 +189,20 @@ def _continue(
     no-policy twin forked from the same spin-up, with the same random numbers: every firm's
     subsidy is compared with what the same firm did without the policy. Deadweight is the
     part of the subsidy that paid for behaviour the firm shows anyway: subsidy x min(1,
-    activity without / activity with).
+    activity without / activity with) (``model._model.deadweight_bn_yuan``, measured by the
+    recorder in the year, so no per-firm array outlives it).
     """
     model = base.fork(scenario)
     model.recorder.adopt_spinup(base.recorder)
+    if without is not None:
+        model.recorder.compare_with(without)
     deadweight, leakage = [], []
-    for t, _ in enumerate(scenario.years):
+    for _ in scenario.years:
         model.step()
         row = np.zeros((len(replicates), len(INSTRUMENTS)))
         if without is not None:
             for k, name in enumerate(INSTRUMENTS):
-                paid = model.recorder.supported[name]
-                with_policy = model.recorder.activity[name]
-                anyway = np.where(
-                    with_policy > 0,
-                    np.clip(
-                        without[t][name] / np.where(with_policy > 0, with_policy, 1.0), 0.0, 1.0
-                    ),
-                    1.0,
-                )
-                row[:, k] = (paid * anyway).sum(axis=1) / 1e3
+                row[:, k] = model.recorder.deadweight[name]
         deadweight.append(row)
         leakage.append(np.stack([model.recorder.leakage[name] for name in INSTRUMENTS], axis=1))
     rec = model.recorder

@@ -23,13 +23,49 @@ import numpy as np
 from model.params import PAYERS, FirstSet, RDBonus, RenewalLoans, Scenario
 
 if TYPE_CHECKING:
-    from model._state import Engine
+    from model._state import Draws, Engine
 
 TINY = 1e-12
 M_YUAN_PER_BN = 1e3
+#: Slots taken at a time where a per-slot temporary is needed only briefly (draws of which
+#: one comparison is kept, a year's share of a commitment): bounds its memory.
+SLOT_BLOCK = 1 << 14
 
 
-def ration(claims: np.ndarray, budget: np.ndarray, rule: str) -> np.ndarray:
+def slot_blocks(n_slots: int) -> list[tuple[int, int]]:
+    """Consecutive (start, stop) blocks of at most SLOT_BLOCK slots covering n_slots."""
+    return [(a, min(a + SLOT_BLOCK, n_slots)) for a in range(0, n_slots, SLOT_BLOCK)]
+
+
+def uniform_below(draws: Draws, shape: tuple[int, int], p: float) -> np.ndarray:
+    """``draws.random(shape) < p`` (R, N), drawn a block of slots at a time.
+
+    A replicate's stream gives the same numbers block by block as in one draw, so only the
+    comparison of each slot's number is held, not the numbers.
+    """
+    R, N = shape
+    out = np.empty(shape, dtype=bool)
+    for a, b in slot_blocks(N):
+        np.less(draws.random((R, b - a)), p, out=out[:, a:b])
+    return out
+
+
+def uniform_at(
+    draws: Draws, shape: tuple[int, int], rows: np.ndarray, slots: np.ndarray
+) -> np.ndarray:
+    """The numbers ``draws.random(shape)[rows, slots]`` would give, drawn a block at a time."""
+    R, N = shape
+    out = np.empty(len(rows))
+    for a, b in slot_blocks(N):
+        u = draws.random((R, b - a))
+        here = (slots >= a) & (slots < b)
+        out[here] = u[rows[here], slots[here] - a]
+    return out
+
+
+def ration(
+    claims: np.ndarray, budget: np.ndarray, rule: str, *, out: np.ndarray | None = None
+) -> np.ndarray:
     """Pay claims (R, N) from a budget per replicate (R,) under a rationing rule.
 
     Args:
@@ -38,6 +74,8 @@ def ration(claims: np.ndarray, budget: np.ndarray, rule: str) -> np.ndarray:
         rule: ``pro_rata`` scales every claim by budget / total claims;
             ``largest_first`` / ``smallest_first`` pay claims in that order until the
             budget runs out (the marginal claim is paid in part).
+        out: Array (R, N) to write the payments into; may be ``claims`` itself, which saves
+            a per-firm array when the claims are not needed afterwards.
 
     Returns:
         Payments, never above the claims and summing to at most the budget.
@@ -45,24 +83,94 @@ def ration(claims: np.ndarray, budget: np.ndarray, rule: str) -> np.ndarray:
     total = claims.sum(axis=1)
     if rule == "pro_rata":
         scale = np.minimum(1.0, budget / np.maximum(total, TINY))
-        return claims * scale[:, None]
+        return np.multiply(claims, scale[:, None], out=out)
     order = np.argsort(
         -claims if rule == "largest_first" else np.where(claims > 0, claims, np.inf),
         axis=1,
         kind="stable",
     )
     sorted_claims = np.take_along_axis(claims, order, axis=1)
-    before = np.cumsum(sorted_claims, axis=1) - sorted_claims
-    paid_sorted = np.clip(budget[:, None] - before, 0.0, sorted_claims)
-    paid = np.empty_like(claims)
+    # What the claims before each one took, then what is left for it: computed in place.
+    left = np.cumsum(sorted_claims, axis=1)
+    left -= sorted_claims
+    np.subtract(budget[:, None], left, out=left)
+    paid_sorted = np.clip(left, 0.0, sorted_claims, out=left)
+    del sorted_claims
+    paid = np.empty_like(claims) if out is None else out
     np.put_along_axis(paid, order, paid_sorted, axis=1)
     return paid
+
+
+class CompactSlots:
+    """Per-slot values (R, N) kept in little memory, given back bit for bit.
+
+    A subsidy reaches few firms: a mostly-zero array keeps only its non-zero entries (flat
+    position and value); any other array is kept whole. ``dense()`` returns the same values,
+    -0.0 and NaN included.
+
+    Args:
+        values: The per-slot values.
+        copy: Copy ``values`` when keeping them whole (when the caller will change them).
+            Without it the array is kept as it is and must not be changed afterwards.
+    """
+
+    __slots__ = ("shape", "dtype", "index", "entries", "full")
+
+    def __init__(self, values: np.ndarray, *, copy: bool = False) -> None:
+        self.shape = values.shape
+        self.dtype = values.dtype
+        index_dtype = np.int32 if values.size < 2**31 else np.int64
+        entry_bytes = values.itemsize + np.dtype(index_dtype).itemsize
+        # Entries only when they take at most half the whole array's memory (building them
+        # costs memory for a while too). The count ignores -0.0: enough to choose.
+        if 2 * np.count_nonzero(values) * entry_bytes > values.nbytes:
+            self.index = self.entries = None
+            self.full = values.copy() if copy else values
+            return
+        flat = values.reshape(-1)
+        blocks = []
+        for a, b in slot_blocks(flat.size):
+            # -0.0 is an entry too, so that it comes back with its sign.
+            present = np.signbit(flat[a:b])
+            present |= flat[a:b] != 0
+            blocks.append(np.flatnonzero(present).astype(index_dtype) + index_dtype(a))
+        self.index = np.concatenate(blocks) if blocks else np.zeros(0, dtype=index_dtype)
+        self.entries = flat[self.index]
+        self.full = None
+
+    @classmethod
+    def zeros(cls, shape: tuple[int, ...], dtype: type = np.float64) -> CompactSlots:
+        """All-zero values of ``shape``, held without a per-slot array."""
+        out = cls.__new__(cls)
+        out.shape, out.dtype, out.full = shape, np.dtype(dtype), None
+        out.index, out.entries = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=dtype)
+        return out
+
+    def dense(self) -> np.ndarray:
+        """The values as an (R, N) array (the kept array itself when kept whole)."""
+        if self.full is not None:
+            return self.full
+        out = np.zeros(self.shape, dtype=self.dtype)
+        out.reshape(-1)[self.index] = self.entries
+        return out
+
+    def cleared(self, where: np.ndarray) -> CompactSlots:
+        """These values with the slots ``where`` (R, N) set to zero."""
+        if self.full is not None:
+            return CompactSlots(np.where(where, 0.0, self.full))
+        out = CompactSlots.zeros(self.shape, self.dtype)
+        keep = ~where.reshape(-1)[self.index]
+        out.index, out.entries = self.index[keep], self.entries[keep]
+        return out
 
 
 class Instrument:
     """Base of the instrument family: budget, ledger and the year's payout."""
 
     name: str = ""
+    #: Keep each firm's last payment (``last_paid``): the R&D bonus sets expectations on
+    #: it, and the first-set insurance reports it as the support deadweight is measured on.
+    keeps_paid: bool = True
 
     def __init__(self, params, scenario: Scenario) -> None:
         self.params = params
@@ -76,41 +184,80 @@ class Instrument:
             "claims": [],
         }
         self.paid_by_payer: list[np.ndarray] = []
-        self.last_paid = None
+        self._paid: CompactSlots | None = None
+
+    @property
+    def last_paid(self) -> np.ndarray | None:
+        """Last year's payment to each firm (R, N), None before the first payment."""
+        return None if self._paid is None else self._paid.dense()
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
         """Budget per payer this year (R, P), scaled to the simulated firm share."""
         raise NotImplementedError
 
     def claims(self, eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Eligibility (R, N), claims (R, N) and payer index per claim (R, N)."""
+        """Eligibility (R, N), claims (R, N) and payer index per claim (R, N).
+
+        Eligibility and claims are new arrays, which the caller may overwrite.
+        """
         raise NotImplementedError
 
     def pay(self, eng: Engine) -> np.ndarray:
         """Pay this year's claims from the payers' budgets and record the ledger."""
-        R, N = eng.R, eng.layout.n_slots
-        paid = np.zeros((R, N))
+        paid = self._pay(eng)
+        return np.zeros(eng.state.alive.shape) if paid is None else paid
+
+    def _pay(self, eng: Engine) -> np.ndarray | None:
+        """``pay``, returning None instead of zeros when the instrument is off."""
+        R = eng.R
         by_payer = np.zeros((R, len(PAYERS)))
-        budgets = np.zeros((R, len(PAYERS)))
-        eligible = np.zeros((R, N), dtype=bool)
-        claims = np.zeros((R, N))
-        if self.enabled and not eng.spinning_up:
-            eligible, claims, payer = self.claims(eng)
-            claims = np.where(eligible & eng.state.alive, claims, 0.0)
-            budgets = self.budgets_m_yuan(eng)
-            for k in range(len(PAYERS)):
-                mine = np.where(payer == k, claims, 0.0)
-                if not mine.any():
-                    continue
-                got = ration(mine, budgets[:, k], self.rationing)
+        if not self.enabled or eng.spinning_up:
+            # Nothing is claimed or paid: the ledger's zeros need no per-firm arrays.
+            self._paid = CompactSlots.zeros(eng.state.alive.shape) if self.keeps_paid else None
+            for key in self.ledger:
+                self.ledger[key].append(np.zeros(R))
+            self.paid_by_payer.append(by_payer)
+            return None
+        eligible, claims, payer = self.claims(eng)
+        n_eligible = eligible.sum(axis=1).astype(float)
+        # Only live firms are paid; claims and eligibility are this call's own arrays, so the
+        # others' claims are zeroed in place (no second per-firm array).
+        eligible &= eng.state.alive
+        np.logical_not(eligible, out=eligible)
+        np.copyto(claims, 0.0, where=eligible)
+        del eligible
+        claimed = claims.sum(axis=1)
+        budgets = self.budgets_m_yuan(eng)
+        paid = None
+        for k in range(len(PAYERS)):
+            is_k = payer == k
+            if not is_k.any():
+                continue
+            # When one payer has every claim, the claims themselves are its share.
+            mine = claims if is_k.all() else np.where(is_k, claims, 0.0)
+            del is_k
+            if not mine.any():
+                continue
+            # Rationed in place: a payer's share of the claims is not needed afterwards (when
+            # the share is the claims themselves, no other payer has any).
+            got = ration(mine, budgets[:, k], self.rationing, out=mine)
+            by_payer[:, k] = got.sum(axis=1)
+            if paid is None:
+                # As 0 + got (the payments start from zeros): -0.0 becomes +0.0.
+                got += 0.0
+                paid = got
+            else:
                 paid += got
-                by_payer[:, k] = got.sum(axis=1)
-        self.last_paid = paid
+            del mine, got
+        del claims
+        if paid is None:
+            paid = np.zeros(eng.state.alive.shape)
+        self._paid = CompactSlots(paid) if self.keeps_paid else None
         self.ledger["subsidy_paid"].append(paid.sum(axis=1))
         self.ledger["budget"].append(budgets.sum(axis=1))
-        self.ledger["firms_eligible"].append(eligible.sum(axis=1).astype(float))
+        self.ledger["firms_eligible"].append(n_eligible)
         self.ledger["firms_paid"].append((paid > 0).sum(axis=1).astype(float))
-        self.ledger["claims"].append(claims.sum(axis=1))
+        self.ledger["claims"].append(claimed)
         self.paid_by_payer.append(by_payer)
         return paid
 
@@ -152,33 +299,43 @@ class RDBonusInstrument(Instrument):
             return np.ones(eng.layout.n_slots, dtype=bool)
         return np.isin(eng.layout.sector_of, [ids.index(n) for n in names])
 
+    def _slots_of(self, eng: Engine, names: tuple[str, ...]) -> slice | np.ndarray:
+        """Slots of the named sectors (every slot if none are named)."""
+        if not names:
+            return slice(None)
+        return np.flatnonzero(self._sector_mask(eng, names))
+
     def eligibility(self, eng: Engine) -> np.ndarray:
         """Firms meeting the seed's test this year (R, N)."""
         p, st, year = self.params, eng.state, eng.year
-        revenue = np.maximum(st.revenue, TINY)
-        intensity = st.rd_reported / revenue
-        growth = st.rd_reported / np.maximum(st.rd_reported_prev, TINY) - 1.0
+        eligible = np.zeros(st.alive.shape, dtype=bool)
+        # Only firms of the eligible sectors can qualify: the test runs on their slots alone.
+        slots = self._slots_of(eng, p.eligible_sectors)
+        rd, rd_prev = st.rd_reported[:, slots], st.rd_reported_prev[:, slots]
         route_growth = (
-            (intensity >= p.intensity_threshold.at(year) - 1e-12)
-            & (growth >= p.growth_threshold.at(year) - 1e-12)
-            & (st.rd_reported_prev > 0)
+            rd / np.maximum(st.revenue[:, slots], TINY) >= p.intensity_threshold.at(year) - 1e-12
         )
+        route_growth &= rd / np.maximum(rd_prev, TINY) - 1.0 >= p.growth_threshold.at(year) - 1e-12
+        route_growth &= rd_prev > 0
         # A simulated firm stands for firm_weight identical real firms: per-firm thresholds
         # and caps apply to the real firm's share.
-        route_basic = (
-            st.basic_research / eng.firm_weight > p.basic_research_threshold_m_yuan.at(year)
-        ) & self._sector_mask(eng, p.basic_research_route_sectors)
-        return st.alive & self._sector_mask(eng, p.eligible_sectors) & (route_growth | route_basic)
+        basic_per_real_firm = st.basic_research[:, slots] / eng.firm_weight
+        route_basic = basic_per_real_firm > p.basic_research_threshold_m_yuan.at(year)
+        del basic_per_real_firm
+        route_basic &= self._sector_mask(eng, p.basic_research_route_sectors)[slots]
+        route_growth |= route_basic
+        route_growth &= st.alive[:, slots]
+        eligible[:, slots] = route_growth
+        return eligible
 
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
         p, year = self.params, eng.year
         eligible = self.eligibility(eng)
-        claim = np.minimum(
-            p.reward_rate.at(year) * eng.state.rd_reported,
-            p.cap_per_firm_m_yuan.at(year) * eng.firm_weight,
-        )
-        payer = np.full(eligible.shape, PAYERS.index(p.payer))
+        claim = p.reward_rate.at(year) * eng.state.rd_reported
+        np.minimum(claim, p.cap_per_firm_m_yuan.at(year) * eng.firm_weight, out=claim)
+        # One payer for every claim: a read-only view, no per-firm array.
+        payer = np.broadcast_to(np.intp(PAYERS.index(p.payer)), eligible.shape)
         return eligible, claim, payer
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
@@ -195,10 +352,22 @@ class RDBonusInstrument(Instrument):
 
     def expected_rate_for(self, eng: Engine) -> np.ndarray | float:
         """Bonus per yuan of R&D a firm expects: the rate it got last year (0 if none)."""
-        if not self.enabled or eng.spinning_up or self.last_paid is None:
+        if not self.enabled or eng.spinning_up or self._paid is None:
             return 0.0
-        rd = np.maximum(eng.state.rd_reported, TINY)
-        return np.minimum(self.last_paid / rd, self.params.reward_rate.at(eng.year))
+        rate = self.params.reward_rate.at(eng.year)
+        paid = self._paid
+        if paid.full is not None:
+            rd = np.maximum(eng.state.rd_reported, TINY)
+            return np.minimum(paid.full / rd, rate)
+        # A firm paid nothing expects min(0 / R&D, rate) = min(0, rate) (reported R&D is never
+        # NaN): only the few firms paid need a rate of their own.
+        rest = float(np.minimum(0.0, rate))
+        if len(paid.index) == 0:
+            return rest
+        out = np.full(paid.shape, rest)
+        rd = np.maximum(np.take(eng.state.rd_reported, paid.index), TINY)
+        out.reshape(-1)[paid.index] = np.minimum(paid.entries / rd, rate)
+        return out
 
     def bunch(self, eng: Engine) -> None:
         """Firms just below the intensity threshold relabel reported R&D up to it."""
@@ -206,20 +375,26 @@ class RDBonusInstrument(Instrument):
             return
         st, rd = eng.state, eng.scenario.rd
         threshold = self.params.intensity_threshold.at(eng.year)
+        # Every slot draws, so the numbers do not depend on who may bunch; the rest is
+        # computed on the live firms of the eligible sectors that drew a bunching chance.
+        may = uniform_below(eng.draw("bunching"), st.alive.shape, rd.bunching_probability)
+        may &= st.alive
+        may &= self._sector_mask(eng, self.params.eligible_sectors)
+        r, n = np.nonzero(may)
+        del may
         # R&D is set on last year's revenue, eligibility judged on this year's: firms aim at
         # the threshold on the revenue they expect (last year's growth continued).
-        growth = np.clip(st.revenue / np.maximum(st.revenue_prev, TINY), 1.0, 1.5)
-        revenue = np.maximum(st.revenue * growth, TINY)
-        intensity = st.rd_reported / revenue
-        u = eng.draw("bunching").random(st.alive.shape)
+        revenue_now = st.revenue[r, n]
+        growth = np.clip(revenue_now / np.maximum(st.revenue_prev[r, n], TINY), 1.0, 1.5)
+        revenue = np.maximum(revenue_now * growth, TINY)
+        intensity = st.rd_reported[r, n] / revenue
         near = (intensity < threshold) & (intensity >= threshold - rd.bunching_window)
-        bunch = (
-            st.alive
-            & near
-            & (u < rd.bunching_probability)
-            & self._sector_mask(eng, self.params.eligible_sectors)
-        )
-        st.rd_reported = np.where(bunch, threshold * revenue, st.rd_reported)
+        st.rd_reported[r[near], n[near]] = threshold * revenue[near]
+
+    def reset_firms(self, enter: np.ndarray) -> None:
+        """A slot taken by a new firm was paid nothing last year."""
+        if self._paid is not None:
+            self._paid = self._paid.cleared(enter)
 
 
 # --------------------------------------------------------------------- first set
@@ -243,18 +418,13 @@ class FirstSetInstrument(Instrument):
         super().__init__(params, scenario)
         self.rationing = "pro_rata"
 
-    def _shares(self, eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Government share of the premium under each scheme, and which applies (R, N)."""
-        mt = eng.layout.machine_tool_block
-        gov_rate = np.zeros(eng.state.alive.shape)
-        use_provincial = np.zeros(eng.state.alive.shape, dtype=bool)
-        first = np.zeros(eng.state.alive.shape, dtype=bool)
-        # Only machine-tool makers have first-set models.
-        gov_rate[:, mt], use_provincial[:, mt], first[:, mt] = self._maker_shares(eng, mt)
-        return gov_rate, use_provincial, first
-
     def _maker_shares(self, eng: Engine, mt: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``_shares`` for the machine-tool slots ``mt`` (R, M)."""
+        """Premium shares for the machine-tool slots ``mt`` (R, M).
+
+        Returns:
+            The government's share of the premium, whether Zhejiang's scheme is the one that
+            applies, and whether the slot's model is a first set.
+        """
         p, st, year = self.params, eng.state, eng.year
         age = year - st.model_vintage[:, mt]  # 0 in the year the model appears
         first = st.model_first_set[:, mt] & st.alive[:, mt]
@@ -316,14 +486,20 @@ class FirstSetInstrument(Instrument):
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
         st = eng.state
-        gov_rate, use_provincial, first = self._shares(eng)
-        sales = st.orders_inside + st.sales_outside
+        eligible = np.zeros(st.alive.shape, dtype=bool)
+        claim = np.zeros(st.alive.shape)
+        payer = np.full(st.alive.shape, PAYERS.index("central"), dtype=np.int8)
+        # Only machine-tool makers have first-set models: the other slots claim nothing.
+        mt = eng.layout.machine_tool_block
+        gov_rate, use_provincial, first = self._maker_shares(eng, mt)
+        sales = st.orders_inside[:, mt] + st.sales_outside[:, mt]
         insured = np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight)
-        claim = gov_rate * insured
+        maker_claim = gov_rate * insured
         cap = self.params.provincial_cap_m_yuan.at(eng.year) * eng.firm_weight
-        claim = np.where(use_provincial, np.minimum(claim, cap), claim)
-        payer = np.where(use_provincial, PAYERS.index("provincial"), PAYERS.index("central"))
-        return first & (gov_rate > 0) & (sales > 0), claim, payer
+        claim[:, mt] = np.where(use_provincial, np.minimum(maker_claim, cap), maker_claim)
+        payer[:, mt] = np.where(use_provincial, PAYERS.index("provincial"), PAYERS.index("central"))
+        eligible[:, mt] = first & (gov_rate > 0) & (sales > 0)
+        return eligible, claim, payer
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
         """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
@@ -332,26 +508,40 @@ class FirstSetInstrument(Instrument):
             b[:, PAYERS.index(payer)] = schedule.at(eng.year) * self._scale(eng)
         return b
 
-    def procure(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
-        """SOE buyers within the quota switch to an unproven first-set model of their segment."""
+    def procure(self, eng: Engine, choice: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+        """SOE buyers within the quota switch to an unproven first-set model of their segment.
+
+        Args:
+            eng: The engine.
+            choice: Each buyer's chosen model (R, N).
+            in_place: Switch the buyers in ``choice`` itself rather than in a copy.
+
+        Returns:
+            The choices after the switch.
+        """
         if not self.enabled or eng.spinning_up:
             return choice
         st, lay = eng.state, eng.layout
         d = eng.draw("procurement")
-        u_quota = d.random(st.alive.shape)
-        u_pick = d.random(st.alive.shape)
+        # Every slot draws for the quota, then every slot for the pick (the stream's order);
+        # only who takes the quota and their picks are kept.
         quota = self.params.soe_single_source_quota.at(eng.year)
-        takes = lay.soe & st.alive & (u_quota < quota)
-        out = choice.copy()
-        candidate = st.alive & st.model_unproven & st.model_first_set
+        takes = uniform_below(d, st.alive.shape, quota)
+        takes &= lay.soe
+        takes &= st.alive
+        rows, who = np.nonzero(takes)  # by replicate, then slot
+        del takes
+        u_pick = uniform_at(d, st.alive.shape, rows, who)
+        segment = lay.buy_segment[who]
+        out = choice if in_place else choice.copy()
         for g, slots in enumerate(lay.segment_slots):
-            buyers = takes & (lay.buy_segment == g)
             for r in range(eng.R):
-                pool = slots[candidate[r, slots]]
+                candidate = st.alive[r, slots] & st.model_unproven[r, slots]
+                pool = slots[candidate & st.model_first_set[r, slots]]
                 if len(pool) == 0:
                     continue
-                who = np.flatnonzero(buyers[r])
-                out[r, who] = pool[(u_pick[r, who] * len(pool)).astype(np.int64)]
+                buyers = (segment == g) & (rows == r)
+                out[r, who[buyers]] = pool[(u_pick[buyers] * len(pool)).astype(np.int64)]
         return out
 
 
@@ -369,11 +559,24 @@ class RenewalLoansInstrument(Instrument):
     """
 
     name = "renewal_loans"
+    # What it supports is the year's commitments (``last_granted``); the payments falling
+    # due are not needed once paid.
+    keeps_paid = False
 
     def __init__(self, params: RenewalLoans, scenario: Scenario) -> None:
         super().__init__(params, scenario)
         self.schedule: np.ndarray | None = None  # (R, N, years ahead) committed payments
         self.fill_ratio: np.ndarray | float = 1.0  # per replicate: share of claims the pool met
+        self._granted: CompactSlots | None = None
+        # Re-lending relief due with this year's payments: the rate cut of the year the loans
+        # were committed, and those loans (the investment rule's array, unchanged until the
+        # next year's investment).
+        self._relending: tuple[float, np.ndarray] | None = None
+
+    @property
+    def last_granted(self) -> np.ndarray | None:
+        """Subsidy committed this year on each firm's loans (R, N), None before any commit."""
+        return None if self._granted is None else self._granted.dense()
 
     def _subsidy_per_yuan(self, eng: Engine) -> float:
         """Subsidy over the loan's life per yuan lent, before caps and rationing."""
@@ -422,39 +625,54 @@ class RenewalLoansInstrument(Instrument):
         p = self.params
         R, N = eng.R, eng.layout.n_slots
         n = p.subsidy_years
-        if self.schedule is None:
+        # A switched-off instrument never commits: it needs no schedule.
+        if self.schedule is None and self.enabled:
             self.schedule = np.zeros((R, N, n))
-        self.last_granted = np.zeros((R, N))
+        self._granted = CompactSlots.zeros((R, N))
         if not self.enabled or eng.spinning_up:
             return
         total = self._subsidy_per_yuan(eng) * st.renewal_eligible_loan
         if p.variant != "percentage_points":
-            total = np.minimum(total, p.cap_per_project_m_yuan.at(eng.year) * eng.firm_weight)
+            np.minimum(total, p.cap_per_project_m_yuan.at(eng.year) * eng.firm_weight, out=total)
         pool = np.full(R, p.pool_bn_yuan.at(eng.year) * self._scale(eng))
-        granted = ration(total, pool, "pro_rata")
-        self.last_granted = granted
         want = total.sum(axis=1)
+        granted = ration(total, pool, "pro_rata", out=total)  # the claims are not needed again
         self.fill_ratio = np.where(want > 0, granted.sum(axis=1) / np.maximum(want, TINY), 1.0)
         if p.variant == "capped_grant":
             self.schedule[:, :, 0] += granted
         else:
-            self.schedule += granted[:, :, None] / n
-        term = eng.scenario.investment.loan_term_years
+            # A block of slots at a time, year by year: no (R, N, years) temporary.
+            for a, b in slot_blocks(N):
+                due_each_year = granted[:, a:b] / n
+                for k in range(n):
+                    self.schedule[:, a:b, k] += due_each_year
+        self._granted = CompactSlots(granted)
         # Re-lending relief, as priced in the payback rule: the rate cut over the loan's life,
-        # passed on when the loan is made.
-        self.relending_relief = (
-            self.params.relending_rate_cut.at(eng.year)
-            * st.renewal_eligible_loan
-            * (term + 1)
-            / 2.0
-        )
+        # passed on when the loan is made (paid with the year's subsidies).
+        self._relending = (self.params.relending_rate_cut.at(eng.year), st.renewal_eligible_loan)
+
+    def relending_relief(self, eng: Engine) -> np.ndarray | None:
+        """Re-lending relief on the loans committed on this year (R, N), once; else None."""
+        if not self.enabled or eng.spinning_up or self._relending is None:
+            return None
+        cut, loans = self._relending
+        self._relending = None
+        term = eng.scenario.investment.loan_term_years
+        # cut x loan x (T + 1) / 2, in that order, in one array.
+        relief = cut * loans
+        relief *= term + 1
+        relief /= 2.0
+        return relief
 
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
         due = (
-            self.schedule[:, :, 0] if self.schedule is not None else np.zeros(eng.state.alive.shape)
+            self.schedule[:, :, 0].copy()
+            if self.schedule is not None
+            else np.zeros(eng.state.alive.shape)
         )
-        payer = np.full(due.shape, PAYERS.index(self.params.payer))
+        # One payer for every claim: a read-only view, no per-firm array.
+        payer = np.broadcast_to(np.intp(PAYERS.index(self.params.payer)), due.shape)
         return due > 0, due, payer
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
@@ -467,7 +685,9 @@ class RenewalLoansInstrument(Instrument):
     def advance(self) -> None:
         """Shift the committed payment schedule by one year."""
         if self.schedule is not None:
-            self.schedule[:, :, :-1] = self.schedule[:, :, 1:].copy()
+            # Year by year from the front, each from the next: no copy of the schedule.
+            for k in range(self.schedule.shape[2] - 1):
+                self.schedule[:, :, k] = self.schedule[:, :, k + 1]
             self.schedule[:, :, -1] = 0.0
 
     def reset_firms(self, enter: np.ndarray) -> None:
@@ -506,8 +726,11 @@ class PolicyMix:
         return self.first_set.risk_multiplier(eng)
 
     def procure_first_set(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
-        """SOE single-source procurement (rule 4): the buyers' choices after it."""
-        return self.first_set.procure(eng, choice)
+        """SOE single-source procurement (rule 4): the buyers' choices after it.
+
+        The rule hands over its choices, so they are switched in place (no copy).
+        """
+        return self.first_set.procure(eng, choice, in_place=True)
 
     def renewal_eligible_age(self, eng: Engine) -> float:
         """Age above which a replaced cohort's loan is eligible (rule 4)."""
@@ -530,20 +753,26 @@ class PolicyMix:
 
     def pay(self, eng: Engine) -> None:
         """Government pays every instrument from its payers' budgets (rule 8)."""
-        total = np.zeros(eng.state.alive.shape)
+        st = eng.state
+        # Last year's subsidies are settled: their array takes this year's, in place. An
+        # instrument that is off pays nothing and adds nothing (the total holds no -0.0).
+        total = st.subsidy_received
+        total.fill(0.0)
         for instrument in self.all:
-            total += instrument.pay(eng)
-        relief = getattr(self.renewal_loans, "relending_relief", None)
+            paid = instrument._pay(eng)
+            if paid is not None:
+                total += paid
+            del paid
+        relief = self.renewal_loans.relending_relief(eng)
         self.relending_cost = np.zeros(eng.R)
-        if self.renewal_loans.enabled and not eng.spinning_up and relief is not None:
+        if relief is not None:
             total += relief
             self.relending_cost = relief.sum(axis=1)
-            self.renewal_loans.relending_relief = None
-        eng.state.subsidy_received = total * eng.state.alive
+            del relief
+        np.multiply(total, st.alive, out=total)
         self.renewal_loans.advance()
 
     def reset_firms(self, eng: Engine, enter: np.ndarray) -> None:
         """Clear instrument state of slots taken by entrants (rule 7)."""
         self.renewal_loans.reset_firms(enter)
-        if self.rd_bonus.last_paid is not None:
-            self.rd_bonus.last_paid = np.where(enter, 0.0, self.rd_bonus.last_paid)
+        self.rd_bonus.reset_firms(enter)
