@@ -358,6 +358,8 @@ def invest_firms(
     loan_financed_share: float,
     out: np.ndarray,
     record: np.ndarray,
+    by_sector: np.ndarray,
+    firm_flows: np.ndarray,
     orders_inside: np.ndarray,
     orders_outside: np.ndarray,
 ) -> None:
@@ -368,7 +370,9 @@ def invest_firms(
     cohort at ``head`` and sums the cohorts for production and the accounts. Cohort arrays
     are updated in place; per-firm results go to the rows of ``out`` (see ``INVEST_OUT``),
     what only the recorder reads to the single-precision rows of ``record``
-    (``INVEST_RECORD``), orders to the chosen maker's ``orders_inside`` (R, N) or to the
+    (``INVEST_RECORD``), the replacement and expansion spending (``INVEST_FLOWS``) summed
+    by sector into ``by_sector`` (2, R, S) and per firm into ``firm_flows`` only if it has
+    slots, orders to the chosen maker's ``orders_inside`` (R, N) or to the
     outside model's ``orders_outside`` (R, O). Costs sit in a shorter ring that keeps only
     cohorts within their tax life (after it a cohort has no book value): ``cost_slot``
     gives, for each capacity ring slot, the cohort's cost slot or -1. A new cohort's
@@ -377,6 +381,8 @@ def invest_firms(
     Dead slots hold no machines and buy nothing.
     """
     R, N, A = capacity.shape
+    keep = firm_flows.shape[2] > 0
+    by_sector[:] = 0.0
     for r in range(R):
         for n in range(N):
             if not alive[r, n]:
@@ -384,6 +390,9 @@ def invest_firms(
                     out[row, r, n] = 0.0
                 for row in range(record.shape[0]):
                     record[row, r, n] = 0.0
+                if keep:
+                    for row in range(firm_flows.shape[0]):
+                        firm_flows[row, r, n] = 0.0
                 continue
             s = sector_of[n]
             # The cohort in the head slot has reached its technical life. The cost ring's head
@@ -492,8 +501,11 @@ def invest_firms(
             out[5, r, n] = depreciation
             out[6, r, n] = book
             out[7, r, n] = loan * replacement_share * share_eligible
-            out[8, r, n] = replacement * capital_price
-            out[9, r, n] = expansion * capital_price
+            by_sector[0, r, s] += replacement * capital_price
+            by_sector[1, r, s] += expansion * capital_price
+            if keep:
+                firm_flows[0, r, n] = replacement * capital_price
+                firm_flows[1, r, n] = expansion * capital_price
             record[0, r, n] = replacement
             record[1, r, n] = order_value
             record[2, r, n] = order_value if j < N else 0.0
@@ -512,10 +524,9 @@ INVEST_OUT = (
     "depreciation",
     "book_value",
     "renewal_eligible_loan",  # the renewal-loan instrument subsidises these loans
-    # Recorded, in double precision: they add up to the investment paid.
-    "investment_replacement",
-    "investment_expansion",
 )
+#: Flows of ``invest_firms`` summed by sector (they add up to the investment paid).
+INVEST_FLOWS = ("investment_replacement", "investment_expansion")
 #: Rows of ``invest_firms``'s single-precision ``record`` array: flows that only the
 #: recorder reads (7 significant digits are plenty for a sector sum, and they halve the
 #: memory of these rows).
@@ -1179,14 +1190,19 @@ def account(
     wage_per_worker: np.ndarray,
     rates: np.ndarray,
     out: np.ndarray,
-    record: np.ndarray,
+    by_sector: np.ndarray,
+    totals: np.ndarray,
+    firm_flows: np.ndarray,
 ) -> None:
     """Value added, wages, employment, taxes and profit before subsidy (see ``rules.account``).
 
     ``rates`` is (loan rate, VAT rate, CIT rate, high-tech rate, super-deduction);
     ``wage_per_worker`` is (R,). Profit and CIT, which the cash rule reads, go to the rows of
-    ``out`` (``ACCOUNT_OUT``); what only the recorder reads to the single-precision rows of
-    ``record`` (``ACCOUNT_RECORD``).
+    ``out`` (``ACCOUNT_OUT``). What only the recorder reads (``ACCOUNT_FLOWS``) is summed by
+    sector into ``by_sector`` (K, R, S), and value added and employment also over all firms
+    in one running sum each into ``totals`` (2, R), which the recorder checks the sectors
+    against; per firm, into ``firm_flows`` (K, R, N) only if it has slots (the rule-by-rule
+    check asks for them).
     """
     R, N = output_real.shape
     loan_rate, vat_rate, cit_rate, high_tech_rate, super_deduction = (
@@ -1196,6 +1212,9 @@ def account(
         rates[3],
         rates[4],
     )
+    keep = firm_flows.shape[2] > 0
+    by_sector[:] = 0.0
+    totals[:] = 0.0
     for r in range(R):
         for n in range(N):
             s = sector_of[n]
@@ -1220,19 +1239,31 @@ def account(
             taxable = profit - super_deduction * rd_reported[r, n]
             out[0, r, n] = profit
             out[1, r, n] = tau * max(taxable, 0.0)
-            record[0, r, n] = wages
-            record[1, r, n] = value_added
-            record[2, r, n] = wages / wage_per_worker[r]
-            record[3, r, n] = vat
+            employment = wages / wage_per_worker[r]
             # Tax expenditures, for the payer ledger: CIT forgone by the super-deduction and
             # by the high-tech rate.
-            record[4, r, n] = tau * (max(profit, 0.0) - max(taxable, 0.0))
-            record[5, r, n] = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
+            forgone_sd = tau * (max(profit, 0.0) - max(taxable, 0.0))
+            forgone_ht = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
+            by_sector[0, r, s] += wages
+            by_sector[1, r, s] += value_added
+            by_sector[2, r, s] += employment
+            by_sector[3, r, s] += vat
+            by_sector[4, r, s] += forgone_sd
+            by_sector[5, r, s] += forgone_ht
+            totals[0, r] += value_added
+            totals[1, r] += employment
+            if keep:
+                firm_flows[0, r, n] = wages
+                firm_flows[1, r, n] = value_added
+                firm_flows[2, r, n] = employment
+                firm_flows[3, r, n] = vat
+                firm_flows[4, r, n] = forgone_sd
+                firm_flows[5, r, n] = forgone_ht
 
 
 ACCOUNT_OUT = ("profit_before_tax", "cit")
-#: Rows of ``account``'s single-precision ``record`` array (recorded only).
-ACCOUNT_RECORD = (
+#: Flows of ``account`` that only the recorder reads: summed by sector (``by_sector``).
+ACCOUNT_FLOWS = (
     "wages",
     "value_added",
     "employment",
@@ -1256,14 +1287,19 @@ def settle_cash(
     cash: np.ndarray,
     debt: np.ndarray,
     flow_loans_new: np.ndarray,
-    out: np.ndarray,
+    sector_of: np.ndarray,
+    by_sector: np.ndarray,
+    firm_flows: np.ndarray,
 ) -> None:
     """Roll cash and loans forward (in place; see ``rules.settle_cash``).
 
-    Writes net profit, repayment and dividends to the rows of ``out``
-    (``SETTLE_OUT``).
+    Net profit, repayment and dividends (``SETTLE_FLOWS``) are summed by sector into
+    ``by_sector`` (3, R, S), and kept per firm in ``firm_flows`` (3, R, N) only if it has
+    slots.
     """
     R, N = cash.shape
+    keep = firm_flows.shape[2] > 0
+    by_sector[:] = 0.0
     for r in range(R):
         for n in range(N):
             net_profit = profit_before_tax[r, n] - cit[r, n] + subsidy_received[r, n]
@@ -1277,12 +1313,18 @@ def settle_cash(
             cash[r, n] = c + overdraft
             debt[r, n] = debt[r, n] - repayment + overdraft
             flow_loans_new[r, n] += overdraft  # the bank's overdraft is a new loan
-            out[0, r, n] = net_profit
-            out[1, r, n] = repayment
-            out[2, r, n] = dividends
+            s = sector_of[n]
+            by_sector[0, r, s] += net_profit
+            by_sector[1, r, s] += repayment
+            by_sector[2, r, s] += dividends
+            if keep:
+                firm_flows[0, r, n] = net_profit
+                firm_flows[1, r, n] = repayment
+                firm_flows[2, r, n] = dividends
 
 
-SETTLE_OUT = ("net_profit", "flow_repayment", "flow_dividends")
+#: Flows of ``settle_cash``, summed by sector.
+SETTLE_FLOWS = ("net_profit", "flow_repayment", "flow_dividends")
 
 
 # ------------------------------------------------------------------------- status

@@ -228,32 +228,22 @@ INSTRUMENT_VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
-#: Firm arrays summed by sector each scenario year -> whether only live firms count.
+#: Firm arrays summed by sector each scenario year -> whether only live firms count. (The
+#: rules sum the flows only the recorder reads themselves: ``state.sector_flows``.)
 FLOW_SUMS: dict[str, bool] = {
     "revenue": False,
     "output_real": True,
-    "value_added": False,
-    "wages": False,
-    "employment": False,
     "rd_reported": True,
     "rd_real": True,
     "basic_research": True,
     "capacity": False,
     "capacity_age": False,
-    "investment_replacement": False,
-    "investment_expansion": False,
     "capacity_replaced": False,
     "flow_loans_new": False,
-    "flow_repayment": False,
-    "net_profit": False,
     "depreciation": False,
     "flow_writeoff": False,
     "flow_investment": False,
-    "flow_dividends": False,
-    "vat": False,
     "cit": False,
-    "tax_expenditure_super_deduction": False,
-    "tax_expenditure_high_tech": False,
     "subsidy_received": False,
     "machine_purchases": False,
     "machine_purchases_zhejiang": False,
@@ -391,7 +381,7 @@ class Recorder:
         scale = 1.0 / eng.layout.firm_scale
         alive = st.alive
         # Sector sums of the firm arrays, in one compiled pass each.
-        sums = _sector_sums(eng, FLOW_SUMS)
+        sums = {**_sector_sums(eng, FLOW_SUMS), **st.sector_flows}
         counts = _sector_sums(eng, dict.fromkeys(COUNT_SUMS, False))
         f = {}
         f["output"] = sums["revenue"] * bn
@@ -462,8 +452,9 @@ class Recorder:
         # Totals straight from the firm arrays (not from the sector sums), so the identity
         # "sectors add up to the total" is a real check.
         f["output_total"] = st.revenue.sum(axis=1) * bn
-        f["value_added_total"] = st.value_added.sum(axis=1, dtype=float) * bn
-        f["employment_total"] = st.employment.sum(axis=1, dtype=float) / 1e3
+        # (Value added and employment: one running sum over all firms in the accounts rule.)
+        f["value_added_total"] = st.value_added_total * bn
+        f["employment_total"] = st.employment_total / 1e3
         f["rd_expenditure_total"] = (st.rd_reported * alive).sum(axis=1) * bn
         f["investment_total"] = st.flow_investment.sum(axis=1) * bn
         self._flows = f

@@ -191,6 +191,7 @@ def invest(eng: Engine) -> None:
     life = inv.tax_depreciation_years
     out = eng.buffers("invest", len(kernels.INVEST_OUT))
     record = eng.buffers("invest_record", len(kernels.INVEST_RECORD), dtype=np.float32)
+    by_sector, firm_flows = eng.flow_blocks("invest", kernels.INVEST_FLOWS)
     orders_inside = eng.buffers("orders_inside", 1)[0]
     orders_inside[:] = 0.0
     orders_outside = np.zeros((R, eng.n_outside))
@@ -238,9 +239,12 @@ def invest(eng: Engine) -> None:
         inv.loan_financed_share,
         out,
         record,
+        by_sector,
+        firm_flows,
         orders_inside,
         orders_outside,
     )
+    eng.keep_flows(kernels.INVEST_FLOWS, by_sector, firm_flows)
     for i, name in enumerate(kernels.INVEST_OUT):
         setattr(st, name, out[i])
     for i, name in enumerate(kernels.INVEST_RECORD):
@@ -427,7 +431,8 @@ def account(eng: Engine) -> None:
     """
     st, lay, par, exo = eng.state, eng.layout, eng.par, eng.exo
     out = eng.buffers("account", len(kernels.ACCOUNT_OUT))
-    record = eng.buffers("account_record", len(kernels.ACCOUNT_RECORD), dtype=np.float32)
+    by_sector, firm_flows = eng.flow_blocks("account", kernels.ACCOUNT_FLOWS)
+    totals = np.zeros((2, eng.R))
     kernels.account(
         lay.sector_of,
         st.high_tech,
@@ -449,12 +454,14 @@ def account(eng: Engine) -> None:
             dtype=float,
         ),
         out,
-        record,
+        by_sector,
+        totals,
+        firm_flows,
     )
     for i, name in enumerate(kernels.ACCOUNT_OUT):
         setattr(st, name, out[i])
-    for i, name in enumerate(kernels.ACCOUNT_RECORD):
-        setattr(st, name, record[i])
+    eng.keep_flows(kernels.ACCOUNT_FLOWS, by_sector, firm_flows)
+    st.value_added_total, st.employment_total = totals
 
 
 def settle_cash(eng: Engine) -> None:
@@ -464,7 +471,7 @@ def settle_cash(eng: Engine) -> None:
     carries the shortfall; a firm with negative net worth exits in rule 7.
     """
     st, inv = eng.state, eng.scenario.investment
-    out = eng.buffers("settle", len(kernels.SETTLE_OUT))
+    by_sector, firm_flows = eng.flow_blocks("settle", kernels.SETTLE_FLOWS)
     kernels.settle_cash(
         st.alive,
         st.profit_before_tax,
@@ -478,10 +485,11 @@ def settle_cash(eng: Engine) -> None:
         st.cash,
         st.debt,
         st.flow_loans_new,
-        out,
+        eng.layout.sector_of,
+        by_sector,
+        firm_flows,
     )
-    for i, name in enumerate(kernels.SETTLE_OUT):
-        setattr(st, name, out[i])
+    eng.keep_flows(kernels.SETTLE_FLOWS, by_sector, firm_flows)
 
 
 # ------------------------------------------------------------ 7. demography and status

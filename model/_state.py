@@ -124,12 +124,8 @@ RESCALED = (
     "capacity",
     "orders_inside",
     "sales_outside",
-    "wages",
-    "value_added",
     "machine_purchases",
     "machine_purchases_zhejiang",
-    "investment_replacement",
-    "investment_expansion",
     "capacity_replaced",
 )
 
@@ -206,6 +202,8 @@ class Engine:
         self.state = SimpleNamespace()
         self.exo = SimpleNamespace()
         self._buffers: dict[tuple, np.ndarray] = {}
+        #: Keep the recorded-only flows per firm as well as by sector (see ``flow_blocks``).
+        self.keep_firm_flows = False
 
     # ------------------------------------------------------------------ randomness
 
@@ -221,6 +219,38 @@ class Engine:
             block = np.zeros((rows, self.R, self.layout.n_slots), dtype=dtype)
             self._buffers[key] = block
         return block
+
+    def flow_blocks(self, rule: str, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Blocks a rule sums its recorded-only flows into: by sector, and per firm if kept.
+
+        Flows that only the recorder reads (wages, taxes, net profit, ...) are summed by
+        sector inside the rule's compiled loop, so no per-firm array holds them. Per firm
+        they are kept only when ``keep_firm_flows`` is set (the rule-by-rule check against the
+        reference compares them firm by firm); otherwise the per-firm block has no slots.
+
+        Returns:
+            The (K, R, S) sector block and the (K, R, N) or (K, R, 0) per-firm block.
+        """
+        K, S = len(names), self.par.n_sectors
+        key = (rule, "by_sector")
+        by_sector = self._buffers.get(key)
+        if by_sector is None:
+            by_sector = self._buffers[key] = np.zeros((K, self.R, S))
+        if self.keep_firm_flows:
+            firm = self.buffers(f"{rule}_firm_flows", K)
+        else:
+            firm = np.zeros((K, self.R, 0))
+        return by_sector, firm
+
+    def keep_flows(
+        self, names: tuple[str, ...], by_sector: np.ndarray, firm: np.ndarray
+    ) -> None:
+        """Publish a rule's flow blocks: ``sector_flows[name]`` (R, S), and per firm if kept."""
+        st = self.state
+        for i, name in enumerate(names):
+            st.sector_flows[name] = by_sector[i]
+            if self.keep_firm_flows:
+                setattr(st, name, firm[i])
 
     def stream_keys(self, process: str) -> np.ndarray:
         """Keys of this year's counter-based streams of a process, one per replicate (R,)."""
@@ -429,6 +459,7 @@ class Engine:
         st.unfilled = np.zeros((R, N))
         st.orders_inside = np.where(is_mt, (1 - mt.outside_sales_share_base) * revenue, 0.0)
         st.subsidy_received = np.zeros((R, N))
+        st.sector_flows = {}  # recorded-only flows by sector, (R, S) each (``flow_blocks``)
         # Flags the rules update in place each year.
         st.innovated = np.zeros((R, N), dtype=bool)
         st.first_set_recognised = np.zeros((R, N), dtype=bool)
@@ -584,8 +615,17 @@ class Engine:
         st.revenue = np.where(is_user & st.alive, st.output_real * st.price, st.revenue)
         w = np.where(st.alive, np.where(is_user, st.market_share, st.revenue), 0.0)
         st.price_index = sector_sum(self, w * st.price) / np.maximum(sector_sum(self, w), TINY)
+        if self.keep_firm_flows:  # per firm, wages are kept only for the rule-by-rule check
+            st.wages = self.wages_m_yuan()
+
+    def wages_m_yuan(self) -> np.ndarray:
+        """Each firm's wage bill (R, N): the labour part of its machine-sensitive cost."""
+        from model._rules import to_firms
+
+        st, par = self.state, self.par
+        inverse = 1.0 / np.maximum(st.process_productivity * st.machine_productivity, TINY)
         machine_cost = to_firms(self, st.k1) * inverse * st.output_real
-        st.wages = to_firms(self, par.labour_of_k1) * machine_cost
+        return to_firms(self, par.labour_of_k1) * machine_cost
 
     def rebase(self) -> None:
         """Set the spun-up economy on the base year of the region file.
@@ -604,7 +644,7 @@ class Engine:
         booked = np.maximum(st.orders_inside.sum(axis=1), TINY)
         st.orders_inside = st.orders_inside * (inside / booked)[:, None]
         st.outside_machine_demand = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)
-        wages = st.wages.sum(axis=1, dtype=float)
+        wages = self.wages_m_yuan().sum(axis=1)
         employment = self.region.base_year.employment_m * 1e6
         self.exo.wage_per_worker_m_yuan = (wages / employment)[:, None]
         self.price_base = st.price_index.copy()

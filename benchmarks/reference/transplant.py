@@ -214,6 +214,7 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     }
     sc = resolve(PLAN, overrides=ov)
     fm = RegionModel(sc, [0])
+    fm.engine.keep_firm_flows = True  # compare wages, taxes, net profit, ... firm by firm
     eng, st = fm.engine, fm.engine.state
     if spin_up:
         for _ in range(2):
