@@ -64,3 +64,60 @@ def test_entrant_makers_start_without_brochure_share() -> None:
         seen += int(entrants.sum())
         assert (st.mt_segment_share[entrants] == 0.0).all()
     assert seen > 0, "no machine-tool entrant to check"
+
+
+def _recorded(m: RegionModel) -> dict[str, np.ndarray]:
+    return {k: np.stack(v) for k, v in m.recorder.sector.items() if v}
+
+
+def test_flows_summed_in_the_rules_equal_their_firms_sums() -> None:
+    # The rules sum the flows only the recorder reads by sector inside their loops; kept per
+    # firm (as the rule-by-rule check asks), the firms' values must add up to those sums, and
+    # keeping them must not change anything the model computes.
+    sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 3}))
+    kept, plain = RegionModel(sc, [0, 1]), RegionModel(sc, [0, 1])
+    kept.engine.keep_firm_flows = True
+    kept.spin_up()
+    plain.spin_up()
+    st, lay = kept.engine.state, kept.layout
+    for _ in range(3):
+        kept.step()
+        plain.step()
+        assert set(st.sector_flows) >= {"wages", "net_profit", "investment_replacement"}
+        for name, by_sector in st.sector_flows.items():
+            firms = getattr(st, name)
+            assert firms.shape == (2, lay.n_slots)
+            np.testing.assert_allclose(
+                np.add.reduceat(firms, lay.sector_start, axis=1),
+                by_sector,
+                rtol=1e-12,
+                atol=1e-12 * np.abs(by_sector).max(),
+                err_msg=name,
+            )
+        assert not hasattr(plain.engine.state, "wages")
+    a, b = _recorded(kept), _recorded(plain)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_cost_ring_as_long_as_the_tax_life_changes_nothing(monkeypatch) -> None:
+    # Cohort costs are kept only for the tax life (10 years, not the technical life of 20):
+    # a cohort past it has no book value. A ring as long as the technical life must give
+    # bit-identical results, so the shorter ring loses nothing and maps ages right.
+    from model._state import Engine
+
+    sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 4}))
+    short = RegionModel(sc, [0])
+    assert short.engine.cost_ring_years == sc.investment.tax_depreciation_years
+    assert short.engine.cost_ring_years < sc.investment.technical_life_years
+    short.run_years()
+    monkeypatch.setattr(
+        Engine, "cost_ring_years", property(lambda eng: eng.scenario.investment.technical_life_years)
+    )
+    full = RegionModel(sc, [0])
+    assert full.engine.state.cohort_cost.shape[2] == sc.investment.technical_life_years
+    full.run_years()
+    a, b = _recorded(short), _recorded(full)
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
