@@ -111,9 +111,8 @@ def test_cost_ring_as_long_as_the_tax_life_changes_nothing(monkeypatch) -> None:
     assert short.engine.cost_ring_years == sc.investment.tax_depreciation_years
     assert short.engine.cost_ring_years < sc.investment.technical_life_years
     short.run_years()
-    monkeypatch.setattr(
-        Engine, "cost_ring_years", property(lambda eng: eng.scenario.investment.technical_life_years)
-    )
+    technical_life = property(lambda eng: eng.scenario.investment.technical_life_years)
+    monkeypatch.setattr(Engine, "cost_ring_years", technical_life)
     full = RegionModel(sc, [0])
     assert full.engine.state.cohort_cost.shape[2] == sc.investment.technical_life_years
     full.run_years()
