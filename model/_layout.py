@@ -81,16 +81,15 @@ def _spread(
 
 
 def _narrow(index: np.ndarray) -> np.ndarray:
-    """The per-slot index table in the narrowest signed integer type that holds it.
+    """A per-slot index table as 16-bit integers.
 
     These tables are read for every firm every year; at a million firms each byte per slot
-    is a megabyte.
+    is a megabyte. One fixed type at every scale, so the compiled rules are compiled once.
     """
-    for dtype in (np.int8, np.int16, np.int32):
-        info = np.iinfo(dtype)
-        if index.size == 0 or (index.min() >= info.min and index.max() <= info.max):
-            return index.astype(dtype)
-    return index
+    info = np.iinfo(np.int16)
+    if index.size and (index.min() < info.min or index.max() > info.max):
+        raise ValueError("more than 32,767 sectors, clusters or product niches")
+    return index.astype(np.int16)
 
 
 def build_layout(scenario: Scenario) -> Layout:
