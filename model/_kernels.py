@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-from model._random import STRIDE, beta_integer, normal, uniform
+from model._random import STRIDE, beta_integer_into, normal, uniform
 
 TINY = 1e-12
 
@@ -148,6 +148,10 @@ def choose_from_brochures(
     choice = np.empty((R, N), dtype=np.int32)
     for r in range(R):
         key = keys[r]
+        cdf_r = segment_cdf[r]
+        guide_r = guide[r]
+        capital_cost_r = capital_cost[r]
+        operating_factor_r = operating_factor[r]
         for n in range(N):
             g = buy_segment[n]
             if not alive[r, n]:
@@ -155,8 +159,11 @@ def choose_from_brochures(
                 continue
             lo = segment_offset[g]
             hi = segment_offset[g + 1]
-            m = hi - lo
             s = sector_of[n]
+            below_import = p_import[g]
+            below_outside = below_import + p_other[g]
+            if hi == lo or cdf_r[hi - 1] <= 0.0:
+                below_outside = 2.0  # no live Zhejiang maker: outside models only
             unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
             weight = payback_years[r, n] * unit_machine_cost * operating_scale_of_sector[s]
             best = -1
@@ -164,16 +171,15 @@ def choose_from_brochures(
             for k in range(K):
                 c = n * STRIDE + 2 * k
                 src = uniform(key, c)
-                if src < p_import[g]:
-                    i = import_position[g]
-                elif src < p_import[g] + p_other[g] or m == 0 or segment_cdf[r, hi - 1] <= 0.0:
-                    i = other_position[g]
+                if src < below_outside:
+                    i = import_position[g] if src < below_import else other_position[g]
                 else:
-                    i = pick_maker(segment_cdf[r], guide[r], lo, hi, uniform(key, c + 1))
-                cost = capital_cost[r, s, i] + weight * operating_factor[r, s, i]
-                if cost < best_cost:
-                    best_cost = cost
-                    best = i
+                    i = pick_maker(cdf_r, guide_r, lo, hi, uniform(key, c + 1))
+                cost = capital_cost_r[s, i] + weight * operating_factor_r[s, i]
+                # Selected without a branch: which slot is cheapest is unpredictable.
+                better = cost < best_cost
+                best = i if better else best
+                best_cost = cost if better else best_cost
             choice[r, n] = column_of_position[best]
     return choice
 
@@ -237,6 +243,7 @@ def innovate_and_imitate(
     best_level = np.empty(N)
     imitated = np.zeros(N, dtype=np.bool_)
     group_best = np.zeros(n_niche_groups)
+    jump_uniforms = np.empty(max(jump_a + jump_b - 1, 1))
     margin = 1.0 + first_set_margin
     for r in range(R):
         k_inn = keys_innovation[r]
@@ -258,8 +265,8 @@ def innovate_and_imitate(
                 x = rd_real_history[r, n, rd_lag] / rd_scale_of_sector[sector_of[n]]
                 if innovation_on:
                     if uniform(k_inn, c) < 1.0 - math.exp(-zeta_innovation * x):
-                        jump = jump_lo + (jump_hi - jump_lo) * beta_integer(
-                            k_inn, c + 1, jump_a, jump_b
+                        jump = jump_lo + (jump_hi - jump_lo) * beta_integer_into(
+                            k_inn, c + 1, jump_a, jump_b, jump_uniforms
                         )
                         candidate = level * (1.0 + jump)
                         if candidate > best:

@@ -69,9 +69,25 @@ def beta_integer(key: np.uint64, counter: int, a: int, b: int) -> float:
 
     Uses counters ``counter`` .. ``counter + a + b - 2``.
     """
+    return beta_integer_into(key, counter, a, b, np.empty(a + b - 1))
+
+
+@njit(inline="always")
+def beta_integer_into(
+    key: np.uint64, counter: int, a: int, b: int, scratch: np.ndarray
+) -> float:
+    """``beta_integer`` using ``scratch`` (at least a + b - 1 long) for the uniforms.
+
+    A loop that draws many Beta numbers passes one scratch array: a fresh array per draw
+    costs a heap allocation each.
+    """
     n = a + b - 1
-    values = np.empty(n)
+    # Insertion sort: a handful of values, and the same order as a full sort.
     for i in range(n):
-        values[i] = uniform(key, counter + i)
-    values.sort()
-    return values[a - 1]
+        v = uniform(key, counter + i)
+        j = i
+        while j > 0 and scratch[j - 1] > v:
+            scratch[j] = scratch[j - 1]
+            j -= 1
+        scratch[j] = v
+    return scratch[a - 1]

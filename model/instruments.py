@@ -294,16 +294,26 @@ class RDBonusInstrument(Instrument):
         self.expected_rate: np.ndarray | None = None
 
     def _sector_mask(self, eng: Engine, names: tuple[str, ...]) -> np.ndarray:
-        ids = [s.id for s in eng.region.sector]
+        lay = eng.layout
         if not names:
-            return np.ones(eng.layout.n_slots, dtype=bool)
-        return np.isin(eng.layout.sector_of, [ids.index(n) for n in names])
+            return np.ones(lay.n_slots, dtype=bool)
+        mask = np.zeros(lay.n_slots, dtype=bool)
+        mask[self._slots_of(eng, names)] = True
+        return mask
 
     def _slots_of(self, eng: Engine, names: tuple[str, ...]) -> slice | np.ndarray:
         """Slots of the named sectors (every slot if none are named)."""
         if not names:
             return slice(None)
-        return np.flatnonzero(self._sector_mask(eng, names))
+        # A sector's slots are one contiguous block of the layout.
+        ids = [s.id for s in eng.region.sector]
+        lay = eng.layout
+        return np.concatenate(
+            [
+                np.arange(lay.sector_start[s], lay.sector_start[s] + lay.sector_size[s])
+                for s in sorted(ids.index(n) for n in names)
+            ]
+        )
 
     def eligibility(self, eng: Engine) -> np.ndarray:
         """Firms meeting the seed's test this year (R, N)."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model import _kernels as kernels
-from model._random import beta_integer, normal, stream_keys, uniform
+from model._random import beta_integer, beta_integer_into, normal, stream_keys, uniform
 
 
 def test_maker_draw_is_exact_inversion() -> None:
@@ -58,3 +58,15 @@ def test_beta_draw_moments(a: int, b: int) -> None:
     var = a * b / ((a + b) ** 2 * (a + b + 1))
     assert abs(x.mean() - mean) < 4 * np.sqrt(var / len(x))
     assert abs(x.var() - var) < 0.1 * var
+
+
+@pytest.mark.parametrize(("a", "b"), [(3, 3), (1, 1), (2, 5), (6, 1)])
+def test_beta_draw_is_the_order_statistic_of_its_uniforms(a: int, b: int) -> None:
+    # The innovation kernel reuses one scratch array for every jump; each draw must still be
+    # the a-th smallest of its own a + b - 1 uniforms, whatever the scratch held before.
+    key = stream_keys(5, np.array([0]), 2028, "innovation")[0]
+    scratch = np.full(a + b - 1, 0.5)
+    for counter in range(1, 64 * 200, 64):
+        uniforms = np.sort([uniform(key, counter + i) for i in range(a + b - 1)])
+        assert beta_integer_into(key, counter, a, b, scratch) == uniforms[a - 1]
+        assert beta_integer(key, counter, a, b) == uniforms[a - 1]
