@@ -253,7 +253,7 @@ def run_sizes(sizes, ref_sizes, spinup: int, log) -> list[dict]:
             r["bytes_per_firm"] = max(r["peak_rss"] - r["rss_before"], 0) / r["n0"]
             log(
                 f" {r['rate']:,.0f} firm-years/s, 7 years in {r['years_s']:.2f} s, "
-                f"{r['bytes_per_firm']:,.0f} B/firm (median of {r['timed_runs']} runs)\n"
+                f"{r['bytes_per_firm']:,.0f} B/firm (median of {r['timed_runs']} timed)\n"
             )
             results.append(r)
     by = {(r["impl"], r["firms"]): r for r in results}
