@@ -265,17 +265,10 @@ COUNT_SUMS = (
 
 
 def _sector_sums(eng: Engine, live_only: dict[str, bool]) -> dict[str, np.ndarray]:
-    """Sector sums (R, S) of the named firm arrays, of live firms only where ``live_only``.
-
-    A compiled loop takes arrays of one type at a time (flags, single- and double-precision
-    flows), so the arrays are summed in groups of one type.
-    """
+    """Sector sums (R, S) of the named firm arrays, of live firms only where ``live_only``."""
     st, lay = eng.state, eng.layout
-    groups: dict[np.dtype, list[str]] = {}
-    for name in live_only:
-        groups.setdefault(getattr(st, name).dtype, []).append(name)
     sums = {}
-    for names in groups.values():
+    for names in eng.names_by_dtype(live_only):
         block = kernels.sector_sums(
             tuple(getattr(st, name) for name in names),
             np.array([live_only[name] for name in names]),

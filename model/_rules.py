@@ -244,7 +244,7 @@ def invest(eng: Engine) -> None:
         orders_inside,
         orders_outside,
     )
-    eng.keep_flows(kernels.INVEST_FLOWS, by_sector, firm_flows)
+    eng.publish_flows(kernels.INVEST_FLOWS, by_sector, firm_flows)
     for i, name in enumerate(kernels.INVEST_OUT):
         setattr(st, name, out[i])
     for i, name in enumerate(kernels.INVEST_RECORD):
@@ -460,7 +460,7 @@ def account(eng: Engine) -> None:
     )
     for i, name in enumerate(kernels.ACCOUNT_OUT):
         setattr(st, name, out[i])
-    eng.keep_flows(kernels.ACCOUNT_FLOWS, by_sector, firm_flows)
+    eng.publish_flows(kernels.ACCOUNT_FLOWS, by_sector, firm_flows)
     st.value_added_total, st.employment_total = totals
 
 
@@ -489,7 +489,7 @@ def settle_cash(eng: Engine) -> None:
         by_sector,
         firm_flows,
     )
-    eng.keep_flows(kernels.SETTLE_FLOWS, by_sector, firm_flows)
+    eng.publish_flows(kernels.SETTLE_FLOWS, by_sector, firm_flows)
 
 
 # ------------------------------------------------------------ 7. demography and status

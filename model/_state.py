@@ -14,6 +14,8 @@ from model._layout import PROCESSES, Layout
 from model.params import SEGMENTS, Scenario
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from model.instruments import PolicyMix
 
 TINY = 1e-12
@@ -207,16 +209,20 @@ class Engine:
 
     # ------------------------------------------------------------------ randomness
 
-    def buffers(self, name: str, rows: int, dtype: type = np.float64) -> np.ndarray:
+    def buffers(
+        self, name: str, rows: int, dtype: type = np.float64, *, width: int | None = None
+    ) -> np.ndarray:
         """A (rows, R, N) block the rule ``name`` writes its per-firm results into.
 
         Allocated once and reused every year, so a rule's outputs cost no new memory. The
-        state's arrays for those results are views of the block's rows.
+        state's arrays for those results are views of the block's rows. ``width`` replaces N
+        for a block of another kind (per sector, say).
         """
-        key = (name, rows, np.dtype(dtype).str)
+        width = self.layout.n_slots if width is None else width
+        key = (name, rows, np.dtype(dtype).str, width)
         block = self._buffers.get(key)
         if block is None:
-            block = np.zeros((rows, self.R, self.layout.n_slots), dtype=dtype)
+            block = np.zeros((rows, self.R, width), dtype=dtype)
             self._buffers[key] = block
         return block
 
@@ -231,18 +237,12 @@ class Engine:
         Returns:
             The (K, R, S) sector block and the (K, R, N) or (K, R, 0) per-firm block.
         """
-        K, S = len(names), self.par.n_sectors
-        key = (rule, "by_sector")
-        by_sector = self._buffers.get(key)
-        if by_sector is None:
-            by_sector = self._buffers[key] = np.zeros((K, self.R, S))
-        if self.keep_firm_flows:
-            firm = self.buffers(f"{rule}_firm_flows", K)
-        else:
-            firm = np.zeros((K, self.R, 0))
+        K = len(names)
+        by_sector = self.buffers(f"{rule}_by_sector", K, width=self.par.n_sectors)
+        firm = self.buffers(f"{rule}_firm_flows", K, width=None if self.keep_firm_flows else 0)
         return by_sector, firm
 
-    def keep_flows(
+    def publish_flows(
         self, names: tuple[str, ...], by_sector: np.ndarray, firm: np.ndarray
     ) -> None:
         """Publish a rule's flow blocks: ``sector_flows[name]`` (R, S), and per firm if kept."""
@@ -251,6 +251,17 @@ class Engine:
             st.sector_flows[name] = by_sector[i]
             if self.keep_firm_flows:
                 setattr(st, name, firm[i])
+
+    def names_by_dtype(self, names: Iterable[str]) -> list[list[str]]:
+        """The named state arrays in groups of one type, in order of first appearance.
+
+        A compiled loop over a tuple of arrays takes arrays of one type (flags, single- and
+        double-precision values), so a loop over mixed arrays runs once per group.
+        """
+        groups: dict[np.dtype, list[str]] = {}
+        for name in names:
+            groups.setdefault(getattr(self.state, name).dtype, []).append(name)
+        return list(groups.values())
 
     def stream_keys(self, process: str) -> np.ndarray:
         """Keys of this year's counter-based streams of a process, one per replicate (R,)."""
@@ -573,13 +584,9 @@ class Engine:
             )
         factor = par.output_base_m_yuan / revenue_s  # (R, S)
         # Every state array is owned by the state alone: scale in place.
-        # A compiled loop takes arrays of one type at a time (some flows are single precision).
-        by_dtype: dict[np.dtype, list[np.ndarray]] = {}
-        for name in RESCALED:
-            x = getattr(st, name)
-            by_dtype.setdefault(x.dtype, []).append(x)
-        for arrays in by_dtype.values():
-            kernels.scale_firms(factor, lay.sector_start, lay.sector_size, tuple(arrays))
+        for names in self.names_by_dtype(RESCALED):
+            arrays = tuple(getattr(st, name) for name in names)
+            kernels.scale_firms(factor, lay.sector_start, lay.sector_size, arrays)
         kernels.scale_firm_stacks(
             factor,
             lay.sector_start,
@@ -615,8 +622,6 @@ class Engine:
         st.revenue = np.where(is_user & st.alive, st.output_real * st.price, st.revenue)
         w = np.where(st.alive, np.where(is_user, st.market_share, st.revenue), 0.0)
         st.price_index = sector_sum(self, w * st.price) / np.maximum(sector_sum(self, w), TINY)
-        if self.keep_firm_flows:  # per firm, wages are kept only for the rule-by-rule check
-            st.wages = self.wages_m_yuan()
 
     def wages_m_yuan(self) -> np.ndarray:
         """Each firm's wage bill (R, N): the labour part of its machine-sensitive cost."""

@@ -100,10 +100,12 @@ class _FastDraws:
 
 
 def _fast(fm, name: str) -> np.ndarray:
-    """A firm array of the fast model by name (unit cost is derived from the price)."""
+    """A firm array of the fast model by name (unit cost and wages are derived)."""
     eng = fm.engine
     if name == "unit_cost":  # price = (1 + markup) x unit cost; the engine keeps the price
         return eng.state.price / (1.0 + eng.par.markup[eng.layout.sector_of])
+    if name == "wages":  # the labour part of machine-sensitive cost, also after renormalising
+        return eng.wages_m_yuan()
     return getattr(eng.state, name)
 
 
