@@ -20,9 +20,10 @@ import xarray as xr
 
 from model import _rules as rules
 from model._config import ScenarioError
-from model._model import RegionModel
+from model._model import RegionModel, deadweight_bn_yuan
 from model._run import resolve
-from model.instruments import ration
+from model._state import Draws
+from model.instruments import SLOT_BLOCK, CompactSlots, ration, uniform_at, uniform_below
 from model.params import PAYERS
 from model.testing import PLAN
 
@@ -333,6 +334,73 @@ def test_ration_budget_per_replicate() -> None:
     claims = np.array([[4.0, 6.0], [4.0, 6.0]])
     paid = ration(claims, np.array([5.0, 20.0]), "pro_rata")
     np.testing.assert_allclose(paid, [[2.0, 3.0], [4.0, 6.0]])
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 2.0])
+def test_ration_in_place_pays_the_same(rule: str, fraction: float) -> None:
+    # The instruments ration into the claims array itself to save a per-firm array.
+    claims = _claims(11)
+    budget = claims.sum(axis=1) * fraction
+    expected = ration(claims, budget, rule)
+    got = ration(claims, budget, rule, out=claims)
+    assert got is claims
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_compact_slots_give_values_back_bit_for_bit() -> None:
+    # Sparse payments keep only their entries; -0.0 and NaN come back as they were.
+    values = np.zeros((2, 3 * SLOT_BLOCK + 5))
+    values[0, 3] = 1.5
+    values[1, SLOT_BLOCK + 1] = -0.0
+    values[1, -1] = np.nan
+    kept = CompactSlots(values)
+    assert kept.full is None and len(kept.index) == 3, "a sparse array was kept whole"
+    back = kept.dense()
+    np.testing.assert_array_equal(back, values)
+    assert np.signbit(back[1, SLOT_BLOCK + 1]), "-0.0 lost its sign"
+    dense = np.arange(12.0).reshape(2, 6)
+    whole = CompactSlots(dense, copy=True)
+    assert whole.full is not None
+    dense[0, 0] = 99.0
+    assert whole.dense()[0, 0] == 0.0, "copy=True kept the caller's array"
+    assert not CompactSlots.zeros((2, 4)).dense().any()
+
+
+def test_compact_slots_cleared_zeroes_only_the_given_slots() -> None:
+    values = np.zeros((2, 50))
+    values[0, [3, 7]] = [1.0, 2.0]
+    values[1, 7] = 4.0
+    where = np.zeros((2, 50), dtype=bool)
+    where[0, 7] = where[1, 3] = True
+    for kept in (CompactSlots(values), CompactSlots(np.where(values == 0, 0.5, values))):
+        expected = np.where(where, 0.0, kept.dense())
+        np.testing.assert_array_equal(kept.cleared(where).dense(), expected)
+
+
+def test_block_draws_equal_one_draw() -> None:
+    # Procurement and bunching draw a block of slots at a time; the numbers (and so every
+    # comparison) must be those of one draw over all slots.
+    shape = (2, 2 * SLOT_BLOCK + 17)
+
+    def draws() -> Draws:
+        return Draws(5, np.array([0, 3]), 2026, "procurement")
+
+    u = draws().random(shape)
+    np.testing.assert_array_equal(uniform_below(draws(), shape, 0.3), u < 0.3)
+    rows = np.array([0, 1, 1, 0])
+    slots = np.array([2, SLOT_BLOCK, shape[1] - 1, SLOT_BLOCK + 3])
+    np.testing.assert_array_equal(uniform_at(draws(), shape, rows, slots), u[rows, slots])
+
+
+def test_deadweight_is_the_subsidy_for_activity_shown_anyway() -> None:
+    # Firm 0 does half as much without the policy, firm 1 more, firm 2 nothing with it,
+    # firm 3 nothing without it: half, all, all and none of their subsidy is deadweight.
+    paid = np.array([[100.0, 40.0, 10.0, 30.0]])
+    activity = np.array([[8.0, 2.0, 0.0, 5.0]])
+    without = np.array([[4.0, 3.0, 1.0, 0.0]])
+    expected = (0.5 * 100.0 + 40.0 + 10.0 + 0.0) / 1e3
+    np.testing.assert_allclose(deadweight_bn_yuan(paid, activity, without), [expected])
 
 
 @pytest.mark.parametrize(
