@@ -86,6 +86,20 @@ def _rss() -> tuple[int, int]:
     return cur, peak
 
 
+def _steal_s() -> float:
+    """CPU seconds the hypervisor has taken from this machine's CPUs since boot (all CPUs).
+
+    On a virtual machine a neighbour's load shows up here: it slows a timed run without
+    anything in the run changing. NaN where /proc/stat has no steal column.
+    """
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def _reset_peak() -> bool:
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -146,16 +160,20 @@ def _child(cfg: dict) -> dict:
         m = make(sc)
         t1 = time.perf_counter()
         n0 = live(m)
+        steal0, cpu0 = _steal_s(), time.process_time()
         m.spin_up()
         t2 = time.perf_counter()
         for _ in range(SCENARIO_YEARS):
             m.step()
         t3 = time.perf_counter()
+        steal1, cpu1 = _steal_s(), time.process_time()
         return {
             "n0": n0,
             "build_s": t1 - t0,
             "spinup_s": t2 - t1,
             "years_s": t3 - t2,
+            "cpu_s": cpu1 - cpu0,
+            "steal_s": steal1 - steal0,
             "firm_years_spinup": n0 * spinup,  # the spin-up keeps the base-year count
             "firm_years_scenario": active(m),
         }
@@ -250,10 +268,14 @@ def run_sizes(sizes, ref_sizes, spinup: int, log) -> list[dict]:
             years = r["spinup_s"] + r["years_s"]
             r["rate"] = (r["firm_years_spinup"] + r["firm_years_scenario"]) / years
             r["rate_scenario"] = r["firm_years_scenario"] / r["years_s"]
+            r["rate_cpu"] = (r["firm_years_spinup"] + r["firm_years_scenario"]) / r["cpu_s"]
+            # Share of the machine's CPU time the hypervisor took while the run was timed.
+            r["steal_share"] = r["steal_s"] / (years * (os.cpu_count() or 1))
             r["bytes_per_firm"] = max(r["peak_rss"] - r["rss_before"], 0) / r["n0"]
             log(
-                f" {r['rate']:,.0f} firm-years/s, 7 years in {r['years_s']:.2f} s, "
-                f"{r['bytes_per_firm']:,.0f} B/firm (median of {r['timed_runs']} timed)\n"
+                f" {r['rate']:,.0f} firm-years/s ({r['rate_cpu']:,.0f} by CPU time), "
+                f"7 years in {r['years_s']:.2f} s, {r['bytes_per_firm']:,.0f} B/firm "
+                f"(median of {r['timed_runs']} timed; steal {r['steal_share']:.0%})\n"
             )
             results.append(r)
     by = {(r["impl"], r["firms"]): r for r in results}
@@ -336,17 +358,22 @@ def render(results: list[dict], sweeps: list[dict], spinup: int) -> str:
     lines = [
         f"Plan scenario, all instruments on; one replicate; {spinup}-year spin-up + "
         f"{SCENARIO_YEARS} "
-        "scenario years; one core per run; times of the median of the timed runs.",
+        "scenario years; one core per run; times of the median of the timed runs. "
+        "Firm-years/s is by elapsed time (the goals use it); by CPU time, the same firm-years "
+        "over the process's own CPU seconds, which leave out time the hypervisor gave to "
+        "other machines; steal: the share of this machine's CPU time the hypervisor took "
+        "during the timed run.",
         "",
-        "| N firms | implementation | firm-years/s | speed-up | spin-up s | 7 years s "
-        "| timed runs | peak RSS MB | bytes/firm |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| N firms | implementation | firm-years/s | by CPU time | speed-up | spin-up s "
+        "| 7 years s | timed runs | steal | peak RSS MB | bytes/firm |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         sp = f"{r['speedup']:,.0f}x" if r.get("speedup") and r["impl"] == "fast" else ""
         lines.append(
-            f"| {r['n0']:,} | {r['impl']} | {_fmt_rate(r['rate'])} | {sp} | {r['spinup_s']:.2f} | "
-            f"{r['years_s']:.2f} | {r['timed_runs']} | {r['peak_rss'] / 2**20:,.0f} | "
+            f"| {r['n0']:,} | {r['impl']} | {_fmt_rate(r['rate'])} | {_fmt_rate(r['rate_cpu'])} "
+            f"| {sp} | {r['spinup_s']:.2f} | {r['years_s']:.2f} | {r['timed_runs']} "
+            f"| {r['steal_share']:.0%} | {r['peak_rss'] / 2**20:,.0f} | "
             f"{r['bytes_per_firm']:,.0f} |"
         )
     if sweeps:
