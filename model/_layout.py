@@ -51,6 +51,7 @@ class Layout:
     mt_sector: int
     firm_scale: float
     cluster_ids: tuple[str, ...]  # in slot order (by sector, then the region file's order)
+    sector_ids: tuple[str, ...]  # the region file's sector ids, in slot order
 
     @property
     def n_sectors(self) -> int:
@@ -62,6 +63,23 @@ class Layout:
         """The machine-tool slots as a slice: they are one contiguous block (one sector)."""
         s = self.mt_sector
         return slice(int(self.sector_start[s]), int(self.sector_start[s] + self.sector_size[s]))
+
+    def sector_slots(self, names: tuple[str, ...]) -> slice | np.ndarray:
+        """Slots of the named sectors, in slot order; every slot (a slice) if none are named.
+
+        A sector's slots are one contiguous block, so no per-slot search is needed.
+
+        Raises:
+            ValueError: A name is not a sector id of the region.
+        """
+        if not names:
+            return slice(None)
+        unknown = sorted(set(names) - set(self.sector_ids))
+        if unknown:
+            raise ValueError(f"unknown sector(s) {unknown}; the region has {list(self.sector_ids)}")
+        blocks = sorted(self.sector_ids.index(n) for n in set(names))
+        starts, sizes = self.sector_start, self.sector_size
+        return np.concatenate([np.arange(starts[s], starts[s] + sizes[s]) for s in blocks])
 
 
 def _spread(
@@ -171,4 +189,5 @@ def build_layout(scenario: Scenario) -> Layout:
         mt_sector=mt,
         firm_scale=scale,
         cluster_ids=tuple(cluster_ids),
+        sector_ids=tuple(sector_ids),
     )

@@ -294,33 +294,17 @@ class RDBonusInstrument(Instrument):
         self.expected_rate: np.ndarray | None = None
 
     def _sector_mask(self, eng: Engine, names: tuple[str, ...]) -> np.ndarray:
-        lay = eng.layout
-        if not names:
-            return np.ones(lay.n_slots, dtype=bool)
-        mask = np.zeros(lay.n_slots, dtype=bool)
-        mask[self._slots_of(eng, names)] = True
+        """Slots of the named sectors as a mask (N,); every slot if none are named."""
+        mask = np.zeros(eng.layout.n_slots, dtype=bool)
+        mask[eng.layout.sector_slots(names)] = True
         return mask
-
-    def _slots_of(self, eng: Engine, names: tuple[str, ...]) -> slice | np.ndarray:
-        """Slots of the named sectors (every slot if none are named)."""
-        if not names:
-            return slice(None)
-        # A sector's slots are one contiguous block of the layout.
-        ids = [s.id for s in eng.region.sector]
-        lay = eng.layout
-        return np.concatenate(
-            [
-                np.arange(lay.sector_start[s], lay.sector_start[s] + lay.sector_size[s])
-                for s in sorted(ids.index(n) for n in names)
-            ]
-        )
 
     def eligibility(self, eng: Engine) -> np.ndarray:
         """Firms meeting the seed's test this year (R, N)."""
         p, st, year = self.params, eng.state, eng.year
         eligible = np.zeros(st.alive.shape, dtype=bool)
         # Only firms of the eligible sectors can qualify: the test runs on their slots alone.
-        slots = self._slots_of(eng, p.eligible_sectors)
+        slots = eng.layout.sector_slots(p.eligible_sectors)
         rd, rd_prev = st.rd_reported[:, slots], st.rd_reported_prev[:, slots]
         route_growth = (
             rd / np.maximum(st.revenue[:, slots], TINY) >= p.intensity_threshold.at(year) - 1e-12

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from model import RegionModel
 from model._run import resolve
@@ -120,3 +121,22 @@ def test_cost_ring_as_long_as_the_tax_life_changes_nothing(monkeypatch) -> None:
     assert a.keys() == b.keys()
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_sector_slots_are_the_slots_of_the_named_sectors() -> None:
+    # The R&D bonus tests eligibility on these slots alone: they must be exactly the slots
+    # whose sector is named, in slot order, whatever order the names come in.
+    from model._layout import build_layout
+
+    lay = build_layout(resolve("scenarios/plan.toml", overrides=small_overrides()))
+    ids = lay.sector_ids
+    names = (ids[-1], ids[0], ids[-1])
+    expected = np.flatnonzero(np.isin(lay.sector_of, [0, len(ids) - 1]))
+    np.testing.assert_array_equal(lay.sector_slots(names), expected)
+    assert lay.sector_slots(()) == slice(None)
+    mt = lay.machine_tool_block
+    np.testing.assert_array_equal(
+        lay.sector_slots((ids[lay.mt_sector],)), np.arange(mt.start, mt.stop)
+    )
+    with pytest.raises(ValueError, match=f"no_such_sector.*{ids[0]}"):
+        lay.sector_slots(("no_such_sector",))
