@@ -70,3 +70,26 @@ def test_steal_reading_is_a_nonnegative_number_or_nan() -> None:
     assert isinstance(first, float)
     if not math.isnan(first):
         assert 0.0 <= first <= second  # a counter since boot never goes back
+
+
+def test_derived_rates_steal_share_and_bytes_per_firm() -> None:
+    # 60,000 firms x (10 + 7) years in 0.4 + 0.3 s elapsed, 0.5 s of CPU; 0.28 s stolen
+    # from a 2-CPU machine; 60 MB above the starting resident size.
+    r = bench.derive(
+        {
+            "firm_years_spinup": 600_000,
+            "firm_years_scenario": 420_000,
+            "spinup_s": 0.4,
+            "years_s": 0.3,
+            "cpu_s": 0.5,
+            "steal_s": 0.28,
+            "peak_rss": 160_000_000,
+            "rss_before": 100_000_000,
+            "n0": 60_000,
+        },
+        cpus=2,
+    )
+    assert math.isclose(r["rate"], 1_020_000 / 0.7)
+    assert math.isclose(r["rate_cpu"], 1_020_000 / 0.5)
+    assert math.isclose(r["steal_share"], 0.28 / (0.7 * 2))
+    assert math.isclose(r["bytes_per_firm"], 1_000.0)
