@@ -207,7 +207,7 @@ class Engine:
         #: Keep the recorded-only flows per firm as well as by sector (see ``flow_blocks``).
         self.keep_firm_flows = False
 
-    # ------------------------------------------------------------------ randomness
+    # ------------------------------------------------------- buffers and flow blocks
 
     def buffers(
         self, name: str, rows: int, dtype: type = np.float64, *, width: int | None = None
@@ -262,6 +262,8 @@ class Engine:
         for name in names:
             groups.setdefault(getattr(self.state, name).dtype, []).append(name)
         return list(groups.values())
+
+    # ------------------------------------------------------------------ randomness
 
     def stream_keys(self, process: str) -> np.ndarray:
         """Keys of this year's counter-based streams of a process, one per replicate (R,)."""
