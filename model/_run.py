@@ -146,11 +146,13 @@ def simulate_points_batch(
     base.spin_up()
     twins: list[tuple[tuple, list[dict[str, np.ndarray]]]] = []
     out = []
+    finished = None
     for scenario in scenarios:
         ins = scenario.instruments
         any_on = ins.rd_bonus.enabled or ins.first_set.enabled or ins.renewal_loans.enabled
         without = _counterfactual_activity(base, scenario, twins) if any_on else None
-        out.append(_continue(base, scenario, replicates, without))
+        arrays, finished = _continue(base, scenario, replicates, without, finished)
+        out.append(arrays)
     return out
 
 
@@ -182,8 +184,13 @@ def _continue(
     scenario: Scenario,
     replicates: Sequence[int],
     without: list[dict[str, CompactSlots]] | None,
-) -> dict[str, np.ndarray]:
+    finished: RegionModel | None = None,
+) -> tuple[dict[str, np.ndarray], RegionModel]:
     """Simulate a scenario's years from a fork of a spun-up model and collect its arrays.
+
+    The fork takes over the memory of ``finished``, the previous scenario's fork, if given.
+    Returns the arrays and the fork, for the next scenario to take over in turn (the
+    arrays are copies: none shares the fork's memory).
 
     When any instrument is on, ``without`` holds each year's activity of every firm in the
     no-policy twin forked from the same spin-up, with the same random numbers: every firm's
@@ -192,7 +199,7 @@ def _continue(
     activity without / activity with) (``model._model.deadweight_bn_yuan``, measured by the
     recorder in the year, so no per-firm array outlives it).
     """
-    model = base.fork(scenario)
+    model = base.fork(scenario, recycle=finished)
     model.recorder.adopt_spinup(base.recorder)
     if without is not None:
         model.recorder.compare_with(without)
@@ -223,7 +230,7 @@ def _continue(
     out["leakage"] = np.stack(leakage, axis=1)
     out["_years"] = np.asarray(rec.years)
     out["_spinup_years"] = np.asarray(rec.spinup_years)
-    return out
+    return out, model
 
 
 def _batches(n: int, size: int) -> list[list[int]]:

@@ -69,3 +69,43 @@ def test_points_sharing_a_counterfactual_equal_separate_runs() -> None:
             assert np.array_equal(value, arrays[key], equal_nan=True), f"{key} differs"
     # The deadweight measure is not trivially zero, so sharing the twin is tested.
     assert any(float(np.abs(a["deadweight"]).sum()) > 0 for a in together)
+
+
+def _state_arrays(model) -> dict[str, np.ndarray]:
+    st = model.engine.state
+    out = {k: v for k, v in vars(st).items() if isinstance(v, np.ndarray)}
+    out.update({f"sector_flows.{k}": v for k, v in st.sector_flows.items()})
+    return out
+
+
+def test_fork_into_a_finished_forks_memory_equals_a_fresh_fork() -> None:
+    from model._model import RegionModel
+
+    sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 2}))
+    other = resolve("scenarios/renewal_only.toml", overrides=small_overrides(**{"spinup.years": 2}))
+    base = RegionModel(sc, [0, 1])
+    base.spin_up()
+    finished = base.fork(other)
+    for _ in range(2):
+        finished.step()  # its arrays now hold other values than the base's
+    recycled = base.fork(sc, recycle=finished)
+    fresh = base.fork(sc)
+    with pytest.raises(AttributeError):
+        finished.engine  # noqa: B018 - its memory is the new fork's now
+    base_arrays = list(_state_arrays(base).values()) + list(base.engine._buffers.values())
+    for name, a in _state_arrays(recycled).items():
+        assert not any(np.shares_memory(a, b) for b in base_arrays), f"{name} shares the base's"
+    # Views of the rules' blocks stay views of the fork's own blocks.
+    blocks = list(recycled.engine._buffers.values())
+    views = [a for a in _state_arrays(recycled).values() if a.base is not None]
+    assert views and all(any(np.shares_memory(v, b) for b in blocks) for v in views)
+    for _ in range(3):
+        recycled.step()
+        fresh.step()
+        a, b = _state_arrays(recycled), _state_arrays(fresh)
+        assert a.keys() == b.keys()
+        for name in a:
+            assert np.array_equal(a[name], b[name], equal_nan=True), f"{name} differs"
+    stranger = RegionModel(sc, [0, 1])
+    with pytest.raises(ValueError, match="same model"):
+        base.fork(sc, recycle=stranger)

@@ -363,3 +363,15 @@ def test_readme_documents_the_sweep_commands() -> None:
         "[[axis]]",
     ):
         assert word in readme, word
+
+
+def test_a_group_within_the_task_limit_shares_one_spinup_per_batch() -> None:
+    # The shipped two-lever sweep: 25 points with one spin-up; 40 replicates on 2 workers
+    # make enough batches, so the group is not split (each part would repeat the spin-up).
+    from model._sweep import MAX_POINTS_PER_TASK
+
+    sw = load_sweep(SCENARIOS / "sweeps" / "two_levers.toml").with_replicates(40)
+    assert len(sw.groups) == 1 and len(sw.groups[0]) == 25 <= MAX_POINTS_PER_TASK
+    layout = sw.layout(workers=2)
+    assert layout.chunks == (tuple(range(25)),)
+    assert len(layout.tasks(40)) >= 4
