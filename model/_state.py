@@ -293,8 +293,10 @@ class Engine:
         """
         spare: dict[tuple, list[np.ndarray]] = {}
         if recycle is not None:
+            # An array both engines hold is shared (the layout's, say), not the retired one's.
+            shared = {id(a) for a in self._fork_arrays()}
             for a in recycle._fork_arrays():
-                if a.base is None and a.flags.writeable:
+                if a.base is None and a.flags.writeable and id(a) not in shared:
                     spare.setdefault((a.shape, a.dtype.str), []).append(a)
         views = []
         for a in self._fork_arrays():

@@ -92,7 +92,8 @@ def test_fork_into_a_finished_forks_memory_equals_a_fresh_fork() -> None:
     fresh = base.fork(sc)
     with pytest.raises(AttributeError):
         finished.engine  # noqa: B018 - its memory is the new fork's now
-    base_arrays = list(_state_arrays(base).values()) + list(base.engine._buffers.values())
+    shared = [v for v in vars(base.layout).values() if isinstance(v, np.ndarray)]
+    base_arrays = [*_state_arrays(base).values(), *base.engine._buffers.values(), *shared]
     for name, a in _state_arrays(recycled).items():
         assert not any(np.shares_memory(a, b) for b in base_arrays), f"{name} shares the base's"
     # Views of the rules' blocks stay views of the fork's own blocks.
