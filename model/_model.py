@@ -82,7 +82,9 @@ class RegionModel(mesa.Model):
         self.recorder.take_flows()
         rules.demography(eng)
 
-    def fork(self, scenario: Scenario, *, recycle: RegionModel | None = None) -> RegionModel:
+    def fork(
+        self, scenario: Scenario, *, recycle: RegionModel | None = None, last: bool = False
+    ) -> RegionModel:
         """A twin of this (spun-up) model that continues under another scenario.
 
         The twin shares the spin-up, so it sees the same firms and the same random numbers:
@@ -95,6 +97,8 @@ class RegionModel(mesa.Model):
             recycle: A finished twin of this model whose memory the new twin takes over
                 (results are the same; a batch of forks then allocates once). It cannot be
                 used afterwards.
+            last: This model's last fork: the twin takes over its engine instead of a copy
+                (results are the same), and this model cannot step or fork again.
         """
         if spinup_key(scenario) != spinup_key(self.scenario_params):
             raise ValueError(
@@ -109,7 +113,11 @@ class RegionModel(mesa.Model):
         memo = {id(self.layout): self.layout, id(self.policy): twin.policy}
         if recycle is not None and recycle.layout is not self.layout:
             raise ValueError("recycle must be a fork of the same model")
-        twin.engine = self.engine.fork_copy(memo, recycle.engine if recycle is not None else None)
+        if last:
+            twin.engine = self.engine
+            del self.engine
+        else:
+            twin.engine = self.engine.fork_copy(memo, None if recycle is None else recycle.engine)
         if recycle is not None:
             # Its arrays are the new twin's now.
             del recycle.engine, recycle.recorder

@@ -147,11 +147,12 @@ def simulate_points_batch(
     twins: list[tuple[tuple, list[dict[str, np.ndarray]]]] = []
     out = []
     finished = None
-    for scenario in scenarios:
+    for i, scenario in enumerate(scenarios):
         ins = scenario.instruments
         any_on = ins.rd_bonus.enabled or ins.first_set.enabled or ins.renewal_loans.enabled
         without = _counterfactual_activity(base, scenario, twins) if any_on else None
-        arrays, finished = _continue(base, scenario, replicates, without, finished)
+        last = i == len(scenarios) - 1
+        arrays, finished = _continue(base, scenario, replicates, without, finished, last=last)
         out.append(arrays)
     return out
 
@@ -185,10 +186,13 @@ def _continue(
     replicates: Sequence[int],
     without: list[dict[str, CompactSlots]] | None,
     finished: RegionModel | None = None,
+    *,
+    last: bool = False,
 ) -> tuple[dict[str, np.ndarray], RegionModel]:
     """Simulate a scenario's years from a fork of a spun-up model and collect its arrays.
 
-    The fork takes over the memory of ``finished``, the previous scenario's fork, if given.
+    The fork takes over the memory of ``finished``, the previous scenario's fork, if given,
+    or, when ``last`` (the spun-up model's last use), the spun-up model's engine itself.
     Returns the arrays and the fork, for the next scenario to take over in turn (the
     arrays are copies: none shares the fork's memory).
 
@@ -199,7 +203,7 @@ def _continue(
     activity without / activity with) (``model._model.deadweight_bn_yuan``, measured by the
     recorder in the year, so no per-firm array outlives it).
     """
-    model = base.fork(scenario, recycle=finished)
+    model = base.fork(scenario, recycle=None if last else finished, last=last)
     model.recorder.adopt_spinup(base.recorder)
     if without is not None:
         model.recorder.compare_with(without)

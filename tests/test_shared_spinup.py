@@ -78,7 +78,7 @@ def _state_arrays(model) -> dict[str, np.ndarray]:
     return out
 
 
-def test_fork_into_a_finished_forks_memory_equals_a_fresh_fork() -> None:
+def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() -> None:
     from model._model import RegionModel
 
     sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 2}))
@@ -110,3 +110,14 @@ def test_fork_into_a_finished_forks_memory_equals_a_fresh_fork() -> None:
     stranger = RegionModel(sc, [0, 1])
     with pytest.raises(ValueError, match="same model"):
         base.fork(sc, recycle=stranger)
+    # The last fork takes the spun-up engine itself, with the same results as a copy.
+    fresh = base.fork(sc)
+    taken = base.fork(sc, last=True)
+    with pytest.raises(AttributeError):
+        base.engine  # noqa: B018 - its engine is the last fork's now
+    for _ in range(2):
+        taken.step()
+        fresh.step()
+        a, b = _state_arrays(taken), _state_arrays(fresh)
+        for name in a:
+            assert np.array_equal(a[name], b[name], equal_nan=True), f"{name} differs"
