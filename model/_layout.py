@@ -64,6 +64,14 @@ class Layout:
         s = self.mt_sector
         return slice(int(self.sector_start[s]), int(self.sector_start[s] + self.sector_size[s]))
 
+    def arrays(self) -> list[np.ndarray]:
+        """Every array the layout holds (all forks of a model share them)."""
+        out = []
+        for v in vars(self).values():
+            items = v if isinstance(v, tuple) else (v,)
+            out.extend(x for x in items if isinstance(x, np.ndarray))
+        return out
+
     def sector_slots(self, names: tuple[str, ...]) -> slice | np.ndarray:
         """Slots of the named sectors, in slot order; every slot (a slice) if none are named.
 

@@ -98,25 +98,26 @@ class RegionModel(mesa.Model):
                 (results are the same; a batch of forks then allocates once). It cannot be
                 used afterwards.
             last: This model's last fork: the twin takes over its engine instead of a copy
-                (results are the same), and this model cannot step or fork again.
+                (results are the same), and this model cannot step or fork again. Not with
+                ``recycle`` (nothing is copied).
         """
         if spinup_key(scenario) != spinup_key(self.scenario_params):
             raise ValueError(
                 "a fork may change only what the spin-up does not use: instruments, paths after "
                 "the base year, net entry and the end year"
             )
+        if recycle is not None and (last or recycle.layout is not self.layout):
+            raise ValueError("recycle must be a fork of the same model, and not with last")
         twin = RegionModel.__new__(RegionModel)
         mesa.Model.__init__(twin, rng=scenario.seed)
         twin.scenario_params = scenario
         twin.layout = self.layout
         twin.policy = PolicyMix(scenario)
-        memo = {id(self.layout): self.layout, id(self.policy): twin.policy}
-        if recycle is not None and recycle.layout is not self.layout:
-            raise ValueError("recycle must be a fork of the same model")
         if last:
             twin.engine = self.engine
             del self.engine
         else:
+            memo = {id(self.layout): self.layout, id(self.policy): twin.policy}
             twin.engine = self.engine.fork_copy(memo, None if recycle is None else recycle.engine)
         if recycle is not None:
             # Its arrays are the new twin's now.

@@ -291,15 +291,16 @@ class Engine:
                 arrays of matching shape and type receive the copy. It must not be used
                 afterwards.
         """
+        mine = list(self._fork_arrays())
         spare: dict[tuple, list[np.ndarray]] = {}
         if recycle is not None:
-            # An array both engines hold is shared (the layout's, say), not the retired one's.
-            shared = {id(a) for a in self._fork_arrays()}
+            # Only the retired engine's own arrays: not one this engine or the layout holds.
+            shared = {id(a) for a in (*mine, *self.layout.arrays())}
             for a in recycle._fork_arrays():
                 if a.base is None and a.flags.writeable and id(a) not in shared:
                     spare.setdefault((a.shape, a.dtype.str), []).append(a)
         views = []
-        for a in self._fork_arrays():
+        for a in mine:
             if a.base is not None:
                 views.append(a)
                 continue

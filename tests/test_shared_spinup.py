@@ -92,7 +92,7 @@ def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() ->
     fresh = base.fork(sc)
     with pytest.raises(AttributeError):
         finished.engine  # noqa: B018 - its memory is the new fork's now
-    shared = [v for v in vars(base.layout).values() if isinstance(v, np.ndarray)]
+    shared = base.layout.arrays()
     base_arrays = [*_state_arrays(base).values(), *base.engine._buffers.values(), *shared]
     for name, a in _state_arrays(recycled).items():
         assert not any(np.shares_memory(a, b) for b in base_arrays), f"{name} shares the base's"
@@ -110,6 +110,8 @@ def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() ->
     stranger = RegionModel(sc, [0, 1])
     with pytest.raises(ValueError, match="same model"):
         base.fork(sc, recycle=stranger)
+    with pytest.raises(ValueError, match="not with last"):
+        base.fork(sc, recycle=fresh, last=True)
     # The last fork takes the spun-up engine itself, with the same results as a copy.
     fresh = base.fork(sc)
     taken = base.fork(sc, last=True)
@@ -121,3 +123,29 @@ def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() ->
         a, b = _state_arrays(taken), _state_arrays(fresh)
         for name in a:
             assert np.array_equal(a[name], b[name], equal_nan=True), f"{name} differs"
+
+
+def test_a_recycled_fork_never_writes_into_arrays_it_shares() -> None:
+    # A retired fork that holds an array of the spun-up model or of the layout (as a rule
+    # that kept a reference would) must not hand it over as memory to copy into.
+    from model._model import RegionModel
+
+    sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 2}))
+    base = RegionModel(sc, [0, 1])
+    base.spin_up()
+    st = base.engine.state
+    layout_array = base.layout.segment_slots[0]
+    # Pairs of arrays of one shape and type found nowhere else, so that a copy of one could
+    # land in the other: the base's own pair, and one beside the layout's array.
+    st.zeros_pair, st.ones_pair = np.zeros((2, 7), np.int8), np.ones((2, 7), np.int8)
+    st.like_layout = np.full_like(layout_array, -1)
+    retired = base.fork(sc)
+    retired.engine.state.zeros_pair = st.zeros_pair  # the base's own array
+    retired.engine.state.layout_alias = layout_array
+    before = {name: a.copy() for name, a in _state_arrays(base).items()}
+    layout_before = layout_array.copy()
+    twin = base.fork(sc, recycle=retired)
+    assert np.array_equal(layout_array, layout_before), "the layout was written"
+    for name, a in _state_arrays(base).items():
+        assert np.array_equal(a, before[name], equal_nan=True), f"the base's {name} was written"
+    assert not np.shares_memory(twin.engine.state.zeros_pair, st.zeros_pair)
