@@ -58,11 +58,14 @@ class Layout:
         """Number of sectors."""
         return len(self.sector_start)
 
+    def sector_block(self, s: int) -> slice:
+        """The slots of sector ``s``: one contiguous block of the layout."""
+        return slice(int(self.sector_start[s]), int(self.sector_start[s] + self.sector_size[s]))
+
     @property
     def machine_tool_block(self) -> slice:
-        """The machine-tool slots as a slice: they are one contiguous block (one sector)."""
-        s = self.mt_sector
-        return slice(int(self.sector_start[s]), int(self.sector_start[s] + self.sector_size[s]))
+        """The machine-tool slots as a slice (one sector)."""
+        return self.sector_block(self.mt_sector)
 
     def arrays(self) -> list[np.ndarray]:
         """Every array the layout holds (all forks of a model share them)."""
@@ -85,9 +88,8 @@ class Layout:
         unknown = sorted(set(names) - set(self.sector_ids))
         if unknown:
             raise ValueError(f"unknown sector(s) {unknown}; the region has {list(self.sector_ids)}")
-        blocks = sorted(self.sector_ids.index(n) for n in set(names))
-        starts, sizes = self.sector_start, self.sector_size
-        return np.concatenate([np.arange(starts[s], starts[s] + sizes[s]) for s in blocks])
+        sectors = sorted(self.sector_ids.index(n) for n in set(names))
+        return np.concatenate([np.arange(b.start, b.stop) for b in map(self.sector_block, sectors)])
 
 
 def _spread(

@@ -136,6 +136,9 @@ def test_sector_slots_are_the_slots_of_the_named_sectors() -> None:
     assert lay.sector_slots(()) == slice(None)
     mt = lay.machine_tool_block
     np.testing.assert_array_equal(
+        np.arange(mt.start, mt.stop), np.flatnonzero(lay.sector_of == lay.mt_sector)
+    )
+    np.testing.assert_array_equal(
         lay.sector_slots((ids[lay.mt_sector],)), np.arange(mt.start, mt.stop)
     )
     with pytest.raises(ValueError, match=f"no_such_sector.*{ids[0]}"):
