@@ -17,8 +17,9 @@ if str(ROOT) not in sys.path:  # `benchmarks` is a folder of the repository, not
 from benchmarks import run as bench  # noqa: E402
 
 
-def _result(impl: str, firms: int, rate: float, *, cpu_rate: float, speedup=None) -> dict:
-    years_s = 1.0
+def _result(
+    impl: str, firms: int, rate: float, *, cpu_rate: float, speedup: float | None = None
+) -> dict:
     return {
         "impl": impl,
         "firms": firms,
@@ -27,7 +28,7 @@ def _result(impl: str, firms: int, rate: float, *, cpu_rate: float, speedup=None
         "rate_cpu": cpu_rate,
         "speedup": speedup,
         "spinup_s": 1.0,
-        "years_s": years_s,
+        "years_s": 1.0,
         "timed_runs": 5,
         "steal_share": 0.25,
         "peak_rss": 2**30,

@@ -78,6 +78,17 @@ def _state_arrays(model) -> dict[str, np.ndarray]:
     return out
 
 
+def _assert_step_alike(model, other, years: int) -> None:
+    """Step both models ``years`` times; every state array equal after each year."""
+    for _ in range(years):
+        model.step()
+        other.step()
+        a, b = _state_arrays(model), _state_arrays(other)
+        assert a.keys() == b.keys()
+        for name in a:
+            assert np.array_equal(a[name], b[name], equal_nan=True), f"{name} differs"
+
+
 def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() -> None:
     from model._model import RegionModel
 
@@ -100,13 +111,7 @@ def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() ->
     blocks = list(recycled.engine._buffers.values())
     views = [a for a in _state_arrays(recycled).values() if a.base is not None]
     assert views and all(any(np.shares_memory(v, b) for b in blocks) for v in views)
-    for _ in range(3):
-        recycled.step()
-        fresh.step()
-        a, b = _state_arrays(recycled), _state_arrays(fresh)
-        assert a.keys() == b.keys()
-        for name in a:
-            assert np.array_equal(a[name], b[name], equal_nan=True), f"{name} differs"
+    _assert_step_alike(recycled, fresh, years=3)
     stranger = RegionModel(sc, [0, 1])
     with pytest.raises(ValueError, match="same model"):
         base.fork(sc, recycle=stranger)
@@ -117,12 +122,7 @@ def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() ->
     taken = base.fork(sc, last=True)
     with pytest.raises(AttributeError):
         base.engine  # noqa: B018 - its engine is the last fork's now
-    for _ in range(2):
-        taken.step()
-        fresh.step()
-        a, b = _state_arrays(taken), _state_arrays(fresh)
-        for name in a:
-            assert np.array_equal(a[name], b[name], equal_nan=True), f"{name} differs"
+    _assert_step_alike(taken, fresh, years=2)
 
 
 def test_a_recycled_fork_never_writes_into_arrays_it_shares() -> None:
