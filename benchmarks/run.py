@@ -115,7 +115,7 @@ def _reset_peak() -> bool:
 
 def scenario_for(firms: int, spinup: int):
     """The plan scenario at about ``firms`` live firms, with a ``spinup``-year spin-up."""
-    from model._run import resolve
+    from model.config.scenario import resolve
     from model.testing import PLAN
 
     scale = firms / FULL_SCALE_FIRMS
@@ -187,9 +187,10 @@ def _child(cfg: dict) -> dict:
     # A run of a second or two is at the mercy of the machine's noise (a 60k run once read
     # 10% slower for nothing): short runs are repeated and the median run reported. Every
     # repeat is the same seeded run, so only its time differs.
-    while len(runs) < cfg.get("repeats", 1) and sum(
-        r["spinup_s"] + r["years_s"] for r in runs
-    ) < REPEAT_BUDGET_S:
+    while (
+        len(runs) < cfg.get("repeats", 1)
+        and sum(r["spinup_s"] + r["years_s"] for r in runs) < REPEAT_BUDGET_S
+    ):
         gc.collect()
         runs.append(timed_run())
     runs.sort(key=lambda r: r["spinup_s"] + r["years_s"])
@@ -464,7 +465,7 @@ def machine() -> str:
     import numpy
 
     try:
-        from model._run import code_version
+        from model.outputs.files import code_version
 
         version = code_version()
     except Exception:  # pragma: no cover

@@ -10,27 +10,32 @@ The public interface:
   :func:`sensitivity` a Sobol or Morris analysis;
 - :func:`attainment`, :func:`bands`, :func:`differences`, :func:`value_per_yuan`,
   :func:`deadweight_leakage` and :func:`shapley` derive views from a run or sweep.
+
+The package is in layers, each importing only the ones before it (docs/architecture.md):
+``config`` -> ``economy`` -> ``policy`` -> ``outputs`` -> ``simulation`` -> ``analysis`` ->
+``experiments`` -> ``report`` -> ``cli``; ``testing`` serves the tests.
 """
 
-from model._config import ScenarioError, Schedule
-from model._model import RegionModel
-from model._run import firm_panel, run, write_netcdf
-from model._scenario import load_scenario
-from model._sensitivity import load_sensitivity, sensitivity
-from model._sweep import Sweep, load_sweep, sweep
-from model._views import (
-    attainment,
+from model.analysis.key_outputs import key_outputs
+from model.analysis.shapley import shapley
+from model.analysis.targets import attainment
+from model.analysis.views import (
     bands,
     deadweight_leakage,
     difference_summary,
     differences,
-    key_outputs,
-    shapley,
     value_per_yuan,
 )
-from model.params import Region, Scenario
-
-__version__ = "0.1.0"
+from model.config.errors import ScenarioError
+from model.config.params import Region, Scenario
+from model.config.scenario import load_scenario
+from model.config.schedule import Schedule
+from model.config.version import __version__
+from model.experiments.run import firm_panel, run
+from model.experiments.sensitivity import load_sensitivity, sensitivity
+from model.experiments.sweep import Sweep, load_sweep, sweep
+from model.outputs.files import write_netcdf
+from model.simulation.model import RegionModel
 
 __all__ = [
     "RegionModel",
@@ -39,6 +44,7 @@ __all__ = [
     "ScenarioError",
     "Schedule",
     "Sweep",
+    "__version__",
     "attainment",
     "bands",
     "deadweight_leakage",

@@ -12,10 +12,13 @@ import time
 import tomllib
 from pathlib import Path
 
-import numpy as np
 import xarray as xr
 
-from model._config import ScenarioError
+import model
+from model.config.errors import ScenarioError
+from model.experiments.sensitivity import load_sensitivity, sensitivity
+from model.experiments.sweep import load_sweep, sweep
+from model.report.tables import summary, sweep_summary, table
 
 
 def _parse_override(text: str) -> tuple[str, object]:
@@ -31,69 +34,7 @@ def _parse_override(text: str) -> tuple[str, object]:
     return key.strip(), value
 
 
-def _band(da: xr.DataArray) -> str:
-    v = np.asarray(da.values, dtype=float)
-    med, lo, hi = np.median(v), np.quantile(v, 0.05), np.quantile(v, 0.95)
-    if abs(med) >= 10:
-        return f"{med:9.1f} [{lo:7.1f}, {hi:7.1f}]"
-    return f"{med:9.3f} [{lo:7.3f}, {hi:7.3f}]"
-
-
-def summary(ds: xr.Dataset) -> str:
-    """A short table of the run: key series by year (median [5%, 95%]) and the targets."""
-    from model._targets import evaluate, load_targets
-
-    mt = ds.sel(sector="machine_tools")
-    rows = [
-        ("machine-tool output, bn yuan", mt["output"]),
-        ("all-industry output, bn yuan", ds["output_total"]),
-        ("value added, bn yuan", ds["value_added_total"]),
-        ("machine-tool R&D intensity", mt["rd_intensity"]),
-        ("machine-tool mean machine age", mt["mean_machine_age"]),
-        (
-            "all-industry mean machine age",
-            (ds["mean_machine_age"] * ds["output"]).sum("sector") / ds["output"].sum("sector"),
-        ),
-        ("first-set products recognised", mt["first_set_products_new"]),
-        (
-            "new little giants + champions (MT)",
-            mt["n_little_giants_new"] + mt["n_single_champions_new"],
-        ),
-        ("domestic share of machine purchases", ds["machine_purchases"].sum("sector") * 0 + (
-            (ds["machine_purchases"] - ds["machine_purchases_imported"]).sum("sector")
-            / ds["machine_purchases"].sum("sector"))),
-        ("subsidies paid, bn yuan", ds["subsidy_paid"].sum("instrument")),
-    ]
-    n = ds.sizes["replicate"]
-    out = [f"Scenario {ds.attrs['scenario_name']!r}: {n} replicates, seed {ds.attrs['seed']}, "
-           f"code {ds.attrs['code_version']}. Median [5%, 95%] across replicates."]
-    years = [int(y) for y in ds["year"].values]
-    show = [y for y in years if y in (years[0], 2025, 2027, years[-1])]
-    width = 38
-    out.append(f"{'':{width}}" + "".join(f"{y:>28}" for y in show))
-    for label, da in rows:
-        out.append(f"{label:{width}}" + "".join(f"{_band(da.sel(year=y)):>28}" for y in show))
-    try:
-        targets = evaluate(ds, load_targets())
-    except ScenarioError:
-        targets = []
-    if targets:
-        out.append("")
-        out.append("Targets (calibration/targets.toml): goal, simulated median [5%, 95%], "
-                   "share of replicates meeting it ± Monte Carlo s.e.")
-        for t in targets:
-            op = "<=" if t["comparison"] == "le" else ">="
-            out.append(
-                f"  {t['id']:<46} {t['year']}  {op} {t['goal']:>9.4g}  "
-                f"{t['median']:>10.4g} [{t['p5']:.4g}, {t['p95']:.4g}]  "
-                f"{t['attainment']:>5.0%} ± {t['attainment_se']:.0%}  ({t['use']})"
-            )
-    return "\n".join(out)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    import model
-
     overrides = dict(_parse_override(s) for s in args.set or [])
     t0 = time.perf_counter()
     scenario = model.load_scenario(args.scenario, overrides)
@@ -126,80 +67,120 @@ def _parse_where(items: list[str] | None) -> dict[str, object]:
 
 def _executor_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="results", help="output folder (default: results)")
-    p.add_argument("--replicates", type=int, default=None,
-                   help="replicates per point (default: the file's)")
+    p.add_argument(
+        "--replicates", type=int, default=None, help="replicates per point (default: the file's)"
+    )
     ex = p.add_mutually_exclusive_group()
-    ex.add_argument("--workers", type=int, default=1,
-                    help="local worker processes (results are identical)")
-    ex.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                    help="dask.distributed scheduler to run on, e.g. tcp://host:8786")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run in --out: finished tasks are not recomputed")
-    p.add_argument("--batch-size", type=int, default=None, metavar="N",
-                   help="replicates per task (default: chosen; results do not depend on it)")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a parameter at every point (repeatable)")
+    ex.add_argument(
+        "--workers", type=int, default=1, help="local worker processes (results are identical)"
+    )
+    ex.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="dask.distributed scheduler to run on, e.g. tcp://host:8786",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in --out: finished tasks are not recomputed",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="replicates per task (default: chosen; results do not depend on it)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a parameter at every point (repeatable)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from model._sweep import load_sweep, sweep
-    from model._views import sweep_summary
-
     overrides = dict(_parse_override(s) for s in args.set or [])
     where = _parse_where(args.counterfactual)
     sw = load_sweep(args.sweep, replicates=args.replicates, overrides=overrides)
     names = {d.name for d in sw.dims} | {str(d.attrs.get("path")) for d in sw.dims}
     for key in where:  # checked now, not after hours of computing
         if key not in names:
-            raise ScenarioError("--counterfactual", key, "no sweep dim or swept path of that name "
-                                f"(dims: {', '.join(d.name for d in sw.dims)})")
+            raise ScenarioError(
+                "--counterfactual",
+                key,
+                "no sweep dim or swept path of that name "
+                f"(dims: {', '.join(d.name for d in sw.dims)})",
+            )
     t0 = time.perf_counter()
     try:
-        ds = sweep(sw, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                   batch_size=args.batch_size, progress=False if args.no_progress else None)
+        ds = sweep(
+            sw,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            batch_size=args.batch_size,
+            progress=False if args.no_progress else None,
+        )
     except KeyboardInterrupt:
-        print(f"interrupted: finished tasks are kept in {Path(args.out) / (sw.name + '.parts')}; "
-              "rerun with --resume to continue", file=sys.stderr)
+        print(
+            f"interrupted: finished tasks are kept in {Path(args.out) / (sw.name + '.parts')}; "
+            "rerun with --resume to continue",
+            file=sys.stderr,
+        )
         return 130
     elapsed = time.perf_counter() - t0
     print(sweep_summary(ds, where or None))
     print()
-    print(f"{sw.n_points} points x {sw.replicates} replicates in {elapsed:.1f} s; "
-          f"wrote {Path(args.out) / (sw.name + '.nc')}")
+    print(
+        f"{sw.n_points} points x {sw.replicates} replicates in {elapsed:.1f} s; "
+        f"wrote {Path(args.out) / (sw.name + '.nc')}"
+    )
     return 0
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    from model._sensitivity import load_sensitivity, sensitivity, table
-
     overrides = dict(_parse_override(s) for s in args.set or [])
     spec = load_sensitivity(args.spec, replicates=args.replicates, overrides=overrides)
     t0 = time.perf_counter()
     try:
-        res = sensitivity(spec, args.out, workers=args.workers, scheduler=args.scheduler,
-                          resume=args.resume, batch_size=args.batch_size,
-                          progress=False if args.no_progress else None)
+        res = sensitivity(
+            spec,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            batch_size=args.batch_size,
+            progress=False if args.no_progress else None,
+        )
     except KeyboardInterrupt:
-        print(f"interrupted: finished tasks are kept in {Path(args.out) / (spec.name + '.parts')}; "
-              "rerun with --resume to continue", file=sys.stderr)
+        print(
+            f"interrupted: finished tasks are kept in {Path(args.out) / (spec.name + '.parts')}; "
+            "rerun with --resume to continue",
+            file=sys.stderr,
+        )
         return 130
     elapsed = time.perf_counter() - t0
     conf = f"{res.attrs['conf_level']:.0%}"
-    print(f"{spec.method.capitalize()} analysis {spec.name!r} of {len(spec.names)} parameters: "
-          f"{res.attrs['points']} points x {spec.replicates} replicates (common random numbers), "
-          f"each output reduced by its median or mean across replicates; {conf} confidence "
-          "half-widths.")
+    print(
+        f"{spec.method.capitalize()} analysis {spec.name!r} of {len(spec.names)} parameters: "
+        f"{res.attrs['points']} points x {spec.replicates} replicates (common random numbers), "
+        f"each output reduced by its median or mean across replicates; {conf} confidence "
+        "half-widths."
+    )
     print(table(res))
     print()
-    print(f"in {elapsed:.1f} s; wrote {Path(args.out) / (spec.name + '.nc')} and "
-          f"{Path(args.out) / (spec.name + '.indices.nc')}")
+    print(
+        f"in {elapsed:.1f} s; wrote {Path(args.out) / (spec.name + '.nc')} and "
+        f"{Path(args.out) / (spec.name + '.indices.nc')}"
+    )
     return 0
 
 
 def _cmd_views(args: argparse.Namespace) -> int:
-    from model._views import sweep_summary
-
     path = Path(args.results)
     if not path.is_file():
         raise ScenarioError(str(path), "", "file not found")
@@ -241,18 +222,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     sw = sub.add_parser(
-        "sweep", help="run a sweep's points x replicates into DIR/<name>.nc and print its views",
+        "sweep",
+        help="run a sweep's points x replicates into DIR/<name>.nc and print its views",
         description="Run every point of a sweep file (scenarios/sweeps/*.toml) with common random "
         "numbers into one dataset DIR/<name>.nc; finished tasks are kept in DIR/<name>.parts "
         "so that --resume continues an interrupted sweep.",
     )
-    sw.add_argument("sweep",
-                    help="sweep TOML file, e.g. scenarios/sweeps/instrument_combinations.toml")
+    sw.add_argument(
+        "sweep", help="sweep TOML file, e.g. scenarios/sweeps/instrument_combinations.toml"
+    )
     _executor_args(sw)
-    sw.add_argument("--counterfactual", action="append", metavar="KEY=VALUE",
-                    help="the point differences are taken against, e.g. scenario=no_policy or "
-                    "instruments.rd_bonus.enabled=false (repeatable; default: every swept "
-                    "instrument off, or the no_policy scenario)")
+    sw.add_argument(
+        "--counterfactual",
+        action="append",
+        metavar="KEY=VALUE",
+        help="the point differences are taken against, e.g. scenario=no_policy or "
+        "instruments.rd_bonus.enabled=false (repeatable; default: every swept "
+        "instrument off, or the no_policy scenario)",
+    )
     sw.set_defaults(func=_cmd_sweep)
 
     se = sub.add_parser(
@@ -262,15 +249,20 @@ def build_parser() -> argparse.ArgumentParser:
         "numbers (as a sweep: same executors and --resume), and print the indices; writes "
         "DIR/<name>.nc (the runs) and DIR/<name>.indices.nc.",
     )
-    se.add_argument("spec",
-                    help="sensitivity TOML file, e.g. scenarios/sensitivity/levers_morris.toml")
+    se.add_argument(
+        "spec", help="sensitivity TOML file, e.g. scenarios/sensitivity/levers_morris.toml"
+    )
     _executor_args(se)
     se.set_defaults(func=_cmd_sensitivity)
 
     vw = sub.add_parser("views", help="print the derived views of a results file (run or sweep)")
     vw.add_argument("results", help="a results file, e.g. results/instrument_combinations.nc")
-    vw.add_argument("--counterfactual", action="append", metavar="KEY=VALUE",
-                    help="the point differences are taken against (see sweep)")
+    vw.add_argument(
+        "--counterfactual",
+        action="append",
+        metavar="KEY=VALUE",
+        help="the point differences are taken against (see sweep)",
+    )
     vw.set_defaults(func=_cmd_views)
     return parser
 

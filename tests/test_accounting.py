@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from model._model import COUNT_VARIABLES
+from model.outputs.catalogue import COUNT_VARIABLES
 from model.testing import PLAN, SMALL_FIRM_SCALE, assert_close, roll_forward, small_overrides
 
 #: Sums over firms in a different order agree to a few ulps of the total.

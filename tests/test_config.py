@@ -12,18 +12,10 @@ from typing import Literal
 import numpy as np
 import pytest
 
-from model._config import (
-    ScenarioError,
-    Schedule,
-    apply_overrides,
-    build,
-    describe,
-    dumps_toml,
-    load,
-    read_toml,
-    sources_of,
-    to_dict,
-)
+from model.config.errors import ScenarioError
+from model.config.schedule import Schedule
+from model.config.schema import build, describe, load, sources_of
+from model.config.toml import apply_overrides, dumps_toml, read_toml, to_dict
 
 # ----------------------------------------------------------------- toy schema
 

@@ -85,7 +85,7 @@ def test_global_attrs(plan_run: xr.Dataset) -> None:
 
 def test_scenario_attr_reruns_identically(plan_run: xr.Dataset) -> None:
     """The stored scenario text is enough to rerun the scenario bit for bit."""
-    from model._config import build
+    from model.config.schema import build
 
     text = plan_run.attrs["scenario"]
     scenario = build(model.Scenario, tomllib.loads(text))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from model import RegionModel
-from model._run import resolve
+from model.config.scenario import resolve
 from model.testing import small_overrides
 
 
@@ -105,7 +105,7 @@ def test_cost_ring_as_long_as_the_tax_life_changes_nothing(monkeypatch) -> None:
     # Cohort costs are kept only for the tax life (10 years, not the technical life of 20):
     # a cohort past it has no book value. A ring as long as the technical life must give
     # bit-identical results, so the shorter ring loses nothing and maps ages right.
-    from model._state import Engine
+    from model.economy.engine import Engine
 
     sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 4}))
     short = RegionModel(sc, [0])
@@ -126,7 +126,7 @@ def test_cost_ring_as_long_as_the_tax_life_changes_nothing(monkeypatch) -> None:
 def test_sector_slots_are_the_slots_of_the_named_sectors() -> None:
     # The R&D bonus tests eligibility on these slots alone: they must be exactly the slots
     # whose sector is named, in slot order, whatever order the names come in.
-    from model._layout import build_layout
+    from model.economy.layout import build_layout
 
     lay = build_layout(resolve("scenarios/plan.toml", overrides=small_overrides()))
     ids = lay.sector_ids

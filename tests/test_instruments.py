@@ -18,13 +18,15 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from model import _rules as rules
-from model._config import ScenarioError
-from model._model import RegionModel, deadweight_bn_yuan
-from model._run import resolve
-from model._state import Draws
-from model.instruments import SLOT_BLOCK, CompactSlots, ration, uniform_at, uniform_below
-from model.params import PAYERS
+from model.config.errors import ScenarioError
+from model.config.params import PAYERS
+from model.config.scenario import resolve
+from model.economy import rules
+from model.economy.streams import Draws
+from model.outputs.recorder import deadweight_bn_yuan
+from model.policy.base import ration
+from model.policy.ledgers import SLOT_BLOCK, CompactSlots, uniform_at, uniform_below
+from model.simulation.model import RegionModel
 from model.testing import PLAN
 
 FIRM_SCALE = 0.01
@@ -933,7 +935,7 @@ def test_soe_quota_only_to_models_of_the_buyers_segment(base) -> None:
 
 def test_soe_buyers_spread_over_segments() -> None:
     """SOE ownership is laid out independently of the segment a buyer shops in."""
-    from model._layout import build_layout
+    from model.economy.layout import build_layout
 
     lay = build_layout(resolve(PLAN, overrides={"market.firm_scale": 0.1}))
     assert lay.soe.sum() > 100

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import _kernels as kernels
-from model._random import beta_integer, beta_integer_into, normal, stream_keys, uniform
+from model.economy.rules.investment import brochure_tables, pick_maker
+from model.economy.streams import beta_integer, beta_integer_into, normal, stream_keys, uniform
 
 
 def test_maker_draw_is_exact_inversion() -> None:
@@ -17,7 +17,7 @@ def test_maker_draw_is_exact_inversion() -> None:
     offset = np.cumsum([0, *sizes])
     alive = rng.random((2, len(slots))) < 0.7
     share = rng.pareto(1.5, (2, len(slots)))
-    cdf, guide = kernels.brochure_tables(alive, share, slots, offset, 0.5)
+    cdf, guide = brochure_tables(alive, share, slots, offset, 0.5)
     for r in range(2):
         for g in range(len(sizes)):
             lo, hi = offset[g], offset[g + 1]
@@ -25,7 +25,7 @@ def test_maker_draw_is_exact_inversion() -> None:
                 continue
             for u in rng.random(2000):
                 expected = lo + np.searchsorted(cdf[r, lo:hi], u * cdf[r, hi - 1], side="right")
-                got = kernels.pick_maker(cdf[r], guide[r], lo, hi, u)
+                got = pick_maker(cdf[r], guide[r], lo, hi, u)
                 assert got == min(expected, hi - 1)
                 assert alive[r, slots[got]], "a dead maker was drawn"
 
@@ -33,7 +33,7 @@ def test_maker_draw_is_exact_inversion() -> None:
 def test_maker_weights_mix_share_and_equal_parts() -> None:
     alive = np.array([[True, True, False, True]])
     share = np.array([[0.6, 0.4, 0.9, 0.0]])
-    cdf, _ = kernels.brochure_tables(alive, share, np.arange(4), np.array([0, 4]), 0.5)
+    cdf, _ = brochure_tables(alive, share, np.arange(4), np.array([0, 4]), 0.5)
     weights = np.diff(cdf[0], prepend=0.0)
     np.testing.assert_allclose(weights, [0.3 + 0.5 / 3, 0.2 + 0.5 / 3, 0.0, 0.5 / 3])
 

@@ -1,6 +1,7 @@
 """Results depend on the scenario and the seed only: not on batching, workers or other processes.
 
-Random numbers come from streams keyed by (seed, replicate, year, process) (model._state.Draws),
+Random numbers come from streams keyed by (seed, replicate, year, process)
+(model.economy.streams.Draws),
 so a replicate's numbers do not depend on the batch it runs in or the worker running it, and
 a process's numbers do not depend on parameters that act only through other processes.
 """

@@ -15,7 +15,7 @@ import xarray as xr
 
 import model
 from model import cli
-from model._sensitivity import (
+from model.experiments.sensitivity import (
     load_sensitivity,
     morris_indices,
     morris_sample,

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 import model
-from model._views import instrument_players
+from model.analysis.shapley import instrument_players
 from model.testing import SCENARIOS, small_overrides
 
 INSTRUMENTS = ("rd_bonus", "first_set", "renewal_loans")

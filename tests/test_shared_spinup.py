@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from model._model import spinup_key
-from model._run import _simulate_batch, resolve, simulate_points_batch
+from model.config.scenario import resolve
+from model.simulation.batch import _simulate_batch, simulate_points_batch
+from model.simulation.model import spinup_key
 from model.testing import small_overrides
 
 SCENARIOS = ("plan", "plan_outside_high", "no_policy", "renewal_only")
@@ -29,7 +30,7 @@ def test_keys_differ_for_behaviour() -> None:
 
 
 def test_fork_refuses_a_different_spinup() -> None:
-    from model._model import RegionModel
+    from model.simulation.model import RegionModel
 
     a = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 1}))
     b = resolve(
@@ -90,7 +91,7 @@ def _assert_step_alike(model, other, years: int) -> None:
 
 
 def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() -> None:
-    from model._model import RegionModel
+    from model.simulation.model import RegionModel
 
     sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 2}))
     other = resolve("scenarios/renewal_only.toml", overrides=small_overrides(**{"spinup.years": 2}))
@@ -128,7 +129,7 @@ def test_forks_into_recycled_memory_or_the_spun_up_engine_equal_fresh_forks() ->
 def test_a_recycled_fork_never_writes_into_arrays_it_shares() -> None:
     # A retired fork that holds an array of the spun-up model or of the layout (as a rule
     # that kept a reference would) must not hand it over as memory to copy into.
-    from model._model import RegionModel
+    from model.simulation.model import RegionModel
 
     sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 2}))
     base = RegionModel(sc, [0, 1])

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from model._config import Schedule, read_toml
-from model.params import Region, Scenario
+from model.config.params import Region, Scenario
+from model.config.schedule import Schedule
+from model.config.toml import read_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 STRUCTURAL = {"year", "n_firms", "brochure_size", "niches", "validity_years"}

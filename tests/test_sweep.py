@@ -11,7 +11,8 @@ import xarray as xr
 
 import model
 from model import cli
-from model._sweep import dim_name, load_sweep, scaled_value, value_at
+from model.experiments.sweep import load_sweep, value_at
+from model.experiments.sweep.points import dim_name, scaled_value
 from model.testing import (
     REPO_ROOT,
     SCENARIOS,
@@ -158,7 +159,7 @@ def test_dims_coords_and_attrs(grid: xr.Dataset) -> None:
     assert grid.sizes["replicate"] == 2
     assert grid.attrs["sweep_name"] == "grid"
     assert 'name = "grid"' in grid.attrs["sweep"]
-    assert grid.attrs["code_version"] == model._run.code_version()
+    assert grid.attrs["code_version"] == model.outputs.files.code_version()
     assert grid.attrs["seed"] == model.load_scenario(SCENARIOS / "plan.toml").seed
     assert grid.attrs["sweep_dims"] == "rd_bonus_reward_rate pool"
     assert_units(grid)
@@ -368,7 +369,7 @@ def test_readme_documents_the_sweep_commands() -> None:
 def test_a_group_within_the_task_limit_shares_one_spinup_per_batch() -> None:
     # The shipped two-lever sweep: 25 points with one spin-up; 40 replicates on 2 workers
     # make enough batches, so the group is not split (each part would repeat the spin-up).
-    from model._sweep import MAX_POINTS_PER_TASK
+    from model.experiments.sweep.tasks import MAX_POINTS_PER_TASK
 
     sw = load_sweep(SCENARIOS / "sweeps" / "two_levers.toml").with_replicates(40)
     assert len(sw.groups) == 1 and len(sw.groups[0]) == 25 <= MAX_POINTS_PER_TASK

@@ -14,7 +14,7 @@ import xarray as xr
 
 import model
 from model import cli
-from model._sweep import Sweep, load_sweep
+from model.experiments.sweep import Sweep, load_sweep
 from model.testing import SCENARIOS, assert_identical_runs
 
 distributed = pytest.importorskip("distributed")

@@ -20,7 +20,8 @@ import xarray as xr
 
 import model
 from model import cli
-from model._sweep import MANIFEST, Task, load_sweep
+from model.experiments.sweep import Task, load_sweep
+from model.experiments.sweep.store import MANIFEST
 from model.testing import REPO_ROOT, SCENARIOS, assert_identical_runs
 
 REPLICATES = 4

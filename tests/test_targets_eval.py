@@ -2,7 +2,7 @@
 
 The hand-made dataset has the variables ``evaluate`` reads, with chosen values per replicate,
 so each attainment, median and band is known in advance. Chain outputs are built by the real
-``model._run.chain_output`` from the hand-made sector outputs.
+``model.outputs.dataset.chain_output`` from the hand-made sector outputs.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import pytest
 import xarray as xr
 
 import model
-from model._run import CHAINS, chain_output
-from model._targets import Target, evaluate, load_targets, simulated
+from model.analysis.targets import evaluate, simulated
+from model.config.targets import Target, load_targets
+from model.outputs.dataset import CHAINS, chain_output
 from model.testing import PLAN
 
 YEARS = [2024, 2025, 2026, 2027]

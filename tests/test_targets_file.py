@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from model._run import CHAINS
-from model._scenario import load_scenario
+from model.config.scenario import load_scenario
+from model.outputs.dataset import CHAINS
 from model.testing import PLAN
 
 REPO = Path(__file__).resolve().parents[1]

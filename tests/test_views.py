@@ -8,8 +8,10 @@ import xarray as xr
 
 import model
 from model import cli
-from model._targets import evaluate, load_targets
-from model._views import counterfactual_point, sweep_summary
+from model.analysis.targets import evaluate
+from model.analysis.views import counterfactual_point
+from model.config.targets import load_targets
+from model.report.tables import sweep_summary
 from model.testing import SCENARIOS, assert_units, small_overrides
 
 REPLICATES = 3
@@ -182,7 +184,7 @@ def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixtu
         "n_single_champions_new",
         "first_set_products_new",
     ]
-    model._sweep.write_sweep(combos[needed], path)
+    model.experiments.sweep.write_sweep(combos[needed], path)
     assert cli.main(["views", str(path), "--counterfactual", "rd_bonus_enabled=true"]) == 0
     out = capsys.readouterr().out
     assert "Against the counterfactual (rd_bonus_enabled = True)" in out

@@ -6,7 +6,7 @@ on all firms with ``AgentSet.do`` in the fast model's order. Rules in which firm
 stages, so that within a rule all firms act on the same start-of-rule state, as in the fast
 model where every rule is one simultaneous array operation.
 
-Quantities and units are the fast model's (``model/_rules.py``, docs/ODD.md section 3.4):
+Quantities and units are the fast model's (``model/economy/rules/``, docs/ODD.md section 3.4):
 money in million yuan, real quantities in model units, one step a calendar year. Machine
 cohorts are three short Python lists indexed by age (0 = bought this year).
 """

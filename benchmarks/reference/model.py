@@ -26,8 +26,7 @@ from benchmarks.reference.government import Government
 from benchmarks.reference.layout import SEGMENTS, build_layout
 
 if TYPE_CHECKING:
-    from model.params import Scenario
-
+    from model.config.params import Scenario
 TINY = 1e-12
 M_YUAN_PER_BN = 1e3
 

@@ -23,7 +23,7 @@ INSTRUMENTS = ("rd_bonus", "first_set", "renewal_loans")
 
 def _scenario(scenario, seed: int | None, overrides: Mapping[str, object] | None):
     """A scenario object from a path or object, with overrides and seed (as ``model.run``)."""
-    from model._run import resolve
+    from model.config.scenario import resolve
 
     return resolve(scenario, seed=seed, overrides=overrides)
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from benchmarks.reference.firm import FirmAgent
 from benchmarks.reference.model import ReferenceModel
-from model._random import STRIDE, beta_integer, normal, uniform
+from model.economy.streams import STRIDE, beta_integer, normal, uniform
 
 #: Firm variables copied from the fast model and compared.
 FIRM_STATE = (
@@ -202,9 +202,9 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         firm_scale: ``market.firm_scale`` of the check.
         extra: More overrides of the plan scenario (e.g. another instrument variant).
     """
-    from model import _rules as rules
-    from model._model import RegionModel
-    from model._run import resolve
+    from model.config.scenario import resolve
+    from model.economy import rules
+    from model.simulation.model import RegionModel
     from model.testing import PLAN
 
     ov = {

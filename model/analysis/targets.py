@@ -1,0 +1,155 @@
+"""Plan targets (``calibration/targets.toml``) evaluated against a run's replicates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from model.analysis.stats import REP, labelled
+from model.config.targets import Target, load_targets
+from model.outputs.dataset import CHAINS
+
+
+def _ten_chains_total(ds: xr.Dataset) -> xr.DataArray:
+    # Disjoint sectors of the ten chains plus the CNC machine tools counted in smart
+    # equipment: nothing counted twice.
+    cnc = float(ds.attrs.get("cnc_share_in_smart_equipment", 0.0))
+    chains = ds["output"].sel(sector=list(CHAINS)).sum("sector")
+    return chains + cnc * ds["output"].sel(sector="machine_tools")
+
+
+def simulated(ds: xr.Dataset, target: Target) -> xr.DataArray | None:
+    """The target's model quantity per replicate, or None if the model has no such output."""
+    var = target.model_variable
+    if not var or target.year not in ds["year"].values:
+        return None
+    if var == "output:sum_ten_chains":
+        series = _ten_chains_total(ds)
+    elif var == "output_share_ten_chains":
+        series = _ten_chains_total(ds) / ds["output_total"]
+    else:
+        names, _, sector = var.partition(":")
+        parts = []
+        for name in names.split("+"):
+            if name == "output" and sector in CHAINS:
+                parts.append(ds["chain_output"].sel(chain=sector))
+            else:
+                parts.append(ds[name].sel(sector=sector))
+        series = sum(parts[1:], parts[0])
+    if target.cumulative_from:
+        window = series.sel(year=slice(target.cumulative_from, target.year))
+        return window.sum("year")
+    return series.sel(year=target.year)
+
+
+def meets(values: np.ndarray, target: Target) -> np.ndarray:
+    """Whether each replicate meets the target ("eq" counts are read as reaching the level)."""
+    if target.comparison == "le":
+        return values <= target.value
+    return values >= target.value
+
+
+def evaluate(
+    ds: xr.Dataset, targets: list[Target], uses: tuple[str, ...] = ("inverse", "evaluated")
+) -> list[dict]:
+    """Goal, simulated median, 5-95% band and attainment with its Monte Carlo standard error."""
+    rows = []
+    for t in targets:
+        if t.use not in uses:
+            continue
+        sim = simulated(ds, t)
+        if sim is None:
+            continue
+        v = np.asarray(sim.values, dtype=float)
+        hit = meets(v, t)
+        p = float(hit.mean())
+        n = len(v)
+        rows.append(
+            {
+                "id": t.id,
+                "use": t.use,
+                "year": t.year,
+                "comparison": t.comparison,
+                "goal": t.value,
+                "unit": t.unit,
+                "median": float(np.median(v)),
+                "p5": float(np.quantile(v, 0.05)),
+                "p95": float(np.quantile(v, 0.95)),
+                "attainment": p,
+                "attainment_se": float(np.sqrt(p * (1.0 - p) / n)) if n > 1 else float("nan"),
+                "replicates": n,
+            }
+        )
+    return rows
+
+
+def attainment(
+    ds: xr.Dataset,
+    targets: Sequence[Target] | None = None,
+    uses: tuple[str, ...] = ("inverse", "evaluated"),
+) -> xr.Dataset:
+    """Share of replicates meeting each plan target, per point, with its Monte Carlo s.e.
+
+    Args:
+        ds: A run or sweep dataset.
+        targets: Targets (default: ``calibration/targets.toml``).
+        uses: Which targets (by their ``use``).
+
+    Returns:
+        Dataset with dims ``target`` (+ the sweep's dims): ``attainment``, ``attainment_se``,
+        ``median``, ``p5``, ``p95``; coordinates ``goal``, ``unit``, ``target_year``,
+        ``comparison``, ``use``.
+    """
+    targets = list(targets) if targets is not None else load_targets()
+    rows, kept = [], []
+    for t in targets:
+        if t.use not in uses:
+            continue
+        sim = simulated(ds, t)
+        if sim is None:
+            continue
+        sim = sim.drop_vars([c for c in sim.coords if c not in sim.dims], errors="ignore")
+        rows.append(sim.astype(float))
+        kept.append(t)
+    if not rows:
+        return xr.Dataset()
+    sim = xr.concat(rows, dim="target").assign_coords(target=[t.id for t in kept])
+    n = sim.sizes[REP]
+    hit = xr.concat([meets(sim.sel(target=t.id), t) for t in kept], dim="target")
+    p = hit.mean(REP)
+    se = np.sqrt(p * (1.0 - p) / n) if n > 1 else xr.full_like(p, np.nan)
+    q = sim.quantile([0.05, 0.5, 0.95], dim=REP)
+    out = xr.Dataset(
+        {
+            "attainment": labelled(p, "1", "share of replicates meeting the target"),
+            "attainment_se": labelled(se, "1", "Monte Carlo standard error of the share"),
+            "median": labelled(q.sel(quantile=0.5, drop=True), "target unit", "simulated median"),
+            "p5": labelled(q.sel(quantile=0.05, drop=True), "target unit", "simulated 5% quantile"),
+            "p95": labelled(
+                q.sel(quantile=0.95, drop=True), "target unit", "simulated 95% quantile"
+            ),
+        }
+    )
+    out = out.assign_coords(
+        goal=(
+            "target",
+            [t.value for t in kept],
+            {"long_name": "target value", "units": "target unit"},
+        ),
+        unit=("target", [t.unit for t in kept], {"long_name": "unit of the target"}),
+        target_year=(
+            "target",
+            [t.year for t in kept],
+            {"long_name": "target year", "units": "year"},
+        ),
+        comparison=(
+            "target",
+            [t.comparison for t in kept],
+            {"long_name": "ge: a floor; le: a ceiling"},
+        ),
+        use=("target", [t.use for t in kept], {"long_name": "use of the target (targets.toml)"}),
+    )
+    out.attrs = {"replicates": n}
+    return out

@@ -1,0 +1,255 @@
+"""Derived views of a run or sweep dataset: bands, paired differences, value per yuan, deadweight.
+
+Every function takes the dataset ``model.run`` or ``model.sweep`` returns (any extra dims,
+such as sweep axes, are carried through) and returns an ``xarray`` object with ``units`` and
+``long_name`` on each variable. Differences between points are paired by replicate: every
+point of a sweep ran with the same seed and replicate numbers (common random numbers), so
+the difference of replicate r is free of the noise both points share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from model.analysis.stats import REP, labelled, mcse, ratio_of_means, sweep_dims
+from model.config.errors import ScenarioError
+
+
+def _parse_value(coord: xr.DataArray, value: Any) -> Any:
+    """A command-line value in the coordinate's type (``false`` for booleans, numbers)."""
+    if coord.dtype == bool:
+        if isinstance(value, str):
+            low = value.strip().lower()
+            if low in ("true", "1", "on", "yes"):
+                return True
+            if low in ("false", "0", "off", "no"):
+                return False
+            return value  # matches no label: reported by the caller
+        return bool(value)
+    if np.issubdtype(coord.dtype, np.number) and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def counterfactual_point(ds: xr.Dataset, where: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Indexers (dim -> label) of a counterfactual point of a sweep.
+
+    Keys may be dim names (``scenario``, ``rd_bonus_enabled``) or the dotted paths the dims
+    sweep (``instruments.rd_bonus.enabled``). Without ``where``, the point where every swept
+    ``instruments.*.enabled`` is false, or the scenario named ``no_policy``.
+
+    Raises:
+        ScenarioError: If a key names no dim or a label no point (listing what exists).
+    """
+    dims = sweep_dims(ds)
+    by_path = {str(ds[d].attrs.get("path")): d for d in dims if ds[d].attrs.get("path")}
+    if not where:
+        found: dict[str, Any] = {}
+        for path, d in by_path.items():
+            if (
+                path.startswith("instruments.")
+                and path.endswith(".enabled")
+                and ds[d].dtype == bool
+            ):
+                found[d] = False
+        if not found and "scenario" in dims and "no_policy" in ds["scenario"].values:
+            found["scenario"] = "no_policy"
+        return found
+    out: dict[str, Any] = {}
+    for key, value in where.items():
+        d = key if key in dims else by_path.get(key)
+        if d is None:
+            raise ScenarioError(
+                "--counterfactual",
+                key,
+                f"no sweep dim or swept path {key!r} (dims: {', '.join(dims) or 'none'})",
+            )
+        v = _parse_value(ds[d], value)
+        labels = [x.item() if hasattr(x, "item") else x for x in ds[d].values]
+        if v not in labels:
+            raise ScenarioError(
+                "--counterfactual", key, f"no point with {d} = {value!r} (values: {labels})"
+            )
+        out[d] = labels[labels.index(v)]
+    return out
+
+
+def _replicate_variables(ds: xr.Dataset, variables: Sequence[str] | None) -> list[str]:
+    """The variables asked for, or every numeric one with a ``replicate`` dim."""
+    if variables is not None:
+        return list(variables)
+    return [
+        n for n, v in ds.data_vars.items() if REP in v.dims and np.issubdtype(v.dtype, np.number)
+    ]
+
+
+def bands(
+    ds: xr.Dataset,
+    variables: Sequence[str] | None = None,
+    quantiles: Sequence[float] = (0.05, 0.5, 0.95),
+) -> xr.Dataset:
+    """Median and 5-95% bands across replicates (dim ``quantile``) of each variable."""
+    names = _replicate_variables(ds, variables)
+    out = ds[names].quantile(list(quantiles), dim=REP, keep_attrs=True)
+    out["quantile"].attrs = {"long_name": "quantile across replicates", "units": "1"}
+    return out
+
+
+def differences(
+    ds: xr.Dataset,
+    counterfactual: Mapping[str, Any] | None = None,
+    variables: Sequence[str] | None = None,
+) -> xr.Dataset:
+    """Each point minus the counterfactual point, replicate by replicate (common random numbers).
+
+    Args:
+        ds: A sweep dataset.
+        counterfactual: The counterfactual point (see :func:`counterfactual_point`); default
+            every swept instrument off, or the ``no_policy`` scenario.
+        variables: Variables to difference (default: all with a ``replicate`` dim).
+
+    Returns:
+        Dataset of paired differences; the counterfactual's dims are kept (its own point
+        differs by 0).
+
+    Raises:
+        ScenarioError: If no counterfactual is given and none can be found.
+    """
+    where = counterfactual_point(ds, counterfactual)
+    if not where:
+        raise ScenarioError(
+            "--counterfactual", "", "no counterfactual point: name one, e.g. scenario=no_policy"
+        )
+    names = _replicate_variables(ds, variables)
+    sub = ds[names]
+    cf = sub.sel(where, drop=True)
+    diff = sub - cf
+    for n in names:
+        diff[n].attrs = {
+            "units": ds[n].attrs.get("units", ""),
+            "long_name": f"{ds[n].attrs.get('long_name', n)}: difference from the counterfactual",
+        }
+    diff.attrs = {"counterfactual": ", ".join(f"{k} = {v}" for k, v in where.items())}
+    return diff
+
+
+def difference_summary(diff: xr.Dataset | xr.DataArray) -> xr.Dataset:
+    """Mean paired difference with its Monte Carlo s.e., median and 5-95% band."""
+    if isinstance(diff, xr.DataArray):
+        diff = diff.to_dataset(name=diff.name or "difference")
+    out = {}
+    for n, v in diff.data_vars.items():
+        q = v.quantile([0.05, 0.5, 0.95], dim=REP)
+        units = v.attrs.get("units", "")
+        out[f"{n}_mean"] = labelled(v.mean(REP), units, f"mean of {n}")
+        out[f"{n}_mcse"] = labelled(mcse(v), units, f"Monte Carlo s.e. of the mean of {n}")
+        out[f"{n}_median"] = labelled(q.sel(quantile=0.5, drop=True), units, f"median of {n}")
+        out[f"{n}_p5"] = labelled(q.sel(quantile=0.05, drop=True), units, f"5% quantile of {n}")
+        out[f"{n}_p95"] = labelled(q.sel(quantile=0.95, drop=True), units, f"95% quantile of {n}")
+    return xr.Dataset(out, attrs=dict(diff.attrs))
+
+
+def value_per_yuan(
+    ds: xr.Dataset,
+    counterfactual: Mapping[str, Any] | None = None,
+    years: slice | None = None,
+) -> xr.Dataset:
+    """Value added gained per yuan of net public cost, against a counterfactual point.
+
+    Value added gained = sum over years of the paired difference in total value added; net
+    public cost = the same for ``public_cost`` (subsidies, tax expenditures, re-lending
+    relief), in total and by payer; by instrument, the difference in ``subsidy_paid``. Ratios
+    are of means across replicates (robust where a replicate's cost difference is near 0),
+    with delta-method Monte Carlo standard errors. A per-instrument ratio charges all of a
+    point's value added to that instrument: read it at points that differ from the
+    counterfactual in that instrument only (see :func:`shapley` for mixes).
+
+    Returns:
+        Dataset with ``va_gained``, ``net_public_cost`` (per replicate), and
+        ``va_per_yuan``, ``va_per_yuan_by_payer``, ``va_per_yuan_by_instrument`` with
+        ``*_se``.
+    """
+    d = differences(
+        ds, counterfactual, ["value_added_total", "public_cost", "subsidy_paid", "taxes"]
+    )
+    sel = (lambda x: x.sel(year=years)) if years is not None else (lambda x: x)
+    va = sel(d["value_added_total"]).sum("year")
+    cost_payer = sel(d["public_cost"]).sum("year")
+    cost = cost_payer.sum("payer")
+    subsidy = sel(d["subsidy_paid"]).sum("year")
+    taxes = sel(d["taxes"]).sum(["year", "sector"])
+    r, r_se = ratio_of_means(va, cost)
+    rp, rp_se = ratio_of_means(va, cost_payer)
+    ri, ri_se = ratio_of_means(va, subsidy)
+    out = xr.Dataset(
+        {
+            "va_gained": labelled(
+                va, "bn yuan", "value added gained over the years, vs the counterfactual"
+            ),
+            "net_public_cost": labelled(
+                cost, "bn yuan", "extra public cost over the years, vs the counterfactual"
+            ),
+            "net_public_cost_by_payer": labelled(
+                cost_payer, "bn yuan", "extra public cost by payer"
+            ),
+            "subsidy_by_instrument": labelled(
+                subsidy, "bn yuan", "extra subsidy paid by instrument"
+            ),
+            "tax_revenue_gained": labelled(
+                taxes, "bn yuan", "extra VAT + corporate income tax collected"
+            ),
+            "va_per_yuan": labelled(
+                r, "yuan/yuan", "value added gained per yuan of net public cost"
+            ),
+            "va_per_yuan_se": labelled(r_se, "yuan/yuan", "Monte Carlo s.e. of va_per_yuan"),
+            "va_per_yuan_by_payer": labelled(
+                rp, "yuan/yuan", "value added gained per yuan of the payer's net cost"
+            ),
+            "va_per_yuan_by_payer_se": labelled(rp_se, "yuan/yuan", "Monte Carlo s.e."),
+            "va_per_yuan_by_instrument": labelled(
+                ri, "yuan/yuan", "value added gained per yuan of the instrument's extra subsidy"
+            ),
+            "va_per_yuan_by_instrument_se": labelled(ri_se, "yuan/yuan", "Monte Carlo s.e."),
+        }
+    )
+    out.attrs = dict(d.attrs)
+    return out
+
+
+def deadweight_leakage(ds: xr.Dataset) -> xr.Dataset:
+    """Deadweight and leakage by instrument, summed over the years (mean and 5-95% band).
+
+    ``deadweight_share`` = mean deadweight / mean subsidy paid (the part of the subsidy that
+    paid for behaviour the same firms show without the policy, same random numbers).
+    """
+    sub = ds["subsidy_paid"].sum("year")
+    dw = ds["deadweight"].sum("year")
+    leak = ds["leakage"].sum("year")
+    share, share_se = ratio_of_means(dw, sub)
+    out = {
+        "subsidy_paid_mean": labelled(
+            sub.mean(REP), "bn yuan", "subsidy paid over the years, mean"
+        ),
+        "deadweight_mean": labelled(dw.mean(REP), "bn yuan", "deadweight over the years, mean"),
+        "deadweight_share": labelled(share, "1", "deadweight / subsidy paid (ratio of means)"),
+        "deadweight_share_se": labelled(share_se, "1", "Monte Carlo s.e. of deadweight_share"),
+        "leakage_mean": labelled(
+            leak.mean(REP), "bn yuan", "machine tools bought outside Zhejiang by paid firms, mean"
+        ),
+    }
+    for name, x in (("deadweight", dw), ("leakage", leak)):
+        q = x.quantile([0.05, 0.95], dim=REP)
+        out[f"{name}_p5"] = labelled(
+            q.sel(quantile=0.05, drop=True), "bn yuan", f"{name}, 5% quantile"
+        )
+        out[f"{name}_p95"] = labelled(
+            q.sel(quantile=0.95, drop=True), "bn yuan", f"{name}, 95% quantile"
+        )
+    return xr.Dataset(out)

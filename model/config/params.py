@@ -1,0 +1,484 @@
+"""Typed, frozen parameter objects read from region and scenario TOML files.
+
+Every field carries its allowed range, unit and meaning in ``metadata``; the loader in
+``model._config`` enforces them and names the file and dotted key of any mistake. Numbers
+themselves live in the TOML files with their sources, not here: defaults below are only
+structural (switches, neutral values) or carry the same source as the shipped files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from model.config.schedule import Schedule
+
+SEGMENTS: tuple[str, ...] = ("economy", "mid_range", "high_end")
+PAYERS: tuple[str, ...] = ("central", "provincial", "county")
+
+
+def p(default=None, lo=None, hi=None, unit: str = "", doc: str = "", **kw):
+    """Declare a parameter field with range, unit and description."""
+    meta = {"range": (lo, hi), "unit": unit, "doc": doc}
+    if default is None and not kw:
+        return field(metadata=meta)
+    if "default_factory" in kw:
+        return field(default_factory=kw["default_factory"], metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _sources() -> dict[str, str]:
+    return field(default_factory=dict, metadata={"doc": "source of each number, by key"})
+
+
+# --------------------------------------------------------------------------- region
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sector:
+    """One sector of the regional economy: a flagship chain, machine tools or the rest."""
+
+    id: str
+    name_zh: str
+    kind: Literal["user", "machine_tools"] = "user"
+    output_base_bn_yuan: float = p(lo=0.0, unit="bn yuan", doc="gross output (产值), end-2023")
+    n_firms: int = p(lo=1, unit="firms", doc="above-scale firms, 2023")
+    soe_firm_share: float = p(lo=0.0, hi=1.0, doc="share of firms that are state-owned")
+    value_added_share: float = p(lo=0.05, hi=0.6, doc="value added / gross output")
+    labour_share: float = p(lo=0.0, hi=0.6, doc="wages / gross output")
+    machine_sensitive_cost_share: float = p(
+        lo=0.05, hi=0.95, doc="share of unit cost that falls with embodied productivity"
+    )
+    capital_output_ratio: float = p(
+        lo=0.05, hi=3.0, unit="yuan per yuan/yr", doc="equipment per unit of yearly capacity"
+    )
+    machine_tool_capex_share: float = p(
+        lo=0.0, hi=1.0, doc="share of equipment spending that buys machine tools"
+    )
+    rd_intensity_real: float = p(lo=0.0, hi=0.3, doc="mean real R&D / revenue, base year")
+    rd_intensity_dispersion: float = p(lo=0.0, hi=3.0, doc="sd of log R&D intensity")
+    basic_research_share: float = p(lo=0.0, hi=1.0, doc="mean basic-research share of R&D")
+    high_tech_share: float = p(lo=0.0, hi=1.0, doc="share of firms with high-tech status")
+    demand_growth_real: float = p(lo=-0.2, hi=0.3, unit="1/yr", doc="trend real demand growth")
+    demand_shock_sd: float = p(lo=0.0, hi=0.5, doc="sd of log demand shock")
+    size_pareto_exponent: float = p(lo=0.5, hi=3.0, doc="Pareto exponent of firm revenue")
+    segment_mix: tuple[float, float, float] = p(
+        doc="share of buyers in economy / mid-range / high-end machine-tool segments"
+    )
+    source: dict[str, str] = _sources()
+
+    def __post_init__(self) -> None:
+        if abs(sum(self.segment_mix) - 1.0) > 1e-9:
+            raise ValueError(f"segment_mix must sum to 1, sums to {sum(self.segment_mix):.6g}")
+        if self.value_added_share <= self.labour_share:
+            raise ValueError("value_added_share must exceed labour_share (wages are part of it)")
+        unit_cost = 1.0 - (self.value_added_share - self.labour_share)
+        if self.labour_share > self.machine_sensitive_cost_share * unit_cost:
+            raise ValueError(
+                "labour_share must not exceed the machine-sensitive part of unit cost "
+                f"({self.machine_sensitive_cost_share * unit_cost:.4f}): wages fall with "
+                "productivity"
+            )
+
+    @property
+    def markup(self) -> float:
+        """Price over unit cost minus 1, from the gross margin VA - wages."""
+        margin = self.value_added_share - self.labour_share
+        return margin / (1.0 - margin)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cluster:
+    """A place-and-chain cluster: firms of one sector in one place."""
+
+    id: str
+    name_zh: str
+    sector: str
+    firm_share: float = p(lo=0.0, hi=1.0, doc="share of the sector's firms located here")
+    cnc_zone: bool = False
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutsideModel:
+    """An exogenous machine-tool model: imports or other provinces' domestic supply."""
+
+    origin: Literal["import", "other_province"]
+    segment: Literal["economy", "mid_range", "high_end"]
+    productivity_premium: float = p(
+        lo=-0.9, hi=5.0, doc="embodied productivity / Zhejiang mean - 1"
+    )
+    price_premium: float = p(lo=-0.9, hi=10.0, doc="price / Zhejiang segment mean - 1")
+    productivity_growth: float = p(lo=-0.1, hi=0.2, unit="1/yr")
+    brochure_probability: float = p(lo=0.0, hi=1.0, doc="chance a brochure slot shows it")
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MachineTools:
+    """Structure of the machine-tool (工业母机) market."""
+
+    segment_firm_share: tuple[float, float, float] = p(doc="share of MT firms per segment")
+    segment_price_index: tuple[float, float, float] = p(doc="relative model price per segment")
+    segment_productivity_index: tuple[float, float, float] = p(
+        doc="relative embodied productivity of a segment's models"
+    )
+    set_price_m_yuan: tuple[float, float, float] = p(unit="m yuan", doc="price of one set")
+    outside_sales_share_base: float = p(lo=0.0, hi=1.0, doc="share of output sold outside")
+    outside_demand_growth: dict[str, Schedule] = p(
+        default_factory=dict, unit="1/yr", doc="nominal growth of outside demand by path"
+    )
+    outside_models: tuple[OutsideModel, ...] = ()
+    brochure_size: int = p(4, lo=1, hi=50, doc="models a buyer compares (k)")
+    niches: int = p(
+        lo=1, hi=10_000, doc="product niches (lathes, grinders, presses, ...) per segment"
+    )
+    brochure_share_weight: float = p(
+        lo=0.0, hi=1.0, doc="weight of sales share (vs uniform) in who appears in brochures"
+    )
+    source: dict[str, str] = _sources()
+
+    def __post_init__(self) -> None:
+        for name in ("segment_firm_share",):
+            v = getattr(self, name)
+            if abs(sum(v) - 1.0) > 1e-9:
+                raise ValueError(f"{name} must sum to 1, sums to {sum(v):.6g}")
+        missing = {"low", "central", "high"} - set(self.outside_demand_growth)
+        if missing:
+            raise ValueError(
+                f"outside_demand_growth needs paths low, central, high; missing {sorted(missing)}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaseYear:
+    """Aggregates the spin-up is rescaled to, and base-year macro figures."""
+
+    year: int = p(2023, lo=2000, hi=2100)
+    employment_m: float = p(lo=0.0, unit="million people", doc="above-scale employment")
+    total_output_bn_yuan: float = p(lo=0.0, unit="bn yuan", doc="above-scale gross output")
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusRules:
+    """Approximate rules for firm status (above-scale and the gradient-cultivation titles)."""
+
+    above_scale_revenue_m_yuan: float = p(20.0, lo=0.0, unit="m yuan")
+    sme_revenue_max_m_yuan: float = p(lo=0.0, unit="m yuan", doc="SME ceiling (revenue)")
+    specialised_new_rd_intensity: float = p(lo=0.0, hi=1.0, doc="min reported R&D / revenue")
+    specialised_new_growth: float = p(lo=-1.0, hi=5.0, doc="min revenue growth, 2-yr mean")
+    specialised_new_min_revenue_m_yuan: float = p(lo=0.0, unit="m yuan")
+    little_giant_min_revenue_m_yuan: float = p(lo=0.0, unit="m yuan")
+    little_giant_rd_intensity: float = p(lo=0.0, hi=1.0)
+    little_giant_productivity_rank: float = p(lo=0.0, hi=1.0, doc="min productivity quantile")
+    single_champion_min_revenue_m_yuan: float = p(lo=0.0, unit="m yuan")
+    single_champion_productivity_rank: float = p(lo=0.0, hi=1.0, doc="min productivity quantile")
+    validity_years: int = p(3, lo=1, hi=10, doc="years a title stays valid after last meeting it")
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainOverlap:
+    """Shares added back when comparing disjoint sectors with overlapping chain targets."""
+
+    machine_tools_cnc_share_in_smart_equipment: float = p(lo=0.0, hi=1.0)
+    fibre_share_of_petrochem: float = p(lo=0.0, hi=1.0)
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Region:
+    """The embedded region: sectors, clusters, machine-tool market and base year."""
+
+    name: str
+    name_zh: str
+    base_year: BaseYear
+    sector: tuple[Sector, ...]
+    cluster: tuple[Cluster, ...]
+    machine_tools: MachineTools
+    status: StatusRules
+    chain_overlap: ChainOverlap
+    double_counting: str = p("", doc="how overlapping chains are split")
+
+    def __post_init__(self) -> None:
+        ids = [s.id for s in self.sector]
+        if len(set(ids)) != len(ids):
+            raise ValueError("sector ids must be unique")
+        if sum(s.kind == "machine_tools" for s in self.sector) != 1:
+            raise ValueError("exactly one sector must have kind = 'machine_tools'")
+        for c in self.cluster:
+            if c.sector not in ids:
+                raise ValueError(f"cluster {c.id!r} names unknown sector {c.sector!r}")
+        for s in ids:
+            total = sum(c.firm_share for c in self.cluster if c.sector == s)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(
+                    f"cluster firm_share of sector {s!r} must sum to 1, sums to {total:.6g}"
+                )
+
+    @property
+    def machine_tool_sector(self) -> int:
+        """Index of the machine-tool sector."""
+        return next(i for i, s in enumerate(self.sector) if s.kind == "machine_tools")
+
+
+# ------------------------------------------------------------------------- scenario
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prices:
+    """Exogenous nominal paths."""
+
+    producer_price_growth: Schedule = p(unit="1/yr", doc="PPI of intermediate inputs")
+    wage_growth: Schedule = p(unit="1/yr", doc="nominal wage per worker")
+    other_equipment_price_growth: Schedule = p(unit="1/yr")
+    loan_prime_rate: Schedule = p(lo=0.0, hi=0.3, unit="1/yr", doc="1-yr LPR")
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Demand:
+    """Final demand for user sectors and outside demand for machine tools."""
+
+    price_elasticity: float = p(lo=0.0, hi=5.0, doc="epsilon: real demand response to price")
+    shocks: bool = True
+    outside_machine_path: Literal["low", "central", "high"] = "central"
+    growth_multiplier: float = p(1.0, lo=0.0, hi=5.0, doc="scales every sector's trend growth")
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RD:
+    """R&D behaviour: real intensity, reporting and bunching."""
+
+    user_cost_elasticity_real: float = p(lo=0.0, hi=5.0)
+    user_cost_elasticity_reported: float = p(lo=0.0, hi=5.0)
+    bunching_window: float = p(lo=0.0, hi=0.05, doc="intensity gap below a threshold firms close")
+    bunching_probability: float = p(lo=0.0, hi=1.0)
+    source: dict[str, str] = _sources()
+
+    def __post_init__(self) -> None:
+        if self.user_cost_elasticity_reported < self.user_cost_elasticity_real:
+            raise ValueError("reported R&D cannot respond less than real R&D")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Innovation:
+    """Innovation and imitation: K+S draws with cluster spillovers."""
+
+    enabled: bool = True
+    imitation_enabled: bool = True
+    zeta_innovation: float = p(lo=0.0, hi=100.0, doc="zeta_1")
+    zeta_imitation: float = p(lo=0.0, hi=100.0, doc="zeta_2")
+    jump_beta: tuple[float, float] = p(
+        doc="Beta(a, b) of the productivity jump; whole a, b in 1..10"
+    )
+    jump_support: tuple[float, float] = p(doc="[x_lo, x_hi] of the jump")
+    cluster_peer_probability: float = p(lo=0.0, hi=1.0)
+    rd_lag_years: int = p(1, lo=1, hi=5)
+    other_equipment_productivity_growth: float = p(lo=-0.1, hi=0.2, unit="1/yr")
+    first_set_margin: float = p(lo=0.0, hi=1.0, doc="beat segment best domestic model by")
+    first_set_sets_to_prove: int = p(3, lo=1, hi=100)
+    unproven_risk_premium: float = p(lo=0.0, hi=2.0, doc="buyers' perceived premium")
+    source: dict[str, str] = _sources()
+
+    def __post_init__(self) -> None:
+        a, b = self.jump_beta
+        # The compiled rule draws Beta(a, b) as the a-th smallest of a + b - 1 uniforms.
+        if a != int(a) or b != int(b) or not (1 <= a <= 10 and 1 <= b <= 10):
+            raise ValueError(f"jump_beta must be two whole numbers from 1 to 10, got {a}, {b}")
+        lo, hi = self.jump_support
+        if lo > hi:
+            raise ValueError(f"jump_support must be [low, high] with low <= high, got {lo}, {hi}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Investment:
+    """Vintage investment: expansion, payback replacement, finance."""
+
+    payback_years: float = p(lo=0.1, hi=20.0, doc="b: mean over firms")
+    payback_dispersion: float = p(lo=0.0, hi=2.0, doc="sd of log b across firms")
+    technical_life_years: int = p(lo=2, hi=40)
+    target_utilisation: float = p(lo=0.3, hi=1.0)
+    expectation_smoothing: float = p(lo=0.0, hi=0.99, doc="weight of the old expectation")
+    loan_spread: float = p(lo=0.0, hi=0.2, unit="1/yr")
+    loan_term_years: int = p(lo=1, hi=30)
+    credit_limit_sales_ratio: float = p(lo=0.0, hi=10.0)
+    loan_financed_share: float = p(lo=0.0, hi=1.0, doc="share of investment financed by loans")
+    cash_buffer_sales_ratio: float = p(lo=0.0, hi=5.0)
+    dividend_cash_ratio: float = p(lo=0.0, hi=10.0, doc="cash/revenue above which pay out")
+    tax_depreciation_years: int = p(lo=1, hi=40)
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Market:
+    """Replicator dynamics and demography."""
+
+    replicator_chi: float = p(lo=0.0, hi=10.0)
+    unfilled_demand_weight: float = p(lo=0.0, hi=10.0)
+    exit_share_fraction: float = p(lo=0.0, hi=1.0, doc="exit below this fraction of 1/n")
+    net_entry_rate: Schedule = p(
+        lo=-0.5, hi=0.5, unit="1/yr", doc="entrants beyond replacing exits"
+    )
+    entrant_size_fraction: float = p(lo=0.0, hi=1.0, doc="entrant share in units of 1/n")
+    entrant_productivity_sd: float = p(lo=0.0, hi=1.0)
+    slot_headroom: float = p(lo=0.0, hi=2.0, doc="spare firm slots per sector for entry")
+    firm_scale: float = p(
+        1.0,
+        lo=0.0001,
+        hi=100.0,
+        doc="simulated firms per real firm: each stands for 1/scale real firms (above 1: clones)",
+    )
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tax:
+    """Tax parameters (the super-deduction and the high-tech rate are tax expenditures)."""
+
+    corporate_income_tax: Schedule = p(lo=0.0, hi=1.0)
+    high_tech_rate: Schedule = p(lo=0.0, hi=1.0)
+    rd_super_deduction: Schedule = p(lo=0.0, hi=5.0, doc="extra deduction per yuan of R&D")
+    vat_rate: Schedule = p(lo=0.0, hi=1.0, doc="applied to value added")
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpinUp:
+    """Spin-up before the base year."""
+
+    years: int = p(lo=1, hi=200, doc="at least 1: the base year is set from the last spin-up year")
+    wage_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr", doc="steady nominal wage growth")
+    producer_price_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
+    outside_machine_demand_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RDBonus:
+    """R&D bonus (研发奖励) of seed 000."""
+
+    enabled: bool = False
+    payer: Literal["central", "provincial", "county"] = "county"
+    intensity_threshold: Schedule = p(lo=0.0, hi=1.0, doc="reported R&D / revenue >=")
+    growth_threshold: Schedule = p(lo=-1.0, hi=10.0, doc="reported R&D growth >=")
+    basic_research_threshold_m_yuan: Schedule = p(lo=0.0, unit="m yuan", doc="basic research >")
+    basic_research_route_sectors: tuple[str, ...] = ("machine_tools",)
+    eligible_sectors: tuple[str, ...] = ()
+    reward_rate: Schedule = p(lo=0.0, hi=1.0, doc="share of reported R&D rewarded")
+    cap_per_firm_m_yuan: Schedule = p(lo=0.0, unit="m yuan")
+    budget_bn_yuan: Schedule = p(lo=0.0, unit="bn yuan/yr")
+    rationing: Literal["pro_rata", "largest_first", "smallest_first"] = "pro_rata"
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FirstSet:
+    """First-set (首台套) procurement and insurance."""
+
+    enabled: bool = False
+    national_insurance: bool = True
+    national_premium_rate_cap: Schedule = p(lo=0.0, hi=1.0)
+    national_cover: Schedule = p(lo=0.0, hi=1.0)
+    national_years: int = p(3, lo=0, hi=10)
+    provincial_insurance: bool = True
+    provincial_premium_rate_cap: Schedule = p(lo=0.0, hi=1.0)
+    provincial_cover_by_year: tuple[float, ...] = p(
+        doc="Zhejiang cover of a provincial first, years 1, 2, 3"
+    )
+    provincial_cover_domestic_by_year: tuple[float, ...] = p(
+        doc="Zhejiang cover of a domestic first, years 1-3"
+    )
+    provincial_cap_m_yuan: Schedule = p(lo=0.0, unit="m yuan/yr per model")
+    premium_rate: float = p(lo=0.0, hi=1.0, doc="market insurance premium rate")
+    insured_value_cap_m_yuan: float = p(
+        lo=0.0, unit="m yuan/yr per model", doc="first batch insured"
+    )
+    premium_to_risk: float = p(lo=0.0, hi=1.0, doc="share of buyers' risk premium insurable")
+    soe_single_source_quota: Schedule = p(lo=0.0, hi=1.0, doc="share of SOE purchases")
+    budget_bn_yuan: dict[str, Schedule] = p(default_factory=dict, unit="bn yuan/yr")
+    source: dict[str, str] = _sources()
+
+    def __post_init__(self) -> None:
+        a, b = self.provincial_cover_by_year, self.provincial_cover_domestic_by_year
+        if len(a) != len(b) or not a:
+            raise ValueError(
+                "provincial_cover_by_year and provincial_cover_domestic_by_year must list the "
+                f"same (non-zero) number of years; got {len(a)} and {len(b)}"
+            )
+        for name, covers in (
+            ("provincial_cover_by_year", a),
+            ("provincial_cover_domestic_by_year", b),
+        ):
+            if any(not 0.0 <= c <= 1.0 for c in covers):
+                raise ValueError(f"{name}: every cover must be in [0, 1], got {list(covers)}")
+        unknown = set(self.budget_bn_yuan) - set(PAYERS)
+        if unknown:
+            raise ValueError(
+                f"budget_bn_yuan: unknown payer {sorted(unknown)}; allowed: {', '.join(PAYERS)}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenewalLoans:
+    """Equipment-renewal loan interest subsidy (设备更新贷款贴息) and re-lending."""
+
+    enabled: bool = False
+    variant: Literal["percentage_points", "share_of_lpr", "capped_grant"] = "percentage_points"
+    payer: Literal["central", "provincial", "county"] = "central"
+    eligible_age_years: Schedule = p(lo=0.0, hi=50.0, doc="replaced cohorts older than")
+    subsidy_pp: Schedule = p(lo=0.0, hi=0.2, unit="1/yr", doc="interest subsidy rate")
+    subsidy_share_of_lpr: Schedule = p(lo=0.0, hi=1.0)
+    cap_per_project_m_yuan: Schedule = p(lo=0.0, unit="m yuan")
+    grant_share: Schedule = p(lo=0.0, hi=1.0, doc="capped grant: share of loan")
+    subsidy_years: int = p(2, lo=1, hi=10)
+    pool_bn_yuan: Schedule = p(lo=0.0, unit="bn yuan/yr", doc="subsidy available to the region")
+    relending_rate_cut: Schedule = p(lo=0.0, hi=0.1, unit="1/yr", doc="funding-cost cut passed on")
+    source: dict[str, str] = _sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Instruments:
+    """The three policy instruments."""
+
+    rd_bonus: RDBonus
+    first_set: FirstSet
+    renewal_loans: RenewalLoans
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """A complete scenario: region, years, behaviour, prices, instruments."""
+
+    name: str
+    description: str
+    region: Region
+    prices: Prices
+    demand: Demand
+    rd: RD
+    innovation: Innovation
+    investment: Investment
+    market: Market
+    tax: Tax
+    spinup: SpinUp
+    instruments: Instruments
+    start_year: int = p(2024, lo=1990, hi=2100)
+    end_year: int = p(2030, lo=1990, hi=2100)
+    replicates: int = p(20, lo=1, hi=1_000_000)
+    seed: int = p(0, lo=0)
+
+    def __post_init__(self) -> None:
+        if self.end_year < self.start_year:
+            raise ValueError("end_year must not precede start_year")
+        if self.start_year != self.region.base_year.year + 1:
+            raise ValueError(
+                f"start_year must be the year after the region's base year "
+                f"({self.region.base_year.year + 1})"
+            )
+
+    @property
+    def years(self) -> range:
+        """Simulated calendar years."""
+        return range(self.start_year, self.end_year + 1)

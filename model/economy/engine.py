@@ -1,0 +1,353 @@
+"""The engine: a batch of replicates' firm arrays and the helpers the yearly rules share.
+
+Firms are rows of numpy arrays: every firm array has shape (R, N), R replicates side by side
+and N firm slots; machine cohorts add a last axis of ages, (R, N, A); sector quantities are
+(R, S). Money is in million yuan inside the engine; real quantities in base-year m yuan.
+"""
+
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.config.params import SEGMENTS, Scenario
+from model.config.units import TINY
+from model.economy import streams
+from model.economy.initial import BaseYear
+from model.economy.layout import SlotLayout
+from model.economy.sectors import SectorParams
+from model.economy.streams import Draws
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from model.economy.hooks import PolicyHooks
+
+
+class Engine(BaseYear):
+    """Arrays and helpers shared by the yearly rules for a batch of replicates."""
+
+    def __init__(
+        self, scenario: Scenario, layout: SlotLayout, replicates: np.ndarray, policy: PolicyHooks
+    ) -> None:
+        self.scenario = scenario
+        self.region = scenario.region
+        self.layout = layout
+        self.replicates = np.asarray(replicates, dtype=np.int64)
+        self.R = len(self.replicates)
+        # At firm_scale < 1 each simulated firm stands for this many identical real firms;
+        # money stays full-size, so per-firm thresholds compare value / firm_weight.
+        self.firm_weight = 1.0 / layout.firm_scale
+        self.par = SectorParams.from_scenario(scenario)
+        self.policy = policy
+        self.spinning_up = True
+        mt = self.region.machine_tools
+        outside = mt.outside_models
+        self.n_outside = len(outside)
+        self.outside_origin = np.array(
+            [0 if o.origin == "import" else 1 for o in outside], dtype=np.int64
+        )
+        self.outside_segment = np.array(
+            [SEGMENTS.index(o.segment) for o in outside], dtype=np.int64
+        )
+        import_model, other_model, p_import, p_other = [], [], [], []
+        for g in range(len(SEGMENTS)):
+            imp = [
+                i
+                for i, o in enumerate(outside)
+                if o.segment == SEGMENTS[g] and o.origin == "import"
+            ]
+            oth = [
+                i
+                for i, o in enumerate(outside)
+                if o.segment == SEGMENTS[g] and o.origin != "import"
+            ]
+            if len(imp) != 1 or len(oth) != 1:
+                raise ValueError(
+                    "region needs one import and one other-province model for segment "
+                    f"{SEGMENTS[g]}"
+                )
+            import_model.append(imp[0])
+            other_model.append(oth[0])
+            p_import.append(outside[imp[0]].brochure_probability)
+            p_other.append(outside[oth[0]].brochure_probability)
+        #: Per segment: the outside model (index) each brochure offer may show, and with what
+        #: probability.
+        self.import_model_of_segment = np.array(import_model, dtype=np.int64)
+        self.other_model_of_segment = np.array(other_model, dtype=np.int64)
+        self.import_brochure_probability = np.array(p_import)
+        self.other_brochure_probability = np.array(p_other)
+        # Models on offer by position: the segments' makers, then the outside models.
+        N = layout.n_slots
+        self.makers = np.concatenate(layout.segment_slots)
+        self.segment_offset = np.cumsum([0] + [len(s) for s in layout.segment_slots])
+        self.column_of_position = np.concatenate([self.makers, N + np.arange(self.n_outside)])
+        self.position_of_column = np.full(N + self.n_outside, -1, dtype=np.int32)
+        self.position_of_column[self.column_of_position] = np.arange(len(self.column_of_position))
+        self.model_is_import = np.zeros(N + self.n_outside, dtype=bool)
+        self.model_is_import[N:] = self.outside_origin == 0
+        #: Per segment: the price index of its models and the price of one set (m yuan).
+        self.segment_price_index = np.asarray(mt.segment_price_index, dtype=float)
+        self.set_price_m_yuan = np.asarray(mt.set_price_m_yuan, dtype=float)
+        self.segment_price_index_of_maker = self.segment_price_index[
+            layout.make_segment[self.makers]
+        ]
+        self.year = scenario.start_year - scenario.spinup.years - 1
+        self.state = SimpleNamespace()
+        self.exo = SimpleNamespace()
+        self._buffers: dict[tuple, np.ndarray] = {}
+        #: Keep the recorded-only flows per firm as well as by sector (see ``flow_blocks``).
+        self.keep_firm_flows = False
+
+    # ------------------------------------------------------- buffers and flow blocks
+
+    def buffers(
+        self, name: str, rows: int, dtype: type = np.float64, *, width: int | None = None
+    ) -> np.ndarray:
+        """A (rows, R, N) block the rule ``name`` writes its per-firm results into.
+
+        Allocated once and reused every year, so a rule's outputs cost no new memory. The
+        state's arrays for those results are views of the block's rows. ``width`` replaces N
+        for a block of another kind (per sector, say).
+        """
+        width = self.layout.n_slots if width is None else width
+        key = (name, rows, np.dtype(dtype).str, width)
+        block = self._buffers.get(key)
+        if block is None:
+            block = np.zeros((rows, self.R, width), dtype=dtype)
+            self._buffers[key] = block
+        return block
+
+    def flow_blocks(self, rule: str, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Blocks a rule sums its recorded-only flows into: by sector, and per firm if kept.
+
+        Flows that only the recorder reads (wages, taxes, net profit, ...) are summed by
+        sector inside the rule's compiled loop, so no per-firm array holds them. Per firm
+        they are kept only when ``keep_firm_flows`` is set (the rule-by-rule check against the
+        reference compares them firm by firm); otherwise the per-firm block has no slots.
+
+        Returns:
+            The (K, R, S) sector block and the (K, R, N) or (K, R, 0) per-firm block.
+        """
+        K = len(names)
+        by_sector = self.buffers(f"{rule}_by_sector", K, width=self.par.n_sectors)
+        firm = self.buffers(f"{rule}_firm_flows", K, width=None if self.keep_firm_flows else 0)
+        return by_sector, firm
+
+    def publish_flows(
+        self, names: tuple[str, ...], by_sector: np.ndarray, firm: np.ndarray
+    ) -> None:
+        """Publish a rule's flow blocks: ``sector_flows[name]`` (R, S), and per firm if kept."""
+        st = self.state
+        for i, name in enumerate(names):
+            st.sector_flows[name] = by_sector[i]
+            if self.keep_firm_flows:
+                setattr(st, name, firm[i])
+
+    def names_by_dtype(self, names: Iterable[str]) -> list[list[str]]:
+        """The named state arrays in groups of one type, in order of first appearance.
+
+        A compiled loop over a tuple of arrays takes arrays of one type (flags, single- and
+        double-precision values), so a loop over mixed arrays runs once per group.
+        """
+        groups: dict[np.dtype, list[str]] = {}
+        for name in names:
+            groups.setdefault(getattr(self.state, name).dtype, []).append(name)
+        return list(groups.values())
+
+    # ------------------------------------------------------------------------ forks
+
+    def _fork_arrays(self) -> Iterator[np.ndarray]:
+        """The per-firm and per-sector arrays a fork copies: the state and the rules' blocks."""
+        seen: set[int] = set()
+        for a in (
+            *(v for v in vars(self.state).values() if isinstance(v, np.ndarray)),
+            *self.state.sector_flows.values(),
+            *self._buffers.values(),
+        ):
+            if id(a) not in seen:
+                seen.add(id(a))
+                yield a
+
+    def fork_copy(self, memo: dict[int, object], recycle: Engine | None = None) -> Engine:
+        """A deep copy of this engine, into the memory of a retired engine if one is given.
+
+        Copying into memory the process already holds avoids the page faults of fresh
+        memory, which cost more than the copy itself (on some virtual machines many times
+        more). Views of the rules' blocks stay views of the copied blocks, as in the original.
+
+        Args:
+            memo: ``copy.deepcopy``'s memo, with the objects the copy shares (not copies).
+            recycle: An engine no longer used (a finished fork of the same model): its
+                arrays of matching shape and type receive the copy. It must not be used
+                afterwards.
+        """
+        mine = list(self._fork_arrays())
+        spare: dict[tuple, list[np.ndarray]] = {}
+        if recycle is not None:
+            # Only the retired engine's own arrays: not one this engine or the layout holds.
+            shared = {id(a) for a in (*mine, *self.layout.arrays())}
+            for a in recycle._fork_arrays():
+                if a.base is None and a.flags.writeable and id(a) not in shared:
+                    spare.setdefault((a.shape, a.dtype.str), []).append(a)
+        views = []
+        for a in mine:
+            if a.base is not None:
+                views.append(a)
+                continue
+            free = spare.get((a.shape, a.dtype.str))
+            twin = free.pop() if free else np.empty_like(a)
+            np.copyto(twin, a)
+            memo[id(a)] = twin
+        for v in views:
+            root = memo.get(id(v.base))
+            if isinstance(root, np.ndarray) and root.flags.c_contiguous:
+                offset = v.__array_interface__["data"][0] - v.base.__array_interface__["data"][0]
+                twin = np.ndarray(v.shape, v.dtype, buffer=root, offset=offset, strides=v.strides)
+                twin.flags.writeable = v.flags.writeable
+                memo[id(v)] = twin
+        # Whatever is left (small arrays, views of other arrays) is copied as usual.
+        return copy.deepcopy(self, memo)
+
+    # ------------------------------------------------------------------ randomness
+
+    def stream_keys(self, process: str) -> np.ndarray:
+        """Keys of this year's counter-based streams of a process, one per replicate (R,)."""
+        return streams.stream_keys(self.scenario.seed, self.replicates, self.year, process)
+
+    def draw(self, process: str) -> Draws:
+        """The draws of a process for the current year."""
+        return Draws(self.scenario.seed, self.replicates, self.year, process)
+
+    # ------------------------------------------------------------ segment helpers
+
+    def _segment_reduce(self, x: np.ndarray, fn) -> np.ndarray:
+        # np.take keeps rows contiguous; x[:, slots] would be column-major for R > 1, and numpy
+        # then sums in another order: results must not depend on how many replicates share a batch.
+        return np.stack(
+            [fn(np.take(x, slots, axis=1)) for slots in self.layout.segment_slots], axis=1
+        )
+
+    def segment_sum(self, x: np.ndarray) -> np.ndarray:
+        """Sum of a firm array over each machine-tool segment -> (R, G)."""
+        return self._segment_reduce(x, lambda v: v.sum(axis=1))
+
+    def _to_mt_slots(self, x_seg: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        """Broadcast a (R, G) segment array to machine-tool slots; ``fill`` elsewhere."""
+        lay = self.layout
+        out = np.full((x_seg.shape[0], lay.n_slots), fill, dtype=np.result_type(x_seg, fill))
+        mt = lay.machine_tool_slots  # contiguous block: write only there
+        out[:, mt[0] : mt[-1] + 1] = x_seg[:, lay.make_segment[mt]]
+        return out
+
+    def segment_normalise(self, x: np.ndarray) -> np.ndarray:
+        """Machine-tool firms' share of their segment's total of x (0 elsewhere)."""
+        total = self._to_mt_slots(self.segment_sum(x), 1.0)
+        return np.where(self.layout.make_segment >= 0, x / np.maximum(total, TINY), 0.0)
+
+    def other_province_model(self) -> np.ndarray:
+        """Productivity of each segment's other-province model (R, G)."""
+        return self.state.outside_productivity[:, self.other_model_of_segment]
+
+    # -------------------------------------------------------------- machine models
+
+    def model_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Productivity, list price and risk-adjusted price of every offered model (R, M + O).
+
+        By model position: the segments' makers (``makers``), then the outside models
+        (``position_of_column`` maps a buyer's chosen column to it). Prices are per unit of
+        machine-tool input.
+        """
+        st, makers = self.state, self.makers
+        price_zj = st.price[:, makers] * self.segment_price_index_of_maker
+        risk_zj = price_zj * self.policy.insurance_cover(self)[:, makers]
+        productivity = np.concatenate(
+            [st.model_productivity[:, makers], st.outside_productivity], axis=1
+        )
+        price = np.concatenate([price_zj, st.outside_price], axis=1)
+        risk = np.concatenate([risk_zj, st.outside_price], axis=1)
+        return productivity, price, risk
+
+    # --------------------------------------------------------------- investment
+
+    def cohort_ages(self) -> np.ndarray:
+        """Age in years of the cohort in each ring slot (the newest is 0)."""
+        A = self.scenario.investment.technical_life_years
+        return (self.cohort_head - np.arange(A)) % A
+
+    @property
+    def cost_ring_years(self) -> int:
+        """Length of the ring of cohort costs: the tax life, at most the technical life.
+
+        A cohort past its tax life has no book value left, so its cost is never read again.
+        """
+        inv = self.scenario.investment
+        return min(inv.tax_depreciation_years, inv.technical_life_years)
+
+    def cost_slot_of_ring(self) -> np.ndarray:
+        """For each slot of the capacity ring, its cohort's slot in the cost ring, or -1.
+
+        The cost ring turns with the capacity ring (its head is the year mod its length), so
+        the cohort of age a sits at (head - a) mod length while a < length.
+        """
+        C = self.cost_ring_years
+        ages = self.cohort_ages()
+        return np.where(ages < C, (self.cohort_years - ages) % C, -1).astype(np.int64)
+
+    # ---------------------------------------------------------- exogenous paths
+
+    def _init_exogenous(self) -> None:
+        exo, par = self.exo, self.par
+        exo.wage_index = 1.0
+        exo.producer_price = 1.0
+        exo.other_equipment_price = 1.0
+        exo.other_equipment_productivity = 1.0
+        exo.wage_per_worker_m_yuan = 0.085  # replaced at the base year from employment
+        self.state.k1 = np.broadcast_to(par.k1_base, (self.R, par.n_sectors)).copy()
+        self.state.k2 = np.broadcast_to(par.k2_base, (self.R, par.n_sectors)).copy()
+
+    def tax_base_rates(self) -> None:
+        """Tax parameters of the year (the base year's during the spin-up)."""
+        sc, exo = self.scenario, self.exo
+        year = sc.region.base_year.year if self.spinning_up else self.year
+        exo.cit_rate = sc.tax.corporate_income_tax.at(year)
+        exo.high_tech_rate = sc.tax.high_tech_rate.at(year)
+        exo.super_deduction = sc.tax.rd_super_deduction.at(year)
+        exo.vat_rate = sc.tax.vat_rate.at(year)
+        exo.lpr = sc.prices.loan_prime_rate.at(year)
+        exo.loan_rate = exo.lpr + sc.investment.loan_spread
+
+    def advance_exogenous(self) -> None:
+        """Move prices, wages, the equipment frontier and outside models to the new year.
+
+        During the spin-up the first simulated year's growth rates hold throughout, so the
+        economy arrives at the base year on the path it then continues.
+        """
+        sc, exo, st = self.scenario, self.exo, self.state
+        year = self.year
+        if self.spinning_up:
+            g_wage = sc.spinup.wage_growth
+            g_ppi = sc.spinup.producer_price_growth
+            g_equip = 0.0
+        else:
+            g_wage = sc.prices.wage_growth.at(year)
+            g_ppi = sc.prices.producer_price_growth.at(year)
+            g_equip = sc.prices.other_equipment_price_growth.at(year)
+        exo.wage_index *= 1.0 + g_wage
+        exo.wage_per_worker_m_yuan *= 1.0 + g_wage
+        exo.producer_price *= 1.0 + g_ppi
+        exo.other_equipment_price *= 1.0 + g_equip
+        exo.other_equipment_productivity *= 1.0 + sc.innovation.other_equipment_productivity_growth
+        st.k1 = st.k1 * (1.0 + g_wage)
+        st.k2 = st.k2 * (1.0 + g_ppi)
+        growth = np.array([o.productivity_growth for o in self.region.machine_tools.outside_models])
+        st.outside_productivity = st.outside_productivity * (1.0 + growth)
+        st.outside_price = st.outside_price * (1.0 + g_equip)
+        path = self.region.machine_tools.outside_demand_growth[sc.demand.outside_machine_path]
+        exo.outside_demand_growth = (
+            sc.spinup.outside_machine_demand_growth if self.spinning_up else path.at(year)
+        )
+        self.tax_base_rates()

@@ -1,0 +1,282 @@
+"""The economy's first and base years: initial firms, the spin-up's rescaling, the rebase.
+
+Written as a base class of :class:`~model.economy.engine.Engine` (these methods use the
+engine's arrays and helpers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import betaincinv
+
+from model.config.units import PEOPLE_PER_MILLION, TINY
+from model.economy.sectors import scale_firm_stacks, scale_firms, sector_sum, to_firms
+
+#: Per-firm nominal and real quantities that ``Engine.rescale_to_base`` scales.
+RESCALED = (
+    "revenue",
+    "revenue_prev",
+    "revenue_prev2",
+    "output_real",
+    "output_real_prev",
+    "output_expected",
+    "cash",
+    "debt",
+    "rd_real",
+    "rd_reported",
+    "rd_reported_prev",
+    "basic_research",
+    "capacity",
+    "orders_inside",
+    "sales_outside",
+    "machine_purchases",
+    "machine_purchases_zhejiang",
+    "capacity_replaced",
+)
+
+
+class BaseYear:
+    """The initial state, the spin-up's yearly rescaling and the rebase to the base year."""
+
+    # ------------------------------------------------------------ initial state
+
+    def initialise(self) -> None:
+        """Firms at the start of the spin-up: Pareto sizes, vintage stocks, R&D habits.
+
+        The spin-up then runs long enough for these guesses to be forgotten; only the
+        base-year aggregates they are rescaled to matter (see ``rebase``).
+        """
+        sc, lay, par, mt = self.scenario, self.layout, self.par, self.region.machine_tools
+        R, N, S = self.R, lay.n_slots, par.n_sectors
+        d = self.draw("init")
+        u_size = d.random((R, N))
+        z_prod = d.standard_normal((R, N))
+        z_rd = d.standard_normal((R, N))
+        u_basic = d.random((R, N))
+        u_high_tech = d.random((R, N))
+        z_model = d.standard_normal((R, N))
+        z_payback = d.standard_normal((R, N))
+        st = self.state
+        self._init_exogenous()
+        st.alive = np.broadcast_to(lay.initial_alive, (R, N)).copy()
+        # Firm-specific payback period; kept by the slot's later occupants (a trait of the
+        # slot's draw, so it costs no state-dependent randomness).
+        sd = sc.investment.payback_dispersion
+        # Traits drawn once per firm (or slot) are kept in single precision: they are draws,
+        # and halving them saves memory at a million firms.
+        trait = np.float32
+        st.payback_years = (
+            sc.investment.payback_years * np.exp(sd * z_payback - 0.5 * sd**2)
+        ).astype(trait)
+        alpha = par.pareto[lay.sector_of]
+        size = np.where(st.alive, (1.0 - u_size) ** (-1.0 / alpha), 0.0)
+        size = np.minimum(size, 1e4)  # cap the Pareto tail at 10,000x the minimum firm
+        share = size / to_firms(self, sector_sum(self, size))
+        is_mt = lay.make_segment >= 0
+        st.market_share = np.where(is_mt, 0.0, share)
+        st.outside_share = np.where(is_mt, share, 0.0)
+        st.mt_segment_share = self.segment_normalise(np.where(is_mt, share, 0.0))
+        st.demand_real = np.broadcast_to(par.output_base_m_yuan, (R, S)).copy()
+        st.demand_real[:, lay.mt_sector] = 0.0
+        st.demand_real_prev = st.demand_real.copy()
+        st.demand_expected = st.demand_real.copy()
+        st.demand_shock = np.zeros((R, S))
+        st.price_index = np.ones((R, S))
+        st.price_index_prev = np.ones((R, S))
+        revenue = share * par.output_base_m_yuan[lay.sector_of]
+        st.revenue = revenue
+        st.revenue_prev = revenue.copy()
+        st.revenue_prev2 = revenue.copy()
+        st.output_real = revenue.copy()
+        st.output_real_prev = revenue.copy()
+        st.output_expected = revenue.copy()
+        st.outside_machine_demand = np.full(
+            R, mt.outside_sales_share_base * par.output_base_m_yuan[lay.mt_sector]
+        )
+
+        st.process_productivity = np.exp(0.1 * z_prod)
+        seg = np.maximum(lay.make_segment, 0)
+        seg_prod = np.asarray(mt.segment_productivity_index)[seg]
+        st.model_productivity = np.where(is_mt, seg_prod * np.exp(0.05 * z_model), 0.0)
+        st.model_unproven = np.zeros((R, N), dtype=bool)
+        st.model_first_set = np.zeros((R, N), dtype=bool)
+        st.model_first_set_level = np.zeros((R, N), dtype=np.int8)  # 1 provincial, 2 national
+        st.model_recognised = np.zeros((R, N), dtype=bool)
+        st.model_sets_sold = np.full((R, N), 1e9)
+        st.model_vintage = np.full((R, N), self.year, dtype=np.int32)
+        # Machine cohorts sit in a ring of A slots (no copying as they age); the slot at
+        # ``cohort_head`` holds the newest cohort. Start with a growing, uniform-vintage stock.
+        self.cohort_years = 0  # turns of the rings so far
+        self.cohort_head = 0
+        ages = self.cohort_ages()
+        age_weight = 1.05 ** (-ages.astype(float))
+        age_weight /= age_weight.sum()
+        capacity = revenue / sc.investment.target_utilisation
+        cohort = np.float32  # per-cohort arrays dominate memory; single precision suffices
+        st.cohort_capacity = (capacity[:, :, None] * age_weight).astype(cohort)
+        # Vintages 2% a year apart below what the firm would buy new (its segment's models),
+        # so the first spin-up year does not scrap a stock that is obsolete by construction.
+        theta = par.theta[lay.sector_of]
+        seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
+        frontier = seg_index**theta
+        st.cohort_inverse_productivity = (
+            (1.02 ** ages.astype(float))[None, None, :]
+            / np.broadcast_to(frontier, (R, N))[:, :, None]
+        ).astype(cohort)
+        capital_price = par.kappa[lay.sector_of]
+        cost_slot = self.cost_slot_of_ring()
+        kept = np.flatnonzero(cost_slot >= 0)
+        st.cohort_cost = np.zeros((R, N, self.cost_ring_years), dtype=cohort)
+        st.cohort_cost[:, :, cost_slot[kept]] = (
+            st.cohort_capacity[:, :, kept] * capital_price[:, None]
+        ).astype(cohort)
+        st.capacity = st.cohort_capacity.sum(axis=2, dtype=float)
+        weighted = np.einsum(
+            "rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float
+        )
+        st.machine_productivity = np.where(
+            weighted > TINY, st.capacity / np.maximum(weighted, TINY), 1.0
+        )
+        # A sound start (positive net worth); the spin-up then sets the balance sheets.
+        st.cash = 0.2 * revenue
+        st.debt = 0.1 * revenue
+        sigma = par.rd_dispersion[lay.sector_of]
+        st.rd_intensity_fe = (
+            par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
+        ).astype(trait)
+        b = np.clip(par.basic_share[lay.sector_of], 1e-4, 1 - 1e-4)
+        st.basic_research_share = betaincinv(4.0 * b, 4.0 * (1.0 - b), u_basic).astype(trait)
+        st.high_tech = st.alive & (u_high_tech < par.high_tech_share[lay.sector_of])
+        st.rd_real = st.rd_intensity_fe * revenue
+        st.rd_reported = st.rd_real.copy()
+        st.rd_reported_prev = st.rd_real.copy()
+        # Only the innovation draws read past R&D: single precision is plenty.
+        st.rd_real_history = np.repeat(
+            st.rd_real[:, :, None].astype(np.float32), sc.innovation.rd_lag_years, axis=2
+        )
+        st.basic_research = st.rd_real * st.basic_research_share
+        st.unfilled = np.zeros((R, N))
+        st.orders_inside = np.where(is_mt, (1 - mt.outside_sales_share_base) * revenue, 0.0)
+        st.subsidy_received = np.zeros((R, N))
+        st.sector_flows = {}  # recorded-only flows by sector, (R, S) each (``flow_blocks``)
+        # Flags the rules update in place each year.
+        st.innovated = np.zeros((R, N), dtype=bool)
+        st.first_set_recognised = np.zeros((R, N), dtype=bool)
+        st.above_scale = np.zeros((R, N), dtype=bool)
+        for name in ("specialised_new", "little_giant", "single_champion"):
+            setattr(st, f"{name}_last_met", np.full((R, N), -9999, dtype=np.int32))
+            setattr(st, f"{name}_held", np.zeros((R, N), dtype=bool))
+            setattr(st, f"{name}_new", np.zeros((R, N), dtype=bool))
+        unit_cost = to_firms(self, st.k1) / (
+            st.process_productivity * st.machine_productivity
+        ) + to_firms(self, st.k2)
+        st.price = (1.0 + par.markup[lay.sector_of]) * unit_cost
+        # Outside models, anchored to Zhejiang's segment means.
+        self._anchor_outside_models()
+        self.tax_base_rates()
+        tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
+        st.rd_user_cost_base = (1.0 - tau * (1.0 + self.exo.super_deduction)).astype(trait)
+        self.policy.initialise(self)
+
+    def _anchor_outside_models(self) -> None:
+        """Set outside models at their premiums over Zhejiang's segment means (sales-weighted)."""
+        st, mt = self.state, self.region.machine_tools
+        is_mt = self.layout.make_segment >= 0
+        w = np.where(st.alive & is_mt, np.maximum(st.revenue, TINY), 0.0)
+        mean_a = self.segment_sum(w * st.model_productivity) / np.maximum(self.segment_sum(w), TINY)
+        index = self.segment_price_index[np.maximum(self.layout.make_segment, 0)]
+        price_zj = getattr(st, "price", np.ones_like(st.revenue)) * index
+        mean_p = self.segment_sum(w * price_zj) / np.maximum(self.segment_sum(w), TINY)
+        prem_a = np.array([o.productivity_premium for o in mt.outside_models])
+        prem_p = np.array([o.price_premium for o in mt.outside_models])
+        st.outside_productivity = mean_a[:, self.outside_segment] * (1.0 + prem_a)
+        st.outside_price = mean_p[:, self.outside_segment] * (1.0 + prem_p)
+
+    # ------------------------------------------------------------------ rebase
+
+    def rescale_to_base(self) -> np.ndarray:
+        """Scale every nominal and real quantity of each sector so its output is the base year's.
+
+        All quantities are homogeneous of degree one in scale, so this is a change of units:
+        shares, productivities, prices, growth rates and the vintage structure are kept. The
+        spin-up calls it every year so that size thresholds (20 m yuan above-scale, the title
+        rules, 10 m yuan of basic research) always mean base-year money.
+
+        Returns:
+            The scale factor applied to each sector (R, S).
+        """
+        st, lay, par = self.state, self.layout, self.par
+        revenue_s = sector_sum(self, st.revenue)
+        if (revenue_s <= 1e-6 * par.output_base_m_yuan).any():
+            raise FloatingPointError(
+                "a sector's output collapsed to zero; check the scenario's parameters"
+            )
+        factor = par.output_base_m_yuan / revenue_s  # (R, S)
+        # Every state array is owned by the state alone: scale in place.
+        for names in self.names_by_dtype(RESCALED):
+            arrays = tuple(getattr(st, name) for name in names)
+            scale_firms(factor, lay.sector_start, lay.sector_size, arrays)
+        scale_firm_stacks(
+            factor,
+            lay.sector_start,
+            lay.sector_size,
+            (st.cohort_capacity, st.cohort_cost, st.rd_real_history),
+        )
+        for name in ("demand_real", "demand_real_prev", "demand_expected"):
+            setattr(st, name, getattr(st, name) * factor)
+        st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]
+        return factor
+
+    def renormalise_costs(self) -> None:
+        """Put each sector's base-year cost structure back on the region file's shares.
+
+        Over the spin-up, wages (indexed to the wage path) and productivity drift apart, so
+        the value-added and wage shares would no longer be the region file's. Rescaling the
+        machine-sensitive cost k1 by the sector's output-weighted 1/(pi e) restores them
+        (and a base-year price of about 1) without touching any firm's relative position.
+        """
+        st, par = self.state, self.par
+        inverse = 1.0 / np.maximum(st.process_productivity * st.machine_productivity, TINY)
+        weight = np.where(st.alive, st.output_real, 0.0)
+        mean_inverse = sector_sum(self, weight * inverse) / np.maximum(
+            sector_sum(self, weight), TINY
+        )
+        st.k1 = np.broadcast_to(par.k1_base, st.k1.shape) / np.maximum(mean_inverse, TINY)
+        st.k2 = np.broadcast_to(par.k2_base, st.k2.shape).copy()
+        unit_cost = to_firms(self, st.k1) * inverse + to_firms(self, st.k2)
+        st.price = (1.0 + to_firms(self, par.markup)) * unit_cost
+        is_user = self.layout.make_segment < 0
+        st.revenue = np.where(is_user & st.alive, st.output_real * st.price, st.revenue)
+        w = np.where(st.alive, np.where(is_user, st.market_share, st.revenue), 0.0)
+        st.price_index = sector_sum(self, w * st.price) / np.maximum(sector_sum(self, w), TINY)
+
+    def wages_m_yuan(self) -> np.ndarray:
+        """Each firm's wage bill (R, N): the labour part of its machine-sensitive cost."""
+        st, par = self.state, self.par
+        inverse = 1.0 / np.maximum(st.process_productivity * st.machine_productivity, TINY)
+        machine_cost = to_firms(self, st.k1) * inverse * st.output_real
+        return to_firms(self, par.labour_of_k1) * machine_cost
+
+    def rebase(self) -> None:
+        """Set the spun-up economy on the base year of the region file.
+
+        Sector outputs are rescaled to the base-year outputs. Outside machine demand becomes
+        the residual of base machine-tool output over inside sales, the wage per worker is set
+        so that employment matches the base year, and prices are indexed to the base year.
+        """
+        st, lay, par = self.state, self.layout, self.par
+        self.renormalise_costs()
+        self.rescale_to_base()
+        # Inside purchases from Zhejiang machine-tool firms, as their buyers recorded them (the
+        # machine-tool firms' own order books follow); outside demand is the residual.
+        mt = lay.mt_sector
+        inside = st.machine_purchases_zhejiang.sum(axis=1, dtype=float)
+        booked = np.maximum(st.orders_inside.sum(axis=1), TINY)
+        st.orders_inside = st.orders_inside * (inside / booked)[:, None]
+        st.outside_machine_demand = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)
+        wages = self.wages_m_yuan().sum(axis=1)
+        employment = self.region.base_year.employment_m * PEOPLE_PER_MILLION
+        self.exo.wage_per_worker_m_yuan = (wages / employment)[:, None]
+        self.price_base = st.price_index.copy()
+        self._anchor_outside_models()
+        self.spinning_up = False

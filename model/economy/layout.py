@@ -1,0 +1,191 @@
+"""Static layout of firm slots: which sector, cluster, segment and ownership each slot has.
+
+Slots are sorted by sector, then cluster, so a sector is a contiguous block (sums by
+``np.add.reduceat``) and so is a cluster (imitation peers by offset). The layout does not
+depend on the replicate: what varies between replicates is which slots are alive and what the
+firms in them are like.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.config.params import SEGMENTS, Scenario
+
+
+@dataclass(frozen=True)
+class SlotLayout:
+    """Slot attributes shared by every replicate of a scenario."""
+
+    n_slots: int
+    sector_of: np.ndarray  # (N,) int
+    cluster_of: np.ndarray  # (N,) int, global cluster index
+    sector_start: np.ndarray  # (S,) first slot of each sector
+    sector_size: np.ndarray  # (S,) slots per sector
+    cluster_start: np.ndarray  # (C,)
+    cluster_size: np.ndarray  # (C,)
+    initial_alive: np.ndarray  # (N,) bool: the base-year firm count per cluster
+    soe: np.ndarray  # (N,) bool
+    buy_segment: np.ndarray  # (N,) int: machine-tool segment a firm buys from
+    make_segment: np.ndarray  # (N,) int: segment of a machine-tool firm's model, -1 otherwise
+    machine_tool_slots: np.ndarray  # (M,) indices of machine-tool slots
+    segment_slots: tuple[np.ndarray, ...]  # per segment: machine-tool slots making it
+    niche_order: np.ndarray  # machine-tool slots sorted by (niche, segment) group
+    niche_group_start: np.ndarray  # start of each group within niche_order
+    niche_group_of: np.ndarray  # (N,) group of each machine-tool slot, -1 elsewhere
+    mt_sector: int
+    firm_scale: float
+    cluster_ids: tuple[str, ...]  # in slot order (by sector, then the region file's order)
+    sector_ids: tuple[str, ...]  # the region file's sector ids, in slot order
+
+    @property
+    def n_sectors(self) -> int:
+        """Number of sectors."""
+        return len(self.sector_start)
+
+    def sector_block(self, s: int) -> slice:
+        """The slots of sector ``s``: one contiguous block of the layout."""
+        return slice(int(self.sector_start[s]), int(self.sector_start[s] + self.sector_size[s]))
+
+    @property
+    def machine_tool_block(self) -> slice:
+        """The machine-tool slots as a slice (one sector)."""
+        return self.sector_block(self.mt_sector)
+
+    def arrays(self) -> list[np.ndarray]:
+        """Every array the layout holds (all forks of a model share them)."""
+        out = []
+        for v in vars(self).values():
+            items = v if isinstance(v, tuple) else (v,)
+            out.extend(x for x in items if isinstance(x, np.ndarray))
+        return out
+
+    def sector_slots(self, names: tuple[str, ...]) -> slice | np.ndarray:
+        """Slots of the named sectors, in slot order; every slot (a slice) if none are named.
+
+        A sector's slots are one contiguous block, so no per-slot search is needed.
+
+        Raises:
+            ValueError: A name is not a sector id of the region.
+        """
+        if not names:
+            return slice(None)
+        unknown = sorted(set(names) - set(self.sector_ids))
+        if unknown:
+            raise ValueError(f"unknown sector(s) {unknown}; the region has {list(self.sector_ids)}")
+        sectors = sorted(self.sector_ids.index(n) for n in set(names))
+        return np.concatenate([np.arange(b.start, b.stop) for b in map(self.sector_block, sectors)])
+
+
+def _spread(
+    n: int, shares: tuple[float, ...] | np.ndarray, stride: float = 0.6180339887498949
+) -> np.ndarray:
+    """Assign n positions to categories in proportion to shares, evenly interleaved.
+
+    Deterministic (no randomness), so every replicate and scenario sees the same layout.
+    Attributes laid out with different strides are (nearly) independent of each other.
+    """
+    shares = np.asarray(shares, dtype=float)
+    cum = np.cumsum(shares) / shares.sum()
+    # Position k takes the category whose cumulative share first exceeds its quantile; a
+    # low-discrepancy sequence interleaves categories instead of stacking them.
+    q = (np.arange(n) * stride) % 1.0
+    return np.minimum(np.searchsorted(cum, q, side="right"), len(shares) - 1)
+
+
+def _narrow(index: np.ndarray) -> np.ndarray:
+    """A per-slot index table as 16-bit integers.
+
+    These tables are read for every firm every year; at a million firms each byte per slot
+    is a megabyte. One fixed type at every scale, so the compiled rules are compiled once.
+    """
+    info = np.iinfo(np.int16)
+    if index.size and (index.min() < info.min or index.max() > info.max):
+        raise ValueError("more than 32,767 sectors, clusters or product niches")
+    return index.astype(np.int16)
+
+
+def build_layout(scenario: Scenario) -> SlotLayout:
+    """Lay out firm slots for the scenario's region at its firm scale."""
+    region = scenario.region
+    scale = scenario.market.firm_scale
+    headroom = scenario.market.slot_headroom
+    sector_ids = [s.id for s in region.sector]
+    clusters_by_sector = [[c for c in region.cluster if c.sector == sid] for sid in sector_ids]
+    sector_of, cluster_of, alive = [], [], []
+    sector_start, sector_size, cluster_start, cluster_size = [], [], [], []
+    n = 0
+    cluster_index = 0
+    cluster_ids = []
+    for s, sector in enumerate(region.sector):
+        sector_start.append(n)
+        first = n
+        for cluster in clusters_by_sector[s]:
+            cluster_ids.append(cluster.id)
+            firms = max(1, round(sector.n_firms * cluster.firm_share * scale))
+            slots = max(firms + 1, math.ceil(firms * (1.0 + headroom)))
+            cluster_start.append(n)
+            cluster_size.append(slots)
+            sector_of.append(np.full(slots, s, dtype=np.int32))
+            cluster_of.append(np.full(slots, cluster_index, dtype=np.int32))
+            a = np.zeros(slots, dtype=bool)
+            a[:firms] = True
+            alive.append(a)
+            n += slots
+            cluster_index += 1
+        sector_size.append(n - first)
+    sector_of_a = np.concatenate(sector_of)
+    mt = region.machine_tool_sector
+    buy_segment = np.zeros(n, dtype=np.int32)
+    soe = np.zeros(n, dtype=bool)
+    for s, sector in enumerate(region.sector):
+        lo, size = sector_start[s], sector_size[s]
+        buy_segment[lo : lo + size] = _spread(size, sector.segment_mix)
+        # sqrt(2) - 1 as stride: ownership independent of the segment a firm buys in.
+        soe[lo : lo + size] = (
+            _spread(size, (1.0 - sector.soe_firm_share, sector.soe_firm_share), 0.41421356237309515)
+            == 1
+        )
+    make_segment = np.full(n, -1, dtype=np.int32)
+    mt_slots = np.arange(sector_start[mt], sector_start[mt] + sector_size[mt])
+    make_segment[mt_slots] = _spread(len(mt_slots), region.machine_tools.segment_firm_share)
+    segment_slots = tuple(mt_slots[make_segment[mt_slots] == g] for g in range(len(SEGMENTS)))
+    # Product niches: a first-set model must beat the best domestic model of its niche and
+    # segment. Niches are spread evenly over the slots of each segment.
+    niches = region.machine_tools.niches
+    niche = np.zeros(n, dtype=np.int64)
+    for slots in segment_slots:
+        niche[slots] = np.arange(len(slots)) % niches
+    group = np.full(n, -1, dtype=np.int64)
+    group[mt_slots] = niche[mt_slots] * len(SEGMENTS) + make_segment[mt_slots]
+    order = mt_slots[np.argsort(group[mt_slots], kind="stable")]
+    sorted_groups = group[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    # Renumber groups 0..G-1 in sorted order so a group's index is its position in starts.
+    dense = np.full(n, -1, dtype=np.int32)
+    dense[order] = np.cumsum(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) - 1
+    return SlotLayout(
+        n_slots=n,
+        sector_of=_narrow(sector_of_a),
+        cluster_of=_narrow(np.concatenate(cluster_of)),
+        sector_start=np.asarray(sector_start),
+        sector_size=np.asarray(sector_size),
+        cluster_start=np.asarray(cluster_start),
+        cluster_size=np.asarray(cluster_size),
+        initial_alive=np.concatenate(alive),
+        soe=soe,
+        buy_segment=_narrow(buy_segment),
+        make_segment=_narrow(make_segment),
+        machine_tool_slots=mt_slots,
+        segment_slots=segment_slots,
+        niche_order=order,
+        niche_group_start=starts,
+        niche_group_of=_narrow(dense),
+        mt_sector=mt,
+        firm_scale=scale,
+        cluster_ids=tuple(cluster_ids),
+        sector_ids=tuple(sector_ids),
+    )

@@ -1,0 +1,152 @@
+"""Sector parameter vectors and sector sums over the firm slots (each sector a contiguous block)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from model.config.params import Scenario
+from model.config.units import M_YUAN_PER_BN
+
+__all__ = [
+    "SectorParams",
+    "scale_firm_stacks",
+    "scale_firms",
+    "sector_sums",
+    "sector_sum",
+    "to_firms",
+]
+
+
+@dataclass(frozen=True)
+class SectorParams:
+    """Per-sector parameter vectors (S,) derived from the region file."""
+
+    n_sectors: int
+    theta: np.ndarray  # machine-tool share of equipment spending
+    kappa: np.ndarray  # equipment per unit of yearly capacity
+    markup: np.ndarray
+    k1_base: np.ndarray  # machine-sensitive unit cost at productivity 1, base prices
+    k2_base: np.ndarray  # other unit cost (materials), base prices
+    labour_of_k1: np.ndarray  # wage share of the machine-sensitive cost
+    rd_intensity: np.ndarray
+    rd_dispersion: np.ndarray
+    basic_share: np.ndarray
+    high_tech_share: np.ndarray
+    demand_growth_real: np.ndarray
+    demand_shock_sd: np.ndarray
+    pareto: np.ndarray
+    output_base_m_yuan: np.ndarray
+    rd_scale: np.ndarray  # base-year mean revenue per firm: scale of R&D in innovation draws
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> SectorParams:
+        """Derive cost structure and scales from the region's sector table."""
+        sectors = scenario.region.sector
+        arr = lambda name: np.array([getattr(s, name) for s in sectors], dtype=float)  # noqa: E731
+        va, labour, phi = (
+            arr("value_added_share"),
+            arr("labour_share"),
+            arr("machine_sensitive_cost_share"),
+        )
+        margin = va - labour
+        unit_cost = 1.0 - margin
+        k1 = phi * unit_cost
+        n_firms = arr("n_firms") * scenario.market.firm_scale
+        output = arr("output_base_bn_yuan") * M_YUAN_PER_BN
+        return cls(
+            n_sectors=len(sectors),
+            theta=arr("machine_tool_capex_share"),
+            kappa=arr("capital_output_ratio"),
+            markup=margin / (1.0 - margin),
+            k1_base=k1,
+            k2_base=unit_cost - k1,
+            labour_of_k1=labour / k1,
+            rd_intensity=arr("rd_intensity_real"),
+            rd_dispersion=arr("rd_intensity_dispersion"),
+            basic_share=arr("basic_research_share"),
+            high_tech_share=arr("high_tech_share"),
+            demand_growth_real=arr("demand_growth_real"),
+            demand_shock_sd=arr("demand_shock_sd"),
+            pareto=arr("size_pareto_exponent"),
+            output_base_m_yuan=output,
+            rd_scale=output / np.maximum(n_firms, 1.0),
+        )
+
+
+def sector_sum(eng, x: np.ndarray) -> np.ndarray:
+    """Sum a (R, N) firm array over each sector block -> (R, S)."""
+    return np.add.reduceat(x, eng.layout.sector_start, axis=1)
+
+
+def to_firms(eng, x_sector: np.ndarray) -> np.ndarray:
+    """Broadcast a (R, S) or (S,) sector array to firms -> (R, N) or (N,)."""
+    return np.repeat(x_sector, eng.layout.sector_size, axis=-1)
+
+
+@njit(cache=True)
+def sector_sums(
+    arrays: tuple,
+    live_only: np.ndarray,
+    alive: np.ndarray,
+    sector_start: np.ndarray,
+    sector_size: np.ndarray,
+) -> np.ndarray:
+    """Sum each (R, N) array over each sector's slots -> (K, R, S).
+
+    Array k counts live firms only where ``live_only[k]``. Bool arrays sum as counts.
+    """
+    K = len(arrays)
+    R, N = alive.shape
+    S = sector_start.shape[0]
+    out = np.zeros((K, R, S))
+    k = 0
+    for x in arrays:
+        for r in range(R):
+            for s in range(S):
+                lo = sector_start[s]
+                total = 0.0
+                if live_only[k]:
+                    for n in range(lo, lo + sector_size[s]):
+                        if alive[r, n]:
+                            total += x[r, n]
+                else:
+                    for n in range(lo, lo + sector_size[s]):
+                        total += x[r, n]
+                out[k, r, s] = total
+        k += 1
+    return out
+
+
+@njit(cache=True)
+def scale_firms(
+    factor: np.ndarray, sector_start: np.ndarray, sector_size: np.ndarray, arrays: tuple
+) -> None:
+    """Multiply each (R, N) array by its sector's factor (R, S), in place."""
+    R, S = factor.shape
+    for x in arrays:
+        for r in range(R):
+            for s in range(S):
+                f = factor[r, s]
+                lo = sector_start[s]
+                for n in range(lo, lo + sector_size[s]):
+                    x[r, n] *= f
+
+
+@njit(cache=True)
+def scale_firm_stacks(
+    factor: np.ndarray, sector_start: np.ndarray, sector_size: np.ndarray, arrays: tuple
+) -> None:
+    """Multiply each (R, N, A) array by its sector's factor (R, S), in place."""
+    R, S = factor.shape
+    for x in arrays:
+        A = x.shape[2]
+        for r in range(R):
+            for s in range(S):
+                f = factor[r, s]
+                lo = sector_start[s]
+                for n in range(lo, lo + sector_size[s]):
+                    for a in range(A):
+                        x[r, n, a] *= f

@@ -1,0 +1,1 @@
+"""Experiments: a scenario's replicates, sweeps and sensitivity analyses."""

@@ -1,0 +1,1 @@
+"""Outputs: the variable catalogue, the recorder and the labelled dataset."""

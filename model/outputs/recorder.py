@@ -1,0 +1,368 @@
+"""The recorder: each year's sector aggregates, instrument ledgers, leakage and deadweight."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.config.units import M_YUAN_PER_BN, TINY
+from model.economy.engine import Engine
+from model.economy.sectors import sector_sum, sector_sums
+from model.outputs.catalogue import SECTOR_VARIABLES, SEGMENT_VARIABLES
+from model.policy.ledgers import CompactSlots
+
+#: Firm arrays summed by sector each scenario year -> whether only live firms count. (The
+#: rules sum the flows only the recorder reads themselves: ``state.sector_flows``.)
+FLOW_SUMS: dict[str, bool] = {
+    "revenue": False,
+    "output_real": True,
+    "rd_reported": True,
+    "rd_real": True,
+    "basic_research": True,
+    "capacity": False,
+    "capacity_age": False,
+    "capacity_replaced": False,
+    "flow_loans_new": False,
+    "depreciation": False,
+    "flow_writeoff": False,
+    "flow_investment": False,
+    "cit": False,
+    "subsidy_received": False,
+    "machine_purchases": False,
+    "machine_purchases_zhejiang": False,
+    "machine_purchases_imported": False,
+    "machine_purchases_unproven": False,
+}
+
+
+#: Firm flags counted by sector each scenario year.
+COUNT_SUMS = (
+    "first_set_recognised",
+    "above_scale",
+    "specialised_new_held",
+    "specialised_new_new",
+    "little_giant_held",
+    "little_giant_new",
+    "single_champion_held",
+    "single_champion_new",
+    "alive",
+)
+
+
+def _sector_sums(eng: Engine, live_only: dict[str, bool]) -> dict[str, np.ndarray]:
+    """Sector sums (R, S) of the named firm arrays, of live firms only where ``live_only``."""
+    st, lay = eng.state, eng.layout
+    sums = {}
+    for names in eng.names_by_dtype(live_only):
+        block = sector_sums(
+            tuple(getattr(st, name) for name in names),
+            np.array([live_only[name] for name in names]),
+            st.alive,
+            lay.sector_start,
+            lay.sector_size,
+        )
+        sums.update(zip(names, block, strict=True))
+    return sums
+
+
+def deadweight_bn_yuan(
+    paid: np.ndarray, activity: np.ndarray, activity_without: np.ndarray
+) -> np.ndarray:
+    """Subsidy paid for behaviour each firm shows anyway, summed per replicate (R,), bn yuan.
+
+    The part of a firm's subsidy that deadweight takes is min(1, activity without the policy /
+    activity with it), clipped at 0; all of it when the firm shows no activity with the policy.
+
+    Args:
+        paid: What the instrument paid each firm for the activity (R, N), m yuan.
+        activity: The activity with the policy (R, N).
+        activity_without: The same firms' activity in the no-policy twin (R, N).
+
+    Returns:
+        The deadweight of each replicate.
+    """
+    shown = activity > 0
+    anyway = np.where(shown, activity, 1.0)
+    # without / with, clipped to [0, 1], 1 where nothing is shown: in one array, in place.
+    np.divide(activity_without, anyway, out=anyway)
+    np.clip(anyway, 0.0, 1.0, out=anyway)
+    np.logical_not(shown, out=shown)
+    anyway[shown] = 1.0
+    del shown
+    return np.multiply(paid, anyway, out=anyway).sum(axis=1) / 1e3
+
+
+class Recorder:
+    """Collects yearly sector aggregates (and optionally a firm panel) from the engine.
+
+    Each year it also measures, per instrument and replicate, the leakage (machine tools the
+    paid firms bought outside Zhejiang) and, for deadweight, either keeps the firms'
+    activity (``keep_activity``: the no-policy twin) or compares the firms' subsidies with
+    the twin's activity (``compare_with``). Per-firm values are read in the year they belong
+    to and only per-replicate sums are kept, except the twin's activity.
+    """
+
+    def __init__(self, eng: Engine, *, record_firms: bool) -> None:
+        self.eng = eng
+        self.record_firms = record_firms
+        #: Keep each year's per-firm activity of every instrument in ``activity``.
+        self.keep_activity = False
+        self.activity: dict[str, CompactSlots] = {}
+        self.leakage: dict[str, np.ndarray] = {}
+        self.deadweight: dict[str, np.ndarray] = {}
+        self._without: list[dict[str, CompactSlots]] | None = None
+        self.years: list[int] = []
+        self.sector: dict[str, list[np.ndarray]] = {k: [] for k in SECTOR_VARIABLES}
+        self.scalar: dict[str, list[np.ndarray]] = {
+            "outside_machine_demand": [],
+            "relending_cost": [],
+        }
+        self.payer_cost: list[np.ndarray] = []
+        self.spinup_replacement: list[np.ndarray] = []
+        self.spinup_years: list[int] = []
+        self.cluster_output: list[np.ndarray] = []
+        self.totals: dict[str, list[np.ndarray]] = {
+            k: []
+            for k in (
+                "output_total",
+                "value_added_total",
+                "employment_total",
+                "rd_expenditure_total",
+                "investment_total",
+            )
+        }
+        self.firms: dict[str, list[np.ndarray]] = {}
+        self._flows: dict[str, np.ndarray] = {}
+        self.segment: dict[str, list[np.ndarray]] = {k: [] for k in SEGMENT_VARIABLES}
+        # Buyers sorted by the segment they shop in, for per-row sums that do not depend on
+        # the batch size (a matrix product would hand the order to BLAS).
+        # int32 indices take the same elements in half the memory of argsort's int64.
+        order = np.argsort(eng.layout.buy_segment, kind="stable")
+        self._buyer_order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
+        seg_sorted = eng.layout.buy_segment[self._buyer_order]
+        self._buyer_starts = np.searchsorted(seg_sorted, np.arange(len(eng.layout.segment_slots)))
+
+    def _sum(self, x: np.ndarray) -> np.ndarray:
+        return sector_sum(self.eng, x)
+
+    def take_flows(self) -> None:
+        """Aggregate the year's flows before exits clear the exiting firms' rows."""
+        eng, st = self.eng, self.eng.state
+        if eng.spinning_up:
+            # The spin-up keeps only its replacement rate (to check the base year joins it).
+            cap = self._sum(st.capacity)
+            self._flows = {
+                "replacement_rate": self._sum(st.capacity_replaced) / np.maximum(cap, TINY)
+            }
+            return
+        bn = 1.0 / M_YUAN_PER_BN
+        scale = 1.0 / eng.layout.firm_scale
+        alive = st.alive
+        # Sector sums of the firm arrays, in one compiled pass each.
+        sums = {**_sector_sums(eng, FLOW_SUMS), **st.sector_flows}
+        counts = _sector_sums(eng, dict.fromkeys(COUNT_SUMS, False))
+        f = {}
+        f["output"] = sums["revenue"] * bn
+        base_price = getattr(eng, "price_base", None)
+        real = sums["output_real"]
+        f["output_real"] = real * (base_price if base_price is not None else 1.0) * bn
+        f["price_index"] = st.price_index / (base_price if base_price is not None else 1.0)
+        f["value_added"] = sums["value_added"] * bn
+        f["wages"] = sums["wages"] * bn
+        f["employment"] = sums["employment"] / 1e3
+        f["rd_expenditure"] = sums["rd_reported"] * bn
+        f["rd_expenditure_real"] = sums["rd_real"] * bn
+        f["rd_intensity"] = f["rd_expenditure"] / np.maximum(f["output"], TINY)
+        f["basic_research"] = sums["basic_research"] * bn
+        cap = sums["capacity"]
+        f["mean_machine_age"] = sums["capacity_age"] / np.maximum(cap, TINY)
+        f["investment_replacement"] = sums["investment_replacement"] * bn
+        f["investment_expansion"] = sums["investment_expansion"] * bn
+        f["replacement_rate"] = sums["capacity_replaced"] / np.maximum(cap, TINY)
+        f["loans_new"] = sums["flow_loans_new"] * bn
+        f["loans_repaid"] = sums["flow_repayment"] * bn
+        f["operating_cash_flow"] = (
+            sums["net_profit"] + sums["depreciation"] + sums["flow_writeoff"]
+        ) * bn
+        f["investment"] = sums["flow_investment"] * bn
+        f["dividends"] = sums["flow_dividends"] * bn
+        f["net_profit"] = sums["net_profit"] * bn
+        f["depreciation"] = sums["depreciation"] * bn
+        f["taxes"] = (sums["vat"] + sums["cit"]) * bn
+        f["tax_expenditure_super_deduction"] = sums["tax_expenditure_super_deduction"] * bn
+        f["tax_expenditure_high_tech"] = sums["tax_expenditure_high_tech"] * bn
+        f["subsidies_received"] = sums["subsidy_received"] * bn
+        purchases = sums["machine_purchases"]
+        zhejiang = sums["machine_purchases_zhejiang"]
+        imported = sums["machine_purchases_imported"]
+        f["machine_purchases"] = purchases * bn
+        f["machine_purchases_outside_province"] = (purchases - zhejiang) * bn
+        f["machine_purchases_imported"] = imported * bn
+        f["machine_purchases_unproven"] = sums["machine_purchases_unproven"] * bn
+        f["domestic_machine_share"] = (purchases - imported) / np.maximum(purchases, TINY)
+        f["zhejiang_machine_share"] = zhejiang / np.maximum(purchases, TINY)
+
+        def by_seg(x: np.ndarray) -> np.ndarray:
+            ordered = np.take(x, self._buyer_order, axis=1)
+            return np.add.reduceat(ordered, self._buyer_starts, axis=1, dtype=float) * bn
+
+        seg_total = by_seg(st.machine_purchases)
+        f["machine_purchases_by_segment"] = seg_total
+        f["domestic_machine_share_by_segment"] = 1.0 - by_seg(
+            st.machine_purchases_imported
+        ) / np.maximum(seg_total, TINY)
+        f["zhejiang_machine_share_by_segment"] = by_seg(st.machine_purchases_zhejiang) / np.maximum(
+            seg_total, TINY
+        )
+        f["first_set_products_new"] = counts["first_set_recognised"] * scale
+        f["n_firms_above_scale"] = counts["above_scale"] * scale
+        for title, var in (
+            ("specialised_new", "n_specialised_new"),
+            ("little_giant", "n_little_giants"),
+            ("single_champion", "n_single_champions"),
+        ):
+            f[var] = counts[f"{title}_held"] * scale
+            f[f"{var}_new"] = counts[f"{title}_new"] * scale
+        f["demand_shock"] = st.demand_shock.copy()
+        f["cluster_output"] = np.add.reduceat(st.revenue, eng.layout.cluster_start, axis=1) * bn
+        f["n_firms"] = counts["alive"] * scale
+        self._instrument_flows()
+        # Totals straight from the firm arrays (not from the sector sums), so the identity
+        # "sectors add up to the total" is a real check.
+        f["output_total"] = st.revenue.sum(axis=1) * bn
+        # (Value added and employment: one running sum over all firms in the accounts rule.)
+        f["value_added_total"] = st.value_added_total * bn
+        f["employment_total"] = st.employment_total / 1e3
+        f["rd_expenditure_total"] = (st.rd_reported * alive).sum(axis=1) * bn
+        f["investment_total"] = st.flow_investment.sum(axis=1) * bn
+        self._flows = f
+        if self.record_firms and not eng.spinning_up:
+            self._firm_row()
+
+    def compare_with(self, activity_by_year: list[dict[str, CompactSlots]]) -> None:
+        """Measure deadweight against the no-policy twin's activity, one entry per year.
+
+        Each recorded year then sets ``deadweight`` (instrument -> (R,), bn yuan) from what
+        each instrument paid each firm and that firm's activity with and without the policy.
+        """
+        self._without = activity_by_year
+
+    def _instrument_flows(self) -> None:
+        """Leakage, and deadweight or the activity kept for it, of each instrument."""
+        eng, st = self.eng, self.eng.state
+        bn = 1.0 / M_YUAN_PER_BN
+        # Read now, while they are this year's: payments and the activity arrays are
+        # replaced or overwritten from the next rule on.
+        without = None if self._without is None else self._without[len(self.years)]
+        outside = st.machine_purchases.astype(float) - st.machine_purchases_zhejiang
+        self.leakage, self.deadweight = {}, {}
+        if self.keep_activity:
+            self.activity = {}
+        for ins in eng.policy.all:
+            # What the instrument paid each firm for, and how much of that behaviour there was.
+            paid = ins.supported()
+            self.leakage[ins.name] = (outside * (paid > 0)).sum(axis=1) * bn
+            if without is not None:
+                self.deadweight[ins.name] = deadweight_bn_yuan(
+                    paid, ins.activity(eng), without[ins.name].dense()
+                )
+            if self.keep_activity:
+                self.activity[ins.name] = CompactSlots(ins.activity(eng), copy=True)
+            del paid
+
+    def _firm_row(self) -> None:
+        st = self.eng.state
+        cap = np.maximum(st.capacity, TINY)
+        row = {
+            "alive": st.alive[0].copy(),
+            "revenue": st.revenue[0] / M_YUAN_PER_BN * 1e3,  # m yuan
+            "rd_intensity": np.where(
+                st.revenue[0] > TINY, st.rd_reported[0] / np.maximum(st.revenue[0], TINY), 0.0
+            ),
+            "productivity": np.where(
+                self.eng.layout.make_segment >= 0,
+                st.model_productivity[0],
+                st.process_productivity[0] * st.machine_productivity[0],
+            ),
+            "mean_machine_age": st.capacity_age[0] / cap[0],
+            "above_scale": st.above_scale[0].copy(),
+            "specialised_new": st.specialised_new_held[0].copy(),
+            "little_giant": st.little_giant_held[0].copy(),
+            "single_champion": st.single_champion_held[0].copy(),
+            "high_tech": (st.high_tech[0] & st.alive[0]).copy(),
+            "first_set_model": (st.model_first_set[0] & st.alive[0]).copy(),
+            "subsidy_received": st.subsidy_received[0].copy(),
+        }
+        for k, v in row.items():
+            self.firms.setdefault(k, []).append(v)
+
+    def _stocks(self) -> dict[str, np.ndarray]:
+        eng, st = self.eng, self.eng.state
+        bn = 1.0 / M_YUAN_PER_BN
+        scale = 1.0 / eng.layout.firm_scale
+        return {
+            "cash": self._sum(st.cash) * bn,
+            "debt": self._sum(st.debt) * bn,
+            "cash_of_exits": st.exit_cash_by_sector * bn,
+            "cash_of_entrants": st.entry_cash_by_sector * bn,
+            "loans_written_off": st.exit_debt_by_sector * bn,
+            "entries": self._sum(st.entries.astype(float)) * scale,
+            "exits": self._sum(st.exits.astype(float)) * scale,
+        }
+
+    def adopt_spinup(self, other: Recorder) -> None:
+        """Take the spin-up record of the model this one was forked from."""
+        self.spinup_years = list(other.spinup_years)
+        self.spinup_replacement = list(other.spinup_replacement)
+
+    def record_spinup(self) -> None:
+        """Keep the spin-up's replacement rate (to check the base year joins smoothly)."""
+        self.spinup_years.append(self.eng.year)
+        self.spinup_replacement.append(self._flows["replacement_rate"])
+
+    def record_year(self) -> None:
+        """Append this year's aggregates."""
+        eng = self.eng
+        self.years.append(eng.year)
+        values = {**self._flows, **self._stocks()}
+        for k in SECTOR_VARIABLES:
+            self.sector[k].append(values[k])
+        for k in self.totals:
+            self.totals[k].append(values[k])
+        for k in self.segment:
+            self.segment[k].append(values[k])
+        self.scalar["outside_machine_demand"].append(
+            eng.state.outside_machine_demand / M_YUAN_PER_BN
+        )
+        self.scalar["relending_cost"].append(self.eng.policy.relending_cost / M_YUAN_PER_BN)
+        self.cluster_output.append(values["cluster_output"])
+
+    def instrument_arrays(self) -> dict[str, np.ndarray]:
+        """Instrument ledgers for the simulated years: name -> (R, year, instrument)."""
+        n_years = len(self.years)
+        out: dict[str, np.ndarray] = {}
+        for key in ("subsidy_paid", "budget", "claims", "firms_eligible", "firms_paid"):
+            per = []
+            for ins in self.eng.policy.all:
+                series = (
+                    np.stack(ins.ledger[key][-n_years:], axis=1)
+                    if n_years
+                    else np.zeros((self.eng.R, 0))
+                )
+                per.append(series)
+            out[key] = np.stack(per, axis=2)
+        money = ("subsidy_paid", "budget", "claims")
+        for key in money:
+            out[key] = out[key] / M_YUAN_PER_BN
+        scale = 1.0 / self.eng.layout.firm_scale
+        for key in ("firms_eligible", "firms_paid"):
+            out[key] = out[key] * scale
+        out["budget_used"] = np.where(
+            np.isfinite(out["budget"]) & (out["budget"] > 0),
+            out["subsidy_paid"] / np.maximum(out["budget"], TINY),
+            np.nan,
+        )
+        by_payer = []
+        for ins in self.eng.policy.all:
+            by_payer.append(np.stack(ins.paid_by_payer[-n_years:], axis=1) / M_YUAN_PER_BN)
+        out["subsidy_by_payer"] = np.stack(by_payer, axis=2)  # (R, year, instrument, payer)
+        return out

@@ -1,0 +1,172 @@
+"""The instrument family's base class and the rationing rules its budgets use.
+
+Each instrument has eligibility, a payout, a payer, a budget and a ledger, and every money
+parameter may follow a year schedule (:class:`~model.config.schedule.Schedule`). A subclass
+says who claims what (``claims``), from which budgets (``budgets_m_yuan``), what behaviour it
+pays for (``activity``, for deadweight) and how firms respond to it (its hooks).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.config.params import PAYERS, Scenario
+from model.config.units import M_YUAN_PER_BN, TINY
+from model.policy.ledgers import CompactSlots
+
+if TYPE_CHECKING:
+    from model.economy.engine import Engine
+
+__all__ = ["Instrument", "ration"]
+
+
+def ration(
+    claims: np.ndarray, budget: np.ndarray, rule: str, *, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Pay claims (R, N) from a budget per replicate (R,) under a rationing rule.
+
+    Args:
+        claims: Amount each firm claims, >= 0.
+        budget: Money available per replicate.
+        rule: ``pro_rata`` scales every claim by budget / total claims;
+            ``largest_first`` / ``smallest_first`` pay claims in that order until the
+            budget runs out (the marginal claim is paid in part).
+        out: Array (R, N) to write the payments into; may be ``claims`` itself, which saves
+            a per-firm array when the claims are not needed afterwards.
+
+    Returns:
+        Payments, never above the claims and summing to at most the budget.
+    """
+    total = claims.sum(axis=1)
+    if rule == "pro_rata":
+        scale = np.minimum(1.0, budget / np.maximum(total, TINY))
+        return np.multiply(claims, scale[:, None], out=out)
+    order = np.argsort(
+        -claims if rule == "largest_first" else np.where(claims > 0, claims, np.inf),
+        axis=1,
+        kind="stable",
+    )
+    sorted_claims = np.take_along_axis(claims, order, axis=1)
+    # What the claims before each one took, then what is left for it: computed in place.
+    left = np.cumsum(sorted_claims, axis=1)
+    left -= sorted_claims
+    np.subtract(budget[:, None], left, out=left)
+    paid_sorted = np.clip(left, 0.0, sorted_claims, out=left)
+    del sorted_claims
+    paid = np.empty_like(claims) if out is None else out
+    np.put_along_axis(paid, order, paid_sorted, axis=1)
+    return paid
+
+
+class Instrument:
+    """Base of the instrument family: budget, ledger and the year's payout."""
+
+    name: str = ""
+    #: Keep each firm's last payment (``last_paid``): the R&D bonus sets expectations on
+    #: it, and the first-set insurance reports it as the support deadweight is measured on.
+    keeps_paid: bool = True
+
+    def __init__(self, params, scenario: Scenario) -> None:
+        self.params = params
+        self.scenario = scenario
+        self.enabled = bool(params.enabled)
+        self.ledger: dict[str, list[np.ndarray]] = {
+            "subsidy_paid": [],
+            "budget": [],
+            "firms_eligible": [],
+            "firms_paid": [],
+            "claims": [],
+        }
+        self.paid_by_payer: list[np.ndarray] = []
+        self._paid: CompactSlots | None = None
+
+    @property
+    def last_paid(self) -> np.ndarray | None:
+        """Last year's payment to each firm (R, N), None before the first payment."""
+        return None if self._paid is None else self._paid.dense()
+
+    def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
+        """Budget per payer this year (R, P), scaled to the simulated firm share."""
+        raise NotImplementedError
+
+    def claims(self, eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Eligibility (R, N), claims (R, N) and payer index per claim (R, N).
+
+        Eligibility and claims are new arrays, which the caller may overwrite.
+        """
+        raise NotImplementedError
+
+    def pay(self, eng: Engine) -> np.ndarray:
+        """Pay this year's claims from the payers' budgets and record the ledger."""
+        paid = self._pay(eng)
+        return np.zeros(eng.state.alive.shape) if paid is None else paid
+
+    def _pay(self, eng: Engine) -> np.ndarray | None:
+        """``pay``, returning None instead of zeros when the instrument is off."""
+        R = eng.R
+        by_payer = np.zeros((R, len(PAYERS)))
+        if not self.enabled or eng.spinning_up:
+            # Nothing is claimed or paid: the ledger's zeros need no per-firm arrays.
+            self._paid = CompactSlots.zeros(eng.state.alive.shape) if self.keeps_paid else None
+            for key in self.ledger:
+                self.ledger[key].append(np.zeros(R))
+            self.paid_by_payer.append(by_payer)
+            return None
+        eligible, claims, payer = self.claims(eng)
+        n_eligible = eligible.sum(axis=1).astype(float)
+        # Only live firms are paid; claims and eligibility are this call's own arrays, so the
+        # others' claims are zeroed in place (no second per-firm array).
+        eligible &= eng.state.alive
+        np.logical_not(eligible, out=eligible)
+        np.copyto(claims, 0.0, where=eligible)
+        del eligible
+        claimed = claims.sum(axis=1)
+        budgets = self.budgets_m_yuan(eng)
+        paid = None
+        for k in range(len(PAYERS)):
+            is_k = payer == k
+            if not is_k.any():
+                continue
+            # When one payer has every claim, the claims themselves are its share.
+            mine = claims if is_k.all() else np.where(is_k, claims, 0.0)
+            del is_k
+            if not mine.any():
+                continue
+            # Rationed in place: a payer's share of the claims is not needed afterwards (when
+            # the share is the claims themselves, no other payer has any).
+            got = ration(mine, budgets[:, k], self.rationing, out=mine)
+            by_payer[:, k] = got.sum(axis=1)
+            if paid is None:
+                # As 0 + got (the payments start from zeros): -0.0 becomes +0.0.
+                got += 0.0
+                paid = got
+            else:
+                paid += got
+            del mine, got
+        del claims
+        if paid is None:
+            paid = np.zeros(eng.state.alive.shape)
+        self._paid = CompactSlots(paid) if self.keeps_paid else None
+        self.ledger["subsidy_paid"].append(paid.sum(axis=1))
+        self.ledger["budget"].append(budgets.sum(axis=1))
+        self.ledger["firms_eligible"].append(n_eligible)
+        self.ledger["firms_paid"].append((paid > 0).sum(axis=1).astype(float))
+        self.ledger["claims"].append(claimed)
+        self.paid_by_payer.append(by_payer)
+        return paid
+
+    rationing = "pro_rata"
+
+    def activity(self, eng: Engine) -> np.ndarray:
+        """The firm behaviour the instrument pays for (R, N), defined with or without it."""
+        raise NotImplementedError
+
+    def supported(self) -> np.ndarray:
+        """This year's payment to each firm for that behaviour (R, N)."""
+        return self.last_paid
+
+    def _scale(self, eng: Engine) -> float:
+        # Budgets are province totals: money in the model is full-size at any firm scale.
+        return M_YUAN_PER_BN

@@ -1,0 +1,165 @@
+"""First-set (首台套) insurance compensation and SOE single-source procurement.
+
+Insurance lowers buyers' risk premium on unproven first-set models; SOE buyers within a quota
+buy unproven first-set models by single-source procurement. Sources: seed 000, FACTS.md A.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.config.params import PAYERS, FirstSet, Scenario
+from model.policy.base import Instrument
+from model.policy.ledgers import uniform_at, uniform_below
+
+if TYPE_CHECKING:
+    from model.economy.engine import Engine
+
+__all__ = ["FirstSetInstrument"]
+
+
+class FirstSetInstrument(Instrument):
+    """First-set (首台套) insurance compensation and SOE single-source procurement.
+
+    A first-set model is insured in its first years; the government pays a share of the
+    premium. The national scheme covers firsts new to China (80% of a premium capped at 3%,
+    <= 3 years); Zhejiang covers domestic firsts 80/70/60% and provincial firsts 70/60/50%
+    of a premium capped at 2%, <= 5 m yuan a year per model, not combinable with the
+    national support. The model's producer takes the better; the cover never exceeds 100%.
+    Insurance removes part of the buyers' risk premium. SOE buyers place a quota of their
+    purchases with unproven first-set models of their segment by single-source procurement.
+    """
+
+    name = "first_set"
+
+    def __init__(self, params: FirstSet, scenario: Scenario) -> None:
+        super().__init__(params, scenario)
+        self.rationing = "pro_rata"
+
+    def _maker_shares(self, eng: Engine, mt: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Premium shares for the machine-tool slots ``mt`` (R, M).
+
+        Returns:
+            The government's share of the premium, whether Zhejiang's scheme is the one that
+            applies, and whether the slot's model is a first set.
+        """
+        p, st, year = self.params, eng.state, eng.year
+        age = year - st.model_vintage[:, mt]  # 0 in the year the model appears
+        first = st.model_first_set[:, mt] & st.alive[:, mt]
+        national_level = st.model_first_set_level[:, mt] == 2
+        rate = p.premium_rate
+        national = np.zeros(first.shape)
+        if p.national_insurance:
+            # The national scheme covers first sets that are new to China.
+            ok = first & national_level & (age < p.national_years)
+            national = np.where(
+                ok, p.national_cover.at(year) * min(rate, p.national_premium_rate_cap.at(year)), 0.0
+            )
+        provincial = np.zeros(first.shape)
+        if p.provincial_insurance:
+            # Zhejiang covers both levels, more for a domestic first, falling each year.
+            domestic = np.asarray(p.provincial_cover_domestic_by_year)
+            other = np.asarray(p.provincial_cover_by_year)
+            n_years = len(other)
+            idx = np.clip(age, 0, n_years - 1)
+            cover = np.where(national_level, domestic[idx], other[idx])
+            ok = first & (age < n_years)
+            provincial = np.where(
+                ok, cover * min(rate, p.provincial_premium_rate_cap.at(year)), 0.0
+            )
+        # Not combinable: the better scheme applies; the premium is paid at most once.
+        use_provincial = provincial > national
+        gov_rate = np.minimum(np.maximum(national, provincial), rate)
+        return gov_rate, use_provincial, first
+
+    def risk_multiplier(self, eng: Engine) -> np.ndarray:
+        """Buyers' price multiplier on each Zhejiang model (R, N) for the risk of unproven ones."""
+        st, sc = eng.state, eng.scenario
+        premium = sc.innovation.unproven_risk_premium
+        mt = eng.layout.machine_tool_block
+        out = np.ones(st.alive.shape)
+        unproven = st.model_unproven[:, mt]
+        base = 1.0 + premium * unproven
+        if not self.enabled or eng.spinning_up:
+            out[:, mt] = base
+            return out
+        gov_rate, _, first = self._maker_shares(eng, mt)
+        insured = first & (gov_rate > 0)
+        p = self.params
+        own_cost = p.premium_rate - gov_rate
+        covered = 1.0 + unproven * (premium * (1.0 - p.premium_to_risk) + own_cost)
+        out[:, mt] = np.where(insured, np.minimum(covered, base), base)
+        return out
+
+    def activity(self, eng: Engine) -> np.ndarray:
+        """What the insurance pays for: sales of first-set models in their first years."""
+        st = eng.state
+        age = eng.year - st.model_vintage
+        young = st.model_first_set & st.alive & (age < self.params.national_years)
+        sales = st.orders_inside + st.sales_outside
+        return np.where(
+            young, np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight), 0.0
+        )
+
+    def claims(self, eng: Engine):
+        """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
+        st = eng.state
+        eligible = np.zeros(st.alive.shape, dtype=bool)
+        claim = np.zeros(st.alive.shape)
+        payer = np.full(st.alive.shape, PAYERS.index("central"), dtype=np.int8)
+        # Only machine-tool makers have first-set models: the other slots claim nothing.
+        mt = eng.layout.machine_tool_block
+        gov_rate, use_provincial, first = self._maker_shares(eng, mt)
+        sales = st.orders_inside[:, mt] + st.sales_outside[:, mt]
+        insured = np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight)
+        maker_claim = gov_rate * insured
+        cap = self.params.provincial_cap_m_yuan.at(eng.year) * eng.firm_weight
+        claim[:, mt] = np.where(use_provincial, np.minimum(maker_claim, cap), maker_claim)
+        payer[:, mt] = np.where(use_provincial, PAYERS.index("provincial"), PAYERS.index("central"))
+        eligible[:, mt] = first & (gov_rate > 0) & (sales > 0)
+        return eligible, claim, payer
+
+    def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
+        """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
+        b = np.zeros((eng.R, len(PAYERS)))
+        for payer, schedule in self.params.budget_bn_yuan.items():
+            b[:, PAYERS.index(payer)] = schedule.at(eng.year) * self._scale(eng)
+        return b
+
+    def procure(self, eng: Engine, choice: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+        """SOE buyers within the quota switch to an unproven first-set model of their segment.
+
+        Args:
+            eng: The engine.
+            choice: Each buyer's chosen model (R, N).
+            in_place: Switch the buyers in ``choice`` itself rather than in a copy.
+
+        Returns:
+            The choices after the switch.
+        """
+        if not self.enabled or eng.spinning_up:
+            return choice
+        st, lay = eng.state, eng.layout
+        d = eng.draw("procurement")
+        # Every slot draws for the quota, then every slot for the pick (the stream's order);
+        # only who takes the quota and their picks are kept.
+        quota = self.params.soe_single_source_quota.at(eng.year)
+        takes = uniform_below(d, st.alive.shape, quota)
+        takes &= lay.soe
+        takes &= st.alive
+        rows, who = np.nonzero(takes)  # by replicate, then slot
+        del takes
+        u_pick = uniform_at(d, st.alive.shape, rows, who)
+        segment = lay.buy_segment[who]
+        out = choice if in_place else choice.copy()
+        for g, slots in enumerate(lay.segment_slots):
+            for r in range(eng.R):
+                candidate = st.alive[r, slots] & st.model_unproven[r, slots]
+                pool = slots[candidate & st.model_first_set[r, slots]]
+                if len(pool) == 0:
+                    continue
+                buyers = (segment == g) & (rows == r)
+                out[r, who[buyers]] = pool[(u_pick[buyers] * len(pool)).astype(np.int64)]
+        return out

@@ -1,0 +1,114 @@
+"""Per-slot values kept in little memory, and draws taken a block of slots at a time.
+
+A subsidy reaches few firms, so a year's payments and the no-policy twin's activity are kept
+as their non-zero entries; temporaries that need one number per slot are drawn block by block.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from model.economy.streams import Draws
+
+__all__ = ["SLOT_BLOCK", "CompactSlots", "slot_blocks", "uniform_at", "uniform_below"]
+
+#: Slots taken at a time where a per-slot temporary is needed only briefly (draws of which
+#: one comparison is kept, a year's share of a commitment): bounds its memory.
+SLOT_BLOCK = 1 << 14
+
+
+def slot_blocks(n_slots: int) -> list[tuple[int, int]]:
+    """Consecutive (start, stop) blocks of at most SLOT_BLOCK slots covering n_slots."""
+    return [(a, min(a + SLOT_BLOCK, n_slots)) for a in range(0, n_slots, SLOT_BLOCK)]
+
+
+def uniform_below(draws: Draws, shape: tuple[int, int], p: float) -> np.ndarray:
+    """``draws.random(shape) < p`` (R, N), drawn a block of slots at a time.
+
+    A replicate's stream gives the same numbers block by block as in one draw, so only the
+    comparison of each slot's number is held, not the numbers.
+    """
+    R, N = shape
+    out = np.empty(shape, dtype=bool)
+    for a, b in slot_blocks(N):
+        np.less(draws.random((R, b - a)), p, out=out[:, a:b])
+    return out
+
+
+def uniform_at(
+    draws: Draws, shape: tuple[int, int], rows: np.ndarray, slots: np.ndarray
+) -> np.ndarray:
+    """The numbers ``draws.random(shape)[rows, slots]`` would give, drawn a block at a time."""
+    R, N = shape
+    out = np.empty(len(rows))
+    for a, b in slot_blocks(N):
+        u = draws.random((R, b - a))
+        here = (slots >= a) & (slots < b)
+        out[here] = u[rows[here], slots[here] - a]
+    return out
+
+
+class CompactSlots:
+    """Per-slot values (R, N) kept in little memory, given back bit for bit.
+
+    A subsidy reaches few firms: a mostly-zero array keeps only its non-zero entries (flat
+    position and value); any other array is kept whole. ``dense()`` returns the same values,
+    -0.0 and NaN included.
+
+    Args:
+        values: The per-slot values.
+        copy: Copy ``values`` when keeping them whole (when the caller will change them).
+            Without it the array is kept as it is and must not be changed afterwards.
+    """
+
+    __slots__ = ("shape", "dtype", "index", "entries", "full")
+
+    def __init__(self, values: np.ndarray, *, copy: bool = False) -> None:
+        self.shape = values.shape
+        self.dtype = values.dtype
+        index_dtype = np.int32 if values.size < 2**31 else np.int64
+        entry_bytes = values.itemsize + np.dtype(index_dtype).itemsize
+        # Entries only when they take at most half the whole array's memory (building them
+        # costs memory for a while too). The count ignores -0.0: enough to choose.
+        if 2 * np.count_nonzero(values) * entry_bytes > values.nbytes:
+            self.index = self.entries = None
+            self.full = values.copy() if copy else values
+            return
+        flat = values.reshape(-1)
+        blocks = []
+        for a, b in slot_blocks(flat.size):
+            # -0.0 is an entry too, so that it comes back with its sign.
+            present = np.signbit(flat[a:b])
+            present |= flat[a:b] != 0
+            blocks.append(np.flatnonzero(present).astype(index_dtype) + index_dtype(a))
+        self.index = np.concatenate(blocks) if blocks else np.zeros(0, dtype=index_dtype)
+        self.entries = flat[self.index]
+        self.full = None
+
+    @classmethod
+    def zeros(cls, shape: tuple[int, ...], dtype: type = np.float64) -> CompactSlots:
+        """All-zero values of ``shape``, held without a per-slot array."""
+        out = cls.__new__(cls)
+        out.shape, out.dtype, out.full = shape, np.dtype(dtype), None
+        out.index, out.entries = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=dtype)
+        return out
+
+    def dense(self) -> np.ndarray:
+        """The values as an (R, N) array (the kept array itself when kept whole)."""
+        if self.full is not None:
+            return self.full
+        out = np.zeros(self.shape, dtype=self.dtype)
+        out.reshape(-1)[self.index] = self.entries
+        return out
+
+    def cleared(self, where: np.ndarray) -> CompactSlots:
+        """These values with the slots ``where`` (R, N) set to zero."""
+        if self.full is not None:
+            return CompactSlots(np.where(where, 0.0, self.full))
+        out = CompactSlots.zeros(self.shape, self.dtype)
+        keep = ~where.reshape(-1)[self.index]
+        out.index, out.entries = self.index[keep], self.entries[keep]
+        return out

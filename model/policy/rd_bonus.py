@@ -1,0 +1,137 @@
+"""The R&D bonus (研发奖励) of seed 000: a reward on reported R&D for firms meeting its test.
+
+Firms respond in two ways: a firm that qualified expects the reward again, which lowers its
+expected user cost of R&D (rule 2), and firms just below the intensity threshold may relabel
+("bunch") reported R&D up to it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.config.params import PAYERS, RDBonus, Scenario
+from model.config.units import THRESHOLD_SLACK, TINY
+from model.policy.base import Instrument
+from model.policy.ledgers import uniform_below
+
+if TYPE_CHECKING:
+    from model.economy.engine import Engine
+
+__all__ = ["RDBonusInstrument"]
+
+
+class RDBonusInstrument(Instrument):
+    """R&D bonus: reward rate x reported R&D up to a cap, for firms meeting seed 000's test.
+
+    Eligible if reported R&D / revenue >= 3% and reported R&D grew >= 20%, or basic research
+    > 10 m yuan (for the sectors the second route names: machine tools in seed 000).
+    """
+
+    name = "rd_bonus"
+
+    def __init__(self, params: RDBonus, scenario: Scenario) -> None:
+        super().__init__(params, scenario)
+        self.rationing = params.rationing
+        self.expected_rate: np.ndarray | None = None
+
+    def _sector_mask(self, eng: Engine, names: tuple[str, ...]) -> np.ndarray:
+        """Slots of the named sectors as a mask (N,); every slot if none are named."""
+        mask = np.zeros(eng.layout.n_slots, dtype=bool)
+        mask[eng.layout.sector_slots(names)] = True
+        return mask
+
+    def eligibility(self, eng: Engine) -> np.ndarray:
+        """Firms meeting the seed's test this year (R, N)."""
+        p, st, year = self.params, eng.state, eng.year
+        eligible = np.zeros(st.alive.shape, dtype=bool)
+        # Only firms of the eligible sectors can qualify: the test runs on their slots alone.
+        slots = eng.layout.sector_slots(p.eligible_sectors)
+        rd, rd_prev = st.rd_reported[:, slots], st.rd_reported_prev[:, slots]
+        route_growth = (
+            rd / np.maximum(st.revenue[:, slots], TINY)
+            >= p.intensity_threshold.at(year) - THRESHOLD_SLACK
+        )
+        route_growth &= (
+            rd / np.maximum(rd_prev, TINY) - 1.0 >= p.growth_threshold.at(year) - THRESHOLD_SLACK
+        )
+        route_growth &= rd_prev > 0
+        # A simulated firm stands for firm_weight identical real firms: per-firm thresholds
+        # and caps apply to the real firm's share.
+        basic_per_real_firm = st.basic_research[:, slots] / eng.firm_weight
+        route_basic = basic_per_real_firm > p.basic_research_threshold_m_yuan.at(year)
+        del basic_per_real_firm
+        route_basic &= self._sector_mask(eng, p.basic_research_route_sectors)[slots]
+        route_growth |= route_basic
+        route_growth &= st.alive[:, slots]
+        eligible[:, slots] = route_growth
+        return eligible
+
+    def claims(self, eng: Engine):
+        """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
+        p, year = self.params, eng.year
+        eligible = self.eligibility(eng)
+        claim = p.reward_rate.at(year) * eng.state.rd_reported
+        np.minimum(claim, p.cap_per_firm_m_yuan.at(year) * eng.firm_weight, out=claim)
+        # One payer for every claim: a read-only view, no per-firm array.
+        payer = np.broadcast_to(np.intp(PAYERS.index(p.payer)), eligible.shape)
+        return eligible, claim, payer
+
+    def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
+        """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
+        b = np.zeros((eng.R, len(PAYERS)))
+        b[:, PAYERS.index(self.params.payer)] = self.params.budget_bn_yuan.at(
+            eng.year
+        ) * self._scale(eng)
+        return b
+
+    def activity(self, eng: Engine) -> np.ndarray:
+        """What the bonus pays for: R&D (real: relabelling is not extra research)."""
+        return eng.state.rd_real
+
+    def expected_rate_for(self, eng: Engine) -> np.ndarray | float:
+        """Bonus per yuan of R&D a firm expects: the rate it got last year (0 if none)."""
+        if not self.enabled or eng.spinning_up or self._paid is None:
+            return 0.0
+        rate = self.params.reward_rate.at(eng.year)
+        paid = self._paid
+        if paid.full is not None:
+            rd = np.maximum(eng.state.rd_reported, TINY)
+            return np.minimum(paid.full / rd, rate)
+        # A firm paid nothing expects min(0 / R&D, rate) = min(0, rate) (reported R&D is never
+        # NaN): only the few firms paid need a rate of their own.
+        rest = float(np.minimum(0.0, rate))
+        if len(paid.index) == 0:
+            return rest
+        out = np.full(paid.shape, rest)
+        rd = np.maximum(np.take(eng.state.rd_reported, paid.index), TINY)
+        out.reshape(-1)[paid.index] = np.minimum(paid.entries / rd, rate)
+        return out
+
+    def bunch(self, eng: Engine) -> None:
+        """Firms just below the intensity threshold relabel reported R&D up to it."""
+        if not self.enabled or eng.spinning_up:
+            return
+        st, rd = eng.state, eng.scenario.rd
+        threshold = self.params.intensity_threshold.at(eng.year)
+        # Every slot draws, so the numbers do not depend on who may bunch; the rest is
+        # computed on the live firms of the eligible sectors that drew a bunching chance.
+        may = uniform_below(eng.draw("bunching"), st.alive.shape, rd.bunching_probability)
+        may &= st.alive
+        may &= self._sector_mask(eng, self.params.eligible_sectors)
+        r, n = np.nonzero(may)
+        del may
+        # R&D is set on last year's revenue, eligibility judged on this year's: firms aim at
+        # the threshold on the revenue they expect (last year's growth continued).
+        revenue_now = st.revenue[r, n]
+        growth = np.clip(revenue_now / np.maximum(st.revenue_prev[r, n], TINY), 1.0, 1.5)
+        revenue = np.maximum(revenue_now * growth, TINY)
+        intensity = st.rd_reported[r, n] / revenue
+        near = (intensity < threshold) & (intensity >= threshold - rd.bunching_window)
+        st.rd_reported[r[near], n[near]] = threshold * revenue[near]
+
+    def reset_firms(self, enter: np.ndarray) -> None:
+        """A slot taken by a new firm was paid nothing last year."""
+        if self._paid is not None:
+            self._paid = self._paid.cleared(enter)

@@ -1,0 +1,169 @@
+"""Equipment-renewal loan interest subsidies (设备更新贷款贴息) and re-lending.
+
+The subsidy and the re-lending rate cut lower the financing cost of replacing over-aged
+cohorts, so the payback rule scraps them earlier (rule 4). Sources: FACTS.md A.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.config.params import PAYERS, RenewalLoans, Scenario
+from model.config.units import TINY
+from model.policy.base import Instrument, ration
+from model.policy.ledgers import CompactSlots, slot_blocks
+
+if TYPE_CHECKING:
+    from model.economy.engine import Engine
+
+__all__ = ["RenewalLoansInstrument"]
+
+
+class RenewalLoansInstrument(Instrument):
+    """Equipment-renewal loan interest subsidy (设备更新贷款贴息) with re-lending.
+
+    Loans that replace cohorts older than the eligible age get an interest subsidy for a
+    number of years from a finite pool of new commitments each year. Variants: percentage
+    points on the loan (the 2024 central scheme), a share of the LPR with a per-project cap
+    (Shandong), or a capped one-off grant per project (Shanghai). Re-lending lowers the
+    banks' funding cost of eligible loans, passed on as a lower rate.
+    """
+
+    name = "renewal_loans"
+    # What it supports is the year's commitments (``last_granted``); the payments falling
+    # due are not needed once paid.
+    keeps_paid = False
+
+    def __init__(self, params: RenewalLoans, scenario: Scenario) -> None:
+        super().__init__(params, scenario)
+        self.schedule: np.ndarray | None = None  # (R, N, years ahead) committed payments
+        self.fill_ratio: np.ndarray | float = 1.0  # per replicate: share of claims the pool met
+        self._granted: CompactSlots | None = None
+        # Re-lending relief due with this year's payments: the rate cut of the year the loans
+        # were committed, and those loans (the investment rule's array, unchanged until the
+        # next year's investment).
+        self._relending: tuple[float, np.ndarray] | None = None
+
+    @property
+    def last_granted(self) -> np.ndarray | None:
+        """Subsidy committed this year on each firm's loans (R, N), None before any commit."""
+        return None if self._granted is None else self._granted.dense()
+
+    def _subsidy_per_yuan(self, eng: Engine) -> float:
+        """Subsidy over the loan's life per yuan lent, before caps and rationing."""
+        p, year = self.params, eng.year
+        term = eng.scenario.investment.loan_term_years
+        n = min(p.subsidy_years, term)
+        outstanding_years = n - n * (n - 1) / (2.0 * term)  # straight amortisation
+        if p.variant == "percentage_points":
+            return p.subsidy_pp.at(year) * outstanding_years
+        if p.variant == "share_of_lpr":
+            return p.subsidy_share_of_lpr.at(year) * eng.exo.lpr * outstanding_years
+        return p.grant_share.at(year)
+
+    def eligible_age(self, eng: Engine) -> float:
+        """Cohorts older than this are over-aged (inf during the spin-up).
+
+        The classification holds whether or not the instrument is on, so a counterfactual
+        run measures the same over-aged replacement the subsidy would have paid for.
+        """
+        if eng.spinning_up:
+            return np.inf
+        return self.params.eligible_age_years.at(eng.year)
+
+    def activity(self, eng: Engine) -> np.ndarray:
+        """What the instrument pays for: loans replacing over-aged cohorts this year."""
+        return eng.state.renewal_eligible_loan
+
+    def supported(self) -> np.ndarray:
+        """Subsidy committed this year on each firm's loans."""
+        return self.last_granted
+
+    def rate_relief(self, eng: Engine) -> np.ndarray | float:
+        """Expected financing relief per yuan of an eligible replacement, (R, 1) or 0."""
+        if not self.enabled or eng.spinning_up:
+            return 0.0
+        term = eng.scenario.investment.loan_term_years
+        relending = self.params.relending_rate_cut.at(eng.year) * (term + 1) / 2.0
+        fill = np.broadcast_to(np.asarray(self.fill_ratio, dtype=float), (eng.R,))
+        # No subsidy is expected in a year whose pool is empty (the scheme has ended).
+        open_pool = float(self.params.pool_bn_yuan.at(eng.year) > 0)
+        return (self._subsidy_per_yuan(eng) * fill * open_pool + relending)[:, None]
+
+    def commit(self, eng: Engine) -> None:
+        """Commit subsidies on this year's eligible loans from the pool."""
+        st = eng.state
+        p = self.params
+        R, N = eng.R, eng.layout.n_slots
+        n = p.subsidy_years
+        # A switched-off instrument never commits: it needs no schedule.
+        if self.schedule is None and self.enabled:
+            self.schedule = np.zeros((R, N, n))
+        self._granted = CompactSlots.zeros((R, N))
+        if not self.enabled or eng.spinning_up:
+            return
+        total = self._subsidy_per_yuan(eng) * st.renewal_eligible_loan
+        if p.variant != "percentage_points":
+            np.minimum(total, p.cap_per_project_m_yuan.at(eng.year) * eng.firm_weight, out=total)
+        pool = np.full(R, p.pool_bn_yuan.at(eng.year) * self._scale(eng))
+        want = total.sum(axis=1)
+        granted = ration(total, pool, "pro_rata", out=total)  # the claims are not needed again
+        self.fill_ratio = np.where(want > 0, granted.sum(axis=1) / np.maximum(want, TINY), 1.0)
+        if p.variant == "capped_grant":
+            self.schedule[:, :, 0] += granted
+        else:
+            # A block of slots at a time, year by year: no (R, N, years) temporary.
+            for a, b in slot_blocks(N):
+                due_each_year = granted[:, a:b] / n
+                for k in range(n):
+                    self.schedule[:, a:b, k] += due_each_year
+        self._granted = CompactSlots(granted)
+        # Re-lending relief, as priced in the payback rule: the rate cut over the loan's life,
+        # passed on when the loan is made (paid with the year's subsidies).
+        self._relending = (self.params.relending_rate_cut.at(eng.year), st.renewal_eligible_loan)
+
+    def relending_relief(self, eng: Engine) -> np.ndarray | None:
+        """Re-lending relief on the loans committed on this year (R, N), once; else None."""
+        if not self.enabled or eng.spinning_up or self._relending is None:
+            return None
+        cut, loans = self._relending
+        self._relending = None
+        term = eng.scenario.investment.loan_term_years
+        # cut x loan x (T + 1) / 2, in that order, in one array.
+        relief = cut * loans
+        relief *= term + 1
+        relief /= 2.0
+        return relief
+
+    def claims(self, eng: Engine):
+        """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
+        due = (
+            self.schedule[:, :, 0].copy()
+            if self.schedule is not None
+            else np.zeros(eng.state.alive.shape)
+        )
+        # One payer for every claim: a read-only view, no per-firm array.
+        payer = np.broadcast_to(np.intp(PAYERS.index(self.params.payer)), due.shape)
+        return due > 0, due, payer
+
+    def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
+        """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
+        # Commitments were rationed against the pool when made; payments due are honoured.
+        b = np.zeros((eng.R, len(PAYERS)))
+        b[:, PAYERS.index(self.params.payer)] = np.inf
+        return b
+
+    def advance(self) -> None:
+        """Shift the committed payment schedule by one year."""
+        if self.schedule is not None:
+            # Year by year from the front, each from the next: no copy of the schedule.
+            for k in range(self.schedule.shape[2] - 1):
+                self.schedule[:, :, k] = self.schedule[:, :, k + 1]
+            self.schedule[:, :, -1] = 0.0
+
+    def reset_firms(self, enter: np.ndarray) -> None:
+        """A slot taken by a new firm carries no old commitments."""
+        if self.schedule is not None:
+            self.schedule[enter] = 0.0

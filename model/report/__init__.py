@@ -1,0 +1,1 @@
+"""Reports: the text tables of a run, a sweep and a sensitivity analysis."""

@@ -1,0 +1,1 @@
+"""Simulation: the Mesa model that composes economy, policy and recorder, and batches of runs."""
