@@ -68,7 +68,7 @@ def test_entrant_makers_start_without_brochure_share() -> None:
 
 
 def _recorded(m: RegionModel) -> dict[str, np.ndarray]:
-    return {k: np.stack(v) for k, v in m.recorder.sector.items() if v}
+    return {k: np.stack(v) for k, v in m.recorder.series.items() if v}
 
 
 def test_flows_summed_in_the_rules_equal_their_firms_sums() -> None:

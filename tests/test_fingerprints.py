@@ -30,7 +30,10 @@ FINGERPRINTS = Path(__file__).parent / "data" / "fingerprints.json"
 OVERRIDES = {"market.firm_scale": 0.01, "spinup.years": 20}
 REPLICATES = 2
 #: Data variables and coordinates the move renamed: old name -> new name.
-RENAMED: dict[str, str] = {}
+RENAMED: dict[str, str] = {
+    "zhejiang_machine_share": "in_region_machine_share",
+    "zhejiang_machine_share_by_segment": "in_region_machine_share_by_segment",
+}
 
 
 def _digest(da: xr.DataArray) -> str:
@@ -103,6 +106,8 @@ def test_results_are_bit_identical_to_before_the_move(recorded) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
         sys.exit("usage: python -m tests.test_fingerprints --write")
+    if FINGERPRINTS.exists():
+        sys.exit(f"{FINGERPRINTS} exists: it is the record of before the move; delete it first")
     FINGERPRINTS.parent.mkdir(exist_ok=True)
     FINGERPRINTS.write_text(json.dumps(compute(), indent=1, sort_keys=True) + "\n")
     print(f"wrote {FINGERPRINTS}")

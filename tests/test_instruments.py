@@ -460,7 +460,7 @@ def _over_aged_replacement(base: RegionModel, age: int) -> tuple[float, float]:
 def test_renewal_eligible_age_is_more_than_ten_years(base) -> None:
     """MIIT 2024: machine tools in service MORE than 10 years. A 10-year cohort is not over-aged."""
     h = Hand(base)
-    assert h.policy.renewal_loans.eligible_age(h.eng) == 10.0
+    assert h.policy.renewal_loans.eligible_replacement_age(h.eng) == 10.0
     loan_10, granted_10 = _over_aged_replacement(base, 10)
     loan_11, granted_11 = _over_aged_replacement(base, 11)
     assert loan_10 == 0.0 and granted_10 == 0.0, (
@@ -494,7 +494,7 @@ def test_renewal_subsidy_committed_percentage_points(base, years) -> None:
     # 2024: 0 in Jan-Feb, 1 pp Mar-Jun, 1.5 pp Jul-Dec (FACTS.md A), time-weighted.
     assert pp == pytest.approx((0.0 * 2 + 0.01 * 4 + 0.015 * 6) / 12, rel=1e-12)
     slots = _loans(h, (1000.0, 250.0))
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     expected = pp * _outstanding_years(years, term) * np.array([1000.0, 250.0])
     np.testing.assert_allclose(ins.last_granted[:, slots], np.tile(expected, (2, 1)), rtol=1e-12)
     assert ins.last_granted.sum() == pytest.approx(2 * expected.sum(), rel=1e-12)
@@ -507,7 +507,7 @@ def test_renewal_pool_exhaustion_rations_commitments(base) -> None:
     slots = _loans(h, (1000.0, 3000.0))
     want = ins._subsidy_per_yuan(h.eng) * 4000.0
     assert want > 1.0
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     np.testing.assert_allclose(
         ins.last_granted.sum(axis=1), 1.0, rtol=1e-12, err_msg="commitments != pool"
     )
@@ -523,7 +523,7 @@ def test_renewal_zero_pool_commits_nothing(base) -> None:
     h = Hand(base, {"instruments.renewal_loans.pool_bn_yuan": 0.0})
     ins = h.policy.renewal_loans
     _loans(h, (1000.0, 3000.0))
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     assert (ins.last_granted == 0).all() and (ins.schedule == 0).all()
     assert (ins.pay(h.eng) == 0).all()
 
@@ -544,7 +544,7 @@ def test_renewal_share_of_lpr_caps_a_big_project(base) -> None:
     cap = h.real(20.0)  # Shandong: 20 m yuan per project
     small, big = 1000.0, cap / per_yuan * 3.0
     slots = _loans(h, (small, big))
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     np.testing.assert_allclose(ins.last_granted[:, slots[0]], per_yuan * small, rtol=1e-12)
     np.testing.assert_allclose(
         ins.last_granted[:, slots[1]], cap, rtol=1e-12, err_msg="big project not capped"
@@ -556,7 +556,7 @@ def test_renewal_percentage_points_has_no_project_cap(base) -> None:
     ins = h.policy.renewal_loans
     big = h.real(20.0) / ins._subsidy_per_yuan(h.eng) * 3.0
     slots = _loans(h, (big,))
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     np.testing.assert_allclose(ins.last_granted[:, slots[0]], 3.0 * h.real(20.0), rtol=1e-12)
 
 
@@ -572,12 +572,12 @@ def test_renewal_capped_grant_pays_once_in_year_one(base) -> None:
     cap = h.real(20.0)
     small, big = 1000.0, cap / 0.1 * 2.0
     slots = _loans(h, (small, big))
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     expected = np.array([0.1 * small, cap])
     np.testing.assert_allclose(ins.last_granted[:, slots], np.tile(expected, (2, 1)), rtol=1e-12)
     paid = ins.pay(h.eng)
     np.testing.assert_allclose(paid[:, slots], np.tile(expected, (2, 1)), rtol=1e-12)
-    ins.advance()
+    ins.end_year()
     assert (ins.pay(h.eng) == 0).all(), "the capped grant paid again in year two"
     assert (ins.paid_by_payer[0][:, CENTRAL] > 0).all()
 
@@ -587,13 +587,13 @@ def test_renewal_payments_spread_over_subsidy_years(base, years) -> None:
     h = Hand(base, {"instruments.renewal_loans.subsidy_years": years})
     ins = h.policy.renewal_loans
     slots = _loans(h, (1000.0, 500.0))
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     granted = ins.last_granted.copy()
     paid = []
     for _ in range(years + 2):
         paid.append(ins.pay(h.eng).copy())
         before = ins.schedule.copy()
-        ins.advance()
+        ins.end_year()
         np.testing.assert_array_equal(
             ins.schedule[:, :, :-1], before[:, :, 1:], err_msg="schedule did not shift"
         )
@@ -615,13 +615,13 @@ def test_renewal_commitments_of_two_years_overlap(base) -> None:
     h = Hand(base)
     ins = h.policy.renewal_loans
     slots = _loans(h, (1000.0,))
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     g1 = ins.last_granted[:, slots[0]].copy()
     paid1 = ins.pay(h.eng)[:, slots[0]].copy()
-    ins.advance()
+    ins.end_year()
     h.eng.year = YEAR + 1
     h.set("renewal_eligible_loan", slots, 3000.0)
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     g2 = ins.last_granted[:, slots[0]].copy()
     paid2 = ins.pay(h.eng)[:, slots[0]]
     np.testing.assert_allclose(paid1, g1 / 2, rtol=1e-12)
@@ -632,7 +632,7 @@ def test_renewal_entrant_inherits_no_commitments(base) -> None:
     h = Hand(base)
     ins = h.policy.renewal_loans
     slots = _loans(h, (1000.0, 1000.0))
-    ins.commit(h.eng)
+    ins.after_investment(h.eng)
     enter = np.zeros_like(h.st.alive)
     enter[:, slots[0]] = True
     ins.reset_firms(enter)
@@ -648,17 +648,17 @@ def test_relending_relief_paid_equals_relief_priced(base) -> None:
     cut = ins.params.relending_rate_cut.at(YEAR)
     slots = _loans(h, (1000.0,))
     subsidy_priced = ins._subsidy_per_yuan(eng) * 1000.0
-    priced = float(ins.rate_relief(eng)[0, 0]) * 1000.0 - subsidy_priced
+    priced = float(ins.financing_relief(eng)[0, 0]) * 1000.0 - subsidy_priced
     assert priced == pytest.approx(cut * 1000.0 * (term + 1) / 2.0, rel=1e-12)
-    ins.commit(eng)
+    ins.after_investment(eng)
     received, booked = 0.0, 0.0
     for k in range(term + 1):
         eng.year = YEAR + k
         h.policy.pay(eng)
         received += float(eng.state.subsidy_received[0, slots[0]])
-        booked += float(h.policy.relending_cost[0])
+        booked += float(h.policy.off_budget_cost[0])
         h.st.renewal_eligible_loan[:] = 0.0
-        ins.commit(eng)  # nothing new
+        ins.after_investment(eng)  # nothing new
     relief_received = received - subsidy_priced
     assert relief_received == pytest.approx(priced, rel=1e-9), (
         f"relief priced {priced:.6g} m yuan, received over the loan's life {relief_received:.6g}"
@@ -894,7 +894,7 @@ def _procure(
     st.alive[:, soe] = True
     st.alive[0, soe[lay.buy_segment[soe] == pool_segment][0]] = False
     choice = np.full(st.alive.shape, lay.n_slots, dtype=np.int64)  # everyone picked outside model 0
-    out = h.policy.first_set.procure(h.eng, choice)
+    out = h.policy.first_set.override_choices(h.eng, choice.copy())
     return h, choice, out, pool
 
 
@@ -960,7 +960,7 @@ def test_risk_multiplier(base) -> None:
     _first_set_firm(h, proven, age=0, sales_m=10.0, level=N)
     h.set("model_unproven", [proven], False)
     _first_set_firm(h, plain, age=0, sales_m=10.0, level=0)
-    mult = h.policy.first_set.risk_multiplier(h.eng)
+    mult = h.policy.first_set.adjust_risk_multiplier(h.eng, h.eng.risk_multiplier_base())
     premium = h.eng.scenario.innovation.unproven_risk_premium
     p = h.policy.first_set.params
     kept = premium * (1.0 - p.premium_to_risk)
@@ -979,7 +979,9 @@ def test_risk_multiplier(base) -> None:
     for name in ("model_first_set", "model_first_set_level", "model_unproven", "model_vintage"):
         getattr(off.st, name)[:] = getattr(h.st, name)
     np.testing.assert_allclose(
-        off.policy.first_set.risk_multiplier(off.eng)[:, insured], 1.0 + premium, rtol=1e-12
+        off.policy.risk_multiplier(off.eng, off.eng.risk_multiplier_base())[:, insured],
+        1.0 + premium,
+        rtol=1e-12,
     )
 
 

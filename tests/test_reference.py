@@ -162,5 +162,5 @@ def test_different_payback_period_is_detected(fast_run: xr.Dataset) -> None:
     assert {c.quantity for c in failures} & {
         "investment_replacement",
         "mean_machine_age",
-        "zhejiang_machine_share",
+        "in_region_machine_share",
     }

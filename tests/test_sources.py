@@ -31,6 +31,8 @@ def _numeric_fields(table: dict, path: str) -> list[tuple[str, str]]:
                 found += _numeric_fields(row, f"{path}.{key}[{row.get('id', i)}]")
         elif isinstance(value, bool | str):
             continue
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            continue  # ids (sectors of a chain, segment names): structure, not numbers
         elif isinstance(value, int | float | list | dict):
             found.append((path, key))
     return found

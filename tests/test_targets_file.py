@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from model.config.scenario import load_scenario
-from model.outputs.dataset import CHAINS
-from model.testing import PLAN
+from model.testing import PLAN, SCENARIOS
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS_FILE = REPO / "calibration" / "targets.toml"
@@ -45,11 +44,23 @@ UNITS = {
     "per_10k_workers",
     "hours",
 }
-# What a model_variable may name after ":": the region's sectors (model._targets reads
-# ds[name].sel(sector=...)), the ten chains (chain_output) and the ten-chain total.
-SECTORS = {s.id for s in load_scenario(PLAN).region.sector} | set(CHAINS) | {"sum_ten_chains"}
+#: The shipped plan of each region whose targets the model evaluates.
+REGION_PLANS = {"Zhejiang": PLAN, "Shandong": SCENARIOS / "shandong" / "plan.toml"}
+
+
+def _labels(region_name: str) -> set[str]:
+    """What a model_variable may name after ":" for a region: its sectors, chains, aggregates."""
+    region = load_scenario(REGION_PLANS[region_name]).region
+    return (
+        {s.id for s in region.sector}
+        | {c.id for c in region.chain}
+        | {a.id for a in region.aggregate}
+        | {"all"}
+    )
+
+
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-MODEL_VARIABLE_PATTERN = re.compile(r"^[a-z_]+(\+[a-z_]+)*(:[a-z_]+)?$")
+MODEL_VARIABLE_PATTERN = re.compile(r"^[a-z_]+(\+[a-z_]+)*(:[a-z_]+(:[0-9.]+)?)?$")
 
 # Figures the seeds write in Chinese words rather than digits, keyed by (value, unit).
 CHINESE_FORMS: dict[tuple[float, str], tuple[str, ...]] = {
@@ -159,13 +170,14 @@ def test_target_schema(t):
         assert t[key].strip(), f"{key} is empty"
     if t["model_variable"]:
         assert MODEL_VARIABLE_PATTERN.match(t["model_variable"])
-        if ":" in t["model_variable"]:
-            assert t["model_variable"].split(":")[1] in SECTORS
     if t["use"] in ("inverse", "evaluated"):
-        assert t["region"] == "Zhejiang"
+        assert t["region"] in REGION_PLANS, "an evaluated target needs its region's plan"
         assert t["model_variable"], "a fitted or evaluated target needs a model variable"
-    if t["region"] != "Zhejiang":
-        assert t["use"] == "context"
+        head, _, label = t["model_variable"].partition(":")
+        if head != "n_at_least" and label:
+            assert label in _labels(t["region"]), f"{label!r} is not a label of {t['region']}"
+    if t["use"] == "inverse":
+        assert t["region"] == "Zhejiang", "the inverse exercise is the machine-tool plan's"
 
 
 @pytest.mark.parametrize("t", TARGETS, ids=[str(t.get("id")) for t in TARGETS])

@@ -60,7 +60,7 @@ QUANTITIES: tuple[tuple[str, str], ...] = (
     ("investment_replacement", "machine_tools"),
     ("investment_replacement", BIG_USER_SECTOR),
     ("investment_replacement", "all sectors"),
-    ("zhejiang_machine_share", "all sectors"),
+    ("in_region_machine_share", "all sectors"),
 )
 
 
@@ -74,10 +74,10 @@ def series(ds: xr.Dataset, quantity: str, where: str) -> xr.DataArray:
     if where == "all sectors":
         if quantity == "rd_intensity":
             return ds["rd_expenditure"].sum("sector") / ds["output"].sum("sector")
-        if quantity == "zhejiang_machine_share":
+        if quantity == "in_region_machine_share":
             purchases = ds["machine_purchases"].sum("sector")
-            if "machine_purchases_zhejiang" in ds:
-                zhejiang = ds["machine_purchases_zhejiang"].sum("sector")
+            if "machine_purchases_in_region" in ds:
+                zhejiang = ds["machine_purchases_in_region"].sum("sector")
             else:
                 zhejiang = purchases - ds["machine_purchases_outside_province"].sum("sector")
             return zhejiang / purchases

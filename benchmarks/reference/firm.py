@@ -31,7 +31,7 @@ class FirmAgent(mesa.Agent):
 
     model: ReferenceModel
     #: As a seller of machines (in a buyer's brochure): a Zhejiang model, not an import.
-    is_zhejiang = True
+    is_in_region = True
     is_import = False
 
     def __init__(self, model: ReferenceModel, slot: Slot) -> None:
@@ -293,10 +293,10 @@ class FirmAgent(mesa.Agent):
         order = new_capacity * kappa * theta * price_new
         offer.orders_inside += order
         self.machine_purchases = order
-        self.machine_purchases_zhejiang = order if offer.is_zhejiang else 0.0
+        self.machine_purchases_in_region = order if offer.is_in_region else 0.0
         self.machine_purchases_imported = order if offer.is_import else 0.0
         self.machine_purchases_unproven = (
-            order if offer.is_zhejiang and offer.model_unproven else 0.0
+            order if offer.is_in_region and offer.model_unproven else 0.0
         )
         self.summarise_machines()
 
@@ -516,7 +516,7 @@ FLOWS = (
     "capacity_replaced",
     "renewal_eligible_loan",
     "machine_purchases",
-    "machine_purchases_zhejiang",
+    "machine_purchases_in_region",
     "machine_purchases_imported",
     "machine_purchases_unproven",
     "wages",

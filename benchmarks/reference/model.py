@@ -77,13 +77,13 @@ class Sector:
         self.price_index = self.price_index_prev = 1.0
         self.fill_rate = 0.0
         self.mean_competitiveness = 0.0
-        self.purchases_zhejiang = 0.0  # this year's purchases from Zhejiang makers
+        self.purchases_in_region = 0.0  # this year's purchases from Zhejiang makers
 
 
 class OutsideModel:
     """An exogenous machine-tool model (import or other province) buyers may be offered."""
 
-    is_zhejiang = False
+    is_in_region = False
     model_unproven = False
 
     def __init__(self, spec) -> None:
@@ -428,7 +428,7 @@ class ReferenceModel(mesa.Model):
         self.agents.do("invest")
         gov.renewal_loans.commit()
         for s, firms in enumerate(self.by_sector):
-            self.sectors[s].purchases_zhejiang = sum(f.machine_purchases_zhejiang for f in firms)
+            self.sectors[s].purchases_in_region = sum(f.machine_purchases_in_region for f in firms)
 
     # --------------------------------------------------- 5. production and market
 
@@ -655,7 +655,7 @@ class ReferenceModel(mesa.Model):
         "wages",
         "value_added",
         "machine_purchases",
-        "machine_purchases_zhejiang",
+        "machine_purchases_in_region",
         "investment_replacement",
         "investment_expansion",
         "capacity_replaced",
@@ -679,7 +679,7 @@ class ReferenceModel(mesa.Model):
             sec.demand_real *= factor
             sec.demand_real_prev *= factor
             sec.demand_expected *= factor
-            sec.purchases_zhejiang *= factor
+            sec.purchases_in_region *= factor
             if sec.is_mt:
                 self.outside_machine_demand *= factor
 
@@ -688,7 +688,7 @@ class ReferenceModel(mesa.Model):
         self.renormalise_costs()
         self.rescale_to_base()
         mt = self.sectors[self.mt_sector]
-        inside = sum(sec.purchases_zhejiang for sec in self.sectors)
+        inside = sum(sec.purchases_in_region for sec in self.sectors)
         self.outside_machine_demand = max(mt.output_base - inside, 0.0)
         wages = self.agents.agg("wages", sum)
         self.wage_per_worker = wages / (self.region.base_year.employment_m * 1e6)
@@ -789,7 +789,7 @@ SECTOR_SUMS = {
     "depreciation": "depreciation",
     "subsidies_received": "subsidy_received",
     "machine_purchases": "machine_purchases",
-    "machine_purchases_zhejiang": "machine_purchases_zhejiang",
+    "machine_purchases_in_region": "machine_purchases_in_region",
     "machine_purchases_imported": "machine_purchases_imported",
     "machine_purchases_unproven": "machine_purchases_unproven",
     "tax_expenditure_super_deduction": "tax_expenditure_super_deduction",
@@ -840,7 +840,7 @@ SECTOR_VARIABLES = (
     "taxes",
     "subsidies_received",
     "machine_purchases",
-    "machine_purchases_zhejiang",
+    "machine_purchases_in_region",
     "machine_purchases_imported",
     "machine_purchases_unproven",
     "tax_expenditure_super_deduction",

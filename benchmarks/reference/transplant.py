@@ -331,7 +331,7 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
             "renewal_eligible_loan",
             "orders_inside",
             "machine_purchases",
-            "machine_purchases_zhejiang",
+            "machine_purchases_in_region",
             "machine_purchases_unproven",
             "flow_writeoff",
             "flow_investment",

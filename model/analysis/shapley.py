@@ -12,7 +12,7 @@ import xarray as xr
 from model.analysis.key_outputs import key_outputs
 from model.analysis.stats import REP, labelled, mcse, ratio_of_means, sweep_dims
 from model.config.errors import ScenarioError
-from model.outputs.dataset import INSTRUMENTS
+from model.policy.registry import names as instrument_names
 
 
 def instrument_players(ds: xr.Dataset) -> dict[str, str]:
@@ -23,9 +23,8 @@ def instrument_players(ds: xr.Dataset) -> dict[str, str]:
         parts = path.split(".")
         if len(parts) == 3 and parts[0] == "instruments" and parts[2] == "enabled":
             out[parts[1]] = d
-    return {k: out[k] for k in INSTRUMENTS if k in out} | {
-        k: v for k, v in out.items() if k not in INSTRUMENTS
-    }
+    order = instrument_names()
+    return {k: out[k] for k in order if k in out} | {k: v for k, v in out.items() if k not in order}
 
 
 def shapley(
@@ -45,7 +44,8 @@ def shapley(
     Args:
         ds: A sweep with one boolean dim per instrument (``instruments.X.enabled``), e.g.
             ``scenarios/sweeps/instrument_combinations.toml``; other dims are carried.
-        outputs: Outputs per replicate (a Dataset, or names of ``KEY_OUTPUTS``); default all
+        outputs: Outputs per replicate (a Dataset, or names of the key outputs,
+            ``model.key_outputs``); default all
             key outputs.
         players: Instrument -> dim (default: found from the dims' paths).
 

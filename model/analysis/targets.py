@@ -7,37 +7,74 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from model.analysis.stats import REP, labelled
+from model.analysis.stats import REP, labelled, sweep_dims
 from model.config.targets import Target, load_targets
-from model.outputs.dataset import CHAINS
+from model.outputs.catalogue import across_sectors
+from model.outputs.dataset import region_of, sector_group_output
+
+#: The forms a target's ``model_variable`` may take (see calibration/targets.toml):
+#:   ``<variable>[+<variable>...]:<label>``   a variable (or a sum) at a label of its own dim
+#:                                            (a sector, chain, segment, cluster, ...); the
+#:                                            label ``all`` takes the catalogue's figure
+#:                                            across sectors;
+#:   ``aggregate_output:<id>``                output of one of the region's aggregates;
+#:   ``aggregate_share:<id>``                 the same as a share of all output;
+#:   ``n_at_least:<variable>:<bn yuan>``      how many labels of the variable's dim reach it.
+MODEL_VARIABLE_FORMS = ("variable:label", "aggregate_output", "aggregate_share", "n_at_least")
 
 
-def _ten_chains_total(ds: xr.Dataset) -> xr.DataArray:
-    # Disjoint sectors of the ten chains plus the CNC machine tools counted in smart
-    # equipment: nothing counted twice.
-    cnc = float(ds.attrs.get("cnc_share_in_smart_equipment", 0.0))
-    chains = ds["output"].sel(sector=list(CHAINS)).sum("sector")
-    return chains + cnc * ds["output"].sel(sector="machine_tools")
+def _at_label(da: xr.DataArray, label: str, name: str) -> xr.DataArray:
+    """``da`` at ``label`` of whichever of its own dims has that label."""
+    if label == "all":
+        return across_sectors(da.to_dataset(name=name), name)
+    for dim in da.dims:
+        if dim in (REP, "year"):
+            continue
+        if label in [str(x) for x in da[dim].values]:
+            return da.sel({dim: label})
+    raise KeyError(f"{name} has no label {label!r}")
+
+
+def _aggregate(ds: xr.Dataset, agg_id: str) -> xr.DataArray:
+    region = region_of(ds)
+    for agg in region.aggregate:
+        if agg.id == agg_id:
+            return sector_group_output(ds["output"], region, agg.sectors, agg.parts)
+    raise KeyError(f"the region has no aggregate {agg_id!r}")
+
+
+def series_of(ds: xr.Dataset, model_variable: str) -> xr.DataArray:
+    """The yearly series (per replicate and point) a target's ``model_variable`` names.
+
+    Raises:
+        KeyError: The variable, label or aggregate does not exist in this dataset.
+    """
+    head, _, rest = model_variable.partition(":")
+    if head == "aggregate_output":
+        return _aggregate(ds, rest)
+    if head == "aggregate_share":
+        return _aggregate(ds, rest) / ds["output_total"]
+    if head == "n_at_least":
+        name, _, threshold = rest.partition(":")
+        da = ds[name]
+        own = [d for d in da.dims if d not in (REP, "year") and d not in sweep_dims(ds)]
+        return (da >= float(threshold)).sum(own).astype(float)
+    parts = [_at_label(ds[name], rest, name) for name in head.split("+")]
+    return sum(parts[1:], parts[0])
+
+
+def applies(ds: xr.Dataset, target: Target) -> bool:
+    """Whether a target is the dataset's region's (targets of other regions are context)."""
+    name = ds.attrs.get("region_name")
+    return name is None or target.region == name
 
 
 def simulated(ds: xr.Dataset, target: Target) -> xr.DataArray | None:
     """The target's model quantity per replicate, or None if the model has no such output."""
     var = target.model_variable
-    if not var or target.year not in ds["year"].values:
+    if not var or target.year not in ds["year"].values or not applies(ds, target):
         return None
-    if var == "output:sum_ten_chains":
-        series = _ten_chains_total(ds)
-    elif var == "output_share_ten_chains":
-        series = _ten_chains_total(ds) / ds["output_total"]
-    else:
-        names, _, sector = var.partition(":")
-        parts = []
-        for name in names.split("+"):
-            if name == "output" and sector in CHAINS:
-                parts.append(ds["chain_output"].sel(chain=sector))
-            else:
-                parts.append(ds[name].sel(sector=sector))
-        series = sum(parts[1:], parts[0])
+    series = series_of(ds, var)
     if target.cumulative_from:
         window = series.sel(year=slice(target.cumulative_from, target.year))
         return window.sum("year")

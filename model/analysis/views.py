@@ -241,7 +241,7 @@ def deadweight_leakage(ds: xr.Dataset) -> xr.Dataset:
         "deadweight_share": labelled(share, "1", "deadweight / subsidy paid (ratio of means)"),
         "deadweight_share_se": labelled(share_se, "1", "Monte Carlo s.e. of deadweight_share"),
         "leakage_mean": labelled(
-            leak.mean(REP), "bn yuan", "machine tools bought outside Zhejiang by paid firms, mean"
+            leak.mean(REP), "bn yuan", "machine tools bought outside the region by paid firms, mean"
         ),
     }
     for name, x in (("deadweight", dw), ("leakage", leak)):

@@ -8,12 +8,13 @@ structural (switches, neutral values) or carry the same source as the shipped fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, make_dataclass
 from typing import Literal
 
 from model.config.schedule import Schedule
 
-SEGMENTS: tuple[str, ...] = ("economy", "mid_range", "high_end")
+#: Levels of government that pay for instruments and forgo taxes (the fiscal structure of a
+#: Chinese province: the centre, the province, and its cities and counties).
 PAYERS: tuple[str, ...] = ("central", "provincial", "county")
 
 
@@ -27,7 +28,8 @@ def p(default=None, lo=None, hi=None, unit: str = "", doc: str = "", **kw):
     return field(default=default, metadata=meta)
 
 
-def _sources() -> dict[str, str]:
+def sources() -> dict[str, str]:
+    """Declare a table's ``source`` field: where each of its numbers comes from, by key."""
     return field(default_factory=dict, metadata={"doc": "source of each number, by key"})
 
 
@@ -62,10 +64,10 @@ class Sector:
     demand_growth_real: float = p(lo=-0.2, hi=0.3, unit="1/yr", doc="trend real demand growth")
     demand_shock_sd: float = p(lo=0.0, hi=0.5, doc="sd of log demand shock")
     size_pareto_exponent: float = p(lo=0.5, hi=3.0, doc="Pareto exponent of firm revenue")
-    segment_mix: tuple[float, float, float] = p(
-        doc="share of buyers in economy / mid-range / high-end machine-tool segments"
+    segment_mix: tuple[float, ...] = p(
+        lo=0.0, hi=1.0, doc="share of buyers in each machine-tool segment (machine_tools.segments)"
     )
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
     def __post_init__(self) -> None:
         if abs(sum(self.segment_mix) - 1.0) > 1e-9:
@@ -95,8 +97,11 @@ class Cluster:
     name_zh: str
     sector: str
     firm_share: float = p(lo=0.0, hi=1.0, doc="share of the sector's firms located here")
-    cnc_zone: bool = False
-    source: dict[str, str] = _sources()
+    cnc_zone: bool = p(False, doc="one of the plan's CNC machine-tool cluster zones")
+    tier: Literal["none", "provincial", "national", "world_class"] = p(
+        "none", doc="the cluster programme's tier (provincial / national / world-class)"
+    )
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,26 +109,27 @@ class OutsideModel:
     """An exogenous machine-tool model: imports or other provinces' domestic supply."""
 
     origin: Literal["import", "other_province"]
-    segment: Literal["economy", "mid_range", "high_end"]
+    segment: str = p(doc="the segment it is offered in (one of machine_tools.segments)")
     productivity_premium: float = p(
-        lo=-0.9, hi=5.0, doc="embodied productivity / Zhejiang mean - 1"
+        lo=-0.9, hi=5.0, doc="embodied productivity / in-region mean - 1"
     )
-    price_premium: float = p(lo=-0.9, hi=10.0, doc="price / Zhejiang segment mean - 1")
+    price_premium: float = p(lo=-0.9, hi=10.0, doc="price / in-region segment mean - 1")
     productivity_growth: float = p(lo=-0.1, hi=0.2, unit="1/yr")
     brochure_probability: float = p(lo=0.0, hi=1.0, doc="chance a brochure slot shows it")
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
 class MachineTools:
     """Structure of the machine-tool (工业母机) market."""
 
-    segment_firm_share: tuple[float, float, float] = p(doc="share of MT firms per segment")
-    segment_price_index: tuple[float, float, float] = p(doc="relative model price per segment")
-    segment_productivity_index: tuple[float, float, float] = p(
-        doc="relative embodied productivity of a segment's models"
+    segments: tuple[str, ...] = p(doc="market segments, e.g. economy, mid-range, high-end")
+    segment_firm_share: tuple[float, ...] = p(lo=0.0, hi=1.0, doc="share of MT firms per segment")
+    segment_price_index: tuple[float, ...] = p(lo=0.0, doc="relative model price per segment")
+    segment_productivity_index: tuple[float, ...] = p(
+        lo=0.0, doc="relative embodied productivity of a segment's models"
     )
-    set_price_m_yuan: tuple[float, float, float] = p(unit="m yuan", doc="price of one set")
+    set_price_m_yuan: tuple[float, ...] = p(lo=0.0, unit="m yuan", doc="price of one set")
     outside_sales_share_base: float = p(lo=0.0, hi=1.0, doc="share of output sold outside")
     outside_demand_growth: dict[str, Schedule] = p(
         default_factory=dict, unit="1/yr", doc="nominal growth of outside demand by path"
@@ -136,13 +142,35 @@ class MachineTools:
     brochure_share_weight: float = p(
         lo=0.0, hi=1.0, doc="weight of sales share (vs uniform) in who appears in brochures"
     )
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
     def __post_init__(self) -> None:
-        for name in ("segment_firm_share",):
-            v = getattr(self, name)
-            if abs(sum(v) - 1.0) > 1e-9:
-                raise ValueError(f"{name} must sum to 1, sums to {sum(v):.6g}")
+        G = len(self.segments)
+        if G < 1 or len(set(self.segments)) != G:
+            raise ValueError(f"segments must name at least one segment, each once: {self.segments}")
+        for name in (
+            "segment_firm_share",
+            "segment_price_index",
+            "segment_productivity_index",
+            "set_price_m_yuan",
+        ):
+            if len(getattr(self, name)) != G:
+                raise ValueError(
+                    f"{name} must give one value per segment ({G}: {', '.join(self.segments)})"
+                )
+        if abs(sum(self.segment_firm_share) - 1.0) > 1e-9:
+            total = sum(self.segment_firm_share)
+            raise ValueError(f"segment_firm_share must sum to 1, sums to {total:.6g}")
+        for g in self.segments:
+            for origin in ("import", "other_province"):
+                n = sum(o.segment == g and o.origin == origin for o in self.outside_models)
+                if n != 1:
+                    raise ValueError(
+                        f"outside_models needs exactly one {origin} model of segment {g!r}, has {n}"
+                    )
+        unknown = sorted({o.segment for o in self.outside_models} - set(self.segments))
+        if unknown:
+            raise ValueError(f"outside_models name unknown segments {unknown}")
         missing = {"low", "central", "high"} - set(self.outside_demand_growth)
         if missing:
             raise ValueError(
@@ -157,7 +185,7 @@ class BaseYear:
     year: int = p(2023, lo=2000, hi=2100)
     employment_m: float = p(lo=0.0, unit="million people", doc="above-scale employment")
     total_output_bn_yuan: float = p(lo=0.0, unit="bn yuan", doc="above-scale gross output")
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,16 +203,46 @@ class StatusRules:
     single_champion_min_revenue_m_yuan: float = p(lo=0.0, unit="m yuan")
     single_champion_productivity_rank: float = p(lo=0.0, hi=1.0, doc="min productivity quantile")
     validity_years: int = p(3, lo=1, hi=10, doc="years a title stays valid after last meeting it")
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChainOverlap:
-    """Shares added back when comparing disjoint sectors with overlapping chain targets."""
+class SectorPart:
+    """A part of one sector's output that an industrial chain also counts (e.g. CNC tools)."""
 
-    machine_tools_cnc_share_in_smart_equipment: float = p(lo=0.0, hi=1.0)
-    fibre_share_of_petrochem: float = p(lo=0.0, hi=1.0)
-    source: dict[str, str] = _sources()
+    id: str
+    sector: str = p(doc="the sector the part belongs to")
+    share: float = p(lo=0.0, hi=1.0, doc="the part's share of the sector's output")
+    source: dict[str, str] = sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chain:
+    """An industrial chain of a plan (or another group) as the region's disjoint sectors make it.
+
+    Its output is the sum of its sectors' output plus its parts of other sectors.
+    """
+
+    id: str
+    name_zh: str
+    sectors: tuple[str, ...] = p(doc="sectors counted whole")
+    parts: tuple[str, ...] = p((), doc="sector parts (sector_part ids) counted too")
+    source: dict[str, str] = sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyOutput:
+    """One of the region's key outputs: a variable of one sector (or all), one year or all years.
+
+    Sensitivity specs, Shapley values and summaries name key outputs by ``id``.
+    """
+
+    id: str
+    long_name: str
+    variable: str = p(doc="an output variable with a sector dim, e.g. output")
+    sector: str = p("", doc="the sector (kind machine_tools may be named by its id); '' = all")
+    year: int = p(0, lo=0, doc="the year; 0 = summed over the simulated years")
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,13 +256,53 @@ class Region:
     cluster: tuple[Cluster, ...]
     machine_tools: MachineTools
     status: StatusRules
-    chain_overlap: ChainOverlap
+    sector_part: tuple[SectorPart, ...] = ()
+    chain: tuple[Chain, ...] = ()
+    aggregate: tuple[Chain, ...] = p(
+        (), doc="named groups of sectors and parts that targets refer to (e.g. all chains together)"
+    )
+    key_output: tuple[KeyOutput, ...] = ()
     double_counting: str = p("", doc="how overlapping chains are split")
 
     def __post_init__(self) -> None:
         ids = [s.id for s in self.sector]
         if len(set(ids)) != len(ids):
             raise ValueError("sector ids must be unique")
+        G = len(self.machine_tools.segments)
+        for s in self.sector:
+            if len(s.segment_mix) != G:
+                raise ValueError(
+                    f"sector {s.id!r}: segment_mix must give one share per machine-tool segment "
+                    f"({G}: {', '.join(self.machine_tools.segments)})"
+                )
+        parts = {pt.id: pt for pt in self.sector_part}
+        for pt in self.sector_part:
+            if pt.sector not in ids:
+                raise ValueError(f"sector_part {pt.id!r} names unknown sector {pt.sector!r}")
+        for c in (*self.chain, *self.aggregate):
+            unknown = sorted(set(c.sectors) - set(ids))
+            if unknown:
+                raise ValueError(f"chain {c.id!r} names unknown sectors {unknown}")
+            missing = sorted(set(c.parts) - set(parts))
+            if missing:
+                raise ValueError(f"chain {c.id!r} names unknown sector parts {missing}")
+            twice = sorted({parts[x].sector for x in c.parts} & set(c.sectors))
+            if twice:
+                raise ValueError(
+                    f"chain {c.id!r} counts sectors {twice} whole and in part: count them once"
+                )
+        for k in self.key_output:
+            if k.sector and k.sector not in ids:
+                raise ValueError(f"key_output {k.id!r} names unknown sector {k.sector!r}")
+        for name, items in (
+            ("chain", self.chain),
+            ("aggregate", self.aggregate),
+            ("sector_part", self.sector_part),
+            ("key_output", self.key_output),
+        ):
+            seen = [x.id for x in items]
+            if len(set(seen)) != len(seen):
+                raise ValueError(f"{name} ids must be unique")
         if sum(s.kind == "machine_tools" for s in self.sector) != 1:
             raise ValueError("exactly one sector must have kind = 'machine_tools'")
         for c in self.cluster:
@@ -234,7 +332,7 @@ class Prices:
     wage_growth: Schedule = p(unit="1/yr", doc="nominal wage per worker")
     other_equipment_price_growth: Schedule = p(unit="1/yr")
     loan_prime_rate: Schedule = p(lo=0.0, hi=0.3, unit="1/yr", doc="1-yr LPR")
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,7 +343,7 @@ class Demand:
     shocks: bool = True
     outside_machine_path: Literal["low", "central", "high"] = "central"
     growth_multiplier: float = p(1.0, lo=0.0, hi=5.0, doc="scales every sector's trend growth")
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,7 +354,7 @@ class RD:
     user_cost_elasticity_reported: float = p(lo=0.0, hi=5.0)
     bunching_window: float = p(lo=0.0, hi=0.05, doc="intensity gap below a threshold firms close")
     bunching_probability: float = p(lo=0.0, hi=1.0)
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
     def __post_init__(self) -> None:
         if self.user_cost_elasticity_reported < self.user_cost_elasticity_real:
@@ -281,7 +379,7 @@ class Innovation:
     first_set_margin: float = p(lo=0.0, hi=1.0, doc="beat segment best domestic model by")
     first_set_sets_to_prove: int = p(3, lo=1, hi=100)
     unproven_risk_premium: float = p(lo=0.0, hi=2.0, doc="buyers' perceived premium")
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
     def __post_init__(self) -> None:
         a, b = self.jump_beta
@@ -309,7 +407,7 @@ class Investment:
     cash_buffer_sales_ratio: float = p(lo=0.0, hi=5.0)
     dividend_cash_ratio: float = p(lo=0.0, hi=10.0, doc="cash/revenue above which pay out")
     tax_depreciation_years: int = p(lo=1, hi=40)
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -331,7 +429,7 @@ class Market:
         hi=100.0,
         doc="simulated firms per real firm: each stands for 1/scale real firms (above 1: clones)",
     )
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -342,7 +440,7 @@ class Tax:
     high_tech_rate: Schedule = p(lo=0.0, hi=1.0)
     rd_super_deduction: Schedule = p(lo=0.0, hi=5.0, doc="extra deduction per yuan of R&D")
     vat_rate: Schedule = p(lo=0.0, hi=1.0, doc="applied to value added")
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -353,99 +451,58 @@ class SpinUp:
     wage_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr", doc="steady nominal wage growth")
     producer_price_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
     outside_machine_demand_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
-    source: dict[str, str] = _sources()
+    source: dict[str, str] = sources()
+
+
+# ------------------------------------------------------------------ instruments
+# Each policy instrument declares its own parameter table in its module of model.policy and
+# registers it here (model.policy.registry), so the scenario schema's [instruments] table
+# holds exactly the registered instruments: adding one touches its module and the registry.
+
+_INSTRUMENT_PARAMS: dict[str, type] = {}
 
 
 @dataclass(frozen=True, kw_only=True)
-class RDBonus:
-    """R&D bonus (研发奖励) of seed 000."""
+class InstrumentParams:
+    """What every instrument's parameter table has: whether the instrument runs."""
 
-    enabled: bool = False
-    payer: Literal["central", "provincial", "county"] = "county"
-    intensity_threshold: Schedule = p(lo=0.0, hi=1.0, doc="reported R&D / revenue >=")
-    growth_threshold: Schedule = p(lo=-1.0, hi=10.0, doc="reported R&D growth >=")
-    basic_research_threshold_m_yuan: Schedule = p(lo=0.0, unit="m yuan", doc="basic research >")
-    basic_research_route_sectors: tuple[str, ...] = ("machine_tools",)
-    eligible_sectors: tuple[str, ...] = ()
-    reward_rate: Schedule = p(lo=0.0, hi=1.0, doc="share of reported R&D rewarded")
-    cap_per_firm_m_yuan: Schedule = p(lo=0.0, unit="m yuan")
-    budget_bn_yuan: Schedule = p(lo=0.0, unit="bn yuan/yr")
-    rationing: Literal["pro_rata", "largest_first", "smallest_first"] = "pro_rata"
-    source: dict[str, str] = _sources()
+    enabled: bool = p(False, doc="the instrument runs (off: it pays nothing and changes nothing)")
 
 
-@dataclass(frozen=True, kw_only=True)
-class FirstSet:
-    """First-set (首台套) procurement and insurance."""
-
-    enabled: bool = False
-    national_insurance: bool = True
-    national_premium_rate_cap: Schedule = p(lo=0.0, hi=1.0)
-    national_cover: Schedule = p(lo=0.0, hi=1.0)
-    national_years: int = p(3, lo=0, hi=10)
-    provincial_insurance: bool = True
-    provincial_premium_rate_cap: Schedule = p(lo=0.0, hi=1.0)
-    provincial_cover_by_year: tuple[float, ...] = p(
-        doc="Zhejiang cover of a provincial first, years 1, 2, 3"
+def _instruments_table() -> type:
+    """The ``[instruments]`` schema: one required table per registered instrument."""
+    return make_dataclass(
+        "Instruments",
+        [(name, cls) for name, cls in _INSTRUMENT_PARAMS.items()],
+        frozen=True,
+        kw_only=True,
+        module=__name__,
     )
-    provincial_cover_domestic_by_year: tuple[float, ...] = p(
-        doc="Zhejiang cover of a domestic first, years 1-3"
-    )
-    provincial_cap_m_yuan: Schedule = p(lo=0.0, unit="m yuan/yr per model")
-    premium_rate: float = p(lo=0.0, hi=1.0, doc="market insurance premium rate")
-    insured_value_cap_m_yuan: float = p(
-        lo=0.0, unit="m yuan/yr per model", doc="first batch insured"
-    )
-    premium_to_risk: float = p(lo=0.0, hi=1.0, doc="share of buyers' risk premium insurable")
-    soe_single_source_quota: Schedule = p(lo=0.0, hi=1.0, doc="share of SOE purchases")
-    budget_bn_yuan: dict[str, Schedule] = p(default_factory=dict, unit="bn yuan/yr")
-    source: dict[str, str] = _sources()
-
-    def __post_init__(self) -> None:
-        a, b = self.provincial_cover_by_year, self.provincial_cover_domestic_by_year
-        if len(a) != len(b) or not a:
-            raise ValueError(
-                "provincial_cover_by_year and provincial_cover_domestic_by_year must list the "
-                f"same (non-zero) number of years; got {len(a)} and {len(b)}"
-            )
-        for name, covers in (
-            ("provincial_cover_by_year", a),
-            ("provincial_cover_domestic_by_year", b),
-        ):
-            if any(not 0.0 <= c <= 1.0 for c in covers):
-                raise ValueError(f"{name}: every cover must be in [0, 1], got {list(covers)}")
-        unknown = set(self.budget_bn_yuan) - set(PAYERS)
-        if unknown:
-            raise ValueError(
-                f"budget_bn_yuan: unknown payer {sorted(unknown)}; allowed: {', '.join(PAYERS)}"
-            )
 
 
-@dataclass(frozen=True, kw_only=True)
-class RenewalLoans:
-    """Equipment-renewal loan interest subsidy (设备更新贷款贴息) and re-lending."""
-
-    enabled: bool = False
-    variant: Literal["percentage_points", "share_of_lpr", "capped_grant"] = "percentage_points"
-    payer: Literal["central", "provincial", "county"] = "central"
-    eligible_age_years: Schedule = p(lo=0.0, hi=50.0, doc="replaced cohorts older than")
-    subsidy_pp: Schedule = p(lo=0.0, hi=0.2, unit="1/yr", doc="interest subsidy rate")
-    subsidy_share_of_lpr: Schedule = p(lo=0.0, hi=1.0)
-    cap_per_project_m_yuan: Schedule = p(lo=0.0, unit="m yuan")
-    grant_share: Schedule = p(lo=0.0, hi=1.0, doc="capped grant: share of loan")
-    subsidy_years: int = p(2, lo=1, hi=10)
-    pool_bn_yuan: Schedule = p(lo=0.0, unit="bn yuan/yr", doc="subsidy available to the region")
-    relending_rate_cut: Schedule = p(lo=0.0, hi=0.1, unit="1/yr", doc="funding-cost cut passed on")
-    source: dict[str, str] = _sources()
+#: The ``[instruments]`` table of a scenario (rebuilt as instruments register).
+Instruments = _instruments_table()
 
 
-@dataclass(frozen=True, kw_only=True)
-class Instruments:
-    """The three policy instruments."""
+def register_instrument(name: str, params: type) -> None:
+    """Add an instrument's parameter table to the scenario schema as ``[instruments.<name>]``.
 
-    rd_bonus: RDBonus
-    first_set: FirstSet
-    renewal_loans: RenewalLoans
+    Raises:
+        ValueError: The name is taken by another table, or the table is not an
+            :class:`InstrumentParams` dataclass.
+    """
+    global Instruments
+    if not (isinstance(params, type) and issubclass(params, InstrumentParams)):
+        raise ValueError(f"{params!r} is not an InstrumentParams dataclass")
+    if _INSTRUMENT_PARAMS.get(name, params) is not params:
+        raise ValueError(f"instrument {name!r} is already registered")
+    _INSTRUMENT_PARAMS[name] = params
+    Instruments = _instruments_table()
+
+
+def instrument_names() -> tuple[str, ...]:
+    """The registered instruments, in registration order."""
+    return tuple(_INSTRUMENT_PARAMS)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -43,7 +43,7 @@ def load_scenario(
         raise ScenarioError(
             doc.origin("region"),
             "region",
-            'expected the path of a region file, e.g. "regions/zhejiang.toml"',
+            'expected the path of a region file, e.g. "regions/<region>.toml"',
         )
     where = doc.origin("region")
     base = Path(where).parent if where not in ("override", "<config>") else Path.cwd()

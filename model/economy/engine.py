@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.config.params import SEGMENTS, Scenario
+from model.config.params import Scenario
 from model.config.units import TINY
 from model.economy import streams
 from model.economy.initial import BaseYear
@@ -50,26 +50,16 @@ class Engine(BaseYear):
         self.outside_origin = np.array(
             [0 if o.origin == "import" else 1 for o in outside], dtype=np.int64
         )
+        segments = mt.segments
         self.outside_segment = np.array(
-            [SEGMENTS.index(o.segment) for o in outside], dtype=np.int64
+            [segments.index(o.segment) for o in outside], dtype=np.int64
         )
         import_model, other_model, p_import, p_other = [], [], [], []
-        for g in range(len(SEGMENTS)):
-            imp = [
-                i
-                for i, o in enumerate(outside)
-                if o.segment == SEGMENTS[g] and o.origin == "import"
-            ]
-            oth = [
-                i
-                for i, o in enumerate(outside)
-                if o.segment == SEGMENTS[g] and o.origin != "import"
-            ]
-            if len(imp) != 1 or len(oth) != 1:
-                raise ValueError(
-                    "region needs one import and one other-province model for segment "
-                    f"{SEGMENTS[g]}"
-                )
+        # The region file has one import and one other-province model per segment (checked
+        # when it is loaded).
+        for g in segments:
+            imp = [i for i, o in enumerate(outside) if o.segment == g and o.origin == "import"]
+            oth = [i for i, o in enumerate(outside) if o.segment == g and o.origin != "import"]
             import_model.append(imp[0])
             other_model.append(oth[0])
             p_import.append(outside[imp[0]].brochure_probability)
@@ -254,6 +244,15 @@ class Engine(BaseYear):
 
     # -------------------------------------------------------------- machine models
 
+    def risk_multiplier_base(self) -> np.ndarray:
+        """Buyers' price multiplier on each maker's model (R, N): 1 + risk premium if unproven."""
+        st = self.state
+        premium = self.scenario.innovation.unproven_risk_premium
+        mt = self.layout.machine_tool_block
+        out = np.ones(st.alive.shape)
+        out[:, mt] = 1.0 + premium * st.model_unproven[:, mt]
+        return out
+
     def model_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Productivity, list price and risk-adjusted price of every offered model (R, M + O).
 
@@ -262,13 +261,14 @@ class Engine(BaseYear):
         machine-tool input.
         """
         st, makers = self.state, self.makers
-        price_zj = st.price[:, makers] * self.segment_price_index_of_maker
-        risk_zj = price_zj * self.policy.insurance_cover(self)[:, makers]
+        price_in_region = st.price[:, makers] * self.segment_price_index_of_maker
+        risk = self.policy.risk_multiplier(self, self.risk_multiplier_base())
+        risk_in_region = price_in_region * risk[:, makers]
         productivity = np.concatenate(
             [st.model_productivity[:, makers], st.outside_productivity], axis=1
         )
-        price = np.concatenate([price_zj, st.outside_price], axis=1)
-        risk = np.concatenate([risk_zj, st.outside_price], axis=1)
+        price = np.concatenate([price_in_region, st.outside_price], axis=1)
+        risk = np.concatenate([risk_in_region, st.outside_price], axis=1)
         return productivity, price, risk
 
     # --------------------------------------------------------------- investment

@@ -23,23 +23,27 @@ class PolicyHooks(Protocol):
     def initialise(self, eng: Engine) -> None:
         """Prepare for a batch of replicates (after the initial state is set)."""
 
-    def rd_bonus_expected_rate(self, eng: Engine) -> np.ndarray | float:
-        """Bonus per yuan of R&D each firm expects (rule 2): (R, N), (R, 1) or a number."""
+    def rd_reward_rate(self, eng: Engine) -> np.ndarray | float:
+        """Reward per yuan of R&D each firm expects (rule 2): (R, N), (R, 1) or a number."""
 
-    def bunch_reported_rd(self, eng: Engine) -> None:
-        """Relabel reported R&D toward a bonus threshold, in place (rule 2)."""
+    def relabel_reported_rd(self, eng: Engine) -> None:
+        """Relabel reported R&D in response to the policy, in place (rule 2)."""
 
-    def insurance_cover(self, eng: Engine) -> np.ndarray:
-        """Buyers' price multiplier on each maker's model for its risk (R, N) (rule 4)."""
+    def risk_multiplier(self, eng: Engine, base: np.ndarray) -> np.ndarray:
+        """Buyers' price multiplier on each maker's model for its risk (R, N) (rule 4).
 
-    def procure_first_set(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
-        """Buyers' model choices after any procurement that overrides them (rule 4)."""
+        ``base`` is the economy's own (the perceived risk premium on unproven models); the
+        policy may lower it, in place.
+        """
 
-    def renewal_eligible_age(self, eng: Engine) -> float:
-        """Age above which a replaced cohort's loan may be subsidised (rule 4)."""
+    def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
+        """Buyers' model choices after any procurement that overrides them, in place (rule 4)."""
 
-    def financing_terms(self, eng: Engine) -> tuple[float, np.ndarray | float]:
-        """Financing-cost multiplier of a purchase, and the relief on over-aged cohorts (rule 4)."""
+    def eligible_replacement_age(self, eng: Engine) -> float:
+        """Age above which replacing a cohort qualifies for support (rule 4)."""
+
+    def financing_relief(self, eng: Engine) -> np.ndarray | float:
+        """Financing relief per yuan of an eligible replacement (rule 4): (R, 1) or a number."""
 
     def after_investment(self, eng: Engine) -> None:
         """Act on the year's investment, e.g. commit loan subsidies (rule 4)."""

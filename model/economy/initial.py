@@ -30,7 +30,7 @@ RESCALED = (
     "orders_inside",
     "sales_outside",
     "machine_purchases",
-    "machine_purchases_zhejiang",
+    "machine_purchases_in_region",
     "capacity_replaced",
 )
 
@@ -171,7 +171,7 @@ class BaseYear:
             st.process_productivity * st.machine_productivity
         ) + to_firms(self, st.k2)
         st.price = (1.0 + par.markup[lay.sector_of]) * unit_cost
-        # Outside models, anchored to Zhejiang's segment means.
+        # Outside models, anchored to the region's segment means.
         self._anchor_outside_models()
         self.tax_base_rates()
         tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
@@ -179,14 +179,14 @@ class BaseYear:
         self.policy.initialise(self)
 
     def _anchor_outside_models(self) -> None:
-        """Set outside models at their premiums over Zhejiang's segment means (sales-weighted)."""
+        """Set outside models at their premiums over the region's segment means (sales-weighted)."""
         st, mt = self.state, self.region.machine_tools
         is_mt = self.layout.make_segment >= 0
         w = np.where(st.alive & is_mt, np.maximum(st.revenue, TINY), 0.0)
         mean_a = self.segment_sum(w * st.model_productivity) / np.maximum(self.segment_sum(w), TINY)
         index = self.segment_price_index[np.maximum(self.layout.make_segment, 0)]
-        price_zj = getattr(st, "price", np.ones_like(st.revenue)) * index
-        mean_p = self.segment_sum(w * price_zj) / np.maximum(self.segment_sum(w), TINY)
+        price_in_region = getattr(st, "price", np.ones_like(st.revenue)) * index
+        mean_p = self.segment_sum(w * price_in_region) / np.maximum(self.segment_sum(w), TINY)
         prem_a = np.array([o.productivity_premium for o in mt.outside_models])
         prem_p = np.array([o.price_premium for o in mt.outside_models])
         st.outside_productivity = mean_a[:, self.outside_segment] * (1.0 + prem_a)
@@ -267,10 +267,10 @@ class BaseYear:
         st, lay, par = self.state, self.layout, self.par
         self.renormalise_costs()
         self.rescale_to_base()
-        # Inside purchases from Zhejiang machine-tool firms, as their buyers recorded them (the
+        # Inside purchases from in-region machine-tool firms, as their buyers recorded them (the
         # machine-tool firms' own order books follow); outside demand is the residual.
         mt = lay.mt_sector
-        inside = st.machine_purchases_zhejiang.sum(axis=1, dtype=float)
+        inside = st.machine_purchases_in_region.sum(axis=1, dtype=float)
         booked = np.maximum(st.orders_inside.sum(axis=1), TINY)
         st.orders_inside = st.orders_inside * (inside / booked)[:, None]
         st.outside_machine_demand = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)

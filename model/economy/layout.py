@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.config.params import SEGMENTS, Scenario
+from model.config.params import Scenario
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,8 @@ def build_layout(scenario: Scenario) -> SlotLayout:
     make_segment = np.full(n, -1, dtype=np.int32)
     mt_slots = np.arange(sector_start[mt], sector_start[mt] + sector_size[mt])
     make_segment[mt_slots] = _spread(len(mt_slots), region.machine_tools.segment_firm_share)
-    segment_slots = tuple(mt_slots[make_segment[mt_slots] == g] for g in range(len(SEGMENTS)))
+    n_segments = len(region.machine_tools.segments)
+    segment_slots = tuple(mt_slots[make_segment[mt_slots] == g] for g in range(n_segments))
     # Product niches: a first-set model must beat the best domestic model of its niche and
     # segment. Niches are spread evenly over the slots of each segment.
     niches = region.machine_tools.niches
@@ -160,7 +161,7 @@ def build_layout(scenario: Scenario) -> SlotLayout:
     for slots in segment_slots:
         niche[slots] = np.arange(len(slots)) % niches
     group = np.full(n, -1, dtype=np.int64)
-    group[mt_slots] = niche[mt_slots] * len(SEGMENTS) + make_segment[mt_slots]
+    group[mt_slots] = niche[mt_slots] * n_segments + make_segment[mt_slots]
     order = mt_slots[np.argsort(group[mt_slots], kind="stable")]
     sorted_groups = group[order]
     starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])

@@ -20,7 +20,7 @@ median or the mean across replicates) and analysed with SALib::
     high = 16.0
 
     [[output]]
-    key = "machine_tool_output_2027"   # a key output (model.views.KEY_OUTPUTS), or:
+    key = "machine_tool_output_2027"   # a key output of the region (model.key_outputs), or:
     # variable = "output"; select = { sector = "machine_tools", year = 2027 }; sum = []
     reduce = "median"              # across replicates: "median" or "mean"
 """
@@ -37,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from model.analysis.key_outputs import KEY_OUTPUTS
+from model.analysis.key_outputs import key_output_table
 from model.config.errors import ScenarioError, suggest
 from model.config.params import Scenario
 from model.config.scenario import load_scenario
@@ -45,6 +45,8 @@ from model.config.schema import build
 from model.config.toml import read_toml
 from model.experiments.sweep import Sweep, make_sweep, sweep, value_at, values_dim, write_sweep
 from model.experiments.sweep.points import NAME_RE, dim_name, flatten_overrides
+from model.outputs.catalogue import VARIABLES
+from model.outputs.dataset import region_of
 from model.outputs.files import code_version
 
 __all__ = [
@@ -141,7 +143,7 @@ class Output:
     def per_replicate(self, ds: xr.Dataset) -> xr.DataArray:
         """The output per replicate (and point)."""
         if self.key is not None:
-            return KEY_OUTPUTS[self.key][2](ds)
+            return key_output_table(region_of(ds))[self.key].compute(ds)
         assert self.variable is not None
         da = ds[self.variable].sel(dict(self.select))
         if self.sum:
@@ -149,11 +151,13 @@ class Output:
         return da
 
     def units(self, ds: xr.Dataset) -> str:
+        """The output's units."""
         if self.key is not None:
-            return KEY_OUTPUTS[self.key][0]
+            return key_output_table(region_of(ds))[self.key].units
         return str(ds[self.variable].attrs.get("units", ""))
 
     def value(self, ds: xr.Dataset) -> xr.DataArray:
+        """The output reduced across replicates, per point."""
         da = self.per_replicate(ds).astype(float)
         return da.median("replicate") if self.reduce == "median" else da.mean("replicate")
 
@@ -323,6 +327,7 @@ def load_sensitivity(
             where, "output", "needs at least one [[output]] (key = ... or variable = ...)"
         )
     outputs = []
+    known_keys = key_output_table(base.region)
     for j, o in enumerate(spec.output):
         key = f"output[{j}]"
         if (o.key is None) == (o.variable is None):
@@ -331,11 +336,11 @@ def load_sensitivity(
                 key,
                 "give exactly one of key = ... (a key output) or variable = ...",
             )
-        if o.key is not None and o.key not in KEY_OUTPUTS:
+        if o.key is not None and o.key not in known_keys:
             raise ScenarioError(
                 doc.origin(key),
                 f"{key}.key",
-                f"unknown key output {o.key!r} (allowed: {', '.join(KEY_OUTPUTS)})",
+                f"unknown key output {o.key!r}" + suggest(o.key, list(known_keys)),
             )
         if o.key is not None and (o.select or o.sum):
             raise ScenarioError(
@@ -373,36 +378,9 @@ def load_sensitivity(
     return result
 
 
-#: Variables of a run besides the tables in model._model and model._run.
-_OTHER_VARIABLES = (
-    "outside_machine_demand",
-    "relending_cost",
-    "cluster_output",
-    "spinup_replacement_rate",
-    "deadweight",
-    "leakage",
-    "subsidy_by_payer",
-    "chain_output",
-    "public_cost",
-)
-
-
 def run_variables() -> set[str]:
-    """Names of a run's data variables."""
-    from model.outputs.catalogue import (
-        INSTRUMENT_VARIABLES,
-        SECTOR_VARIABLES,
-        SEGMENT_VARIABLES,
-        TOTAL_VARIABLES,
-    )
-
-    return {
-        *SECTOR_VARIABLES,
-        *SEGMENT_VARIABLES,
-        *INSTRUMENT_VARIABLES,
-        *TOTAL_VARIABLES,
-        *_OTHER_VARIABLES,
-    }
+    """Names of a run's data variables (the output catalogue)."""
+    return {v.name for v in VARIABLES}
 
 
 def _check_outputs(spec: SensitivitySpec, where: str) -> None:

@@ -1,93 +1,267 @@
-"""Every output variable of a run: its dims, units and long name, declared once."""
+"""Every output variable of a run, declared once: its dims, units, long name and how it adds up.
+
+The dataset (:func:`model.outputs.dataset.to_dataset`), the recorder's per-year series, the
+sensitivity outputs, the sweep's reserved dim names and the run summary are all built from
+:data:`VARIABLES`. ``across`` says how a variable reduces across its sector (or segment) dim
+to a figure for all sectors, which :func:`across_sectors` computes:
+
+- ``"sum"``: a flow or a count, summed;
+- ``"mean:<weight>"``: a level (a price, an age, a share), averaged with the weight variable;
+- ``""``: nothing meaningful (a demand shock, a replacement rate without its capacity).
+"""
 
 from __future__ import annotations
 
-#: Sector-level variables recorded each year: name -> (units, long name).
-SECTOR_VARIABLES: dict[str, tuple[str, str]] = {
-    "output": ("bn yuan", "gross output (产值), nominal"),
-    "output_real": ("bn yuan (2023 prices)", "gross output at base-year prices"),
-    "price_index": ("1 (2023 = 1)", "producer price index of the sector"),
-    "value_added": ("bn yuan", "value added, nominal"),
-    "wages": ("bn yuan", "wage bill"),
-    "employment": ("thousand people", "employment"),
-    "rd_expenditure": ("bn yuan", "reported R&D expenditure (研发费用)"),
-    "rd_expenditure_real": ("bn yuan", "real R&D expenditure (excludes relabelling)"),
-    "rd_intensity": ("1", "reported R&D / revenue"),
-    "basic_research": ("bn yuan", "basic-research expenditure"),
-    "mean_machine_age": ("years", "capacity-weighted mean age of machines"),
-    "investment_replacement": ("bn yuan", "replacement investment in equipment"),
-    "investment_expansion": ("bn yuan", "expansion investment in equipment"),
-    "replacement_rate": ("1/yr", "capacity replaced / capacity"),
-    "loans_new": ("bn yuan", "new bank loans (incl. overdrafts)"),
-    "loans_repaid": ("bn yuan", "loan principal repaid"),
-    "loans_written_off": ("bn yuan", "debt of exiting firms written off"),
-    "debt": ("bn yuan", "bank debt, end of year"),
-    "cash": ("bn yuan", "cash, end of year"),
-    "operating_cash_flow": ("bn yuan", "net profit + depreciation + write-offs"),
-    "investment": ("bn yuan", "equipment investment paid"),
-    "dividends": ("bn yuan", "dividends paid"),
-    "cash_of_exits": ("bn yuan", "cash leaving with exiting firms"),
-    "cash_of_entrants": ("bn yuan", "owners' equity cash of entrants"),
-    "net_profit": ("bn yuan", "profit after tax and subsidies"),
-    "depreciation": ("bn yuan", "tax depreciation"),
-    "taxes": ("bn yuan", "VAT + corporate income tax"),
-    "tax_expenditure_super_deduction": ("bn yuan", "CIT forgone through the R&D super-deduction"),
-    "tax_expenditure_high_tech": ("bn yuan", "CIT forgone through the 15% high-tech rate"),
-    "subsidies_received": ("bn yuan", "subsidies received from the three instruments"),
-    "machine_purchases": ("bn yuan", "machine-tool purchases by the sector's firms"),
-    "machine_purchases_outside_province": (
-        "bn yuan",
-        "machine tools bought from outside Zhejiang (leakage)",
+from dataclasses import dataclass
+
+import xarray as xr
+
+__all__ = [
+    "FIRM_VARIABLES",
+    "RUN_DIMS",
+    "VARIABLES",
+    "Variable",
+    "across_sectors",
+    "count_variables",
+    "variable",
+    "variables",
+]
+
+#: Dims of a run's yearly series by what they are recorded over.
+YEARLY = ("replicate", "year")
+BY_SECTOR = (*YEARLY, "sector")
+BY_SEGMENT = (*YEARLY, "segment")
+BY_INSTRUMENT = (*YEARLY, "instrument")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One output variable of a run.
+
+    Attributes:
+        name: Name in the dataset.
+        dims: Its dims, in order.
+        units: The ``units`` attribute.
+        long_name: The ``long_name`` attribute.
+        across: How it reduces across its sector or segment dim (see the module docstring).
+        source: ``"recorder"`` (a yearly series the recorder keeps), ``"ledger"`` (the
+            instruments' ledgers), ``"spinup"`` (kept during the spin-up) or ``"derived"``
+            (computed from other variables when the dataset is labelled).
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    units: str
+    long_name: str
+    across: str = "sum"
+    source: str = "recorder"
+
+
+def _sector(name: str, units: str, long_name: str, across: str = "sum") -> Variable:
+    return Variable(name, BY_SECTOR, units, long_name, across)
+
+
+VARIABLES: tuple[Variable, ...] = (
+    # ---------------------------------------------------------------- by sector
+    _sector("output", "bn yuan", "gross output (产值), nominal"),
+    _sector("output_real", "bn yuan (2023 prices)", "gross output at base-year prices"),
+    _sector(
+        "price_index", "1 (2023 = 1)", "producer price index of the sector", "mean:output_real"
     ),
-    "machine_purchases_imported": ("bn yuan", "machine tools imported from abroad"),
-    "machine_purchases_unproven": ("bn yuan", "purchases of unproven (first-set) Zhejiang models"),
-    "domestic_machine_share": ("1", "share of machine-tool purchases made in China"),
-    "zhejiang_machine_share": ("1", "share of machine-tool purchases made in Zhejiang"),
-    "first_set_products_new": ("count", "first-set (首台套) products recognised in the year"),
-    "n_firms": ("count", "firms active in the year (exits leave, entrants join, at its end)"),
-    "n_firms_above_scale": ("count", "firms with revenue >= 20 m yuan"),
-    "n_specialised_new": ("count", "firms holding the specialised-new (专精特新) title"),
-    "n_little_giants": ("count", "firms holding the little-giant (小巨人) title"),
-    "n_single_champions": ("count", "firms holding the single-champion (单项冠军) title"),
-    "n_specialised_new_new": ("count", "specialised-new titles newly recognised"),
-    "n_little_giants_new": ("count", "little-giant titles newly recognised"),
-    "n_single_champions_new": ("count", "single-champion titles newly recognised"),
-    "entries": ("count", "entrants at the end of the year"),
-    "exits": ("count", "exits at the end of the year"),
-    "demand_shock": ("1", "log demand shock drawn for the sector"),
-}
+    _sector("value_added", "bn yuan", "value added, nominal"),
+    _sector("wages", "bn yuan", "wage bill"),
+    _sector("employment", "thousand people", "employment"),
+    _sector("rd_expenditure", "bn yuan", "reported R&D expenditure (研发费用)"),
+    _sector("rd_expenditure_real", "bn yuan", "real R&D expenditure (excludes relabelling)"),
+    _sector("rd_intensity", "1", "reported R&D / revenue", "mean:output"),
+    _sector("basic_research", "bn yuan", "basic-research expenditure"),
+    _sector("mean_machine_age", "years", "capacity-weighted mean age of machines", "mean:output"),
+    _sector("investment_replacement", "bn yuan", "replacement investment in equipment"),
+    _sector("investment_expansion", "bn yuan", "expansion investment in equipment"),
+    _sector("replacement_rate", "1/yr", "capacity replaced / capacity", ""),
+    _sector("loans_new", "bn yuan", "new bank loans (incl. overdrafts)"),
+    _sector("loans_repaid", "bn yuan", "loan principal repaid"),
+    _sector("loans_written_off", "bn yuan", "debt of exiting firms written off"),
+    _sector("debt", "bn yuan", "bank debt, end of year"),
+    _sector("cash", "bn yuan", "cash, end of year"),
+    _sector("operating_cash_flow", "bn yuan", "net profit + depreciation + write-offs"),
+    _sector("investment", "bn yuan", "equipment investment paid"),
+    _sector("dividends", "bn yuan", "dividends paid"),
+    _sector("cash_of_exits", "bn yuan", "cash leaving with exiting firms"),
+    _sector("cash_of_entrants", "bn yuan", "owners' equity cash of entrants"),
+    _sector("net_profit", "bn yuan", "profit after tax and subsidies"),
+    _sector("depreciation", "bn yuan", "tax depreciation"),
+    _sector("taxes", "bn yuan", "VAT + corporate income tax"),
+    _sector(
+        "tax_expenditure_super_deduction",
+        "bn yuan",
+        "CIT forgone through the R&D super-deduction",
+    ),
+    _sector("tax_expenditure_high_tech", "bn yuan", "CIT forgone through the 15% high-tech rate"),
+    _sector("subsidies_received", "bn yuan", "subsidies received from the instruments"),
+    _sector("machine_purchases", "bn yuan", "machine-tool purchases by the sector's firms"),
+    _sector(
+        "machine_purchases_outside_province",
+        "bn yuan",
+        "machine tools bought from outside the region (leakage)",
+    ),
+    _sector("machine_purchases_imported", "bn yuan", "machine tools imported from abroad"),
+    _sector(
+        "machine_purchases_unproven",
+        "bn yuan",
+        "purchases of unproven (first-set) in-region models",
+    ),
+    _sector(
+        "domestic_machine_share",
+        "1",
+        "share of machine-tool purchases made in China",
+        "mean:machine_purchases",
+    ),
+    _sector(
+        "in_region_machine_share",
+        "1",
+        "share of machine-tool purchases made in the region",
+        "mean:machine_purchases",
+    ),
+    _sector(
+        "first_set_products_new", "count", "first-set (首台套) products recognised in the year"
+    ),
+    _sector(
+        "n_firms", "count", "firms active in the year (exits leave, entrants join, at its end)"
+    ),
+    _sector("n_firms_above_scale", "count", "firms with revenue >= 20 m yuan"),
+    _sector("n_specialised_new", "count", "firms holding the specialised-new (专精特新) title"),
+    _sector("n_little_giants", "count", "firms holding the little-giant (小巨人) title"),
+    _sector("n_single_champions", "count", "firms holding the single-champion (单项冠军) title"),
+    _sector("n_specialised_new_new", "count", "specialised-new titles newly recognised"),
+    _sector("n_little_giants_new", "count", "little-giant titles newly recognised"),
+    _sector("n_single_champions_new", "count", "single-champion titles newly recognised"),
+    _sector("entries", "count", "entrants at the end of the year"),
+    _sector("exits", "count", "exits at the end of the year"),
+    _sector("demand_shock", "1", "log demand shock drawn for the sector", ""),
+    # -------------------------------------------- by the segment buyers shop in
+    Variable(
+        "machine_purchases_by_segment",
+        BY_SEGMENT,
+        "bn yuan",
+        "machine-tool purchases in the segment",
+    ),
+    Variable(
+        "domestic_machine_share_by_segment",
+        BY_SEGMENT,
+        "1",
+        "share of the segment's purchases made in China",
+        "mean:machine_purchases_by_segment",
+    ),
+    Variable(
+        "in_region_machine_share_by_segment",
+        BY_SEGMENT,
+        "1",
+        "share of the segment's purchases made in the region",
+        "mean:machine_purchases_by_segment",
+    ),
+    # -------------------------------------- all sectors, summed over the firms
+    # (from the firm arrays, not the sector sums, so "the sectors add up" is a real check)
+    Variable("output_total", YEARLY, "bn yuan", "gross output of all sectors, summed over firms"),
+    Variable(
+        "value_added_total", YEARLY, "bn yuan", "value added of all sectors, summed over firms"
+    ),
+    Variable(
+        "employment_total",
+        YEARLY,
+        "thousand people",
+        "employment of all sectors, summed over firms",
+    ),
+    Variable(
+        "rd_expenditure_total", YEARLY, "bn yuan", "reported R&D of all sectors, summed over firms"
+    ),
+    Variable(
+        "investment_total",
+        YEARLY,
+        "bn yuan",
+        "equipment investment of all sectors, summed over firms",
+    ),
+    Variable(
+        "outside_machine_demand", YEARLY, "bn yuan", "machine-tool demand from outside the region"
+    ),
+    Variable(
+        "relending_cost",
+        YEARLY,
+        "bn yuan",
+        "support outside the instruments' budgets: interest relief from re-lending (central bank)",
+    ),
+    Variable("cluster_output", (*YEARLY, "cluster"), "bn yuan", "gross output of the cluster"),
+    Variable(
+        "spinup_replacement_rate",
+        ("replicate", "spinup_year", "sector"),
+        "1/yr",
+        "capacity replaced / capacity during the spin-up",
+        "",
+        "spinup",
+    ),
+    # ------------------------------------------------------------ by instrument
+    Variable(
+        "subsidy_paid", BY_INSTRUMENT, "bn yuan", "subsidy paid by the instrument", source="ledger"
+    ),
+    Variable(
+        "budget",
+        BY_INSTRUMENT,
+        "bn yuan",
+        "budget available (inf: payments due are honoured)",
+        source="ledger",
+    ),
+    Variable("budget_used", BY_INSTRUMENT, "1", "subsidy paid / budget", "", "ledger"),
+    Variable(
+        "claims", BY_INSTRUMENT, "bn yuan", "subsidy claimed before rationing", source="ledger"
+    ),
+    Variable("firms_eligible", BY_INSTRUMENT, "count", "firms eligible", source="ledger"),
+    Variable("firms_paid", BY_INSTRUMENT, "count", "firms paid", source="ledger"),
+    Variable(
+        "deadweight",
+        BY_INSTRUMENT,
+        "bn yuan",
+        "subsidy paid for behaviour the same firm shows without the policy (no-policy twin, "
+        "same random numbers); renewal loans: on the year's commitments",
+        source="ledger",
+    ),
+    Variable(
+        "leakage",
+        BY_INSTRUMENT,
+        "bn yuan",
+        "machine-tool purchases from outside the region by the firms the instrument paid",
+        source="ledger",
+    ),
+    Variable(
+        "subsidy_by_payer",
+        (*BY_INSTRUMENT, "payer"),
+        "bn yuan",
+        "subsidy paid by instrument and payer",
+        source="ledger",
+    ),
+    # ------------------------------------------------------------------ derived
+    Variable(
+        "chain_output",
+        (*YEARLY, "chain"),
+        "bn yuan",
+        "output of the industrial chain as the region file assembles it from sectors",
+        source="derived",
+    ),
+    Variable(
+        "public_cost",
+        (*YEARLY, "payer"),
+        "bn yuan",
+        "public cost by payer: instrument subsidies, tax expenditures and re-lending relief "
+        "(central)",
+        source="derived",
+    ),
+)
 
+#: Every dim a run's variables have (a sweep axis may not reuse these names).
+RUN_DIMS: tuple[str, ...] = tuple(dict.fromkeys(d for v in VARIABLES for d in v.dims))
 
-#: Machine-tool purchases by the segment buyers shop in: name -> (units, long name).
-SEGMENT_VARIABLES: dict[str, tuple[str, str]] = {
-    "machine_purchases_by_segment": ("bn yuan", "machine-tool purchases in the segment"),
-    "domestic_machine_share_by_segment": ("1", "share of the segment's purchases made in China"),
-    "zhejiang_machine_share_by_segment": ("1", "share of the segment's purchases made in Zhejiang"),
-}
+_BY_NAME = {v.name: v for v in VARIABLES}
 
-
-COUNT_VARIABLES = {k for k, (u, _) in SECTOR_VARIABLES.items() if u == "count"}
-
-
-INSTRUMENT_VARIABLES: dict[str, tuple[str, str]] = {
-    "subsidy_paid": ("bn yuan", "subsidy paid by the instrument"),
-    "budget": ("bn yuan", "budget available (inf: payments due are honoured)"),
-    "budget_used": ("1", "subsidy paid / budget"),
-    "claims": ("bn yuan", "subsidy claimed before rationing"),
-    "firms_eligible": ("count", "firms eligible"),
-    "firms_paid": ("count", "firms paid"),
-}
-
-
-TOTAL_VARIABLES: dict[str, tuple[str, str]] = {
-    "output_total": ("bn yuan", "gross output of all sectors, summed over firms"),
-    "value_added_total": ("bn yuan", "value added of all sectors, summed over firms"),
-    "employment_total": ("thousand people", "employment of all sectors, summed over firms"),
-    "rd_expenditure_total": ("bn yuan", "reported R&D of all sectors, summed over firms"),
-    "investment_total": ("bn yuan", "equipment investment of all sectors, summed over firms"),
-}
-
-
+#: Variables of the firm x year panel of one replicate: name -> (units, long name).
 FIRM_VARIABLES: dict[str, tuple[str, str]] = {
     "alive": ("1", "firm slot occupied (live firm)"),
     "revenue": ("m yuan", "revenue"),
@@ -102,3 +276,42 @@ FIRM_VARIABLES: dict[str, tuple[str, str]] = {
     "first_set_model": ("1", "current model is a first-set product"),
     "subsidy_received": ("m yuan", "subsidies received"),
 }
+
+
+def variable(name: str) -> Variable:
+    """The catalogue entry of a variable.
+
+    Raises:
+        KeyError: No run variable has that name.
+    """
+    return _BY_NAME[name]
+
+
+def variables(*, dims: tuple[str, ...] | None = None, source: str | None = None) -> list[str]:
+    """Names of the variables with these dims and/or this source, in catalogue order."""
+    return [
+        v.name
+        for v in VARIABLES
+        if (dims is None or v.dims == dims) and (source is None or v.source == source)
+    ]
+
+
+def count_variables() -> set[str]:
+    """The variables that count firms or products (units ``count``)."""
+    return {v.name for v in VARIABLES if v.units == "count"}
+
+
+def across_sectors(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """A variable for all sectors (or segments) together, by its catalogue rule ``across``.
+
+    Raises:
+        ValueError: The variable has no meaningful figure across sectors.
+    """
+    v = variable(name)
+    dim = "sector" if "sector" in v.dims else "segment"
+    if v.across == "sum":
+        return ds[name].sum(dim)
+    if v.across.startswith("mean:"):
+        w = ds[v.across.removeprefix("mean:")]
+        return (ds[name] * w).sum(dim) / w.sum(dim)
+    raise ValueError(f"{name} has no figure across {dim}s (catalogue: across = '')")

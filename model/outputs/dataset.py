@@ -1,48 +1,70 @@
-"""Labelling the recorded arrays: the run's :class:`xarray.Dataset` with dims, units and names."""
+"""Labelling the recorded arrays: the run's :class:`xarray.Dataset` with dims, units and names.
+
+The variables, their dims, units and long names come from the catalogue
+(:mod:`model.outputs.catalogue`); the coordinates from the region (sectors, clusters,
+segments, chains) and the instrument registry. The region itself, as resolved, is kept in the
+``region`` attribute so that views of the dataset (chains, aggregates, key outputs) need
+nothing else.
+"""
 
 from __future__ import annotations
+
+import functools
+import tomllib
 
 import numpy as np
 import xarray as xr
 
-from model.config.params import PAYERS, SEGMENTS, Scenario
+from model.config.params import PAYERS, Region, Scenario
 from model.config.scenario import scenario_text
-from model.outputs.catalogue import (
-    INSTRUMENT_VARIABLES,
-    SECTOR_VARIABLES,
-    SEGMENT_VARIABLES,
-    TOTAL_VARIABLES,
-)
+from model.config.schema import build
+from model.config.toml import dumps_toml, to_dict
+from model.outputs.catalogue import VARIABLES, Variable
 from model.outputs.files import code_version
+from model.policy.registry import names as instrument_names
 
-#: The ten chains of seed 004 and how each is assembled from the model's disjoint sectors.
-CHAINS: tuple[str, ...] = (
-    "digital_security",
-    "integrated_circuits",
-    "network_communications",
-    "smart_computing",
-    "biomedicine",
-    "petrochem_new_materials",
-    "nev",
-    "smart_equipment",
-    "smart_home",
-    "modern_textiles",
-)
+__all__ = [
+    "chain_output",
+    "machine_tool_sector",
+    "public_cost",
+    "region_of",
+    "region_text",
+    "sector_group_output",
+    "to_dataset",
+]
 
 
-INSTRUMENTS: tuple[str, ...] = ("rd_bonus", "first_set", "renewal_loans")
+def region_text(region: Region) -> str:
+    """The resolved region as TOML (the ``region`` attribute of every dataset)."""
+    return dumps_toml(to_dict(region))
 
 
-def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
-    """Label the recorded arrays: dims, coordinates, units and long names."""
+@functools.lru_cache(maxsize=8)
+def _region_from_text(text: str) -> Region:
+    return build(Region, tomllib.loads(text), origin="dataset attribute 'region'")
+
+
+def region_of(ds: xr.Dataset) -> Region:
+    """The region a run or sweep dataset was simulated for (from its ``region`` attribute).
+
+    Raises:
+        KeyError: The dataset has no ``region`` attribute (not a run or sweep of this model).
+    """
+    return _region_from_text(ds.attrs["region"])
+
+
+def machine_tool_sector(region: Region) -> str:
+    """The id of the region's machine-tool sector (the one of kind ``machine_tools``)."""
+    return region.sector[region.machine_tool_sector].id
+
+
+def _coords(scenario: Scenario, n_rep: int, years: np.ndarray, spinup_years: np.ndarray) -> dict:
     region = scenario.region
-    n_rep = arrays["output"].shape[0]
-    years = arrays["_years"]
     sectors = [s.id for s in region.sector]
     # Clusters in slot order (by sector), the order the recorder sums them in.
     by_id = {c.id: c for c in region.cluster}
     clusters = [by_id[c] for s in sectors for c in by_id if by_id[c].sector == s]
-    coords = {
+    return {
         "replicate": ("replicate", np.arange(n_rep), {"long_name": "Monte Carlo replicate"}),
         "year": ("year", years, {"long_name": "calendar year", "units": "year"}),
         "sector": (
@@ -64,137 +86,93 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
         "cluster_cnc_zone": (
             "cluster",
             [c.cnc_zone for c in clusters],
-            {"long_name": "provincial CNC cluster zone"},
+            {"long_name": "CNC machine-tool cluster zone of the plan"},
         ),
-        "instrument": ("instrument", list(INSTRUMENTS), {"long_name": "policy instrument"}),
+        "cluster_tier": (
+            "cluster",
+            [c.tier for c in clusters],
+            {
+                "long_name": "tier of the cluster programme (none, provincial, national, "
+                "world_class)"
+            },
+        ),
+        "instrument": ("instrument", list(instrument_names()), {"long_name": "policy instrument"}),
         "payer": ("payer", list(PAYERS), {"long_name": "level of government paying"}),
         "spinup_year": (
             "spinup_year",
-            arrays["_spinup_years"],
+            spinup_years,
             {"long_name": "spin-up year", "units": "year"},
         ),
-        "segment": ("segment", list(SEGMENTS), {"long_name": "machine-tool market segment"}),
+        "segment": (
+            "segment",
+            list(region.machine_tools.segments),
+            {"long_name": "machine-tool market segment"},
+        ),
         "chain": (
             "chain",
-            list(CHAINS),
-            {"long_name": "flagship chain of seed 004 (overlaps added back)"},
+            [c.id for c in region.chain],
+            {"long_name": "industrial chain (the region file assembles it from sectors)"},
         ),
+        "chain_name_zh": ("chain", [c.name_zh for c in region.chain], {"long_name": "chain name"}),
     }
-    data_vars = {}
-    for name, (units, long_name) in SECTOR_VARIABLES.items():
-        data_vars[name] = (
-            ("replicate", "year", "sector"),
-            arrays[name],
-            {"units": units, "long_name": long_name},
-        )
-    for name, (units, long_name) in SEGMENT_VARIABLES.items():
-        data_vars[name] = (
-            ("replicate", "year", "segment"),
-            arrays[name],
-            {"units": units, "long_name": long_name},
-        )
-    for name, (units, long_name) in TOTAL_VARIABLES.items():
-        data_vars[name] = (
-            ("replicate", "year"),
-            arrays[name],
-            {"units": units, "long_name": long_name},
-        )
-    data_vars["outside_machine_demand"] = (
-        ("replicate", "year"),
-        arrays["outside_machine_demand"],
-        {"units": "bn yuan", "long_name": "machine-tool demand from outside Zhejiang"},
-    )
-    data_vars["relending_cost"] = (
-        ("replicate", "year"),
-        arrays["relending_cost"],
-        {"units": "bn yuan", "long_name": "interest relief from re-lending (central bank)"},
-    )
-    data_vars["cluster_output"] = (
-        ("replicate", "year", "cluster"),
-        arrays["cluster_output"],
-        {"units": "bn yuan", "long_name": "gross output of the cluster"},
-    )
-    data_vars["spinup_replacement_rate"] = (
-        ("replicate", "spinup_year", "sector"),
-        arrays["spinup_replacement_rate"],
-        {"units": "1/yr", "long_name": "capacity replaced / capacity during the spin-up"},
-    )
-    for name, (units, long_name) in INSTRUMENT_VARIABLES.items():
-        data_vars[name] = (
-            ("replicate", "year", "instrument"),
-            arrays[name],
-            {"units": units, "long_name": long_name},
-        )
-    data_vars["deadweight"] = (
-        ("replicate", "year", "instrument"),
-        arrays["deadweight"],
-        {
-            "units": "bn yuan",
-            "long_name": "subsidy paid for behaviour the same firm shows without the "
-            "policy (no-policy twin, same random numbers); renewal loans: on the year's "
-            "commitments",
-        },
-    )
-    data_vars["leakage"] = (
-        ("replicate", "year", "instrument"),
-        arrays["leakage"],
-        {
-            "units": "bn yuan",
-            "long_name": "machine-tool purchases from outside Zhejiang by the firms the "
-            "instrument paid",
-        },
-    )
-    data_vars["subsidy_by_payer"] = (
-        ("replicate", "year", "instrument", "payer"),
-        arrays["subsidy_by_payer"],
-        {"units": "bn yuan", "long_name": "subsidy paid by instrument and payer"},
-    )
+
+
+def _attrs(v: Variable) -> dict[str, str]:
+    return {"units": v.units, "long_name": v.long_name}
+
+
+def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
+    """Label the recorded arrays: every catalogue variable with its dims, units and long name."""
+    region = scenario.region
+    n_rep = arrays["output"].shape[0]
+    coords = _coords(scenario, n_rep, arrays["_years"], arrays["_spinup_years"])
+    data_vars = {
+        v.name: (v.dims, arrays[v.name], _attrs(v)) for v in VARIABLES if v.source != "derived"
+    }
     ds = xr.Dataset(data_vars, coords=coords)
-    ds["chain_output"] = chain_output(ds, scenario)
-    ds["public_cost"] = public_cost(ds)
+    derived = {"chain_output": chain_output(ds, region), "public_cost": public_cost(ds)}
+    for v in VARIABLES:
+        if v.source == "derived":
+            ds[v.name] = derived[v.name].transpose(*v.dims).assign_attrs(_attrs(v))
     ds.attrs = {
         "title": f"Regional industrial-economy ABM: scenario {scenario.name}",
         "scenario_name": scenario.name,
         "scenario_description": scenario.description,
         "scenario": scenario_text(scenario),
+        "region": region_text(region),
+        "region_name": region.name,
         "code_version": code_version(),
         "seed": int(scenario.seed),
         "replicates": int(n_rep),
         "base_year": int(region.base_year.year),
         "money": "nominal yuan unless a variable's units say otherwise",
-        "cnc_share_in_smart_equipment": float(
-            region.chain_overlap.machine_tools_cnc_share_in_smart_equipment
-        ),
     }
     return ds
 
 
-def chain_output(ds: xr.Dataset, scenario: Scenario) -> xr.DataArray:
-    """Output of each flagship chain as seed 004 defines it (overlaps added back)."""
-    overlap = scenario.region.chain_overlap
-    out = ds["output"]
-    rows = []
-    for chain in CHAINS:
-        value = out.sel(sector=chain)
-        if chain == "smart_equipment":
-            value = value + overlap.machine_tools_cnc_share_in_smart_equipment * out.sel(
-                sector="machine_tools"
-            )
-        if chain == "modern_textiles":
-            value = value + overlap.fibre_share_of_petrochem * out.sel(
-                sector="petrochem_new_materials"
-            )
-        rows.append(value.drop_vars(["sector", "sector_name_zh"], errors="ignore"))
-    result = (
-        xr.concat(rows, dim="chain")
-        .assign_coords(chain=list(CHAINS))
-        .transpose("replicate", "year", "chain")
-    )
-    result.attrs = {
-        "units": "bn yuan",
-        "long_name": "output of the flagship chain as seed 004 defines it",
-    }
-    return result
+def sector_group_output(
+    output: xr.DataArray, region: Region, sectors: tuple[str, ...], parts: tuple[str, ...]
+) -> xr.DataArray:
+    """Output of a group of whole sectors plus parts of other sectors (a chain, an aggregate)."""
+    share = {pt.id: pt for pt in region.sector_part}
+    value = output.sel(sector=sectors[0])
+    for s in sectors[1:]:
+        value = value + output.sel(sector=s)
+    for part in parts:
+        value = value + share[part].share * output.sel(sector=share[part].sector)
+    return value.drop_vars(["sector", "sector_name_zh"], errors="ignore")
+
+
+def chain_output(ds: xr.Dataset, region: Region) -> xr.DataArray:
+    """Output of each industrial chain of the region file (its sectors plus its parts of others)."""
+    rows = [sector_group_output(ds["output"], region, c.sectors, c.parts) for c in region.chain]
+    ids = [c.id for c in region.chain]
+    if not rows:
+        empty = ds["output"].isel(sector=slice(0, 0)).rename(sector="chain")
+        return empty.drop_vars(["chain", "sector_name_zh"], errors="ignore").assign_coords(
+            chain=ids
+        )
+    return xr.concat(rows, dim="chain").assign_coords(chain=ids)
 
 
 def public_cost(ds: xr.Dataset) -> xr.DataArray:
@@ -206,9 +184,4 @@ def public_cost(ds: xr.Dataset) -> xr.DataArray:
     central = cost.sel(payer="central") + tax_exp + ds["relending_cost"]
     cost = cost.copy()
     cost.loc[{"payer": "central"}] = central
-    cost.attrs = {
-        "units": "bn yuan",
-        "long_name": "public cost by payer: instrument subsidies, tax expenditures and "
-        "re-lending relief (central)",
-    }
     return cost

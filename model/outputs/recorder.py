@@ -7,7 +7,7 @@ import numpy as np
 from model.config.units import M_YUAN_PER_BN, TINY
 from model.economy.engine import Engine
 from model.economy.sectors import sector_sum, sector_sums
-from model.outputs.catalogue import SECTOR_VARIABLES, SEGMENT_VARIABLES
+from model.outputs.catalogue import variables
 from model.policy.ledgers import CompactSlots
 
 #: Firm arrays summed by sector each scenario year -> whether only live firms count. (The
@@ -28,7 +28,7 @@ FLOW_SUMS: dict[str, bool] = {
     "cit": False,
     "subsidy_received": False,
     "machine_purchases": False,
-    "machine_purchases_zhejiang": False,
+    "machine_purchases_in_region": False,
     "machine_purchases_imported": False,
     "machine_purchases_unproven": False,
 }
@@ -95,7 +95,7 @@ class Recorder:
     """Collects yearly sector aggregates (and optionally a firm panel) from the engine.
 
     Each year it also measures, per instrument and replicate, the leakage (machine tools the
-    paid firms bought outside Zhejiang) and, for deadweight, either keeps the firms'
+    paid firms bought outside the region) and, for deadweight, either keeps the firms'
     activity (``keep_activity``: the no-policy twin) or compares the firms' subsidies with
     the twin's activity (``compare_with``). Per-firm values are read in the year they belong
     to and only per-replicate sums are kept, except the twin's activity.
@@ -111,28 +111,14 @@ class Recorder:
         self.deadweight: dict[str, np.ndarray] = {}
         self._without: list[dict[str, CompactSlots]] | None = None
         self.years: list[int] = []
-        self.sector: dict[str, list[np.ndarray]] = {k: [] for k in SECTOR_VARIABLES}
-        self.scalar: dict[str, list[np.ndarray]] = {
-            "outside_machine_demand": [],
-            "relending_cost": [],
-        }
-        self.payer_cost: list[np.ndarray] = []
+        #: Each recorded variable's yearly values (catalogue source "recorder").
+        self.series: dict[str, list[np.ndarray]] = {k: [] for k in variables(source="recorder")}
+        self.deadweight_rows: list[np.ndarray] = []
+        self.leakage_rows: list[np.ndarray] = []
         self.spinup_replacement: list[np.ndarray] = []
         self.spinup_years: list[int] = []
-        self.cluster_output: list[np.ndarray] = []
-        self.totals: dict[str, list[np.ndarray]] = {
-            k: []
-            for k in (
-                "output_total",
-                "value_added_total",
-                "employment_total",
-                "rd_expenditure_total",
-                "investment_total",
-            )
-        }
         self.firms: dict[str, list[np.ndarray]] = {}
         self._flows: dict[str, np.ndarray] = {}
-        self.segment: dict[str, list[np.ndarray]] = {k: [] for k in SEGMENT_VARIABLES}
         # Buyers sorted by the segment they shop in, for per-row sums that do not depend on
         # the batch size (a matrix product would hand the order to BLAS).
         # int32 indices take the same elements in half the memory of argsort's int64.
@@ -192,14 +178,14 @@ class Recorder:
         f["tax_expenditure_high_tech"] = sums["tax_expenditure_high_tech"] * bn
         f["subsidies_received"] = sums["subsidy_received"] * bn
         purchases = sums["machine_purchases"]
-        zhejiang = sums["machine_purchases_zhejiang"]
+        in_region = sums["machine_purchases_in_region"]
         imported = sums["machine_purchases_imported"]
         f["machine_purchases"] = purchases * bn
-        f["machine_purchases_outside_province"] = (purchases - zhejiang) * bn
+        f["machine_purchases_outside_province"] = (purchases - in_region) * bn
         f["machine_purchases_imported"] = imported * bn
         f["machine_purchases_unproven"] = sums["machine_purchases_unproven"] * bn
         f["domestic_machine_share"] = (purchases - imported) / np.maximum(purchases, TINY)
-        f["zhejiang_machine_share"] = zhejiang / np.maximum(purchases, TINY)
+        f["in_region_machine_share"] = in_region / np.maximum(purchases, TINY)
 
         def by_seg(x: np.ndarray) -> np.ndarray:
             ordered = np.take(x, self._buyer_order, axis=1)
@@ -210,9 +196,9 @@ class Recorder:
         f["domestic_machine_share_by_segment"] = 1.0 - by_seg(
             st.machine_purchases_imported
         ) / np.maximum(seg_total, TINY)
-        f["zhejiang_machine_share_by_segment"] = by_seg(st.machine_purchases_zhejiang) / np.maximum(
-            seg_total, TINY
-        )
+        f["in_region_machine_share_by_segment"] = by_seg(
+            st.machine_purchases_in_region
+        ) / np.maximum(seg_total, TINY)
         f["first_set_products_new"] = counts["first_set_recognised"] * scale
         f["n_firms_above_scale"] = counts["above_scale"] * scale
         for title, var in (
@@ -253,7 +239,7 @@ class Recorder:
         # Read now, while they are this year's: payments and the activity arrays are
         # replaced or overwritten from the next rule on.
         without = None if self._without is None else self._without[len(self.years)]
-        outside = st.machine_purchases.astype(float) - st.machine_purchases_zhejiang
+        outside = st.machine_purchases.astype(float) - st.machine_purchases_in_region
         self.leakage, self.deadweight = {}, {}
         if self.keep_activity:
             self.activity = {}
@@ -324,17 +310,31 @@ class Recorder:
         eng = self.eng
         self.years.append(eng.year)
         values = {**self._flows, **self._stocks()}
-        for k in SECTOR_VARIABLES:
-            self.sector[k].append(values[k])
-        for k in self.totals:
-            self.totals[k].append(values[k])
-        for k in self.segment:
-            self.segment[k].append(values[k])
-        self.scalar["outside_machine_demand"].append(
-            eng.state.outside_machine_demand / M_YUAN_PER_BN
-        )
-        self.scalar["relending_cost"].append(self.eng.policy.relending_cost / M_YUAN_PER_BN)
-        self.cluster_output.append(values["cluster_output"])
+        values["outside_machine_demand"] = eng.state.outside_machine_demand / M_YUAN_PER_BN
+        values["relending_cost"] = eng.policy.off_budget_cost / M_YUAN_PER_BN
+        for k, series in self.series.items():
+            series.append(values[k])
+        R, names = eng.R, [ins.name for ins in eng.policy.all]
+        row = np.zeros((R, len(names)))
+        if self._without is not None:
+            for k, name in enumerate(names):
+                row[:, k] = self.deadweight[name]
+        self.deadweight_rows.append(row)
+        self.leakage_rows.append(np.stack([self.leakage[name] for name in names], axis=1))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every recorded variable over the simulated years, replicate first, by catalogue name.
+
+        Also ``_years`` and ``_spinup_years``, the years the series cover.
+        """
+        out = {name: np.stack(series, axis=1) for name, series in self.series.items()}
+        out["spinup_replacement_rate"] = np.stack(self.spinup_replacement, axis=1)
+        out.update(self.instrument_arrays())
+        out["deadweight"] = np.stack(self.deadweight_rows, axis=1)
+        out["leakage"] = np.stack(self.leakage_rows, axis=1)
+        out["_years"] = np.asarray(self.years)
+        out["_spinup_years"] = np.asarray(self.spinup_years)
+        return out
 
     def instrument_arrays(self) -> dict[str, np.ndarray]:
         """Instrument ledgers for the simulated years: name -> (R, year, instrument)."""

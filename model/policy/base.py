@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.config.params import PAYERS, Scenario
+from model.config.params import PAYERS, InstrumentParams, Scenario
 from model.config.units import M_YUAN_PER_BN, TINY
 from model.policy.ledgers import CompactSlots
 
@@ -61,14 +61,26 @@ def ration(
 
 
 class Instrument:
-    """Base of the instrument family: budget, ledger and the year's payout."""
+    """Base of the instrument family: budget, ledger, the year's payout and the behaviour hooks.
+
+    A subclass sets ``name`` (its ``[instruments.<name>]`` table) and ``Params`` (that table's
+    dataclass, a :class:`~model.config.params.InstrumentParams`), implements ``claims``,
+    ``budgets_m_yuan`` and ``activity``, and overrides the hooks it acts through. Registering
+    it in :mod:`model.policy.registry` is all it takes to run, record and report it.
+    """
 
     name: str = ""
+    #: The dataclass of the instrument's ``[instruments.<name>]`` table.
+    Params: type = InstrumentParams
+    #: Parameters a switched-off instrument still reads (so no-policy twins that differ in
+    #: them differ); everything else of a switched-off instrument is inert.
+    read_when_off: tuple[str, ...] = ()
     #: Keep each firm's last payment (``last_paid``): the R&D bonus sets expectations on
     #: it, and the first-set insurance reports it as the support deadweight is measured on.
     keeps_paid: bool = True
+    rationing = "pro_rata"
 
-    def __init__(self, params, scenario: Scenario) -> None:
+    def __init__(self, params: InstrumentParams, scenario: Scenario) -> None:
         self.params = params
         self.scenario = scenario
         self.enabled = bool(params.enabled)
@@ -81,6 +93,47 @@ class Instrument:
         }
         self.paid_by_payer: list[np.ndarray] = []
         self._paid: CompactSlots | None = None
+
+    # ------------------------------------------------ hooks (model.economy.hooks)
+    # Each returns "no effect" here; an instrument overrides the ones it acts through.
+
+    def expected_rd_reward_rate(self, eng: Engine) -> np.ndarray | float | None:
+        """Reward per yuan of R&D firms expect from the instrument (rule 2), or None."""
+        return None
+
+    def relabel_reported_rd(self, eng: Engine) -> None:
+        """Change reported R&D in response to the instrument, in place (rule 2)."""
+
+    def adjust_risk_multiplier(self, eng: Engine, multiplier: np.ndarray) -> np.ndarray:
+        """Buyers' risk multiplier on each maker's model after the instrument (rule 4)."""
+        return multiplier
+
+    def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
+        """Buyers' model choices after the instrument, switched in place (rule 4)."""
+        return choice
+
+    def eligible_replacement_age(self, eng: Engine) -> float:
+        """Age above which replacing a cohort qualifies for the instrument (rule 4)."""
+        return np.inf
+
+    def financing_relief(self, eng: Engine) -> np.ndarray | float | None:
+        """Financing relief per yuan of an eligible replacement (rule 4), or None."""
+        return None
+
+    def after_investment(self, eng: Engine) -> None:
+        """Act on the year's investment (rule 4)."""
+
+    def off_budget_support(self, eng: Engine) -> np.ndarray | None:
+        """Support to each firm this year that no instrument budget pays (R, N), or None."""
+        return None
+
+    def end_year(self) -> None:
+        """Move the instrument's own state on to the next year (after payment)."""
+
+    def reset_firms(self, enter: np.ndarray) -> None:
+        """Forget what the slots taken by entrants (R, N) were paid or owed (rule 7)."""
+
+    # ------------------------------------------------------------------ payment
 
     @property
     def last_paid(self) -> np.ndarray | None:
@@ -100,10 +153,10 @@ class Instrument:
 
     def pay(self, eng: Engine) -> np.ndarray:
         """Pay this year's claims from the payers' budgets and record the ledger."""
-        paid = self._pay(eng)
+        paid = self.pay_claims(eng)
         return np.zeros(eng.state.alive.shape) if paid is None else paid
 
-    def _pay(self, eng: Engine) -> np.ndarray | None:
+    def pay_claims(self, eng: Engine) -> np.ndarray | None:
         """``pay``, returning None instead of zeros when the instrument is off."""
         R = eng.R
         by_payer = np.zeros((R, len(PAYERS)))
@@ -156,8 +209,6 @@ class Instrument:
         self.ledger["claims"].append(claimed)
         self.paid_by_payer.append(by_payer)
         return paid
-
-    rationing = "pro_rata"
 
     def activity(self, eng: Engine) -> np.ndarray:
         """The firm behaviour the instrument pays for (R, N), defined with or without it."""

@@ -6,26 +6,74 @@ buy unproven first-set models by single-source procurement. Sources: seed 000, F
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.config.params import PAYERS, FirstSet, Scenario
+from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
+from model.config.schedule import Schedule
 from model.policy.base import Instrument
 from model.policy.ledgers import uniform_at, uniform_below
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
 
-__all__ = ["FirstSetInstrument"]
+__all__ = ["FirstSet", "FirstSetParams"]
 
 
-class FirstSetInstrument(Instrument):
+@dataclass(frozen=True, kw_only=True)
+class FirstSetParams(InstrumentParams):
+    """First-set (首台套) procurement and insurance."""
+
+    national_insurance: bool = True
+    national_premium_rate_cap: Schedule = p(lo=0.0, hi=1.0)
+    national_cover: Schedule = p(lo=0.0, hi=1.0)
+    national_years: int = p(3, lo=0, hi=10)
+    provincial_insurance: bool = True
+    provincial_premium_rate_cap: Schedule = p(lo=0.0, hi=1.0)
+    provincial_cover_by_year: tuple[float, ...] = p(
+        doc="provincial cover of a provincial first, years 1, 2, 3"
+    )
+    provincial_cover_domestic_by_year: tuple[float, ...] = p(
+        doc="provincial cover of a domestic first, years 1-3"
+    )
+    provincial_cap_m_yuan: Schedule = p(lo=0.0, unit="m yuan/yr per model")
+    premium_rate: float = p(lo=0.0, hi=1.0, doc="market insurance premium rate")
+    insured_value_cap_m_yuan: float = p(
+        lo=0.0, unit="m yuan/yr per model", doc="first batch insured"
+    )
+    premium_to_risk: float = p(lo=0.0, hi=1.0, doc="share of buyers' risk premium insurable")
+    soe_single_source_quota: Schedule = p(lo=0.0, hi=1.0, doc="share of SOE purchases")
+    budget_bn_yuan: dict[str, Schedule] = p(default_factory=dict, unit="bn yuan/yr")
+    source: dict[str, str] = sources()
+
+    def __post_init__(self) -> None:
+        a, b = self.provincial_cover_by_year, self.provincial_cover_domestic_by_year
+        if len(a) != len(b) or not a:
+            raise ValueError(
+                "provincial_cover_by_year and provincial_cover_domestic_by_year must list the "
+                f"same (non-zero) number of years; got {len(a)} and {len(b)}"
+            )
+        for name, covers in (
+            ("provincial_cover_by_year", a),
+            ("provincial_cover_domestic_by_year", b),
+        ):
+            if any(not 0.0 <= c <= 1.0 for c in covers):
+                raise ValueError(f"{name}: every cover must be in [0, 1], got {list(covers)}")
+        unknown = set(self.budget_bn_yuan) - set(PAYERS)
+        if unknown:
+            raise ValueError(
+                f"budget_bn_yuan: unknown payer {sorted(unknown)}; allowed: {', '.join(PAYERS)}"
+            )
+
+
+class FirstSet(Instrument):
     """First-set (首台套) insurance compensation and SOE single-source procurement.
 
     A first-set model is insured in its first years; the government pays a share of the
     premium. The national scheme covers firsts new to China (80% of a premium capped at 3%,
-    <= 3 years); Zhejiang covers domestic firsts 80/70/60% and provincial firsts 70/60/50%
+    <= 3 years); the province covers domestic firsts 80/70/60% and provincial firsts 70/60/50%
     of a premium capped at 2%, <= 5 m yuan a year per model, not combinable with the
     national support. The model's producer takes the better; the cover never exceeds 100%.
     Insurance removes part of the buyers' risk premium. SOE buyers place a quota of their
@@ -33,8 +81,10 @@ class FirstSetInstrument(Instrument):
     """
 
     name = "first_set"
+    Params = FirstSetParams
+    read_when_off = ("national_years", "insured_value_cap_m_yuan")
 
-    def __init__(self, params: FirstSet, scenario: Scenario) -> None:
+    def __init__(self, params: FirstSetParams, scenario: Scenario) -> None:
         super().__init__(params, scenario)
         self.rationing = "pro_rata"
 
@@ -42,7 +92,7 @@ class FirstSetInstrument(Instrument):
         """Premium shares for the machine-tool slots ``mt`` (R, M).
 
         Returns:
-            The government's share of the premium, whether Zhejiang's scheme is the one that
+            The government's share of the premium, whether the province's scheme is the one that
             applies, and whether the slot's model is a first set.
         """
         p, st, year = self.params, eng.state, eng.year
@@ -59,7 +109,7 @@ class FirstSetInstrument(Instrument):
             )
         provincial = np.zeros(first.shape)
         if p.provincial_insurance:
-            # Zhejiang covers both levels, more for a domestic first, falling each year.
+            # the province covers both levels, more for a domestic first, falling each year.
             domestic = np.asarray(p.provincial_cover_domestic_by_year)
             other = np.asarray(p.provincial_cover_by_year)
             n_years = len(other)
@@ -74,24 +124,26 @@ class FirstSetInstrument(Instrument):
         gov_rate = np.minimum(np.maximum(national, provincial), rate)
         return gov_rate, use_provincial, first
 
-    def risk_multiplier(self, eng: Engine) -> np.ndarray:
-        """Buyers' price multiplier on each Zhejiang model (R, N) for the risk of unproven ones."""
-        st, sc = eng.state, eng.scenario
-        premium = sc.innovation.unproven_risk_premium
-        mt = eng.layout.machine_tool_block
-        out = np.ones(st.alive.shape)
-        unproven = st.model_unproven[:, mt]
-        base = 1.0 + premium * unproven
+    def adjust_risk_multiplier(self, eng: Engine, multiplier: np.ndarray) -> np.ndarray:
+        """Insured first sets carry less of the buyers' risk premium (rule 4).
+
+        The insurer takes ``premium_to_risk`` of the premium on an insured model; the buyer
+        pays the part of the insurance premium the government does not. The multiplier
+        (the economy's ``1 + premium`` on unproven models) never rises.
+        """
         if not self.enabled or eng.spinning_up:
-            out[:, mt] = base
-            return out
+            return multiplier
+        st, p = eng.state, self.params
+        premium = eng.scenario.innovation.unproven_risk_premium
+        mt = eng.layout.machine_tool_block
+        unproven = st.model_unproven[:, mt]
         gov_rate, _, first = self._maker_shares(eng, mt)
         insured = first & (gov_rate > 0)
-        p = self.params
         own_cost = p.premium_rate - gov_rate
         covered = 1.0 + unproven * (premium * (1.0 - p.premium_to_risk) + own_cost)
-        out[:, mt] = np.where(insured, np.minimum(covered, base), base)
-        return out
+        base = multiplier[:, mt]
+        multiplier[:, mt] = np.where(insured, np.minimum(covered, base), base)
+        return multiplier
 
     def activity(self, eng: Engine) -> np.ndarray:
         """What the insurance pays for: sales of first-set models in their first years."""
@@ -128,16 +180,15 @@ class FirstSetInstrument(Instrument):
             b[:, PAYERS.index(payer)] = schedule.at(eng.year) * self._scale(eng)
         return b
 
-    def procure(self, eng: Engine, choice: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
         """SOE buyers within the quota switch to an unproven first-set model of their segment.
 
         Args:
             eng: The engine.
-            choice: Each buyer's chosen model (R, N).
-            in_place: Switch the buyers in ``choice`` itself rather than in a copy.
+            choice: Each buyer's chosen model (R, N), switched in place.
 
         Returns:
-            The choices after the switch.
+            The choices after the switch (``choice`` itself).
         """
         if not self.enabled or eng.spinning_up:
             return choice
@@ -153,7 +204,7 @@ class FirstSetInstrument(Instrument):
         del takes
         u_pick = uniform_at(d, st.alive.shape, rows, who)
         segment = lay.buy_segment[who]
-        out = choice if in_place else choice.copy()
+        out = choice
         for g, slots in enumerate(lay.segment_slots):
             for r in range(eng.R):
                 candidate = st.alive[r, slots] & st.model_unproven[r, slots]

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.config.params import Scenario
-from model.policy.first_set import FirstSetInstrument
-from model.policy.rd_bonus import RDBonusInstrument
-from model.policy.renewal_loans import RenewalLoansInstrument
+from model.policy.base import Instrument
+from model.policy.registry import INSTRUMENTS
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -17,80 +16,110 @@ if TYPE_CHECKING:
 __all__ = ["PolicyMix"]
 
 
+def _combined(values: list) -> np.ndarray | float | None:
+    """The instruments' contributions added up; one contribution is returned as it is."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    total = values[0]
+    for v in values[1:]:
+        total = total + v
+    return total
+
+
 class PolicyMix:
-    """The scenario's instruments, behind the hooks the yearly rules call."""
+    """The scenario's instruments (every registered one, on or off) behind the rules' hooks.
+
+    Implements :class:`model.economy.hooks.PolicyHooks` by asking each instrument in registry
+    order; an instrument that does not act through a hook leaves it unchanged.
+    """
 
     def __init__(self, scenario: Scenario) -> None:
-        ins = scenario.instruments
-        self.rd_bonus = RDBonusInstrument(ins.rd_bonus, scenario)
-        self.first_set = FirstSetInstrument(ins.first_set, scenario)
-        self.renewal_loans = RenewalLoansInstrument(ins.renewal_loans, scenario)
-        self.all = (self.rd_bonus, self.first_set, self.renewal_loans)
+        self.all: tuple[Instrument, ...] = tuple(
+            cls(getattr(scenario.instruments, cls.name), scenario) for cls in INSTRUMENTS
+        )
+        #: Support paid outside every instrument's budget this year (re-lending relief), (R,).
+        self.off_budget_cost: np.ndarray | None = None
+
+    def __getattr__(self, name: str) -> Instrument:
+        """The instrument of that name, e.g. ``mix.rd_bonus``."""
+        if name.startswith("_") or "all" not in self.__dict__:
+            raise AttributeError(name)
+        for ins in self.all:
+            if ins.name == name:
+                return ins
+        raise AttributeError(f"no instrument or attribute {name!r}")
 
     def initialise(self, eng: Engine) -> None:
         """Prepare ledgers for a batch (nothing to do: they start empty)."""
 
     # Hooks called by the rules, in process order.
-    def rd_bonus_expected_rate(self, eng: Engine):
-        """Expected bonus per yuan of R&D (rule 2)."""
-        return self.rd_bonus.expected_rate_for(eng)
+    def rd_reward_rate(self, eng: Engine) -> np.ndarray | float:
+        """Reward per yuan of R&D firms expect (rule 2): (R, N), (R, 1) or a number."""
+        rate = _combined([ins.expected_rd_reward_rate(eng) for ins in self.all])
+        return 0.0 if rate is None else rate
 
-    def bunch_reported_rd(self, eng: Engine) -> None:
-        """Relabelling toward the bonus threshold (rule 2)."""
-        self.rd_bonus.bunch(eng)
+    def relabel_reported_rd(self, eng: Engine) -> None:
+        """Relabelling of reported R&D in response to the instruments (rule 2)."""
+        for ins in self.all:
+            ins.relabel_reported_rd(eng)
 
-    def insurance_cover(self, eng: Engine) -> np.ndarray:
-        """Risk multiplier buyers apply to each Zhejiang model (rule 4)."""
-        return self.first_set.risk_multiplier(eng)
+    def risk_multiplier(self, eng: Engine, base: np.ndarray) -> np.ndarray:
+        """Buyers' risk multiplier on each maker's model after the instruments (rule 4)."""
+        for ins in self.all:
+            base = ins.adjust_risk_multiplier(eng, base)
+        return base
 
-    def procure_first_set(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
-        """SOE single-source procurement (rule 4): the buyers' choices after it.
+    def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
+        """Buyers' model choices after any procurement that overrides them (rule 4)."""
+        for ins in self.all:
+            choice = ins.override_choices(eng, choice)
+        return choice
 
-        The rule hands over its choices, so they are switched in place (no copy).
-        """
-        return self.first_set.procure(eng, choice, in_place=True)
+    def eligible_replacement_age(self, eng: Engine) -> float:
+        """Age above which replacing a cohort qualifies for an instrument (rule 4)."""
+        return min((ins.eligible_replacement_age(eng) for ins in self.all), default=np.inf)
 
-    def renewal_eligible_age(self, eng: Engine) -> float:
-        """Age above which a replaced cohort's loan is eligible (rule 4)."""
-        return self.renewal_loans.eligible_age(eng)
-
-    def financing_terms(self, eng: Engine) -> tuple[float, np.ndarray | float]:
-        """Price multiplier for the financing cost, and the relief on over-aged cohorts (rule 4).
-
-        Cash has the loan rate as its opportunity cost, so every purchase carries the interest
-        of a straight-amortised loan, r (T + 1) / 2 per yuan; replacing an over-aged cohort
-        may earn an interest subsidy and re-lending relief.
-        """
-        inv = eng.scenario.investment
-        base = 1.0 + eng.exo.loan_rate * (inv.loan_term_years + 1) / 2.0
-        return base, self.renewal_loans.rate_relief(eng)
+    def financing_relief(self, eng: Engine) -> np.ndarray | float:
+        """Financing relief per yuan of an eligible replacement (rule 4)."""
+        relief = _combined([ins.financing_relief(eng) for ins in self.all])
+        return 0.0 if relief is None else relief
 
     def after_investment(self, eng: Engine) -> None:
-        """Commit renewal-loan subsidies on this year's loans (rule 4)."""
-        self.renewal_loans.commit(eng)
+        """Let the instruments act on the year's investment (rule 4)."""
+        for ins in self.all:
+            ins.after_investment(eng)
 
     def pay(self, eng: Engine) -> None:
-        """Government pays every instrument from its payers' budgets (rule 8)."""
+        """Government pays every instrument from its payers' budgets (rule 8).
+
+        Then the support no budget pays (re-lending relief) is added, and each instrument
+        moves its own state on to the next year.
+        """
         st = eng.state
         # Last year's subsidies are settled: their array takes this year's, in place. An
         # instrument that is off pays nothing and adds nothing (the total holds no -0.0).
         total = st.subsidy_received
         total.fill(0.0)
-        for instrument in self.all:
-            paid = instrument._pay(eng)
+        for ins in self.all:
+            paid = ins.pay_claims(eng)
             if paid is not None:
                 total += paid
             del paid
-        relief = self.renewal_loans.relending_relief(eng)
-        self.relending_cost = np.zeros(eng.R)
-        if relief is not None:
-            total += relief
-            self.relending_cost = relief.sum(axis=1)
-            del relief
+        costs = []
+        for ins in self.all:
+            extra = ins.off_budget_support(eng)
+            if extra is not None:
+                total += extra
+                costs.append(extra.sum(axis=1))
+                del extra
+        cost = _combined(costs)
+        self.off_budget_cost = np.zeros(eng.R) if cost is None else cost
         np.multiply(total, st.alive, out=total)
-        self.renewal_loans.advance()
+        for ins in self.all:
+            ins.end_year()
 
     def reset_firms(self, eng: Engine, enter: np.ndarray) -> None:
         """Clear instrument state of slots taken by entrants (rule 7)."""
-        self.renewal_loans.reset_firms(enter)
-        self.rd_bonus.reset_firms(enter)
+        for ins in self.all:
+            ins.reset_firms(enter)

@@ -7,11 +7,13 @@ expected user cost of R&D (rule 2), and firms just below the intensity threshold
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from model.config.params import PAYERS, RDBonus, Scenario
+from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
+from model.config.schedule import Schedule
 from model.config.units import THRESHOLD_SLACK, TINY
 from model.policy.base import Instrument
 from model.policy.ledgers import uniform_below
@@ -19,10 +21,29 @@ from model.policy.ledgers import uniform_below
 if TYPE_CHECKING:
     from model.economy.engine import Engine
 
-__all__ = ["RDBonusInstrument"]
+__all__ = ["RDBonus", "RDBonusParams"]
 
 
-class RDBonusInstrument(Instrument):
+@dataclass(frozen=True, kw_only=True)
+class RDBonusParams(InstrumentParams):
+    """R&D bonus (研发奖励) of seed 000."""
+
+    payer: Literal["central", "provincial", "county"] = "county"
+    intensity_threshold: Schedule = p(lo=0.0, hi=1.0, doc="reported R&D / revenue >=")
+    growth_threshold: Schedule = p(lo=-1.0, hi=10.0, doc="reported R&D growth >=")
+    basic_research_threshold_m_yuan: Schedule = p(lo=0.0, unit="m yuan", doc="basic research >")
+    basic_research_route_sectors: tuple[str, ...] = p(
+        doc="sectors whose firms may qualify by basic research (sector ids)"
+    )
+    eligible_sectors: tuple[str, ...] = p((), doc="sectors whose firms may qualify; () = all")
+    reward_rate: Schedule = p(lo=0.0, hi=1.0, doc="share of reported R&D rewarded")
+    cap_per_firm_m_yuan: Schedule = p(lo=0.0, unit="m yuan")
+    budget_bn_yuan: Schedule = p(lo=0.0, unit="bn yuan/yr")
+    rationing: Literal["pro_rata", "largest_first", "smallest_first"] = "pro_rata"
+    source: dict[str, str] = sources()
+
+
+class RDBonus(Instrument):
     """R&D bonus: reward rate x reported R&D up to a cap, for firms meeting seed 000's test.
 
     Eligible if reported R&D / revenue >= 3% and reported R&D grew >= 20%, or basic research
@@ -30,8 +51,9 @@ class RDBonusInstrument(Instrument):
     """
 
     name = "rd_bonus"
+    Params = RDBonusParams
 
-    def __init__(self, params: RDBonus, scenario: Scenario) -> None:
+    def __init__(self, params: RDBonusParams, scenario: Scenario) -> None:
         super().__init__(params, scenario)
         self.rationing = params.rationing
         self.expected_rate: np.ndarray | None = None
@@ -90,7 +112,7 @@ class RDBonusInstrument(Instrument):
         """What the bonus pays for: R&D (real: relabelling is not extra research)."""
         return eng.state.rd_real
 
-    def expected_rate_for(self, eng: Engine) -> np.ndarray | float:
+    def expected_rd_reward_rate(self, eng: Engine) -> np.ndarray | float:
         """Bonus per yuan of R&D a firm expects: the rate it got last year (0 if none)."""
         if not self.enabled or eng.spinning_up or self._paid is None:
             return 0.0
@@ -109,7 +131,7 @@ class RDBonusInstrument(Instrument):
         out.reshape(-1)[paid.index] = np.minimum(paid.entries / rd, rate)
         return out
 
-    def bunch(self, eng: Engine) -> None:
+    def relabel_reported_rd(self, eng: Engine) -> None:
         """Firms just below the intensity threshold relabel reported R&D up to it."""
         if not self.enabled or eng.spinning_up:
             return

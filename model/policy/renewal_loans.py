@@ -6,11 +6,13 @@ cohorts, so the payback rule scraps them earlier (rule 4). Sources: FACTS.md A.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from model.config.params import PAYERS, RenewalLoans, Scenario
+from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
+from model.config.schedule import Schedule
 from model.config.units import TINY
 from model.policy.base import Instrument, ration
 from model.policy.ledgers import CompactSlots, slot_blocks
@@ -18,10 +20,27 @@ from model.policy.ledgers import CompactSlots, slot_blocks
 if TYPE_CHECKING:
     from model.economy.engine import Engine
 
-__all__ = ["RenewalLoansInstrument"]
+__all__ = ["RenewalLoans", "RenewalLoansParams"]
 
 
-class RenewalLoansInstrument(Instrument):
+@dataclass(frozen=True, kw_only=True)
+class RenewalLoansParams(InstrumentParams):
+    """Equipment-renewal loan interest subsidy (设备更新贷款贴息) and re-lending."""
+
+    variant: Literal["percentage_points", "share_of_lpr", "capped_grant"] = "percentage_points"
+    payer: Literal["central", "provincial", "county"] = "central"
+    eligible_age_years: Schedule = p(lo=0.0, hi=50.0, doc="replaced cohorts older than")
+    subsidy_pp: Schedule = p(lo=0.0, hi=0.2, unit="1/yr", doc="interest subsidy rate")
+    subsidy_share_of_lpr: Schedule = p(lo=0.0, hi=1.0)
+    cap_per_project_m_yuan: Schedule = p(lo=0.0, unit="m yuan")
+    grant_share: Schedule = p(lo=0.0, hi=1.0, doc="capped grant: share of loan")
+    subsidy_years: int = p(2, lo=1, hi=10)
+    pool_bn_yuan: Schedule = p(lo=0.0, unit="bn yuan/yr", doc="subsidy available to the region")
+    relending_rate_cut: Schedule = p(lo=0.0, hi=0.1, unit="1/yr", doc="funding-cost cut passed on")
+    source: dict[str, str] = sources()
+
+
+class RenewalLoans(Instrument):
     """Equipment-renewal loan interest subsidy (设备更新贷款贴息) with re-lending.
 
     Loans that replace cohorts older than the eligible age get an interest subsidy for a
@@ -32,11 +51,13 @@ class RenewalLoansInstrument(Instrument):
     """
 
     name = "renewal_loans"
+    Params = RenewalLoansParams
+    read_when_off = ("eligible_age_years",)
     # What it supports is the year's commitments (``last_granted``); the payments falling
     # due are not needed once paid.
     keeps_paid = False
 
-    def __init__(self, params: RenewalLoans, scenario: Scenario) -> None:
+    def __init__(self, params: RenewalLoansParams, scenario: Scenario) -> None:
         super().__init__(params, scenario)
         self.schedule: np.ndarray | None = None  # (R, N, years ahead) committed payments
         self.fill_ratio: np.ndarray | float = 1.0  # per replicate: share of claims the pool met
@@ -63,7 +84,7 @@ class RenewalLoansInstrument(Instrument):
             return p.subsidy_share_of_lpr.at(year) * eng.exo.lpr * outstanding_years
         return p.grant_share.at(year)
 
-    def eligible_age(self, eng: Engine) -> float:
+    def eligible_replacement_age(self, eng: Engine) -> float:
         """Cohorts older than this are over-aged (inf during the spin-up).
 
         The classification holds whether or not the instrument is on, so a counterfactual
@@ -81,7 +102,7 @@ class RenewalLoansInstrument(Instrument):
         """Subsidy committed this year on each firm's loans."""
         return self.last_granted
 
-    def rate_relief(self, eng: Engine) -> np.ndarray | float:
+    def financing_relief(self, eng: Engine) -> np.ndarray | float:
         """Expected financing relief per yuan of an eligible replacement, (R, 1) or 0."""
         if not self.enabled or eng.spinning_up:
             return 0.0
@@ -92,7 +113,7 @@ class RenewalLoansInstrument(Instrument):
         open_pool = float(self.params.pool_bn_yuan.at(eng.year) > 0)
         return (self._subsidy_per_yuan(eng) * fill * open_pool + relending)[:, None]
 
-    def commit(self, eng: Engine) -> None:
+    def after_investment(self, eng: Engine) -> None:
         """Commit subsidies on this year's eligible loans from the pool."""
         st = eng.state
         p = self.params
@@ -124,7 +145,7 @@ class RenewalLoansInstrument(Instrument):
         # passed on when the loan is made (paid with the year's subsidies).
         self._relending = (self.params.relending_rate_cut.at(eng.year), st.renewal_eligible_loan)
 
-    def relending_relief(self, eng: Engine) -> np.ndarray | None:
+    def off_budget_support(self, eng: Engine) -> np.ndarray | None:
         """Re-lending relief on the loans committed on this year (R, N), once; else None."""
         if not self.enabled or eng.spinning_up or self._relending is None:
             return None
@@ -155,7 +176,7 @@ class RenewalLoansInstrument(Instrument):
         b[:, PAYERS.index(self.params.payer)] = np.inf
         return b
 
-    def advance(self) -> None:
+    def end_year(self) -> None:
         """Shift the committed payment schedule by one year."""
         if self.schedule is not None:
             # Year by year from the front, each from the next: no copy of the schedule.

@@ -11,10 +11,12 @@ import xarray as xr
 
 from model.analysis.shapley import instrument_players, shapley
 from model.analysis.stats import REP, mcse, sweep_dims
-from model.analysis.targets import attainment, evaluate
+from model.analysis.targets import attainment, evaluate, series_of
 from model.analysis.views import counterfactual_point, deadweight_leakage, value_per_yuan
 from model.config.errors import ScenarioError
 from model.config.targets import load_targets
+from model.outputs.catalogue import across_sectors
+from model.outputs.dataset import machine_tool_sector, region_of
 
 
 def _g(x: float) -> str:
@@ -46,17 +48,9 @@ def _point_rows(ds: xr.Dataset) -> tuple[list[str], list[dict[str, Any]]]:
     return dims, rows
 
 
-#: Column titles of the machine-tool targets in the summary.
-SHORT_TARGETS = {
-    "zj_machine_tool_output_2025": "MT output 2025",
-    "zj_machine_tool_output_2027": "MT output 2027",
-    "zj_machine_tool_new_champions_little_giants_2025": "MT giants+champions 2025",
-    "zj_machine_tool_first_set_new_2025": "MT first-set 2025",
-}
-
-
 def _short_target(tid: str) -> str:
-    return SHORT_TARGETS.get(tid, tid.removeprefix("zj_").replace("_", " "))
+    """A target's id without its region prefix, as words (a column title)."""
+    return tid.split("_", 1)[-1].replace("_", " ")
 
 
 def _more(n: int) -> list[str]:
@@ -118,11 +112,14 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
             for t in tids
         )
         out += ["", f"Targets ({goals}): share of replicates meeting each ± Monte Carlo s.e."]
-        has_mt = 2027 in ds["year"].values
+        # The region's last target year's machine-tool output, as a headline.
+        mt = machine_tool_sector(region_of(ds))
+        last = max(int(y) for y in att["target_year"].values)
+        has_mt = last in ds["year"].values
         header = [*cols, *(_short_target(t) for t in tids)]
         if has_mt:
-            header.append("MT output 2027: median [5%, 95%]")
-            mt = ds["output"].sel(sector="machine_tools", year=2027)
+            header.append(f"MT output {last}: median [5%, 95%]")
+            mt = ds["output"].sel(sector=mt, year=last)
         body = []
         for r in rows:
             cells = labels(r)
@@ -148,7 +145,7 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
             f"Against the counterfactual ({cf}), paired by replicate: mean ± Monte Carlo s.e., "
             "bn yuan summed over the years; value added gained per yuan of net public cost, in "
             "all and per yuan of each payer's; deadweight share of the subsidies and leakage "
-            "(machine tools bought outside Zhejiang by the firms paid)",
+            "(machine tools bought outside the region by the firms paid)",
         ]
         payers = [str(x) for x in vp["payer"].values]
         header = [
@@ -245,47 +242,39 @@ def _band(da: xr.DataArray) -> str:
 
 def summary(ds: xr.Dataset) -> str:
     """A short table of the run: key series by year (median [5%, 95%]) and the targets."""
-    mt = ds.sel(sector="machine_tools")
+    mt = machine_tool_sector(region_of(ds))
     rows = [
-        ("machine-tool output, bn yuan", mt["output"]),
+        ("machine-tool output, bn yuan", ds["output"].sel(sector=mt)),
         ("all-industry output, bn yuan", ds["output_total"]),
         ("value added, bn yuan", ds["value_added_total"]),
-        ("machine-tool R&D intensity", mt["rd_intensity"]),
-        ("machine-tool mean machine age", mt["mean_machine_age"]),
-        (
-            "all-industry mean machine age",
-            (ds["mean_machine_age"] * ds["output"]).sum("sector") / ds["output"].sum("sector"),
-        ),
-        ("first-set products recognised", mt["first_set_products_new"]),
+        ("machine-tool R&D intensity", ds["rd_intensity"].sel(sector=mt)),
+        ("machine-tool mean machine age", ds["mean_machine_age"].sel(sector=mt)),
+        ("all-industry mean machine age", across_sectors(ds, "mean_machine_age")),
+        ("first-set products recognised", ds["first_set_products_new"].sel(sector=mt)),
         (
             "new little giants + champions (MT)",
-            mt["n_little_giants_new"] + mt["n_single_champions_new"],
+            series_of(ds, f"n_little_giants_new+n_single_champions_new:{mt}"),
         ),
-        (
-            "domestic share of machine purchases",
-            ds["machine_purchases"].sum("sector") * 0
-            + (
-                (ds["machine_purchases"] - ds["machine_purchases_imported"]).sum("sector")
-                / ds["machine_purchases"].sum("sector")
-            ),
-        ),
+        ("domestic share of machine purchases", across_sectors(ds, "domestic_machine_share")),
         ("subsidies paid, bn yuan", ds["subsidy_paid"].sum("instrument")),
     ]
+    try:
+        targets = evaluate(ds, load_targets())
+    except ScenarioError:
+        targets = []
     n = ds.sizes["replicate"]
     out = [
         f"Scenario {ds.attrs['scenario_name']!r}: {n} replicates, seed {ds.attrs['seed']}, "
         f"code {ds.attrs['code_version']}. Median [5%, 95%] across replicates."
     ]
+    # The first and last years, and the years of the region's targets.
     years = [int(y) for y in ds["year"].values]
-    show = [y for y in years if y in (years[0], 2025, 2027, years[-1])]
+    marked = {years[0], years[-1], *(int(t["year"]) for t in targets)}
+    show = [y for y in years if y in marked]
     width = 38
     out.append(f"{'':{width}}" + "".join(f"{y:>28}" for y in show))
     for label, da in rows:
         out.append(f"{label:{width}}" + "".join(f"{_band(da.sel(year=y)):>28}" for y in show))
-    try:
-        targets = evaluate(ds, load_targets())
-    except ScenarioError:
-        targets = []
     if targets:
         out.append("")
         out.append(

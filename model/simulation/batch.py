@@ -8,47 +8,34 @@ from collections.abc import Sequence
 import numpy as np
 
 from model.config.params import Scenario
-from model.outputs.dataset import INSTRUMENTS
 from model.policy.ledgers import CompactSlots
+from model.policy.registry import INSTRUMENTS, names
 from model.simulation.model import RegionModel
 
 
 def without_instruments(scenario: Scenario) -> Scenario:
     """The scenario's no-policy counterfactual: every instrument switched off."""
     ins = scenario.instruments
+    off = {name: dataclasses.replace(getattr(ins, name), enabled=False) for name in names()}
     return dataclasses.replace(
         scenario,
         name=f"{scenario.name} (no policy)",
-        instruments=dataclasses.replace(
-            ins,
-            rd_bonus=dataclasses.replace(ins.rd_bonus, enabled=False),
-            first_set=dataclasses.replace(ins.first_set, enabled=False),
-            renewal_loans=dataclasses.replace(ins.renewal_loans, enabled=False),
-        ),
+        instruments=dataclasses.replace(ins, **off),
     )
-
-
-#: Instrument parameters a switched-off instrument still reads (so no-policy twins that
-#: differ in them differ). Everything else of a switched-off instrument is inert: the
-#: renewal loans classify over-aged cohorts by the eligible age whether on or off, and
-#: the first-set activity measure (for deadweight) reads its insured years and value cap.
-READ_WHEN_OFF: dict[str, tuple[str, ...]] = {
-    "rd_bonus": (),
-    "first_set": ("national_years", "insured_value_cap_m_yuan"),
-    "renewal_loans": ("eligible_age_years",),
-}
 
 
 def counterfactual_key(scenario: Scenario) -> tuple:
     """What the no-policy counterfactual of ``scenario`` depends on.
 
     Scenarios with equal keys have identical no-policy twins, so a batch runs each
-    counterfactual once, however many policy points share it.
+    counterfactual once, however many policy points share it. A switched-off instrument
+    reads only its ``read_when_off`` parameters (e.g. the renewal loans classify over-aged
+    cohorts by the eligible age whether on or off).
     """
     off = without_instruments(scenario)
     kept = tuple(
-        (name, tuple(getattr(getattr(off.instruments, name), field) for field in fields))
-        for name, fields in READ_WHEN_OFF.items()
+        (cls.name, tuple(getattr(getattr(off.instruments, cls.name), f) for f in cls.read_when_off))
+        for cls in INSTRUMENTS
     )
     return dataclasses.replace(off, name="", description="", instruments=None), kept
 
@@ -74,7 +61,7 @@ def simulate_points_batch(
     finished = None
     for i, scenario in enumerate(scenarios):
         ins = scenario.instruments
-        any_on = ins.rd_bonus.enabled or ins.first_set.enabled or ins.renewal_loans.enabled
+        any_on = any(getattr(ins, name).enabled for name in names())
         without = _counterfactual_activity(base, scenario, twins) if any_on else None
         last = i == len(scenarios) - 1
         arrays, finished = _continue(base, scenario, replicates, without, finished, last=last)
@@ -132,31 +119,7 @@ def _continue(
     model.recorder.adopt_spinup(base.recorder)
     if without is not None:
         model.recorder.compare_with(without)
-    deadweight, leakage = [], []
     for _ in scenario.years:
         model.step()
-        row = np.zeros((len(replicates), len(INSTRUMENTS)))
-        if without is not None:
-            for k, name in enumerate(INSTRUMENTS):
-                row[:, k] = model.recorder.deadweight[name]
-        deadweight.append(row)
-        leakage.append(np.stack([model.recorder.leakage[name] for name in INSTRUMENTS], axis=1))
-    rec = model.recorder
-    out: dict[str, np.ndarray] = {}
-    for name, series in rec.sector.items():
-        out[name] = np.stack(series, axis=1)  # (R, Y, S)
-    for name, series in rec.scalar.items():
-        out[name] = np.stack(series, axis=1)  # (R, Y)
-    out["cluster_output"] = np.stack(rec.cluster_output, axis=1)
-    out["spinup_replacement_rate"] = np.stack(rec.spinup_replacement, axis=1)
-    for name, arr in rec.instrument_arrays().items():
-        out[name] = arr
-    for name, series in rec.totals.items():
-        out[name] = np.stack(series, axis=1)
-    for name, series in rec.segment.items():
-        out[name] = np.stack(series, axis=1)
-    out["deadweight"] = np.stack(deadweight, axis=1)
-    out["leakage"] = np.stack(leakage, axis=1)
-    out["_years"] = np.asarray(rec.years)
-    out["_spinup_years"] = np.asarray(rec.spinup_years)
+    out = model.recorder.arrays()
     return out, model

@@ -17,8 +17,8 @@ def innovate_and_imitate(eng: Engine) -> None:
     User firms improve process productivity; machine-tool firms improve their model. An
     innovated model that beats the best model of its niche and segment by the first-set
     margin is a first-set candidate: national-level if it beats every domestic model,
-    provincial-level if it beats Zhejiang's. It stays unproven until its first sets are
-    sold to Zhejiang users.
+    provincial-level if it beats the region's. It stays unproven until its first sets are
+    sold to in-region users.
     """
     st, sc, lay = eng.state, eng.scenario.innovation, eng.layout
     innovate_firms(
@@ -125,7 +125,7 @@ def innovate_firms(
     for r in range(R):
         k_inn = keys_innovation[r]
         k_imi = keys_imitation[r]
-        # The best live Zhejiang model of each niche and segment at the start of the year.
+        # The best live in-region model of each niche and segment at the start of the year.
         group_best[:] = 0.0
         for n in range(N):
             grp = niche_group_of[n]
@@ -177,15 +177,15 @@ def innovate_firms(
                 continue
             # A new model. It is a first set if it beats the best model of its niche and
             # segment by the stated margin: every domestic model for a national-level first
-            # set, Zhejiang's for a provincial-level one. Imitations never qualify.
+            # set, the region's for a provincial-level one. Imitations never qualify.
             level = 0
             if innovated[r, n] and not imitated[n]:
-                bar_zhejiang = group_best[niche_group_of[n]]
-                bar_domestic = max(bar_zhejiang, other_province_model[r, make_segment[n]])
+                bar_in_region = group_best[niche_group_of[n]]
+                bar_domestic = max(bar_in_region, other_province_model[r, make_segment[n]])
                 if best >= bar_domestic * margin:
                     level = 2  # first in China (国内首台套)
-                elif best >= bar_zhejiang * margin:
-                    level = 1  # first in Zhejiang
+                elif best >= bar_in_region * margin:
+                    level = 1  # first in the region
             model_productivity[r, n] = best
             model_first_set_level[r, n] = level
             model_unproven[r, n] = level > 0

@@ -39,8 +39,11 @@ def invest(eng: Engine) -> None:
     productivity, price, risk_price = eng.model_table()  # (R, M + O), by model position
     models = model_costs(eng, productivity, risk_price)
     choice = choose_machines(eng, models)
-    base_financing, relief = eng.policy.financing_terms(eng)
-    over_aged = ages > eng.policy.renewal_eligible_age(eng)  # (A,) by slot
+    # Cash has the loan rate as its opportunity cost, so every purchase carries the interest of
+    # a straight-amortised loan, r (T + 1) / 2 per yuan; the policy may relieve eligible ones.
+    base_financing = 1.0 + eng.exo.loan_rate * (inv.loan_term_years + 1) / 2.0
+    relief = eng.policy.financing_relief(eng)
+    over_aged = ages > eng.policy.eligible_replacement_age(eng)  # (A,) by slot
     life = inv.tax_depreciation_years
     out = eng.buffers("invest", len(INVEST_OUT))
     record = eng.buffers("invest_record", len(INVEST_RECORD), dtype=np.float32)
@@ -145,7 +148,7 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
     """Each buyer's brochure of k models and its choice.
 
     A brochure slot shows the buyer's segment's import model with its brochure
-    probability, the other provinces' model likewise, else a Zhejiang maker of the segment
+    probability, the other provinces' model likewise, else an in-region maker of the segment
     drawn in proportion to a mix of sales share and equal weight. The buyer takes the model
     with the lowest risk-adjusted price plus b years of operating cost. SOE buyers within
     the first-set procurement quota may then switch to an unproven first-set model.
@@ -185,7 +188,7 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
         st.process_productivity,
         eng.scenario.investment.target_utilisation / frontier ** (1.0 - par.theta),
     )
-    return eng.policy.procure_first_set(eng, choice)  # SOE single-source quota may override
+    return eng.policy.override_choices(eng, choice)  # e.g. SOE single-source procurement
 
 
 # ---------------------------------------------------------------------------- compiled loops
@@ -280,7 +283,7 @@ def choose_from_brochures(
     """Each buyer's brochure of k models and the one it buys.
 
     Slot k of a buyer's brochure shows the import model of its segment with probability
-    p_import, the other provinces' model with p_other, else a Zhejiang maker of the segment
+    p_import, the other provinces' model with p_other, else an in-region maker of the segment
     drawn by inversion of the segment's cumulative weights. The buyer takes the model with
     the lowest risk-adjusted price plus payback-weighted operating cost.
 
@@ -289,7 +292,7 @@ def choose_from_brochures(
 
     Args:
         keys: (R,) this year's brochure stream keys; brochure slot k of buyer n uses draws
-            n * STRIDE + 2k (its source) and n * STRIDE + 2k + 1 (the Zhejiang maker).
+            n * STRIDE + 2k (its source) and n * STRIDE + 2k + 1 (the in-region maker).
         brochure_size: k, the models in a brochure.
         alive: (R, N) live firms; a dead slot gets its segment's other-province model (it
             buys nothing, but every slot needs a valid column).
@@ -334,7 +337,7 @@ def choose_from_brochures(
             below_import = p_import[g]
             below_outside = below_import + p_other[g]
             if hi == lo or cdf_r[hi - 1] <= 0.0:
-                below_outside = 2.0  # no live Zhejiang maker: outside models only
+                below_outside = 2.0  # no live in-region maker: outside models only
             unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
             weight = payback_years[r, n] * unit_machine_cost * operating_scale_of_sector[s]
             best = -1
@@ -578,7 +581,7 @@ INVEST_FLOWS = ("investment_replacement", "investment_expansion")
 INVEST_RECORD = (
     "capacity_replaced",
     "machine_purchases",
-    "machine_purchases_zhejiang",
+    "machine_purchases_in_region",
     "machine_purchases_imported",
     "machine_purchases_unproven",
     "capacity_age",

@@ -17,8 +17,8 @@ def produce(eng: Engine) -> None:
     Machines are used alike, so unit cost averages 1/e over capacity (the harmonic mean).
     User sectors split demand by market share, capacity-constrained, with one round of
     redistribution of unmet demand to firms with spare capacity. Machine-tool makers sell
-    the orders of Zhejiang buyers plus their share of outside demand. A first set is
-    recognised, and proven, by sales to Zhejiang users (Zhejiang's first-set reward counts
+    the orders of in-region buyers plus their share of outside demand. A first set is
+    recognised, and proven, by sales to in-region users (the province's first-set reward counts
     the user's first 3 sets, FACTS.md A); the maker's sales outside the province are of its
     established products. The sector price index is the share-weighted mean price (machine
     tools: sales-weighted). Then replicator dynamics on competitiveness: user firms by
@@ -188,7 +188,7 @@ def produce_firms(
                     out[2, r, n] = outside_value
                     revenue = sales_value
                     weight = revenue
-                    # A first set is recognised, and proven, by sales to Zhejiang users.
+                    # A first set is recognised, and proven, by sales to in-region users.
                     sets = orders_inside[r, n] / set_price[g]
                     fs = model_first_set[r, n] and not model_recognised[r, n] and sets > 0.0
                     first_sale[r, n] = fs

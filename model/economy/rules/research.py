@@ -19,7 +19,7 @@ def research(eng: Engine) -> None:
     below a bonus threshold may bunch above it by relabelling.
     """
     st, sc, exo = eng.state, eng.scenario, eng.exo
-    expected = np.asarray(eng.policy.rd_bonus_expected_rate(eng), dtype=float)
+    expected = np.asarray(eng.policy.rd_reward_rate(eng), dtype=float)
     if expected.ndim < 2:
         expected = np.full((eng.R, 1), float(expected))
     # Last year's reported R&D becomes the previous year's; its buffer takes this year's.
@@ -40,7 +40,7 @@ def research(eng: Engine) -> None:
         st.rd_reported,
         st.basic_research,
     )
-    eng.policy.bunch_reported_rd(eng)
+    eng.policy.relabel_reported_rd(eng)
 
 
 # ---------------------------------------------------------------------------- compiled loops

@@ -115,7 +115,7 @@ def assemble(sw: Sweep, layout: TaskLayout, pieces: Mapping[Task, dict[int, Arra
     if sw.base is not None:
         attrs["base_scenario_name"] = sw.base.name
         attrs["base_scenario"] = scenario_text(sw.base)
-    for k in ("base_year", "money", "cnc_share_in_smart_equipment"):
+    for k in ("region", "region_name", "base_year", "money"):
         if k in first.attrs:
             attrs[k] = first.attrs[k]
     ds.attrs = attrs

@@ -34,21 +34,8 @@ from model.experiments.sweep.points import (
     scenario_dim,
 )
 from model.experiments.sweep.tasks import MAX_POINTS_PER_TASK, TaskLayout
+from model.outputs.catalogue import RUN_DIMS
 from model.simulation.model import spinup_key
-
-#: Dims every run already has: a sweep axis may not reuse their names.
-RUN_DIMS = (
-    "replicate",
-    "year",
-    "sector",
-    "cluster",
-    "segment",
-    "instrument",
-    "payer",
-    "chain",
-    "spinup_year",
-)
-
 
 #: Format of the pieces folder; a folder of another format is refused on resume.
 PARTS_FORMAT = 1
