@@ -19,6 +19,7 @@ from model.economy import streams
 from model.economy.initial import BaseYear
 from model.economy.layout import SlotLayout
 from model.economy.sectors import SectorParams
+from model.economy.state import State
 from model.economy.streams import Draws
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class Engine(BaseYear):
             layout.make_segment[self.makers]
         ]
         self.year = scenario.start_year - scenario.spinup.years - 1
-        self.state = SimpleNamespace()
+        self.state = State()
         self.exo = SimpleNamespace()
         self._buffers: dict[tuple, np.ndarray] = {}
         #: Keep the recorded-only flows per firm as well as by sector (see ``flow_blocks``).
@@ -154,7 +155,7 @@ class Engine(BaseYear):
         """The per-firm and per-sector arrays a fork copies: the state and the rules' blocks."""
         seen: set[int] = set()
         for a in (
-            *(v for v in vars(self.state).values() if isinstance(v, np.ndarray)),
+            *(v for _, v in self.state.arrays()),
             *self.state.sector_flows.values(),
             *self._buffers.values(),
         ):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -12,6 +11,7 @@ import xarray as xr
 
 from model.config.params import Scenario
 from model.config.scenario import resolve, scenario_text
+from model.experiments.processes import worker_context
 from model.outputs.catalogue import FIRM_VARIABLES
 from model.outputs.dataset import to_dataset
 from model.outputs.files import code_version
@@ -48,8 +48,8 @@ def simulate_arrays(
     if workers <= 1 or len(batches) == 1:
         parts = [_simulate_batch(scenario, b) for b in batches]
     else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # Spawned workers that do not re-run the caller's script (no main guard needed).
+        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
             parts = list(pool.map(_simulate_batch, [scenario] * len(batches), batches))
     out = {}
     for key in parts[0]:

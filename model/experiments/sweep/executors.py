@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import multiprocessing
 import signal
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from model.config.errors import ScenarioError
 from model.config.params import Scenario
+from model.experiments.processes import worker_context
 from model.experiments.sweep.store import Arrays
 from model.experiments.sweep.tasks import Task
 from model.simulation.batch import simulate_points_batch
@@ -52,9 +52,11 @@ def run_serially(jobs: Iterable[Job]) -> Iterator[tuple[Task, dict[int, Arrays]]
 
 
 def run_on_processes(jobs: Iterable[Job], workers: int) -> Iterator[tuple[Task, dict[int, Arrays]]]:
-    """Run the tasks on local spawned processes, yielding each as it finishes."""
-    ctx = multiprocessing.get_context("spawn")
-    pool = ctx.Pool(workers, initializer=_ignore_sigint)
+    """Run the tasks on local spawned processes, yielding each as it finishes.
+
+    The workers do not re-run the caller's script, so a script needs no main guard.
+    """
+    pool = worker_context().Pool(workers, initializer=_ignore_sigint)
     try:
         yield from pool.imap_unordered(run_task, jobs, chunksize=1)
     finally:
