@@ -20,7 +20,7 @@ def test_no_two_state_arrays_share_memory() -> None:
         m.step()
         arrays = {
             name: value
-            for name, value in vars(m.engine.state).items()
+            for name, value in m.engine.state.arrays()
             if isinstance(value, np.ndarray)
             and value.ndim >= 2
             and value.shape[1] == m.layout.n_slots
@@ -43,7 +43,7 @@ def test_firm_arrays_are_contiguous() -> None:
     n_slots = m.layout.n_slots
     firm_arrays = {
         name: value
-        for name, value in vars(m.engine.state).items()
+        for name, value in m.engine.state.arrays()
         if isinstance(value, np.ndarray) and value.ndim >= 2 and value.shape[1] == n_slots
     }
     assert len(firm_arrays) > 60

@@ -74,7 +74,7 @@ def test_points_sharing_a_counterfactual_equal_separate_runs() -> None:
 
 def _state_arrays(model) -> dict[str, np.ndarray]:
     st = model.engine.state
-    out = {k: v for k, v in vars(st).items() if isinstance(v, np.ndarray)}
+    out = dict(st.arrays())
     out.update({f"sector_flows.{k}": v for k, v in st.sector_flows.items()})
     return out
 
@@ -138,15 +138,17 @@ def test_a_recycled_fork_never_writes_into_arrays_it_shares() -> None:
     layout_array = base.layout.segment_slots[0]
     # Pairs of arrays of one shape and type found nowhere else, so that a copy of one could
     # land in the other: the base's own pair, and one beside the layout's array.
-    st.zeros_pair, st.ones_pair = np.zeros((2, 7), np.int8), np.ones((2, 7), np.int8)
-    st.like_layout = np.full_like(layout_array, -1)
+    # (The state holds only catalogue fields; its sector flows take any name.)
+    extra = st.sector_flows
+    extra["zeros_pair"], extra["ones_pair"] = np.zeros((2, 7), np.int8), np.ones((2, 7), np.int8)
+    extra["like_layout"] = np.full_like(layout_array, -1)
     retired = base.fork(sc)
-    retired.engine.state.zeros_pair = st.zeros_pair  # the base's own array
-    retired.engine.state.layout_alias = layout_array
+    retired.engine.state.sector_flows["zeros_pair"] = extra["zeros_pair"]  # the base's own
+    retired.engine.state.sector_flows["layout_alias"] = layout_array
     before = {name: a.copy() for name, a in _state_arrays(base).items()}
     layout_before = layout_array.copy()
     twin = base.fork(sc, recycle=retired)
     assert np.array_equal(layout_array, layout_before), "the layout was written"
     for name, a in _state_arrays(base).items():
         assert np.array_equal(a, before[name], equal_nan=True), f"the base's {name} was written"
-    assert not np.shares_memory(twin.engine.state.zeros_pair, st.zeros_pair)
+    assert not np.shares_memory(twin.engine.state.sector_flows["zeros_pair"], extra["zeros_pair"])

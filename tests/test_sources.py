@@ -51,7 +51,12 @@ def _sources(table: dict, path: str) -> dict[str, dict]:
 
 @pytest.mark.parametrize(
     "path",
-    ["scenarios/regions/zhejiang.toml", "scenarios/defaults.toml"],
+    [
+        "scenarios/regions/zhejiang.toml",
+        "scenarios/defaults.toml",
+        "scenarios/regions/shandong.toml",
+        "scenarios/shandong/plan.toml",
+    ],
     ids=lambda p: Path(p).name,
 )
 def test_every_number_has_a_source(path: str) -> None:

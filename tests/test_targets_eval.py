@@ -63,7 +63,12 @@ def test_evaluate_small_run(plan_run: xr.Dataset) -> None:
     targets = load_targets()
     rows = evaluate(plan_run, targets)
     years = set(plan_run["year"].values.tolist())
-    expected = [t.id for t in targets if t.use in USES and t.model_variable and t.year in years]
+    region = plan_run.attrs["region_name"]
+    expected = [
+        t.id
+        for t in targets
+        if t.use in USES and t.model_variable and t.year in years and t.region == region
+    ]
     assert [r["id"] for r in rows] == expected, (
         "one row per inverse/evaluated target with a model variable"
     )

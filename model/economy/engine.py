@@ -90,7 +90,7 @@ class Engine(BaseYear):
         self.state = State()
         self.exo = SimpleNamespace()
         self._buffers: dict[tuple, np.ndarray] = {}
-        #: Keep the recorded-only flows per firm as well as by sector (see ``flow_blocks``).
+        #: Keep the recorded-only flows per firm as well as by sector (see ``flows``).
         self.keep_firm_flows = False
 
     # ------------------------------------------------------- buffers and flow blocks
@@ -112,31 +112,42 @@ class Engine(BaseYear):
             self._buffers[key] = block
         return block
 
-    def flow_blocks(self, rule: str, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """Blocks a rule sums its recorded-only flows into: by sector, and per firm if kept.
+    def outputs[T](self, bundle: type[T], dtype: type = np.float64) -> T:
+        """A rule's per-firm results as a bundle of rows of one reused (K, R, N) block.
+
+        The rule's compiled loop writes them by name; :meth:`publish` then makes them the
+        state's arrays of those names.
+        """
+        return bundle(*self.buffers(bundle.__name__, len(bundle._fields), dtype))  # type: ignore[attr-defined]
+
+    def publish(self, out: tuple) -> None:
+        """Make a bundle of results the state's arrays of the same names."""
+        for name, row in zip(out._fields, out, strict=True):  # type: ignore[attr-defined]
+            setattr(self.state, name, row)
+
+    def flows[T](self, bundle: type[T]) -> tuple[T, T]:
+        """Where a rule sums its recorded-only flows: by sector, and per firm if kept.
 
         Flows that only the recorder reads (wages, taxes, net profit, ...) are summed by
         sector inside the rule's compiled loop, so no per-firm array holds them. Per firm
         they are kept only when ``keep_firm_flows`` is set (the rule-by-rule check against the
-        reference compares them firm by firm); otherwise the per-firm block has no slots.
+        reference compares them firm by firm); otherwise the per-firm rows have no slots.
 
         Returns:
-            The (K, R, S) sector block and the (K, R, N) or (K, R, 0) per-firm block.
+            The bundle of (R, S) rows and the bundle of (R, N) or (R, 0) rows.
         """
-        K = len(names)
-        by_sector = self.buffers(f"{rule}_by_sector", K, width=self.par.n_sectors)
-        firm = self.buffers(f"{rule}_firm_flows", K, width=None if self.keep_firm_flows else 0)
-        return by_sector, firm
+        K, name = len(bundle._fields), bundle.__name__  # type: ignore[attr-defined]
+        by_sector = self.buffers(f"{name}_by_sector", K, width=self.par.n_sectors)
+        firm = self.buffers(f"{name}_by_firm", K, width=None if self.keep_firm_flows else 0)
+        return bundle(*by_sector), bundle(*firm)
 
-    def publish_flows(
-        self, names: tuple[str, ...], by_sector: np.ndarray, firm: np.ndarray
-    ) -> None:
-        """Publish a rule's flow blocks: ``sector_flows[name]`` (R, S), and per firm if kept."""
+    def publish_flows(self, by_sector: tuple, firm: tuple) -> None:
+        """Publish a rule's flows: ``sector_flows[name]`` (R, S), and per firm if kept."""
         st = self.state
-        for i, name in enumerate(names):
-            st.sector_flows[name] = by_sector[i]
-            if self.keep_firm_flows:
-                setattr(st, name, firm[i])
+        for name, row in zip(by_sector._fields, by_sector, strict=True):  # type: ignore[attr-defined]
+            st.sector_flows[name] = row
+        if self.keep_firm_flows:
+            self.publish(firm)
 
     def names_by_dtype(self, names: Iterable[str]) -> list[list[str]]:
         """The named state arrays in groups of one type, in order of first appearance.

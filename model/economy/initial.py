@@ -11,28 +11,13 @@ from scipy.special import betaincinv
 
 from model.config.units import PEOPLE_PER_MILLION, TINY
 from model.economy.sectors import scale_firm_stacks, scale_firms, sector_sum, to_firms
+from model.economy.state import COHORT, COST, FIELDS, FIRM, RD_LAG, SECTOR, names
 
-#: Per-firm nominal and real quantities that ``Engine.rescale_to_base`` scales.
-RESCALED = (
-    "revenue",
-    "revenue_prev",
-    "revenue_prev2",
-    "output_real",
-    "output_real_prev",
-    "output_expected",
-    "cash",
-    "debt",
-    "rd_real",
-    "rd_reported",
-    "rd_reported_prev",
-    "basic_research",
-    "capacity",
-    "orders_inside",
-    "sales_outside",
-    "machine_purchases",
-    "machine_purchases_in_region",
-    "capacity_replaced",
-)
+#: What ``rescale_to_base`` scales with its sector's output (the catalogue's ``rescaled``):
+#: per-firm arrays, per-firm stacks (cohorts, R&D history) and sector arrays.
+RESCALED = names(rescaled=True, axes=FIRM)
+RESCALED_STACKS = tuple(f.name for f in FIELDS if f.rescaled and f.axes in (COHORT, COST, RD_LAG))
+RESCALED_SECTORS = names(rescaled=True, axes=SECTOR)
 
 
 class BaseYear:
@@ -213,17 +198,18 @@ class BaseYear:
             )
         factor = par.output_base_m_yuan / revenue_s  # (R, S)
         # Every state array is owned by the state alone: scale in place.
-        for names in self.names_by_dtype(RESCALED):
-            arrays = tuple(getattr(st, name) for name in names)
+        for group in self.names_by_dtype(RESCALED):
+            arrays = tuple(getattr(st, name) for name in group)
             scale_firms(factor, lay.sector_start, lay.sector_size, arrays)
         scale_firm_stacks(
             factor,
             lay.sector_start,
             lay.sector_size,
-            (st.cohort_capacity, st.cohort_cost, st.rd_real_history),
+            tuple(getattr(st, name) for name in RESCALED_STACKS),
         )
-        for name in ("demand_real", "demand_real_prev", "demand_expected"):
+        for name in RESCALED_SECTORS:
             setattr(st, name, getattr(st, name) * factor)
+        # Demand from outside the region is the machine-tool sector's.
         st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]
         return factor
 

@@ -8,12 +8,28 @@ firms in them are like.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from model.config.params import Scenario
+
+
+class SlotTables(NamedTuple):
+    """The layout's index tables as the compiled loops read them (one bundle for every loop)."""
+
+    sector_of: np.ndarray  # (N,) sector of each slot
+    cluster_of: np.ndarray  # (N,) cluster of each slot
+    sector_start: np.ndarray  # (S,) first slot of each sector
+    sector_size: np.ndarray  # (S,) slots of each sector
+    cluster_start: np.ndarray  # (C,) first slot of each cluster
+    cluster_size: np.ndarray  # (C,) slots of each cluster
+    make_segment: np.ndarray  # (N,) segment of a machine-tool maker's model, -1 elsewhere
+    buy_segment: np.ndarray  # (N,) segment a buyer shops in
+    niche_group_of: np.ndarray  # (N,) (niche, segment) group of a maker, -1 elsewhere
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,16 @@ class SlotLayout:
     def sector_block(self, s: int) -> slice:
         """The slots of sector ``s``: one contiguous block of the layout."""
         return slice(int(self.sector_start[s]), int(self.sector_start[s] + self.sector_size[s]))
+
+    @functools.cached_property
+    def tables(self) -> SlotTables:
+        """The index tables the compiled loops read (the layout's own arrays, not copies)."""
+        return SlotTables(*(getattr(self, name) for name in SlotTables._fields))
+
+    @property
+    def n_segments(self) -> int:
+        """Number of machine-tool segments."""
+        return len(self.segment_slots)
 
     @property
     def machine_tool_block(self) -> slice:

@@ -209,9 +209,7 @@ def names(**flags: object) -> tuple[str, ...]:
 
     Example: ``names(rescaled=True, axes=FIRM)`` are the per-firm arrays the spin-up rescales.
     """
-    return tuple(
-        f.name for f in FIELDS if all(getattr(f, k) == v for k, v in flags.items())
-    )
+    return tuple(f.name for f in FIELDS if all(getattr(f, k) == v for k, v in flags.items()))
 
 
 class State:

@@ -7,60 +7,32 @@ import numpy as np
 from model.config.units import M_YUAN_PER_BN, TINY
 from model.economy.engine import Engine
 from model.economy.sectors import sector_sum, sector_sums
+from model.economy.state import FIELDS, names
 from model.outputs.catalogue import variables
 from model.policy.ledgers import CompactSlots
 
-#: Firm arrays summed by sector each scenario year -> whether only live firms count. (The
-#: rules sum the flows only the recorder reads themselves: ``state.sector_flows``.)
+#: Firm arrays summed by sector each scenario year -> whether only live firms count (the
+#: catalogue's ``recorded``; the rules sum their ``by_sector`` flows themselves).
 FLOW_SUMS: dict[str, bool] = {
-    "revenue": False,
-    "output_real": True,
-    "rd_reported": True,
-    "rd_real": True,
-    "basic_research": True,
-    "capacity": False,
-    "capacity_age": False,
-    "capacity_replaced": False,
-    "flow_loans_new": False,
-    "depreciation": False,
-    "flow_writeoff": False,
-    "flow_investment": False,
-    "cit": False,
-    "subsidy_received": False,
-    "machine_purchases": False,
-    "machine_purchases_in_region": False,
-    "machine_purchases_imported": False,
-    "machine_purchases_unproven": False,
+    f.name: f.recorded == "sum_live" for f in FIELDS if f.recorded in ("sum", "sum_live")
 }
-
-
 #: Firm flags counted by sector each scenario year.
-COUNT_SUMS = (
-    "first_set_recognised",
-    "above_scale",
-    "specialised_new_held",
-    "specialised_new_new",
-    "little_giant_held",
-    "little_giant_new",
-    "single_champion_held",
-    "single_champion_new",
-    "alive",
-)
+COUNT_SUMS = names(recorded="count")
 
 
 def _sector_sums(eng: Engine, live_only: dict[str, bool]) -> dict[str, np.ndarray]:
     """Sector sums (R, S) of the named firm arrays, of live firms only where ``live_only``."""
     st, lay = eng.state, eng.layout
     sums = {}
-    for names in eng.names_by_dtype(live_only):
+    for group in eng.names_by_dtype(live_only):
         block = sector_sums(
-            tuple(getattr(st, name) for name in names),
-            np.array([live_only[name] for name in names]),
+            tuple(getattr(st, name) for name in group),
+            np.array([live_only[name] for name in group]),
             st.alive,
             lay.sector_start,
             lay.sector_size,
         )
-        sums.update(zip(names, block, strict=True))
+        sums.update(zip(group, block, strict=True))
     return sums
 
 

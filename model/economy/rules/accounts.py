@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from model.config.units import TINY
 from model.economy.engine import Engine
+from model.economy.layout import SlotTables
+from model.economy.state import bundle, bundle_type, names
+
+#: What the accounts loop reads of the state.
+AccountFirms = bundle_type(
+    "AccountFirms",
+    (
+        "high_tech",
+        "k1",
+        "k2",
+        "process_productivity",
+        "machine_productivity",
+        "output_real",
+        "revenue",
+        "debt",
+        "depreciation",
+        "flow_writeoff",
+        "rd_real",
+        "rd_reported",
+    ),
+    __name__,
+)
+#: What it writes per firm (the cash rule reads them).
+AccountOut = bundle_type("AccountOut", ("profit_before_tax", "cit"), __name__)
+#: What only the recorder reads: summed by sector (per firm only if kept).
+AccountFlows = bundle_type(
+    "AccountFlows", names(written_by="account", recorded="by_sector"), __name__
+)
+
+
+class AccountParams(NamedTuple):
+    """The accounts loop's parameters: labour's share of k1 by sector, wages and tax rates."""
+
+    labour_of_k1: np.ndarray  # (S,)
+    wage_per_worker: np.ndarray  # (R,) m yuan
+    loan_rate: float
+    vat_rate: float
+    cit_rate: float
+    high_tech_rate: float
+    super_deduction: float
 
 
 def account(eng: Engine) -> None:
@@ -18,39 +60,49 @@ def account(eng: Engine) -> None:
     reported R&D, taxed at the high-tech rate for high-tech firms. The CIT forgone through
     the super-deduction and the high-tech rate is recorded for the payer ledger.
     """
-    st, lay, par, exo = eng.state, eng.layout, eng.par, eng.exo
-    out = eng.buffers("account", len(ACCOUNT_OUT))
-    by_sector, firm_flows = eng.flow_blocks("account", ACCOUNT_FLOWS)
+    st, exo = eng.state, eng.exo
+    out = eng.outputs(AccountOut)
+    by_sector, by_firm = eng.flows(AccountFlows)
     totals = np.zeros((2, eng.R))
-    account_firms(
-        lay.sector_of,
-        st.high_tech,
-        st.k1,
-        st.k2,
-        par.labour_of_k1,
-        st.process_productivity,
-        st.machine_productivity,
-        st.output_real,
-        st.revenue,
-        st.debt,
-        st.depreciation,
-        st.flow_writeoff,
-        st.rd_real,
-        st.rd_reported,
-        np.broadcast_to(np.asarray(exo.wage_per_worker_m_yuan, dtype=float).reshape(-1), (eng.R,)),
-        np.array(
-            [exo.loan_rate, exo.vat_rate, exo.cit_rate, exo.high_tech_rate, exo.super_deduction],
-            dtype=float,
-        ),
-        out,
-        by_sector,
-        totals,
-        firm_flows,
+    wage = np.broadcast_to(
+        np.asarray(exo.wage_per_worker_m_yuan, dtype=float).reshape(-1), (eng.R,)
     )
-    for i, name in enumerate(ACCOUNT_OUT):
-        setattr(st, name, out[i])
-    eng.publish_flows(ACCOUNT_FLOWS, by_sector, firm_flows)
+    params = AccountParams(
+        labour_of_k1=eng.par.labour_of_k1,
+        wage_per_worker=wage,
+        loan_rate=exo.loan_rate,
+        vat_rate=exo.vat_rate,
+        cit_rate=exo.cit_rate,
+        high_tech_rate=exo.high_tech_rate,
+        super_deduction=exo.super_deduction,
+    )
+    account_firms(
+        eng.layout.tables, bundle(AccountFirms, st), params, out, by_sector, by_firm, totals
+    )
+    eng.publish(out)
+    eng.publish_flows(by_sector, by_firm)
     st.value_added_total, st.employment_total = totals
+
+
+#: What the cash rule reads and writes of the state.
+SettleFirms = bundle_type(
+    "SettleFirms",
+    (
+        "alive",
+        "profit_before_tax",
+        "cit",
+        "subsidy_received",
+        "depreciation",
+        "flow_writeoff",
+        "revenue",
+        "cash",
+        "debt",
+        "flow_loans_new",
+    ),
+    __name__,
+)
+#: What only the recorder reads: summed by sector (per firm only if kept).
+SettleFlows = bundle_type("SettleFlows", names(written_by="settle", recorded="by_sector"), __name__)
 
 
 def settle_cash(eng: Engine) -> None:
@@ -59,26 +111,17 @@ def settle_cash(eng: Engine) -> None:
     Cash that would go negative is covered by an overdraft loan, so cash >= 0 and the bank
     carries the shortfall; a firm with negative net worth exits in rule 7.
     """
-    st, inv = eng.state, eng.scenario.investment
-    by_sector, firm_flows = eng.flow_blocks("settle", SETTLE_FLOWS)
+    inv = eng.scenario.investment
+    by_sector, by_firm = eng.flows(SettleFlows)
     settle_firms(
-        st.alive,
-        st.profit_before_tax,
-        st.cit,
-        st.subsidy_received,
-        st.depreciation,
-        st.flow_writeoff,
-        st.revenue,
+        eng.layout.tables,
+        bundle(SettleFirms, eng.state),
         float(inv.loan_term_years),
         inv.dividend_cash_ratio,
-        st.cash,
-        st.debt,
-        st.flow_loans_new,
-        eng.layout.sector_of,
         by_sector,
-        firm_flows,
+        by_firm,
     )
-    eng.publish_flows(SETTLE_FLOWS, by_sector, firm_flows)
+    eng.publish_flows(by_sector, by_firm)
 
 
 # ---------------------------------------------------------------------------- compiled loops
@@ -86,157 +129,111 @@ def settle_cash(eng: Engine) -> None:
 
 @njit(cache=True)
 def account_firms(
-    sector_of: np.ndarray,
-    high_tech: np.ndarray,
-    k1: np.ndarray,
-    k2: np.ndarray,
-    labour_of_k1: np.ndarray,
-    process_productivity: np.ndarray,
-    machine_productivity: np.ndarray,
-    output_real: np.ndarray,
-    revenue: np.ndarray,
-    debt: np.ndarray,
-    depreciation: np.ndarray,
-    flow_writeoff: np.ndarray,
-    rd_real: np.ndarray,
-    rd_reported: np.ndarray,
-    wage_per_worker: np.ndarray,
-    rates: np.ndarray,
-    out: np.ndarray,
-    by_sector: np.ndarray,
+    lay: SlotTables,
+    f: AccountFirms,
+    p: AccountParams,
+    out: AccountOut,
+    by_sector: AccountFlows,
+    by_firm: AccountFlows,
     totals: np.ndarray,
-    firm_flows: np.ndarray,
 ) -> None:
     """Value added, wages, employment, taxes and profit before subsidy (see ``rules.account``).
 
-    ``rates`` is (loan rate, VAT rate, CIT rate, high-tech rate, super-deduction);
-    ``wage_per_worker`` is (R,). Profit and CIT, which the cash rule reads, go to the rows of
-    ``out`` (``ACCOUNT_OUT``). What only the recorder reads (``ACCOUNT_FLOWS``) is summed by
-    sector into ``by_sector`` (K, R, S), and value added and employment also over all firms
+    Profit and CIT, which the cash rule reads, go to ``out``. What only the recorder reads is
+    summed by sector into ``by_sector``, and value added and employment also over all firms
     in one running sum each into ``totals`` (2, R), which the recorder checks the sectors
-    against; per firm, into ``firm_flows`` (K, R, N) only if it has slots (the rule-by-rule
-    check asks for them).
+    against; per firm into ``by_firm`` only if its rows have slots (the rule-by-rule check
+    asks for them).
     """
-    R, N = output_real.shape
-    loan_rate, vat_rate, cit_rate, high_tech_rate, super_deduction = (
-        rates[0],
-        rates[1],
-        rates[2],
-        rates[3],
-        rates[4],
-    )
-    keep = firm_flows.shape[2] > 0
-    by_sector[:] = 0.0
+    R, N = f.output_real.shape
+    loan_rate, vat_rate, cit_rate = p.loan_rate, p.vat_rate, p.cit_rate
+    high_tech_rate, super_deduction = p.high_tech_rate, p.super_deduction
+    keep = by_firm.wages.shape[1] > 0
+    for row in by_sector:
+        row[:] = 0.0
     totals[:] = 0.0
     for r in range(R):
         for n in range(N):
-            s = sector_of[n]
-            productivity = process_productivity[r, n] * machine_productivity[r, n]
-            machine_cost = k1[r, s] / max(productivity, TINY) * output_real[r, n]
-            wages = labour_of_k1[s] * machine_cost
-            intermediate = machine_cost - wages + k2[r, s] * output_real[r, n]
-            value_added = max(revenue[r, n] - intermediate, 0.0)
-            interest = debt[r, n] * loan_rate
+            s = lay.sector_of[n]
+            productivity = f.process_productivity[r, n] * f.machine_productivity[r, n]
+            machine_cost = f.k1[r, s] / max(productivity, TINY) * f.output_real[r, n]
+            wages = p.labour_of_k1[s] * machine_cost
+            intermediate = machine_cost - wages + f.k2[r, s] * f.output_real[r, n]
+            value_added = max(f.revenue[r, n] - intermediate, 0.0)
+            interest = f.debt[r, n] * loan_rate
             vat = vat_rate * value_added
             profit = (
                 value_added
                 - wages
                 - vat
-                - depreciation[r, n]
-                - flow_writeoff[r, n]
+                - f.depreciation[r, n]
+                - f.flow_writeoff[r, n]
                 - interest
-                - rd_real[r, n]
+                - f.rd_real[r, n]
             )
-            ht = high_tech[r, n]
+            ht = f.high_tech[r, n]
             tau = high_tech_rate if ht else cit_rate
-            taxable = profit - super_deduction * rd_reported[r, n]
-            out[0, r, n] = profit
-            out[1, r, n] = tau * max(taxable, 0.0)
-            employment = wages / wage_per_worker[r]
+            taxable = profit - super_deduction * f.rd_reported[r, n]
+            out.profit_before_tax[r, n] = profit
+            out.cit[r, n] = tau * max(taxable, 0.0)
+            employment = wages / p.wage_per_worker[r]
             # Tax expenditures, for the payer ledger: CIT forgone by the super-deduction and
             # by the high-tech rate.
             forgone_sd = tau * (max(profit, 0.0) - max(taxable, 0.0))
             forgone_ht = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
-            by_sector[0, r, s] += wages
-            by_sector[1, r, s] += value_added
-            by_sector[2, r, s] += employment
-            by_sector[3, r, s] += vat
-            by_sector[4, r, s] += forgone_sd
-            by_sector[5, r, s] += forgone_ht
+            by_sector.wages[r, s] += wages
+            by_sector.value_added[r, s] += value_added
+            by_sector.employment[r, s] += employment
+            by_sector.vat[r, s] += vat
+            by_sector.tax_expenditure_super_deduction[r, s] += forgone_sd
+            by_sector.tax_expenditure_high_tech[r, s] += forgone_ht
             totals[0, r] += value_added
             totals[1, r] += employment
             if keep:
-                firm_flows[0, r, n] = wages
-                firm_flows[1, r, n] = value_added
-                firm_flows[2, r, n] = employment
-                firm_flows[3, r, n] = vat
-                firm_flows[4, r, n] = forgone_sd
-                firm_flows[5, r, n] = forgone_ht
-
-
-ACCOUNT_OUT = ("profit_before_tax", "cit")
-
-
-#: Flows of ``account`` that only the recorder reads: summed by sector (``by_sector``).
-ACCOUNT_FLOWS = (
-    "wages",
-    "value_added",
-    "employment",
-    "vat",
-    "tax_expenditure_super_deduction",
-    "tax_expenditure_high_tech",
-)
+                by_firm.wages[r, n] = wages
+                by_firm.value_added[r, n] = value_added
+                by_firm.employment[r, n] = employment
+                by_firm.vat[r, n] = vat
+                by_firm.tax_expenditure_super_deduction[r, n] = forgone_sd
+                by_firm.tax_expenditure_high_tech[r, n] = forgone_ht
 
 
 @njit(cache=True)
 def settle_firms(
-    alive: np.ndarray,
-    profit_before_tax: np.ndarray,
-    cit: np.ndarray,
-    subsidy_received: np.ndarray,
-    depreciation: np.ndarray,
-    flow_writeoff: np.ndarray,
-    revenue: np.ndarray,
+    lay: SlotTables,
+    f: SettleFirms,
     loan_term_years: float,
     dividend_cash_ratio: float,
-    cash: np.ndarray,
-    debt: np.ndarray,
-    flow_loans_new: np.ndarray,
-    sector_of: np.ndarray,
-    by_sector: np.ndarray,
-    firm_flows: np.ndarray,
+    by_sector: SettleFlows,
+    by_firm: SettleFlows,
 ) -> None:
     """Roll cash and loans forward (in place; see ``rules.settle_cash``).
 
-    Net profit, repayment and dividends (``SETTLE_FLOWS``) are summed by sector into
-    ``by_sector`` (3, R, S), and kept per firm in ``firm_flows`` (3, R, N) only if it has
-    slots.
+    Net profit, repayment and dividends are summed by sector into ``by_sector``, and kept per
+    firm in ``by_firm`` only if its rows have slots.
     """
-    R, N = cash.shape
-    keep = firm_flows.shape[2] > 0
-    by_sector[:] = 0.0
+    R, N = f.cash.shape
+    keep = by_firm.net_profit.shape[1] > 0
+    for row in by_sector:
+        row[:] = 0.0
     for r in range(R):
         for n in range(N):
-            net_profit = profit_before_tax[r, n] - cit[r, n] + subsidy_received[r, n]
-            live = alive[r, n]
-            repayment = min(debt[r, n] / loan_term_years, debt[r, n]) if live else 0.0
+            net_profit = f.profit_before_tax[r, n] - f.cit[r, n] + f.subsidy_received[r, n]
+            live = f.alive[r, n]
+            repayment = min(f.debt[r, n] / loan_term_years, f.debt[r, n]) if live else 0.0
             # Cash already has investment paid and new loans added (rule 4).
-            c = cash[r, n] + net_profit + depreciation[r, n] + flow_writeoff[r, n] - repayment
-            dividends = max(c - dividend_cash_ratio * revenue[r, n], 0.0) if live else 0.0
+            c = f.cash[r, n] + net_profit + f.depreciation[r, n] + f.flow_writeoff[r, n] - repayment
+            dividends = max(c - dividend_cash_ratio * f.revenue[r, n], 0.0) if live else 0.0
             c = c - dividends
             overdraft = max(-c, 0.0)
-            cash[r, n] = c + overdraft
-            debt[r, n] = debt[r, n] - repayment + overdraft
-            flow_loans_new[r, n] += overdraft  # the bank's overdraft is a new loan
-            s = sector_of[n]
-            by_sector[0, r, s] += net_profit
-            by_sector[1, r, s] += repayment
-            by_sector[2, r, s] += dividends
+            f.cash[r, n] = c + overdraft
+            f.debt[r, n] = f.debt[r, n] - repayment + overdraft
+            f.flow_loans_new[r, n] += overdraft  # the bank's overdraft is a new loan
+            s = lay.sector_of[n]
+            by_sector.net_profit[r, s] += net_profit
+            by_sector.flow_repayment[r, s] += repayment
+            by_sector.flow_dividends[r, s] += dividends
             if keep:
-                firm_flows[0, r, n] = net_profit
-                firm_flows[1, r, n] = repayment
-                firm_flows[2, r, n] = dividends
-
-
-#: Flows of ``settle_cash``, summed by sector.
-SETTLE_FLOWS = ("net_profit", "flow_repayment", "flow_dividends")
+                by_firm.net_profit[r, n] = net_profit
+                by_firm.flow_repayment[r, n] = repayment
+                by_firm.flow_dividends[r, n] = dividends

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from model.config.units import TINY
 from model.economy.engine import Engine
+from model.economy.layout import SlotTables
+from model.economy.state import COHORT, COST, FIELDS, FIRM, bundle, bundle_type, names
 from model.economy.streams import STRIDE, normal, uniform
 
 
@@ -22,50 +25,18 @@ def demography(eng: Engine) -> None:
     initial state set in ``enter_firms``.
     """
     st, sc, lay, par = eng.state, eng.scenario.market, eng.layout, eng.par
-    G = len(lay.segment_slots)
-    zero_on_exit = (
-        st.cash,
-        st.debt,
-        st.market_share,
-        st.outside_share,
-        st.revenue,
-        st.revenue_prev,
-        st.revenue_prev2,
-        st.output_real,
-        st.output_real_prev,
-    )
+    G = lay.n_segments
     exits, st.exit_cash_by_sector, st.exit_debt_by_sector, sector_revenue = exit_firms(
-        st.alive,
-        lay.make_segment,
-        lay.sector_start,
-        lay.sector_size,
+        lay.tables,
+        bundle(ExitFirms, st),
         G,
-        st.revenue,
-        st.market_share,
-        st.cash,
-        st.debt,
-        st.book_value,
         sc.exit_share_fraction,
-        zero_on_exit,
-        st.cohort_capacity,
-        st.cohort_cost,
+        tuple(getattr(st, name) for name in CLEARED_ON_EXIT),
+        tuple(getattr(st, name) for name in STACKS_CLEARED_ON_EXIT),
     )
     st.exits = exits
     n_alive, n_exit, n_free, mean_pi, new_e, segment_mean_a = entry_statistics(
-        st.alive,
-        lay.make_segment,
-        lay.sector_start,
-        lay.sector_size,
-        G,
-        exits,
-        st.capacity,
-        st.process_productivity,
-        st.machine_productivity,
-        st.model_productivity,
-        st.revenue,
-        st.cohort_capacity,
-        st.cohort_inverse_productivity,
-        eng.cohort_head,
+        lay.tables, bundle(EntryStatisticsFirms, st), exits, eng.cohort_head, G
     )
     frontier = float(eng.exo.other_equipment_productivity)
     # A sector with no machines installed or in use: entrants buy at the equipment frontier.
@@ -77,43 +48,36 @@ def demography(eng: Engine) -> None:
     p_enter = np.minimum(wanted / np.maximum(n_free, 1.0), 1.0)
     st.entry_cash_by_sector = np.zeros_like(sector_revenue)
     exo = eng.exo
+    stats = EntryStatistics(
+        p_enter=p_enter,
+        n_alive=n_alive,
+        sector_revenue=sector_revenue,
+        mean_pi=mean_pi,
+        new_e=new_e,
+        segment_mean_a=segment_mean_a,
+    )
+    params = EntryParams(
+        keys=eng.stream_keys("entry"),
+        year=eng.year,
+        mt_sector=lay.mt_sector,
+        price_index=st.price_index,
+        theta=par.theta,
+        kappa=par.kappa,
+        rd_intensity=par.rd_intensity,
+        rd_dispersion=par.rd_dispersion,
+        high_tech_share=par.high_tech_share,
+        entrant_size_fraction=sc.entrant_size_fraction,
+        entrant_productivity_sd=sc.entrant_productivity_sd,
+        target_utilisation=eng.scenario.investment.target_utilisation,
+        other_equipment_price=float(exo.other_equipment_price),
+        cit_rate=exo.cit_rate,
+        high_tech_rate=exo.high_tech_rate,
+        super_deduction=exo.super_deduction,
+        head=eng.cohort_head,
+        cost_head=int(eng.cost_slot_of_ring()[eng.cohort_head]),
+    )
     st.entries = enter_firms(
-        eng.stream_keys("entry"),
-        p_enter,
-        eng.year,
-        st.alive,
-        lay.make_segment,
-        lay.sector_start,
-        lay.sector_size,
-        lay.mt_sector,
-        n_alive,
-        # Sized on the year's sector revenue before exits, so a wave of exits does not
-        # shrink the entrants that replace them.
-        sector_revenue,
-        mean_pi,
-        new_e,
-        segment_mean_a,
-        st.price_index,
-        par.theta,
-        par.kappa,
-        par.rd_intensity,
-        par.rd_dispersion,
-        par.high_tech_share,
-        sc.entrant_size_fraction,
-        sc.entrant_productivity_sd,
-        eng.scenario.investment.target_utilisation,
-        float(exo.other_equipment_price),
-        np.array([exo.cit_rate, exo.high_tech_rate, exo.super_deduction], dtype=float),
-        tuple(getattr(st, name) for name in ENTRY_FLOAT),
-        tuple(getattr(st, name) for name in ENTRY_INT),
-        tuple(getattr(st, name) for name in ENTRY_BOOL),
-        st.cohort_capacity,
-        st.cohort_inverse_productivity,
-        st.cohort_cost,
-        eng.cohort_head,
-        int(eng.cost_slot_of_ring()[eng.cohort_head]),
-        st.rd_real_history,
-        st.entry_cash_by_sector,
+        lay.tables, bundle(Entrants, st), stats, params, st.entry_cash_by_sector
     )
     eng.policy.reset_firms(eng, st.entries)
 
@@ -121,37 +85,41 @@ def demography(eng: Engine) -> None:
 # ---------------------------------------------------------------------------- compiled loops
 
 
+#: What the exit loop reads of the state (``alive`` it writes).
+ExitFirms = bundle_type(
+    "ExitFirms", ("alive", "revenue", "market_share", "cash", "debt", "book_value"), __name__
+)
+#: The per-firm arrays and the cohort stacks an exit clears (the catalogue's
+#: ``cleared_on_exit``): one type each, so the loop zeroes them in one pass.
+CLEARED_ON_EXIT = names(cleared_on_exit=True, axes=FIRM)
+STACKS_CLEARED_ON_EXIT = tuple(
+    f.name for f in FIELDS if f.cleared_on_exit and f.axes in (COHORT, COST)
+)
+
+
 @njit(cache=True)
 def exit_firms(
-    alive: np.ndarray,
-    make_segment: np.ndarray,
-    sector_start: np.ndarray,
-    sector_size: np.ndarray,
+    lay: SlotTables,
+    f: ExitFirms,
     n_segments: int,
-    revenue: np.ndarray,
-    market_share: np.ndarray,
-    cash: np.ndarray,
-    debt: np.ndarray,
-    book_value: np.ndarray,
     exit_share_fraction: float,
-    zero_on_exit: tuple,
-    cohort_capacity: np.ndarray,
-    cohort_cost: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    cleared: tuple,
+    cleared_stacks: tuple,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Exit on a tiny share of the sector (machine tools: segment) or negative net worth.
 
-    Updates ``alive`` and clears the exits' rows of the arrays in ``zero_on_exit`` (which
-    include ``cash`` and ``debt``, so their exit values are returned first) and of the
-    cohorts, in place.
+    Updates ``f.alive`` and clears the exits' slots of the arrays in ``cleared`` (which
+    include cash and debt, so their exit values are summed first) and ``cleared_stacks``
+    (the cohorts), in place.
 
     Returns:
         Exits (R, N), the exits' cash and debt summed by sector (R, S), and the live-firm
         revenue of each sector before the exits (R, S).
     """
-    R, N = alive.shape
-    S = sector_start.shape[0]
+    R, N = f.alive.shape
+    S = lay.sector_start.shape[0]
     exits = np.zeros((R, N), dtype=np.bool_)
-    # The exits' cash and debt are recorded by sector only (the accounts need no more).
+    # The exits' f.cash and f.debt are recorded by sector only (the accounts need no more).
     exit_cash = np.zeros((R, S))
     exit_debt = np.zeros((R, S))
     sector_revenue = np.zeros((R, S))
@@ -161,60 +129,64 @@ def exit_firms(
         segment_revenue[:] = 0.0
         segment_count[:] = 0.0
         for n in range(N):
-            g = make_segment[n]
-            if g >= 0 and alive[r, n]:
-                segment_revenue[g] += revenue[r, n]
+            g = lay.make_segment[n]
+            if g >= 0 and f.alive[r, n]:
+                segment_revenue[g] += f.revenue[r, n]
                 segment_count[g] += 1.0
         for s in range(S):
-            lo = sector_start[s]
-            hi = lo + sector_size[s]
+            lo = lay.sector_start[s]
+            hi = lo + lay.sector_size[s]
             count = 0.0
             total = 0.0
             for n in range(lo, hi):
-                if alive[r, n]:
+                if f.alive[r, n]:
                     count += 1.0
-                    total += revenue[r, n]
+                    total += f.revenue[r, n]
             sector_revenue[r, s] = total
             for n in range(lo, hi):
-                if not alive[r, n]:
+                if not f.alive[r, n]:
                     continue
-                g = make_segment[n]
+                g = lay.make_segment[n]
                 if g >= 0:
-                    share = revenue[r, n] / max(segment_revenue[g], TINY)
+                    share = f.revenue[r, n] / max(segment_revenue[g], TINY)
                     bar = exit_share_fraction / max(segment_count[g], 1.0)
                 else:
-                    share = market_share[r, n]
+                    share = f.market_share[r, n]
                     bar = exit_share_fraction / max(count, 1.0)
-                if share < bar or cash[r, n] + book_value[r, n] - debt[r, n] < 0.0:
+                if share < bar or f.cash[r, n] + f.book_value[r, n] - f.debt[r, n] < 0.0:
                     exits[r, n] = True
-                    exit_cash[r, s] += cash[r, n]
-                    exit_debt[r, s] += debt[r, n]
+                    exit_cash[r, s] += f.cash[r, n]
+                    exit_debt[r, s] += f.debt[r, n]
         for n in range(N):
             if exits[r, n]:
-                alive[r, n] = False
-                for arr in zero_on_exit:
+                f.alive[r, n] = False
+                for arr in cleared:
                     arr[r, n] = 0.0
-                cohort_capacity[r, n, :] = 0.0
-                cohort_cost[r, n, :] = 0.0
+                for stack in cleared_stacks:
+                    stack[r, n, :] = 0.0
     return exits, exit_cash, exit_debt, sector_revenue
+
+
+#: What the entry statistics read of the state.
+EntryStatisticsFirms = bundle_type(
+    "EntryStatisticsFirms",
+    (
+        "alive",
+        "capacity",
+        "process_productivity",
+        "machine_productivity",
+        "model_productivity",
+        "revenue",
+        "cohort_capacity",
+        "cohort_inverse_productivity",
+    ),
+    __name__,
+)
 
 
 @njit(cache=True)
 def entry_statistics(
-    alive: np.ndarray,
-    make_segment: np.ndarray,
-    sector_start: np.ndarray,
-    sector_size: np.ndarray,
-    n_segments: int,
-    exits: np.ndarray,
-    capacity: np.ndarray,
-    process_productivity: np.ndarray,
-    machine_productivity: np.ndarray,
-    model_productivity: np.ndarray,
-    revenue: np.ndarray,
-    cohort_capacity: np.ndarray,
-    cohort_inverse_productivity: np.ndarray,
-    head: int,
+    lay: SlotTables, f: EntryStatisticsFirms, exits: np.ndarray, head: int, n_segments: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sector and segment statistics of the survivors that entry and entrants use.
 
@@ -225,8 +197,8 @@ def entry_statistics(
         machines are in use); per segment (R, G): the revenue-weighted mean model
         productivity of live makers (0 where there are none).
     """
-    R, N = alive.shape
-    S = sector_start.shape[0]
+    R, N = f.alive.shape
+    S = lay.sector_start.shape[0]
     n_alive = np.zeros((R, S))
     n_exit = np.zeros((R, S))
     n_free = np.zeros((R, S))
@@ -237,32 +209,32 @@ def entry_statistics(
     for r in range(R):
         seg_w[:] = 0.0
         for s in range(S):
-            lo = sector_start[s]
-            hi = lo + sector_size[s]
+            lo = lay.sector_start[s]
+            hi = lo + lay.sector_size[s]
             w_sum = 0.0
             w_pi = 0.0
             w_e = 0.0
             new_cap = 0.0
             new_input = 0.0
             for n in range(lo, hi):
-                k = np.float64(cohort_capacity[r, n, head])
+                k = np.float64(f.cohort_capacity[r, n, head])
                 new_cap += k
-                new_input += k * cohort_inverse_productivity[r, n, head]
+                new_input += k * f.cohort_inverse_productivity[r, n, head]
                 if exits[r, n]:
                     n_exit[r, s] += 1.0
-                if not alive[r, n]:
+                if not f.alive[r, n]:
                     n_free[r, s] += 1.0
                     continue
                 n_alive[r, s] += 1.0
-                w = capacity[r, n]
+                w = f.capacity[r, n]
                 w_sum += w
-                w_pi += w * process_productivity[r, n]
-                w_e += w * machine_productivity[r, n]
-                g = make_segment[n]
+                w_pi += w * f.process_productivity[r, n]
+                w_e += w * f.machine_productivity[r, n]
+                g = lay.make_segment[n]
                 if g >= 0:
-                    wr = max(revenue[r, n], TINY)
+                    wr = max(f.revenue[r, n], TINY)
                     seg_w[g] += wr
-                    seg_a[r, g] += wr * model_productivity[r, n]
+                    seg_a[r, g] += wr * f.model_productivity[r, n]
             mean_pi[r, s] = w_pi / max(w_sum, TINY)
             if new_cap > TINY:
                 new_e[r, s] = new_cap / max(new_input, TINY)
@@ -273,216 +245,162 @@ def entry_statistics(
     return n_alive, n_exit, n_free, mean_pi, new_e, seg_a
 
 
+#: What an entrant is given: the catalogue's ``set_on_entry`` arrays, and ``alive``.
+Entrants = bundle_type("Entrants", ("alive", *names(set_on_entry=True)), __name__)
+
+
+class EntryStatistics(NamedTuple):
+    """The sectors' and segments' statistics an entrant is sized and equipped by."""
+
+    p_enter: np.ndarray  # (R, S) chance a free slot is taken
+    n_alive: np.ndarray  # (R, S) live firms after the exits
+    #: (R, S) live revenue before the exits: a wave of exits does not shrink the entrants
+    #: that replace them
+    sector_revenue: np.ndarray
+    mean_pi: np.ndarray  # (R, S) capacity-weighted mean process productivity
+    new_e: np.ndarray  # (R, S) embodied productivity of this year's new machines
+    segment_mean_a: np.ndarray  # (R, G) revenue-weighted mean model of live makers
+
+
+class EntryParams(NamedTuple):
+    """The entry loop's parameters and this year's tables."""
+
+    keys: np.ndarray  # (R,) this year's entry stream keys
+    year: int
+    mt_sector: int
+    price_index: np.ndarray  # (R, S)
+    theta: np.ndarray  # (S,)
+    kappa: np.ndarray  # (S,)
+    rd_intensity: np.ndarray  # (S,) mean real R&D intensity
+    rd_dispersion: np.ndarray  # (S,) sd of log R&D intensity
+    high_tech_share: np.ndarray  # (S,)
+    entrant_size_fraction: float
+    entrant_productivity_sd: float
+    target_utilisation: float
+    other_equipment_price: float
+    cit_rate: float
+    high_tech_rate: float
+    super_deduction: float
+    head: int  # ring slot of this year's cohort
+    cost_head: int  # its slot in the cost ring
+
+
 @njit(cache=True)
 def enter_firms(
-    keys: np.ndarray,
-    p_enter: np.ndarray,
-    year: int,
-    alive: np.ndarray,
-    make_segment: np.ndarray,
-    sector_start: np.ndarray,
-    sector_size: np.ndarray,
-    mt_sector: int,
-    n_alive: np.ndarray,
-    sector_revenue: np.ndarray,
-    mean_pi: np.ndarray,
-    new_e: np.ndarray,
-    segment_mean_a: np.ndarray,
-    price_index: np.ndarray,
-    theta_of_sector: np.ndarray,
-    kappa_of_sector: np.ndarray,
-    rd_intensity_of_sector: np.ndarray,
-    rd_dispersion_of_sector: np.ndarray,
-    high_tech_share_of_sector: np.ndarray,
-    entrant_size_fraction: float,
-    entrant_productivity_sd: float,
-    target_utilisation: float,
-    other_equipment_price: float,
-    tax_rates: np.ndarray,
-    f: tuple,
-    i: tuple,
-    b: tuple,
-    cohort_capacity: np.ndarray,
-    cohort_inverse_productivity: np.ndarray,
-    cohort_cost: np.ndarray,
-    head: int,
-    cost_head: int,
-    rd_real_history: np.ndarray,
+    lay: SlotTables,
+    ent: Entrants,
+    stats: EntryStatistics,
+    par: EntryParams,
     entry_cash: np.ndarray,
 ) -> np.ndarray:
     """Entry into free slots and the entrants' initial state (in place).
 
-    A free slot of sector s is taken with probability ``p_enter`` (R, S); draws per slot
+    A free slot of sector s is taken with probability ``stats.p_enter``; draws per slot
     (entry stream): 0 entry, 1-2 productivity noise, 3-4 R&D habit, 5 high-tech status.
     Entrants take ``entrant_size_fraction`` / live firms of the sector's revenue before
     exits, the sector's mean process productivity with noise (machine-tool makers: the
-    segment's mean model), this year's new machines, and owner equity for their capital.
-    The sectors' market and outside shares are then renormalised over the live firms.
-
-    ``f`` holds float state arrays (see ``ENTRY_FLOAT``), ``i`` integer ones
-    (``ENTRY_INT``), ``b`` boolean ones (``ENTRY_BOOL``); ``tax_rates`` is (CIT rate,
-    high-tech rate, super-deduction).
+    segment's mean model), this year's new machines, and owner equity for their capital,
+    which is also summed by sector into ``entry_cash`` (R, S). The sectors' market and
+    outside shares are then renormalised over the live firms.
 
     Returns:
         Entrants (R, N).
     """
-    (
-        market_share,
-        outside_share,
-        process_productivity,
-        model_productivity,
-        model_sets_sold,
-        capacity,
-        machine_productivity,
-        cash,
-        debt,
-        revenue,
-        revenue_prev,
-        revenue_prev2,
-        output_real,
-        output_real_prev,
-        output_expected,
-        price,
-        rd_intensity_fe,
-        rd_real,
-        rd_reported,
-        rd_reported_prev,
-        rd_user_cost_base,
-        unfilled,
-        mt_segment_share,
-    ) = f
-    (model_first_set_level, model_vintage, sn_last_met, lg_last_met, sc_last_met) = i
-    (model_unproven, model_first_set, model_recognised, high_tech) = b
-    R, N = alive.shape
-    S = sector_start.shape[0]
-    L = rd_real_history.shape[2]
+    R, N = ent.alive.shape
+    S = lay.sector_start.shape[0]
+    L = ent.rd_real_history.shape[2]
     entered = np.zeros((R, N), dtype=np.bool_)
-    cit_rate, high_tech_rate, super_deduction = tax_rates[0], tax_rates[1], tax_rates[2]
+    cit_rate, high_tech_rate, super_deduction = (
+        par.cit_rate,
+        par.high_tech_rate,
+        par.super_deduction,
+    )
     for r in range(R):
-        key = keys[r]
+        key = par.keys[r]
         for s in range(S):
-            lo = sector_start[s]
-            hi = lo + sector_size[s]
-            p = p_enter[r, s]
-            share = entrant_size_fraction / max(n_alive[r, s], 1.0)
-            revenue_e = share * sector_revenue[r, s]
-            th = theta_of_sector[s]
-            capital_price = kappa_of_sector[s] * (
-                th * price_index[r, mt_sector] + (1.0 - th) * other_equipment_price
+            lo = lay.sector_start[s]
+            hi = lo + lay.sector_size[s]
+            p = stats.p_enter[r, s]
+            share = par.entrant_size_fraction / max(stats.n_alive[r, s], 1.0)
+            revenue_e = share * stats.sector_revenue[r, s]
+            th = par.theta[s]
+            capital_price = par.kappa[s] * (
+                th * par.price_index[r, par.mt_sector] + (1.0 - th) * par.other_equipment_price
             )
-            price_e = price_index[r, s]
-            capacity_e = revenue_e / max(price_e, TINY) / target_utilisation
-            sigma = rd_dispersion_of_sector[s]
+            price_e = par.price_index[r, s]
+            capacity_e = revenue_e / max(price_e, TINY) / par.target_utilisation
+            sigma = par.rd_dispersion[s]
             for n in range(lo, hi):
-                if alive[r, n]:
+                if ent.alive[r, n]:
                     continue
                 c = n * STRIDE
                 if not uniform(key, c) < p:
                     continue
                 entered[r, n] = True
-                alive[r, n] = True
-                g = make_segment[n]
-                noise = math.exp(entrant_productivity_sd * normal(key, c + 1))
-                market_share[r, n] = 0.0 if g >= 0 else share
-                outside_share[r, n] = share if g >= 0 else 0.0
-                process_productivity[r, n] = mean_pi[r, s] * noise
+                ent.alive[r, n] = True
+                g = lay.make_segment[n]
+                noise = math.exp(par.entrant_productivity_sd * normal(key, c + 1))
+                ent.market_share[r, n] = 0.0 if g >= 0 else share
+                ent.outside_share[r, n] = share if g >= 0 else 0.0
+                ent.process_productivity[r, n] = stats.mean_pi[r, s] * noise
                 if g >= 0:
-                    model_productivity[r, n] = segment_mean_a[r, g] * noise
-                mt_segment_share[r, n] = 0.0  # no sales yet
-                model_unproven[r, n] = False
-                model_first_set[r, n] = False
-                model_recognised[r, n] = False
-                model_sets_sold[r, n] = 1e9
-                model_first_set_level[r, n] = 0
-                model_vintage[r, n] = year
-                e0 = new_e[r, s]
-                cohort_capacity[r, n, :] = 0.0
-                cohort_inverse_productivity[r, n, :] = 1.0
-                cohort_cost[r, n, :] = 0.0
-                cohort_capacity[r, n, head] = capacity_e
-                cohort_inverse_productivity[r, n, head] = 1.0 / e0
-                cohort_cost[r, n, cost_head] = capacity_e * capital_price
-                capacity[r, n] = capacity_e
-                machine_productivity[r, n] = e0
+                    ent.model_productivity[r, n] = stats.segment_mean_a[r, g] * noise
+                ent.mt_segment_share[r, n] = 0.0  # no sales yet
+                ent.model_unproven[r, n] = False
+                ent.model_first_set[r, n] = False
+                ent.model_recognised[r, n] = False
+                ent.model_sets_sold[r, n] = 1e9
+                ent.model_first_set_level[r, n] = 0
+                ent.model_vintage[r, n] = par.year
+                e0 = stats.new_e[r, s]
+                ent.cohort_capacity[r, n, :] = 0.0
+                ent.cohort_inverse_productivity[r, n, :] = 1.0
+                ent.cohort_cost[r, n, :] = 0.0
+                ent.cohort_capacity[r, n, par.head] = capacity_e
+                ent.cohort_inverse_productivity[r, n, par.head] = 1.0 / e0
+                ent.cohort_cost[r, n, par.cost_head] = capacity_e * capital_price
+                ent.capacity[r, n] = capacity_e
+                ent.machine_productivity[r, n] = e0
                 entry_cash[r, s] += 0.2 * revenue_e  # owner equity, recorded by sector
-                cash[r, n] = 0.2 * revenue_e
-                debt[r, n] = 0.0
-                revenue[r, n] = revenue_e
-                revenue_prev[r, n] = revenue_e
-                revenue_prev2[r, n] = revenue_e
+                ent.cash[r, n] = 0.2 * revenue_e
+                ent.debt[r, n] = 0.0
+                ent.revenue[r, n] = revenue_e
+                ent.revenue_prev[r, n] = revenue_e
+                ent.revenue_prev2[r, n] = revenue_e
                 real = revenue_e / max(price_e, TINY)
-                output_real[r, n] = real
-                output_real_prev[r, n] = real
-                output_expected[r, n] = real
-                price[r, n] = price_e
-                fe = rd_intensity_of_sector[s] * math.exp(
+                ent.output_real[r, n] = real
+                ent.output_real_prev[r, n] = real
+                ent.output_expected[r, n] = real
+                ent.price[r, n] = price_e
+                fe = par.rd_intensity[s] * math.exp(
                     sigma * normal(key, c + 3) - 0.5 * sigma * sigma
                 )
-                rd_intensity_fe[r, n] = fe
-                rd_real[r, n] = fe * revenue_e
-                rd_reported[r, n] = fe * revenue_e
-                rd_reported_prev[r, n] = fe * revenue_e
+                ent.rd_intensity_fe[r, n] = fe
+                ent.rd_real[r, n] = fe * revenue_e
+                ent.rd_reported[r, n] = fe * revenue_e
+                ent.rd_reported_prev[r, n] = fe * revenue_e
                 for lag in range(L):
-                    rd_real_history[r, n, lag] = fe * revenue_e
-                ht = uniform(key, c + 5) < high_tech_share_of_sector[s]
-                high_tech[r, n] = ht
+                    ent.rd_real_history[r, n, lag] = fe * revenue_e
+                ht = uniform(key, c + 5) < par.high_tech_share[s]
+                ent.high_tech[r, n] = ht
                 tau = high_tech_rate if ht else cit_rate
-                rd_user_cost_base[r, n] = 1.0 - tau * (1.0 + super_deduction)
-                unfilled[r, n] = 0.0
-                sn_last_met[r, n] = -9999
-                lg_last_met[r, n] = -9999
-                sc_last_met[r, n] = -9999
+                ent.rd_user_cost_base[r, n] = 1.0 - tau * (1.0 + super_deduction)
+                ent.unfilled[r, n] = 0.0
+                ent.specialised_new_last_met[r, n] = -9999
+                ent.little_giant_last_met[r, n] = -9999
+                ent.single_champion_last_met[r, n] = -9999
             # The sector's shares again sum to one over its live firms.
             total_m = 0.0
             total_o = 0.0
             for n in range(lo, hi):
-                if alive[r, n]:
-                    total_m += market_share[r, n]
-                    total_o += outside_share[r, n]
+                if ent.alive[r, n]:
+                    total_m += ent.market_share[r, n]
+                    total_o += ent.outside_share[r, n]
             for n in range(lo, hi):
-                if alive[r, n]:
-                    market_share[r, n] = market_share[r, n] / max(total_m, TINY)
-                    outside_share[r, n] = outside_share[r, n] / max(total_o, TINY)
+                if ent.alive[r, n]:
+                    ent.market_share[r, n] = ent.market_share[r, n] / max(total_m, TINY)
+                    ent.outside_share[r, n] = ent.outside_share[r, n] / max(total_o, TINY)
                 else:
-                    market_share[r, n] = 0.0
-                    outside_share[r, n] = 0.0
+                    ent.market_share[r, n] = 0.0
+                    ent.outside_share[r, n] = 0.0
     return entered
-
-
-ENTRY_FLOAT = (
-    "market_share",
-    "outside_share",
-    "process_productivity",
-    "model_productivity",
-    "model_sets_sold",
-    "capacity",
-    "machine_productivity",
-    "cash",
-    "debt",
-    "revenue",
-    "revenue_prev",
-    "revenue_prev2",
-    "output_real",
-    "output_real_prev",
-    "output_expected",
-    "price",
-    "rd_intensity_fe",
-    "rd_real",
-    "rd_reported",
-    "rd_reported_prev",
-    "rd_user_cost_base",
-    "unfilled",
-    "mt_segment_share",
-)
-
-
-ENTRY_INT = (
-    "model_first_set_level",
-    "model_vintage",
-    "specialised_new_last_met",
-    "little_giant_last_met",
-    "single_champion_last_met",
-)
-
-
-ENTRY_BOOL = ("model_unproven", "model_first_set", "model_recognised", "high_tech")

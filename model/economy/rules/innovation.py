@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from model.economy.engine import Engine
+from model.economy.layout import SlotTables
+from model.economy.state import bundle, bundle_type
 from model.economy.streams import STRIDE, beta_integer_into, uniform
 
 
@@ -21,88 +24,75 @@ def innovate_and_imitate(eng: Engine) -> None:
     sold to in-region users.
     """
     st, sc, lay = eng.state, eng.scenario.innovation, eng.layout
-    innovate_firms(
-        eng.year,
-        eng.stream_keys("innovation"),
-        eng.stream_keys("imitation"),
-        st.alive,
-        lay.make_segment,
-        lay.sector_of,
-        lay.cluster_of,
-        lay.cluster_start,
-        lay.cluster_size,
-        lay.sector_start,
-        lay.sector_size,
-        lay.niche_group_of,
-        len(lay.niche_group_start),
-        eng.other_province_model(),
-        st.rd_real_history,
-        sc.rd_lag_years - 1,
-        eng.par.rd_scale,
-        sc.enabled,
-        sc.imitation_enabled,
-        sc.zeta_innovation,
-        sc.zeta_imitation,
-        int(sc.jump_beta[0]),
-        int(sc.jump_beta[1]),
-        sc.jump_support[0],
-        sc.jump_support[1],
-        sc.cluster_peer_probability,
-        sc.first_set_margin,
-        st.process_productivity,
-        st.model_productivity,
-        st.innovated,
-        st.model_first_set_level,
-        st.model_unproven,
-        st.model_first_set,
-        st.model_sets_sold,
-        st.model_recognised,
-        st.model_vintage,
+    params = SearchParams(
+        year=eng.year,
+        keys_innovation=eng.stream_keys("innovation"),
+        keys_imitation=eng.stream_keys("imitation"),
+        n_niche_groups=len(lay.niche_group_start),
+        other_province_model=eng.other_province_model(),
+        rd_lag=sc.rd_lag_years - 1,
+        rd_scale=eng.par.rd_scale,
+        innovation_on=sc.enabled,
+        imitation_on=sc.imitation_enabled,
+        zeta_innovation=sc.zeta_innovation,
+        zeta_imitation=sc.zeta_imitation,
+        jump_a=int(sc.jump_beta[0]),
+        jump_b=int(sc.jump_beta[1]),
+        jump_lo=sc.jump_support[0],
+        jump_hi=sc.jump_support[1],
+        cluster_peer_probability=sc.cluster_peer_probability,
+        first_set_margin=sc.first_set_margin,
     )
+    innovate_firms(lay.tables, bundle(SearchFirms, st), params)
 
 
 # ---------------------------------------------------------------------------- compiled loops
 
 
+#: What the search loop reads and writes of the state.
+SearchFirms = bundle_type(
+    "SearchFirms",
+    (
+        "alive",
+        "rd_real_history",
+        "process_productivity",
+        "model_productivity",
+        "innovated",
+        "model_first_set_level",
+        "model_unproven",
+        "model_first_set",
+        "model_sets_sold",
+        "model_recognised",
+        "model_vintage",
+    ),
+    __name__,
+)
+
+
+class SearchParams(NamedTuple):
+    """The search loop's parameters (``[innovation]`` of the scenario) and this year's tables."""
+
+    year: int
+    keys_innovation: np.ndarray  # (R,) this year's innovation stream keys
+    keys_imitation: np.ndarray  # (R,) this year's imitation stream keys
+    n_niche_groups: int
+    other_province_model: np.ndarray  # (R, G) the other provinces' model of each segment
+    rd_lag: int  # R&D effort is real R&D of rd_lag + 1 years ago
+    rd_scale: np.ndarray  # (S,) the sector's scale of R&D effort, m yuan
+    innovation_on: bool
+    imitation_on: bool
+    zeta_innovation: float
+    zeta_imitation: float
+    jump_a: int
+    jump_b: int
+    jump_lo: float
+    jump_hi: float
+    cluster_peer_probability: float
+    first_set_margin: float
+
+
 @njit(cache=True)
-def innovate_firms(
-    year: int,
-    keys_innovation: np.ndarray,
-    keys_imitation: np.ndarray,
-    alive: np.ndarray,
-    make_segment: np.ndarray,
-    sector_of: np.ndarray,
-    cluster_of: np.ndarray,
-    cluster_start: np.ndarray,
-    cluster_size: np.ndarray,
-    sector_start: np.ndarray,
-    sector_size: np.ndarray,
-    niche_group_of: np.ndarray,
-    n_niche_groups: int,
-    other_province_model: np.ndarray,
-    rd_real_history: np.ndarray,
-    rd_lag: int,
-    rd_scale_of_sector: np.ndarray,
-    innovation_on: bool,
-    imitation_on: bool,
-    zeta_innovation: float,
-    zeta_imitation: float,
-    jump_a: int,
-    jump_b: int,
-    jump_lo: float,
-    jump_hi: float,
-    cluster_peer_probability: float,
-    first_set_margin: float,
-    process_productivity: np.ndarray,
-    model_productivity: np.ndarray,
-    innovated: np.ndarray,
-    model_first_set_level: np.ndarray,
-    model_unproven: np.ndarray,
-    model_first_set: np.ndarray,
-    model_sets_sold: np.ndarray,
-    model_recognised: np.ndarray,
-    model_vintage: np.ndarray,
-) -> None:
+def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     """K+S search of every firm from the start-of-year levels (see ``rules.innovate_and_imitate``).
 
     Every firm searches from the levels at the start of the year (a copy found this year
@@ -111,85 +101,83 @@ def innovate_firms(
     attempt, 1 local or sector peer, 2 which peer (imitation stream).
 
     A firm's R&D effort is its real R&D of ``rd_lag`` + 1 years ago in units of its
-    sector's ``rd_scale``. ``cluster_start`` .. ``sector_size`` are per cluster and per
-    sector; ``niche_group_of`` gives each machine-tool slot's (niche, segment) group (-1
-    elsewhere); ``other_province_model`` (R, G) the other provinces' model of each
-    segment.
+    sector's ``rd_scale``. ``lay.niche_group_of`` gives each machine-tool slot's (niche,
+    segment) group (-1 elsewhere).
     """
-    R, N = alive.shape
+    R, N = f.alive.shape
     best_level = np.empty(N)
     imitated = np.zeros(N, dtype=np.bool_)
-    group_best = np.zeros(n_niche_groups)
-    jump_uniforms = np.empty(max(jump_a + jump_b - 1, 1))
-    margin = 1.0 + first_set_margin
+    group_best = np.zeros(p.n_niche_groups)
+    jump_uniforms = np.empty(max(p.jump_a + p.jump_b - 1, 1))
+    margin = 1.0 + p.first_set_margin
     for r in range(R):
-        k_inn = keys_innovation[r]
-        k_imi = keys_imitation[r]
-        # The best live in-region model of each niche and segment at the start of the year.
+        k_inn = p.keys_innovation[r]
+        k_imi = p.keys_imitation[r]
+        # The best live in-region model of each niche and segment at the start of the p.year.
         group_best[:] = 0.0
         for n in range(N):
-            grp = niche_group_of[n]
-            if grp >= 0 and alive[r, n]:
-                group_best[grp] = max(group_best[grp], model_productivity[r, n])
+            grp = lay.niche_group_of[n]
+            if grp >= 0 and f.alive[r, n]:
+                group_best[grp] = max(group_best[grp], f.model_productivity[r, n])
         for n in range(N):
-            is_mt = make_segment[n] >= 0
-            level = model_productivity[r, n] if is_mt else process_productivity[r, n]
+            is_mt = lay.make_segment[n] >= 0
+            level = f.model_productivity[r, n] if is_mt else f.process_productivity[r, n]
             best = level
-            innovated[r, n] = False
+            f.innovated[r, n] = False
             imitated[n] = False
-            if alive[r, n]:
+            if f.alive[r, n]:
                 c = n * STRIDE
-                x = rd_real_history[r, n, rd_lag] / rd_scale_of_sector[sector_of[n]]
-                if innovation_on:
-                    if uniform(k_inn, c) < 1.0 - math.exp(-zeta_innovation * x):
-                        jump = jump_lo + (jump_hi - jump_lo) * beta_integer_into(
-                            k_inn, c + 1, jump_a, jump_b, jump_uniforms
+                x = f.rd_real_history[r, n, p.rd_lag] / p.rd_scale[lay.sector_of[n]]
+                if p.innovation_on:
+                    if uniform(k_inn, c) < 1.0 - math.exp(-p.zeta_innovation * x):
+                        jump = p.jump_lo + (p.jump_hi - p.jump_lo) * beta_integer_into(
+                            k_inn, c + 1, p.jump_a, p.jump_b, jump_uniforms
                         )
                         candidate = level * (1.0 + jump)
                         if candidate > best:
                             best = candidate
-                            innovated[r, n] = True
-                if imitation_on:
-                    if uniform(k_imi, c) < 1.0 - math.exp(-zeta_imitation * x):
+                            f.innovated[r, n] = True
+                if p.imitation_on:
+                    if uniform(k_imi, c) < 1.0 - math.exp(-p.zeta_imitation * x):
                         u_peer = uniform(k_imi, c + 2)
-                        if uniform(k_imi, c + 1) < cluster_peer_probability:
-                            cl = cluster_of[n]
-                            peer = cluster_start[cl] + int(u_peer * cluster_size[cl])
+                        if uniform(k_imi, c + 1) < p.cluster_peer_probability:
+                            cl = lay.cluster_of[n]
+                            peer = lay.cluster_start[cl] + int(u_peer * lay.cluster_size[cl])
                         else:
-                            s = sector_of[n]
-                            peer = sector_start[s] + int(u_peer * sector_size[s])
+                            s = lay.sector_of[n]
+                            peer = lay.sector_start[s] + int(u_peer * lay.sector_size[s])
                         # Machine-tool firms copy only peers making the same segment.
-                        if alive[r, peer] and make_segment[peer] == make_segment[n]:
-                            if make_segment[peer] >= 0:
-                                peer_level = model_productivity[r, peer]
+                        if f.alive[r, peer] and lay.make_segment[peer] == lay.make_segment[n]:
+                            if lay.make_segment[peer] >= 0:
+                                peer_level = f.model_productivity[r, peer]
                             else:
-                                peer_level = process_productivity[r, peer]
+                                peer_level = f.process_productivity[r, peer]
                             if peer_level > best:
                                 best = peer_level
                                 imitated[n] = True
             best_level[n] = best
         for n in range(N):
-            if make_segment[n] < 0:
-                process_productivity[r, n] = best_level[n]
+            if lay.make_segment[n] < 0:
+                f.process_productivity[r, n] = best_level[n]
                 continue
             best = best_level[n]
-            if not best > model_productivity[r, n]:
+            if not best > f.model_productivity[r, n]:
                 continue
             # A new model. It is a first set if it beats the best model of its niche and
             # segment by the stated margin: every domestic model for a national-level first
             # set, the region's for a provincial-level one. Imitations never qualify.
             level = 0
-            if innovated[r, n] and not imitated[n]:
-                bar_in_region = group_best[niche_group_of[n]]
-                bar_domestic = max(bar_in_region, other_province_model[r, make_segment[n]])
+            if f.innovated[r, n] and not imitated[n]:
+                bar_in_region = group_best[lay.niche_group_of[n]]
+                bar_domestic = max(bar_in_region, p.other_province_model[r, lay.make_segment[n]])
                 if best >= bar_domestic * margin:
                     level = 2  # first in China (国内首台套)
                 elif best >= bar_in_region * margin:
                     level = 1  # first in the region
-            model_productivity[r, n] = best
-            model_first_set_level[r, n] = level
-            model_unproven[r, n] = level > 0
-            model_first_set[r, n] = level > 0
-            model_sets_sold[r, n] = 0.0
-            model_recognised[r, n] = False
-            model_vintage[r, n] = year
+            f.model_productivity[r, n] = best
+            f.model_first_set_level[r, n] = level
+            f.model_unproven[r, n] = level > 0
+            f.model_first_set[r, n] = level > 0
+            f.model_sets_sold[r, n] = 0.0
+            f.model_recognised[r, n] = False
+            f.model_vintage[r, n] = p.year

@@ -9,6 +9,8 @@ from numba import njit
 
 from model.config.units import TINY
 from model.economy.engine import Engine
+from model.economy.layout import SlotTables
+from model.economy.state import bundle, bundle_type, names
 from model.economy.streams import STRIDE, uniform
 
 
@@ -45,66 +47,59 @@ def invest(eng: Engine) -> None:
     relief = eng.policy.financing_relief(eng)
     over_aged = ages > eng.policy.eligible_replacement_age(eng)  # (A,) by slot
     life = inv.tax_depreciation_years
-    out = eng.buffers("invest", len(INVEST_OUT))
-    record = eng.buffers("invest_record", len(INVEST_RECORD), dtype=np.float32)
-    by_sector, firm_flows = eng.flow_blocks("invest", INVEST_FLOWS)
+    out = eng.outputs(InvestOut)
+    rec = eng.outputs(InvestRecord, np.float32)
+    by_sector, by_firm = eng.flows(InvestFlows)
     orders_inside = eng.buffers("orders_inside", 1)[0]
     orders_inside[:] = 0.0
     orders_outside = np.zeros((R, eng.n_outside))
-    invest_firms(
-        eng.cohort_head,
-        choice,
-        eng.position_of_column,
-        models.operating_factor,
-        price,
-        risk_price,
-        st.model_unproven,
-        eng.model_is_import,
-        st.alive,
-        lay.make_segment,
-        lay.sector_of,
-        par.theta,
-        par.kappa,
-        float(eng.exo.other_equipment_productivity) ** (1.0 - par.theta),
-        st.k1,
-        st.demand_expected,
-        st.process_productivity,
-        st.payback_years,
-        st.market_share,
-        st.output_expected,
-        st.revenue,
-        st.cash,
-        st.debt,
-        st.cohort_capacity,
-        st.cohort_inverse_productivity,
-        st.cohort_cost,
-        eng.cost_slot_of_ring(),
-        over_aged,
+    offered = OfferedModels(
+        choice=choice,
+        position_of_column=eng.position_of_column,
+        operating_factor=models.operating_factor,
+        price=price,
+        risk_price=risk_price,
+        is_import=eng.model_is_import,
+    )
+    cohorts = CohortTables(
+        head=eng.cohort_head,
+        cost_slot=eng.cost_slot_of_ring(),
+        over_aged=over_aged,
         # Book value written off on scrapping: cost x (1 - age at the start of the year / life).
-        _remaining_book_share(eng, ages - 1),
-        float(_remaining_book_share(eng, A - 1)),
-        (ages < life) / life,
-        _remaining_book_share(eng, ages),
-        ages.astype(float),
-        float(base_financing),
-        np.broadcast_to(np.asarray(relief, dtype=float).reshape(-1), (R,)).copy(),
-        float(eng.exo.other_equipment_price),
-        inv.target_utilisation,
-        inv.cash_buffer_sales_ratio,
-        inv.credit_limit_sales_ratio,
-        inv.loan_financed_share,
+        start_share=_remaining_book_share(eng, ages - 1),
+        life_book_share=float(_remaining_book_share(eng, A - 1)),
+        depreciation_share=(ages < life) / life,
+        book_share=_remaining_book_share(eng, ages),
+        ages=ages.astype(float),
+    )
+    params = InvestParams(
+        theta=par.theta,
+        kappa=par.kappa,
+        frontier_factor=float(eng.exo.other_equipment_productivity) ** (1.0 - par.theta),
+        base_financing=float(base_financing),
+        relief=np.broadcast_to(np.asarray(relief, dtype=float).reshape(-1), (R,)).copy(),
+        other_equipment_price=float(eng.exo.other_equipment_price),
+        target_utilisation=inv.target_utilisation,
+        cash_buffer_sales_ratio=inv.cash_buffer_sales_ratio,
+        credit_limit_sales_ratio=inv.credit_limit_sales_ratio,
+        loan_financed_share=inv.loan_financed_share,
+    )
+    invest_firms(
+        lay.tables,
+        bundle(InvestFirms, st),
+        offered,
+        cohorts,
+        params,
         out,
-        record,
+        rec,
         by_sector,
-        firm_flows,
+        by_firm,
         orders_inside,
         orders_outside,
     )
-    eng.publish_flows(INVEST_FLOWS, by_sector, firm_flows)
-    for i, name in enumerate(INVEST_OUT):
-        setattr(st, name, out[i])
-    for i, name in enumerate(INVEST_RECORD):
-        setattr(st, name, record[i])
+    eng.publish_flows(by_sector, by_firm)
+    eng.publish(out)
+    eng.publish(rec)
     # Machine-tool orders: the machine-tool part of the spending goes to the chosen model.
     st.orders_inside = orders_inside
     st.orders_outside_models = orders_outside
@@ -167,26 +162,25 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
     )
     M = len(eng.makers)
     frontier = float(eng.exo.other_equipment_productivity)
+    offers = BrochureOffers(
+        segment_cdf=segment_cdf,
+        guide=guide,
+        segment_offset=eng.segment_offset,
+        p_import=eng.import_brochure_probability,
+        p_other=eng.other_brochure_probability,
+        import_position=M + eng.import_model_of_segment,
+        other_position=M + eng.other_model_of_segment,
+        column_of_position=eng.column_of_position,
+        capital_cost=models.capital_cost,
+        operating_factor=models.operating_factor,
+        operating_scale=eng.scenario.investment.target_utilisation / frontier ** (1.0 - par.theta),
+    )
     choice = choose_from_brochures(
+        lay.tables,
+        bundle(BuyerFirms, st),
+        offers,
         eng.stream_keys("brochure"),
         mt.brochure_size,
-        st.alive,
-        lay.buy_segment,
-        lay.sector_of,
-        segment_cdf,
-        guide,
-        eng.segment_offset,
-        eng.import_brochure_probability,
-        eng.other_brochure_probability,
-        M + eng.import_model_of_segment,
-        M + eng.other_model_of_segment,
-        eng.column_of_position,
-        models.capital_cost,
-        models.operating_factor,
-        st.payback_years,
-        st.k1,
-        st.process_productivity,
-        eng.scenario.investment.target_utilisation / frontier ** (1.0 - par.theta),
     )
     return eng.policy.override_choices(eng, choice)  # e.g. SOE single-source procurement
 
@@ -258,95 +252,90 @@ def pick_maker(cdf: np.ndarray, guide: np.ndarray, lo: int, hi: int, u: float) -
     return i
 
 
+#: What a buyer's choice reads of the state.
+BuyerFirms = bundle_type(
+    "BuyerFirms", ("alive", "payback_years", "k1", "process_productivity"), __name__
+)
+
+
+class BrochureOffers(NamedTuple):
+    """What the brochures can show and what each model costs a buyer, by model position.
+
+    Positions are the segments' makers in ``segment_slots`` order, then the outside models.
+    """
+
+    segment_cdf: np.ndarray  # (R, M) cumulative weights of the makers (``brochure_tables``)
+    guide: np.ndarray  # (R, M) guide table of the cumulative weights
+    segment_offset: np.ndarray  # (G + 1,) where each segment's makers start and end
+    p_import: np.ndarray  # (G,) chance a brochure slot shows the segment's import model
+    p_other: np.ndarray  # (G,) chance it shows the other provinces' model
+    import_position: np.ndarray  # (G,) position of each segment's import model
+    other_position: np.ndarray  # (G,) position of each segment's other-province model
+    column_of_position: np.ndarray  # (M + O,) model column (slot, or N + outside model)
+    capital_cost: np.ndarray  # (R, S, M + O) kappa theta x risk-adjusted price, by sector
+    operating_factor: np.ndarray  # (R, S, M + O) a ** -theta, by buyer sector
+    #: (S,) target utilisation / equipment frontier ** (1 - theta): with b k1 / pi, the
+    #: weight of a model's operating factor in the cost.
+    operating_scale: np.ndarray
+
+
 @njit(cache=True)
 def choose_from_brochures(
+    lay: SlotTables,
+    f: BuyerFirms,
+    m: BrochureOffers,
     keys: np.ndarray,
     brochure_size: int,
-    alive: np.ndarray,
-    buy_segment: np.ndarray,
-    sector_of: np.ndarray,
-    segment_cdf: np.ndarray,
-    guide: np.ndarray,
-    segment_offset: np.ndarray,
-    p_import: np.ndarray,
-    p_other: np.ndarray,
-    import_position: np.ndarray,
-    other_position: np.ndarray,
-    column_of_position: np.ndarray,
-    capital_cost: np.ndarray,
-    operating_factor: np.ndarray,
-    payback_years: np.ndarray,
-    k1: np.ndarray,
-    process_productivity: np.ndarray,
-    operating_scale_of_sector: np.ndarray,
 ) -> np.ndarray:
     """Each buyer's brochure of k models and the one it buys.
 
     Slot k of a buyer's brochure shows the import model of its segment with probability
     p_import, the other provinces' model with p_other, else an in-region maker of the segment
     drawn by inversion of the segment's cumulative weights. The buyer takes the model with
-    the lowest risk-adjusted price plus payback-weighted operating cost.
-
-    Models are indexed by position: the segments' makers in ``segment_slots`` order, then
-    the outside models.
+    the lowest risk-adjusted price plus payback-weighted operating cost. A dead slot gets
+    its segment's other-province model (it buys nothing, but every slot needs a column).
 
     Args:
+        lay: The layout's tables (buyers' segments and sectors).
+        f: The buyers (payback period b, process productivity, k1 by sector).
+        m: The models on offer and their costs.
         keys: (R,) this year's brochure stream keys; brochure slot k of buyer n uses draws
             n * STRIDE + 2k (its source) and n * STRIDE + 2k + 1 (the in-region maker).
         brochure_size: k, the models in a brochure.
-        alive: (R, N) live firms; a dead slot gets its segment's other-province model (it
-            buys nothing, but every slot needs a valid column).
-        buy_segment: (N,) segment each buyer shops in.
-        sector_of: (N,) each buyer's sector.
-        segment_cdf: (R, M) cumulative weights of the makers (``brochure_tables``).
-        guide: (R, M) guide table of the cumulative weights.
-        segment_offset: (G + 1,) where each segment's makers start and end.
-        p_import: (G,) chance a brochure slot shows the segment's import model.
-        p_other: (G,) chance it shows the other provinces' model.
-        import_position: (G,) position of each segment's import model.
-        other_position: (G,) position of each segment's other-province model.
-        column_of_position: (M + O,) model column (slot, or N + outside model) of a position.
-        capital_cost: (R, S, M + O) kappa theta x risk-adjusted price, by buyer sector.
-        operating_factor: (R, S, M + O) a ** -theta, by buyer sector.
-        payback_years: (R, N) each buyer's payback period b.
-        k1: (R, S) machine-sensitive unit cost at productivity 1.
-        process_productivity: (R, N) each buyer's process productivity.
-        operating_scale_of_sector: (S,) target utilisation / equipment frontier ** (1 -
-            theta): with b k1 / pi, the weight of a model's operating factor in the cost.
 
     Returns:
         (R, N) chosen model column per buyer.
     """
-    R, N = alive.shape
+    R, N = f.alive.shape
     K = brochure_size
     choice = np.empty((R, N), dtype=np.int32)
     for r in range(R):
         key = keys[r]
-        cdf_r = segment_cdf[r]
-        guide_r = guide[r]
-        capital_cost_r = capital_cost[r]
-        operating_factor_r = operating_factor[r]
+        cdf_r = m.segment_cdf[r]
+        guide_r = m.guide[r]
+        capital_cost_r = m.capital_cost[r]
+        operating_factor_r = m.operating_factor[r]
         for n in range(N):
-            g = buy_segment[n]
-            if not alive[r, n]:
-                choice[r, n] = column_of_position[other_position[g]]
+            g = lay.buy_segment[n]
+            if not f.alive[r, n]:
+                choice[r, n] = m.column_of_position[m.other_position[g]]
                 continue
-            lo = segment_offset[g]
-            hi = segment_offset[g + 1]
-            s = sector_of[n]
-            below_import = p_import[g]
-            below_outside = below_import + p_other[g]
+            lo = m.segment_offset[g]
+            hi = m.segment_offset[g + 1]
+            s = lay.sector_of[n]
+            below_import = m.p_import[g]
+            below_outside = below_import + m.p_other[g]
             if hi == lo or cdf_r[hi - 1] <= 0.0:
                 below_outside = 2.0  # no live in-region maker: outside models only
-            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
-            weight = payback_years[r, n] * unit_machine_cost * operating_scale_of_sector[s]
+            unit_machine_cost = f.k1[r, s] / max(f.process_productivity[r, n], TINY)
+            weight = f.payback_years[r, n] * unit_machine_cost * m.operating_scale[s]
             best = -1
             best_cost = np.inf
             for k in range(K):
                 c = n * STRIDE + 2 * k
                 src = uniform(key, c)
                 if src < below_outside:
-                    i = import_position[g] if src < below_import else other_position[g]
+                    i = m.import_position[g] if src < below_import else m.other_position[g]
                 else:
                     i = pick_maker(cdf_r, guide_r, lo, hi, uniform(key, c + 1))
                 cost = capital_cost_r[s, i] + weight * operating_factor_r[s, i]
@@ -354,114 +343,175 @@ def choose_from_brochures(
                 better = cost < best_cost
                 best = i if better else best
                 best_cost = cost if better else best_cost
-            choice[r, n] = column_of_position[best]
+            choice[r, n] = m.column_of_position[best]
     return choice
+
+
+#: What the investment loop reads and writes of the state.
+InvestFirms = bundle_type(
+    "InvestFirms",
+    (
+        "alive",
+        "model_unproven",
+        "k1",
+        "demand_expected",
+        "process_productivity",
+        "payback_years",
+        "market_share",
+        "output_expected",
+        "revenue",
+        "cash",
+        "debt",
+        "cohort_capacity",
+        "cohort_inverse_productivity",
+        "cohort_cost",
+    ),
+    __name__,
+)
+#: Its per-firm results (double precision).
+InvestOut = bundle_type(
+    "InvestOut",
+    (
+        "flow_investment",
+        "flow_loans_new",
+        "flow_writeoff",
+        "capacity",
+        "cohort_input",
+        "depreciation",
+        "book_value",
+        "renewal_eligible_loan",  # the renewal-loan instrument subsidises these loans
+    ),
+    __name__,
+)
+#: Its per-firm results that only the recorder reads: single precision (7 significant digits
+#: are plenty for a sector sum, and they halve the memory of these rows).
+InvestRecord = bundle_type(
+    "InvestRecord",
+    (
+        "capacity_replaced",
+        "machine_purchases",
+        "machine_purchases_in_region",
+        "machine_purchases_imported",
+        "machine_purchases_unproven",
+        "capacity_age",
+    ),
+    __name__,
+)
+#: The spending only the recorder reads, summed by sector (they add up to the investment).
+InvestFlows = bundle_type("InvestFlows", names(written_by="invest", recorded="by_sector"), __name__)
+
+
+class OfferedModels(NamedTuple):
+    """The model each buyer chose and what the models are, by model position."""
+
+    choice: np.ndarray  # (R, N) chosen column: a slot, or N + outside model
+    position_of_column: np.ndarray  # (N + O,) position of a column
+    operating_factor: np.ndarray  # (R, S, M + O) a ** -theta, the table the buyers used
+    price: np.ndarray  # (R, M + O) list price per unit of machine-tool input
+    risk_price: np.ndarray  # (R, M + O) price with the buyers' risk premium
+    is_import: np.ndarray  # (N + O,) the column is an imported model
+
+
+class CohortTables(NamedTuple):
+    """This year's tables of the cohort rings, by ring slot."""
+
+    head: int  # the slot of the cohort at its technical life, which the new cohort takes
+    cost_slot: np.ndarray  # (A,) the cohort's slot in the cost ring, -1 past the tax life
+    over_aged: np.ndarray  # (A,) past the age that qualifies a replacement for support
+    start_share: np.ndarray  # (A,) book share at the start of the year (written off if scrapped)
+    life_book_share: float  # book share of a cohort at its technical life
+    depreciation_share: np.ndarray  # (A,) share of cost depreciated this year
+    book_share: np.ndarray  # (A,) book share at the end of the year
+    ages: np.ndarray  # (A,) age of each slot's cohort at the end of the year
+
+
+class InvestParams(NamedTuple):
+    """The investment loop's parameters."""
+
+    theta: np.ndarray  # (S,) machine-tool share of equipment spending
+    kappa: np.ndarray  # (S,) equipment per unit of yearly capacity
+    #: (S,) frontier ** (1 - theta): a new cohort's embodied productivity is this / a ** -theta
+    frontier_factor: np.ndarray
+    base_financing: float  # price multiplier of the financing cost
+    relief: np.ndarray  # (R,) financing relief on over-aged cohorts
+    other_equipment_price: float
+    target_utilisation: float
+    cash_buffer_sales_ratio: float
+    credit_limit_sales_ratio: float
+    loan_financed_share: float
 
 
 @njit(cache=True)
 def invest_firms(
-    head: int,
-    choice: np.ndarray,
-    position_of_column: np.ndarray,
-    embodied_factor: np.ndarray,
-    model_price: np.ndarray,
-    model_risk_price: np.ndarray,
-    model_unproven: np.ndarray,
-    model_is_import: np.ndarray,
-    alive: np.ndarray,
-    make_segment: np.ndarray,
-    sector_of: np.ndarray,
-    theta_of_sector: np.ndarray,
-    kappa_of_sector: np.ndarray,
-    frontier_factor_of_sector: np.ndarray,
-    k1: np.ndarray,
-    demand_expected: np.ndarray,
-    process_productivity: np.ndarray,
-    payback_years: np.ndarray,
-    market_share: np.ndarray,
-    output_expected: np.ndarray,
-    revenue: np.ndarray,
-    cash: np.ndarray,
-    debt: np.ndarray,
-    capacity: np.ndarray,
-    inverse_productivity: np.ndarray,
-    cost: np.ndarray,
-    cost_slot: np.ndarray,
-    over_aged: np.ndarray,
-    start_share: np.ndarray,
-    life_book_share: float,
-    depreciation_share: np.ndarray,
-    book_share: np.ndarray,
-    ages: np.ndarray,
-    base_financing: float,
-    relief: np.ndarray,
-    other_equipment_price: float,
-    target_utilisation: float,
-    cash_buffer_sales_ratio: float,
-    credit_limit_sales_ratio: float,
-    loan_financed_share: float,
-    out: np.ndarray,
-    record: np.ndarray,
-    by_sector: np.ndarray,
-    firm_flows: np.ndarray,
+    lay: SlotTables,
+    f: InvestFirms,
+    offer: OfferedModels,
+    ring: CohortTables,
+    par: InvestParams,
+    out: InvestOut,
+    rec: InvestRecord,
+    by_sector: InvestFlows,
+    by_firm: InvestFlows,
     orders_inside: np.ndarray,
     orders_outside: np.ndarray,
 ) -> None:
     """The investment rule for every firm, in one pass over its machine cohorts.
 
-    Retires the cohort at its technical life (the ring slot ``head``), scraps the cohorts
+    Retires the cohort at its technical life (the ring slot ``ring.head``), scraps the cohorts
     that the chosen new machine pays back, finances the capacity gap, installs the new
-    cohort at ``head`` and sums the cohorts for production and the accounts. Cohort arrays
-    are updated in place; per-firm results go to the rows of ``out`` (see ``INVEST_OUT``),
-    what only the recorder reads to the single-precision rows of ``record``
-    (``INVEST_RECORD``), the replacement and expansion spending (``INVEST_FLOWS``) summed
-    by sector into ``by_sector`` (2, R, S) and per firm into ``firm_flows`` only if it has
-    slots, orders to the chosen maker's ``orders_inside`` (R, N) or to the
-    outside model's ``orders_outside`` (R, O). Costs sit in a shorter ring that keeps only
-    cohorts within their tax life (after it a cohort has no book value): ``cost_slot``
-    gives, for each capacity ring slot, the cohort's cost slot or -1. A new cohort's
-    embodied productivity is frontier ** (1 - theta) x a ** theta: ``frontier_factor_of_sector`` x
-    1 / ``embodied_factor`` (R, S, positions), the table of a ** -theta the buyers used.
+    cohort at ``ring.head`` and sums the cohorts for production and the accounts. Cohort arrays
+    are updated in place; per-firm results go to ``out``, what only the recorder reads to
+    ``rec``, the replacement and expansion spending summed by sector into ``by_sector`` and
+    per firm into ``by_firm`` only if its rows have slots, orders to the chosen maker's
+    ``orders_inside`` (R, N) or to the outside model's ``orders_outside`` (R, O). Costs sit
+    in a shorter ring that keeps only cohorts within their tax life (after it a cohort has
+    no book value): ``ring.cost_slot`` gives, for each capacity ring slot, the cohort's cost
+    slot or -1. A new cohort's embodied productivity is frontier ** (1 - theta) x a ** theta.
     Dead slots hold no machines and buy nothing.
     """
-    R, N, A = capacity.shape
-    keep = firm_flows.shape[2] > 0
-    by_sector[:] = 0.0
+    R, N, A = f.cohort_capacity.shape
+    keep = by_firm.investment_replacement.shape[1] > 0
+    for flow in by_sector:
+        flow[:] = 0.0
     for r in range(R):
         for n in range(N):
-            if not alive[r, n]:
-                for row in range(out.shape[0]):
-                    out[row, r, n] = 0.0
-                for row in range(record.shape[0]):
-                    record[row, r, n] = 0.0
+            if not f.alive[r, n]:
+                for row in out:
+                    row[r, n] = 0.0
+                for single in rec:
+                    single[r, n] = 0.0
                 if keep:
-                    for row in range(firm_flows.shape[0]):
-                        firm_flows[row, r, n] = 0.0
+                    for row in by_firm:
+                        row[r, n] = 0.0
                 continue
-            s = sector_of[n]
+            s = lay.sector_of[n]
             # The cohort in the head slot has reached its technical life. The cost ring's head
             # holds it too if the rings are as long; else a cohort past its tax life (no book
             # value left: ``life_book_share`` is 0).
-            cost_head = cost_slot[head]
-            scrapped_life = np.float64(capacity[r, n, head])
-            book_written_off = cost[r, n, cost_head] * life_book_share
-            capacity[r, n, head] = 0.0
-            cost[r, n, cost_head] = 0.0
-            inverse_productivity[r, n, head] = 1.0
+            cost_head = ring.cost_slot[ring.head]
+            scrapped_life = np.float64(f.cohort_capacity[r, n, ring.head])
+            book_written_off = f.cohort_cost[r, n, cost_head] * ring.life_book_share
+            f.cohort_capacity[r, n, ring.head] = 0.0
+            f.cohort_cost[r, n, cost_head] = 0.0
+            f.cohort_inverse_productivity[r, n, ring.head] = 1.0
 
-            j = choice[r, n]
-            p = position_of_column[j]
-            th = theta_of_sector[s]
-            kappa = kappa_of_sector[s]
-            price_new = model_price[r, p]
-            e_new = frontier_factor_of_sector[s] / embodied_factor[r, s, p]
-            capital_price = kappa * (th * price_new + (1.0 - th) * other_equipment_price)
-            perceived = kappa * (th * model_risk_price[r, p] + (1.0 - th) * other_equipment_price)
-            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
-            per_saving = perceived / (payback_years[r, n] * target_utilisation * unit_machine_cost)
+            j = offer.choice[r, n]
+            p = offer.position_of_column[j]
+            th = par.theta[s]
+            kappa = par.kappa[s]
+            price_new = offer.price[r, p]
+            e_new = par.frontier_factor[s] / offer.operating_factor[r, s, p]
+            capital_price = kappa * (th * price_new + (1.0 - th) * par.other_equipment_price)
+            perceived = kappa * (
+                th * offer.risk_price[r, p] + (1.0 - th) * par.other_equipment_price
+            )
+            unit_machine_cost = f.k1[r, s] / max(f.process_productivity[r, n], TINY)
+            per_saving = perceived / (
+                f.payback_years[r, n] * par.target_utilisation * unit_machine_cost
+            )
             inv_new = 1.0 / max(e_new, TINY)
-            t_ordinary = inv_new + per_saving * base_financing
-            t_over_aged = inv_new + per_saving * (base_financing - relief[r])
+            t_ordinary = inv_new + per_saving * par.base_financing
+            t_over_aged = inv_new + per_saving * (par.base_financing - par.relief[r])
 
             # One pass: scrap what the new machine pays back, sum what stays.
             scrapped_payback = 0.0
@@ -472,58 +522,58 @@ def invest_firms(
             book = 0.0
             age_weighted = 0.0
             for a in range(A):
-                k = capacity[r, n, a]
+                k = f.cohort_capacity[r, n, a]
                 if k <= 0.0:
                     continue
-                e_inv = inverse_productivity[r, n, a]
-                cs = cost_slot[a]
-                c = cost[r, n, cs] if cs >= 0 else np.float32(0.0)
-                old = over_aged[a]
+                e_inv = f.cohort_inverse_productivity[r, n, a]
+                cs = ring.cost_slot[a]
+                c = f.cohort_cost[r, n, cs] if cs >= 0 else np.float32(0.0)
+                old = ring.over_aged[a]
                 if e_inv >= (t_over_aged if old else t_ordinary):
                     scrapped_payback += k
                     if old:
                         scrapped_over_aged += k
-                    book_written_off += c * start_share[a]
-                    capacity[r, n, a] = 0.0
+                    book_written_off += c * ring.start_share[a]
+                    f.cohort_capacity[r, n, a] = 0.0
                     if cs >= 0:
-                        cost[r, n, cs] = 0.0
+                        f.cohort_cost[r, n, cs] = 0.0
                 else:
                     left += k
                     inputs += k * e_inv
-                    age_weighted += k * ages[a]
-                    depreciation += c * depreciation_share[a]
-                    book += c * book_share[a]
+                    age_weighted += k * ring.ages[a]
+                    depreciation += c * ring.depreciation_share[a]
+                    book += c * ring.book_share[a]
 
-            if make_segment[n] >= 0:
-                desired = output_expected[r, n] / target_utilisation
+            if lay.make_segment[n] >= 0:
+                desired = f.output_expected[r, n] / par.target_utilisation
             else:
-                desired = market_share[r, n] * demand_expected[r, s] / target_utilisation
+                desired = f.market_share[r, n] * f.demand_expected[r, s] / par.target_utilisation
             gap = max(desired - left, 0.0)
             scrapped = scrapped_life + scrapped_payback
             replacement = min(gap, scrapped)
             expansion = gap - replacement
             wanted = gap * capital_price
-            internal = max(cash[r, n] - cash_buffer_sales_ratio * revenue[r, n], 0.0)
-            credit_room = max(credit_limit_sales_ratio * revenue[r, n] - debt[r, n], 0.0)
+            internal = max(f.cash[r, n] - par.cash_buffer_sales_ratio * f.revenue[r, n], 0.0)
+            credit_room = max(par.credit_limit_sales_ratio * f.revenue[r, n] - f.debt[r, n], 0.0)
             # Loans finance at least the usual share of investment, and any shortfall of cash.
-            loan = min(max(wanted - internal, loan_financed_share * wanted), credit_room)
+            loan = min(max(wanted - internal, par.loan_financed_share * wanted), credit_room)
             if wanted > TINY:
                 ratio = min(wanted, internal + loan) / wanted
                 replacement *= ratio
                 expansion *= ratio
             new_capacity = replacement + expansion
             spent = new_capacity * capital_price
-            capacity[r, n, head] = new_capacity
-            inverse_productivity[r, n, head] = inv_new
-            cost[r, n, cost_head] = spent
-            cash[r, n] = cash[r, n] - spent + loan
-            debt[r, n] = debt[r, n] + loan
+            f.cohort_capacity[r, n, ring.head] = new_capacity
+            f.cohort_inverse_productivity[r, n, ring.head] = inv_new
+            f.cohort_cost[r, n, cost_head] = spent
+            f.cash[r, n] = f.cash[r, n] - spent + loan
+            f.debt[r, n] = f.debt[r, n] + loan
             # The new cohort as stored (single precision) joins the sums.
-            k = np.float64(capacity[r, n, head])
-            c = np.float64(cost[r, n, cost_head])
-            inputs += k * inverse_productivity[r, n, head]
-            depreciation += c * depreciation_share[head]
-            book += c * book_share[head]
+            k = np.float64(f.cohort_capacity[r, n, ring.head])
+            c = np.float64(f.cohort_cost[r, n, cost_head])
+            inputs += k * f.cohort_inverse_productivity[r, n, ring.head]
+            depreciation += c * ring.depreciation_share[ring.head]
+            book += c * ring.book_share[ring.head]
 
             # Loans replacing cohorts past the eligible age (a cohort at its life always is).
             share_eligible = 0.0
@@ -537,52 +587,24 @@ def invest_firms(
             else:
                 orders_outside[r, j - N] += order_value
 
-            out[0, r, n] = spent
-            out[1, r, n] = loan
-            out[2, r, n] = book_written_off
-            out[3, r, n] = left + k
-            out[4, r, n] = inputs
-            out[5, r, n] = depreciation
-            out[6, r, n] = book
-            out[7, r, n] = loan * replacement_share * share_eligible
-            by_sector[0, r, s] += replacement * capital_price
-            by_sector[1, r, s] += expansion * capital_price
+            out.flow_investment[r, n] = spent
+            out.flow_loans_new[r, n] = loan
+            out.flow_writeoff[r, n] = book_written_off
+            out.capacity[r, n] = left + k
+            out.cohort_input[r, n] = inputs
+            out.depreciation[r, n] = depreciation
+            out.book_value[r, n] = book
+            out.renewal_eligible_loan[r, n] = loan * replacement_share * share_eligible
+            by_sector.investment_replacement[r, s] += replacement * capital_price
+            by_sector.investment_expansion[r, s] += expansion * capital_price
             if keep:
-                firm_flows[0, r, n] = replacement * capital_price
-                firm_flows[1, r, n] = expansion * capital_price
-            record[0, r, n] = replacement
-            record[1, r, n] = order_value
-            record[2, r, n] = order_value if j < N else 0.0
-            record[3, r, n] = order_value if model_is_import[j] else 0.0
-            record[4, r, n] = order_value if (j < N and model_unproven[r, j]) else 0.0
-            record[5, r, n] = age_weighted
-
-
-#: Rows of ``invest_firms``'s ``out`` array, as state names.
-INVEST_OUT = (
-    "flow_investment",
-    "flow_loans_new",
-    "flow_writeoff",
-    "capacity",
-    "cohort_input",
-    "depreciation",
-    "book_value",
-    "renewal_eligible_loan",  # the renewal-loan instrument subsidises these loans
-)
-
-
-#: Flows of ``invest_firms`` summed by sector (they add up to the investment paid).
-INVEST_FLOWS = ("investment_replacement", "investment_expansion")
-
-
-#: Rows of ``invest_firms``'s single-precision ``record`` array: flows that only the
-#: recorder reads (7 significant digits are plenty for a sector sum, and they halve the
-#: memory of these rows).
-INVEST_RECORD = (
-    "capacity_replaced",
-    "machine_purchases",
-    "machine_purchases_in_region",
-    "machine_purchases_imported",
-    "machine_purchases_unproven",
-    "capacity_age",
-)
+                by_firm.investment_replacement[r, n] = replacement * capital_price
+                by_firm.investment_expansion[r, n] = expansion * capital_price
+            rec.capacity_replaced[r, n] = replacement
+            rec.machine_purchases[r, n] = order_value
+            rec.machine_purchases_in_region[r, n] = order_value if j < N else 0.0
+            rec.machine_purchases_imported[r, n] = order_value if offer.is_import[j] else 0.0
+            rec.machine_purchases_unproven[r, n] = (
+                order_value if (j < N and f.model_unproven[r, j]) else 0.0
+            )
+            rec.capacity_age[r, n] = age_weighted

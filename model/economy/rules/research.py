@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from model.economy.engine import Engine
+from model.economy.state import bundle, bundle_type
 
 
 def research(eng: Engine) -> None:
@@ -25,20 +27,15 @@ def research(eng: Engine) -> None:
     # Last year's reported R&D becomes the previous year's; its buffer takes this year's.
     st.rd_reported_prev, st.rd_reported = st.rd_reported, st.rd_reported_prev
     research_firms(
-        st.alive,
-        st.high_tech,
-        st.revenue,
-        st.rd_intensity_fe,
-        st.rd_user_cost_base,
-        st.basic_research_share,
-        expected,
-        np.array([exo.cit_rate, exo.high_tech_rate, exo.super_deduction], dtype=float),
-        sc.rd.user_cost_elasticity_real,
-        sc.rd.user_cost_elasticity_reported,
-        st.rd_real_history,
-        st.rd_real,
-        st.rd_reported,
-        st.basic_research,
+        bundle(ResearchFirms, st),
+        ResearchParams(
+            expected_reward_rate=expected,
+            cit_rate=exo.cit_rate,
+            high_tech_rate=exo.high_tech_rate,
+            super_deduction=exo.super_deduction,
+            elasticity_real=sc.rd.user_cost_elasticity_real,
+            elasticity_reported=sc.rd.user_cost_elasticity_reported,
+        ),
     )
     eng.policy.relabel_reported_rd(eng)
 
@@ -46,51 +43,67 @@ def research(eng: Engine) -> None:
 # ---------------------------------------------------------------------------- compiled loops
 
 
+#: What the R&D loop reads and writes of the state.
+ResearchFirms = bundle_type(
+    "ResearchFirms",
+    (
+        "alive",
+        "high_tech",
+        "revenue",
+        "rd_intensity_fe",
+        "rd_user_cost_base",
+        "basic_research_share",
+        "rd_real_history",
+        "rd_real",
+        "rd_reported",
+        "basic_research",
+    ),
+    __name__,
+)
+
+
+class ResearchParams(NamedTuple):
+    """The R&D loop's parameters.
+
+    ``expected_reward_rate`` is (R, N), or (R, 1) when no firm expects a reward.
+    """
+
+    expected_reward_rate: np.ndarray
+    cit_rate: float
+    high_tech_rate: float
+    super_deduction: float
+    elasticity_real: float
+    elasticity_reported: float
+
+
 @njit(cache=True)
-def research_firms(
-    alive: np.ndarray,
-    high_tech: np.ndarray,
-    revenue: np.ndarray,
-    rd_intensity_fe: np.ndarray,
-    rd_user_cost_base: np.ndarray,
-    basic_research_share: np.ndarray,
-    expected_bonus_rate: np.ndarray,
-    tax_rates: np.ndarray,
-    elasticity_real: float,
-    elasticity_reported: float,
-    rd_real_history: np.ndarray,
-    rd_real: np.ndarray,
-    rd_reported: np.ndarray,
-    basic_research: np.ndarray,
-) -> None:
+def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
     """Real and reported R&D from the after-tax user cost (in place; see ``rules.research``).
 
-    ``expected_bonus_rate`` is (R, N), or (R, 1) when no firm expects a bonus;
-    ``tax_rates`` is (CIT rate, high-tech rate, super-deduction). ``rd_real`` enters as
-    last year's and joins the front of ``rd_real_history``.
+    ``rd_real`` enters as last year's and joins the front of ``rd_real_history``.
     """
-    R, N = alive.shape
-    L = rd_real_history.shape[2]
-    per_firm = expected_bonus_rate.shape[1] == N
-    cit_rate, high_tech_rate, super_deduction = tax_rates[0], tax_rates[1], tax_rates[2]
+    R, N = f.alive.shape
+    L = f.rd_real_history.shape[2]
+    per_firm = p.expected_reward_rate.shape[1] == N
+    cit_rate, high_tech_rate, super_deduction = p.cit_rate, p.high_tech_rate, p.super_deduction
     for r in range(R):
         for n in range(N):
             for lag in range(L - 1, 0, -1):
-                rd_real_history[r, n, lag] = rd_real_history[r, n, lag - 1]
-            rd_real_history[r, n, 0] = rd_real[r, n]
-            tau = high_tech_rate if high_tech[r, n] else cit_rate
-            bonus = expected_bonus_rate[r, n] if per_firm else expected_bonus_rate[r, 0]
+                f.rd_real_history[r, n, lag] = f.rd_real_history[r, n, lag - 1]
+            f.rd_real_history[r, n, 0] = f.rd_real[r, n]
+            tau = high_tech_rate if f.high_tech[r, n] else cit_rate
+            bonus = p.expected_reward_rate[r, n] if per_firm else p.expected_reward_rate[r, 0]
             user_cost = max(1.0 - tau * (1.0 + super_deduction) - bonus, 0.05)
-            relative = user_cost / rd_user_cost_base[r, n]
-            intensity = rd_intensity_fe[r, n]
+            relative = user_cost / f.rd_user_cost_base[r, n]
+            intensity = f.rd_intensity_fe[r, n]
             relabel = 1.0
             if relative != 1.0:
                 log_relative = math.log(relative)
-                intensity *= math.exp(-elasticity_real * log_relative)
+                intensity *= math.exp(-p.elasticity_real * log_relative)
                 relabel = max(
-                    math.exp(-(elasticity_reported - elasticity_real) * log_relative), 1.0
+                    math.exp(-(p.elasticity_reported - p.elasticity_real) * log_relative), 1.0
                 )
-            real = intensity * revenue[r, n] if alive[r, n] else 0.0
-            rd_real[r, n] = real
-            rd_reported[r, n] = real * relabel
-            basic_research[r, n] = real * basic_research_share[r, n]
+            real = intensity * f.revenue[r, n] if f.alive[r, n] else 0.0
+            f.rd_real[r, n] = real
+            f.rd_reported[r, n] = real * relabel
+            f.basic_research[r, n] = real * f.basic_research_share[r, n]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -10,105 +11,112 @@ from scipy.special import ndtri
 
 from model.config.units import TINY
 from model.economy.engine import Engine
+from model.economy.layout import SlotTables
+from model.economy.state import bundle, bundle_type
 
 
 def update_status(eng: Engine) -> None:
     """Above-scale status and the gradient-cultivation titles by approximate rules."""
     st, rules, lay = eng.state, eng.region.status, eng.layout
-    titles = ("specialised_new", "little_giant", "single_champion")
-    held = eng.buffers("titles_held", 3, dtype=bool)
-    new = eng.buffers("titles_new", 3, dtype=bool)
-    status_firms(
-        eng.year,
-        st.alive,
-        lay.make_segment,
-        lay.sector_start,
-        lay.sector_size,
-        len(lay.segment_slots),
-        eng.firm_weight,
-        st.revenue,
-        st.revenue_prev2,
-        st.rd_reported,
-        st.process_productivity,
-        st.machine_productivity,
-        st.model_productivity,
-        np.array(
-            [
-                rules.above_scale_revenue_m_yuan,
-                rules.sme_revenue_max_m_yuan,
-                rules.specialised_new_min_revenue_m_yuan,
-                rules.specialised_new_rd_intensity,
-                rules.specialised_new_growth,
-                rules.little_giant_min_revenue_m_yuan,
-                rules.little_giant_rd_intensity,
-                rules.single_champion_min_revenue_m_yuan,
-                ndtri(rules.little_giant_productivity_rank),
-                ndtri(rules.single_champion_productivity_rank),
-            ],
-            dtype=float,
-        ),
-        rules.validity_years,
-        tuple(getattr(st, f"{t}_last_met") for t in titles),
-        st.above_scale,
-        held,
-        new,
+    held = eng.outputs(TitlesHeld, bool)
+    new = eng.outputs(TitlesNew, bool)
+    params = StatusParams(
+        year=eng.year,
+        n_segments=lay.n_segments,
+        firm_weight=eng.firm_weight,
+        above_scale=rules.above_scale_revenue_m_yuan,
+        sme_max=rules.sme_revenue_max_m_yuan,
+        sn_min=rules.specialised_new_min_revenue_m_yuan,
+        sn_intensity=rules.specialised_new_rd_intensity,
+        sn_growth=rules.specialised_new_growth,
+        lg_min=rules.little_giant_min_revenue_m_yuan,
+        lg_intensity=rules.little_giant_rd_intensity,
+        sc_min=rules.single_champion_min_revenue_m_yuan,
+        lg_z=float(ndtri(rules.little_giant_productivity_rank)),
+        sc_z=float(ndtri(rules.single_champion_productivity_rank)),
+        validity_years=rules.validity_years,
     )
-    for i, t in enumerate(titles):
-        setattr(st, f"{t}_held", held[i])
-        setattr(st, f"{t}_new", new[i])
+    status_firms(lay.tables, bundle(StatusFirms, st), params, bundle(TitlesLastMet, st), held, new)
+    eng.publish(held)
+    eng.publish(new)
 
 
 # ---------------------------------------------------------------------------- compiled loops
 
 
+#: What the status loop reads of the state (``above_scale`` it writes in place).
+StatusFirms = bundle_type(
+    "StatusFirms",
+    (
+        "alive",
+        "revenue",
+        "revenue_prev2",
+        "rd_reported",
+        "process_productivity",
+        "machine_productivity",
+        "model_productivity",
+        "above_scale",
+    ),
+    __name__,
+)
+#: The year each title's test was last met (specialised-new, little giant, single champion).
+TitlesLastMet = bundle_type(
+    "TitlesLastMet",
+    ("specialised_new_last_met", "little_giant_last_met", "single_champion_last_met"),
+    __name__,
+)
+#: Who holds each title this year, and who holds it newly.
+TitlesHeld = bundle_type(
+    "TitlesHeld", ("specialised_new_held", "little_giant_held", "single_champion_held"), __name__
+)
+TitlesNew = bundle_type(
+    "TitlesNew", ("specialised_new_new", "little_giant_new", "single_champion_new"), __name__
+)
+
+
+class StatusParams(NamedTuple):
+    """The status rules (the region file's ``[status]``, thresholds per real firm)."""
+
+    year: int
+    n_segments: int
+    firm_weight: float  # real firms per simulated firm
+    above_scale: float  # revenue, m yuan
+    sme_max: float  # SME revenue ceiling, m yuan
+    sn_min: float  # specialised-new minimum revenue, m yuan
+    sn_intensity: float  # specialised-new minimum reported R&D / revenue
+    sn_growth: float  # specialised-new minimum revenue growth (two-year mean)
+    lg_min: float  # little-giant minimum revenue, m yuan
+    lg_intensity: float  # little-giant (and champion) minimum R&D intensity
+    sc_min: float  # single-champion minimum revenue, m yuan
+    lg_z: float  # little-giant minimum productivity z-score
+    sc_z: float  # single-champion minimum productivity z-score
+    validity_years: int  # years a title stays valid after its test was last met
+
+
 @njit(cache=True)
 def status_firms(
-    year: int,
-    alive: np.ndarray,
-    make_segment: np.ndarray,
-    sector_start: np.ndarray,
-    sector_size: np.ndarray,
-    n_segments: int,
-    firm_weight: float,
-    revenue: np.ndarray,
-    revenue_prev2: np.ndarray,
-    rd_reported: np.ndarray,
-    process_productivity: np.ndarray,
-    machine_productivity: np.ndarray,
-    model_productivity: np.ndarray,
-    thresholds: np.ndarray,
-    validity_years: int,
-    last_met: tuple,
-    above_scale: np.ndarray,
-    held: np.ndarray,
-    new: np.ndarray,
+    lay: SlotTables,
+    f: StatusFirms,
+    p: StatusParams,
+    last_met: TitlesLastMet,
+    held: TitlesHeld,
+    new: TitlesNew,
 ) -> None:
     """Above-scale status and the three gradient-cultivation titles (see ``rules.update_status``).
 
-    ``thresholds``: above-scale revenue, SME revenue ceiling, specialised-new minimum
-    revenue, R&D intensity and growth, little-giant minimum revenue and R&D intensity,
-    single-champion minimum revenue, and the z-scores of the little-giant and
-    single-champion productivity ranks. ``last_met`` holds the year each title's test was
-    last met (specialised-new, little giant, single champion), updated in place;
-    ``held`` and ``new`` are (3, R, N).
+    ``last_met`` is updated in place; ``held`` and ``new`` are written.
     """
-    R, N = alive.shape
-    S = sector_start.shape[0]
-    G = n_segments
+    R, N = f.alive.shape
+    S = lay.sector_start.shape[0]
+    G = p.n_segments
     above, sme_max, sn_min, sn_intensity, sn_growth = (
-        thresholds[0],
-        thresholds[1],
-        thresholds[2],
-        thresholds[3],
-        thresholds[4],
+        p.above_scale,
+        p.sme_max,
+        p.sn_min,
+        p.sn_intensity,
+        p.sn_growth,
     )
-    lg_min, lg_intensity, sc_min, lg_z, sc_z = (
-        thresholds[5],
-        thresholds[6],
-        thresholds[7],
-        thresholds[8],
-        thresholds[9],
-    )
+    lg_min, lg_intensity, sc_min, lg_z, sc_z = p.lg_min, p.lg_intensity, p.sc_min, p.lg_z, p.sc_z
     log_productivity = np.empty(N)
     seg_n = np.zeros(G)
     seg_x = np.zeros(G)
@@ -118,25 +126,25 @@ def status_firms(
         seg_x[:] = 0.0
         seg_xx[:] = 0.0
         for n in range(N):
-            if not alive[r, n]:
+            if not f.alive[r, n]:
                 continue
-            g = make_segment[n]
+            g = lay.make_segment[n]
             if g >= 0:
-                x = math.log(max(model_productivity[r, n], TINY))
+                x = math.log(max(f.model_productivity[r, n], TINY))
                 seg_n[g] += 1.0
                 seg_x[g] += x
                 seg_xx[g] += x * x
             else:
-                x = math.log(max(process_productivity[r, n] * machine_productivity[r, n], TINY))
+                x = math.log(max(f.process_productivity[r, n] * f.machine_productivity[r, n], TINY))
             log_productivity[n] = x
         for s in range(S):
-            lo = sector_start[s]
-            hi = lo + sector_size[s]
+            lo = lay.sector_start[s]
+            hi = lo + lay.sector_size[s]
             count = 0.0
             sum_x = 0.0
             sum_xx = 0.0
             for n in range(lo, hi):
-                if alive[r, n]:
+                if f.alive[r, n]:
                     x = log_productivity[n]
                     count += 1.0
                     sum_x += x
@@ -145,24 +153,25 @@ def status_firms(
             mean = sum_x / count
             sd = math.sqrt(max(sum_xx / count - mean * mean, TINY))
             for n in range(lo, hi):
-                live = alive[r, n]
-                rev = revenue[r, n] / firm_weight  # a real firm's revenue
+                live = f.alive[r, n]
+                rev = f.revenue[r, n] / p.firm_weight  # a real firm's f.revenue
                 z = -np.inf
                 if live:
-                    g = make_segment[n]
+                    g = lay.make_segment[n]
                     if g >= 0:  # machine tools: within the segment
                         c = max(seg_n[g], 1.0)
                         m = seg_x[g] / c
                         z = (log_productivity[n] - m) / math.sqrt(max(seg_xx[g] / c - m * m, TINY))
                     else:
                         z = (log_productivity[n] - mean) / sd
-                intensity = rd_reported[r, n] / max(revenue[r, n], TINY) if rev > TINY else 0.0
+                intensity = f.rd_reported[r, n] / max(f.revenue[r, n], TINY) if rev > TINY else 0.0
                 growth = 0.0
-                if revenue_prev2[r, n] > TINY:
+                if f.revenue_prev2[r, n] > TINY:
                     growth = (
-                        math.sqrt(max(revenue[r, n], 0.0) / max(revenue_prev2[r, n], TINY)) - 1.0
+                        math.sqrt(max(f.revenue[r, n], 0.0) / max(f.revenue_prev2[r, n], TINY))
+                        - 1.0
                     )
-                above_scale[r, n] = live and rev >= above
+                f.above_scale[r, n] = live and rev >= above
                 meets_sn = (
                     live
                     and rev < sme_max
@@ -170,7 +179,7 @@ def status_firms(
                     and intensity >= sn_intensity
                     and growth >= sn_growth
                 )
-                held_sn = year - last_met[0][r, n] < validity_years
+                held_sn = p.year - last_met[0][r, n] < p.validity_years
                 meets_lg = (
                     live
                     and (held_sn or meets_sn)
@@ -182,11 +191,11 @@ def status_firms(
                 meets_sc = live and rev >= sc_min and intensity >= lg_intensity and z >= sc_z
                 for t in range(3):
                     last = last_met[t][r, n]
-                    held_before = live and (year - 1 - last < validity_years)
+                    held_before = live and (p.year - 1 - last < p.validity_years)
                     meets = meets_sn if t == 0 else (meets_lg if t == 1 else meets_sc)
                     if meets:
-                        last = year
-                        last_met[t][r, n] = year
-                    h = live and (year - last < validity_years)
-                    held[t, r, n] = h
-                    new[t, r, n] = h and not held_before
+                        last = p.year
+                        last_met[t][r, n] = p.year
+                    h = live and (p.year - last < p.validity_years)
+                    held[t][r, n] = h
+                    new[t][r, n] = h and not held_before
