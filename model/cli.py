@@ -7,6 +7,7 @@ line on stderr with exit code 2, never with a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import tomllib
@@ -14,10 +15,15 @@ from pathlib import Path
 
 import xarray as xr
 
-import model
 from model.config.errors import ScenarioError
+from model.config.files import find
+from model.config.scenario import load_scenario
+from model.config.toml import read_toml
+from model.experiments.run import firm_panel, run
 from model.experiments.sensitivity import load_sensitivity, sensitivity
 from model.experiments.sweep import load_sweep, sweep
+from model.outputs.files import write_netcdf
+from model.report.parameters import parameters_markdown
 from model.report.tables import summary, sweep_summary, table
 
 
@@ -37,15 +43,15 @@ def _parse_override(text: str) -> tuple[str, object]:
 def _cmd_run(args: argparse.Namespace) -> int:
     overrides = dict(_parse_override(s) for s in args.set or [])
     t0 = time.perf_counter()
-    scenario = model.load_scenario(args.scenario, overrides)
-    ds = model.run(scenario, replicates=args.replicates, seed=args.seed, workers=args.workers)
+    scenario = load_scenario(args.scenario, overrides)
+    ds = run(scenario, replicates=args.replicates, seed=args.seed, workers=args.workers)
     elapsed = time.perf_counter() - t0
     out = Path(args.out)
-    path = model.write_netcdf(ds, out / f"{scenario.name}.nc")
+    path = write_netcdf(ds, out / f"{scenario.name}.nc")
     written = [path]
     if args.firms:
-        panel = model.firm_panel(scenario, replicate=0, seed=args.seed)
-        written.append(model.write_netcdf(panel, out / f"{scenario.name}.firms.nc"))
+        panel = firm_panel(scenario, replicate=0, seed=args.seed)
+        written.append(write_netcdf(panel, out / f"{scenario.name}.firms.nc"))
     print(summary(ds))
     print()
     wrote = ", ".join(str(p) for p in written)
@@ -196,6 +202,21 @@ def _cmd_views(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_parameters(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    doc = read_toml(find(args.scenario))
+    region_file = Path(doc.origin("region")).parent / str(doc.data["region"])
+    text = parameters_markdown(
+        scenario, Path(args.scenario).as_posix(), Path(os.path.normpath(region_file)).as_posix()
+    )
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__.splitlines()[0])
@@ -264,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the point differences are taken against (see sweep)",
     )
     vw.set_defaults(func=_cmd_views)
+
+    pa = sub.add_parser(
+        "parameters", help="every parameter of a scenario with its value and source (Markdown)"
+    )
+    pa.add_argument("scenario", nargs="?", default="scenarios/plan.toml", help="scenario file")
+    pa.add_argument("--out", default=None, help="write to this file (default: print)")
+    pa.set_defaults(func=_cmd_parameters)
     return parser
 
 

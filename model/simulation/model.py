@@ -21,26 +21,40 @@ class RegionModel(mesa.Model):
     """A province's industrial firms, a batch of Monte Carlo replicates at once.
 
     Firms are rows of numpy arrays (replicate x slot), not agent objects: each yearly rule is
-    one function in ``model._rules`` over compiled per-firm loops. Construction lays out the
-    firm slots and initialises them; ``spin_up()`` runs the pre-base-year years and rescales
-    to the base year; each ``step()`` is one calendar year.
+    one function in ``model.economy.rules`` over compiled per-firm loops. Construction lays
+    out the firm slots and initialises them; ``spin_up()`` runs the pre-base-year years and
+    rescales to the base year; each ``step()`` is one calendar year.
 
     Args:
         scenario: A loaded scenario.
         replicates: Replicate numbers in this batch; each has its own random streams, so a
             replicate's results do not depend on the batch it runs in.
         record_firms: Keep the firm x year panel of the first replicate of the batch.
+        engine: A spun-up engine to continue from under ``scenario`` (its layout, firms and
+            replicates are kept; ``replicates`` is not read). ``fork`` passes it.
     """
 
     def __init__(
-        self, scenario: Scenario, replicates: Sequence[int] = (0,), *, record_firms: bool = False
+        self,
+        scenario: Scenario,
+        replicates: Sequence[int] = (0,),
+        *,
+        record_firms: bool = False,
+        engine: Engine | None = None,
     ) -> None:
         super().__init__(rng=scenario.seed)
         self.scenario_params = scenario
-        self.layout = build_layout(scenario)
         self.policy = PolicyMix(scenario)
-        self.engine = Engine(scenario, self.layout, np.asarray(replicates), self.policy)
-        self.engine.initialise()
+        if engine is None:
+            self.layout = build_layout(scenario)
+            self.engine = Engine(scenario, self.layout, np.asarray(replicates), self.policy)
+            self.engine.initialise()
+        else:
+            self.layout = engine.layout
+            self.engine = engine
+            engine.scenario = scenario
+            engine.policy = self.policy
+            self.policy.initialise(engine)
         self.recorder = Recorder(self.engine, record_firms=record_firms)
 
     @property
@@ -106,25 +120,17 @@ class RegionModel(mesa.Model):
             )
         if recycle is not None and (last or recycle.layout is not self.layout):
             raise ValueError("recycle must be a fork of the same model, and not with last")
-        twin = RegionModel.__new__(RegionModel)
-        mesa.Model.__init__(twin, rng=scenario.seed)
-        twin.scenario_params = scenario
-        twin.layout = self.layout
-        twin.policy = PolicyMix(scenario)
         if last:
-            twin.engine = self.engine
+            engine = self.engine
             del self.engine
         else:
-            memo = {id(self.layout): self.layout, id(self.policy): twin.policy}
-            twin.engine = self.engine.fork_copy(memo, None if recycle is None else recycle.engine)
+            # The layout and policy are shared, not copied (the twin gets its own policy).
+            memo = {id(self.layout): self.layout, id(self.policy): self.policy}
+            engine = self.engine.fork_copy(memo, None if recycle is None else recycle.engine)
         if recycle is not None:
             # Its arrays are the new twin's now.
             del recycle.engine, recycle.recorder
-        twin.engine.scenario = scenario
-        twin.engine.policy = twin.policy
-        twin.policy.initialise(twin.engine)
-        twin.recorder = Recorder(twin.engine, record_firms=False)
-        return twin
+        return RegionModel(scenario, engine=engine)
 
     def run_years(self) -> None:
         """Spin up, then simulate every scenario year."""

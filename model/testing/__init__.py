@@ -298,13 +298,13 @@ def small_run(
 def _cached_run(
     path: str, replicates: int, seed: int | None, batch_size: int | None, frozen: tuple
 ) -> xr.Dataset:
-    import model
+    from model.experiments.run import run
 
     kwargs: dict[str, object] = {}
     if batch_size is not None:
         kwargs["batch_size"] = batch_size
     overrides = {k: _thaw(v) for k, v in frozen}
-    return model.run(path, replicates=replicates, seed=seed, overrides=overrides, **kwargs)
+    return run(path, replicates=replicates, seed=seed, overrides=overrides, **kwargs)
 
 
 def clear_cache() -> None:
