@@ -8,6 +8,7 @@ structural (switches, neutral values) or carry the same source as the shipped fi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, make_dataclass
 from typing import Literal
 
@@ -470,14 +471,22 @@ class InstrumentParams:
 
 
 def _instruments_table() -> type:
-    """The ``[instruments]`` schema: one required table per registered instrument."""
-    return make_dataclass(
-        "Instruments",
-        [(name, cls) for name, cls in _INSTRUMENT_PARAMS.items()],
-        frozen=True,
-        kw_only=True,
-        module=__name__,
-    )
+    """The ``[instruments]`` schema: one table per registered instrument.
+
+    A table whose every field has a default may be left out of a scenario (the instrument
+    is then off with its defaults), so adding an instrument does not touch scenario files.
+    """
+
+    def spec(name: str, cls: type) -> tuple:
+        if all(
+            f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            for f in dataclasses.fields(cls)
+        ):
+            return (name, cls, field(default_factory=cls))
+        return (name, cls)
+
+    fields_ = [spec(name, cls) for name, cls in _INSTRUMENT_PARAMS.items()]
+    return make_dataclass("Instruments", fields_, frozen=True, kw_only=True, module=__name__)
 
 
 #: The ``[instruments]`` table of a scenario (rebuilt as instruments register).

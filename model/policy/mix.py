@@ -8,7 +8,7 @@ import numpy as np
 
 from model.config.params import Scenario
 from model.policy.base import Instrument
-from model.policy.registry import INSTRUMENTS
+from model.policy.registry import instruments
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -36,7 +36,7 @@ class PolicyMix:
 
     def __init__(self, scenario: Scenario) -> None:
         self.all: tuple[Instrument, ...] = tuple(
-            cls(getattr(scenario.instruments, cls.name), scenario) for cls in INSTRUMENTS
+            cls(getattr(scenario.instruments, cls.name), scenario) for cls in instruments()
         )
         #: Support paid outside every instrument's budget this year (re-lending relief), (R,).
         self.off_budget_cost: np.ndarray | None = None

@@ -9,7 +9,7 @@ import numpy as np
 
 from model.config.params import Scenario
 from model.policy.ledgers import CompactSlots
-from model.policy.registry import INSTRUMENTS, names
+from model.policy.registry import instruments, names
 from model.simulation.model import RegionModel
 
 
@@ -35,7 +35,7 @@ def counterfactual_key(scenario: Scenario) -> tuple:
     off = without_instruments(scenario)
     kept = tuple(
         (cls.name, tuple(getattr(getattr(off.instruments, cls.name), f) for f in cls.read_when_off))
-        for cls in INSTRUMENTS
+        for cls in instruments()
     )
     return dataclasses.replace(off, name="", description="", instruments=None), kept
 
