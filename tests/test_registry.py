@@ -1,4 +1,4 @@
-"""The instrument registry is the only list of instruments: a fourth one is its module plus one line.
+"""The instrument registry is the only list of instruments: a fourth is a module and one line.
 
 The worked example of docs/architecture.md, run in a fresh interpreter (registering is global):
 an instrument defined outside the package, registered, runs, pays, is recorded and reported,
@@ -66,7 +66,8 @@ SCRIPT = textwrap.dedent(
 
     register(GrowthReward)
     small = {"market.firm_scale": 0.01, "spinup.years": 3}
-    on = model.run(sys.argv[1], replicates=2, overrides={**small, "instruments.growth_reward.enabled": True})
+    switch_on = {**small, "instruments.growth_reward.enabled": True}
+    on = model.run(sys.argv[1], replicates=2, overrides=switch_on)
     off = model.run(sys.argv[1], replicates=2, overrides=small)
     on.to_netcdf(sys.argv[2], engine="h5netcdf")
     off.to_netcdf(sys.argv[3], engine="h5netcdf")

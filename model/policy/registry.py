@@ -20,8 +20,9 @@ _INSTRUMENTS: list[type[Instrument]] = []
 
 
 def register(cls: type[Instrument]) -> type[Instrument]:
-    """Add an instrument: its ``[instruments.<name>]`` table to the scenario schema, and it to
-    every run, record and result (in registration order).
+    """Add an instrument to the schema (``[instruments.<name>]``), every run and every result.
+
+    Instruments run and are listed in registration order.
 
     Raises:
         ValueError: The name is empty or taken, or ``Params`` is not an InstrumentParams table.
