@@ -39,6 +39,7 @@ import xarray as xr
 
 from model.analysis.key_outputs import key_output_table
 from model.config.errors import ScenarioError, suggest
+from model.config.files import find
 from model.config.params import Scenario
 from model.config.scenario import load_scenario
 from model.config.schema import build
@@ -238,7 +239,7 @@ def load_sensitivity(
     Raises:
         ScenarioError: One line naming the file, the key and what is allowed.
     """
-    path = Path(path)
+    path = find(path)
     doc = read_toml(path)
     spec: SensitivityFile = build(SensitivityFile, doc)
     where = str(path)

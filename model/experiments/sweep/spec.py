@@ -9,12 +9,12 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from model.config.errors import ScenarioError
+from model.config.files import find
 from model.config.params import Scenario
 from model.config.scenario import load_scenario, scenario_text
 from model.config.schema import build
@@ -421,7 +421,7 @@ def load_sweep(
     Raises:
         ScenarioError: One line naming the file, the key and what is allowed.
     """
-    path = Path(path)
+    path = find(path)
     doc = read_toml(path)
     spec: SweepFile = build(SweepFile, doc)
     where = str(path)
