@@ -26,43 +26,19 @@ import numpy as np
 
 from benchmarks.reference.firm import FirmAgent
 from benchmarks.reference.model import ReferenceModel
+from model.economy.state import FIELDS, FIRM
 from model.economy.streams import STRIDE, beta_integer, normal, uniform
 
-#: Firm variables copied from the fast model and compared.
+#: Firm variables copied from the fast model and compared: what a firm carries from year to
+#: year by the fast model's state catalogue (the firm agent is created for a live slot, and
+#: the titles' years are copied as TITLES), plus unit cost, which the reference keeps.
 FIRM_STATE = (
-    "market_share",
-    "outside_share",
-    "mt_segment_share",
-    "unfilled",
-    "output_real",
-    "output_real_prev",
-    "output_expected",
-    "revenue",
-    "revenue_prev",
-    "revenue_prev2",
-    "orders_inside",
-    "sales_outside",
-    "process_productivity",
-    "model_productivity",
-    "model_vintage",
-    "model_first_set",
-    "model_first_set_level",
-    "model_unproven",
-    "model_recognised",
-    "model_sets_sold",
-    "capacity",
-    "machine_productivity",
+    *(
+        f.name
+        for f in FIELDS
+        if f.carried and f.axes == FIRM and f.name != "alive" and not f.name.endswith("_last_met")
+    ),
     "unit_cost",
-    "price",
-    "rd_intensity_fe",
-    "rd_real",
-    "rd_reported",
-    "rd_reported_prev",
-    "basic_research",
-    "high_tech",
-    "rd_user_cost_base",
-    "cash",
-    "debt",
 )
 TITLES = (("sn", "specialised_new"), ("lg", "little_giant"), ("sc", "single_champion"))
 #: Relative difference tolerated (cohorts are single precision in the fast model).
