@@ -138,7 +138,7 @@ def _child(cfg: dict) -> dict:
             return int(m.layout.initial_alive.sum())  # before the spin-up
 
         def active(m) -> float:
-            return sum(float(x.sum()) for x in m.recorder.sector["n_firms"]) * m.layout.firm_scale
+            return sum(float(x.sum()) for x in m.recorder.series["n_firms"]) * m.layout.firm_scale
     else:
         from benchmarks.reference import ReferenceModel
 

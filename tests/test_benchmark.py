@@ -94,3 +94,11 @@ def test_derived_rates_steal_share_and_bytes_per_firm() -> None:
     assert math.isclose(r["rate_cpu"], 1_020_000 / 0.5)
     assert math.isclose(r["steal_share"], 0.28 / (0.7 * 2))
     assert math.isclose(r["bytes_per_firm"], 1_000.0)
+
+
+def test_benchmark_child_runs_the_fast_model() -> None:
+    """The child the benchmark spawns runs on the current code (a tiny run, not timed here)."""
+    out = bench._spawn(
+        ["--child", '{"impl": "fast", "firms": 600, "spinup": 1, "repeats": 1}'], timeout=600
+    )
+    assert out["impl"] == "fast" and out["firm_years_scenario"] > 0 and out["timed_runs"] == 1
