@@ -11,7 +11,17 @@ from scipy.special import betaincinv
 
 from model.config.units import PEOPLE_PER_MILLION, TINY
 from model.economy.sectors import scale_firm_stacks, scale_firms, sector_sum, to_firms
-from model.economy.state import COHORT, COST, FIELDS, FIRM, RD_LAG, SECTOR, names
+from model.economy.state import (
+    COHORT,
+    COST,
+    ESTABLISHED_MODEL_SETS,
+    FIELDS,
+    FIRM,
+    NEVER,
+    RD_LAG,
+    SECTOR,
+    names,
+)
 
 #: What ``rescale_to_base`` scales with its sector's output (the catalogue's ``rescaled``):
 #: per-firm arrays, per-firm stacks (cohorts, R&D history) and sector arrays.
@@ -87,7 +97,7 @@ class BaseYear:
         st.model_first_set = np.zeros((R, N), dtype=bool)
         st.model_first_set_level = np.zeros((R, N), dtype=np.int8)  # 1 provincial, 2 national
         st.model_recognised = np.zeros((R, N), dtype=bool)
-        st.model_sets_sold = np.full((R, N), 1e9)
+        st.model_sets_sold = np.full((R, N), ESTABLISHED_MODEL_SETS)
         st.model_vintage = np.full((R, N), self.year, dtype=np.int32)
         # Machine cohorts sit in a ring of A slots (no copying as they age); the slot at
         # ``cohort_head`` holds the newest cohort. Start with a growing, uniform-vintage stock.
@@ -149,7 +159,7 @@ class BaseYear:
         st.first_set_recognised = np.zeros((R, N), dtype=bool)
         st.above_scale = np.zeros((R, N), dtype=bool)
         for name in ("specialised_new", "little_giant", "single_champion"):
-            setattr(st, f"{name}_last_met", np.full((R, N), -9999, dtype=np.int32))
+            setattr(st, f"{name}_last_met", np.full((R, N), NEVER, dtype=np.int32))
             setattr(st, f"{name}_held", np.zeros((R, N), dtype=bool))
             setattr(st, f"{name}_new", np.zeros((R, N), dtype=bool))
         unit_cost = to_firms(self, st.k1) / (

@@ -33,7 +33,9 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
+    "ESTABLISHED_MODEL_SETS",
     "FIELDS",
+    "NEVER",
     "Field",
     "State",
     "bundle",
@@ -41,6 +43,11 @@ __all__ = [
     "field",
     "names",
 ]
+
+#: ``model_sets_sold`` of a model that needs no proving (not a first set): it counts as sold.
+ESTABLISHED_MODEL_SETS = 1e9
+#: A ``*_last_met`` year of a title never met (far before any simulated year).
+NEVER = -9999
 
 #: Axes of the state's arrays (see the module docstring).
 FIRM = ("replicate", "firm")

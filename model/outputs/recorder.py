@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.config.units import M_YUAN_PER_BN, TINY
+from model.config.units import M_YUAN_PER_BN, PEOPLE_PER_THOUSAND, TINY
 from model.economy.engine import Engine
 from model.economy.sectors import sector_sum, sector_sums
 from model.economy.state import FIELDS, names
@@ -60,7 +60,7 @@ def deadweight_bn_yuan(
     np.logical_not(shown, out=shown)
     anyway[shown] = 1.0
     del shown
-    return np.multiply(paid, anyway, out=anyway).sum(axis=1) / 1e3
+    return np.multiply(paid, anyway, out=anyway).sum(axis=1) / M_YUAN_PER_BN
 
 
 class Recorder:
@@ -126,7 +126,7 @@ class Recorder:
         f["price_index"] = st.price_index / (base_price if base_price is not None else 1.0)
         f["value_added"] = sums["value_added"] * bn
         f["wages"] = sums["wages"] * bn
-        f["employment"] = sums["employment"] / 1e3
+        f["employment"] = sums["employment"] / PEOPLE_PER_THOUSAND
         f["rd_expenditure"] = sums["rd_reported"] * bn
         f["rd_expenditure_real"] = sums["rd_real"] * bn
         f["rd_intensity"] = f["rd_expenditure"] / np.maximum(f["output"], TINY)
@@ -189,7 +189,7 @@ class Recorder:
         f["output_total"] = st.revenue.sum(axis=1) * bn
         # (Value added and employment: one running sum over all firms in the accounts rule.)
         f["value_added_total"] = st.value_added_total * bn
-        f["employment_total"] = st.employment_total / 1e3
+        f["employment_total"] = st.employment_total / PEOPLE_PER_THOUSAND
         f["rd_expenditure_total"] = (st.rd_reported * alive).sum(axis=1) * bn
         f["investment_total"] = st.flow_investment.sum(axis=1) * bn
         self._flows = f
@@ -232,7 +232,9 @@ class Recorder:
         cap = np.maximum(st.capacity, TINY)
         row = {
             "alive": st.alive[0].copy(),
-            "revenue": st.revenue[0] / M_YUAN_PER_BN * 1e3,  # m yuan
+            # m yuan (the round trip through bn yuan is kept: the panel stays bit-identical
+            # to before the re-layering)
+            "revenue": st.revenue[0] / M_YUAN_PER_BN * M_YUAN_PER_BN,
             "rd_intensity": np.where(
                 st.revenue[0] > TINY, st.rd_reported[0] / np.maximum(st.revenue[0], TINY), 0.0
             ),

@@ -24,7 +24,7 @@ import dataclasses
 import math
 import struct
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
@@ -107,9 +107,9 @@ def budgets_for(claims: np.ndarray) -> st.SearchStrategy[np.ndarray]:
     """Budgets (R,) for claims (R, N): each row's budget is one of the interesting cases.
 
     The cases are zero, a share of the row's total claims, exactly the total (a tie), the
-    exact sum of the k largest or k smallest claims (the budget runs out at a claim's edge),
-    above the total, an arbitrary non-negative number, and unlimited (``inf``, as an
-    instrument without a budget ceiling passes).
+    exact sum of the k largest or k smallest positive claims (the budget runs out at a
+    claim's edge), above the total, an arbitrary non-negative number, and unlimited
+    (``inf``, as an instrument without a budget ceiling passes).
 
     Args:
         claims: The claims (R, N) >= 0.
@@ -127,21 +127,23 @@ def _budgets_for(draw: st.DrawFn, claims: np.ndarray) -> np.ndarray:
         total = float(row.sum())
         kind = draw(
             st.sampled_from(
-                ("zero", "share", "total", "largest", "smallest", "above", "any", "unlimited")
+                ("share", "largest", "smallest", "total", "above", "any", "unlimited", "zero")
             )
         )
         if kind == "share":
-            value = total * draw(st.floats(0.0, 1.0))
+            value = total * draw(st.floats(0.0, 1.0, exclude_min=True, exclude_max=True))
         elif kind == "total":
             value = total
         elif kind in ("largest", "smallest"):
-            ordered = np.sort(row)[::-1] if kind == "largest" else np.sort(row)
-            k = draw(st.integers(0, row.size))
-            value = float(ordered[:k].sum())
+            ordered = np.sort(row[row > 0])
+            if kind == "largest":
+                ordered = ordered[::-1]
+            n = ordered.size
+            value = float(ordered[: draw(st.integers(min(1, n), max(n - 1, min(1, n))))].sum())
         elif kind == "above":
             value = total * draw(st.floats(1.0, 1e6)) + draw(st.floats(0.0, 1.0))
         elif kind == "any":
-            value = draw(st.floats(0.0, 1e18, allow_nan=False))
+            value = draw(st.floats(0.0, 1e18, exclude_min=True))
         elif kind == "unlimited":
             value = math.inf
         else:
@@ -199,8 +201,8 @@ def date_tables(
 ) -> st.SearchStrategy[dict[str, float]]:
     """Tables ``{"YYYY" or "YYYY-MM": value}`` naming distinct months, as a schedule is given.
 
-    Keys are in increasing date order (as scenario files list them); January is written
-    either ``"YYYY"`` or ``"YYYY-01"``.
+    Keys are in increasing date order (as scenario files list them); about half name a
+    whole year (January, written either ``"YYYY"`` or ``"YYYY-01"``), the others any month.
 
     Args:
         min_size: Fewest keys (at least 1).
@@ -224,14 +226,12 @@ def _date_tables(
     max_year: int,
     values: st.SearchStrategy[float],
 ) -> dict[str, float]:
-    months = draw(
-        st.lists(
-            st.integers(min_year * 12, max_year * 12 + 11),
-            min_size=min_size,
-            max_size=max_size,
-            unique=True,
-        )
+    # Whole years ("YYYY", as most scenario keys are) or any month.
+    month = st.one_of(
+        st.integers(min_year, max_year).map(lambda year: year * 12),
+        st.integers(min_year * 12, max_year * 12 + 11),
     )
+    months = draw(st.lists(month, min_size=min_size, max_size=max_size, unique=True))
     table = {}
     for idx in sorted(months):
         table[_key(idx, long_january=draw(st.booleans()))] = draw(values)
@@ -295,20 +295,22 @@ def slot_values(
     dtype: type[np.floating] = np.float64,
     max_replicates: int = 4,
     max_slots: int = 40,
-    large: bool = True,
+    large: bool | None = None,
 ) -> st.SearchStrategy[np.ndarray]:
     """Per-slot values (R, N) as :class:`~model.policy.ledgers.CompactSlots` keeps them.
 
     Mostly zeros with a few entries (some -0.0, some NaN of either sign and any payload,
-    the others any float, infinities included); sometimes dense, every slot drawn. With
-    ``large``, some sparse arrays have more than :data:`~model.policy.ledgers.SLOT_BLOCK`
-    slots, so that the block-by-block scan is crossed.
+    the others any float, infinities included); sometimes dense, every slot drawn. Large
+    arrays are sparse and have more than :data:`~model.policy.ledgers.SLOT_BLOCK` slots,
+    with entries past the first block and at block edges, so that the block-by-block scan
+    is crossed.
 
     Args:
         dtype: ``np.float64`` or ``np.float32``.
         max_replicates: Most rows R (at least one).
         max_slots: Most slots per row N of the small arrays.
-        large: Also draw sparse arrays of about one to three SLOT_BLOCKs.
+        large: ``None``: some of the sparse arrays are large (one to three SLOT_BLOCKs);
+            ``True``: only large arrays; ``False``: none.
 
     Returns:
         A strategy of arrays of ``dtype`` built bit for bit (no NaN payload is lost to a
@@ -319,7 +321,7 @@ def slot_values(
 
 @st.composite
 def _slot_values(
-    draw: st.DrawFn, dtype: np.dtype, max_replicates: int, max_slots: int, large: bool
+    draw: st.DrawFn, dtype: np.dtype, max_replicates: int, max_slots: int, large: bool | None
 ) -> np.ndarray:
     udtype = np.dtype(f"<u{dtype.itemsize}")
     neg_zero = 1 << (8 * dtype.itemsize - 1)
@@ -327,8 +329,8 @@ def _slot_values(
     finite = st.floats(width=width, allow_nan=False).map(lambda x: _bits_of(x, dtype))
     entries = st.one_of(st.just(neg_zero), _nan_bits(dtype), finite)
     R = draw(st.integers(1, max_replicates))
-    dense = draw(st.booleans())
-    if not dense and large and draw(st.booleans()):
+    dense = large is not True and draw(st.booleans())
+    if large or (large is None and not dense and draw(st.booleans())):
         N = draw(st.integers(SLOT_BLOCK // R - 3, 3 * SLOT_BLOCK // R + 3))
     else:
         N = draw(st.integers(0, max_slots))
@@ -339,6 +341,13 @@ def _slot_values(
         )
     else:
         bits = draw(hnp.arrays(udtype, (R, N), elements=entries, fill=st.just(0)))
+        if bits.size > SLOT_BLOCK:
+            # Entries past the first block and at block edges, where the scan's offsets matter.
+            flat = bits.reshape(-1)
+            edges = [e for b in range(SLOT_BLOCK, flat.size, SLOT_BLOCK) for e in (b - 1, b)]
+            place = st.one_of(st.sampled_from(edges), st.integers(SLOT_BLOCK, flat.size - 1))
+            for pos in draw(st.lists(place, min_size=1, max_size=4)):
+                flat[pos] = draw(entries)
     return bits.view(dtype)
 
 
@@ -554,14 +563,15 @@ def behaviour_overrides(
             raise ValueError(f"no strategy for {p!r}; choose from behaviour_paths()")
         if p in BEHAVIOUR_BOUNDS:
             parameter_range(p)  # fail at once on an empty range, not in the middle of a test
-    chosen = st.lists(
-        st.sampled_from(leads), min_size=min_size, max_size=min(max_size, len(leads)), unique=True
-    )
-    return chosen.flatmap(lambda ps: st.tuples(*(_knob(p) for p in ps))).map(_merge)
+    return _behaviour_overrides(leads, min_size, min(max_size, len(leads)))
 
 
-def _merge(parts: Sequence[Mapping[str, object]]) -> dict[str, object]:
+@st.composite
+def _behaviour_overrides(
+    draw: st.DrawFn, leads: tuple[str, ...], min_size: int, max_size: int
+) -> dict[str, object]:
+    n = draw(st.integers(min_size, max_size))
     out: dict[str, object] = {}
-    for part in parts:
-        out.update(part)
+    for path in draw(st.permutations(leads))[:n]:
+        out.update(draw(_knob(path)))
     return out

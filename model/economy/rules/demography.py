@@ -11,7 +11,17 @@ from numba import njit
 from model.config.units import TINY
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
-from model.economy.state import COHORT, COST, FIELDS, FIRM, bundle, bundle_type, names
+from model.economy.state import (
+    COHORT,
+    COST,
+    ESTABLISHED_MODEL_SETS,
+    FIELDS,
+    FIRM,
+    NEVER,
+    bundle,
+    bundle_type,
+    names,
+)
 from model.economy.streams import STRIDE, normal, uniform
 
 
@@ -116,10 +126,21 @@ def exit_firms(
         Exits (R, N), the exits' cash and debt summed by sector (R, S), and the live-firm
         revenue of each sector before the exits (R, S).
     """
-    R, N = f.alive.shape
-    S = lay.sector_start.shape[0]
+    # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
+    # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    sector_start = lay.sector_start
+    make_segment = lay.make_segment
+    sector_size = lay.sector_size
+    alive = f.alive
+    cash = f.cash
+    debt = f.debt
+    revenue = f.revenue
+    market_share = f.market_share
+    book_value = f.book_value
+    R, N = alive.shape
+    S = sector_start.shape[0]
     exits = np.zeros((R, N), dtype=np.bool_)
-    # The exits' f.cash and f.debt are recorded by sector only (the accounts need no more).
+    # The exits' cash and debt are recorded by sector only (the accounts need no more).
     exit_cash = np.zeros((R, S))
     exit_debt = np.zeros((R, S))
     sector_revenue = np.zeros((R, S))
@@ -129,37 +150,37 @@ def exit_firms(
         segment_revenue[:] = 0.0
         segment_count[:] = 0.0
         for n in range(N):
-            g = lay.make_segment[n]
-            if g >= 0 and f.alive[r, n]:
-                segment_revenue[g] += f.revenue[r, n]
+            g = make_segment[n]
+            if g >= 0 and alive[r, n]:
+                segment_revenue[g] += revenue[r, n]
                 segment_count[g] += 1.0
         for s in range(S):
-            lo = lay.sector_start[s]
-            hi = lo + lay.sector_size[s]
+            lo = sector_start[s]
+            hi = lo + sector_size[s]
             count = 0.0
             total = 0.0
             for n in range(lo, hi):
-                if f.alive[r, n]:
+                if alive[r, n]:
                     count += 1.0
-                    total += f.revenue[r, n]
+                    total += revenue[r, n]
             sector_revenue[r, s] = total
             for n in range(lo, hi):
-                if not f.alive[r, n]:
+                if not alive[r, n]:
                     continue
-                g = lay.make_segment[n]
+                g = make_segment[n]
                 if g >= 0:
-                    share = f.revenue[r, n] / max(segment_revenue[g], TINY)
+                    share = revenue[r, n] / max(segment_revenue[g], TINY)
                     bar = exit_share_fraction / max(segment_count[g], 1.0)
                 else:
-                    share = f.market_share[r, n]
+                    share = market_share[r, n]
                     bar = exit_share_fraction / max(count, 1.0)
-                if share < bar or f.cash[r, n] + f.book_value[r, n] - f.debt[r, n] < 0.0:
+                if share < bar or cash[r, n] + book_value[r, n] - debt[r, n] < 0.0:
                     exits[r, n] = True
-                    exit_cash[r, s] += f.cash[r, n]
-                    exit_debt[r, s] += f.debt[r, n]
+                    exit_cash[r, s] += cash[r, n]
+                    exit_debt[r, s] += debt[r, n]
         for n in range(N):
             if exits[r, n]:
-                f.alive[r, n] = False
+                alive[r, n] = False
                 for arr in cleared:
                     arr[r, n] = 0.0
                 for stack in cleared_stacks:
@@ -197,8 +218,21 @@ def entry_statistics(
         machines are in use); per segment (R, G): the revenue-weighted mean model
         productivity of live makers (0 where there are none).
     """
-    R, N = f.alive.shape
-    S = lay.sector_start.shape[0]
+    # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
+    # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    sector_start = lay.sector_start
+    sector_size = lay.sector_size
+    make_segment = lay.make_segment
+    alive = f.alive
+    cohort_capacity = f.cohort_capacity
+    cohort_inverse_productivity = f.cohort_inverse_productivity
+    capacity = f.capacity
+    process_productivity = f.process_productivity
+    machine_productivity = f.machine_productivity
+    revenue = f.revenue
+    model_productivity = f.model_productivity
+    R, N = alive.shape
+    S = sector_start.shape[0]
     n_alive = np.zeros((R, S))
     n_exit = np.zeros((R, S))
     n_free = np.zeros((R, S))
@@ -209,32 +243,32 @@ def entry_statistics(
     for r in range(R):
         seg_w[:] = 0.0
         for s in range(S):
-            lo = lay.sector_start[s]
-            hi = lo + lay.sector_size[s]
+            lo = sector_start[s]
+            hi = lo + sector_size[s]
             w_sum = 0.0
             w_pi = 0.0
             w_e = 0.0
             new_cap = 0.0
             new_input = 0.0
             for n in range(lo, hi):
-                k = np.float64(f.cohort_capacity[r, n, head])
+                k = np.float64(cohort_capacity[r, n, head])
                 new_cap += k
-                new_input += k * f.cohort_inverse_productivity[r, n, head]
+                new_input += k * cohort_inverse_productivity[r, n, head]
                 if exits[r, n]:
                     n_exit[r, s] += 1.0
-                if not f.alive[r, n]:
+                if not alive[r, n]:
                     n_free[r, s] += 1.0
                     continue
                 n_alive[r, s] += 1.0
-                w = f.capacity[r, n]
+                w = capacity[r, n]
                 w_sum += w
-                w_pi += w * f.process_productivity[r, n]
-                w_e += w * f.machine_productivity[r, n]
-                g = lay.make_segment[n]
+                w_pi += w * process_productivity[r, n]
+                w_e += w * machine_productivity[r, n]
+                g = make_segment[n]
                 if g >= 0:
-                    wr = max(f.revenue[r, n], TINY)
+                    wr = max(revenue[r, n], TINY)
                     seg_w[g] += wr
-                    seg_a[r, g] += wr * f.model_productivity[r, n]
+                    seg_a[r, g] += wr * model_productivity[r, n]
             mean_pi[r, s] = w_pi / max(w_sum, TINY)
             if new_cap > TINY:
                 new_e[r, s] = new_cap / max(new_input, TINY)
@@ -306,9 +340,72 @@ def enter_firms(
     Returns:
         Entrants (R, N).
     """
-    R, N = ent.alive.shape
-    S = lay.sector_start.shape[0]
-    L = ent.rd_real_history.shape[2]
+    # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
+    # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    sector_start = lay.sector_start
+    sector_size = lay.sector_size
+    make_segment = lay.make_segment
+    alive = ent.alive
+    rd_real_history = ent.rd_real_history
+    market_share = ent.market_share
+    outside_share = ent.outside_share
+    process_productivity = ent.process_productivity
+    model_productivity = ent.model_productivity
+    mt_segment_share = ent.mt_segment_share
+    model_unproven = ent.model_unproven
+    model_first_set = ent.model_first_set
+    model_recognised = ent.model_recognised
+    model_sets_sold = ent.model_sets_sold
+    model_first_set_level = ent.model_first_set_level
+    model_vintage = ent.model_vintage
+    cohort_capacity = ent.cohort_capacity
+    cohort_inverse_productivity = ent.cohort_inverse_productivity
+    cohort_cost = ent.cohort_cost
+    capacity = ent.capacity
+    machine_productivity = ent.machine_productivity
+    cash = ent.cash
+    debt = ent.debt
+    revenue = ent.revenue
+    revenue_prev = ent.revenue_prev
+    revenue_prev2 = ent.revenue_prev2
+    output_real = ent.output_real
+    output_real_prev = ent.output_real_prev
+    output_expected = ent.output_expected
+    price = ent.price
+    rd_intensity_fe = ent.rd_intensity_fe
+    rd_real = ent.rd_real
+    rd_reported = ent.rd_reported
+    rd_reported_prev = ent.rd_reported_prev
+    high_tech = ent.high_tech
+    rd_user_cost_base = ent.rd_user_cost_base
+    unfilled = ent.unfilled
+    specialised_new_last_met = ent.specialised_new_last_met
+    little_giant_last_met = ent.little_giant_last_met
+    single_champion_last_met = ent.single_champion_last_met
+    p_enter = stats.p_enter
+    n_alive = stats.n_alive
+    sector_revenue = stats.sector_revenue
+    mean_pi = stats.mean_pi
+    segment_mean_a = stats.segment_mean_a
+    new_e = stats.new_e
+    keys = par.keys
+    entrant_size_fraction = par.entrant_size_fraction
+    theta = par.theta
+    kappa = par.kappa
+    price_index = par.price_index
+    mt_sector = par.mt_sector
+    other_equipment_price = par.other_equipment_price
+    target_utilisation = par.target_utilisation
+    rd_dispersion = par.rd_dispersion
+    entrant_productivity_sd = par.entrant_productivity_sd
+    year = par.year
+    head = par.head
+    cost_head = par.cost_head
+    rd_intensity = par.rd_intensity
+    high_tech_share = par.high_tech_share
+    R, N = alive.shape
+    S = sector_start.shape[0]
+    L = rd_real_history.shape[2]
     entered = np.zeros((R, N), dtype=np.bool_)
     cit_rate, high_tech_rate, super_deduction = (
         par.cit_rate,
@@ -316,91 +413,89 @@ def enter_firms(
         par.super_deduction,
     )
     for r in range(R):
-        key = par.keys[r]
+        key = keys[r]
         for s in range(S):
-            lo = lay.sector_start[s]
-            hi = lo + lay.sector_size[s]
-            p = stats.p_enter[r, s]
-            share = par.entrant_size_fraction / max(stats.n_alive[r, s], 1.0)
-            revenue_e = share * stats.sector_revenue[r, s]
-            th = par.theta[s]
-            capital_price = par.kappa[s] * (
-                th * par.price_index[r, par.mt_sector] + (1.0 - th) * par.other_equipment_price
+            lo = sector_start[s]
+            hi = lo + sector_size[s]
+            p = p_enter[r, s]
+            share = entrant_size_fraction / max(n_alive[r, s], 1.0)
+            revenue_e = share * sector_revenue[r, s]
+            th = theta[s]
+            capital_price = kappa[s] * (
+                th * price_index[r, mt_sector] + (1.0 - th) * other_equipment_price
             )
-            price_e = par.price_index[r, s]
-            capacity_e = revenue_e / max(price_e, TINY) / par.target_utilisation
-            sigma = par.rd_dispersion[s]
+            price_e = price_index[r, s]
+            capacity_e = revenue_e / max(price_e, TINY) / target_utilisation
+            sigma = rd_dispersion[s]
             for n in range(lo, hi):
-                if ent.alive[r, n]:
+                if alive[r, n]:
                     continue
                 c = n * STRIDE
                 if not uniform(key, c) < p:
                     continue
                 entered[r, n] = True
-                ent.alive[r, n] = True
-                g = lay.make_segment[n]
-                noise = math.exp(par.entrant_productivity_sd * normal(key, c + 1))
-                ent.market_share[r, n] = 0.0 if g >= 0 else share
-                ent.outside_share[r, n] = share if g >= 0 else 0.0
-                ent.process_productivity[r, n] = stats.mean_pi[r, s] * noise
+                alive[r, n] = True
+                g = make_segment[n]
+                noise = math.exp(entrant_productivity_sd * normal(key, c + 1))
+                market_share[r, n] = 0.0 if g >= 0 else share
+                outside_share[r, n] = share if g >= 0 else 0.0
+                process_productivity[r, n] = mean_pi[r, s] * noise
                 if g >= 0:
-                    ent.model_productivity[r, n] = stats.segment_mean_a[r, g] * noise
-                ent.mt_segment_share[r, n] = 0.0  # no sales yet
-                ent.model_unproven[r, n] = False
-                ent.model_first_set[r, n] = False
-                ent.model_recognised[r, n] = False
-                ent.model_sets_sold[r, n] = 1e9
-                ent.model_first_set_level[r, n] = 0
-                ent.model_vintage[r, n] = par.year
-                e0 = stats.new_e[r, s]
-                ent.cohort_capacity[r, n, :] = 0.0
-                ent.cohort_inverse_productivity[r, n, :] = 1.0
-                ent.cohort_cost[r, n, :] = 0.0
-                ent.cohort_capacity[r, n, par.head] = capacity_e
-                ent.cohort_inverse_productivity[r, n, par.head] = 1.0 / e0
-                ent.cohort_cost[r, n, par.cost_head] = capacity_e * capital_price
-                ent.capacity[r, n] = capacity_e
-                ent.machine_productivity[r, n] = e0
+                    model_productivity[r, n] = segment_mean_a[r, g] * noise
+                mt_segment_share[r, n] = 0.0  # no sales yet
+                model_unproven[r, n] = False
+                model_first_set[r, n] = False
+                model_recognised[r, n] = False
+                model_sets_sold[r, n] = ESTABLISHED_MODEL_SETS
+                model_first_set_level[r, n] = 0
+                model_vintage[r, n] = year
+                e0 = new_e[r, s]
+                cohort_capacity[r, n, :] = 0.0
+                cohort_inverse_productivity[r, n, :] = 1.0
+                cohort_cost[r, n, :] = 0.0
+                cohort_capacity[r, n, head] = capacity_e
+                cohort_inverse_productivity[r, n, head] = 1.0 / e0
+                cohort_cost[r, n, cost_head] = capacity_e * capital_price
+                capacity[r, n] = capacity_e
+                machine_productivity[r, n] = e0
                 entry_cash[r, s] += 0.2 * revenue_e  # owner equity, recorded by sector
-                ent.cash[r, n] = 0.2 * revenue_e
-                ent.debt[r, n] = 0.0
-                ent.revenue[r, n] = revenue_e
-                ent.revenue_prev[r, n] = revenue_e
-                ent.revenue_prev2[r, n] = revenue_e
+                cash[r, n] = 0.2 * revenue_e
+                debt[r, n] = 0.0
+                revenue[r, n] = revenue_e
+                revenue_prev[r, n] = revenue_e
+                revenue_prev2[r, n] = revenue_e
                 real = revenue_e / max(price_e, TINY)
-                ent.output_real[r, n] = real
-                ent.output_real_prev[r, n] = real
-                ent.output_expected[r, n] = real
-                ent.price[r, n] = price_e
-                fe = par.rd_intensity[s] * math.exp(
-                    sigma * normal(key, c + 3) - 0.5 * sigma * sigma
-                )
-                ent.rd_intensity_fe[r, n] = fe
-                ent.rd_real[r, n] = fe * revenue_e
-                ent.rd_reported[r, n] = fe * revenue_e
-                ent.rd_reported_prev[r, n] = fe * revenue_e
+                output_real[r, n] = real
+                output_real_prev[r, n] = real
+                output_expected[r, n] = real
+                price[r, n] = price_e
+                fe = rd_intensity[s] * math.exp(sigma * normal(key, c + 3) - 0.5 * sigma * sigma)
+                rd_intensity_fe[r, n] = fe
+                rd_real[r, n] = fe * revenue_e
+                rd_reported[r, n] = fe * revenue_e
+                rd_reported_prev[r, n] = fe * revenue_e
                 for lag in range(L):
-                    ent.rd_real_history[r, n, lag] = fe * revenue_e
-                ht = uniform(key, c + 5) < par.high_tech_share[s]
-                ent.high_tech[r, n] = ht
+                    rd_real_history[r, n, lag] = fe * revenue_e
+                ht = uniform(key, c + 5) < high_tech_share[s]
+                high_tech[r, n] = ht
                 tau = high_tech_rate if ht else cit_rate
-                ent.rd_user_cost_base[r, n] = 1.0 - tau * (1.0 + super_deduction)
-                ent.unfilled[r, n] = 0.0
-                ent.specialised_new_last_met[r, n] = -9999
-                ent.little_giant_last_met[r, n] = -9999
-                ent.single_champion_last_met[r, n] = -9999
+                rd_user_cost_base[r, n] = 1.0 - tau * (1.0 + super_deduction)
+                unfilled[r, n] = 0.0
+                specialised_new_last_met[r, n] = NEVER
+                little_giant_last_met[r, n] = NEVER
+                single_champion_last_met[r, n] = NEVER
             # The sector's shares again sum to one over its live firms.
             total_m = 0.0
             total_o = 0.0
             for n in range(lo, hi):
-                if ent.alive[r, n]:
-                    total_m += ent.market_share[r, n]
-                    total_o += ent.outside_share[r, n]
+                if alive[r, n]:
+                    total_m += market_share[r, n]
+                    total_o += outside_share[r, n]
             for n in range(lo, hi):
-                if ent.alive[r, n]:
-                    ent.market_share[r, n] = ent.market_share[r, n] / max(total_m, TINY)
-                    ent.outside_share[r, n] = ent.outside_share[r, n] / max(total_o, TINY)
+                if alive[r, n]:
+                    market_share[r, n] = market_share[r, n] / max(total_m, TINY)
+                    outside_share[r, n] = outside_share[r, n] / max(total_o, TINY)
                 else:
-                    ent.market_share[r, n] = 0.0
-                    ent.outside_share[r, n] = 0.0
+                    market_share[r, n] = 0.0
+                    outside_share[r, n] = 0.0
     return entered

@@ -104,80 +104,118 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     sector's ``rd_scale``. ``lay.niche_group_of`` gives each machine-tool slot's (niche,
     segment) group (-1 elsewhere).
     """
-    R, N = f.alive.shape
+    # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
+    # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    niche_group_of = lay.niche_group_of
+    make_segment = lay.make_segment
+    sector_of = lay.sector_of
+    cluster_of = lay.cluster_of
+    cluster_start = lay.cluster_start
+    cluster_size = lay.cluster_size
+    sector_start = lay.sector_start
+    sector_size = lay.sector_size
+    alive = f.alive
+    model_productivity = f.model_productivity
+    process_productivity = f.process_productivity
+    innovated = f.innovated
+    rd_real_history = f.rd_real_history
+    model_first_set_level = f.model_first_set_level
+    model_unproven = f.model_unproven
+    model_first_set = f.model_first_set
+    model_sets_sold = f.model_sets_sold
+    model_recognised = f.model_recognised
+    model_vintage = f.model_vintage
+    n_niche_groups = p.n_niche_groups
+    jump_a = p.jump_a
+    jump_b = p.jump_b
+    first_set_margin = p.first_set_margin
+    keys_innovation = p.keys_innovation
+    keys_imitation = p.keys_imitation
+    year = p.year
+    rd_lag = p.rd_lag
+    rd_scale = p.rd_scale
+    innovation_on = p.innovation_on
+    zeta_innovation = p.zeta_innovation
+    jump_lo = p.jump_lo
+    jump_hi = p.jump_hi
+    imitation_on = p.imitation_on
+    zeta_imitation = p.zeta_imitation
+    cluster_peer_probability = p.cluster_peer_probability
+    other_province_model = p.other_province_model
+    R, N = alive.shape
     best_level = np.empty(N)
     imitated = np.zeros(N, dtype=np.bool_)
-    group_best = np.zeros(p.n_niche_groups)
-    jump_uniforms = np.empty(max(p.jump_a + p.jump_b - 1, 1))
-    margin = 1.0 + p.first_set_margin
+    group_best = np.zeros(n_niche_groups)
+    jump_uniforms = np.empty(max(jump_a + jump_b - 1, 1))
+    margin = 1.0 + first_set_margin
     for r in range(R):
-        k_inn = p.keys_innovation[r]
-        k_imi = p.keys_imitation[r]
-        # The best live in-region model of each niche and segment at the start of the p.year.
+        k_inn = keys_innovation[r]
+        k_imi = keys_imitation[r]
+        # The best live in-region model of each niche and segment at the start of the year.
         group_best[:] = 0.0
         for n in range(N):
-            grp = lay.niche_group_of[n]
-            if grp >= 0 and f.alive[r, n]:
-                group_best[grp] = max(group_best[grp], f.model_productivity[r, n])
+            grp = niche_group_of[n]
+            if grp >= 0 and alive[r, n]:
+                group_best[grp] = max(group_best[grp], model_productivity[r, n])
         for n in range(N):
-            is_mt = lay.make_segment[n] >= 0
-            level = f.model_productivity[r, n] if is_mt else f.process_productivity[r, n]
+            is_mt = make_segment[n] >= 0
+            level = model_productivity[r, n] if is_mt else process_productivity[r, n]
             best = level
-            f.innovated[r, n] = False
+            innovated[r, n] = False
             imitated[n] = False
-            if f.alive[r, n]:
+            if alive[r, n]:
                 c = n * STRIDE
-                x = f.rd_real_history[r, n, p.rd_lag] / p.rd_scale[lay.sector_of[n]]
-                if p.innovation_on:
-                    if uniform(k_inn, c) < 1.0 - math.exp(-p.zeta_innovation * x):
-                        jump = p.jump_lo + (p.jump_hi - p.jump_lo) * beta_integer_into(
-                            k_inn, c + 1, p.jump_a, p.jump_b, jump_uniforms
+                x = rd_real_history[r, n, rd_lag] / rd_scale[sector_of[n]]
+                if innovation_on:
+                    if uniform(k_inn, c) < 1.0 - math.exp(-zeta_innovation * x):
+                        jump = jump_lo + (jump_hi - jump_lo) * beta_integer_into(
+                            k_inn, c + 1, jump_a, jump_b, jump_uniforms
                         )
                         candidate = level * (1.0 + jump)
                         if candidate > best:
                             best = candidate
-                            f.innovated[r, n] = True
-                if p.imitation_on:
-                    if uniform(k_imi, c) < 1.0 - math.exp(-p.zeta_imitation * x):
+                            innovated[r, n] = True
+                if imitation_on:
+                    if uniform(k_imi, c) < 1.0 - math.exp(-zeta_imitation * x):
                         u_peer = uniform(k_imi, c + 2)
-                        if uniform(k_imi, c + 1) < p.cluster_peer_probability:
-                            cl = lay.cluster_of[n]
-                            peer = lay.cluster_start[cl] + int(u_peer * lay.cluster_size[cl])
+                        if uniform(k_imi, c + 1) < cluster_peer_probability:
+                            cl = cluster_of[n]
+                            peer = cluster_start[cl] + int(u_peer * cluster_size[cl])
                         else:
-                            s = lay.sector_of[n]
-                            peer = lay.sector_start[s] + int(u_peer * lay.sector_size[s])
+                            s = sector_of[n]
+                            peer = sector_start[s] + int(u_peer * sector_size[s])
                         # Machine-tool firms copy only peers making the same segment.
-                        if f.alive[r, peer] and lay.make_segment[peer] == lay.make_segment[n]:
-                            if lay.make_segment[peer] >= 0:
-                                peer_level = f.model_productivity[r, peer]
+                        if alive[r, peer] and make_segment[peer] == make_segment[n]:
+                            if make_segment[peer] >= 0:
+                                peer_level = model_productivity[r, peer]
                             else:
-                                peer_level = f.process_productivity[r, peer]
+                                peer_level = process_productivity[r, peer]
                             if peer_level > best:
                                 best = peer_level
                                 imitated[n] = True
             best_level[n] = best
         for n in range(N):
-            if lay.make_segment[n] < 0:
-                f.process_productivity[r, n] = best_level[n]
+            if make_segment[n] < 0:
+                process_productivity[r, n] = best_level[n]
                 continue
             best = best_level[n]
-            if not best > f.model_productivity[r, n]:
+            if not best > model_productivity[r, n]:
                 continue
             # A new model. It is a first set if it beats the best model of its niche and
             # segment by the stated margin: every domestic model for a national-level first
             # set, the region's for a provincial-level one. Imitations never qualify.
             level = 0
-            if f.innovated[r, n] and not imitated[n]:
-                bar_in_region = group_best[lay.niche_group_of[n]]
-                bar_domestic = max(bar_in_region, p.other_province_model[r, lay.make_segment[n]])
+            if innovated[r, n] and not imitated[n]:
+                bar_in_region = group_best[niche_group_of[n]]
+                bar_domestic = max(bar_in_region, other_province_model[r, make_segment[n]])
                 if best >= bar_domestic * margin:
                     level = 2  # first in China (国内首台套)
                 elif best >= bar_in_region * margin:
                     level = 1  # first in the region
-            f.model_productivity[r, n] = best
-            f.model_first_set_level[r, n] = level
-            f.model_unproven[r, n] = level > 0
-            f.model_first_set[r, n] = level > 0
-            f.model_sets_sold[r, n] = 0.0
-            f.model_recognised[r, n] = False
-            f.model_vintage[r, n] = p.year
+            model_productivity[r, n] = best
+            model_first_set_level[r, n] = level
+            model_unproven[r, n] = level > 0
+            model_first_set[r, n] = level > 0
+            model_sets_sold[r, n] = 0.0
+            model_recognised[r, n] = False
+            model_vintage[r, n] = year

@@ -306,36 +306,55 @@ def choose_from_brochures(
     Returns:
         (R, N) chosen model column per buyer.
     """
-    R, N = f.alive.shape
+    # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
+    # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    buy_segment = lay.buy_segment
+    sector_of = lay.sector_of
+    alive = f.alive
+    k1 = f.k1
+    process_productivity = f.process_productivity
+    payback_years = f.payback_years
+    segment_cdf = m.segment_cdf
+    guide = m.guide
+    capital_cost = m.capital_cost
+    operating_factor = m.operating_factor
+    column_of_position = m.column_of_position
+    other_position = m.other_position
+    segment_offset = m.segment_offset
+    p_import = m.p_import
+    p_other = m.p_other
+    operating_scale = m.operating_scale
+    import_position = m.import_position
+    R, N = alive.shape
     K = brochure_size
     choice = np.empty((R, N), dtype=np.int32)
     for r in range(R):
         key = keys[r]
-        cdf_r = m.segment_cdf[r]
-        guide_r = m.guide[r]
-        capital_cost_r = m.capital_cost[r]
-        operating_factor_r = m.operating_factor[r]
+        cdf_r = segment_cdf[r]
+        guide_r = guide[r]
+        capital_cost_r = capital_cost[r]
+        operating_factor_r = operating_factor[r]
         for n in range(N):
-            g = lay.buy_segment[n]
-            if not f.alive[r, n]:
-                choice[r, n] = m.column_of_position[m.other_position[g]]
+            g = buy_segment[n]
+            if not alive[r, n]:
+                choice[r, n] = column_of_position[other_position[g]]
                 continue
-            lo = m.segment_offset[g]
-            hi = m.segment_offset[g + 1]
-            s = lay.sector_of[n]
-            below_import = m.p_import[g]
-            below_outside = below_import + m.p_other[g]
+            lo = segment_offset[g]
+            hi = segment_offset[g + 1]
+            s = sector_of[n]
+            below_import = p_import[g]
+            below_outside = below_import + p_other[g]
             if hi == lo or cdf_r[hi - 1] <= 0.0:
                 below_outside = 2.0  # no live in-region maker: outside models only
-            unit_machine_cost = f.k1[r, s] / max(f.process_productivity[r, n], TINY)
-            weight = f.payback_years[r, n] * unit_machine_cost * m.operating_scale[s]
+            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
+            weight = payback_years[r, n] * unit_machine_cost * operating_scale[s]
             best = -1
             best_cost = np.inf
             for k in range(K):
                 c = n * STRIDE + 2 * k
                 src = uniform(key, c)
                 if src < below_outside:
-                    i = m.import_position[g] if src < below_import else m.other_position[g]
+                    i = import_position[g] if src < below_import else other_position[g]
                 else:
                     i = pick_maker(cdf_r, guide_r, lo, hi, uniform(key, c + 1))
                 cost = capital_cost_r[s, i] + weight * operating_factor_r[s, i]
@@ -343,7 +362,7 @@ def choose_from_brochures(
                 better = cost < best_cost
                 best = i if better else best
                 best_cost = cost if better else best_cost
-            choice[r, n] = m.column_of_position[best]
+            choice[r, n] = column_of_position[best]
     return choice
 
 
@@ -469,13 +488,73 @@ def invest_firms(
     slot or -1. A new cohort's embodied productivity is frontier ** (1 - theta) x a ** theta.
     Dead slots hold no machines and buy nothing.
     """
-    R, N, A = f.cohort_capacity.shape
-    keep = by_firm.investment_replacement.shape[1] > 0
+    # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
+    # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    sector_of = lay.sector_of
+    make_segment = lay.make_segment
+    cohort_capacity = f.cohort_capacity
+    alive = f.alive
+    cohort_cost = f.cohort_cost
+    cohort_inverse_productivity = f.cohort_inverse_productivity
+    k1 = f.k1
+    process_productivity = f.process_productivity
+    payback_years = f.payback_years
+    output_expected = f.output_expected
+    market_share = f.market_share
+    demand_expected = f.demand_expected
+    f_cash = f.cash
+    revenue = f.revenue
+    debt = f.debt
+    model_unproven = f.model_unproven
+    choice = offer.choice
+    position_of_column = offer.position_of_column
+    price = offer.price
+    operating_factor = offer.operating_factor
+    risk_price = offer.risk_price
+    is_import = offer.is_import
+    cost_slot = ring.cost_slot
+    ring_head = ring.head
+    ring_life_book_share = ring.life_book_share
+    over_aged = ring.over_aged
+    start_share = ring.start_share
+    ages = ring.ages
+    depreciation_share = ring.depreciation_share
+    book_share = ring.book_share
+    theta = par.theta
+    par_kappa = par.kappa
+    frontier_factor = par.frontier_factor
+    other_equipment_price = par.other_equipment_price
+    target_utilisation = par.target_utilisation
+    base_financing = par.base_financing
+    relief = par.relief
+    cash_buffer_sales_ratio = par.cash_buffer_sales_ratio
+    credit_limit_sales_ratio = par.credit_limit_sales_ratio
+    loan_financed_share = par.loan_financed_share
+    flow_investment = out.flow_investment
+    flow_loans_new = out.flow_loans_new
+    flow_writeoff = out.flow_writeoff
+    capacity = out.capacity
+    cohort_input = out.cohort_input
+    out_depreciation = out.depreciation
+    book_value = out.book_value
+    renewal_eligible_loan = out.renewal_eligible_loan
+    capacity_replaced = rec.capacity_replaced
+    machine_purchases = rec.machine_purchases
+    machine_purchases_in_region = rec.machine_purchases_in_region
+    machine_purchases_imported = rec.machine_purchases_imported
+    machine_purchases_unproven = rec.machine_purchases_unproven
+    capacity_age = rec.capacity_age
+    by_sector_investment_replacement = by_sector.investment_replacement
+    by_sector_investment_expansion = by_sector.investment_expansion
+    by_firm_investment_replacement = by_firm.investment_replacement
+    by_firm_investment_expansion = by_firm.investment_expansion
+    R, N, A = cohort_capacity.shape
+    keep = by_firm_investment_replacement.shape[1] > 0
     for flow in by_sector:
         flow[:] = 0.0
     for r in range(R):
         for n in range(N):
-            if not f.alive[r, n]:
+            if not alive[r, n]:
                 for row in out:
                     row[r, n] = 0.0
                 for single in rec:
@@ -484,34 +563,30 @@ def invest_firms(
                     for row in by_firm:
                         row[r, n] = 0.0
                 continue
-            s = lay.sector_of[n]
+            s = sector_of[n]
             # The cohort in the head slot has reached its technical life. The cost ring's head
             # holds it too if the rings are as long; else a cohort past its tax life (no book
             # value left: ``life_book_share`` is 0).
-            cost_head = ring.cost_slot[ring.head]
-            scrapped_life = np.float64(f.cohort_capacity[r, n, ring.head])
-            book_written_off = f.cohort_cost[r, n, cost_head] * ring.life_book_share
-            f.cohort_capacity[r, n, ring.head] = 0.0
-            f.cohort_cost[r, n, cost_head] = 0.0
-            f.cohort_inverse_productivity[r, n, ring.head] = 1.0
+            cost_head = cost_slot[ring_head]
+            scrapped_life = np.float64(cohort_capacity[r, n, ring_head])
+            book_written_off = cohort_cost[r, n, cost_head] * ring_life_book_share
+            cohort_capacity[r, n, ring_head] = 0.0
+            cohort_cost[r, n, cost_head] = 0.0
+            cohort_inverse_productivity[r, n, ring_head] = 1.0
 
-            j = offer.choice[r, n]
-            p = offer.position_of_column[j]
-            th = par.theta[s]
-            kappa = par.kappa[s]
-            price_new = offer.price[r, p]
-            e_new = par.frontier_factor[s] / offer.operating_factor[r, s, p]
-            capital_price = kappa * (th * price_new + (1.0 - th) * par.other_equipment_price)
-            perceived = kappa * (
-                th * offer.risk_price[r, p] + (1.0 - th) * par.other_equipment_price
-            )
-            unit_machine_cost = f.k1[r, s] / max(f.process_productivity[r, n], TINY)
-            per_saving = perceived / (
-                f.payback_years[r, n] * par.target_utilisation * unit_machine_cost
-            )
+            j = choice[r, n]
+            p = position_of_column[j]
+            th = theta[s]
+            kappa = par_kappa[s]
+            price_new = price[r, p]
+            e_new = frontier_factor[s] / operating_factor[r, s, p]
+            capital_price = kappa * (th * price_new + (1.0 - th) * other_equipment_price)
+            perceived = kappa * (th * risk_price[r, p] + (1.0 - th) * other_equipment_price)
+            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
+            per_saving = perceived / (payback_years[r, n] * target_utilisation * unit_machine_cost)
             inv_new = 1.0 / max(e_new, TINY)
-            t_ordinary = inv_new + per_saving * par.base_financing
-            t_over_aged = inv_new + per_saving * (par.base_financing - par.relief[r])
+            t_ordinary = inv_new + per_saving * base_financing
+            t_over_aged = inv_new + per_saving * (base_financing - relief[r])
 
             # One pass: scrap what the new machine pays back, sum what stays.
             scrapped_payback = 0.0
@@ -522,58 +597,58 @@ def invest_firms(
             book = 0.0
             age_weighted = 0.0
             for a in range(A):
-                k = f.cohort_capacity[r, n, a]
+                k = cohort_capacity[r, n, a]
                 if k <= 0.0:
                     continue
-                e_inv = f.cohort_inverse_productivity[r, n, a]
-                cs = ring.cost_slot[a]
-                c = f.cohort_cost[r, n, cs] if cs >= 0 else np.float32(0.0)
-                old = ring.over_aged[a]
+                e_inv = cohort_inverse_productivity[r, n, a]
+                cs = cost_slot[a]
+                c = cohort_cost[r, n, cs] if cs >= 0 else np.float32(0.0)
+                old = over_aged[a]
                 if e_inv >= (t_over_aged if old else t_ordinary):
                     scrapped_payback += k
                     if old:
                         scrapped_over_aged += k
-                    book_written_off += c * ring.start_share[a]
-                    f.cohort_capacity[r, n, a] = 0.0
+                    book_written_off += c * start_share[a]
+                    cohort_capacity[r, n, a] = 0.0
                     if cs >= 0:
-                        f.cohort_cost[r, n, cs] = 0.0
+                        cohort_cost[r, n, cs] = 0.0
                 else:
                     left += k
                     inputs += k * e_inv
-                    age_weighted += k * ring.ages[a]
-                    depreciation += c * ring.depreciation_share[a]
-                    book += c * ring.book_share[a]
+                    age_weighted += k * ages[a]
+                    depreciation += c * depreciation_share[a]
+                    book += c * book_share[a]
 
-            if lay.make_segment[n] >= 0:
-                desired = f.output_expected[r, n] / par.target_utilisation
+            if make_segment[n] >= 0:
+                desired = output_expected[r, n] / target_utilisation
             else:
-                desired = f.market_share[r, n] * f.demand_expected[r, s] / par.target_utilisation
+                desired = market_share[r, n] * demand_expected[r, s] / target_utilisation
             gap = max(desired - left, 0.0)
             scrapped = scrapped_life + scrapped_payback
             replacement = min(gap, scrapped)
             expansion = gap - replacement
             wanted = gap * capital_price
-            internal = max(f.cash[r, n] - par.cash_buffer_sales_ratio * f.revenue[r, n], 0.0)
-            credit_room = max(par.credit_limit_sales_ratio * f.revenue[r, n] - f.debt[r, n], 0.0)
+            internal = max(f_cash[r, n] - cash_buffer_sales_ratio * revenue[r, n], 0.0)
+            credit_room = max(credit_limit_sales_ratio * revenue[r, n] - debt[r, n], 0.0)
             # Loans finance at least the usual share of investment, and any shortfall of cash.
-            loan = min(max(wanted - internal, par.loan_financed_share * wanted), credit_room)
+            loan = min(max(wanted - internal, loan_financed_share * wanted), credit_room)
             if wanted > TINY:
                 ratio = min(wanted, internal + loan) / wanted
                 replacement *= ratio
                 expansion *= ratio
             new_capacity = replacement + expansion
             spent = new_capacity * capital_price
-            f.cohort_capacity[r, n, ring.head] = new_capacity
-            f.cohort_inverse_productivity[r, n, ring.head] = inv_new
-            f.cohort_cost[r, n, cost_head] = spent
-            f.cash[r, n] = f.cash[r, n] - spent + loan
-            f.debt[r, n] = f.debt[r, n] + loan
+            cohort_capacity[r, n, ring_head] = new_capacity
+            cohort_inverse_productivity[r, n, ring_head] = inv_new
+            cohort_cost[r, n, cost_head] = spent
+            f_cash[r, n] = f_cash[r, n] - spent + loan
+            debt[r, n] = debt[r, n] + loan
             # The new cohort as stored (single precision) joins the sums.
-            k = np.float64(f.cohort_capacity[r, n, ring.head])
-            c = np.float64(f.cohort_cost[r, n, cost_head])
-            inputs += k * f.cohort_inverse_productivity[r, n, ring.head]
-            depreciation += c * ring.depreciation_share[ring.head]
-            book += c * ring.book_share[ring.head]
+            k = np.float64(cohort_capacity[r, n, ring_head])
+            c = np.float64(cohort_cost[r, n, cost_head])
+            inputs += k * cohort_inverse_productivity[r, n, ring_head]
+            depreciation += c * depreciation_share[ring_head]
+            book += c * book_share[ring_head]
 
             # Loans replacing cohorts past the eligible age (a cohort at its life always is).
             share_eligible = 0.0
@@ -587,24 +662,24 @@ def invest_firms(
             else:
                 orders_outside[r, j - N] += order_value
 
-            out.flow_investment[r, n] = spent
-            out.flow_loans_new[r, n] = loan
-            out.flow_writeoff[r, n] = book_written_off
-            out.capacity[r, n] = left + k
-            out.cohort_input[r, n] = inputs
-            out.depreciation[r, n] = depreciation
-            out.book_value[r, n] = book
-            out.renewal_eligible_loan[r, n] = loan * replacement_share * share_eligible
-            by_sector.investment_replacement[r, s] += replacement * capital_price
-            by_sector.investment_expansion[r, s] += expansion * capital_price
+            flow_investment[r, n] = spent
+            flow_loans_new[r, n] = loan
+            flow_writeoff[r, n] = book_written_off
+            capacity[r, n] = left + k
+            cohort_input[r, n] = inputs
+            out_depreciation[r, n] = depreciation
+            book_value[r, n] = book
+            renewal_eligible_loan[r, n] = loan * replacement_share * share_eligible
+            by_sector_investment_replacement[r, s] += replacement * capital_price
+            by_sector_investment_expansion[r, s] += expansion * capital_price
             if keep:
-                by_firm.investment_replacement[r, n] = replacement * capital_price
-                by_firm.investment_expansion[r, n] = expansion * capital_price
-            rec.capacity_replaced[r, n] = replacement
-            rec.machine_purchases[r, n] = order_value
-            rec.machine_purchases_in_region[r, n] = order_value if j < N else 0.0
-            rec.machine_purchases_imported[r, n] = order_value if offer.is_import[j] else 0.0
-            rec.machine_purchases_unproven[r, n] = (
-                order_value if (j < N and f.model_unproven[r, j]) else 0.0
+                by_firm_investment_replacement[r, n] = replacement * capital_price
+                by_firm_investment_expansion[r, n] = expansion * capital_price
+            capacity_replaced[r, n] = replacement
+            machine_purchases[r, n] = order_value
+            machine_purchases_in_region[r, n] = order_value if j < N else 0.0
+            machine_purchases_imported[r, n] = order_value if is_import[j] else 0.0
+            machine_purchases_unproven[r, n] = (
+                order_value if (j < N and model_unproven[r, j]) else 0.0
             )
-            rec.capacity_age[r, n] = age_weighted
+            capacity_age[r, n] = age_weighted

@@ -82,28 +82,43 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
 
     ``rd_real`` enters as last year's and joins the front of ``rd_real_history``.
     """
-    R, N = f.alive.shape
-    L = f.rd_real_history.shape[2]
-    per_firm = p.expected_reward_rate.shape[1] == N
+    # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
+    # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    alive = f.alive
+    rd_real_history = f.rd_real_history
+    rd_real = f.rd_real
+    high_tech = f.high_tech
+    rd_user_cost_base = f.rd_user_cost_base
+    rd_intensity_fe = f.rd_intensity_fe
+    revenue = f.revenue
+    rd_reported = f.rd_reported
+    basic_research = f.basic_research
+    basic_research_share = f.basic_research_share
+    expected_reward_rate = p.expected_reward_rate
+    elasticity_real = p.elasticity_real
+    elasticity_reported = p.elasticity_reported
+    R, N = alive.shape
+    L = rd_real_history.shape[2]
+    per_firm = expected_reward_rate.shape[1] == N
     cit_rate, high_tech_rate, super_deduction = p.cit_rate, p.high_tech_rate, p.super_deduction
     for r in range(R):
         for n in range(N):
             for lag in range(L - 1, 0, -1):
-                f.rd_real_history[r, n, lag] = f.rd_real_history[r, n, lag - 1]
-            f.rd_real_history[r, n, 0] = f.rd_real[r, n]
-            tau = high_tech_rate if f.high_tech[r, n] else cit_rate
-            bonus = p.expected_reward_rate[r, n] if per_firm else p.expected_reward_rate[r, 0]
+                rd_real_history[r, n, lag] = rd_real_history[r, n, lag - 1]
+            rd_real_history[r, n, 0] = rd_real[r, n]
+            tau = high_tech_rate if high_tech[r, n] else cit_rate
+            bonus = expected_reward_rate[r, n] if per_firm else expected_reward_rate[r, 0]
             user_cost = max(1.0 - tau * (1.0 + super_deduction) - bonus, 0.05)
-            relative = user_cost / f.rd_user_cost_base[r, n]
-            intensity = f.rd_intensity_fe[r, n]
+            relative = user_cost / rd_user_cost_base[r, n]
+            intensity = rd_intensity_fe[r, n]
             relabel = 1.0
             if relative != 1.0:
                 log_relative = math.log(relative)
-                intensity *= math.exp(-p.elasticity_real * log_relative)
+                intensity *= math.exp(-elasticity_real * log_relative)
                 relabel = max(
-                    math.exp(-(p.elasticity_reported - p.elasticity_real) * log_relative), 1.0
+                    math.exp(-(elasticity_reported - elasticity_real) * log_relative), 1.0
                 )
-            real = intensity * f.revenue[r, n] if f.alive[r, n] else 0.0
-            f.rd_real[r, n] = real
-            f.rd_reported[r, n] = real * relabel
-            f.basic_research[r, n] = real * f.basic_research_share[r, n]
+            real = intensity * revenue[r, n] if alive[r, n] else 0.0
+            rd_real[r, n] = real
+            rd_reported[r, n] = real * relabel
+            basic_research[r, n] = real * basic_research_share[r, n]
