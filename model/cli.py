@@ -15,6 +15,8 @@ from pathlib import Path
 
 import xarray as xr
 
+from model.analysis.facts import evaluate_facts
+from model.config.data import load_facts
 from model.config.errors import ScenarioError
 from model.config.files import find
 from model.config.scenario import load_scenario
@@ -24,7 +26,7 @@ from model.experiments.sensitivity import load_sensitivity, sensitivity
 from model.experiments.sweep import load_sweep, sweep
 from model.outputs.files import write_netcdf
 from model.report.parameters import parameters_markdown
-from model.report.tables import summary, sweep_summary, table
+from model.report.tables import facts_table, summary, sweep_summary, table
 
 
 def _parse_override(text: str) -> tuple[str, object]:
@@ -187,19 +189,40 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _cmd_views(args: argparse.Namespace) -> int:
-    path = Path(args.results)
-    if not path.is_file():
-        raise ScenarioError(str(path), "", "file not found")
-    try:
-        with xr.open_dataset(path, engine="h5netcdf") as f:
-            ds = f.load()
-    except (OSError, ValueError) as e:
-        raise ScenarioError(str(path), "", f"not a results file: {e}") from None
+    ds = _open_results(Path(args.results))
     if "sweep_dims" not in ds.attrs:
         print(summary(ds))
         return 0
     print(sweep_summary(ds, _parse_where(args.counterfactual) or None))
     return 0
+
+
+def _cmd_facts(args: argparse.Namespace) -> int:
+    if args.results:
+        ds = _open_results(Path(args.results))
+    else:
+        overrides = dict(_parse_override(s) for s in args.set or [])
+        scenario = load_scenario(args.scenario, overrides)
+        ds = run(scenario, replicates=args.replicates, seed=args.seed, workers=args.workers)
+    rows = evaluate_facts(ds, load_facts(args.data) if args.data else None)
+    scale = float(tomllib.loads(ds.attrs["scenario"])["market"]["firm_scale"])
+    title = (
+        f"Facts of {ds.attrs.get('region_name')} (calibration/data.toml) against scenario "
+        f"{ds.attrs.get('scenario_name')!r}: {ds.sizes['replicate']} replicates, seed "
+        f"{ds.attrs.get('seed')}, firm scale {scale:g}, code {ds.attrs.get('code_version')}."
+    )
+    print(facts_table(rows, title))
+    return 0
+
+
+def _open_results(path: Path) -> xr.Dataset:
+    if not path.is_file():
+        raise ScenarioError(str(path), "", "file not found")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as f:
+            return f.load()
+    except (OSError, ValueError) as e:
+        raise ScenarioError(str(path), "", f"not a results file: {e}") from None
 
 
 def _cmd_parameters(args: argparse.Namespace) -> int:
@@ -285,6 +308,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="the point differences are taken against (see sweep)",
     )
     vw.set_defaults(func=_cmd_views)
+
+    fa = sub.add_parser(
+        "facts",
+        help="the model against the realised figures of calibration/data.toml",
+        description="Run a scenario (default: the plan) or read a results file, and print each "
+        "realised figure of its region with its source and band beside the model's median and "
+        "5-95% band, and whether it is inside.",
+    )
+    fa.add_argument("scenario", nargs="?", default="scenarios/plan.toml", help="scenario file")
+    fa.add_argument("--results", default=None, help="a results file instead of a run")
+    fa.add_argument("--replicates", type=int, default=10, help="replicates (default 10)")
+    fa.add_argument("--seed", type=int, default=None, help="root seed (default: the file's)")
+    fa.add_argument("--workers", type=int, default=1, help="local worker processes")
+    fa.add_argument("--data", default=None, help="a data file (default calibration/data.toml)")
+    fa.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter")
+    fa.set_defaults(func=_cmd_facts)
 
     pa = sub.add_parser(
         "parameters", help="every parameter of a scenario with its value and source (Markdown)"

@@ -23,10 +23,14 @@ from model.outputs.dataset import region_of, sector_group_output
 MODEL_VARIABLE_FORMS = ("variable:label", "aggregate_output", "aggregate_share", "n_at_least")
 
 
-def _at_label(da: xr.DataArray, label: str, name: str) -> xr.DataArray:
-    """``da`` at ``label`` of whichever of its own dims has that label."""
+def at_label(ds: xr.Dataset, name: str, label: str) -> xr.DataArray:
+    """A variable at ``label`` of whichever of its own dims has that label.
+
+    ``all`` takes the variable for all sectors by the output catalogue's rule.
+    """
     if label == "all":
-        return across_sectors(da.to_dataset(name=name), name)
+        return across_sectors(ds, name)
+    da = ds[name]
     for dim in da.dims:
         if dim in (REP, "year"):
             continue
@@ -59,7 +63,10 @@ def series_of(ds: xr.Dataset, model_variable: str) -> xr.DataArray:
         da = ds[name]
         own = [d for d in da.dims if d not in (REP, "year") and d not in sweep_dims(ds)]
         return (da >= float(threshold)).sum(own).astype(float)
-    parts = [_at_label(ds[name], rest, name) for name in head.split("+")]
+    if not rest:  # a variable with no dim of its own (a regional total, an exponent)
+        parts = [ds[name] for name in head.split("+")]
+    else:
+        parts = [at_label(ds, name, rest) for name in head.split("+")]
     return sum(parts[1:], parts[0])
 
 

@@ -253,8 +253,8 @@ class BaseYear:
         machine_cost = to_firms(self, st.k1) * inverse * st.output_real
         return to_firms(self, par.labour_of_k1) * machine_cost
 
-    def rebase(self) -> None:
-        """Set the spun-up economy on the base year of the region file.
+    def rebase(self) -> np.ndarray:
+        """Set the spun-up economy on the base year of the region file; returns the rescaling.
 
         Sector outputs are rescaled to the base-year outputs. Outside machine demand becomes
         the residual of base machine-tool output over inside sales, the wage per worker is set
@@ -262,7 +262,7 @@ class BaseYear:
         """
         st, lay, par = self.state, self.layout, self.par
         self.renormalise_costs()
-        self.rescale_to_base()
+        factor = self.rescale_to_base()
         # Inside purchases from in-region machine-tool firms, as their buyers recorded them (the
         # machine-tool firms' own order books follow); outside demand is the residual.
         mt = lay.mt_sector
@@ -276,3 +276,4 @@ class BaseYear:
         self.price_base = st.price_index.copy()
         self._anchor_outside_models()
         self.spinning_up = False
+        return factor

@@ -32,6 +32,7 @@ YEARLY = ("replicate", "year")
 BY_SECTOR = (*YEARLY, "sector")
 BY_SEGMENT = (*YEARLY, "segment")
 BY_INSTRUMENT = (*YEARLY, "instrument")
+BASE = ("replicate", "sector")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class Variable:
         long_name: The ``long_name`` attribute.
         across: How it reduces across its sector or segment dim (see the module docstring).
         source: ``"recorder"`` (a yearly series the recorder keeps), ``"ledger"`` (the
-            instruments' ledgers), ``"spinup"`` (kept during the spin-up) or ``"derived"``
+            instruments' ledgers), ``"spinup"`` (kept during the spin-up), ``"base"`` (the
+            base year's flows, for growth in the first simulated year) or ``"derived"``
             (computed from other variables when the dataset is labelled).
     """
 
@@ -78,7 +80,7 @@ VARIABLES: tuple[Variable, ...] = (
     _sector("mean_machine_age", "years", "capacity-weighted mean age of machines", "mean:output"),
     _sector("investment_replacement", "bn yuan", "replacement investment in equipment"),
     _sector("investment_expansion", "bn yuan", "expansion investment in equipment"),
-    _sector("replacement_rate", "1/yr", "capacity replaced / capacity", ""),
+    _sector("replacement_rate", "1/yr", "capacity replaced / capacity", "mean:output"),
     _sector("loans_new", "bn yuan", "new bank loans (incl. overdrafts)"),
     _sector("loans_repaid", "bn yuan", "loan principal repaid"),
     _sector("loans_written_off", "bn yuan", "debt of exiting firms written off"),
@@ -139,6 +141,14 @@ VARIABLES: tuple[Variable, ...] = (
     _sector("entries", "count", "entrants at the end of the year"),
     _sector("exits", "count", "exits at the end of the year"),
     _sector("demand_shock", "1", "log demand shock drawn for the sector", ""),
+    # ------------------------------------------- the firm distribution (shapes)
+    _sector("largest_firm_share", "1", "the largest live firm's share of the sector's revenue", ""),
+    _sector(
+        "productivity_p90_p10",
+        "1",
+        "90th over 10th percentile of live firms' productivity (makers: their model's)",
+        "",
+    ),
     # -------------------------------------------- by the segment buyers shop in
     Variable(
         "machine_purchases_by_segment",
@@ -182,6 +192,30 @@ VARIABLES: tuple[Variable, ...] = (
         "equipment investment of all sectors, summed over firms",
     ),
     Variable(
+        "revenue_tail_exponent",
+        YEARLY,
+        "1",
+        "Pareto tail exponent of live firms' revenue (Hill estimator on the top 5%)",
+    ),
+    Variable(
+        "growth_rate_sd",
+        YEARLY,
+        "1",
+        "sd of continuing firms' log revenue growth, net of their sector's mean",
+    ),
+    Variable(
+        "growth_rate_excess_kurtosis",
+        YEARLY,
+        "1",
+        "excess kurtosis of the same growth rates (0 for a normal, 3 for a Laplace)",
+    ),
+    Variable(
+        "growth_volatility_size_slope",
+        YEARLY,
+        "1",
+        "slope of log sd of growth on log size across ten size classes",
+    ),
+    Variable(
         "outside_machine_demand", YEARLY, "bn yuan", "machine-tool demand from outside the region"
     ),
     Variable(
@@ -198,6 +232,27 @@ VARIABLES: tuple[Variable, ...] = (
         "capacity replaced / capacity during the spin-up",
         "",
         "spinup",
+    ),
+    # ------------------------------------- the base year (the spin-up's last year)
+    Variable("base_output", BASE, "bn yuan", "gross output in the base year", source="base"),
+    Variable("base_value_added", BASE, "bn yuan", "value added in the base year", source="base"),
+    Variable(
+        "base_investment", BASE, "bn yuan", "equipment investment in the base year", source="base"
+    ),
+    Variable(
+        "base_machine_purchases",
+        BASE,
+        "bn yuan",
+        "machine-tool purchases in the base year",
+        source="base",
+    ),
+    Variable("base_n_firms", BASE, "count", "firms active in the base year", source="base"),
+    Variable(
+        "base_n_firms_above_scale",
+        BASE,
+        "count",
+        "firms with revenue >= 20 m yuan in the base year",
+        source="base",
     ),
     # ------------------------------------------------------------ by instrument
     Variable(

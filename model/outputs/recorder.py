@@ -9,6 +9,13 @@ from model.economy.engine import Engine
 from model.economy.sectors import sector_sum, sector_sums
 from model.economy.state import FIELDS, names
 from model.outputs.catalogue import variables
+from model.outputs.distribution import (
+    growth_moments,
+    hill_exponent,
+    quantile_ratio,
+    size_volatility_slope,
+    thin,
+)
 from model.policy.ledgers import CompactSlots
 
 #: Firm arrays summed by sector each scenario year -> whether only live firms count (the
@@ -89,6 +96,8 @@ class Recorder:
         self.leakage_rows: list[np.ndarray] = []
         self.spinup_replacement: list[np.ndarray] = []
         self.spinup_years: list[int] = []
+        #: The base year's flows (``record_base``), (R, S) each.
+        self.base: dict[str, np.ndarray] = {}
         self.firms: dict[str, list[np.ndarray]] = {}
         self._flows: dict[str, np.ndarray] = {}
         # Buyers sorted by the segment they shop in, for per-row sums that do not depend on
@@ -106,12 +115,12 @@ class Recorder:
         """Aggregate the year's flows before exits clear the exiting firms' rows."""
         eng, st = self.eng, self.eng.state
         if eng.spinning_up:
-            # The spin-up keeps only its replacement rate (to check the base year joins it).
+            # The spin-up keeps its replacement rate (to check the base year joins it); its
+            # last year, the base year, is also recorded whole (``record_base``).
             cap = self._sum(st.capacity)
-            self._flows = {
-                "replacement_rate": self._sum(st.capacity_replaced) / np.maximum(cap, TINY)
-            }
-            return
+            self._spinup_rate = self._sum(st.capacity_replaced) / np.maximum(cap, TINY)
+            if eng.year != eng.scenario.start_year - 1:
+                return
         bn = 1.0 / M_YUAN_PER_BN
         scale = 1.0 / eng.layout.firm_scale
         alive = st.alive
@@ -183,6 +192,7 @@ class Recorder:
         f["demand_shock"] = st.demand_shock.copy()
         f["cluster_output"] = np.add.reduceat(st.revenue, eng.layout.cluster_start, axis=1) * bn
         f["n_firms"] = counts["alive"] * scale
+        f.update(self._distribution())
         self._instrument_flows()
         # Totals straight from the firm arrays (not from the sector sums), so the identity
         # "sectors add up to the total" is a real check.
@@ -195,6 +205,67 @@ class Recorder:
         self._flows = f
         if self.record_firms and not eng.spinning_up:
             self._firm_row()
+
+    def record_base(self, factor: np.ndarray) -> None:
+        """Keep the base year's flows (the spin-up's last year) for growth in the first year.
+
+        Args:
+            factor: What the spin-up's last rescaling and the rebase multiplied each sector's
+                money by since the year was recorded (R, S).
+        """
+        f = self._flows
+        self.base = {
+            "base_output": self.eng.par.output_base_m_yuan[None, :] / M_YUAN_PER_BN,
+            "base_value_added": f["value_added"] * factor,
+            "base_investment": f["investment"] * factor,
+            "base_machine_purchases": f["machine_purchases"] * factor,
+            "base_n_firms": f["n_firms"],
+            "base_n_firms_above_scale": f["n_firms_above_scale"],
+        }
+
+    def _distribution(self) -> dict[str, np.ndarray]:
+        """The year's statistics of the firm distribution (``model.outputs.distribution``)."""
+        eng, st, lay = self.eng, self.eng.state, self.eng.layout
+        R, S = eng.R, lay.n_sectors
+        out = {
+            "largest_firm_share": np.zeros((R, S)),
+            "productivity_p90_p10": np.full((R, S), np.nan),
+            "revenue_tail_exponent": np.full(R, np.nan),
+            "growth_rate_sd": np.full(R, np.nan),
+            "growth_rate_excess_kurtosis": np.full(R, np.nan),
+            "growth_volatility_size_slope": np.full(R, np.nan),
+        }
+        is_maker = lay.make_segment >= 0
+        productivity = np.where(
+            is_maker, st.model_productivity, st.process_productivity * st.machine_productivity
+        )
+        sector_of = lay.sector_of
+        for r in range(R):
+            alive, revenue = st.alive[r], st.revenue[r]
+            live_revenue = np.where(alive, revenue, 0.0)
+            total = np.add.reduceat(live_revenue, lay.sector_start)
+            out["largest_firm_share"][r] = np.maximum.reduceat(live_revenue, lay.sector_start) / (
+                np.maximum(total, TINY)
+            )
+            for s in range(S):
+                block = lay.sector_block(s)
+                sample = thin(alive[block]) + block.start
+                out["productivity_p90_p10"][r, s] = quantile_ratio(productivity[r, sample])
+            sample = thin(alive)
+            out["revenue_tail_exponent"][r] = hill_exponent(revenue[sample])
+            both = sample[(st.revenue_prev[r, sample] > 0) & (revenue[sample] > 0)]
+            growth = np.log(revenue[both] / st.revenue_prev[r, both])
+            # Growth relative to the firm's sector: the sectors' own trends are not dispersion.
+            sectors = sector_of[both]
+            mean = np.bincount(sectors, growth, S) / np.maximum(np.bincount(sectors, None, S), 1)
+            growth = growth - mean[sectors]
+            sd, kurtosis = growth_moments(growth)
+            out["growth_rate_sd"][r] = sd
+            out["growth_rate_excess_kurtosis"][r] = kurtosis
+            out["growth_volatility_size_slope"][r] = size_volatility_slope(
+                st.revenue_prev[r, both], growth
+            )
+        return out
 
     def compare_with(self, activity_by_year: list[dict[str, CompactSlots]]) -> None:
         """Measure deadweight against the no-policy twin's activity, one entry per year.
@@ -273,11 +344,12 @@ class Recorder:
         """Take the spin-up record of the model this one was forked from."""
         self.spinup_years = list(other.spinup_years)
         self.spinup_replacement = list(other.spinup_replacement)
+        self.base = other.base
 
     def record_spinup(self) -> None:
         """Keep the spin-up's replacement rate (to check the base year joins smoothly)."""
         self.spinup_years.append(self.eng.year)
-        self.spinup_replacement.append(self._flows["replacement_rate"])
+        self.spinup_replacement.append(self._spinup_rate)
 
     def record_year(self) -> None:
         """Append this year's aggregates."""
@@ -303,6 +375,8 @@ class Recorder:
         """
         out = {name: np.stack(series, axis=1) for name, series in self.series.items()}
         out["spinup_replacement_rate"] = np.stack(self.spinup_replacement, axis=1)
+        R = self.eng.R
+        out.update({k: np.broadcast_to(v, (R, v.shape[-1])).copy() for k, v in self.base.items()})
         out.update(self.instrument_arrays())
         out["deadweight"] = np.stack(self.deadweight_rows, axis=1)
         out["leakage"] = np.stack(self.leakage_rows, axis=1)

@@ -289,3 +289,25 @@ def summary(ds: xr.Dataset) -> str:
                 f"{t['attainment']:>5.0%} ± {t['attainment_se']:.0%}  ({t['use']})"
             )
     return "\n".join(out)
+
+
+def facts_table(rows: list[dict], title: str) -> str:
+    """The facts report as text: each fact, its source, band, the model and whether it fits."""
+    out = [
+        title,
+        "Realised figure [band]; model median [5%, 95%] across replicates; inside = the median "
+        "lies in the band.",
+        "",
+    ]
+    inside = sum(r["inside"] for r in rows)
+    for r in rows:
+        f = r["fact"]
+        mark = "inside " if r["inside"] else "OUTSIDE"
+        out.append(
+            f"{mark} {f.id:<44} {f.model_year}  data {_g(f.value):>9} [{_g(f.low)}, {_g(f.high)}]"
+            f"  model {_g(r['median']):>9} [{_g(r['p5'])}, {_g(r['p95'])}]"
+        )
+        out.append(f"        {f.measures}; {f.kind}. Source: {f.source}")
+        out.append(f"        Band: {f.band_why}")
+    out += ["", f"{inside} of {len(rows)} facts inside their bands."]
+    return "\n".join(out)

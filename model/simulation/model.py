@@ -70,8 +70,9 @@ class RegionModel(mesa.Model):
             # Keep the spin-up on the base year's cost structure and scale, so nothing jumps
             # when the simulated years begin.
             self.engine.renormalise_costs()
-            self.engine.rescale_to_base()
-        self.engine.rebase()
+            factor = self.engine.rescale_to_base()
+        factor = factor * self.engine.rebase()
+        self.recorder.record_base(factor)
 
     def step(self) -> None:
         """Advance the economy by one year and record it."""

@@ -1,0 +1,111 @@
+"""The facts report: realised figures (calibration/data.toml) against the model.
+
+The distribution statistics are checked against closed forms; every fact's statistic is
+evaluated on a small run; the report's verdicts are computed, not hard-coded. Which facts the
+model meets is recorded in ``MET_AT_SMALL_SCALE``: the test fails when one of them falls out
+of its band, and also when another one comes inside (so the list, and the closing notes, stay
+true).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from model import cli
+from model.analysis.facts import evaluate_facts, fact_values
+from model.config.data import load_facts
+from model.config.errors import ScenarioError
+from model.outputs.distribution import (
+    growth_moments,
+    hill_exponent,
+    quantile_ratio,
+    size_volatility_slope,
+)
+from model.testing import PLAN, small_run
+
+#: The scale-free facts the plan meets at small scale.
+MET_AT_SMALL_SCALE = {
+    "zj_domestic_share_economy",
+    "zj_domestic_share_high_end",
+    "zj_domestic_share_mid_range",
+    "zj_rd_intensity",
+    "zj_revenue_tail_exponent",
+}
+
+
+@pytest.fixture(scope="module")
+def run():
+    return small_run(PLAN, replicates=3)
+
+
+def test_hill_estimator_recovers_a_pareto_exponent() -> None:
+    rng = np.random.default_rng(1)
+    for alpha in (1.1, 1.5):
+        x = (1.0 - rng.random(200_000)) ** (-1.0 / alpha)
+        assert hill_exponent(x) == pytest.approx(alpha, rel=0.05)
+    assert math.isnan(hill_exponent(np.ones(50)))
+
+
+def test_growth_moments_of_normal_and_laplace() -> None:
+    rng = np.random.default_rng(2)
+    sd, k = growth_moments(rng.normal(0.0, 0.3, 200_000))
+    assert sd == pytest.approx(0.3, rel=0.02) and k == pytest.approx(0.0, abs=0.1)
+    _, k = growth_moments(rng.laplace(0.0, 0.2, 200_000))
+    assert k == pytest.approx(3.0, abs=0.3)
+
+
+def test_volatility_size_slope_of_a_known_scaling() -> None:
+    rng = np.random.default_rng(3)
+    size = np.exp(rng.normal(3.0, 1.5, 100_000))
+    growth = rng.normal(0.0, 1.0, size.shape) * size**-0.2
+    assert size_volatility_slope(size, growth) == pytest.approx(-0.2, abs=0.03)
+
+
+def test_quantile_ratio_of_a_lognormal() -> None:
+    rng = np.random.default_rng(4)
+    x = np.exp(rng.normal(0.0, 0.63, 200_000))
+    assert quantile_ratio(x) == pytest.approx(math.exp(2 * 1.2816 * 0.63), rel=0.03)
+
+
+def test_every_fact_is_measured(run) -> None:
+    facts = [f for f in load_facts() if f.region == run.attrs["region_name"]]
+    assert len(facts) >= 20
+    for f in facts:
+        v = fact_values(run, f)
+        assert v.dims == ("replicate",), (f.id, v.dims)
+
+
+def test_verdicts_follow_the_bands(run) -> None:
+    rows = evaluate_facts(run, scale_free_only=True)
+    assert rows and all(r["fact"].scale_free for r in rows)
+    for r in rows:
+        f = r["fact"]
+        assert r["p5"] <= r["median"] <= r["p95"]
+        assert r["inside"] == (f.low <= r["median"] <= f.high)
+    met = {r["fact"].id for r in rows if r["inside"]}
+    assert met == MET_AT_SMALL_SCALE, (
+        f"now inside: {sorted(met - MET_AT_SMALL_SCALE)}; "
+        f"no longer inside: {sorted(MET_AT_SMALL_SCALE - met)}"
+    )
+
+
+def test_facts_command(capsys) -> None:
+    code = cli.main(
+        ["facts", "--replicates", "1", "--set", "market.firm_scale=0.01", "--set", "spinup.years=2"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "zj_revenue_tail_exponent" in out and "facts inside their bands" in out
+
+
+def test_a_bad_data_file_is_one_line(tmp_path, capsys) -> None:
+    bad = tmp_path / "data.toml"
+    bad.write_text('[[fact]]\nid = "x"\nvalue = "many"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="fact"):
+        load_facts(bad)
+    code = cli.main(["facts", "--data", str(bad), "--replicates", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and str(bad) in err
