@@ -89,7 +89,7 @@ def build_layout(scenario) -> Layout:
         for cluster in region.cluster:
             if cluster.sector != sector.id:
                 continue
-            firms = max(1, round(sector.n_firms * cluster.firm_share * scale))
+            firms = max(1, round(region.firm_counts[s] * cluster.firm_share * scale))
             n = max(firms + 1, math.ceil(firms * (1.0 + headroom)))
             c = len(cluster_slots)
             here = [Slot(index=len(slots) + k, sector=s, cluster=c) for k in range(n)]

@@ -9,9 +9,14 @@ structural (switches, neutral values) or carry the same source as the shipped fi
 from __future__ import annotations
 
 import dataclasses
+import math
+
+import numpy as np
 from dataclasses import dataclass, field, make_dataclass
 from typing import Literal
 
+from model.config.firm_sizes import sector_firm_counts
+from model.config.units import M_YUAN_PER_BN
 from model.config.schedule import Schedule
 
 #: Levels of government that pay for instruments and forgo taxes (the fiscal structure of a
@@ -45,7 +50,6 @@ class Sector:
     name_zh: str
     kind: Literal["user", "machine_tools"] = "user"
     output_base_bn_yuan: float = p(lo=0.0, unit="bn yuan", doc="gross output (产值), end-2023")
-    n_firms: int = p(lo=1, unit="firms", doc="above-scale firms, 2023")
     soe_firm_share: float = p(lo=0.0, hi=1.0, doc="share of firms that are state-owned")
     value_added_share: float = p(lo=0.05, hi=0.6, doc="value added / gross output")
     labour_share: float = p(lo=0.0, hi=0.6, doc="wages / gross output")
@@ -64,7 +68,11 @@ class Sector:
     high_tech_share: float = p(lo=0.0, hi=1.0, doc="share of firms with high-tech status")
     demand_growth_real: float = p(lo=-0.2, hi=0.3, unit="1/yr", doc="trend real demand growth")
     demand_shock_sd: float = p(lo=0.0, hi=0.5, doc="sd of log demand shock")
-    size_pareto_exponent: float = p(lo=0.5, hi=3.0, doc="Pareto exponent of firm revenue")
+    largest_firm_revenue_bn_yuan: float = p(
+        lo=0.0,
+        unit="bn yuan",
+        doc="revenue of the sector's largest real firm: the top of its firm-size distribution",
+    )
     segment_mix: tuple[float, ...] = p(
         lo=0.0, hi=1.0, doc="share of buyers in each machine-tool segment (machine_tools.segments)"
     )
@@ -186,6 +194,9 @@ class BaseYear:
     year: int = p(2023, lo=2000, hi=2100)
     employment_m: float = p(lo=0.0, unit="million people", doc="above-scale employment")
     total_output_bn_yuan: float = p(lo=0.0, unit="bn yuan", doc="above-scale gross output")
+    n_firms_above_scale: int = p(
+        lo=1, unit="firms", doc="above-scale firms; each sector's share follows from its sizes"
+    )
     source: dict[str, str] = sources()
 
 
@@ -306,6 +317,7 @@ class Region:
                 raise ValueError(f"{name} ids must be unique")
         if sum(s.kind == "machine_tools" for s in self.sector) != 1:
             raise ValueError("exactly one sector must have kind = 'machine_tools'")
+        self._size_firms()
         for c in self.cluster:
             if c.sector not in ids:
                 raise ValueError(f"cluster {c.id!r} names unknown sector {c.sector!r}")
@@ -315,6 +327,38 @@ class Region:
                 raise ValueError(
                     f"cluster firm_share of sector {s!r} must sum to 1, sums to {total:.6g}"
                 )
+
+    def _size_firms(self) -> None:
+        """Derive the region's size exponent and the sectors' firm counts (``firm_sizes``)."""
+        low = self.status.above_scale_revenue_m_yuan
+        for s in self.sector:
+            # A Pareto on [threshold, largest firm] has a mean between the threshold (a very
+            # steep tail) and that of a log-uniform (a flat one).
+            if s.largest_firm_revenue_bn_yuan * M_YUAN_PER_BN <= low:
+                raise ValueError(
+                    f"sector {s.id!r}: largest_firm_revenue_bn_yuan must exceed the above-scale "
+                    f"threshold ({low:g} m yuan, status.above_scale_revenue_m_yuan)"
+                )
+        outputs = np.array([s.output_base_bn_yuan for s in self.sector]) * M_YUAN_PER_BN
+        largest = np.array([s.largest_firm_revenue_bn_yuan for s in self.sector]) * M_YUAN_PER_BN
+        n = self.base_year.n_firms_above_scale
+        if n < len(self.sector):
+            raise ValueError(f"base_year.n_firms_above_scale ({n}) is below the sector count")
+        try:
+            alpha, counts = sector_firm_counts(outputs, largest, low, n)
+        except ValueError as e:
+            raise ValueError(
+                f"the sectors' outputs and largest firms cannot hold {n} above-scale firms "
+                f"(base_year.n_firms_above_scale) on Pareto sizes from the threshold "
+                f"{low:g} m yuan: {e}"
+            ) from None
+        object.__setattr__(self, "size_exponent", alpha)
+        object.__setattr__(self, "firm_counts", counts)
+
+    #: The region's Pareto exponent of firm revenue (derived, see ``model.config.firm_sizes``).
+    size_exponent: float = field(init=False, repr=False, compare=False, default=float("nan"))
+    #: Above-scale firms of each sector at the base year (derived).
+    firm_counts: tuple[int, ...] = field(init=False, repr=False, compare=False, default=())
 
     @property
     def machine_tool_sector(self) -> int:
@@ -417,12 +461,19 @@ class Market:
 
     replicator_chi: float = p(lo=0.0, hi=10.0)
     unfilled_demand_weight: float = p(lo=0.0, hi=10.0)
-    exit_share_fraction: float = p(lo=0.0, hi=1.0, doc="exit below this fraction of 1/n")
-    net_entry_rate: Schedule = p(
-        lo=-0.5, hi=0.5, unit="1/yr", doc="entrants beyond replacing exits"
+    growth_shock_sd: float = p(
+        lo=0.0,
+        hi=0.7,
+        unit="log/yr",
+        doc="sd of a firm's yearly idiosyncratic log growth at the above-scale threshold",
     )
-    entrant_size_fraction: float = p(lo=0.0, hi=1.0, doc="entrant share in units of 1/n")
+    growth_shock_size_elasticity: float = p(
+        lo=0.0, hi=0.5, doc="beta: the shock sd falls with revenue as (revenue / threshold)^-beta"
+    )
     entrant_productivity_sd: float = p(lo=0.0, hi=1.0)
+    entrant_equity_ratio: float = p(
+        lo=0.0, hi=5.0, doc="an entrant's owners' equity (its first cash) / its first revenue"
+    )
     slot_headroom: float = p(lo=0.0, hi=2.0, doc="spare firm slots per sector for entry")
     firm_scale: float = p(
         1.0,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaincinv
 
+from model.config.firm_sizes import bounded_pareto_quantile
 from model.config.units import PEOPLE_PER_MILLION, TINY
 from model.economy.sectors import scale_firm_stacks, scale_firms, sector_sum, to_firms
 from model.economy.state import (
@@ -36,7 +37,7 @@ class BaseYear:
     # ------------------------------------------------------------ initial state
 
     def initialise(self) -> None:
-        """Firms at the start of the spin-up: Pareto sizes, vintage stocks, R&D habits.
+        """Firms at the start of the spin-up: bounded Pareto sizes, vintage stocks, R&D habits.
 
         The spin-up then runs long enough for these guesses to be forgotten; only the
         base-year aggregates they are rescaled to matter (see ``rebase``).
@@ -63,9 +64,18 @@ class BaseYear:
         st.payback_years = (
             sc.investment.payback_years * np.exp(sd * z_payback - 0.5 * sd**2)
         ).astype(trait)
-        alpha = par.pareto[lay.sector_of]
-        size = np.where(st.alive, (1.0 - u_size) ** (-1.0 / alpha), 0.0)
-        size = np.minimum(size, 1e4)  # cap the Pareto tail at 10,000x the minimum firm
+        # Revenue of the real firms each slot stands for: Pareto from the above-scale
+        # threshold to the sector's largest firm (``model.config.firm_sizes``).
+        size = np.where(
+            st.alive,
+            bounded_pareto_quantile(
+                u_size,
+                self.region.size_exponent,
+                self.region.status.above_scale_revenue_m_yuan,
+                par.largest_firm_m_yuan[lay.sector_of],
+            ),
+            0.0,
+        )
         share = size / to_firms(self, sector_sum(self, size))
         is_mt = lay.make_segment >= 0
         st.market_share = np.where(is_mt, 0.0, share)

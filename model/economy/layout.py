@@ -151,7 +151,7 @@ def build_layout(scenario: Scenario) -> SlotLayout:
         first = n
         for cluster in clusters_by_sector[s]:
             cluster_ids.append(cluster.id)
-            firms = max(1, round(sector.n_firms * cluster.firm_share * scale))
+            firms = max(1, round(region.firm_counts[s] * cluster.firm_share * scale))
             slots = max(firms + 1, math.ceil(firms * (1.0 + headroom)))
             cluster_start.append(n)
             cluster_size.append(slots)

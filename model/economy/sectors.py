@@ -37,7 +37,7 @@ class SectorParams:
     high_tech_share: np.ndarray
     demand_growth_real: np.ndarray
     demand_shock_sd: np.ndarray
-    pareto: np.ndarray
+    largest_firm_m_yuan: np.ndarray  # revenue of the largest real firm: top of the sizes
     output_base_m_yuan: np.ndarray
     rd_scale: np.ndarray  # base-year mean revenue per firm: scale of R&D in innovation draws
 
@@ -54,7 +54,7 @@ class SectorParams:
         margin = va - labour
         unit_cost = 1.0 - margin
         k1 = phi * unit_cost
-        n_firms = arr("n_firms") * scenario.market.firm_scale
+        n_firms = np.array(scenario.region.firm_counts, dtype=float) * scenario.market.firm_scale
         output = arr("output_base_bn_yuan") * M_YUAN_PER_BN
         return cls(
             n_sectors=len(sectors),
@@ -70,7 +70,7 @@ class SectorParams:
             high_tech_share=arr("high_tech_share"),
             demand_growth_real=arr("demand_growth_real"),
             demand_shock_sd=arr("demand_shock_sd"),
-            pareto=arr("size_pareto_exponent"),
+            largest_firm_m_yuan=arr("largest_firm_revenue_bn_yuan") * M_YUAN_PER_BN,
             output_base_m_yuan=output,
             rd_scale=output / np.maximum(n_firms, 1.0),
         )

@@ -26,6 +26,7 @@ PROCESSES: tuple[str, ...] = (
     "bunching",
     "entry",
     "procurement",
+    "growth",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -139,7 +139,8 @@ VARIABLES: tuple[Variable, ...] = (
     _sector("n_little_giants_new", "count", "little-giant titles newly recognised"),
     _sector("n_single_champions_new", "count", "single-champion titles newly recognised"),
     _sector("entries", "count", "entrants at the end of the year"),
-    _sector("exits", "count", "exits at the end of the year"),
+    _sector("exits", "count", "exits at the end of the year (closures and falls below scale)"),
+    _sector("closures", "count", "exits by negative net worth at the end of the year"),
     _sector("demand_shock", "1", "log demand shock drawn for the sector", ""),
     # ------------------------------------------- the firm distribution (shapes)
     _sector("largest_firm_share", "1", "the largest live firm's share of the sector's revenue", ""),

@@ -338,6 +338,7 @@ class Recorder:
             "loans_written_off": st.exit_debt_by_sector * bn,
             "entries": self._sum(st.entries.astype(float)) * scale,
             "exits": self._sum(st.exits.astype(float)) * scale,
+            "closures": self._sum(st.closures.astype(float)) * scale,
         }
 
     def adopt_spinup(self, other: Recorder) -> None:

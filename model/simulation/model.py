@@ -146,7 +146,7 @@ def spinup_key(scenario: Scenario) -> Scenario:
     Two scenarios with equal keys (and seed) spin up identically, so one spin-up can serve
     both: the instruments are off before the base year, the spin-up grows wages, producer
     prices and outside demand at its own steady rates, applies the base year's taxes and
-    LPR, and has no net entry.
+    LPR, and keeps the firm count (entrants replace exits).
     """
     base = scenario.region.base_year.year
     at_base = lambda s: Schedule.constant(s.at(base))  # noqa: E731
@@ -158,7 +158,6 @@ def spinup_key(scenario: Scenario) -> Scenario:
         end_year=scenario.start_year,
         instruments=None,
         demand=dataclasses.replace(scenario.demand, outside_machine_path="central"),
-        market=dataclasses.replace(scenario.market, net_entry_rate=zero),
         prices=dataclasses.replace(
             scenario.prices,
             producer_price_growth=zero,

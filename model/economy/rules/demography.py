@@ -1,4 +1,4 @@
-"""Rule 7a, demography: exit on a tiny share or negative net worth, entry into free slots."""
+"""Rule 7a, demography: firms fall below the above-scale threshold or close; the pool grows firms over it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from numba import njit
 from model.config.units import TINY
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
+from model.economy.sectors import sector_sum
+from model.economy.sizes import pool_entry_rate
 from model.economy.state import (
     COHORT,
     COST,
@@ -26,25 +28,29 @@ from model.economy.streams import STRIDE, normal, uniform
 
 
 def demography(eng: Engine) -> None:
-    """Exit on a tiny market share or negative net worth; entry into free slots.
+    """Firms leave the above-scale population and join it; closures.
 
-    A firm leaves when its share of its sector (machine-tool makers: of their segment's
-    sales) falls below ``exit_share_fraction`` / firms, or its net worth turns negative.
-    Entrants replace the year's exits and add the net entry rate (none during the spin-up,
-    which keeps the base-year firm count); they fill free slots at random, with the
-    initial state set in ``enter_firms``.
+    A firm whose revenue (per real firm) is below the above-scale threshold falls into the
+    pool of smaller firms (降规); one with negative net worth closes. From the pool, firms
+    whose growth carries them over the threshold join (小升规): their number per live firm
+    is ``pool_entry_rate`` of the region's size exponent, the sector's revenue growth this
+    year and the growth-shock sd at the threshold (``model.economy.sizes``). During the
+    spin-up entrants only replace exits, which keeps the base-year firm count. Entrants
+    fill free slots at random, with the initial state set in ``enter_firms``.
     """
     st, sc, lay, par = eng.state, eng.scenario.market, eng.layout, eng.par
     G = lay.n_segments
-    exits, st.exit_cash_by_sector, st.exit_debt_by_sector, sector_revenue = exit_firms(
+    threshold = eng.region.status.above_scale_revenue_m_yuan
+    growth = sector_growth(eng)
+    exits, closures, st.exit_cash_by_sector, st.exit_debt_by_sector, sector_revenue = exit_firms(
         lay.tables,
         bundle(ExitFirms, st),
-        G,
-        sc.exit_share_fraction,
+        threshold * eng.firm_weight,
         tuple(getattr(st, name) for name in CLEARED_ON_EXIT),
         tuple(getattr(st, name) for name in STACKS_CLEARED_ON_EXIT),
     )
     st.exits = exits
+    st.closures = closures
     n_alive, n_exit, n_free, mean_pi, new_e, segment_mean_a = entry_statistics(
         lay.tables, bundle(EntryStatisticsFirms, st), exits, eng.cohort_head, G
     )
@@ -53,8 +59,13 @@ def demography(eng: Engine) -> None:
     new_e = np.where(new_e > TINY, new_e, frontier)
     # A segment with no live maker: entrants start at the other provinces' model.
     segment_mean_a = np.where(segment_mean_a > 0, segment_mean_a, eng.other_province_model())
-    net = 0.0 if eng.spinning_up else sc.net_entry_rate.at(eng.year)
-    wanted = np.maximum(n_exit + net * n_alive, 0.0)
+    if eng.spinning_up:
+        wanted = n_exit
+    else:
+        alpha = eng.region.size_exponent
+        rate = np.vectorize(lambda g: pool_entry_rate(alpha, g, sc.growth_shock_sd))(growth)
+        # The pool is as large as the live firms before the exits imply.
+        wanted = rate * (n_alive + n_exit)
     p_enter = np.minimum(wanted / np.maximum(n_free, 1.0), 1.0)
     st.entry_cash_by_sector = np.zeros_like(sector_revenue)
     exo = eng.exo
@@ -76,7 +87,9 @@ def demography(eng: Engine) -> None:
         rd_intensity=par.rd_intensity,
         rd_dispersion=par.rd_dispersion,
         high_tech_share=par.high_tech_share,
-        entrant_size_fraction=sc.entrant_size_fraction,
+        entrant_revenue_m_yuan=threshold * eng.firm_weight,
+        entrant_size_spread=sc.growth_shock_sd,
+        entrant_equity_ratio=sc.entrant_equity_ratio,
         entrant_productivity_sd=sc.entrant_productivity_sd,
         target_utilisation=eng.scenario.investment.target_utilisation,
         other_equipment_price=float(exo.other_equipment_price),
@@ -92,13 +105,19 @@ def demography(eng: Engine) -> None:
     eng.policy.reset_firms(eng, st.entries)
 
 
+def sector_growth(eng: Engine) -> np.ndarray:
+    """Log growth of each sector's revenue this year over last, live firms (R, S)."""
+    st = eng.state
+    now = sector_sum(eng, np.where(st.alive, st.revenue, 0.0))
+    before = sector_sum(eng, np.where(st.alive, st.revenue_prev, 0.0))
+    return np.log(np.maximum(now, TINY) / np.maximum(before, TINY))
+
+
 # ---------------------------------------------------------------------------- compiled loops
 
 
 #: What the exit loop reads of the state (``alive`` it writes).
-ExitFirms = bundle_type(
-    "ExitFirms", ("alive", "revenue", "market_share", "cash", "debt", "book_value"), __name__
-)
+ExitFirms = bundle_type("ExitFirms", ("alive", "revenue", "cash", "debt", "book_value"), __name__)
 #: The per-firm arrays and the cohort stacks an exit clears (the catalogue's
 #: ``cleared_on_exit``): one type each, so the loop zeroes them in one pass.
 CLEARED_ON_EXIT = names(cleared_on_exit=True, axes=FIRM)
@@ -111,73 +130,54 @@ STACKS_CLEARED_ON_EXIT = tuple(
 def exit_firms(
     lay: SlotTables,
     f: ExitFirms,
-    n_segments: int,
-    exit_share_fraction: float,
+    above_scale: float,
     cleared: tuple,
     cleared_stacks: tuple,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Exit on a tiny share of the sector (machine tools: segment) or negative net worth.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exit below the above-scale revenue ``above_scale`` (per simulated firm) or on
+    negative net worth (a closure).
 
     Updates ``f.alive`` and clears the exits' slots of the arrays in ``cleared`` (which
     include cash and debt, so their exit values are summed first) and ``cleared_stacks``
     (the cohorts), in place.
 
     Returns:
-        Exits (R, N), the exits' cash and debt summed by sector (R, S), and the live-firm
-        revenue of each sector before the exits (R, S).
+        Exits (R, N), closures among them (R, N), the exits' cash and debt summed by sector
+        (R, S), and the live-firm revenue of each sector before the exits (R, S).
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
     sector_start = lay.sector_start
-    make_segment = lay.make_segment
     sector_size = lay.sector_size
     alive = f.alive
     cash = f.cash
     debt = f.debt
     revenue = f.revenue
-    market_share = f.market_share
     book_value = f.book_value
     R, N = alive.shape
     S = sector_start.shape[0]
     exits = np.zeros((R, N), dtype=np.bool_)
+    closures = np.zeros((R, N), dtype=np.bool_)
     # The exits' cash and debt are recorded by sector only (the accounts need no more).
     exit_cash = np.zeros((R, S))
     exit_debt = np.zeros((R, S))
     sector_revenue = np.zeros((R, S))
-    segment_revenue = np.zeros(n_segments)
-    segment_count = np.zeros(n_segments)
     for r in range(R):
-        segment_revenue[:] = 0.0
-        segment_count[:] = 0.0
-        for n in range(N):
-            g = make_segment[n]
-            if g >= 0 and alive[r, n]:
-                segment_revenue[g] += revenue[r, n]
-                segment_count[g] += 1.0
         for s in range(S):
             lo = sector_start[s]
             hi = lo + sector_size[s]
-            count = 0.0
             total = 0.0
-            for n in range(lo, hi):
-                if alive[r, n]:
-                    count += 1.0
-                    total += revenue[r, n]
-            sector_revenue[r, s] = total
             for n in range(lo, hi):
                 if not alive[r, n]:
                     continue
-                g = make_segment[n]
-                if g >= 0:
-                    share = revenue[r, n] / max(segment_revenue[g], TINY)
-                    bar = exit_share_fraction / max(segment_count[g], 1.0)
-                else:
-                    share = market_share[r, n]
-                    bar = exit_share_fraction / max(count, 1.0)
-                if share < bar or cash[r, n] + book_value[r, n] - debt[r, n] < 0.0:
+                total += revenue[r, n]
+                closed = cash[r, n] + book_value[r, n] - debt[r, n] < 0.0
+                if closed or revenue[r, n] < above_scale:
                     exits[r, n] = True
+                    closures[r, n] = closed
                     exit_cash[r, s] += cash[r, n]
                     exit_debt[r, s] += debt[r, n]
+            sector_revenue[r, s] = total
         for n in range(N):
             if exits[r, n]:
                 alive[r, n] = False
@@ -185,7 +185,7 @@ def exit_firms(
                     arr[r, n] = 0.0
                 for stack in cleared_stacks:
                     stack[r, n, :] = 0.0
-    return exits, exit_cash, exit_debt, sector_revenue
+    return exits, closures, exit_cash, exit_debt, sector_revenue
 
 
 #: What the entry statistics read of the state.
@@ -308,7 +308,9 @@ class EntryParams(NamedTuple):
     rd_intensity: np.ndarray  # (S,) mean real R&D intensity
     rd_dispersion: np.ndarray  # (S,) sd of log R&D intensity
     high_tech_share: np.ndarray  # (S,)
-    entrant_size_fraction: float
+    entrant_revenue_m_yuan: float  # the above-scale threshold, per simulated firm
+    entrant_size_spread: float  # entrants land up to exp(this) above the threshold
+    entrant_equity_ratio: float  # owners' equity / first-year revenue
     entrant_productivity_sd: float
     target_utilisation: float
     other_equipment_price: float
@@ -330,11 +332,12 @@ def enter_firms(
     """Entry into free slots and the entrants' initial state (in place).
 
     A free slot of sector s is taken with probability ``stats.p_enter``; draws per slot
-    (entry stream): 0 entry, 1-2 productivity noise, 3-4 R&D habit, 5 high-tech status.
-    Entrants take ``entrant_size_fraction`` / live firms of the sector's revenue before
-    exits, the sector's mean process productivity with noise (machine-tool makers: the
-    segment's mean model), this year's new machines, and owner equity for their capital,
-    which is also summed by sector into ``entry_cash`` (R, S). The sectors' market and
+    (entry stream): 0 entry, 1-2 productivity noise, 3-4 R&D habit, 5 high-tech status,
+    6 size. Entrants have revenue ``entrant_revenue_m_yuan`` x exp(``entrant_size_spread``
+    x U) (their share of the sector's revenue before exits), the sector's mean process
+    productivity with noise (machine-tool makers: the segment's mean model), this year's
+    new machines, and owners' equity of ``entrant_equity_ratio`` x revenue, which is also
+    summed by sector into ``entry_cash`` (R, S). The sectors' market and
     outside shares are then renormalised over the live firms.
 
     Returns:
@@ -389,7 +392,9 @@ def enter_firms(
     segment_mean_a = stats.segment_mean_a
     new_e = stats.new_e
     keys = par.keys
-    entrant_size_fraction = par.entrant_size_fraction
+    entrant_revenue = par.entrant_revenue_m_yuan
+    entrant_size_spread = par.entrant_size_spread
+    entrant_equity_ratio = par.entrant_equity_ratio
     theta = par.theta
     kappa = par.kappa
     price_index = par.price_index
@@ -418,14 +423,11 @@ def enter_firms(
             lo = sector_start[s]
             hi = lo + sector_size[s]
             p = p_enter[r, s]
-            share = entrant_size_fraction / max(n_alive[r, s], 1.0)
-            revenue_e = share * sector_revenue[r, s]
             th = theta[s]
             capital_price = kappa[s] * (
                 th * price_index[r, mt_sector] + (1.0 - th) * other_equipment_price
             )
             price_e = price_index[r, s]
-            capacity_e = revenue_e / max(price_e, TINY) / target_utilisation
             sigma = rd_dispersion[s]
             for n in range(lo, hi):
                 if alive[r, n]:
@@ -433,6 +435,11 @@ def enter_firms(
                 c = n * STRIDE
                 if not uniform(key, c) < p:
                     continue
+                # A firm that grew over the threshold this year lands within about one
+                # year's shock of it.
+                revenue_e = entrant_revenue * math.exp(entrant_size_spread * uniform(key, c + 6))
+                share = revenue_e / max(sector_revenue[r, s], TINY)
+                capacity_e = revenue_e / max(price_e, TINY) / target_utilisation
                 entered[r, n] = True
                 alive[r, n] = True
                 g = make_segment[n]
@@ -458,8 +465,9 @@ def enter_firms(
                 cohort_cost[r, n, cost_head] = capacity_e * capital_price
                 capacity[r, n] = capacity_e
                 machine_productivity[r, n] = e0
-                entry_cash[r, s] += 0.2 * revenue_e  # owner equity, recorded by sector
-                cash[r, n] = 0.2 * revenue_e
+                equity = entrant_equity_ratio * revenue_e
+                entry_cash[r, s] += equity  # recorded by sector
+                cash[r, n] = equity
                 debt[r, n] = 0.0
                 revenue[r, n] = revenue_e
                 revenue_prev[r, n] = revenue_e

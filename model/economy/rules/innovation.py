@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from model.config.units import TINY
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
 from model.economy.state import bundle, bundle_type
@@ -31,7 +32,6 @@ def innovate_and_imitate(eng: Engine) -> None:
         n_niche_groups=len(lay.niche_group_start),
         other_province_model=eng.other_province_model(),
         rd_lag=sc.rd_lag_years - 1,
-        rd_scale=eng.par.rd_scale,
         innovation_on=sc.enabled,
         imitation_on=sc.imitation_enabled,
         zeta_innovation=sc.zeta_innovation,
@@ -55,6 +55,7 @@ SearchFirms = bundle_type(
     (
         "alive",
         "rd_real_history",
+        "output_real",
         "process_productivity",
         "model_productivity",
         "innovated",
@@ -78,7 +79,6 @@ class SearchParams(NamedTuple):
     n_niche_groups: int
     other_province_model: np.ndarray  # (R, G) the other provinces' model of each segment
     rd_lag: int  # R&D effort is real R&D of rd_lag + 1 years ago
-    rd_scale: np.ndarray  # (S,) the sector's scale of R&D effort, m yuan
     innovation_on: bool
     imitation_on: bool
     zeta_innovation: float
@@ -100,8 +100,10 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     innovation success, 1.. the jump's order statistic (innovation stream); 0 imitation
     attempt, 1 local or sector peer, 2 which peer (imitation stream).
 
-    A firm's R&D effort is its real R&D of ``rd_lag`` + 1 years ago in units of its
-    sector's ``rd_scale``. ``lay.niche_group_of`` gives each machine-tool slot's (niche,
+    A firm's R&D effort is its R&D intensity: real R&D of ``rd_lag`` + 1 years ago over last
+    year's real output. Each innovation improves a part of the firm's products, so success
+    chances grow with R&D relative to size, not with R&D alone (Klette and Kortum 2004):
+    otherwise the largest firms innovate every year and every sector concentrates. ``lay.niche_group_of`` gives each machine-tool slot's (niche,
     segment) group (-1 elsewhere).
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
@@ -119,6 +121,7 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     process_productivity = f.process_productivity
     innovated = f.innovated
     rd_real_history = f.rd_real_history
+    output_real = f.output_real
     model_first_set_level = f.model_first_set_level
     model_unproven = f.model_unproven
     model_first_set = f.model_first_set
@@ -133,7 +136,6 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     keys_imitation = p.keys_imitation
     year = p.year
     rd_lag = p.rd_lag
-    rd_scale = p.rd_scale
     innovation_on = p.innovation_on
     zeta_innovation = p.zeta_innovation
     jump_lo = p.jump_lo
@@ -165,7 +167,7 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
             imitated[n] = False
             if alive[r, n]:
                 c = n * STRIDE
-                x = rd_real_history[r, n, rd_lag] / rd_scale[sector_of[n]]
+                x = rd_real_history[r, n, rd_lag] / max(output_real[r, n], TINY)
                 if innovation_on:
                     if uniform(k_inn, c) < 1.0 - math.exp(-zeta_innovation * x):
                         jump = jump_lo + (jump_hi - jump_lo) * beta_integer_into(

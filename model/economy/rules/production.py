@@ -11,7 +11,9 @@ from numba import njit
 from model.config.units import TINY
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
+from model.economy.sizes import laplace, shock_sd
 from model.economy.state import bundle, bundle_type
+from model.economy.streams import STRIDE, uniform
 
 
 def produce(eng: Engine) -> None:
@@ -26,7 +28,9 @@ def produce(eng: Engine) -> None:
     established products. The sector price index is the share-weighted mean price (machine
     tools: sales-weighted). Then replicator dynamics on competitiveness: user firms by
     relative price and unfilled demand; machine-tool firms' outside share by price per unit
-    of productivity within their segment, with the risk premium on unproven models.
+    of productivity within their segment, with the risk premium on unproven models. Each
+    share also takes an idiosyncratic Gibrat shock (Laplace, sd falling with size; see
+    ``model.economy.sizes``): what firms' growth rates show beyond competitiveness.
     """
     st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
     # This year's output and revenue overwrite the oldest year kept: each history has its
@@ -53,6 +57,11 @@ def produce(eng: Engine) -> None:
         n_segments=lay.n_segments,
         replicator_chi=sc.market.replicator_chi,
         unfilled_demand_weight=sc.market.unfilled_demand_weight,
+        keys=eng.stream_keys("growth"),
+        firm_weight=eng.firm_weight,
+        above_scale_m_yuan=eng.region.status.above_scale_revenue_m_yuan,
+        growth_shock_sd=sc.market.growth_shock_sd,
+        growth_shock_size_elasticity=sc.market.growth_shock_size_elasticity,
     )
     compete(lay.tables, bundle(CompeteFirms, st), params)
 
@@ -243,6 +252,11 @@ class CompeteParams(NamedTuple):
     n_segments: int
     replicator_chi: float
     unfilled_demand_weight: float
+    keys: np.ndarray  # (R,) this year's growth-shock stream keys
+    firm_weight: float  # real firms per simulated firm
+    above_scale_m_yuan: float  # the size the shock sd is measured from (per real firm)
+    growth_shock_sd: float  # sd of the log shock at that size
+    growth_shock_size_elasticity: float  # beta: sd falls as (size / threshold)^-beta
 
 
 @njit(cache=True)
@@ -251,8 +265,11 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
 
     User firms compete on price relative to the sector index and on unfilled demand;
     machine-tool makers' outside shares on log productivity less log risk-adjusted price,
-    relative to their segment's outside-share-weighted mean. ``mt_segment_share`` becomes
-    each maker's share of its segment's sales.
+    relative to their segment's outside-share-weighted mean; then each share is multiplied
+    by ``(1 - sd^2 / 2) exp(sd e)``, e a standard Laplace draw (growth stream, draw 0 of the
+    slot) and sd the firm's shock sd, so its expected value is unchanged (Gibrat), and the
+    shares are renormalised. ``mt_segment_share`` becomes each maker's share of its
+    segment's sales.
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
@@ -273,10 +290,16 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
     position_of_column = p.position_of_column
     unfilled_demand_weight = p.unfilled_demand_weight
     replicator_chi = p.replicator_chi
+    keys = p.keys
+    firm_weight = p.firm_weight
+    threshold = p.above_scale_m_yuan
+    sd0 = p.growth_shock_sd
+    beta = p.growth_shock_size_elasticity
     R, N = alive.shape
     S = sector_start.shape[0]
     G = n_segments
     comp = np.zeros(N)
+    shock = np.ones(N)
     seg_w = np.zeros(G)
     seg_wx = np.zeros(G)
     seg_revenue = np.zeros(G)
@@ -284,10 +307,13 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
         seg_w[:] = 0.0
         seg_wx[:] = 0.0
         seg_revenue[:] = 0.0
+        key = keys[r]
         for n in range(N):
             if not alive[r, n]:
                 comp[n] = 0.0
                 continue
+            sd = shock_sd(revenue[r, n] / firm_weight, threshold, sd0, beta)
+            shock[n] = (1.0 - 0.5 * sd * sd) * math.exp(sd * laplace(uniform(key, n * STRIDE)))
             g = make_segment[n]
             if g >= 0:
                 x = math.log(max(model_productivity[r, n], TINY)) - math.log(
@@ -324,6 +350,7 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
                     v = 0.0
                     if alive[r, n]:
                         v = max(shares[r, n] * (1.0 + replicator_chi * (comp[n] - mean)), 0.0)
+                        v *= shock[n]
                     shares[r, n] = v
                     total += v
                 for n in range(lo, hi):
