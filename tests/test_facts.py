@@ -31,6 +31,8 @@ MET_AT_SMALL_SCALE = {
     "zj_domestic_share_economy",
     "zj_domestic_share_high_end",
     "zj_domestic_share_mid_range",
+    "zj_growth_rate_fat_tails",
+    "zj_growth_volatility_falls_with_size",
     "zj_rd_intensity",
     "zj_revenue_tail_exponent",
 }

@@ -680,14 +680,15 @@ def test_first_set_unproven_until_three_sets_sold(base) -> None:
     for sets in cases:
         h = Hand(base)
         st = h.st
-        slot = h.mt(1, segment=2)[0]  # high end: 3.0 m yuan a set
+        slot = h.mt(1, segment=1)[0]  # mid-range: 0.6 m yuan a set
         price = h.eng.set_price_m_yuan[h.lay.make_segment[slot]]
-        assert price == 3.0
+        assert price == 0.6
         h.set("model_first_set", [slot], True)
         h.set("model_unproven", [slot], True)
         h.set("model_recognised", [slot], True)
         h.set("model_sets_sold", [slot], h.real(2.0))
-        h.set("outside_share", [slot], 0.0)  # all sales are the hand-set orders
+        h.set("national_share", [slot], 0.0)  # all sales are the hand-set orders
+        h.set("export_share", [slot], 0.0)
         h.set("orders_inside", [slot], h.real(sets * price))
         st.alive[:, slot] = True
         rules.produce(h.eng)
@@ -698,15 +699,16 @@ def test_first_set_unproven_until_three_sets_sold(base) -> None:
 
 def test_first_set_recognised_on_first_sale(base) -> None:
     h = Hand(base)
-    a, b = h.mt(2, segment=2)
+    a, b = h.mt(2, segment=1)
     st = h.st
     st.alive[:, [a, b]] = True
-    for slot, orders in ((a, h.real(3.0)), (b, 0.0)):
+    for slot, orders in ((a, h.real(0.6)), (b, 0.0)):  # one mid-range set of 0.6 m yuan
         h.set("model_first_set", [slot], True)
         h.set("model_unproven", [slot], True)
         h.set("model_recognised", [slot], False)
         h.set("model_sets_sold", [slot], 0.0)
-        h.set("outside_share", [slot], 0.0)
+        h.set("national_share", [slot], 0.0)
+        h.set("export_share", [slot], 0.0)
         h.set("orders_inside", [slot], orders)
     rules.produce(h.eng)
     assert st.first_set_recognised[:, a].all() and st.model_recognised[:, a].all()
@@ -717,17 +719,17 @@ def test_first_set_recognised_on_first_sale(base) -> None:
 def test_first_set_proven_only_by_sales_to_zhejiang_users(base) -> None:
     """Zhejiang's reward counts the user's first sets: sales outside the province prove nothing."""
     h = Hand(base)
-    (slot,) = h.mt(1, segment=2)
+    (slot,) = h.mt(1, segment=1)
     st = h.st
     st.alive[:, slot] = True
     h.set("model_first_set", [slot], True)
     h.set("model_unproven", [slot], True)
     h.set("model_recognised", [slot], False)
     h.set("model_sets_sold", [slot], 0.0)
-    h.set("outside_share", [slot], 0.5)  # half the outside demand: many sets' worth
+    h.set("national_share", [slot], 0.5)  # half the segment's national demand: many sets
     h.set("orders_inside", [slot], 0.0)
     rules.produce(h.eng)
-    assert (st.sales_outside[:, slot] > h.real(3 * 3.0)).all(), (
+    assert (st.sales_outside[:, slot] > h.real(3 * 0.6)).all(), (
         "the test needs sizeable outside sales"
     )
     assert (st.model_sets_sold[:, slot] == 0).all()

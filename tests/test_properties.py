@@ -305,10 +305,17 @@ def _check_accounting(drawn: dict[str, object]) -> None:
     # No NaN anywhere, except budget_used where there is no finite, positive budget.
     no_budget = ~(np.isfinite(ds["budget"]) & (ds["budget"] > 0))
     assert bool((ds["budget_used"].isnull() == no_budget).all()), "budget_used NaN mismatch"
+    # The productivity 90/10 ratio of a sector is undefined with fewer than 20 live firms
+    # (``model.outputs.distribution.quantile_ratio``); anywhere else it is a number.
+    simulated = ds["n_firms"] * SMALL["market.firm_scale"]
+    few = ds["productivity_p90_p10"].isnull() & (simulated.round() < 20)
+    assert bool((ds["productivity_p90_p10"].isnull() == few).all()), "productivity_p90_p10 NaN"
     with_nan = [
         name
         for name, v in ds.data_vars.items()
-        if name != "budget_used" and v.dtype.kind in "fc" and bool(v.isnull().any())
+        if name not in ("budget_used", "productivity_p90_p10")
+        and v.dtype.kind in "fc"
+        and bool(v.isnull().any())
     ]
     assert not with_nan, f"NaN in {with_nan}"
 

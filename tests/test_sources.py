@@ -10,7 +10,7 @@ from model.config.schedule import Schedule
 from model.config.toml import read_toml
 
 ROOT = Path(__file__).resolve().parents[1]
-STRUCTURAL = {"year", "n_firms", "brochure_size", "niches", "validity_years"}
+STRUCTURAL = {"year", "brochure_size", "niches", "validity_years"}
 
 
 def _numeric_fields(table: dict, path: str) -> list[tuple[str, str]]:
@@ -22,7 +22,7 @@ def _numeric_fields(table: dict, path: str) -> list[tuple[str, str]]:
         if isinstance(value, dict) and not all(
             isinstance(k, str) and k[:4].isdigit() for k in value
         ):
-            if key in ("outside_demand_growth", "budget_bn_yuan"):
+            if key in ("national_demand_growth", "export_demand_growth", "budget_bn_yuan"):
                 found.append((path, key))  # a table of numbers (paths, payers): one source
             else:
                 found += _numeric_fields(value, f"{path}.{key}" if path else key)
@@ -88,6 +88,7 @@ def test_sources_name_a_seed_facts_row_or_assumption() -> None:
                     "not used",
                     "DESIGN.md",
                     "NBS",
+                    "annual report",
                 )
             ), (
                 f"{table}.{key}: source {text!r} names no seed, FACTS.md row, derivation "

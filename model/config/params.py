@@ -139,9 +139,33 @@ class MachineTools:
         lo=0.0, doc="relative embodied productivity of a segment's models"
     )
     set_price_m_yuan: tuple[float, ...] = p(lo=0.0, unit="m yuan", doc="price of one set")
-    outside_sales_share_base: float = p(lo=0.0, hi=1.0, doc="share of output sold outside")
-    outside_demand_growth: dict[str, Schedule] = p(
-        default_factory=dict, unit="1/yr", doc="nominal growth of outside demand by path"
+    outside_sales_share_base: float = p(
+        lo=0.0, hi=1.0, doc="share of output sold outside the region when the spin-up starts"
+    )
+    export_sales_share_base: float = p(
+        lo=0.0, hi=1.0, doc="share of the makers' output exported, base year"
+    )
+    national_market_share_base: tuple[float, ...] = p(
+        lo=0.0, hi=1.0, doc="the makers' share of rest-of-country demand per segment, base year"
+    )
+    national_import_share_base: tuple[float, ...] = p(
+        lo=0.0, hi=1.0, doc="imports' share of rest-of-country demand per segment, base year"
+    )
+    export_market_share_base: tuple[float, ...] = p(
+        lo=0.0, hi=1.0, doc="the makers' share of foreign demand per segment, base year"
+    )
+    export_market_national_share_base: float = p(
+        lo=0.0, hi=1.0, doc="all the country's makers' share of foreign demand, base year"
+    )
+    national_demand_growth: dict[str, Schedule] = p(
+        default_factory=dict,
+        unit="1/yr",
+        doc="nominal growth of rest-of-country demand by path (low, central, high)",
+    )
+    export_demand_growth: dict[str, Schedule] = p(
+        default_factory=dict,
+        unit="1/yr",
+        doc="nominal growth of foreign demand by path (low, central, high)",
     )
     outside_models: tuple[OutsideModel, ...] = ()
     brochure_size: int = p(4, lo=1, hi=50, doc="models a buyer compares (k)")
@@ -162,6 +186,9 @@ class MachineTools:
             "segment_price_index",
             "segment_productivity_index",
             "set_price_m_yuan",
+            "national_market_share_base",
+            "national_import_share_base",
+            "export_market_share_base",
         ):
             if len(getattr(self, name)) != G:
                 raise ValueError(
@@ -180,10 +207,33 @@ class MachineTools:
         unknown = sorted({o.segment for o in self.outside_models} - set(self.segments))
         if unknown:
             raise ValueError(f"outside_models name unknown segments {unknown}")
-        missing = {"low", "central", "high"} - set(self.outside_demand_growth)
-        if missing:
+        for name in ("national_demand_growth", "export_demand_growth"):
+            missing = {"low", "central", "high"} - set(getattr(self, name))
+            if missing:
+                raise ValueError(f"{name} needs paths low, central, high; missing {sorted(missing)}")
+        for g, z, m in zip(
+            self.segments,
+            self.national_market_share_base,
+            self.national_import_share_base,
+            strict=True,
+        ):
+            if not (0.0 < z and 0.0 < m and z + m < 1.0):
+                raise ValueError(
+                    f"segment {g!r}: national_market_share_base ({z:g}) and "
+                    f"national_import_share_base ({m:g}) must be positive and leave the other "
+                    "provinces a positive share"
+                )
+        for g, x in zip(self.segments, self.export_market_share_base, strict=True):
+            if not (0.0 < x < self.export_market_national_share_base < 1.0):
+                raise ValueError(
+                    f"segment {g!r}: export_market_share_base ({x:g}) must be positive and "
+                    "below export_market_national_share_base "
+                    f"({self.export_market_national_share_base:g}), which must be below 1"
+                )
+        if not self.export_sales_share_base < self.outside_sales_share_base:
             raise ValueError(
-                f"outside_demand_growth needs paths low, central, high; missing {sorted(missing)}"
+                "export_sales_share_base must be below outside_sales_share_base (exports are "
+                "part of the sales outside the region)"
             )
 
 
@@ -386,7 +436,9 @@ class Demand:
 
     price_elasticity: float = p(lo=0.0, hi=5.0, doc="epsilon: real demand response to price")
     shocks: bool = True
-    outside_machine_path: Literal["low", "central", "high"] = "central"
+    outside_machine_path: Literal["low", "central", "high"] = p(
+        "central", doc="path of rest-of-country and foreign demand for the makers' segments"
+    )
     growth_multiplier: float = p(1.0, lo=0.0, hi=5.0, doc="scales every sector's trend growth")
     source: dict[str, str] = sources()
 
@@ -461,6 +513,15 @@ class Market:
 
     replicator_chi: float = p(lo=0.0, hi=10.0)
     unfilled_demand_weight: float = p(lo=0.0, hi=10.0)
+    national_share_elasticity: float = p(
+        lo=0.0,
+        hi=20.0,
+        doc="lambda: a seller's target share in a national or foreign market is proportional "
+        "to appeal x (productivity / risk-adjusted price)^lambda",
+    )
+    national_share_inertia: float = p(
+        lo=0.0, hi=1.0, unit="1/yr", doc="rho: share of the gap to the target share closed a year"
+    )
     growth_shock_sd: float = p(
         lo=0.0,
         hi=0.7,
@@ -502,7 +563,9 @@ class SpinUp:
     years: int = p(lo=1, hi=200, doc="at least 1: the base year is set from the last spin-up year")
     wage_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr", doc="steady nominal wage growth")
     producer_price_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
-    outside_machine_demand_growth: float = p(lo=-0.2, hi=0.5, unit="1/yr")
+    outside_machine_demand_growth: float = p(
+        lo=-0.2, hi=0.5, unit="1/yr", doc="steady growth of rest-of-country and foreign demand"
+    )
     source: dict[str, str] = sources()
 
 

@@ -358,8 +358,12 @@ class Engine(BaseYear):
         growth = np.array([o.productivity_growth for o in self.region.machine_tools.outside_models])
         st.outside_productivity = st.outside_productivity * (1.0 + growth)
         st.outside_price = st.outside_price * (1.0 + g_equip)
-        path = self.region.machine_tools.outside_demand_growth[sc.demand.outside_machine_path]
-        exo.outside_demand_growth = (
-            sc.spinup.outside_machine_demand_growth if self.spinning_up else path.at(year)
-        )
+        mt, path = self.region.machine_tools, sc.demand.outside_machine_path
+        if self.spinning_up:
+            exo.national_demand_growth = exo.export_demand_growth = (
+                sc.spinup.outside_machine_demand_growth
+            )
+        else:
+            exo.national_demand_growth = mt.national_demand_growth[path].at(year)
+            exo.export_demand_growth = mt.export_demand_growth[path].at(year)
         self.tax_base_rates()

@@ -79,7 +79,6 @@ class BaseYear:
         share = size / to_firms(self, sector_sum(self, size))
         is_mt = lay.make_segment >= 0
         st.market_share = np.where(is_mt, 0.0, share)
-        st.outside_share = np.where(is_mt, share, 0.0)
         st.mt_segment_share = self.segment_normalise(np.where(is_mt, share, 0.0))
         st.demand_real = np.broadcast_to(par.output_base_m_yuan, (R, S)).copy()
         st.demand_real[:, lay.mt_sector] = 0.0
@@ -95,8 +94,20 @@ class BaseYear:
         st.output_real = revenue.copy()
         st.output_real_prev = revenue.copy()
         st.output_expected = revenue.copy()
-        st.outside_machine_demand = np.full(
-            R, mt.outside_sales_share_base * par.output_base_m_yuan[lay.mt_sector]
+        # The makers' outside sales: to the rest of the country and abroad, each market of
+        # a segment as large as the region's base-year share of it implies.
+        segment_revenue = self.segment_sum(np.where(is_mt, revenue, 0.0))
+        to_nation = mt.outside_sales_share_base - mt.export_sales_share_base
+        st.national_demand = to_nation * segment_revenue / np.asarray(mt.national_market_share_base)
+        st.export_demand = (
+            mt.export_sales_share_base * segment_revenue / np.asarray(mt.export_market_share_base)
+        )
+        within = self.segment_normalise(np.where(is_mt, revenue, 0.0))  # share of segment sales
+        st.national_share = within * self._to_mt_slots(
+            np.broadcast_to(mt.national_market_share_base, segment_revenue.shape)
+        )
+        st.export_share = within * self._to_mt_slots(
+            np.broadcast_to(mt.export_market_share_base, segment_revenue.shape)
         )
 
         st.process_productivity = np.exp(0.1 * z_prod)
@@ -176,12 +187,69 @@ class BaseYear:
             st.process_productivity * st.machine_productivity
         ) + to_firms(self, st.k2)
         st.price = (1.0 + par.markup[lay.sector_of]) * unit_cost
-        # Outside models, anchored to the region's segment means.
-        self._anchor_outside_models()
+        # Outside models, anchored to the region's segment means, and their makers' pull.
+        st.appeal = np.zeros((R, N))
+        self.anchor_outside_makers(appeals=True)
         self.tax_base_rates()
         tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
         st.rd_user_cost_base = (1.0 - tau * (1.0 + self.exo.super_deduction)).astype(trait)
         self.policy.initialise(self)
+
+    def anchor_outside_makers(self, *, appeals: bool = False) -> None:
+        """Put the outside models and their makers on the region file's base-year terms.
+
+        The outside models' productivity and price at their premiums over the region's
+        segment means (``_anchor_outside_models``); in each segment's rest-of-country and
+        foreign market, the region's makers' shares scaled to the base-year share of the
+        region file and the outside models' makers given the appeal at which the target
+        shares are the base-year shares (imports the import share, other provinces the rest).
+        The spin-up does this every year, so nothing jumps when the simulated years begin.
+        With ``appeals`` (the initial state), each maker's appeal is first set so that its
+        target share is its current share.
+        """
+        st, mt, lay = self.state, self.region.machine_tools, self.layout
+        self._anchor_outside_models()
+        lam = self.scenario.market.national_share_elasticity
+        # Buyers' terms without any instrument: the anchoring must not depend on the policy.
+        makers = self.makers
+        risk_price = (
+            st.price[:, makers]
+            * self.segment_price_index_of_maker
+            * self.risk_multiplier_base()[:, makers]
+        )
+        x = st.model_productivity[:, makers] / np.maximum(risk_price, TINY)
+        pull_per_appeal = np.zeros(st.alive.shape)
+        pull_per_appeal[:, makers] = np.maximum(x, TINY) ** lam
+        live_maker = st.alive & (lay.make_segment >= 0)
+        if appeals:
+            within = self.segment_normalise(np.where(live_maker, st.national_share, 0.0))
+            st.appeal = np.where(live_maker, within / pull_per_appeal.clip(TINY), 0.0)
+        seg_pull = self.segment_sum(np.where(live_maker, st.appeal * pull_per_appeal, 0.0))
+        rival_pull = np.maximum(st.outside_productivity / np.maximum(st.outside_price, TINY), TINY)
+        rival_pull = rival_pull**lam
+        g_of = self.outside_segment
+        is_import = self.outside_origin == 0
+        z_nation = np.asarray(mt.national_market_share_base)
+        imports = np.asarray(mt.national_import_share_base)
+        z_export = np.asarray(mt.export_market_share_base)
+        national_makers = mt.export_market_national_share_base
+        nation_rival = np.where(is_import, imports[g_of], 1.0 - z_nation[g_of] - imports[g_of])
+        export_rival = np.where(
+            is_import, 1.0 - national_makers, national_makers - z_export[g_of]
+        )
+        for shares, z, rival, appeal_name, share_name in (
+            (st.national_share, z_nation, nation_rival, "national_rival_appeal", "national_rival_share"),
+            (st.export_share, z_export, export_rival, "export_rival_appeal", "export_rival_share"),
+        ):
+            total = self.segment_sum(np.where(live_maker, shares, 0.0))
+            scale = z[None, :] / np.maximum(total, TINY)
+            shares *= np.where(live_maker, self._to_mt_slots(scale, 1.0), 0.0)
+            setattr(st, share_name, np.broadcast_to(rival, (self.R, len(g_of))).copy())
+            setattr(
+                st,
+                appeal_name,
+                rival[None, :] / z[g_of][None, :] * seg_pull[:, g_of] / rival_pull,
+            )
 
     def _anchor_outside_models(self) -> None:
         """Set outside models at their premiums over the region's segment means (sales-weighted)."""
@@ -230,7 +298,8 @@ class BaseYear:
         for name in RESCALED_SECTORS:
             setattr(st, name, getattr(st, name) * factor)
         # Demand from outside the region is the machine-tool sector's.
-        st.outside_machine_demand = st.outside_machine_demand * factor[:, lay.mt_sector]
+        st.national_demand = st.national_demand * factor[:, lay.mt_sector, None]
+        st.export_demand = st.export_demand * factor[:, lay.mt_sector, None]
         return factor
 
     def renormalise_costs(self) -> None:
@@ -266,9 +335,11 @@ class BaseYear:
     def rebase(self) -> np.ndarray:
         """Set the spun-up economy on the base year of the region file; returns the rescaling.
 
-        Sector outputs are rescaled to the base-year outputs. Outside machine demand becomes
+        Sector outputs are rescaled to the base-year outputs. The makers' outside sales become
         the residual of base machine-tool output over inside sales, the wage per worker is set
         so that employment matches the base year, and prices are indexed to the base year.
+        The outside models and their makers stay on the region file's terms (as every
+        spin-up year).
         """
         st, lay, par = self.state, self.layout, self.par
         self.renormalise_costs()
@@ -279,11 +350,23 @@ class BaseYear:
         inside = st.machine_purchases_in_region.sum(axis=1, dtype=float)
         booked = np.maximum(st.orders_inside.sum(axis=1), TINY)
         st.orders_inside = st.orders_inside * (inside / booked)[:, None]
-        st.outside_machine_demand = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)
+        # Rest-of-country and foreign demand scaled together so the makers' outside sales
+        # are the base output's residual over inside sales.
+        is_mt = lay.make_segment >= 0
+        outside = np.where(
+            st.alive & is_mt,
+            st.national_share * self._to_mt_slots(st.national_demand)
+            + st.export_share * self._to_mt_slots(st.export_demand),
+            0.0,
+        ).sum(axis=1)
+        wanted = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)
+        scale = (wanted / np.maximum(outside, TINY))[:, None]
+        st.national_demand = st.national_demand * scale
+        st.export_demand = st.export_demand * scale
         wages = self.wages_m_yuan().sum(axis=1)
         employment = self.region.base_year.employment_m * PEOPLE_PER_MILLION
         self.exo.wage_per_worker_m_yuan = (wages / employment)[:, None]
         self.price_base = st.price_index.copy()
-        self._anchor_outside_models()
+        self.anchor_outside_makers()
         self.spinning_up = False
         return factor

@@ -51,18 +51,13 @@ def pool_entry_rate(alpha: float, drift: float, sd: float) -> float:
         raise ValueError(f"pool entry diverges: alpha x Laplace scale = {alpha * b:.3g} >= 1")
     m, a = drift, alpha
     if m >= 0.0:
-        # g in (0, m): left branch density exp((g - m)/b) / 2b; g > m: right branch.
+        # g in (0, m), left branch of the density exp(-(m - g)/b) / 2b, written in u = m - g
+        # so nothing overflows as b -> 0; then g > m, the right branch.
+        c = a + 1.0 / b
         left = (
-            math.exp(-m / b) / (2.0 * b) * (_int_exp(a + 1 / b, 0.0, m) - _int_exp(1 / b, 0.0, m))
-        )
+            math.exp(a * m) * -math.expm1(-c * m) / c - b * -math.expm1(-m / b)
+        ) / (2.0 * b)
         right = 0.5 * (math.exp(a * m) / (1.0 - a * b) - 1.0)
         return left + right
     # m < 0: only the right branch reaches g > 0.
     return 0.5 * math.exp(m / b) * (1.0 / (1.0 - a * b) - 1.0)
-
-
-def _int_exp(c: float, lo: float, hi: float) -> float:
-    """Integral of exp(c g) over [lo, hi]."""
-    if abs(c) < 1e-12:
-        return hi - lo
-    return (math.exp(c * hi) - math.exp(c * lo)) / c

@@ -9,7 +9,7 @@ sector, and the named bundles the compiled loops take and write (:func:`bundle_t
 Axes: ``firm`` is (R, N), R replicates side by side and N firm slots; ``cohort`` (R, N, A)
 the machine cohorts by ring slot; ``cost`` (R, N, C) the cohorts' book costs within their tax
 life; ``rd_lag`` (R, N, L) past real R&D; ``sector`` (R, S); ``outside`` (R, O) the outside
-models; ``replicate`` (R,).
+models; ``segment`` (R, G) the machine-tool segments; ``replicate`` (R,).
 
 Lifecycle:
 
@@ -56,6 +56,7 @@ COST = ("replicate", "firm", "cost")
 RD_LAG = ("replicate", "firm", "rd_lag")
 SECTOR = ("replicate", "sector")
 OUTSIDE = ("replicate", "outside")
+SEGMENT = ("replicate", "segment")
 REPLICATE = ("replicate",)
 
 
@@ -91,7 +92,9 @@ FIELDS: tuple[Field, ...] = (
     _f("basic_research_share", F4, FIRM, "1", "basic research / real R&D: a trait of the slot", "init"),
     # ---------------------------------------------------------------- market shares
     _f("market_share", F8, FIRM, "1", "share of its sector's demand (user firms)", "produce", cleared_on_exit=True, set_on_entry=True, carried=True),
-    _f("outside_share", F8, FIRM, "1", "share of its segment's outside demand (machine-tool makers)", "produce", cleared_on_exit=True, set_on_entry=True, carried=True),
+    _f("national_share", F8, FIRM, "1", "share of its segment's rest-of-country demand (machine-tool makers)", "produce", cleared_on_exit=True, set_on_entry=True, carried=True),
+    _f("export_share", F8, FIRM, "1", "share of its segment's foreign demand (machine-tool makers)", "produce", cleared_on_exit=True, set_on_entry=True, carried=True),
+    _f("appeal", F8, FIRM, "1", "a maker's pull on buyers beyond price and quality (dealers, service, name): its target share is appeal x (productivity / risk price)^lambda, relative to its rivals'", "produce", cleared_on_exit=True, set_on_entry=True, carried=True),
     _f("mt_segment_share", F8, FIRM, "1", "share of its segment's sales (machine-tool makers)", "produce", set_on_entry=True, carried=True),
     _f("unfilled", F8, FIRM, "1", "demand it could not serve / its demand", "produce", set_on_entry=True, carried=True),
     # ------------------------------------------------------------------ sales
@@ -102,7 +105,8 @@ FIELDS: tuple[Field, ...] = (
     _f("output_real_prev", F8, FIRM, "m yuan (base-year prices)", "real output a year before", "produce", **_MONEY),
     _f("output_expected", F8, FIRM, "m yuan (base-year prices)", "expected real output (makers)", "produce", rescaled=True, set_on_entry=True, carried=True),
     _f("orders_inside", F8, FIRM, "m yuan", "orders from in-region buyers (makers)", "invest", rescaled=True, carried=True),
-    _f("sales_outside", F8, FIRM, "m yuan", "sales outside the region (makers)", "produce", rescaled=True, carried=True),
+    _f("sales_outside", F8, FIRM, "m yuan", "sales outside the region (makers): to the rest of the country and abroad", "produce", rescaled=True, carried=True),
+    _f("sales_abroad", F8, FIRM, "m yuan", "exports (makers), part of sales_outside", "produce", rescaled=True, carried=True),
     _f("price", F8, FIRM, "1 (base-year prices)", "price per unit of real output", "produce", set_on_entry=True, carried=True),
     # ------------------------------------------------------------- productivity
     _f("process_productivity", F8, FIRM, "1", "process productivity (user firms)", "innovate", set_on_entry=True, carried=True),
@@ -194,7 +198,12 @@ FIELDS: tuple[Field, ...] = (
     _f("outside_productivity", F8, OUTSIDE, "1", "embodied productivity of each outside model", "exogenous"),
     _f("outside_price", F8, OUTSIDE, "1", "price of each outside model", "exogenous"),
     _f("orders_outside_models", F8, OUTSIDE, "m yuan", "orders for each outside model", "invest"),
-    _f("outside_machine_demand", F8, REPLICATE, "m yuan", "machine-tool demand from outside the region", "demand", rescaled=True),
+    _f("national_demand", F8, SEGMENT, "m yuan", "rest-of-country demand for each segment's machine tools", "demand", rescaled=True),
+    _f("export_demand", F8, SEGMENT, "m yuan", "foreign demand for each segment's machine tools", "demand", rescaled=True),
+    _f("national_rival_appeal", F8, OUTSIDE, "1", "appeal of each outside model's makers in the rest-of-country market", "produce"),
+    _f("national_rival_share", F8, OUTSIDE, "1", "share of its segment's rest-of-country demand each outside model's makers hold", "produce"),
+    _f("export_rival_appeal", F8, OUTSIDE, "1", "appeal of each outside model's makers abroad (imports: foreign makers)", "produce"),
+    _f("export_rival_share", F8, OUTSIDE, "1", "share of its segment's foreign demand each outside model's makers hold", "produce"),
     # ----------------------------------------------------------------- totals
     _f("value_added_total", F8, REPLICATE, "m yuan", "value added of all firms (one running sum)", "account"),
     _f("employment_total", F8, REPLICATE, "people", "employment of all firms (one running sum)", "account"),

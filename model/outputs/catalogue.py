@@ -216,8 +216,32 @@ VARIABLES: tuple[Variable, ...] = (
         "1",
         "slope of log sd of growth on log size across ten size classes",
     ),
+    # --------------------------------- the makers' rest-of-country and foreign markets
     Variable(
-        "outside_machine_demand", YEARLY, "bn yuan", "machine-tool demand from outside the region"
+        "national_machine_demand",
+        BY_SEGMENT,
+        "bn yuan",
+        "rest-of-country demand for the segment's machine tools (the region's buyers excluded)",
+    ),
+    Variable(
+        "export_machine_demand",
+        BY_SEGMENT,
+        "bn yuan",
+        "foreign demand for the segment's machine tools",
+    ),
+    Variable(
+        "national_market_share",
+        BY_SEGMENT,
+        "1",
+        "the region's makers' share of the segment's rest-of-country demand",
+        "mean:national_machine_demand",
+    ),
+    Variable(
+        "export_market_share",
+        BY_SEGMENT,
+        "1",
+        "the region's makers' share of the segment's foreign demand",
+        "mean:export_machine_demand",
     ),
     Variable(
         "relending_cost",

@@ -75,7 +75,10 @@ def size_volatility_slope(size: np.ndarray, growth: np.ndarray) -> float:
     classes = np.array_split(order, SIZE_CLASSES)
     log_size = np.array([np.log(size[c].mean()) for c in classes])
     log_sd = np.array([np.log(max(growth[c].std(), 1e-12)) for c in classes])
-    return float(np.polyfit(log_size, log_sd, 1)[0])
+    # Least squares written out: LAPACK's result may differ in the last bits with the
+    # machine's threads, and results must be bit-identical wherever they are computed.
+    dx = log_size - log_size.mean()
+    return float((dx * (log_sd - log_sd.mean())).sum() / (dx * dx).sum())
 
 
 def quantile_ratio(x: np.ndarray, high: float = 0.9, low: float = 0.1) -> float:

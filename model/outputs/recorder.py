@@ -180,6 +180,13 @@ class Recorder:
         f["in_region_machine_share_by_segment"] = by_seg(
             st.machine_purchases_in_region
         ) / np.maximum(seg_total, TINY)
+        # The makers' markets: this year's demand and the shares that made this year's sales.
+        abroad = eng.segment_sum(st.sales_abroad)
+        national = eng.segment_sum(st.sales_outside) - abroad
+        f["national_machine_demand"] = st.national_demand * bn
+        f["export_machine_demand"] = st.export_demand * bn
+        f["national_market_share"] = national / np.maximum(st.national_demand, TINY)
+        f["export_market_share"] = abroad / np.maximum(st.export_demand, TINY)
         f["first_set_products_new"] = counts["first_set_recognised"] * scale
         f["n_firms_above_scale"] = counts["above_scale"] * scale
         for title, var in (
@@ -357,7 +364,6 @@ class Recorder:
         eng = self.eng
         self.years.append(eng.year)
         values = {**self._flows, **self._stocks()}
-        values["outside_machine_demand"] = eng.state.outside_machine_demand / M_YUAN_PER_BN
         values["relending_cost"] = eng.policy.off_budget_cost / M_YUAN_PER_BN
         for k, series in self.series.items():
             series.append(values[k])

@@ -71,6 +71,7 @@ class RegionModel(mesa.Model):
             # when the simulated years begin.
             self.engine.renormalise_costs()
             factor = self.engine.rescale_to_base()
+            self.engine.anchor_outside_makers()
         factor = factor * self.engine.rebase()
         self.recorder.record_base(factor)
 

@@ -403,10 +403,12 @@ BEHAVIOUR_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "investment.tax_depreciation_years": (3, 20),
     "market.replicator_chi": (0.0, 5.0),
     "market.unfilled_demand_weight": (0.0, 5.0),
-    "market.exit_share_fraction": (0.0, 0.5),
-    "market.net_entry_rate": (-0.1, 0.15),
-    "market.entrant_size_fraction": (0.05, None),
+    "market.national_share_elasticity": (0.0, 8.0),
+    "market.national_share_inertia": (0.0, None),
+    "market.growth_shock_sd": (0.0, 0.5),
+    "market.growth_shock_size_elasticity": (None, None),
     "market.entrant_productivity_sd": (0.0, 0.3),
+    "market.entrant_equity_ratio": (0.05, 1.0),
     "market.slot_headroom": (0.1, None),
 }
 

@@ -1,4 +1,4 @@
-"""Rule 1, demand: real demand of the user sectors and outside demand for machine tools."""
+"""Rule 1, demand: real demand of the user sectors; rest-of-country and foreign demand for machine tools."""
 
 from __future__ import annotations
 
@@ -34,4 +34,5 @@ def demand(eng: Engine) -> None:
         par.demand_growth_real * eng.scenario.demand.growth_multiplier
     ) * price_change ** (-eng.scenario.demand.price_elasticity)
     st.demand_expected = lam * st.demand_expected * trend + (1.0 - lam) * st.demand_real
-    st.outside_machine_demand = st.outside_machine_demand * (1.0 + eng.exo.outside_demand_growth)
+    st.national_demand = st.national_demand * (1.0 + eng.exo.national_demand_growth)
+    st.export_demand = st.export_demand * (1.0 + eng.exo.export_demand_growth)

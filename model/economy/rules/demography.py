@@ -76,6 +76,10 @@ def demography(eng: Engine) -> None:
         mean_pi=mean_pi,
         new_e=new_e,
         segment_mean_a=segment_mean_a,
+        national_demand=st.national_demand,
+        export_demand=st.export_demand,
+        appeal_per_share=eng.segment_sum(st.appeal)
+        / np.maximum(eng.segment_sum(st.national_share), TINY),
     )
     params = EntryParams(
         keys=eng.stream_keys("entry"),
@@ -294,6 +298,9 @@ class EntryStatistics(NamedTuple):
     mean_pi: np.ndarray  # (R, S) capacity-weighted mean process productivity
     new_e: np.ndarray  # (R, S) embodied productivity of this year's new machines
     segment_mean_a: np.ndarray  # (R, G) revenue-weighted mean model of live makers
+    national_demand: np.ndarray  # (R, G) rest-of-country demand by segment
+    export_demand: np.ndarray  # (R, G) foreign demand by segment
+    appeal_per_share: np.ndarray  # (R, G) incumbents' appeal / their rest-of-country share
 
 
 class EntryParams(NamedTuple):
@@ -337,8 +344,9 @@ def enter_firms(
     x U) (their share of the sector's revenue before exits), the sector's mean process
     productivity with noise (machine-tool makers: the segment's mean model), this year's
     new machines, and owners' equity of ``entrant_equity_ratio`` x revenue, which is also
-    summed by sector into ``entry_cash`` (R, S). The sectors' market and
-    outside shares are then renormalised over the live firms.
+    summed by sector into ``entry_cash`` (R, S). A maker takes the same share of its
+    segment's rest-of-country and foreign demand, with the appeal per unit of share of the
+    segment's incumbents. User sectors' market shares are then renormalised.
 
     Returns:
         Entrants (R, N).
@@ -351,7 +359,12 @@ def enter_firms(
     alive = ent.alive
     rd_real_history = ent.rd_real_history
     market_share = ent.market_share
-    outside_share = ent.outside_share
+    national_share = ent.national_share
+    export_share = ent.export_share
+    appeal = ent.appeal
+    national_demand = stats.national_demand
+    export_demand = stats.export_demand
+    appeal_per_share = stats.appeal_per_share
     process_productivity = ent.process_productivity
     model_productivity = ent.model_productivity
     mt_segment_share = ent.mt_segment_share
@@ -445,7 +458,13 @@ def enter_firms(
                 g = make_segment[n]
                 noise = math.exp(entrant_productivity_sd * normal(key, c + 1))
                 market_share[r, n] = 0.0 if g >= 0 else share
-                outside_share[r, n] = share if g >= 0 else 0.0
+                if g >= 0:
+                    # The same share of its segment's rest-of-country and foreign demand, and
+                    # the appeal incumbents of that share have.
+                    nu = revenue_e / max(national_demand[r, g] + export_demand[r, g], TINY)
+                    national_share[r, n] = nu
+                    export_share[r, n] = nu
+                    appeal[r, n] = nu * appeal_per_share[r, g]
                 process_productivity[r, n] = mean_pi[r, s] * noise
                 if g >= 0:
                     model_productivity[r, n] = segment_mean_a[r, g] * noise
@@ -492,18 +511,15 @@ def enter_firms(
                 specialised_new_last_met[r, n] = NEVER
                 little_giant_last_met[r, n] = NEVER
                 single_champion_last_met[r, n] = NEVER
-            # The sector's shares again sum to one over its live firms.
+            # A user sector's shares again sum to one over its live firms (the makers'
+            # markets are renormalised when shares next move, with their rivals').
             total_m = 0.0
-            total_o = 0.0
             for n in range(lo, hi):
                 if alive[r, n]:
                     total_m += market_share[r, n]
-                    total_o += outside_share[r, n]
             for n in range(lo, hi):
                 if alive[r, n]:
                     market_share[r, n] = market_share[r, n] / max(total_m, TINY)
-                    outside_share[r, n] = outside_share[r, n] / max(total_o, TINY)
                 else:
                     market_share[r, n] = 0.0
-                    outside_share[r, n] = 0.0
     return entered

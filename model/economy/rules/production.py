@@ -22,14 +22,16 @@ def produce(eng: Engine) -> None:
     Machines are used alike, so unit cost averages 1/e over capacity (the harmonic mean).
     User sectors split demand by market share, capacity-constrained, with one round of
     redistribution of unmet demand to firms with spare capacity. Machine-tool makers sell
-    the orders of in-region buyers plus their share of outside demand. A first set is
+    the orders of in-region buyers plus their shares of the rest of the country's and of
+    foreign demand for their segment. A first set is
     recognised, and proven, by sales to in-region users (the province's first-set reward counts
     the user's first 3 sets, FACTS.md A); the maker's sales outside the province are of its
     established products. The sector price index is the share-weighted mean price (machine
-    tools: sales-weighted). Then replicator dynamics on competitiveness: user firms by
-    relative price and unfilled demand; machine-tool firms' outside share by price per unit
-    of productivity within their segment, with the risk premium on unproven models. Each
-    share also takes an idiosyncratic Gibrat shock (Laplace, sd falling with size; see
+    tools: sales-weighted). Then next year's shares: user firms by replicator dynamics on
+    relative price and unfilled demand; machine-tool makers by their pull (appeal x
+    productivity per risk-adjusted price, to a power) against other provinces' makers and
+    imports in each national and foreign market, with inertia (``compete``). Each share
+    also takes an idiosyncratic Gibrat shock (Laplace, sd falling with size; see
     ``model.economy.sizes``): what firms' growth rates show beyond competitiveness.
     """
     st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
@@ -57,6 +59,9 @@ def produce(eng: Engine) -> None:
         n_segments=lay.n_segments,
         replicator_chi=sc.market.replicator_chi,
         unfilled_demand_weight=sc.market.unfilled_demand_weight,
+        share_elasticity=sc.market.national_share_elasticity,
+        share_inertia=sc.market.national_share_inertia,
+        outside_segment=eng.outside_segment,
         keys=eng.stream_keys("growth"),
         firm_weight=eng.firm_weight,
         above_scale_m_yuan=eng.region.status.above_scale_revenue_m_yuan,
@@ -77,12 +82,14 @@ ProduceFirms = bundle_type(
         "k1",
         "k2",
         "demand_real",
-        "outside_machine_demand",
+        "national_demand",
+        "export_demand",
         "capacity",
         "cohort_input",
         "process_productivity",
         "market_share",
-        "outside_share",
+        "national_share",
+        "export_share",
         "orders_inside",
         "machine_productivity",
         "output_expected",
@@ -98,7 +105,9 @@ ProduceFirms = bundle_type(
     __name__,
 )
 #: Its per-firm results in a reused block (unit cost is price / (1 + markup), not kept).
-ProduceOut = bundle_type("ProduceOut", ("price", "unfilled", "sales_outside"), __name__)
+ProduceOut = bundle_type(
+    "ProduceOut", ("price", "unfilled", "sales_outside", "sales_abroad"), __name__
+)
 
 
 class ProduceParams(NamedTuple):
@@ -139,8 +148,10 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
     f_revenue = f.revenue
     first_set_recognised = f.first_set_recognised
     output_expected = f.output_expected
-    outside_share = f.outside_share
-    outside_machine_demand = f.outside_machine_demand
+    national_share = f.national_share
+    export_share = f.export_share
+    national_demand = f.national_demand
+    export_demand = f.export_demand
     orders_inside = f.orders_inside
     model_first_set = f.model_first_set
     model_recognised = f.model_recognised
@@ -156,6 +167,7 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
     out_price = out.price
     unfilled = out.unfilled
     sales_outside = out.sales_outside
+    sales_abroad = out.sales_abroad
     R, N = alive.shape
     S = sector_start.shape[0]
     lam = expectation_smoothing
@@ -184,6 +196,7 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
                 if not alive[r, n]:
                     unfilled[r, n] = 0.0
                     sales_outside[r, n] = 0.0
+                    sales_abroad[r, n] = 0.0
                     output_real[r, n] = 0.0
                     f_revenue[r, n] = 0.0
                     first_set_recognised[r, n] = False
@@ -195,14 +208,18 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
                     output = first + (capacity[r, n] - first) * fill
                     unfilled[r, n] = (wanted - first) / wanted if wanted > TINY else 0.0
                     sales_outside[r, n] = 0.0
+                    sales_abroad[r, n] = 0.0
                     revenue = output * price
                     weight = market_share[r, n]
                     first_set_recognised[r, n] = False
                 else:
-                    # Orders from inside the province plus a share of outside demand.
+                    # Orders from inside the province plus its shares of the segment's
+                    # rest-of-country and foreign demand.
                     g = make_segment[n]
                     index = segment_price_index[g]
-                    outside_value = outside_share[r, n] * outside_machine_demand[r]
+                    abroad = export_share[r, n] * export_demand[r, g]
+                    outside_value = national_share[r, n] * national_demand[r, g] + abroad
+                    sales_abroad[r, n] = abroad
                     sales_value = orders_inside[r, n] + outside_value
                     output = sales_value / max(price * index, TINY) * index
                     unfilled[r, n] = 0.0
@@ -237,21 +254,32 @@ CompeteFirms = bundle_type(
         "model_productivity",
         "revenue",
         "market_share",
-        "outside_share",
+        "national_share",
+        "export_share",
+        "appeal",
         "mt_segment_share",
+        "outside_productivity",
+        "outside_price",
+        "national_rival_appeal",
+        "national_rival_share",
+        "export_rival_appeal",
+        "export_rival_share",
     ),
     __name__,
 )
 
 
 class CompeteParams(NamedTuple):
-    """The replicator loop's parameters."""
+    """The market-share loop's parameters."""
 
     risk_price: np.ndarray  # (R, M + O) every model's price with the buyers' risk premium
     position_of_column: np.ndarray  # (N + O,) model position of a column
+    outside_segment: np.ndarray  # (O,) segment of each outside model
     n_segments: int
     replicator_chi: float
     unfilled_demand_weight: float
+    share_elasticity: float  # lambda of the national and foreign markets
+    share_inertia: float  # rho: share of the gap to the target closed a year
     keys: np.ndarray  # (R,) this year's growth-shock stream keys
     firm_weight: float  # real firms per simulated firm
     above_scale_m_yuan: float  # the size the shock sd is measured from (per real firm)
@@ -261,15 +289,18 @@ class CompeteParams(NamedTuple):
 
 @njit(cache=True)
 def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
-    """Replicator dynamics of market shares (in place; see ``rules.produce``).
+    """Market shares of the next year (in place; see ``rules.produce``).
 
-    User firms compete on price relative to the sector index and on unfilled demand;
-    machine-tool makers' outside shares on log productivity less log risk-adjusted price,
-    relative to their segment's outside-share-weighted mean; then each share is multiplied
-    by ``(1 - sd^2 / 2) exp(sd e)``, e a standard Laplace draw (growth stream, draw 0 of the
-    slot) and sd the firm's shock sd, so its expected value is unchanged (Gibrat), and the
-    shares are renormalised. ``mt_segment_share`` becomes each maker's share of its
-    segment's sales.
+    User firms: replicator dynamics on price relative to the sector index and on unfilled
+    demand. Machine-tool makers, in each segment's rest-of-country and foreign market
+    against the outside models' makers: a target share proportional to appeal x (A / risk
+    price)^lambda, approached by the fraction ``share_inertia`` a year; the outside models'
+    makers keep their appeals, so the region's share moves with its makers'
+    competitiveness relative to theirs. Every firm then takes an idiosyncratic Gibrat shock
+    ``(1 - sd^2 / 2) exp(sd e)``, e a standard Laplace draw (growth stream, draw 0 of the
+    slot) and sd the firm's shock sd (expected value 1): on its share, and a maker's also on
+    its appeal; the shares of each market are renormalised. ``mt_segment_share`` becomes
+    each maker's share of its segment's sales.
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
@@ -278,18 +309,29 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
     sector_size = lay.sector_size
     alive = f.alive
     model_productivity = f.model_productivity
-    outside_share = f.outside_share
     revenue = f.revenue
     price = f.price
     price_index = f.price_index
     unfilled = f.unfilled
     market_share = f.market_share
+    national_share = f.national_share
+    export_share = f.export_share
+    appeal = f.appeal
     mt_segment_share = f.mt_segment_share
+    outside_productivity = f.outside_productivity
+    outside_price = f.outside_price
+    national_rival_appeal = f.national_rival_appeal
+    national_rival_share = f.national_rival_share
+    export_rival_appeal = f.export_rival_appeal
+    export_rival_share = f.export_rival_share
     n_segments = p.n_segments
     risk_price = p.risk_price
     position_of_column = p.position_of_column
+    outside_segment = p.outside_segment
     unfilled_demand_weight = p.unfilled_demand_weight
     replicator_chi = p.replicator_chi
+    lam = p.share_elasticity
+    rho = p.share_inertia
     keys = p.keys
     firm_weight = p.firm_weight
     threshold = p.above_scale_m_yuan
@@ -297,67 +339,146 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
     beta = p.growth_shock_size_elasticity
     R, N = alive.shape
     S = sector_start.shape[0]
+    O = outside_segment.shape[0]
     G = n_segments
     comp = np.zeros(N)
     shock = np.ones(N)
-    seg_w = np.zeros(G)
-    seg_wx = np.zeros(G)
+    pull = np.zeros(N)  # a maker's appeal x (A / risk price)^lambda
+    rival_pull = np.zeros(O)
+    seg_pull = np.zeros(G)
     seg_revenue = np.zeros(G)
     for r in range(R):
-        seg_w[:] = 0.0
-        seg_wx[:] = 0.0
-        seg_revenue[:] = 0.0
         key = keys[r]
+        seg_revenue[:] = 0.0
         for n in range(N):
             if not alive[r, n]:
-                comp[n] = 0.0
                 continue
             sd = shock_sd(revenue[r, n] / firm_weight, threshold, sd0, beta)
             shock[n] = (1.0 - 0.5 * sd * sd) * math.exp(sd * laplace(uniform(key, n * STRIDE)))
             g = make_segment[n]
             if g >= 0:
-                x = math.log(max(model_productivity[r, n], TINY)) - math.log(
-                    max(risk_price[r, position_of_column[n]], TINY)
-                )
-                comp[n] = x
-                seg_w[g] += outside_share[r, n]
-                seg_wx[g] += outside_share[r, n] * x
                 seg_revenue[g] += revenue[r, n]
+        # ---- user firms: replicator on relative price and unfilled demand, then the shock
         for s in range(S):
             lo = sector_start[s]
             hi = lo + sector_size[s]
+            if make_segment[lo] >= 0:
+                continue  # the machine-tool sector: its makers sell in the markets below
+            total = 0.0
+            weighted = 0.0
             for n in range(lo, hi):
-                if not alive[r, n]:
-                    continue
-                g = make_segment[n]
-                if g >= 0:
-                    comp[n] -= seg_wx[g] / max(seg_w[g], TINY)
-                else:
+                if alive[r, n]:
                     comp[n] = (
                         -math.log(max(price[r, n], TINY) / max(price_index[r, s], TINY))
                         - unfilled_demand_weight * unfilled[r, n]
                     )
-            for shares in (market_share, outside_share):
-                total = 0.0
-                weighted = 0.0
-                for n in range(lo, hi):
-                    if alive[r, n]:
-                        total += shares[r, n]
-                        weighted += shares[r, n] * comp[n]
-                mean = weighted / max(total, TINY)
-                total = 0.0
-                for n in range(lo, hi):
-                    v = 0.0
-                    if alive[r, n]:
-                        v = max(shares[r, n] * (1.0 + replicator_chi * (comp[n] - mean)), 0.0)
-                        v *= shock[n]
-                    shares[r, n] = v
-                    total += v
-                for n in range(lo, hi):
-                    shares[r, n] = shares[r, n] / max(total, TINY)
+                    total += market_share[r, n]
+                    weighted += market_share[r, n] * comp[n]
+            mean = weighted / max(total, TINY)
+            total = 0.0
+            for n in range(lo, hi):
+                v = 0.0
+                if alive[r, n]:
+                    v = max(market_share[r, n] * (1.0 + replicator_chi * (comp[n] - mean)), 0.0)
+                    v *= shock[n]
+                market_share[r, n] = v
+                total += v
+            for n in range(lo, hi):
+                market_share[r, n] = market_share[r, n] / max(total, TINY)
+        # ---- makers: target shares in the rest-of-country and foreign markets
+        seg_pull[:] = 0.0
+        for n in range(N):
+            g = make_segment[n]
+            if g < 0 or not alive[r, n]:
+                continue
+            x = model_productivity[r, n] / max(risk_price[r, position_of_column[n]], TINY)
+            pull[n] = appeal[r, n] * max(x, TINY) ** lam
+            seg_pull[g] += pull[n]
+        for o in range(O):
+            x = outside_productivity[r, o] / max(outside_price[r, o], TINY)
+            rival_pull[o] = max(x, TINY) ** lam
+        _move_market(
+            r,
+            national_share,
+            national_rival_appeal,
+            national_rival_share,
+            alive,
+            make_segment,
+            outside_segment,
+            pull,
+            rival_pull,
+            seg_pull,
+            shock,
+            rho,
+        )
+        _move_market(
+            r,
+            export_share,
+            export_rival_appeal,
+            export_rival_share,
+            alive,
+            make_segment,
+            outside_segment,
+            pull,
+            rival_pull,
+            seg_pull,
+            shock,
+            rho,
+        )
         for n in range(N):
             g = make_segment[n]
             if g >= 0 and alive[r, n]:
+                appeal[r, n] = appeal[r, n] * shock[n]
                 mt_segment_share[r, n] = revenue[r, n] / max(seg_revenue[g], TINY)
-            else:
+            elif g >= 0:
                 mt_segment_share[r, n] = 0.0
+
+
+@njit(cache=True)
+def _move_market(
+    r: int,
+    shares: np.ndarray,
+    rival_appeal: np.ndarray,
+    rival_share: np.ndarray,
+    alive: np.ndarray,
+    make_segment: np.ndarray,
+    outside_segment: np.ndarray,
+    pull: np.ndarray,
+    rival_pull: np.ndarray,
+    seg_pull: np.ndarray,
+    shock: np.ndarray,
+    rho: float,
+) -> None:
+    """One market of every segment (replicate r): shares towards their targets, the shocks,
+    and the segment's shares summing to 1 again (see ``compete``)."""
+    G = seg_pull.shape[0]
+    O = outside_segment.shape[0]
+    N = make_segment.shape[0]
+    seg_total = seg_pull.copy()
+    for o in range(O):
+        seg_total[outside_segment[o]] += rival_appeal[r, o] * rival_pull[o]
+    norm = np.zeros(G)
+    for o in range(O):
+        g = outside_segment[o]
+        target = rival_appeal[r, o] * rival_pull[o] / max(seg_total[g], TINY)
+        v = (1.0 - rho) * rival_share[r, o] + rho * target
+        rival_share[r, o] = v
+        norm[g] += v
+    for n in range(N):
+        g = make_segment[n]
+        if g < 0:
+            continue
+        if not alive[r, n]:
+            shares[r, n] = 0.0
+            continue
+        target = pull[n] / max(seg_total[g], TINY)
+        v = ((1.0 - rho) * shares[r, n] + rho * target) * shock[n]
+        shares[r, n] = v
+        norm[g] += v
+    for o in range(O):
+        g = outside_segment[o]
+        rival_share[r, o] = rival_share[r, o] / max(norm[g], TINY)
+    for n in range(N):
+        g = make_segment[n]
+        if g >= 0:
+            shares[r, n] = shares[r, n] / max(norm[g], TINY)
