@@ -9,15 +9,14 @@ structural (switches, neutral values) or carry the same source as the shipped fi
 from __future__ import annotations
 
 import dataclasses
-import math
-
-import numpy as np
 from dataclasses import dataclass, field, make_dataclass
 from typing import Literal
 
+import numpy as np
+
 from model.config.firm_sizes import sector_firm_counts
-from model.config.units import M_YUAN_PER_BN
 from model.config.schedule import Schedule
+from model.config.units import M_YUAN_PER_BN
 
 #: Levels of government that pay for instruments and forgo taxes (the fiscal structure of a
 #: Chinese province: the centre, the province, and its cities and counties).
@@ -210,7 +209,9 @@ class MachineTools:
         for name in ("national_demand_growth", "export_demand_growth"):
             missing = {"low", "central", "high"} - set(getattr(self, name))
             if missing:
-                raise ValueError(f"{name} needs paths low, central, high; missing {sorted(missing)}")
+                raise ValueError(
+                    f"{name} needs paths low, central, high; missing {sorted(missing)}"
+                )
         for g, z, m in zip(
             self.segments,
             self.national_market_share_base,
@@ -511,7 +512,11 @@ class Investment:
 class Market:
     """Replicator dynamics and demography."""
 
-    replicator_chi: float = p(lo=0.0, hi=10.0)
+    sector_share_elasticity: float = p(
+        lo=0.0,
+        hi=20.0,
+        doc="a user firm's target share is proportional to appeal x (price / sector price)^-this",
+    )
     unfilled_demand_weight: float = p(lo=0.0, hi=10.0)
     national_share_elasticity: float = p(
         lo=0.0,
@@ -519,8 +524,11 @@ class Market:
         doc="lambda: a seller's target share in a national or foreign market is proportional "
         "to appeal x (productivity / risk-adjusted price)^lambda",
     )
-    national_share_inertia: float = p(
-        lo=0.0, hi=1.0, unit="1/yr", doc="rho: share of the gap to the target share closed a year"
+    share_inertia: float = p(
+        lo=0.0,
+        hi=1.0,
+        unit="1/yr",
+        doc="rho: share of the gap to its target share a firm closes in a year (every market)",
     )
     growth_shock_sd: float = p(
         lo=0.0,
@@ -531,7 +539,6 @@ class Market:
     growth_shock_size_elasticity: float = p(
         lo=0.0, hi=0.5, doc="beta: the shock sd falls with revenue as (revenue / threshold)^-beta"
     )
-    entrant_productivity_sd: float = p(lo=0.0, hi=1.0)
     entrant_equity_ratio: float = p(
         lo=0.0, hi=5.0, doc="an entrant's owners' equity (its first cash) / its first revenue"
     )
@@ -553,6 +560,30 @@ class Tax:
     high_tech_rate: Schedule = p(lo=0.0, hi=1.0)
     rd_super_deduction: Schedule = p(lo=0.0, hi=5.0, doc="extra deduction per yuan of R&D")
     vat_rate: Schedule = p(lo=0.0, hi=1.0, doc="applied to value added")
+    source: dict[str, str] = sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class InitialState:
+    """The firms' state when the spin-up starts (the spin-up then runs until it is forgotten)."""
+
+    productivity_dispersion: float = p(
+        lo=0.0, hi=2.0, doc="sd of log process productivity across firms (and of entrants')"
+    )
+    model_dispersion: float = p(lo=0.0, hi=2.0, doc="sd of log model productivity within a segment")
+    stock_growth: float = p(
+        lo=-0.5, hi=0.5, unit="1/yr", doc="growth of investment that built the initial stock"
+    )
+    vintage_gap: float = p(
+        lo=0.0, hi=0.5, unit="1/yr", doc="how much less productive each year-older cohort is"
+    )
+    cash_to_revenue: float = p(lo=0.0, hi=5.0, doc="initial cash / revenue")
+    debt_to_revenue: float = p(lo=0.0, hi=5.0, doc="initial debt / revenue")
+    basic_share_concentration: float = p(
+        lo=0.1,
+        hi=1000.0,
+        doc="a + b of the Beta the basic-research share is drawn from (its mean: the sector's)",
+    )
     source: dict[str, str] = sources()
 
 
@@ -642,6 +673,7 @@ class Scenario:
     investment: Investment
     market: Market
     tax: Tax
+    initial: InitialState
     spinup: SpinUp
     instruments: Instruments
     start_year: int = p(2024, lo=1990, hi=2100)

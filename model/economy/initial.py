@@ -110,10 +110,13 @@ class BaseYear:
             np.broadcast_to(mt.export_market_share_base, segment_revenue.shape)
         )
 
-        st.process_productivity = np.exp(0.1 * z_prod)
+        ini = sc.initial
+        st.process_productivity = np.exp(ini.productivity_dispersion * z_prod)
         seg = np.maximum(lay.make_segment, 0)
         seg_prod = np.asarray(mt.segment_productivity_index)[seg]
-        st.model_productivity = np.where(is_mt, seg_prod * np.exp(0.05 * z_model), 0.0)
+        st.model_productivity = np.where(
+            is_mt, seg_prod * np.exp(ini.model_dispersion * z_model), 0.0
+        )
         st.model_unproven = np.zeros((R, N), dtype=bool)
         st.model_first_set = np.zeros((R, N), dtype=bool)
         st.model_first_set_level = np.zeros((R, N), dtype=np.int8)  # 1 provincial, 2 national
@@ -125,18 +128,19 @@ class BaseYear:
         self.cohort_years = 0  # turns of the rings so far
         self.cohort_head = 0
         ages = self.cohort_ages()
-        age_weight = 1.05 ** (-ages.astype(float))
+        age_weight = (1.0 + ini.stock_growth) ** (-ages.astype(float))
         age_weight /= age_weight.sum()
         capacity = revenue / sc.investment.target_utilisation
         cohort = np.float32  # per-cohort arrays dominate memory; single precision suffices
         st.cohort_capacity = (capacity[:, :, None] * age_weight).astype(cohort)
-        # Vintages 2% a year apart below what the firm would buy new (its segment's models),
+        # Vintages ``vintage_gap`` a year apart below what the firm would buy new (its
+        # segment's models),
         # so the first spin-up year does not scrap a stock that is obsolete by construction.
         theta = par.theta[lay.sector_of]
         seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
         frontier = seg_index**theta
         st.cohort_inverse_productivity = (
-            (1.02 ** ages.astype(float))[None, None, :]
+            ((1.0 + ini.vintage_gap) ** ages.astype(float))[None, None, :]
             / np.broadcast_to(frontier, (R, N))[:, :, None]
         ).astype(cohort)
         capital_price = par.kappa[lay.sector_of]
@@ -154,14 +158,16 @@ class BaseYear:
             weighted > TINY, st.capacity / np.maximum(weighted, TINY), 1.0
         )
         # A sound start (positive net worth); the spin-up then sets the balance sheets.
-        st.cash = 0.2 * revenue
-        st.debt = 0.1 * revenue
+        st.cash = ini.cash_to_revenue * revenue
+        st.debt = ini.debt_to_revenue * revenue
         sigma = par.rd_dispersion[lay.sector_of]
         st.rd_intensity_fe = (
             par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
         ).astype(trait)
         b = np.clip(par.basic_share[lay.sector_of], 1e-4, 1 - 1e-4)
-        st.basic_research_share = betaincinv(4.0 * b, 4.0 * (1.0 - b), u_basic).astype(trait)
+        st.basic_research_share = betaincinv(
+            ini.basic_share_concentration * b, ini.basic_share_concentration * (1.0 - b), u_basic
+        ).astype(trait)
         st.high_tech = st.alive & (u_high_tech < par.high_tech_share[lay.sector_of])
         st.rd_real = st.rd_intensity_fe * revenue
         st.rd_reported = st.rd_real.copy()
@@ -187,8 +193,11 @@ class BaseYear:
             st.process_productivity * st.machine_productivity
         ) + to_firms(self, st.k2)
         st.price = (1.0 + par.markup[lay.sector_of]) * unit_cost
+        # User firms' appeal: what makes their target share their share at today's prices.
+        relative = st.price / to_firms(self, st.price_index)
+        sigma = sc.market.sector_share_elasticity
+        st.appeal = np.where(st.alive & ~is_mt, st.market_share * relative**sigma, 0.0)
         # Outside models, anchored to the region's segment means, and their makers' pull.
-        st.appeal = np.zeros((R, N))
         self.anchor_outside_makers(appeals=True)
         self.tax_base_rates()
         tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
@@ -223,7 +232,7 @@ class BaseYear:
         live_maker = st.alive & (lay.make_segment >= 0)
         if appeals:
             within = self.segment_normalise(np.where(live_maker, st.national_share, 0.0))
-            st.appeal = np.where(live_maker, within / pull_per_appeal.clip(TINY), 0.0)
+            st.appeal = np.where(live_maker, within / pull_per_appeal.clip(TINY), st.appeal)
         seg_pull = self.segment_sum(np.where(live_maker, st.appeal * pull_per_appeal, 0.0))
         rival_pull = np.maximum(st.outside_productivity / np.maximum(st.outside_price, TINY), TINY)
         rival_pull = rival_pull**lam
@@ -234,11 +243,15 @@ class BaseYear:
         z_export = np.asarray(mt.export_market_share_base)
         national_makers = mt.export_market_national_share_base
         nation_rival = np.where(is_import, imports[g_of], 1.0 - z_nation[g_of] - imports[g_of])
-        export_rival = np.where(
-            is_import, 1.0 - national_makers, national_makers - z_export[g_of]
-        )
+        export_rival = np.where(is_import, 1.0 - national_makers, national_makers - z_export[g_of])
         for shares, z, rival, appeal_name, share_name in (
-            (st.national_share, z_nation, nation_rival, "national_rival_appeal", "national_rival_share"),
+            (
+                st.national_share,
+                z_nation,
+                nation_rival,
+                "national_rival_appeal",
+                "national_rival_share",
+            ),
             (st.export_share, z_export, export_rival, "export_rival_appeal", "export_rival_share"),
         ):
             total = self.segment_sum(np.where(live_maker, shares, 0.0))

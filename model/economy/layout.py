@@ -146,7 +146,7 @@ def build_layout(scenario: Scenario) -> SlotLayout:
     n = 0
     cluster_index = 0
     cluster_ids = []
-    for s, sector in enumerate(region.sector):
+    for s in range(len(region.sector)):
         sector_start.append(n)
         first = n
         for cluster in clusters_by_sector[s]:

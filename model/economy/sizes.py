@@ -1,5 +1,6 @@
-"""Firm sizes in motion: Gibrat growth shocks and the flow of firms across the above-scale
-threshold (the base year's sizes are in :mod:`model.config.firm_sizes`).
+"""Firm sizes in motion: Gibrat growth shocks and the flow of firms across the threshold.
+
+The base year's sizes are in :mod:`model.config.firm_sizes`.
 
 Below the threshold lie the smaller firms (the pool). Their number is not simulated firm by
 firm: the size density is taken to continue the sector's Pareto below the threshold, so a
@@ -23,6 +24,7 @@ __all__ = [
     "pool_entry_rate",
     "shock_sd",
 ]
+
 
 @njit(inline="always")
 def laplace(u: float) -> float:
@@ -54,9 +56,7 @@ def pool_entry_rate(alpha: float, drift: float, sd: float) -> float:
         # g in (0, m), left branch of the density exp(-(m - g)/b) / 2b, written in u = m - g
         # so nothing overflows as b -> 0; then g > m, the right branch.
         c = a + 1.0 / b
-        left = (
-            math.exp(a * m) * -math.expm1(-c * m) / c - b * -math.expm1(-m / b)
-        ) / (2.0 * b)
+        left = (math.exp(a * m) * -math.expm1(-c * m) / c - b * -math.expm1(-m / b)) / (2.0 * b)
         right = 0.5 * (math.exp(a * m) / (1.0 - a * b) - 1.0)
         return left + right
     # m < 0: only the right branch reaches g > 0.

@@ -401,13 +401,13 @@ BEHAVIOUR_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "investment.cash_buffer_sales_ratio": (0.0, 1.0),
     "investment.dividend_cash_ratio": (0.02, 2.0),
     "investment.tax_depreciation_years": (3, 20),
-    "market.replicator_chi": (0.0, 5.0),
+    "market.sector_share_elasticity": (0.0, 8.0),
     "market.unfilled_demand_weight": (0.0, 5.0),
     "market.national_share_elasticity": (0.0, 8.0),
-    "market.national_share_inertia": (0.0, None),
+    "market.share_inertia": (0.0, None),
     "market.growth_shock_sd": (0.0, 0.5),
     "market.growth_shock_size_elasticity": (None, None),
-    "market.entrant_productivity_sd": (0.0, 0.3),
+    "initial.productivity_dispersion": (0.0, 0.8),
     "market.entrant_equity_ratio": (0.05, 1.0),
     "market.slot_headroom": (0.1, None),
 }
@@ -448,7 +448,7 @@ def declared_range(path: str) -> tuple[float | None, float | None]:
     """The inclusive range ``model/config/params.py`` declares for a dotted scenario path.
 
     Args:
-        path: A dotted path such as ``"market.replicator_chi"``.
+        path: A dotted path such as ``"market.share_inertia"``.
 
     Returns:
         ``(lo, hi)`` from the field's ``metadata["range"]``; ``None`` for an open end.

@@ -1,4 +1,4 @@
-"""Rule 1, demand: real demand of the user sectors; rest-of-country and foreign demand for machine tools."""
+"""Rule 1, demand: user sectors' real demand; rest-of-country and foreign machine-tool demand."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rule 7a, demography: firms fall below the above-scale threshold or close; the pool grows firms over it."""
+"""Rule 7a, demography: firms fall below the above-scale threshold or close; the pool adds firms."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def demography(eng: Engine) -> None:
     new_e = np.where(new_e > TINY, new_e, frontier)
     # A segment with no live maker: entrants start at the other provinces' model.
     segment_mean_a = np.where(segment_mean_a > 0, segment_mean_a, eng.other_province_model())
+    is_user = lay.make_segment < 0
     if eng.spinning_up:
         wanted = n_exit
     else:
@@ -80,6 +81,8 @@ def demography(eng: Engine) -> None:
         export_demand=st.export_demand,
         appeal_per_share=eng.segment_sum(st.appeal)
         / np.maximum(eng.segment_sum(st.national_share), TINY),
+        sector_appeal_per_share=sector_sum(eng, np.where(is_user, st.appeal, 0.0))
+        / np.maximum(sector_sum(eng, st.market_share), TINY),
     )
     params = EntryParams(
         keys=eng.stream_keys("entry"),
@@ -94,7 +97,7 @@ def demography(eng: Engine) -> None:
         entrant_revenue_m_yuan=threshold * eng.firm_weight,
         entrant_size_spread=sc.growth_shock_sd,
         entrant_equity_ratio=sc.entrant_equity_ratio,
-        entrant_productivity_sd=sc.entrant_productivity_sd,
+        entrant_productivity_sd=eng.scenario.initial.productivity_dispersion,
         target_utilisation=eng.scenario.investment.target_utilisation,
         other_equipment_price=float(exo.other_equipment_price),
         cit_rate=exo.cit_rate,
@@ -138,8 +141,9 @@ def exit_firms(
     cleared: tuple,
     cleared_stacks: tuple,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Exit below the above-scale revenue ``above_scale`` (per simulated firm) or on
-    negative net worth (a closure).
+    """Exit below the above-scale revenue or on negative net worth (a closure).
+
+    ``above_scale`` is the threshold per simulated firm.
 
     Updates ``f.alive`` and clears the exits' slots of the arrays in ``cleared`` (which
     include cash and debt, so their exit values are summed first) and ``cleared_stacks``
@@ -301,6 +305,7 @@ class EntryStatistics(NamedTuple):
     national_demand: np.ndarray  # (R, G) rest-of-country demand by segment
     export_demand: np.ndarray  # (R, G) foreign demand by segment
     appeal_per_share: np.ndarray  # (R, G) incumbents' appeal / their rest-of-country share
+    sector_appeal_per_share: np.ndarray  # (R, S) user incumbents' appeal / their market share
 
 
 class EntryParams(NamedTuple):
@@ -346,7 +351,8 @@ def enter_firms(
     new machines, and owners' equity of ``entrant_equity_ratio`` x revenue, which is also
     summed by sector into ``entry_cash`` (R, S). A maker takes the same share of its
     segment's rest-of-country and foreign demand, with the appeal per unit of share of the
-    segment's incumbents. User sectors' market shares are then renormalised.
+    segment's incumbents; a user firm the appeal per unit of market share of its sector's
+    incumbents. User sectors' market shares are then renormalised.
 
     Returns:
         Entrants (R, N).
@@ -365,6 +371,7 @@ def enter_firms(
     national_demand = stats.national_demand
     export_demand = stats.export_demand
     appeal_per_share = stats.appeal_per_share
+    sector_appeal_per_share = stats.sector_appeal_per_share
     process_productivity = ent.process_productivity
     model_productivity = ent.model_productivity
     mt_segment_share = ent.mt_segment_share
@@ -399,7 +406,6 @@ def enter_firms(
     little_giant_last_met = ent.little_giant_last_met
     single_champion_last_met = ent.single_champion_last_met
     p_enter = stats.p_enter
-    n_alive = stats.n_alive
     sector_revenue = stats.sector_revenue
     mean_pi = stats.mean_pi
     segment_mean_a = stats.segment_mean_a
@@ -458,7 +464,9 @@ def enter_firms(
                 g = make_segment[n]
                 noise = math.exp(entrant_productivity_sd * normal(key, c + 1))
                 market_share[r, n] = 0.0 if g >= 0 else share
-                if g >= 0:
+                if g < 0:
+                    appeal[r, n] = share * sector_appeal_per_share[r, s]
+                else:
                     # The same share of its segment's rest-of-country and foreign demand, and
                     # the appeal incumbents of that share have.
                     nu = revenue_e / max(national_demand[r, g] + export_demand[r, g], TINY)

@@ -103,8 +103,9 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     A firm's R&D effort is its R&D intensity: real R&D of ``rd_lag`` + 1 years ago over last
     year's real output. Each innovation improves a part of the firm's products, so success
     chances grow with R&D relative to size, not with R&D alone (Klette and Kortum 2004):
-    otherwise the largest firms innovate every year and every sector concentrates. ``lay.niche_group_of`` gives each machine-tool slot's (niche,
-    segment) group (-1 elsewhere).
+    otherwise the largest firms innovate every year and every sector concentrates.
+    ``lay.niche_group_of`` gives each machine-tool slot's (niche, segment) group (-1
+    elsewhere).
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).

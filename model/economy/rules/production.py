@@ -27,10 +27,11 @@ def produce(eng: Engine) -> None:
     recognised, and proven, by sales to in-region users (the province's first-set reward counts
     the user's first 3 sets, FACTS.md A); the maker's sales outside the province are of its
     established products. The sector price index is the share-weighted mean price (machine
-    tools: sales-weighted). Then next year's shares: user firms by replicator dynamics on
-    relative price and unfilled demand; machine-tool makers by their pull (appeal x
-    productivity per risk-adjusted price, to a power) against other provinces' makers and
-    imports in each national and foreign market, with inertia (``compete``). Each share
+    tools: sales-weighted). Then next year's shares, each moving towards a target set by the
+    firm's pull with inertia (``compete``): user firms' pull is their appeal and their price
+    relative to the sector's (and unfilled demand); machine-tool makers' is their appeal and
+    productivity per risk-adjusted price, against other provinces' makers and imports in
+    each national and foreign market. Each share
     also takes an idiosyncratic Gibrat shock (Laplace, sd falling with size; see
     ``model.economy.sizes``): what firms' growth rates show beyond competitiveness.
     """
@@ -57,10 +58,10 @@ def produce(eng: Engine) -> None:
         risk_price=risk_price,
         position_of_column=eng.position_of_column,
         n_segments=lay.n_segments,
-        replicator_chi=sc.market.replicator_chi,
+        sector_share_elasticity=sc.market.sector_share_elasticity,
         unfilled_demand_weight=sc.market.unfilled_demand_weight,
         share_elasticity=sc.market.national_share_elasticity,
-        share_inertia=sc.market.national_share_inertia,
+        share_inertia=sc.market.share_inertia,
         outside_segment=eng.outside_segment,
         keys=eng.stream_keys("growth"),
         firm_weight=eng.firm_weight,
@@ -276,7 +277,7 @@ class CompeteParams(NamedTuple):
     position_of_column: np.ndarray  # (N + O,) model position of a column
     outside_segment: np.ndarray  # (O,) segment of each outside model
     n_segments: int
-    replicator_chi: float
+    sector_share_elasticity: float  # user firms' target share: (price / sector price)^-this
     unfilled_demand_weight: float
     share_elasticity: float  # lambda of the national and foreign markets
     share_inertia: float  # rho: share of the gap to the target closed a year
@@ -291,15 +292,16 @@ class CompeteParams(NamedTuple):
 def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
     """Market shares of the next year (in place; see ``rules.produce``).
 
-    User firms: replicator dynamics on price relative to the sector index and on unfilled
-    demand. Machine-tool makers, in each segment's rest-of-country and foreign market
+    User firms: a target share proportional to appeal x (price / sector price index)^-sigma x
+    exp(-w x unfilled demand), approached by the fraction ``share_inertia`` a year.
+    Machine-tool makers, in each segment's rest-of-country and foreign market
     against the outside models' makers: a target share proportional to appeal x (A / risk
     price)^lambda, approached by the fraction ``share_inertia`` a year; the outside models'
     makers keep their appeals, so the region's share moves with its makers'
     competitiveness relative to theirs. Every firm then takes an idiosyncratic Gibrat shock
     ``(1 - sd^2 / 2) exp(sd e)``, e a standard Laplace draw (growth stream, draw 0 of the
-    slot) and sd the firm's shock sd (expected value 1): on its share, and a maker's also on
-    its appeal; the shares of each market are renormalised. ``mt_segment_share`` becomes
+    slot) and sd the firm's shock sd (expected value 1), on its share and its appeal; the
+    shares of each market are renormalised. ``mt_segment_share`` becomes
     each maker's share of its segment's sales.
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
@@ -329,7 +331,7 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
     position_of_column = p.position_of_column
     outside_segment = p.outside_segment
     unfilled_demand_weight = p.unfilled_demand_weight
-    replicator_chi = p.replicator_chi
+    sigma_u = p.sector_share_elasticity
     lam = p.share_elasticity
     rho = p.share_inertia
     keys = p.keys
@@ -339,12 +341,11 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
     beta = p.growth_shock_size_elasticity
     R, N = alive.shape
     S = sector_start.shape[0]
-    O = outside_segment.shape[0]
+    n_outside = outside_segment.shape[0]
     G = n_segments
-    comp = np.zeros(N)
     shock = np.ones(N)
     pull = np.zeros(N)  # a maker's appeal x (A / risk price)^lambda
-    rival_pull = np.zeros(O)
+    rival_pull = np.zeros(n_outside)
     seg_pull = np.zeros(G)
     seg_revenue = np.zeros(G)
     for r in range(R):
@@ -358,33 +359,34 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
             g = make_segment[n]
             if g >= 0:
                 seg_revenue[g] += revenue[r, n]
-        # ---- user firms: replicator on relative price and unfilled demand, then the shock
+        # ---- user firms: towards a target share set by appeal, relative price and unfilled
+        # demand, with inertia; then the shock
         for s in range(S):
             lo = sector_start[s]
             hi = lo + sector_size[s]
             if make_segment[lo] >= 0:
                 continue  # the machine-tool sector: its makers sell in the markets below
             total = 0.0
-            weighted = 0.0
             for n in range(lo, hi):
                 if alive[r, n]:
-                    comp[n] = (
-                        -math.log(max(price[r, n], TINY) / max(price_index[r, s], TINY))
-                        - unfilled_demand_weight * unfilled[r, n]
+                    relative = max(price[r, n], TINY) / max(price_index[r, s], TINY)
+                    pull[n] = (
+                        appeal[r, n]
+                        * relative ** (-sigma_u)
+                        * math.exp(-unfilled_demand_weight * unfilled[r, n])
                     )
-                    total += market_share[r, n]
-                    weighted += market_share[r, n] * comp[n]
-            mean = weighted / max(total, TINY)
-            total = 0.0
+                    total += pull[n]
+            norm = 0.0
             for n in range(lo, hi):
                 v = 0.0
                 if alive[r, n]:
-                    v = max(market_share[r, n] * (1.0 + replicator_chi * (comp[n] - mean)), 0.0)
-                    v *= shock[n]
+                    target = pull[n] / max(total, TINY)
+                    v = ((1.0 - rho) * market_share[r, n] + rho * target) * shock[n]
+                    appeal[r, n] = appeal[r, n] * shock[n]
                 market_share[r, n] = v
-                total += v
+                norm += v
             for n in range(lo, hi):
-                market_share[r, n] = market_share[r, n] / max(total, TINY)
+                market_share[r, n] = market_share[r, n] / max(norm, TINY)
         # ---- makers: target shares in the rest-of-country and foreign markets
         seg_pull[:] = 0.0
         for n in range(N):
@@ -394,7 +396,7 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
             x = model_productivity[r, n] / max(risk_price[r, position_of_column[n]], TINY)
             pull[n] = appeal[r, n] * max(x, TINY) ** lam
             seg_pull[g] += pull[n]
-        for o in range(O):
+        for o in range(n_outside):
             x = outside_productivity[r, o] / max(outside_price[r, o], TINY)
             rival_pull[o] = max(x, TINY) ** lam
         _move_market(
@@ -449,16 +451,19 @@ def _move_market(
     shock: np.ndarray,
     rho: float,
 ) -> None:
-    """One market of every segment (replicate r): shares towards their targets, the shocks,
-    and the segment's shares summing to 1 again (see ``compete``)."""
+    """One market of every segment (replicate r): shares towards their targets, shocks.
+
+    The segment's shares (the region's makers' and the outside models' makers') then sum to 1
+    again (see ``compete``).
+    """
     G = seg_pull.shape[0]
-    O = outside_segment.shape[0]
+    n_outside = outside_segment.shape[0]
     N = make_segment.shape[0]
     seg_total = seg_pull.copy()
-    for o in range(O):
+    for o in range(n_outside):
         seg_total[outside_segment[o]] += rival_appeal[r, o] * rival_pull[o]
     norm = np.zeros(G)
-    for o in range(O):
+    for o in range(n_outside):
         g = outside_segment[o]
         target = rival_appeal[r, o] * rival_pull[o] / max(seg_total[g], TINY)
         v = (1.0 - rho) * rival_share[r, o] + rho * target
@@ -475,7 +480,7 @@ def _move_market(
         v = ((1.0 - rho) * shares[r, n] + rho * target) * shock[n]
         shares[r, n] = v
         norm[g] += v
-    for o in range(O):
+    for o in range(n_outside):
         g = outside_segment[o]
         rival_share[r, o] = rival_share[r, o] / max(norm[g], TINY)
     for n in range(N):
