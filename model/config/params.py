@@ -122,7 +122,13 @@ class OutsideModel:
         lo=-0.9, hi=5.0, doc="embodied productivity / in-region mean - 1"
     )
     price_premium: float = p(lo=-0.9, hi=10.0, doc="price / in-region segment mean - 1")
-    productivity_growth: float = p(lo=-0.1, hi=0.2, unit="1/yr")
+    productivity_growth_gap: float = p(
+        lo=-0.1,
+        hi=0.2,
+        unit="1/yr",
+        doc="growth of its productivity above the region's makers' trend over the spin-up "
+        "(0: keeps pace)",
+    )
     brochure_probability: float = p(lo=0.0, hi=1.0, doc="chance a brochure slot shows it")
     source: dict[str, str] = sources()
 

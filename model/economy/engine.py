@@ -88,6 +88,12 @@ class Engine(BaseYear):
         ]
         self.year = scenario.start_year - scenario.spinup.years - 1
         self.state = State()
+        #: The region's makers' mean model per segment (R, G), each spin-up year, and their
+        #: trend growth measured from it at the rebase (see ``rebase``).
+        self.maker_productivity_path: list[np.ndarray] = []
+        #: The machine-tool sector's mean inverse process productivity (R,) each spin-up year.
+        self.maker_cost_path: list[np.ndarray] = []
+        self.maker_trend_growth = np.zeros((self.R, layout.n_segments))
         self.exo = SimpleNamespace()
         self._buffers: dict[tuple, np.ndarray] = {}
         #: Keep the recorded-only flows per firm as well as by sector (see ``flows``).
@@ -355,9 +361,19 @@ class Engine(BaseYear):
         exo.other_equipment_productivity *= 1.0 + sc.innovation.other_equipment_productivity_growth
         st.k1 = st.k1 * (1.0 + g_wage)
         st.k2 = st.k2 * (1.0 + g_ppi)
-        growth = np.array([o.productivity_growth for o in self.region.machine_tools.outside_models])
-        st.outside_productivity = st.outside_productivity * (1.0 + growth)
-        st.outside_price = st.outside_price * (1.0 + g_equip)
+        gap = np.array(
+            [o.productivity_growth_gap for o in self.region.machine_tools.outside_models]
+        )
+        # The outside makers keep the pace the region's makers kept in the spin-up (each year
+        # of which re-anchors them), plus their own gap.
+        trend = 0.0 if self.spinning_up else self.maker_trend_growth[:, self.outside_segment]
+        st.outside_productivity = st.outside_productivity * (1.0 + trend + gap)
+        if not self.spinning_up:
+            # Outside makers pay the same wages and materials prices, and their processes
+            # improve at the region's makers' spin-up pace.
+            self.years_since_base += 1
+            cost = self.outside_unit_cost() / self.outside_cost_base
+            st.outside_price = self.outside_price_base * cost[:, None]
         mt, path = self.region.machine_tools, sc.demand.outside_machine_path
         if self.spinning_up:
             exo.national_demand_growth = exo.export_demand_growth = (

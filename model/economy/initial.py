@@ -31,6 +31,10 @@ RESCALED_STACKS = tuple(f.name for f in FIELDS if f.rescaled and f.axes in (COHO
 RESCALED_SECTORS = names(rescaled=True, axes=SECTOR)
 
 
+#: Spin-up years the region's makers' productivity trend is measured over.
+TREND_YEARS = 10
+
+
 class BaseYear:
     """The initial state, the spin-up's yearly rescaling and the rebase to the base year."""
 
@@ -273,6 +277,8 @@ class BaseYear:
         index = self.segment_price_index[np.maximum(self.layout.make_segment, 0)]
         price_in_region = getattr(st, "price", np.ones_like(st.revenue)) * index
         mean_p = self.segment_sum(w * price_in_region) / np.maximum(self.segment_sum(w), TINY)
+        if self.spinning_up:
+            self.maker_productivity_path.append(mean_a)
         prem_a = np.array([o.productivity_premium for o in mt.outside_models])
         prem_p = np.array([o.price_premium for o in mt.outside_models])
         st.outside_productivity = mean_a[:, self.outside_segment] * (1.0 + prem_a)
@@ -329,6 +335,8 @@ class BaseYear:
         mean_inverse = sector_sum(self, weight * inverse) / np.maximum(
             sector_sum(self, weight), TINY
         )
+        if self.spinning_up:
+            self.maker_cost_path.append(mean_inverse[:, self.layout.mt_sector])
         st.k1 = np.broadcast_to(par.k1_base, st.k1.shape) / np.maximum(mean_inverse, TINY)
         st.k2 = np.broadcast_to(par.k2_base, st.k2.shape).copy()
         unit_cost = to_firms(self, st.k1) * inverse + to_firms(self, st.k2)
@@ -337,6 +345,18 @@ class BaseYear:
         st.revenue = np.where(is_user & st.alive, st.output_real * st.price, st.revenue)
         w = np.where(st.alive, np.where(is_user, st.market_share, st.revenue), 0.0)
         st.price_index = sector_sum(self, w * st.price) / np.maximum(sector_sum(self, w), TINY)
+
+    def outside_unit_cost(self) -> np.ndarray:
+        """Unit cost of an outside maker (R,): machine-tool cost shares now, productivity on trend.
+
+        The base year's mean inverse productivity of the region's makers, falling at their
+        spin-up trend, with this year's machine-sensitive and other unit costs.
+        """
+        st, mt = self.state, self.layout.mt_sector
+        inverse = (
+            self.maker_cost_path[-1] / (1.0 + self.maker_process_trend) ** self.years_since_base
+        )
+        return st.k1[:, mt] * inverse + st.k2[:, mt]
 
     def wages_m_yuan(self) -> np.ndarray:
         """Each firm's wage bill (R, N): the labour part of its machine-sensitive cost."""
@@ -381,5 +401,23 @@ class BaseYear:
         self.exo.wage_per_worker_m_yuan = (wages / employment)[:, None]
         self.price_base = st.price_index.copy()
         self.anchor_outside_makers()
+        # The region's makers' trend: growth of their segments' mean model over the spin-up's
+        # last TREND_YEARS years (the outside makers keep this pace from now on).
+        self.maker_trend_growth = _trend(self.maker_productivity_path)
+        # Their machines' process productivity trend (the inverse of the sector's mean
+        # inverse productivity), and their unit cost now: the outside makers' costs follow
+        # the same input prices and this trend (``outside_unit_cost``).
+        self.maker_process_trend = _trend([1.0 / np.maximum(c, TINY) for c in self.maker_cost_path])
+        self.years_since_base = 0
+        self.outside_price_base = st.outside_price.copy()
+        self.outside_cost_base = self.outside_unit_cost()
         self.spinning_up = False
         return factor
+
+
+def _trend(path: list[np.ndarray]) -> np.ndarray:
+    """Yearly growth of a series over its last ``TREND_YEARS`` years (0 with one value)."""
+    k = min(TREND_YEARS, len(path) - 1)
+    if k <= 0:
+        return np.zeros_like(path[-1])
+    return (path[-1] / np.maximum(path[-1 - k], TINY)) ** (1.0 / k) - 1.0

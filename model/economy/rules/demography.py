@@ -98,6 +98,7 @@ def demography(eng: Engine) -> None:
         entrant_size_spread=sc.growth_shock_sd,
         entrant_equity_ratio=sc.entrant_equity_ratio,
         entrant_productivity_sd=eng.scenario.initial.productivity_dispersion,
+        entrant_model_sd=eng.scenario.initial.model_dispersion,
         target_utilisation=eng.scenario.investment.target_utilisation,
         other_equipment_price=float(exo.other_equipment_price),
         cit_rate=exo.cit_rate,
@@ -324,6 +325,7 @@ class EntryParams(NamedTuple):
     entrant_size_spread: float  # entrants land up to exp(this) above the threshold
     entrant_equity_ratio: float  # owners' equity / first-year revenue
     entrant_productivity_sd: float
+    entrant_model_sd: float  # sd of log model productivity around the segment's mean
     target_utilisation: float
     other_equipment_price: float
     cit_rate: float
@@ -345,14 +347,15 @@ def enter_firms(
 
     A free slot of sector s is taken with probability ``stats.p_enter``; draws per slot
     (entry stream): 0 entry, 1-2 productivity noise, 3-4 R&D habit, 5 high-tech status,
-    6 size. Entrants have revenue ``entrant_revenue_m_yuan`` x exp(``entrant_size_spread``
-    x U) (their share of the sector's revenue before exits), the sector's mean process
-    productivity with noise (machine-tool makers: the segment's mean model), this year's
-    new machines, and owners' equity of ``entrant_equity_ratio`` x revenue, which is also
-    summed by sector into ``entry_cash`` (R, S). A maker takes the same share of its
-    segment's rest-of-country and foreign demand, with the appeal per unit of share of the
-    segment's incumbents; a user firm the appeal per unit of market share of its sector's
-    incumbents. User sectors' market shares are then renormalised.
+    6 size, 7 model noise. Entrants have revenue ``entrant_revenue_m_yuan`` x
+    exp(``entrant_size_spread`` x U) (their share of the sector's revenue before exits), the
+    sector's mean process productivity with noise (machine-tool makers: the segment's mean
+    model with the model noise), this year's new machines, and owners' equity of
+    ``entrant_equity_ratio`` x revenue, which is also summed by sector into ``entry_cash``
+    (R, S). A maker takes the same share of its segment's rest-of-country and foreign
+    demand, with the appeal per unit of share of the segment's incumbents; a user firm the
+    appeal per unit of market share of its sector's incumbents. User sectors' market shares
+    are then renormalised.
 
     Returns:
         Entrants (R, N).
@@ -421,6 +424,7 @@ def enter_firms(
     other_equipment_price = par.other_equipment_price
     target_utilisation = par.target_utilisation
     rd_dispersion = par.rd_dispersion
+    entrant_model_sd = par.entrant_model_sd
     entrant_productivity_sd = par.entrant_productivity_sd
     year = par.year
     head = par.head
@@ -475,7 +479,9 @@ def enter_firms(
                     appeal[r, n] = nu * appeal_per_share[r, g]
                 process_productivity[r, n] = mean_pi[r, s] * noise
                 if g >= 0:
-                    model_productivity[r, n] = segment_mean_a[r, g] * noise
+                    # A maker's first model is of its segment's kind: the model dispersion.
+                    model_noise = math.exp(entrant_model_sd * normal(key, c + 7))
+                    model_productivity[r, n] = segment_mean_a[r, g] * model_noise
                 mt_segment_share[r, n] = 0.0  # no sales yet
                 model_unproven[r, n] = False
                 model_first_set[r, n] = False
