@@ -27,9 +27,9 @@ def update_status(eng: Engine) -> None:
         above_scale=rules.above_scale_revenue_m_yuan,
         sme_max=rules.sme_revenue_max_m_yuan,
         sn_min=rules.specialised_new_min_revenue_m_yuan,
+        sn_min_rd=rules.specialised_new_min_rd_m_yuan,
         sn_intensity=rules.specialised_new_rd_intensity,
-        sn_growth=rules.specialised_new_growth,
-        lg_min=rules.little_giant_min_revenue_m_yuan,
+        lg_growth=rules.little_giant_growth,
         lg_intensity=rules.little_giant_rd_intensity,
         sc_min=rules.single_champion_min_revenue_m_yuan,
         lg_z=float(ndtri(rules.little_giant_productivity_rank)),
@@ -83,9 +83,9 @@ class StatusParams(NamedTuple):
     above_scale: float  # revenue, m yuan
     sme_max: float  # SME revenue ceiling, m yuan
     sn_min: float  # specialised-new minimum revenue, m yuan
+    sn_min_rd: float  # specialised-new minimum reported R&D, m yuan
     sn_intensity: float  # specialised-new minimum reported R&D / revenue
-    sn_growth: float  # specialised-new minimum revenue growth (two-year mean)
-    lg_min: float  # little-giant minimum revenue, m yuan
+    lg_growth: float  # little-giant minimum revenue growth (two-year mean)
     lg_intensity: float  # little-giant (and champion) minimum R&D intensity
     sc_min: float  # single-champion minimum revenue, m yuan
     lg_z: float  # little-giant minimum productivity z-score
@@ -126,14 +126,20 @@ def status_firms(
     R, N = alive.shape
     S = sector_start.shape[0]
     G = n_segments
-    above, sme_max, sn_min, sn_intensity, sn_growth = (
+    above, sme_max, sn_min, sn_min_rd, sn_intensity = (
         p.above_scale,
         p.sme_max,
         p.sn_min,
+        p.sn_min_rd,
         p.sn_intensity,
-        p.sn_growth,
     )
-    lg_min, lg_intensity, sc_min, lg_z, sc_z = p.lg_min, p.lg_intensity, p.sc_min, p.lg_z, p.sc_z
+    lg_growth, lg_intensity, sc_min, lg_z, sc_z = (
+        p.lg_growth,
+        p.lg_intensity,
+        p.sc_min,
+        p.lg_z,
+        p.sc_z,
+    )
     log_productivity = np.empty(N)
     seg_n = np.zeros(G)
     seg_x = np.zeros(G)
@@ -188,23 +194,35 @@ def status_firms(
                         math.sqrt(max(revenue[r, n], 0.0) / max(revenue_prev2[r, n], TINY)) - 1.0
                     )
                 is_above_scale[r, n] = live and rev >= above
+                # Specialised-new (省级专精特新, 2022 national template): an SME with revenue
+                # and R&D above the floors and an R&D intensity of at least 3%.
                 meets_sn = (
                     live
                     and rev < sme_max
                     and rev >= sn_min
+                    and rd_reported[r, n] / firm_weight >= sn_min_rd
                     and intensity >= sn_intensity
-                    and growth >= sn_growth
                 )
                 held_sn = year - last_met[0][r, n] < validity_years
+                # Little giant: a specialised-new SME growing at least 5% a year whose
+                # productivity rank stands in for "at least 10% of its niche".
                 meets_lg = (
                     live
                     and (held_sn or meets_sn)
-                    and rev >= lg_min
+                    and rev < sme_max
+                    and growth >= lg_growth
                     and intensity >= lg_intensity
                     and z >= lg_z
                 )
-                # Single champions need not be SMEs: large, R&D-intensive sector leaders.
-                meets_sc = live and rev >= sc_min and intensity >= lg_intensity and z >= sc_z
+                held_lg = year - last_met[1][r, n] < validity_years
+                # Single champion: 400 m yuan of revenue, or a little giant below it, and a
+                # productivity rank standing in for "world top 3 in its product".
+                meets_sc = (
+                    live
+                    and (rev >= sc_min or held_lg or meets_lg)
+                    and intensity >= lg_intensity
+                    and z >= sc_z
+                )
                 for t in range(3):
                     last = last_met[t][r, n]
                     held_before = live and (year - 1 - last < validity_years)
