@@ -260,6 +260,13 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     # ------------------------------------- the base year (the spin-up's last year)
     Variable("base_output", BASE, "bn yuan", "gross output in the base year", source="base"),
+    Variable(
+        "base_output_real",
+        BASE,
+        "bn yuan (2023 prices)",
+        "real gross output in the base year (its gross output)",
+        source="base",
+    ),
     Variable("base_value_added", BASE, "bn yuan", "value added in the base year", source="base"),
     Variable(
         "base_investment", BASE, "bn yuan", "equipment investment in the base year", source="base"

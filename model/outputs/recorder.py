@@ -223,6 +223,8 @@ class Recorder:
         f = self._flows
         self.base = {
             "base_output": self.eng.par.output_base_m_yuan[None, :] / M_YUAN_PER_BN,
+            # At base-year prices the base year's real output is its gross output.
+            "base_output_real": self.eng.par.output_base_m_yuan[None, :] / M_YUAN_PER_BN,
             "base_value_added": f["value_added"] * factor,
             "base_investment": f["investment"] * factor,
             "base_machine_purchases": f["machine_purchases"] * factor,
