@@ -89,6 +89,7 @@ def test_sources_name_a_seed_facts_row_or_assumption() -> None:
                     "DESIGN.md",
                     "NBS",
                     "annual report",
+                    "docs/sources/",
                 )
             ), (
                 f"{table}.{key}: source {text!r} names no seed, FACTS.md row, derivation "
