@@ -264,7 +264,7 @@ VARIABLES: tuple[Variable, ...] = (
         "base_output_real",
         BASE,
         "bn yuan (2023 prices)",
-        "real gross output in the base year (its gross output)",
+        "real gross output in the base year, at its own price index",
         source="base",
     ),
     Variable("base_value_added", BASE, "bn yuan", "value added in the base year", source="base"),

@@ -223,8 +223,9 @@ class Recorder:
         f = self._flows
         self.base = {
             "base_output": self.eng.par.output_base_m_yuan[None, :] / M_YUAN_PER_BN,
-            # At base-year prices the base year's real output is its gross output.
-            "base_output_real": self.eng.par.output_base_m_yuan[None, :] / M_YUAN_PER_BN,
+            # Real output valued as the simulated years value it: at the base year's sector
+            # price index (set by the rebase, after the year was recorded).
+            "base_output_real": f["output_real"] * factor * self.eng.price_base,
             "base_value_added": f["value_added"] * factor,
             "base_investment": f["investment"] * factor,
             "base_machine_purchases": f["machine_purchases"] * factor,
