@@ -32,10 +32,12 @@ MET_AT_SMALL_SCALE = {
     "zj_domestic_share_economy",
     "zj_domestic_share_mid_range",
     "zj_growth_rate_fat_tails",
+    "zj_growth_volatility_falls_with_size",
     "zj_imported_share_of_machine_purchases",
     "zj_machine_tool_firms_are_above_scale",
     "zj_productivity_dispersion",
     "zj_replacement_rate",
+    "zj_revenue_tail_exponent",
     "zj_simulated_firms_are_above_scale",
 }
 #: Every fact the plan meets at full scale (12 replicates, the slow suite): all but the net

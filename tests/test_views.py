@@ -150,7 +150,7 @@ def test_deadweight_and_leakage(combos: xr.Dataset) -> None:
     assert_units(dl)
     p = dl.sel(PLAN_POINT)
     dw = combos["deadweight"].sel(PLAN_POINT).sum("year")
-    paid = combos["subsidy_paid"].sel(PLAN_POINT).sum("year")
+    paid = combos["subsidy_committed"].sel(PLAN_POINT).sum("year")
     np.testing.assert_allclose(
         p["deadweight_share"].values, (dw.mean("replicate") / paid.mean("replicate")).values
     )
@@ -179,6 +179,7 @@ def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixtu
         "subsidy_paid",
         "taxes",
         "deadweight",
+        "subsidy_committed",
         "leakage",
         "n_little_giants_new",
         "n_single_champions_new",

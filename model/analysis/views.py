@@ -226,19 +226,20 @@ def value_per_yuan(
 def deadweight_leakage(ds: xr.Dataset) -> xr.Dataset:
     """Deadweight and leakage by instrument, summed over the years (mean and 5-95% band).
 
-    ``deadweight_share`` = mean deadweight / mean subsidy paid (the part of the subsidy that
-    paid for behaviour the same firms show without the policy, same random numbers).
+    ``deadweight_share`` = mean deadweight / mean subsidy committed (the part of the subsidy
+    earned by behaviour the same firms show without the policy, same random numbers; both on
+    the year the behaviour happened, so a renewal loan's subsidy counts in the year of the loan).
     """
     sub = ds["subsidy_paid"].sum("year")
     dw = ds["deadweight"].sum("year")
     leak = ds["leakage"].sum("year")
-    share, share_se = ratio_of_means(dw, sub)
+    share, share_se = ratio_of_means(dw, ds["subsidy_committed"].sum("year"))
     out = {
         "subsidy_paid_mean": labelled(
             sub.mean(REP), "bn yuan", "subsidy paid over the years, mean"
         ),
         "deadweight_mean": labelled(dw.mean(REP), "bn yuan", "deadweight over the years, mean"),
-        "deadweight_share": labelled(share, "1", "deadweight / subsidy paid (ratio of means)"),
+        "deadweight_share": labelled(share, "1", "deadweight / subsidy committed (ratio of means)"),
         "deadweight_share_se": labelled(share_se, "1", "Monte Carlo s.e. of deadweight_share"),
         "leakage_mean": labelled(
             leak.mean(REP), "bn yuan", "machine tools bought outside the region by paid firms, mean"

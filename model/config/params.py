@@ -458,6 +458,15 @@ class RD:
     user_cost_elasticity_reported: float = p(lo=0.0, hi=5.0)
     bunching_window: float = p(lo=0.0, hi=0.05, doc="intensity gap below a threshold firms close")
     bunching_probability: float = p(lo=0.0, hi=1.0)
+    bunching_growth_cap: float = p(
+        lo=0.0,
+        hi=5.0,
+        unit="1/yr",
+        doc="most revenue growth a firm expects when it aims at a threshold",
+    )
+    user_cost_floor: float = p(
+        lo=0.001, hi=1.0, doc="lowest R&D user cost (per yuan) tax relief and rewards can bring"
+    )
     source: dict[str, str] = sources()
 
     def __post_init__(self) -> None:

@@ -304,6 +304,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("firms_eligible", BY_INSTRUMENT, "count", "firms eligible", source="ledger"),
     Variable("firms_paid", BY_INSTRUMENT, "count", "firms paid", source="ledger"),
     Variable(
+        "subsidy_committed",
+        BY_INSTRUMENT,
+        "bn yuan",
+        "subsidy the year's supported behaviour earned (renewal loans: the interest subsidy "
+        "over the life of the year's loans; the others: as paid)",
+        source="ledger",
+    ),
+    Variable(
         "deadweight",
         BY_INSTRUMENT,
         "bn yuan",

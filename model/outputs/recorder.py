@@ -92,6 +92,7 @@ class Recorder:
         self.years: list[int] = []
         #: Each recorded variable's yearly values (catalogue source "recorder").
         self.series: dict[str, list[np.ndarray]] = {k: [] for k in variables(source="recorder")}
+        self.committed_rows: list[np.ndarray] = []
         self.deadweight_rows: list[np.ndarray] = []
         self.leakage_rows: list[np.ndarray] = []
         self.spinup_replacement: list[np.ndarray] = []
@@ -293,12 +294,13 @@ class Recorder:
         # replaced or overwritten from the next rule on.
         without = None if self._without is None else self._without[len(self.years)]
         outside = st.machine_purchases.astype(float) - st.machine_purchases_in_region
-        self.leakage, self.deadweight = {}, {}
+        self.leakage, self.deadweight, self.committed = {}, {}, {}
         if self.keep_activity:
             self.activity = {}
         for ins in eng.policy.all:
             # What the instrument paid each firm for, and how much of that behaviour there was.
             paid = ins.supported()
+            self.committed[ins.name] = paid.sum(axis=1) * bn
             self.leakage[ins.name] = (outside * (paid > 0)).sum(axis=1) * bn
             if without is not None:
                 self.deadweight[ins.name] = deadweight_bn_yuan(
@@ -377,6 +379,7 @@ class Recorder:
                 row[:, k] = self.deadweight[name]
         self.deadweight_rows.append(row)
         self.leakage_rows.append(np.stack([self.leakage[name] for name in names], axis=1))
+        self.committed_rows.append(np.stack([self.committed[name] for name in names], axis=1))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every recorded variable over the simulated years, replicate first, by catalogue name.
@@ -390,6 +393,7 @@ class Recorder:
         out.update(self.instrument_arrays())
         out["deadweight"] = np.stack(self.deadweight_rows, axis=1)
         out["leakage"] = np.stack(self.leakage_rows, axis=1)
+        out["subsidy_committed"] = np.stack(self.committed_rows, axis=1)
         out["_years"] = np.asarray(self.years)
         out["_spinup_years"] = np.asarray(self.spinup_years)
         return out

@@ -147,7 +147,9 @@ class RDBonus(Instrument):
         # R&D is set on last year's revenue, eligibility judged on this year's: firms aim at
         # the threshold on the revenue they expect (last year's growth continued).
         revenue_now = st.revenue[r, n]
-        growth = np.clip(revenue_now / np.maximum(st.revenue_prev[r, n], TINY), 1.0, 1.5)
+        growth = np.clip(
+            revenue_now / np.maximum(st.revenue_prev[r, n], TINY), 1.0, 1.0 + rd.bunching_growth_cap
+        )
         revenue = np.maximum(revenue_now * growth, TINY)
         intensity = st.rd_reported[r, n] / revenue
         near = (intensity < threshold) & (intensity >= threshold - rd.bunching_window)

@@ -35,6 +35,7 @@ def research(eng: Engine) -> None:
             super_deduction=exo.super_deduction,
             elasticity_real=sc.rd.user_cost_elasticity_real,
             elasticity_reported=sc.rd.user_cost_elasticity_reported,
+            user_cost_floor=sc.rd.user_cost_floor,
         ),
     )
     eng.policy.relabel_reported_rd(eng)
@@ -74,6 +75,7 @@ class ResearchParams(NamedTuple):
     super_deduction: float
     elasticity_real: float
     elasticity_reported: float
+    user_cost_floor: float  # lowest user cost of R&D per yuan
 
 
 @njit(cache=True)
@@ -97,6 +99,7 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
     expected_reward_rate = p.expected_reward_rate
     elasticity_real = p.elasticity_real
     elasticity_reported = p.elasticity_reported
+    user_cost_floor = p.user_cost_floor
     R, N = alive.shape
     L = rd_real_history.shape[2]
     per_firm = expected_reward_rate.shape[1] == N
@@ -108,7 +111,7 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
             rd_real_history[r, n, 0] = rd_real[r, n]
             tau = high_tech_rate if high_tech[r, n] else cit_rate
             bonus = expected_reward_rate[r, n] if per_firm else expected_reward_rate[r, 0]
-            user_cost = max(1.0 - tau * (1.0 + super_deduction) - bonus, 0.05)
+            user_cost = max(1.0 - tau * (1.0 + super_deduction) - bonus, user_cost_floor)
             relative = user_cost / rd_user_cost_base[r, n]
             intensity = rd_intensity_fe[r, n]
             relabel = 1.0
