@@ -106,9 +106,23 @@ class Cluster:
     sector: str
     firm_share: float = p(lo=0.0, hi=1.0, doc="share of the sector's firms located here")
     cnc_zone: bool = p(False, doc="one of the plan's CNC machine-tool cluster zones")
+    area: str = p(
+        "",
+        doc="the part of the region it lies in: buyers prefer machines made in their own area "
+        "(machine_tools.local_preference); empty: spread over the region",
+    )
     tier: Literal["none", "provincial", "national", "world_class"] = p(
         "none", doc="the cluster programme's tier (provincial / national / world-class)"
     )
+    source: dict[str, str] = sources()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterTier:
+    """A rung of the region's cluster programme, reached by output (e.g. 415X's 千亿级)."""
+
+    name: str
+    min_output_bn_yuan: float = p(lo=0.0, unit="bn yuan", doc="output a cluster needs")
     source: dict[str, str] = sources()
 
 
@@ -179,6 +193,13 @@ class MachineTools:
     )
     brochure_share_weight: float = p(
         lo=0.0, hi=1.0, doc="weight of sales share (vs uniform) in who appears in brochures"
+    )
+    local_preference: float = p(
+        0.0,
+        lo=0.0,
+        hi=0.5,
+        doc="discount a buyer sees on the price of machines made in its own area (service, "
+        "proximity): its local purchase share follows",
     )
     source: dict[str, str] = sources()
 
@@ -331,6 +352,9 @@ class Region:
         (), doc="named groups of sectors and parts that targets refer to (e.g. all chains together)"
     )
     key_output: tuple[KeyOutput, ...] = ()
+    cluster_tier: tuple[ClusterTier, ...] = p(
+        (), doc="the cluster programme's rungs by output, lowest first (chains and clusters)"
+    )
     double_counting: str = p("", doc="how overlapping chains are split")
 
     def __post_init__(self) -> None:
@@ -375,6 +399,11 @@ class Region:
         if sum(s.kind == "machine_tools" for s in self.sector) != 1:
             raise ValueError("exactly one sector must have kind = 'machine_tools'")
         self._size_firms()
+        floors = [t.min_output_bn_yuan for t in self.cluster_tier]
+        if floors != sorted(set(floors)):
+            raise ValueError(
+                f"cluster_tier must go from the lowest output up, each higher: {floors}"
+            )
         for c in self.cluster:
             if c.sector not in ids:
                 raise ValueError(f"cluster {c.id!r} names unknown sector {c.sector!r}")
@@ -511,6 +540,12 @@ class Investment:
     payback_years: float = p(lo=0.1, hi=20.0, doc="b: mean over firms")
     payback_dispersion: float = p(lo=0.0, hi=2.0, doc="sd of log b across firms")
     technical_life_years: int = p(lo=2, hi=40)
+    wear_rate: float = p(
+        lo=0.0,
+        hi=0.3,
+        unit="1/yr",
+        doc="yearly rise of a machine's input per unit of capacity with age (repairs, downtime)",
+    )
     target_utilisation: float = p(lo=0.3, hi=1.0)
     expectation_smoothing: float = p(lo=0.0, hi=0.99, doc="weight of the old expectation")
     loan_spread: float = p(lo=0.0, hi=0.2, unit="1/yr")

@@ -86,6 +86,16 @@ class Engine(BaseYear):
         self.segment_price_index_of_maker = self.segment_price_index[
             layout.make_segment[self.makers]
         ]
+        # Each slot's area (index, -1 if its cluster is spread over the region) and each
+        # offered model's (outside models: -2, never a buyer's).
+        areas = sorted({c.area for c in self.region.cluster if c.area})
+        cluster_area = np.array(
+            [areas.index(c.area) if c.area else -1 for c in self.region.cluster], dtype=np.int32
+        )
+        self.area_of_slot = cluster_area[layout.cluster_of]
+        self.area_of_position = np.concatenate(
+            [self.area_of_slot[self.makers], np.full(self.n_outside, -2, dtype=np.int32)]
+        )
         self.year = scenario.start_year - scenario.spinup.years - 1
         self.state = State()
         #: The region's makers' mean model per segment (R, G), each spin-up year, and their

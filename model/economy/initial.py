@@ -144,7 +144,9 @@ class BaseYear:
         seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
         frontier = seg_index**theta
         st.cohort_inverse_productivity = (
-            ((1.0 + ini.vintage_gap) ** ages.astype(float))[None, None, :]
+            (((1.0 + ini.vintage_gap) * (1.0 + sc.investment.wear_rate)) ** ages.astype(float))[
+                None, None, :
+            ]
             / np.broadcast_to(frontier, (R, N))[:, :, None]
         ).astype(cohort)
         capital_price = par.kappa[lay.sector_of]

@@ -180,6 +180,7 @@ FIELDS: tuple[Field, ...] = (
     _f("single_champion_new", B, FIRM, "1", "single-champion title newly held", "status", recorded="count"),
     # ---------------------------------------------------------------- demography
     _f("exits", B, FIRM, "1", "exited at the end of the year", "demography"),
+    _f("buys_local", B, FIRM, "1", "this year's machines come from an in-region maker of the buyer's own area", "invest"),
     _f("closures", B, FIRM, "1", "exits by negative net worth (the rest fell below the above-scale threshold)", "demography"),
     _f("entries", B, FIRM, "1", "entered at the end of the year", "demography"),
     _f("exit_cash_by_sector", F8, SECTOR, "m yuan", "cash leaving with the year's exits", "demography"),

@@ -216,6 +216,13 @@ VARIABLES: tuple[Variable, ...] = (
         "1",
         "slope of log sd of growth on log size across ten size classes",
     ),
+    Variable(
+        "local_machine_share",
+        YEARLY,
+        "1",
+        "share of in-region machine purchases (buyers located in an area) made in the buyer's "
+        "own area",
+    ),
     # --------------------------------- the makers' rest-of-country and foreign markets
     Variable(
         "national_machine_demand",
@@ -339,6 +346,20 @@ VARIABLES: tuple[Variable, ...] = (
         (*YEARLY, "chain"),
         "bn yuan",
         "output of the industrial chain as the region file assembles it from sectors",
+        source="derived",
+    ),
+    Variable(
+        "chain_tier",
+        (*YEARLY, "chain"),
+        "1",
+        "rungs of the region's cluster programme (cluster_tier) the chain's output reaches",
+        source="derived",
+    ),
+    Variable(
+        "cluster_tier_reached",
+        (*YEARLY, "cluster"),
+        "1",
+        "rungs of the region's cluster programme (cluster_tier) the cluster's output reaches",
         source="derived",
     ),
     Variable(

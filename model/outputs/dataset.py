@@ -130,7 +130,13 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
         v.name: (v.dims, arrays[v.name], _attrs(v)) for v in VARIABLES if v.source != "derived"
     }
     ds = xr.Dataset(data_vars, coords=coords)
-    derived = {"chain_output": chain_output(ds, region), "public_cost": public_cost(ds)}
+    chains = chain_output(ds, region)
+    derived = {
+        "chain_output": chains,
+        "chain_tier": tier_reached(chains, region),
+        "cluster_tier_reached": tier_reached(ds["cluster_output"], region),
+        "public_cost": public_cost(ds),
+    }
     for v in VARIABLES:
         if v.source == "derived":
             ds[v.name] = derived[v.name].transpose(*v.dims).assign_attrs(_attrs(v))
@@ -173,6 +179,14 @@ def chain_output(ds: xr.Dataset, region: Region) -> xr.DataArray:
             chain=ids
         )
     return xr.concat(rows, dim="chain").assign_coords(chain=ids)
+
+
+def tier_reached(output: xr.DataArray, region: Region) -> xr.DataArray:
+    """How many of the region's cluster-programme rungs an output reaches (0: none)."""
+    level = xr.zeros_like(output, dtype=np.int64)
+    for tier in region.cluster_tier:
+        level = level + (output >= tier.min_output_bn_yuan).astype(np.int64)
+    return level.assign_attrs(tiers=", ".join(t.name for t in region.cluster_tier))
 
 
 def public_cost(ds: xr.Dataset) -> xr.DataArray:

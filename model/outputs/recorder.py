@@ -188,6 +188,11 @@ class Recorder:
         f["export_machine_demand"] = st.export_demand * bn
         f["national_market_share"] = national / np.maximum(st.national_demand, TINY)
         f["export_market_share"] = abroad / np.maximum(st.export_demand, TINY)
+        # In-region purchases of buyers with an area that went to makers of that area.
+        placed = np.where(eng.area_of_slot >= 0, st.machine_purchases_in_region, 0.0)
+        f["local_machine_share"] = (placed * st.buys_local).sum(axis=1) / np.maximum(
+            placed.sum(axis=1), TINY
+        )
         f["first_set_products_new"] = counts["first_set_recognised"] * scale
         f["n_firms_above_scale"] = counts["above_scale"] * scale
         for title, var in (

@@ -83,6 +83,7 @@ def invest(eng: Engine) -> None:
         cash_buffer_sales_ratio=inv.cash_buffer_sales_ratio,
         credit_limit_sales_ratio=inv.credit_limit_sales_ratio,
         loan_financed_share=inv.loan_financed_share,
+        wear=1.0 + inv.wear_rate,
     )
     invest_firms(
         lay.tables,
@@ -174,6 +175,9 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
         capital_cost=models.capital_cost,
         operating_factor=models.operating_factor,
         operating_scale=eng.scenario.investment.target_utilisation / frontier ** (1.0 - par.theta),
+        buyer_area=eng.area_of_slot,
+        area_of_position=eng.area_of_position,
+        local_discount=1.0 - mt.local_preference,
     )
     choice = choose_from_brochures(
         lay.tables,
@@ -182,7 +186,12 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
         eng.stream_keys("brochure"),
         mt.brochure_size,
     )
-    return eng.policy.override_choices(eng, choice)  # e.g. SOE single-source procurement
+    choice = eng.policy.override_choices(eng, choice)  # e.g. SOE single-source procurement
+    # Buyers whose machine is made in their own area (an in-region maker of the same area).
+    maker = np.minimum(choice, lay.n_slots - 1)
+    st.buys_local = (choice < lay.n_slots) & (eng.area_of_slot[maker] == eng.area_of_slot)
+    st.buys_local &= eng.area_of_slot >= 0
+    return choice
 
 
 # ---------------------------------------------------------------------------- compiled loops
@@ -277,6 +286,9 @@ class BrochureOffers(NamedTuple):
     #: (S,) target utilisation / equipment frontier ** (1 - theta): with b k1 / pi, the
     #: weight of a model's operating factor in the cost.
     operating_scale: np.ndarray
+    buyer_area: np.ndarray  # (N,) each buyer's area (-1: spread over the region)
+    area_of_position: np.ndarray  # (M + O,) each model's maker's area (outside models: -2)
+    local_discount: float  # 1 - local preference: a buyer's factor on its own area's prices
 
 
 @njit(cache=True)
@@ -292,7 +304,8 @@ def choose_from_brochures(
     Slot k of a buyer's brochure shows the import model of its segment with probability
     p_import, the other provinces' model with p_other, else an in-region maker of the segment
     drawn by inversion of the segment's cumulative weights. The buyer takes the model with
-    the lowest risk-adjusted price plus payback-weighted operating cost. A dead slot gets
+    the lowest risk-adjusted price (less the local preference on a maker of its own area)
+    plus payback-weighted operating cost. A dead slot gets
     its segment's other-province model (it buys nothing, but every slot needs a column).
 
     Args:
@@ -325,6 +338,9 @@ def choose_from_brochures(
     p_other = m.p_other
     operating_scale = m.operating_scale
     import_position = m.import_position
+    buyer_area = m.buyer_area
+    area_of_position = m.area_of_position
+    local_discount = m.local_discount
     R, N = alive.shape
     K = brochure_size
     choice = np.empty((R, N), dtype=np.int32)
@@ -357,7 +373,10 @@ def choose_from_brochures(
                     i = import_position[g] if src < below_import else other_position[g]
                 else:
                     i = pick_maker(cdf_r, guide_r, lo, hi, uniform(key, c + 1))
-                cost = capital_cost_r[s, i] + weight * operating_factor_r[s, i]
+                capital = capital_cost_r[s, i]
+                if buyer_area[n] >= 0 and area_of_position[i] == buyer_area[n]:
+                    capital *= local_discount  # a maker of the buyer's own area
+                cost = capital + weight * operating_factor_r[s, i]
                 # Selected without a branch: which slot is cheapest is unpredictable.
                 better = cost < best_cost
                 best = i if better else best
@@ -458,6 +477,7 @@ class InvestParams(NamedTuple):
     cash_buffer_sales_ratio: float
     credit_limit_sales_ratio: float
     loan_financed_share: float
+    wear: float  # 1 + yearly rise of a machine's input per unit of capacity with age
 
 
 @njit(cache=True)
@@ -522,6 +542,7 @@ def invest_firms(
     book_share = ring.book_share
     theta = par.theta
     par_kappa = par.kappa
+    wear = par.wear
     frontier_factor = par.frontier_factor
     other_equipment_price = par.other_equipment_price
     target_utilisation = par.target_utilisation
@@ -600,7 +621,9 @@ def invest_firms(
                 k = cohort_capacity[r, n, a]
                 if k <= 0.0:
                     continue
-                e_inv = cohort_inverse_productivity[r, n, a]
+                # A year older: wear raises the input a unit of its capacity needs.
+                e_inv = cohort_inverse_productivity[r, n, a] * wear
+                cohort_inverse_productivity[r, n, a] = e_inv
                 cs = cost_slot[a]
                 c = cohort_cost[r, n, cs] if cs >= 0 else np.float32(0.0)
                 old = over_aged[a]
