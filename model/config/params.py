@@ -589,6 +589,11 @@ class Market:
     growth_shock_size_elasticity: float = p(
         lo=0.0, hi=0.5, doc="beta: the shock sd falls with revenue as (revenue / threshold)^-beta"
     )
+    growth_size_drift: float = p(
+        lo=0.0,
+        hi=0.2,
+        doc="gamma: a firm's expected growth falls with revenue as (revenue / threshold)^-gamma",
+    )
     entrant_equity_ratio: float = p(
         lo=0.0, hi=5.0, doc="an entrant's owners' equity (its first cash) / its first revenue"
     )

@@ -223,7 +223,7 @@ class BaseYear:
         target share is its current share.
         """
         st, mt, lay = self.state, self.region.machine_tools, self.layout
-        self._anchor_outside_models()
+        self.maker_mean_model = self._anchor_outside_models()
         lam = self.scenario.market.national_share_elasticity
         # Buyers' terms without any instrument: the anchoring must not depend on the policy.
         makers = self.makers
@@ -270,21 +270,39 @@ class BaseYear:
                 rival[None, :] / z[g_of][None, :] * seg_pull[:, g_of] / rival_pull,
             )
 
-    def _anchor_outside_models(self) -> None:
-        """Set outside models at their premiums over the region's segment means (sales-weighted)."""
+    def _anchor_outside_models(self) -> np.ndarray:
+        """Set outside models at their premiums over the region's segment means (sales-weighted).
+
+        Returns:
+            The region's makers' mean model per segment (R, G) (NaN where none is alive).
+        """
         st, mt = self.state, self.region.machine_tools
         is_mt = self.layout.make_segment >= 0
         w = np.where(st.alive & is_mt, np.maximum(st.revenue, TINY), 0.0)
-        mean_a = self.segment_sum(w * st.model_productivity) / np.maximum(self.segment_sum(w), TINY)
+        weight = self.segment_sum(w)
+        mean_a = self.segment_sum(w * st.model_productivity) / np.maximum(weight, TINY)
         index = self.segment_price_index[np.maximum(self.layout.make_segment, 0)]
         price_in_region = getattr(st, "price", np.ones_like(st.revenue)) * index
-        mean_p = self.segment_sum(w * price_in_region) / np.maximum(self.segment_sum(w), TINY)
-        if self.spinning_up:
-            self.maker_productivity_path.append(mean_a)
+        mean_p = self.segment_sum(w * price_in_region) / np.maximum(weight, TINY)
+        # A segment without a live maker keeps its outside models as they are (at the start:
+        # the segment's indices), and its trend is not measured.
         prem_a = np.array([o.productivity_premium for o in mt.outside_models])
         prem_p = np.array([o.price_premium for o in mt.outside_models])
+        empty = weight <= TINY
+        if empty.any():
+            if hasattr(st, "outside_productivity"):
+                # The means the other provinces' models were last anchored to.
+                o = self.other_model_of_segment
+                keep_a = st.outside_productivity[:, o] / (1.0 + prem_a[o])
+                keep_p = st.outside_price[:, o] / (1.0 + prem_p[o])
+            else:
+                keep_a = np.broadcast_to(np.asarray(mt.segment_productivity_index), mean_a.shape)
+                keep_p = np.broadcast_to(self.segment_price_index, mean_p.shape)
+            mean_a = np.where(empty, keep_a, mean_a)
+            mean_p = np.where(empty, keep_p, mean_p)
         st.outside_productivity = mean_a[:, self.outside_segment] * (1.0 + prem_a)
         st.outside_price = mean_p[:, self.outside_segment] * (1.0 + prem_p)
+        return np.where(empty, np.nan, mean_a)
 
     # ------------------------------------------------------------------ rebase
 
@@ -337,8 +355,7 @@ class BaseYear:
         mean_inverse = sector_sum(self, weight * inverse) / np.maximum(
             sector_sum(self, weight), TINY
         )
-        if self.spinning_up:
-            self.maker_cost_path.append(mean_inverse[:, self.layout.mt_sector])
+        self.maker_mean_inverse = mean_inverse[:, self.layout.mt_sector]
         st.k1 = np.broadcast_to(par.k1_base, st.k1.shape) / np.maximum(mean_inverse, TINY)
         st.k2 = np.broadcast_to(par.k2_base, st.k2.shape).copy()
         unit_cost = to_firms(self, st.k1) * inverse + to_firms(self, st.k2)
@@ -348,6 +365,11 @@ class BaseYear:
         w = np.where(st.alive, np.where(is_user, st.market_share, st.revenue), 0.0)
         st.price_index = sector_sum(self, w * st.price) / np.maximum(sector_sum(self, w), TINY)
 
+    def record_maker_trend(self) -> None:
+        """Keep this spin-up year's point of the region's makers' trends (see ``rebase``)."""
+        self.maker_productivity_path.append(self.maker_mean_model)
+        self.maker_cost_path.append(self.maker_mean_inverse)
+
     def outside_unit_cost(self) -> np.ndarray:
         """Unit cost of an outside maker (R,): machine-tool cost shares now, productivity on trend.
 
@@ -356,7 +378,7 @@ class BaseYear:
         """
         st, mt = self.state, self.layout.mt_sector
         inverse = (
-            self.maker_cost_path[-1] / (1.0 + self.maker_process_trend) ** self.years_since_base
+            self.outside_inverse_base / (1.0 + self.maker_process_trend) ** self.years_since_base
         )
         return st.k1[:, mt] * inverse + st.k2[:, mt]
 
@@ -406,6 +428,7 @@ class BaseYear:
         # The region's makers' trend: growth of their segments' mean model over the spin-up's
         # last TREND_YEARS years (the outside makers keep this pace from now on).
         self.maker_trend_growth = _trend(self.maker_productivity_path)
+        self.outside_inverse_base = self.maker_mean_inverse
         # Their machines' process productivity trend (the inverse of the sector's mean
         # inverse productivity), and their unit cost now: the outside makers' costs follow
         # the same input prices and this trend (``outside_unit_cost``).
@@ -418,8 +441,13 @@ class BaseYear:
 
 
 def _trend(path: list[np.ndarray]) -> np.ndarray:
-    """Yearly growth of a series over its last ``TREND_YEARS`` years (0 with one value)."""
+    """Yearly growth of a series over its last ``TREND_YEARS`` years.
+
+    0 with fewer than two values, and where either end is missing (NaN: no live maker).
+    """
     k = min(TREND_YEARS, len(path) - 1)
     if k <= 0:
         return np.zeros_like(path[-1])
-    return (path[-1] / np.maximum(path[-1 - k], TINY)) ** (1.0 / k) - 1.0
+    with np.errstate(invalid="ignore"):
+        growth = (path[-1] / np.maximum(path[-1 - k], TINY)) ** (1.0 / k) - 1.0
+    return np.nan_to_num(growth, nan=0.0)

@@ -265,6 +265,14 @@ VARIABLES: tuple[Variable, ...] = (
         "",
         "spinup",
     ),
+    Variable(
+        "spinup_largest_firm_share",
+        ("replicate", "spinup_year", "sector"),
+        "1",
+        "the largest firm's share of its sector's revenue during the spin-up",
+        "",
+        "spinup",
+    ),
     # ------------------------------------- the base year (the spin-up's last year)
     Variable("base_output", BASE, "bn yuan", "gross output in the base year", source="base"),
     Variable(

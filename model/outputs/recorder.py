@@ -96,6 +96,7 @@ class Recorder:
         self.deadweight_rows: list[np.ndarray] = []
         self.leakage_rows: list[np.ndarray] = []
         self.spinup_replacement: list[np.ndarray] = []
+        self.spinup_largest: list[np.ndarray] = []
         self.spinup_years: list[int] = []
         #: The base year's flows (``record_base``), (R, S) each.
         self.base: dict[str, np.ndarray] = {}
@@ -362,12 +363,24 @@ class Recorder:
         """Take the spin-up record of the model this one was forked from."""
         self.spinup_years = list(other.spinup_years)
         self.spinup_replacement = list(other.spinup_replacement)
+        self.spinup_largest = list(other.spinup_largest)
         self.base = other.base
 
     def record_spinup(self) -> None:
-        """Keep the spin-up's replacement rate (to check the base year joins smoothly)."""
-        self.spinup_years.append(self.eng.year)
+        """Keep the spin-up's replacement rate and each sector's largest firm's share.
+
+        They check that the base year joins the spin-up smoothly and that concentration does
+        not drift through it.
+        """
+        eng, st = self.eng, self.eng.state
+        self.spinup_years.append(eng.year)
         self.spinup_replacement.append(self._spinup_rate)
+        live = np.where(st.alive, st.revenue, 0.0)
+        start = eng.layout.sector_start
+        total = np.add.reduceat(live, start, axis=1)
+        self.spinup_largest.append(
+            np.maximum.reduceat(live, start, axis=1) / np.maximum(total, TINY)
+        )
 
     def record_year(self) -> None:
         """Append this year's aggregates."""
@@ -393,6 +406,7 @@ class Recorder:
         """
         out = {name: np.stack(series, axis=1) for name, series in self.series.items()}
         out["spinup_replacement_rate"] = np.stack(self.spinup_replacement, axis=1)
+        out["spinup_largest_firm_share"] = np.stack(self.spinup_largest, axis=1)
         R = self.eng.R
         out.update({k: np.broadcast_to(v, (R, v.shape[-1])).copy() for k, v in self.base.items()})
         out.update(self.instrument_arrays())

@@ -72,6 +72,7 @@ class RegionModel(mesa.Model):
             self.engine.renormalise_costs()
             factor = self.engine.rescale_to_base()
             self.engine.anchor_outside_makers()
+            self.engine.record_maker_trend()
         factor = factor * self.engine.rebase()
         self.recorder.record_base(factor)
 

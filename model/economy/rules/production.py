@@ -68,6 +68,7 @@ def produce(eng: Engine) -> None:
         above_scale_m_yuan=eng.region.status.above_scale_revenue_m_yuan,
         growth_shock_sd=sc.market.growth_shock_sd,
         growth_shock_size_elasticity=sc.market.growth_shock_size_elasticity,
+        growth_size_drift=sc.market.growth_size_drift,
     )
     compete(lay.tables, bundle(CompeteFirms, st), params)
 
@@ -286,6 +287,7 @@ class CompeteParams(NamedTuple):
     above_scale_m_yuan: float  # the size the shock sd is measured from (per real firm)
     growth_shock_sd: float  # sd of the log shock at that size
     growth_shock_size_elasticity: float  # beta: sd falls as (size / threshold)^-beta
+    growth_size_drift: float  # gamma: expected growth falls as (size / threshold)^-gamma
 
 
 @njit(cache=True)
@@ -339,6 +341,7 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
     threshold = p.above_scale_m_yuan
     sd0 = p.growth_shock_sd
     beta = p.growth_shock_size_elasticity
+    size_drift = p.growth_size_drift
     R, N = alive.shape
     S = sector_start.shape[0]
     n_outside = outside_segment.shape[0]
@@ -356,6 +359,9 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
                 continue
             sd = shock_sd(revenue[r, n] / firm_weight, threshold, sd0, beta)
             shock[n] = (1.0 - 0.5 * sd * sd) * math.exp(sd * laplace(uniform(key, n * STRIDE)))
+            # Larger firms grow a little slower (Gibrat's law fails towards the top).
+            size = max(revenue[r, n] / firm_weight, threshold) / threshold
+            shock[n] *= size ** (-size_drift)
             g = make_segment[n]
             if g >= 0:
                 seg_revenue[g] += revenue[r, n]
