@@ -2,7 +2,7 @@
 
 Every rule of the year that a firm applies to itself is a method here; the model calls them
 on all firms with ``AgentSet.do`` in the fast model's order. Rules in which firms interact
-(imitation, sales to machine-tool makers, sector price indices, replicator dynamics) run in
+(imitation, sales to machine-tool makers, sector price indices, market shares) run in
 stages, so that within a rule all firms act on the same start-of-rule state, as in the fast
 model where every rule is one simultaneous array operation.
 
@@ -44,10 +44,15 @@ class FirmAgent(mesa.Agent):
         self.make_segment = slot.make_segment
         self.buy_segment = slot.buy_segment
         self.payback_years = slot.payback_years
+        self.area = model.cluster_area[slot.cluster]  # -1: spread over the region
         # Flows of the year, zero until the rules set them.
         for name in FLOWS:
             setattr(self, name, 0.0)
         self.first_set_recognised = False
+        # Shares of its markets (a user firm: of its sector; a maker: of its segment's
+        # rest-of-country and foreign demand) and its appeal to buyers beyond price and quality.
+        self.market_share = self.national_share = self.export_share = self.appeal = 0.0
+        self.shock = 1.0  # this year's growth shock on its shares and appeal
         self.rd_bonus_paid = 0.0  # what the R&D bonus paid last year (expectation)
         self.renewal_schedule = [
             0.0
@@ -101,7 +106,7 @@ class FirmAgent(mesa.Agent):
         user_cost = (
             1.0 - tau * (1.0 + m.super_deduction) - m.government.rd_bonus.expected_rate(self)
         )
-        relative = max(user_cost, 0.05) / self.rd_user_cost_base
+        relative = max(user_cost, sc.user_cost_floor) / self.rd_user_cost_base
         intensity = self.rd_intensity_fe * relative ** (-sc.user_cost_elasticity_real)
         relabel = relative ** (-(sc.user_cost_elasticity_reported - sc.user_cost_elasticity_real))
         self.rd_reported_prev = self.rd_reported
@@ -115,25 +120,28 @@ class FirmAgent(mesa.Agent):
     # ------------------------------------------------- 3. innovation and imitation
 
     def innovate(self) -> None:
-        """Draw innovation and imitation on lagged real R&D; keep the best level found.
+        """Draw innovation and imitation on its R&D intensity; keep the best level found.
 
-        Peers are read before anyone adopts (``adopt`` runs after every firm has searched),
-        so imitation copies last year's levels, as in the simultaneous fast model.
+        The effort is the firm's R&D intensity: lagged real R&D over last year's real output
+        (an innovation improves a part of the firm's products, so the chance grows with R&D
+        relative to size). Peers are read before anyone adopts (``adopt`` runs after every
+        firm has searched), so imitation copies last year's levels, as in the simultaneous
+        fast model.
         """
         m = self.model
         inn = m.scenario_params.innovation
         rnd = m.random
-        units = self.rd_history[inn.rd_lag_years - 1] / self.sec.rd_scale
+        effort = self.rd_history[inn.rd_lag_years - 1] / max(self.output_real, TINY)
         level = self.level
         best = level
         self.innovated = self.imitated = False
-        if inn.enabled and rnd.random() < 1.0 - math.exp(-inn.zeta_innovation * units):
+        if inn.enabled and rnd.random() < 1.0 - math.exp(-inn.zeta_innovation * effort):
             lo, hi = inn.jump_support
             candidate = level * (1.0 + lo + (hi - lo) * rnd.betavariate(*inn.jump_beta))
             if candidate > best:
                 best = candidate
                 self.innovated = True
-        if inn.imitation_enabled and rnd.random() < 1.0 - math.exp(-inn.zeta_imitation * units):
+        if inn.imitation_enabled and rnd.random() < 1.0 - math.exp(-inn.zeta_imitation * effort):
             if rnd.random() < inn.cluster_peer_probability:
                 places = m.layout.cluster_slots[self.slot.cluster]
             else:
@@ -202,8 +210,13 @@ class FirmAgent(mesa.Agent):
                 offer = m.other_province_model[g]
             else:
                 offer = makers[bisect_right(cum, rnd.random() * cum[-1])]
-            e_new = frontier ** (1.0 - theta) * offer.model_productivity**theta
-            cost = kappa * theta * offer.offer_risk_price + horizon / e_new
+            # (A model of no productivity, e.g. an outside model anchored on a segment left
+            # without makers, counts as one of productivity TINY.)
+            e_new = frontier ** (1.0 - theta) * max(offer.model_productivity, TINY) ** theta
+            capital = kappa * theta * offer.offer_risk_price
+            if self.area >= 0 and offer.is_in_region and offer.area == self.area:
+                capital *= 1.0 - m.region.machine_tools.local_preference  # a local maker
+            cost = capital + horizon / e_new
             if cost < best_cost:
                 best, best_cost = offer, cost
         return m.government.first_set.procure(self, best)
@@ -226,7 +239,10 @@ class FirmAgent(mesa.Agent):
 
         offer = self.choose_machine()
         theta, kappa = sec.theta, sec.kappa
-        e_new = m.other_equipment_productivity ** (1.0 - theta) * offer.model_productivity**theta
+        e_new = (
+            m.other_equipment_productivity ** (1.0 - theta)
+            * max(offer.model_productivity, TINY) ** theta
+        )
         price_new, risk_price = offer.offer_price, offer.offer_risk_price
         capital_price = kappa * (theta * price_new + (1.0 - theta) * m.other_equipment_price)
         perceived_price = kappa * (theta * risk_price + (1.0 - theta) * m.other_equipment_price)
@@ -241,10 +257,13 @@ class FirmAgent(mesa.Agent):
         threshold = inv_new + per_saving * m.financing
         threshold_over_aged = inv_new + per_saving * (m.financing - m.renewal_relief)
         eligible_age = m.renewal_eligible_age
+        wear = 1.0 + sc.wear_rate
         scrapped_payback = scrapped_eligible = 0.0
         book_scrapped = book_life
         for age in range(1, len(cap)):
             c = cap[age]
+            if c > 0.0:
+                inv[age] *= wear  # a year older: wear raises the input a unit of capacity needs
             if c > 0.0 and inv[age] >= (threshold_over_aged if age > eligible_age else threshold):
                 scrapped_payback += c
                 if age > eligible_age:
@@ -319,11 +338,14 @@ class FirmAgent(mesa.Agent):
         self.unfilled = (wanted - first) / wanted if wanted > TINY else 0.0
 
     def sell(self) -> None:
-        """Output and revenue: users share demand, makers sell their orders and outside."""
+        """Output and revenue: users share demand; makers sell their orders, to the rest of
+        the country and abroad."""
         m = self.model
         sec = self.sec
         if self.is_mt:
-            self.sales_outside = self.outside_share * m.outside_machine_demand
+            g = self.make_segment
+            self.sales_abroad = self.export_share * m.export_demand[g]
+            self.sales_outside = self.national_share * m.national_demand[g] + self.sales_abroad
             sales = self.orders_inside + self.sales_outside
             spi = m.segment_price_index[self.make_segment]
             output = sales / max(self.price * spi, TINY) * spi
@@ -352,35 +374,55 @@ class FirmAgent(mesa.Agent):
             ):
                 self.model_unproven = False
 
-    def compete(self) -> None:
-        """Competitiveness: users by relative price and unfilled demand, makers by model."""
-        if self.is_mt:
-            risk_price = self.list_price() * self.model.government.first_set.risk_multiplier(self)
-            self.competitiveness = math.log(max(self.model_productivity, TINY)) - math.log(
-                max(risk_price, TINY)
-            )
-        else:
-            sec = self.sec
-            self.competitiveness = -math.log(max(self.price, TINY) / max(sec.price_index, TINY))
-            self.competitiveness -= (
-                self.model.scenario_params.market.unfilled_demand_weight * self.unfilled
-            )
+    def draw_growth_shock(self) -> None:
+        """This year's Gibrat shock: Laplace log growth, its sd falling with the firm's size.
 
-    def replicate_share(self) -> None:
-        """Replicator dynamics of the market share (makers: share of outside demand)."""
-        chi = self.model.scenario_params.market.replicator_chi
-        sec = self.sec
-        if self.is_mt:
-            comp = self.competitiveness - self.model.segment_competitiveness[self.make_segment]
-            self.outside_share = max(
-                self.outside_share * (1.0 + chi * (comp - sec.mean_competitiveness)), 0.0
-            )
-        else:
-            comp = self.competitiveness
-            self.market_share = max(
-                self.market_share * (1.0 + chi * (comp - sec.mean_competitiveness)), 0.0
-            )
-        self.centred_competitiveness = comp
+        ``(1 - sd^2 / 2) exp(sd e)`` with e a standard Laplace draw (mean 0, sd 1) and sd the
+        growth-shock sd at the above-scale threshold times (revenue per real firm / threshold)
+        to the power -beta, times (revenue per real firm / threshold)^-gamma (larger firms grow a
+        little slower); it moves the firm's shares and its appeal.
+        """
+        m = self.model
+        market = m.scenario_params.market
+        threshold = m.region.status.above_scale_revenue_m_yuan
+        size = max(self.revenue / m.firm_weight, threshold) / threshold
+        sd = market.growth_shock_sd * size ** (-market.growth_shock_size_elasticity)
+        self.shock = (1.0 - 0.5 * sd * sd) * math.exp(sd * _laplace(m.random.random()))
+        # Larger firms grow a little slower (Gibrat's law fails towards the top).
+        self.shock *= size ** (-market.growth_size_drift)
+
+    def sector_pull(self) -> float:
+        """A user firm's pull on its sector's buyers: appeal, relative price, unfilled demand."""
+        market = self.model.scenario_params.market
+        relative = max(self.price, TINY) / max(self.sec.price_index, TINY)
+        return (
+            self.appeal
+            * relative ** (-market.sector_share_elasticity)
+            * math.exp(-market.unfilled_demand_weight * self.unfilled)
+        )
+
+    def value_for_money(self, insured: bool = True) -> float:
+        """A maker's model productivity per risk-adjusted price (per unit of machine input).
+
+        ``insured``: with the first-set instruments' cover of the risk premium (the buyers'
+        terms this year); without it, the terms the outside makers are anchored on.
+        """
+        first_set = self.model.government.first_set
+        risk = first_set.risk_multiplier(self) if insured else first_set.base_multiplier(self)
+        return self.model_productivity / max(self.list_price() * risk, TINY)
+
+    def market_pull(self) -> float:
+        """A maker's pull in its segment's national and foreign markets: its appeal x
+        (productivity / risk-adjusted price)^lambda."""
+        lam = self.model.scenario_params.market.national_share_elasticity
+        return self.appeal * max(self.value_for_money(), TINY) ** lam
+
+    def move_share(self, market: str, target: float) -> None:
+        """Close the fraction ``share_inertia`` of the gap to the market's target share (the
+        user firm's ``market``, a maker's ``national`` or ``export``), then take the shock."""
+        rho = self.model.scenario_params.market.share_inertia
+        name = f"{market}_share"
+        setattr(self, name, ((1.0 - rho) * getattr(self, name) + rho * target) * self.shock)
 
     # -------------------------------------------------------------- 6. accounts
 
@@ -450,25 +492,32 @@ class FirmAgent(mesa.Agent):
             else 0.0
         )
         self.above_scale = real_revenue >= rules.above_scale_revenue_m_yuan
+        sme = real_revenue < rules.sme_revenue_max_m_yuan
+        # Specialised-new: an SME with revenue and R&D above the floors and >= 3% intensity.
         meets_sn = (
-            real_revenue < rules.sme_revenue_max_m_yuan
+            sme
             and real_revenue >= rules.specialised_new_min_revenue_m_yuan
+            and self.rd_reported / m.firm_weight >= rules.specialised_new_min_rd_m_yuan
             and intensity >= rules.specialised_new_rd_intensity
-            and growth >= rules.specialised_new_growth
         )
         held_sn = year - self.sn_last_met < rules.validity_years
         mean, sd = (
             m.rank_by_segment[self.make_segment] if self.is_mt else m.rank_by_sector[self.sector]
         )
         z = (self.log_productivity - mean) / sd
+        # Little giant: a specialised-new SME growing >= 5% a year, its productivity rank
+        # standing in for its niche share.
         meets_lg = (
             (held_sn or meets_sn)
-            and real_revenue >= rules.little_giant_min_revenue_m_yuan
+            and sme
+            and growth >= rules.little_giant_growth
             and intensity >= rules.little_giant_rd_intensity
             and z >= m.z_little_giant
         )
+        held_lg = year - self.lg_last_met < rules.validity_years
+        # Single champion: 400 m yuan or a little giant, and a top productivity rank.
         meets_sc = (
-            real_revenue >= rules.single_champion_min_revenue_m_yuan
+            (real_revenue >= rules.single_champion_min_revenue_m_yuan or held_lg or meets_lg)
             and intensity >= rules.little_giant_rd_intensity
             and z >= m.z_single_champion
         )
@@ -495,6 +544,14 @@ class FirmAgent(mesa.Agent):
     def net_worth(self) -> float:
         """Cash plus the book value of machines minus debt."""
         return self.cash + self.book_value() - self.debt
+
+
+def _laplace(u: float) -> float:
+    """A standard Laplace draw (mean 0, sd 1) from a uniform u in [0, 1), by inversion."""
+    b = 1.0 / math.sqrt(2.0)  # the scale whose sd is 1
+    if u < 0.5:
+        return b * math.log(max(2.0 * u, 1e-300))
+    return -b * math.log(2.0 * (1.0 - u))
 
 
 def _title(last_met: int, meets: bool, year: int, validity: int) -> tuple[int, bool, bool]:
@@ -535,6 +592,7 @@ FLOWS = (
     "dividends",
     "orders_inside",
     "sales_outside",
+    "sales_abroad",
     "capacity_age",
     "unfilled",
 )

@@ -117,7 +117,8 @@ class RDBonus(Instrument):
             return
         m = self.model
         threshold = self.model.at(self.params.intensity_threshold)
-        growth = min(max(firm.revenue / max(firm.revenue_prev, TINY), 1.0), 1.5)
+        cap = 1.0 + m.scenario_params.rd.bunching_growth_cap
+        growth = min(max(firm.revenue / max(firm.revenue_prev, TINY), 1.0), cap)
         revenue = max(firm.revenue * growth, TINY)
         intensity = firm.rd_reported / revenue
         if threshold - m.scenario_params.rd.bunching_window <= intensity < threshold:
@@ -188,10 +189,15 @@ class FirstSet(Instrument):
             )
         return min(max(national, provincial), rate), provincial > national
 
+    def base_multiplier(self, firm: FirmAgent) -> float:
+        """Buyers' price multiplier for the risk of an unproven model, with no cover."""
+        premium = self.model.scenario_params.innovation.unproven_risk_premium
+        return 1.0 + premium if firm.model_unproven else 1.0
+
     def risk_multiplier(self, firm: FirmAgent) -> float:
         """Buyers' price multiplier on the firm's model for the risk of an unproven model."""
         premium = self.model.scenario_params.innovation.unproven_risk_premium
-        base = 1.0 + premium if firm.model_unproven else 1.0
+        base = self.base_multiplier(firm)
         if not self.active:
             return base
         gov_rate, _ = self.shares(firm)

@@ -1,12 +1,13 @@
 """``ReferenceModel``: the fast model's yearly rules, one ``mesa.Agent`` per firm.
 
-The year, exactly in the fast model's order (``model/_model.py``, ``RegionModel._one_year``;
-docs/ODD.md 1.3): exogenous paths, 1 demand, 2 R&D, 3 innovation and imitation,
-4 investment, 5 production and market, 6 accounts, 8 government pays, 6b cash settlement,
-7 status, (recording), 7 exit and entry. The spin-up runs the same years under base-year
-conditions, renormalising costs and rescaling to the base-year sector outputs after each,
-then rebases. Firms act through ``AgentSet.do``; sector totals come from ``groupby`` and
-``agg``; a ``mesa.DataCollector`` records the sector aggregates of each scenario year.
+The year, exactly in the fast model's order (``model/simulation/model.py``,
+``RegionModel._one_year``; docs/ODD.md 1.3): exogenous paths, 1 demand, 2 R&D, 3 innovation
+and imitation, 4 investment, 5 production and market shares, 6 accounts, 8 government pays,
+6b cash settlement, 7 status, (recording), 7 exit and entry. The spin-up runs the same years
+under base-year conditions, renormalising costs, rescaling to the base-year sector outputs
+and re-anchoring the outside makers after each, then rebases. Firms act through
+``AgentSet.do``; sector totals come from ``groupby`` and ``agg``; a ``mesa.DataCollector``
+records the sector and segment aggregates of each scenario year.
 
 Randomness comes from the model's own generator (Mesa's ``rng=`` seeding; scalar draws from
 ``model.random``), so runs agree with the fast model in distribution, not number for number.
@@ -33,8 +34,11 @@ M_YUAN_PER_BN = 1e3
 #: The rules this implementation mirrors. When the fast model's rules change, this names the
 #: version the reference still implements (and tests/test_reference.py catches the drift).
 RULESET = (
-    "fast-model rules as of commit 9adbc9a (model/_rules.py, _state.py, instruments.py, _model.py)"
+    "fast-model rules as of commit fb6106e (model/economy/rules, initial.py, engine.py, "
+    "sizes.py; model/simulation/model.py; model/policy)"
 )
+#: The makers' markets outside the region: the rest of the country and abroad.
+MARKETS = ("national", "export")
 
 
 def _ndtri(p: float) -> float:
@@ -42,6 +46,50 @@ def _ndtri(p: float) -> float:
     from statistics import NormalDist
 
     return NormalDist().inv_cdf(p)
+
+
+#: Spin-up years the region's makers' trends are measured over.
+TREND_YEARS = 10
+
+
+def _trend(path: list[float]) -> float:
+    """Yearly growth of a series over its last TREND_YEARS steps.
+
+    0 with one value, or where either end is missing (None: no live maker that year).
+    """
+    k = min(TREND_YEARS, len(path) - 1)
+    if k <= 0 or path[-1] is None or path[-1 - k] is None:
+        return 0.0
+    return (path[-1] / max(path[-1 - k], TINY)) ** (1.0 / k) - 1.0
+
+
+def pool_entry_rate(alpha: float, drift: float, sd: float) -> float:
+    """Firms a year's growth carries over the above-scale threshold, per firm above it.
+
+    Below the threshold the sector's Pareto of exponent alpha continues (density
+    ``alpha exp(-alpha y)`` per firm above at log distance y below); a firm there crosses
+    when its log growth g exceeds y, so the crossings are E[(exp(alpha g) - 1)+]. Log growth
+    is Laplace with mean ``drift`` (the sector's) and standard deviation ``sd`` (scale
+    b = sd / sqrt 2): integrated over its two branches, finite while alpha b < 1.
+    """
+    b = sd / math.sqrt(2.0)
+    m = drift
+    if b <= 0.0:
+        return max(math.exp(alpha * m) - 1.0, 0.0)
+    if alpha * b >= 1.0:
+        raise ValueError(f"pool entry diverges: alpha x Laplace scale = {alpha * b:.3g} >= 1")
+    if m < 0.0:
+        # Only the branch above the mean reaches positive growth:
+        # integral over g > 0 of (e^(alpha g) - 1) e^(-(g - m)/b) / 2b.
+        return 0.5 * math.exp(m / b) * (1.0 / (1.0 - alpha * b) - 1.0)
+    # g above the mean m: (e^(alpha m) / (1 - alpha b) - 1) / 2;
+    above = 0.5 * (math.exp(alpha * m) / (1.0 - alpha * b) - 1.0)
+    # g between 0 and m: integral of (e^(alpha g) - 1) e^(-(m - g)/b) / 2b.
+    c = alpha + 1.0 / b
+    below = ((math.exp(alpha * m) - math.exp(-m / b)) / c - b * (1.0 - math.exp(-m / b))) / (
+        2.0 * b
+    )
+    return below + above
 
 
 class Sector:
@@ -65,10 +113,9 @@ class Sector:
         self.high_tech_share = spec.high_tech_share
         self.demand_growth_real = spec.demand_growth_real
         self.demand_shock_sd = spec.demand_shock_sd
-        self.pareto = spec.size_pareto_exponent
         self.output_base = spec.output_base_bn_yuan * M_YUAN_PER_BN
-        # Scale of R&D in the innovation draws: base-year revenue per simulated firm.
-        self.rd_scale = self.output_base / max(spec.n_firms * scenario.market.firm_scale, 1.0)
+        # The top of the sector's firm-size distribution: its largest real firm's revenue.
+        self.largest_firm = spec.largest_firm_revenue_bn_yuan * M_YUAN_PER_BN
         # State
         self.k1, self.k2 = self.k1_base, self.k2_base
         self.demand_real = 0.0 if self.is_mt else self.output_base
@@ -76,12 +123,15 @@ class Sector:
         self.demand_shock = 0.0
         self.price_index = self.price_index_prev = 1.0
         self.fill_rate = 0.0
-        self.mean_competitiveness = 0.0
         self.purchases_in_region = 0.0  # this year's purchases from Zhejiang makers
 
 
 class OutsideModel:
-    """An exogenous machine-tool model (import or other province) buyers may be offered."""
+    """An exogenous machine-tool model (import or other province) buyers may be offered.
+
+    It also stands for its makers as the region's makers' rivals in the segment's
+    rest-of-country and foreign markets, each with an appeal and a share of that market.
+    """
 
     is_in_region = False
     model_unproven = False
@@ -91,10 +141,26 @@ class OutsideModel:
         self.segment = SEGMENTS.index(spec.segment)
         self.productivity_premium = spec.productivity_premium
         self.price_premium = spec.price_premium
-        self.productivity_growth = spec.productivity_growth
+        self.productivity_growth_gap = spec.productivity_growth_gap
         self.brochure_probability = spec.brochure_probability
         self.model_productivity = self.price = self.offer_price = self.offer_risk_price = 1.0
+        self.price_base = 1.0  # its price at the base year (its price then follows costs)
         self.orders_inside = 0.0
+        self.national_appeal = self.national_share = 0.0
+        self.export_appeal = self.export_share = 0.0
+
+    def pull_per_appeal(self, lam: float) -> float:
+        """Its makers' pull on buyers per unit of appeal: (productivity / price)^lambda."""
+        return max(self.model_productivity / max(self.price, TINY), TINY) ** lam
+
+    def market_pull(self, market: str, lam: float) -> float:
+        """Its makers' pull in one of the segment's markets (they keep their appeal)."""
+        return getattr(self, f"{market}_appeal") * self.pull_per_appeal(lam)
+
+    def move_share(self, market: str, target: float, rho: float) -> None:
+        """Close the share ``rho`` of the gap to the target share (no idiosyncratic shock)."""
+        name = f"{market}_share"
+        setattr(self, name, (1.0 - rho) * getattr(self, name) + rho * target)
 
 
 class ReferenceModel(mesa.Model):
@@ -118,6 +184,9 @@ class ReferenceModel(mesa.Model):
         self.replicate = replicate
         self.layout = build_layout(scenario)
         self.firm_weight = 1.0 / scenario.market.firm_scale
+        # Each cluster's area (its index among the region's areas; -1: spread over the region).
+        areas = sorted({c.area for c in self.region.cluster if c.area})
+        self.cluster_area = [areas.index(c.area) if c.area else -1 for c in self.region.cluster]
         self.sectors = [Sector(s, spec, scenario) for s, spec in enumerate(self.region.sector)]
         self.mt_sector = next(s.index for s in self.sectors if s.is_mt)
         mtp = self.region.machine_tools
@@ -133,6 +202,8 @@ class ReferenceModel(mesa.Model):
             next(o for o in self.outside_models if o.segment == g and not o.is_import)
             for g in range(3)
         ]
+        #: Each segment's outside models: their makers are the rivals in its markets.
+        self.rivals = [[o for o in self.outside_models if o.segment == g] for g in range(3)]
         self.brochure_odds = [
             (
                 self.import_model[g].brochure_probability,
@@ -144,6 +215,12 @@ class ReferenceModel(mesa.Model):
         self.z_little_giant = _ndtri(status.little_giant_productivity_rank)
         self.z_single_champion = _ndtri(status.single_champion_productivity_rank)
         self.government = Government(self)
+        # The region's makers' mean model per segment and the machine-tool sector's mean
+        # inverse process productivity, once each spin-up year (after the year's anchoring):
+        # the rebase measures their trends from these.
+        self.maker_productivity_path: list[list[float]] = []
+        self.maker_cost_path: list[float] = []
+        self.maker_trend_growth = [0.0] * len(SEGMENTS)
         self.spinning_up = True
         self.year = scenario.start_year - scenario.spinup.years - 1
         self._this_year: dict[int, float] = {}
@@ -166,7 +243,7 @@ class ReferenceModel(mesa.Model):
     def initialise(self) -> None:
         """Firms 31 years before the first simulated year (the spin-up then forgets them)."""
         sc, rnd = self.scenario_params, self.random
-        inv = sc.investment
+        inv, ini = sc.investment, sc.initial
         mtp = self.region.machine_tools
         self.wage_index = self.producer_price = self.other_equipment_price = 1.0
         self.other_equipment_productivity = 1.0
@@ -174,24 +251,31 @@ class ReferenceModel(mesa.Model):
         self.tax_rates()
         # Slot traits every occupant inherits.
         sd = inv.payback_dispersion
+        concentration = ini.basic_share_concentration
         for slot in self.layout.slots:
             sec = self.sectors[slot.sector]
             slot.payback_years = inv.payback_years * math.exp(
                 sd * rnd.gauss(0.0, 1.0) - 0.5 * sd * sd
             )
             b = min(max(sec.basic_share, 1e-4), 1 - 1e-4)
-            slot.basic_research_share = rnd.betavariate(4.0 * b, 4.0 * (1.0 - b))
+            slot.basic_research_share = rnd.betavariate(
+                concentration * b, concentration * (1.0 - b)
+            )
         lay = self.layout
         A = inv.technical_life_years
-        age_weight = [1.05 ** (-a) for a in range(A)]
+        age_weight = [(1.0 + ini.stock_growth) ** (-a) for a in range(A)]
         total_weight = sum(age_weight)
         age_weight = [w / total_weight for w in age_weight]
+        # Revenue of the real firms a firm stands for: Pareto with the region's exponent
+        # between the above-scale threshold and the sector's largest firm (by inversion).
+        alpha = self.region.size_exponent
+        low = self.region.status.above_scale_revenue_m_yuan
         firms_of_sector: list[list[FirmAgent]] = [[] for _ in self.sectors]
         for c, places in enumerate(lay.cluster_slots):
             for slot in places[: lay.initial_firms[c]]:
                 firm = FirmAgent(self, slot)
-                sec = firm.sec
-                firm.size = min((1.0 - rnd.random()) ** (-1.0 / sec.pareto), 1e4)
+                r = (low / firm.sec.largest_firm) ** alpha
+                firm.size = low * (1.0 - rnd.random() * (1.0 - r)) ** (-1.0 / alpha)
                 firms_of_sector[slot.sector].append(firm)
         for s, firms in enumerate(firms_of_sector):
             sec = self.sectors[s]
@@ -200,45 +284,60 @@ class ReferenceModel(mesa.Model):
                 share = firm.size / total
                 revenue = share * sec.output_base
                 firm.market_share = 0.0 if firm.is_mt else share
-                firm.outside_share = share if firm.is_mt else 0.0
                 firm.revenue = firm.revenue_prev = firm.revenue_prev2 = revenue
                 firm.output_real = firm.output_real_prev = firm.output_expected = revenue
-                firm.process_productivity = math.exp(0.1 * rnd.gauss(0.0, 1.0))
+                firm.process_productivity = math.exp(
+                    ini.productivity_dispersion * rnd.gauss(0.0, 1.0)
+                )
                 if firm.is_mt:
                     g = firm.make_segment
                     firm.model_productivity = mtp.segment_productivity_index[g] * math.exp(
-                        0.05 * rnd.gauss(0.0, 1.0)
+                        ini.model_dispersion * rnd.gauss(0.0, 1.0)
                     )
                     firm.orders_inside = (1.0 - mtp.outside_sales_share_base) * revenue
                 else:
                     firm.model_productivity = 0.0
                 self._new_model_flags(firm)
-                # A growing stock of vintages 2% a year apart below what the firm buys new.
+                # A growing stock of vintages, each a vintage gap below the next, below what
+                # the firm buys new.
                 capacity = revenue / inv.target_utilisation
                 frontier = mtp.segment_productivity_index[firm.buy_segment] ** sec.theta
                 firm.cohort_capacity = [capacity * w for w in age_weight]
-                firm.cohort_inverse_productivity = [1.02**a / frontier for a in range(A)]
+                firm.cohort_inverse_productivity = [
+                    (1.0 + ini.vintage_gap) ** a / frontier for a in range(A)
+                ]
                 firm.cohort_cost = [c * sec.kappa for c in firm.cohort_capacity]
                 firm.machine_productivity = 1.0
                 firm.summarise_machines()
-                firm.cash = 0.2 * revenue
-                firm.debt = 0.1 * revenue
+                firm.cash = ini.cash_to_revenue * revenue
+                firm.debt = ini.debt_to_revenue * revenue
                 self._new_rd_habit(firm, revenue)
                 firm.unit_cost = (
                     sec.k1 / (firm.process_productivity * firm.machine_productivity) + sec.k2
                 )
                 firm.price = (1.0 + sec.markup) * firm.unit_cost
+                # A user firm's appeal: what makes its target share its share at these prices.
+                if not firm.is_mt:
+                    relative = firm.price / sec.price_index
+                    firm.appeal = share * relative**sc.market.sector_share_elasticity
         self.regroup()
-        for makers in self.makers:
-            total = sum(f.outside_share for f in makers)
+        # The makers' outside sales: each segment's rest-of-country and foreign markets as
+        # large as the region's base-year shares of them imply; each maker holds its share
+        # of its segment's sales of both.
+        to_nation = mtp.outside_sales_share_base - mtp.export_sales_share_base
+        self.national_demand, self.export_demand = [], []
+        for g, makers in enumerate(self.makers):
+            revenue = sum(f.revenue for f in makers)
+            self.national_demand.append(to_nation * revenue / mtp.national_market_share_base[g])
+            self.export_demand.append(
+                mtp.export_sales_share_base * revenue / mtp.export_market_share_base[g]
+            )
             for f in makers:
-                f.mt_segment_share = f.outside_share / max(total, TINY)
-        for f in self.agents:
-            if not f.is_mt:
-                f.mt_segment_share = 0.0
-        mt = self.sectors[self.mt_sector]
-        self.outside_machine_demand = mtp.outside_sales_share_base * mt.output_base
-        self.anchor_outside_models()
+                within = f.revenue / max(revenue, TINY)
+                f.mt_segment_share = within
+                f.national_share = within * mtp.national_market_share_base[g]
+                f.export_share = within * mtp.export_market_share_base[g]
+        self.anchor_outside_makers(appeals=True)
 
     def _new_model_flags(self, firm: FirmAgent) -> None:
         """A proven, established model (initial firms and entrants)."""
@@ -261,17 +360,74 @@ class ReferenceModel(mesa.Model):
         tau = self.high_tech_rate if firm.high_tech else self.cit_rate
         firm.rd_user_cost_base = 1.0 - tau * (1.0 + self.super_deduction)
 
+    def anchor_outside_makers(self, appeals: bool = False) -> None:
+        """Outside models and their makers on the region file's base-year terms.
+
+        The outside models at their premiums over the region's segment means; in each
+        segment's rest-of-country and foreign market, the region's makers' shares scaled to
+        the region's base-year share, and each outside model's makers given the base-year
+        share of the rest (imports the import share, other provinces what is left) and the
+        appeal at which that is their target share. With ``appeals`` (the initial state),
+        each maker's appeal is first set so that its target share is its current share.
+        Buyers' terms are taken without any instrument.
+        """
+        mtp = self.region.machine_tools
+        lam = self.scenario_params.market.national_share_elasticity
+        self.anchor_outside_models()
+        for g, makers in enumerate(self.makers):
+            per_appeal = [max(f.value_for_money(insured=False), TINY) ** lam for f in makers]
+            if appeals:
+                total = max(sum(f.national_share for f in makers), TINY)
+                for f, x in zip(makers, per_appeal, strict=True):
+                    f.appeal = f.national_share / total / max(x, TINY)
+            pull = sum(f.appeal * x for f, x in zip(makers, per_appeal, strict=True))
+            imports = mtp.national_import_share_base[g]
+            base = {"national": mtp.national_market_share_base[g]}
+            base["export"] = mtp.export_market_share_base[g]
+            national_makers = mtp.export_market_national_share_base
+            for market in MARKETS:
+                z = base[market]
+                total = max(sum(getattr(f, f"{market}_share") for f in makers), TINY)
+                for f in makers:
+                    setattr(f, f"{market}_share", getattr(f, f"{market}_share") * z / total)
+                for o in self.rivals[g]:
+                    if market == "national":
+                        share = imports if o.is_import else 1.0 - z - imports
+                    else:
+                        share = 1.0 - national_makers if o.is_import else national_makers - z
+                    setattr(o, f"{market}_share", share)
+                    setattr(o, f"{market}_appeal", share / z * pull / o.pull_per_appeal(lam))
+
     def anchor_outside_models(self) -> None:
         """Outside models at their premiums over Zhejiang's sales-weighted segment means."""
+        means = []
         for g, makers in enumerate(self.makers):
+            if not makers:
+                # No live maker: the outside models stay where they were last anchored, and
+                # the segment's trend is not measured this year.
+                means.append(None)
+                continue
             w = [max(f.revenue, TINY) for f in makers]
             total = max(sum(w), TINY)
             mean_a = sum(wi * f.model_productivity for wi, f in zip(w, makers, strict=True)) / total
             mean_p = sum(wi * f.list_price() for wi, f in zip(w, makers, strict=True)) / total
-            for o in self.outside_models:
-                if o.segment == g:
-                    o.model_productivity = mean_a * (1.0 + o.productivity_premium)
-                    o.price = mean_p * (1.0 + o.price_premium)
+            means.append(mean_a)
+            for o in self.rivals[g]:
+                o.model_productivity = mean_a * (1.0 + o.productivity_premium)
+                o.price = mean_p * (1.0 + o.price_premium)
+        self.maker_mean_model = means
+
+    def outside_unit_cost(self) -> float:
+        """An outside maker's unit cost: this year's input prices, productivity on trend.
+
+        The region's makers' mean inverse process productivity at the base year, falling at
+        their spin-up trend since, with this year's machine-sensitive and other unit costs.
+        """
+        mt = self.sectors[self.mt_sector]
+        inverse = self.outside_inverse_base / (1.0 + self.maker_process_trend) ** (
+            self.years_since_base
+        )
+        return mt.k1 * inverse + mt.k2
 
     # ------------------------------------------------------------ exogenous paths
 
@@ -311,13 +467,24 @@ class ReferenceModel(mesa.Model):
         for sec in self.sectors:
             sec.k1 *= 1.0 + g_wage
             sec.k2 *= 1.0 + g_ppi
+        # Outside makers improve at the pace the region's makers kept over the spin-up (which
+        # re-anchors them every year), plus their own gap; after it they pay the same input
+        # prices as the region's makers, with processes improving at their spin-up pace.
+        if not self.spinning_up:
+            self.years_since_base += 1
+            cost = self.outside_unit_cost() / self.outside_cost_base
         for o in self.outside_models:
-            o.model_productivity *= 1.0 + o.productivity_growth
-            o.price *= 1.0 + g_equip
-        path = self.region.machine_tools.outside_demand_growth[sc.demand.outside_machine_path]
-        self.outside_demand_growth = (
-            sc.spinup.outside_machine_demand_growth if self.spinning_up else path.at(self.year)
-        )
+            trend = 0.0 if self.spinning_up else self.maker_trend_growth[o.segment]
+            o.model_productivity *= 1.0 + trend + o.productivity_growth_gap
+            if not self.spinning_up:
+                o.price = o.price_base * cost
+        mtp, path = self.region.machine_tools, sc.demand.outside_machine_path
+        if self.spinning_up:
+            g_nation = g_export = sc.spinup.outside_machine_demand_growth
+        else:
+            g_nation = mtp.national_demand_growth[path].at(self.year)
+            g_export = mtp.export_demand_growth[path].at(self.year)
+        self.national_demand_growth, self.export_demand_growth = g_nation, g_export
         self.tax_rates()
 
     # --------------------------------------------------------------------- year
@@ -352,7 +519,14 @@ class ReferenceModel(mesa.Model):
             self.one_year()
             self.renormalise_costs()
             self.rescale_to_base()
+            self.anchor_outside_makers()
+            self.record_maker_trend()
         self.rebase()
+
+    def record_maker_trend(self) -> None:
+        """This spin-up year's point of the region's makers' trends (the rebase adds none)."""
+        self.maker_productivity_path.append(self.maker_mean_model)
+        self.maker_cost_path.append(self.maker_mean_inverse)
 
     def run(self) -> None:
         """Spin up, then simulate every scenario year."""
@@ -363,7 +537,8 @@ class ReferenceModel(mesa.Model):
     # ------------------------------------------------------------------ 1. demand
 
     def demand(self) -> None:
-        """User sectors' real demand: trend, shock and own-price response (rule 1)."""
+        """User sectors' real demand (trend, shock, own-price response); the makers'
+        rest-of-country and foreign demand (rule 1)."""
         sc = self.scenario_params.demand
         lam = self.scenario_params.investment.expectation_smoothing
         for sec in self.sectors:
@@ -383,7 +558,10 @@ class ReferenceModel(mesa.Model):
                 lam * sec.demand_expected * math.exp(trend) * price_change
                 + (1.0 - lam) * sec.demand_real
             )
-        self.outside_machine_demand *= 1.0 + self.outside_demand_growth
+        self.national_demand = [
+            d * (1.0 + self.national_demand_growth) for d in self.national_demand
+        ]
+        self.export_demand = [d * (1.0 + self.export_demand_growth) for d in self.export_demand]
 
     # ------------------------------------------------ 3. innovation and imitation
 
@@ -433,7 +611,7 @@ class ReferenceModel(mesa.Model):
     # --------------------------------------------------- 5. production and market
 
     def produce(self) -> None:
-        """Prices, output, sector price indices and replicator dynamics of shares."""
+        """Prices, output, sector price indices, then next year's market shares."""
         self.agents.do("set_price")
         for sec, firms in zip(self.sectors, self.by_sector, strict=True):
             unmet = sum(f.wanted - f.first_round for f in firms)
@@ -446,39 +624,60 @@ class ReferenceModel(mesa.Model):
             sec.price_index = sum(wi * f.price for wi, f in zip(w, firms, strict=True)) / max(
                 sum(w), TINY
             )
-        self.agents.do("compete")
-        # Makers compete for outside demand within their segment.
-        self.segment_competitiveness = []
-        for makers in self.makers:
-            total = sum(f.outside_share for f in makers)
-            mean = sum(f.outside_share * f.competitiveness for f in makers) / max(total, TINY)
-            self.segment_competitiveness.append(mean)
+        self.compete()
+
+    def compete(self) -> None:
+        """Every share moves towards its target with inertia and takes the firm's shock.
+
+        User firms: the target share in the sector is proportional to each firm's pull
+        (appeal, relative price, unfilled demand). Makers: in each segment's rest-of-country
+        and foreign market, against the outside models' makers, proportional to appeal x
+        (productivity / risk-adjusted price)^lambda. A firm's appeal takes its shock too.
+        """
+        rho = self.scenario_params.market.share_inertia
+        self.agents.do("draw_growth_shock")
         for sec, firms in zip(self.sectors, self.by_sector, strict=True):
             if sec.is_mt:
-                comp = [
-                    f.competitiveness - self.segment_competitiveness[f.make_segment] for f in firms
-                ]
-                share = [f.outside_share for f in firms]
-            else:
-                comp = [f.competitiveness for f in firms]
-                share = [f.market_share for f in firms]
-            sec.mean_competitiveness = sum(s * c for s, c in zip(share, comp, strict=True)) / max(
-                sum(share), TINY
-            )
-        self.agents.do("replicate_share")
+                continue
+            pulls = [f.sector_pull() for f in firms]
+            total = max(sum(pulls), TINY)
+            for f, pull in zip(firms, pulls, strict=True):
+                f.move_share("market", pull / total)
+                f.appeal *= f.shock
         self.normalise_shares()
-        for makers in self.makers:
+        for g, makers in enumerate(self.makers):
+            pulls = [f.market_pull() for f in makers]
+            for market in MARKETS:
+                self.move_market(market, makers, pulls, self.rivals[g], rho)
             total = max(sum(f.revenue for f in makers), TINY)
             for f in makers:
+                f.appeal *= f.shock
                 f.mt_segment_share = f.revenue / total
 
+    def move_market(self, market: str, makers, pulls, rivals, rho: float) -> None:
+        """One segment's national or foreign market: shares towards their targets, then
+        the segment's shares (the region's makers' and their rivals') sum to one again."""
+        lam = self.scenario_params.market.national_share_elasticity
+        rival_pulls = [o.market_pull(market, lam) for o in rivals]
+        total = max(sum(pulls) + sum(rival_pulls), TINY)
+        for o, pull in zip(rivals, rival_pulls, strict=True):
+            o.move_share(market, pull / total, rho)
+        for f, pull in zip(makers, pulls, strict=True):
+            f.move_share(market, pull / total)
+        name = f"{market}_share"
+        norm = max(sum(getattr(x, name) for x in [*rivals, *makers]), TINY)
+        for x in [*rivals, *makers]:
+            setattr(x, name, getattr(x, name) / norm)
+
     def normalise_shares(self) -> None:
-        """Market shares (makers: outside shares) sum to one within each sector."""
+        """User firms' market shares sum to one within each sector (makers' markets are
+        renormalised with their rivals when shares move)."""
         for sec, firms in zip(self.sectors, self.by_sector, strict=True):
-            name = "outside_share" if sec.is_mt else "market_share"
-            total = max(sum(getattr(f, name) for f in firms), TINY)
+            if sec.is_mt:
+                continue
+            total = max(sum(f.market_share for f in firms), TINY)
             for f in firms:
-                setattr(f, name, getattr(f, name) / total)
+                f.market_share /= total
 
     # -------------------------------------------------------------------- 7. status
 
@@ -499,40 +698,67 @@ class ReferenceModel(mesa.Model):
     # ----------------------------------------------------------- 7. exit and entry
 
     def demography(self) -> None:
-        """Exit on a tiny share or negative net worth; entrants fill free slots."""
+        """Firms fall below the above-scale threshold or close; the pool of smaller firms
+        sends firms over the threshold into free slots.
+
+        A firm whose revenue per real firm is below the threshold falls into the pool; one
+        with negative net worth closes. During the spin-up entrants replace the exits; after
+        it, a sector's expected entrants are the firms its growth carries over the threshold
+        from the pool (``pool_entry_rate``) per firm it had before the exits.
+        """
         market = self.scenario_params.market
-        fraction = market.exit_share_fraction
-        exits: list[FirmAgent] = []
-        sector_revenue = []
-        for sec, firms in zip(self.sectors, self.by_sector, strict=True):
-            sector_revenue.append(sum(f.revenue for f in firms))
-            if sec.is_mt:
-                continue
-            n = max(len(firms), 1)
-            exits.extend(f for f in firms if f.market_share < fraction / n or f.net_worth() < 0)
-        for makers in self.makers:
-            total = max(sum(f.revenue for f in makers), TINY)
-            n = max(len(makers), 1)
-            exits.extend(f for f in makers if f.revenue / total < fraction / n or f.net_worth() < 0)
+        threshold = self.region.status.above_scale_revenue_m_yuan * self.firm_weight
         S = len(self.sectors)
-        self.exit_cash, self.exit_debt, self.exit_count = [0.0] * S, [0.0] * S, [0] * S
-        for f in exits:
+        growth = [
+            math.log(
+                max(sum(f.revenue for f in firms), TINY)
+                / max(sum(f.revenue_prev for f in firms), TINY)
+            )
+            for firms in self.by_sector
+        ]
+        sector_revenue = [sum(f.revenue for f in firms) for firms in self.by_sector]
+        self.exit_cash, self.exit_debt = [0.0] * S, [0.0] * S
+        self.exit_count, self.closure_count = [0] * S, [0] * S
+        for f in list(self.agents):
+            closes = f.net_worth() < 0.0
+            if not (closes or f.revenue < threshold):
+                continue
             self.exit_cash[f.sector] += f.cash
             self.exit_debt[f.sector] += f.debt
             self.exit_count[f.sector] += 1
+            self.closure_count[f.sector] += closes
             f.slot.firm = None
             f.remove()
         self.regroup()
+        # What incumbents' appeal is per unit of their share: entrants start with the same.
+        appeal_per_share = [
+            sum(f.appeal for f in makers) / max(sum(f.national_share for f in makers), TINY)
+            for makers in self.makers
+        ]
+        sector_appeal_per_share = [
+            sum(f.appeal for f in firms if not f.is_mt)
+            / max(sum(f.market_share for f in firms), TINY)
+            for firms in self.by_sector
+        ]
         self.entry_cash, self.entry_count = [0.0] * S, [0] * S
-        net = 0.0 if self.spinning_up else market.net_entry_rate.at(self.year)
+        self.entrants_expected = [0.0] * S
         entrants = []
         for s, firms in enumerate(self.by_sector):
             free = [slot for slot in self.layout.sector_slots[s] if slot.firm is None]
-            wanted = max(self.exit_count[s] + net * len(firms), 0.0)
+            if self.spinning_up:
+                wanted = float(self.exit_count[s])
+            else:
+                rate = pool_entry_rate(self.region.size_exponent, growth[s], market.growth_shock_sd)
+                wanted = rate * (len(firms) + self.exit_count[s])
+            self.entrants_expected[s] = wanted
             p_enter = min(wanted / max(len(free), 1), 1.0)
             chosen = self.entry_slots(free, p_enter)
             if chosen:
-                entrants.extend(self.enter(s, chosen, sector_revenue[s]))
+                entrants.extend(
+                    self.enter(
+                        s, chosen, sector_revenue[s], appeal_per_share, sector_appeal_per_share[s]
+                    )
+                )
         if entrants:
             self.regroup()
         self.normalise_shares()  # exits left gaps; entrants took their shares
@@ -541,12 +767,28 @@ class ReferenceModel(mesa.Model):
         """Free slots filled this year: each with probability p_enter."""
         return [slot for slot in free if self.random.random() < p_enter]
 
-    def enter(self, s: int, slots, sector_revenue: float) -> list[FirmAgent]:
-        """New firms in the given free slots of sector s (docs/ODD.md 3.4.10)."""
+    def enter(
+        self,
+        s: int,
+        slots,
+        sector_revenue: float,
+        appeal_per_share: list[float],
+        sector_appeal_per_share: float,
+    ) -> list[FirmAgent]:
+        """New firms in the given free slots of sector s (docs/ODD.md 3.4.10).
+
+        An entrant has just grown over the threshold: its revenue is within about one year's
+        growth shock above it. It starts with the sector's mean process productivity with
+        noise (a maker also its segment's mean model with the model dispersion), this year's
+        new machines and its owners' equity as cash. A maker takes the same share of its
+        segment's rest-of-country and foreign demand, with the appeal incumbents of that share
+        have; a user firm its share of the sector's revenue and the incumbents' appeal per
+        share.
+        """
         sc, rnd = self.scenario_params, self.random
+        market = sc.market
         sec = self.sectors[s]
         firms = self.by_sector[s]
-        entrant_share = sc.market.entrant_size_fraction / max(len(firms), 1)
         capacity_total = sum(f.capacity for f in firms)
         mean_pi = sum(f.capacity * f.process_productivity for f in firms) / max(
             capacity_total, TINY
@@ -570,7 +812,7 @@ class ReferenceModel(mesa.Model):
             segment_mean_a.append(
                 mean if mean > 0 else self.other_province_model[g].model_productivity
             )
-        revenue = entrant_share * sector_revenue
+        threshold = self.region.status.above_scale_revenue_m_yuan * self.firm_weight
         price = sec.price_index
         capital_price = sec.kappa * (
             sec.theta * self.sectors[self.mt_sector].price_index
@@ -580,14 +822,24 @@ class ReferenceModel(mesa.Model):
         out = []
         for slot in slots:
             firm = FirmAgent(self, slot)
-            noise = math.exp(sc.market.entrant_productivity_sd * rnd.gauss(0.0, 1.0))
-            firm.market_share = 0.0 if firm.is_mt else entrant_share
-            firm.outside_share = entrant_share if firm.is_mt else 0.0
-            firm.mt_segment_share = 0.0  # no sales last year
+            revenue = threshold * math.exp(market.growth_shock_sd * rnd.random())
+            noise = math.exp(sc.initial.productivity_dispersion * rnd.gauss(0.0, 1.0))
+            share = revenue / max(sector_revenue, TINY)
             firm.process_productivity = mean_pi * noise
-            firm.model_productivity = (
-                segment_mean_a[firm.make_segment] * noise if firm.is_mt else 0.0
-            )
+            if firm.is_mt:
+                g = firm.make_segment
+                # A maker's first model is of its segment's kind (the model dispersion).
+                noise = math.exp(sc.initial.model_dispersion * rnd.gauss(0.0, 1.0))
+                firm.model_productivity = segment_mean_a[g] * noise
+                # The same share of its segment's rest-of-country and foreign demand.
+                share_outside = revenue / max(self.national_demand[g] + self.export_demand[g], TINY)
+                firm.national_share = firm.export_share = share_outside
+                firm.appeal = share_outside * appeal_per_share[g]
+            else:
+                firm.model_productivity = 0.0
+                firm.market_share = share
+                firm.appeal = share * sector_appeal_per_share
+            firm.mt_segment_share = 0.0  # no sales last year
             self._new_model_flags(firm)
             capacity = revenue / max(price, TINY) / sc.investment.target_utilisation
             firm.cohort_capacity = [capacity] + [0.0] * (A - 1)
@@ -596,7 +848,7 @@ class ReferenceModel(mesa.Model):
             firm.capacity = capacity
             firm.machine_productivity = new_e
             firm.capacity_age = 0.0
-            firm.cash = 0.2 * revenue
+            firm.cash = market.entrant_equity_ratio * revenue
             firm.debt = 0.0
             firm.revenue = firm.revenue_prev = firm.revenue_prev2 = revenue
             firm.output_real = firm.output_real_prev = firm.output_expected = revenue / max(
@@ -621,6 +873,8 @@ class ReferenceModel(mesa.Model):
             ]
             w = [f.output_real for f in firms]
             mean_inverse = sum(wi * x for wi, x in zip(w, inverse, strict=True)) / max(sum(w), TINY)
+            if sec.is_mt:
+                self.maker_mean_inverse = mean_inverse
             sec.k1 = sec.k1_base / max(mean_inverse, TINY)
             sec.k2 = sec.k2_base
             weights = price_sum = 0.0
@@ -652,6 +906,7 @@ class ReferenceModel(mesa.Model):
         "capacity_age",
         "orders_inside",
         "sales_outside",
+        "sales_abroad",
         "wages",
         "value_added",
         "machine_purchases",
@@ -681,19 +936,48 @@ class ReferenceModel(mesa.Model):
             sec.demand_expected *= factor
             sec.purchases_in_region *= factor
             if sec.is_mt:
-                self.outside_machine_demand *= factor
+                self.national_demand = [d * factor for d in self.national_demand]
+                self.export_demand = [d * factor for d in self.export_demand]
 
     def rebase(self) -> None:
-        """Set the spun-up economy on the base year; instruments and net entry start."""
+        """Set the spun-up economy on the base year; instruments and pool entry start.
+
+        The makers' order books follow their buyers' records of in-region purchases, and
+        rest-of-country and foreign demand are scaled together so that the makers' outside
+        sales are the base machine-tool output's residual over those purchases.
+        """
         self.renormalise_costs()
         self.rescale_to_base()
         mt = self.sectors[self.mt_sector]
         inside = sum(sec.purchases_in_region for sec in self.sectors)
-        self.outside_machine_demand = max(mt.output_base - inside, 0.0)
+        booked = max(sum(f.orders_inside for f in self.machine_tool_firms), TINY)
+        for f in self.machine_tool_firms:
+            f.orders_inside *= inside / booked
+        outside = sum(
+            f.national_share * self.national_demand[f.make_segment]
+            + f.export_share * self.export_demand[f.make_segment]
+            for f in self.machine_tool_firms
+        )
+        scale = max(mt.output_base - inside, 0.0) / max(outside, TINY)
+        self.national_demand = [d * scale for d in self.national_demand]
+        self.export_demand = [d * scale for d in self.export_demand]
         wages = self.agents.agg("wages", sum)
         self.wage_per_worker = wages / (self.region.base_year.employment_m * 1e6)
         self.price_base = [sec.price_index for sec in self.sectors]
-        self.anchor_outside_models()
+        self.anchor_outside_makers()
+        # The outside makers keep the region's makers' pace over the spin-up's last years: of
+        # their segments' mean model, and of their processes (the inverse of the sector's mean
+        # inverse productivity), from their prices and unit cost now.
+        path = self.maker_productivity_path
+        self.maker_trend_growth = [
+            _trend([means[g] for means in path]) for g in range(len(SEGMENTS))
+        ]
+        self.maker_process_trend = _trend([1.0 / max(c, TINY) for c in self.maker_cost_path])
+        self.outside_inverse_base = self.maker_mean_inverse
+        self.years_since_base = 0
+        for o in self.outside_models:
+            o.price_base = o.price
+        self.outside_cost_base = self.outside_unit_cost()
         self.spinning_up = False
 
     # -------------------------------------------------------------- recording
@@ -740,7 +1024,16 @@ class ReferenceModel(mesa.Model):
         flows["demand_shock"] = [s.demand_shock for s in self.sectors]
         flows["subsidy_paid"] = [ins.paid_total * bn for ins in self.government.instruments]
         flows["relending_cost"] = self.government.relending_cost * bn
-        flows["outside_machine_demand"] = self.outside_machine_demand * bn
+        # The makers' markets: this year's demand and the shares that made this year's sales.
+        for name in SEGMENT_VARIABLES:
+            flows[name] = []
+        for g, makers in enumerate(self.makers):
+            abroad = sum(f.sales_abroad for f in makers)
+            national = sum(f.sales_outside for f in makers) - abroad
+            flows["national_machine_demand"].append(self.national_demand[g] * bn)
+            flows["export_machine_demand"].append(self.export_demand[g] * bn)
+            flows["national_market_share"].append(national / max(self.national_demand[g], TINY))
+            flows["export_market_share"].append(abroad / max(self.export_demand[g], TINY))
         flows["output_total"] = self.agents.agg("revenue", sum) * bn
         flows["rd_expenditure_total"] = self.agents.agg("rd_reported", sum) * bn
         for name in (
@@ -766,6 +1059,7 @@ class ReferenceModel(mesa.Model):
             "loans_written_off": [x * bn for x in self.exit_debt],
             "cash_of_entrants": [x * bn for x in self.entry_cash],
             "exits": [x * fw for x in self.exit_count],
+            "closures": [x * fw for x in self.closure_count],
             "entries": [x * fw for x in self.entry_count],
         }
 
@@ -862,7 +1156,15 @@ SECTOR_VARIABLES = (
     "loans_written_off",
     "cash_of_entrants",
     "exits",
+    "closures",
     "entries",
+)
+#: Per machine-tool segment (economy, mid_range, high_end).
+SEGMENT_VARIABLES = (
+    "national_machine_demand",
+    "export_machine_demand",
+    "national_market_share",
+    "export_market_share",
 )
 #: Per instrument (rd_bonus, first_set, renewal_loans).
 INSTRUMENT_VARIABLES = ("subsidy_paid",)
@@ -870,7 +1172,6 @@ INSTRUMENT_VARIABLES = ("subsidy_paid",)
 SCALAR_VARIABLES = (
     "year",
     "relending_cost",
-    "outside_machine_demand",
     "output_total",
     "rd_expenditure_total",
 )
@@ -878,6 +1179,6 @@ SCALAR_VARIABLES = (
 
 def _reporters() -> dict:
     reporters = {"year": lambda m: m.year}
-    for name in SECTOR_VARIABLES + INSTRUMENT_VARIABLES + SCALAR_VARIABLES[1:]:
+    for name in SECTOR_VARIABLES + SEGMENT_VARIABLES + INSTRUMENT_VARIABLES + SCALAR_VARIABLES[1:]:
         reporters[name] = lambda m, k=name: m.record[k]
     return reporters

@@ -15,6 +15,7 @@ from benchmarks.reference.model import (
     RULESET,
     SCALAR_VARIABLES,
     SECTOR_VARIABLES,
+    SEGMENT_VARIABLES,
     ReferenceModel,
 )
 
@@ -49,7 +50,7 @@ def run_reference(
 
     Returns:
         Dataset with the DataCollector's variables by ``replicate``, ``year`` and
-        ``sector`` (or ``instrument``), in the fast model's units and names.
+        ``sector`` (or ``segment``, or ``instrument``), in the fast model's units and names.
     """
     sc = _scenario(scenario, seed, overrides)
     reps = list(range(int(replicates)))
@@ -64,6 +65,8 @@ def run_reference(
     data = {}
     for name in SECTOR_VARIABLES:
         data[name] = (("replicate", "year", "sector"), np.stack([p[name] for p in parts]))
+    for name in SEGMENT_VARIABLES:
+        data[name] = (("replicate", "year", "segment"), np.stack([p[name] for p in parts]))
     for name in INSTRUMENT_VARIABLES:
         data[name] = (("replicate", "year", "instrument"), np.stack([p[name] for p in parts]))
     for name in SCALAR_VARIABLES[1:]:
@@ -74,6 +77,7 @@ def run_reference(
             "replicate": np.arange(len(reps)),
             "year": years,
             "sector": sectors,
+            "segment": list(sc.region.machine_tools.segments),
             "instrument": list(INSTRUMENTS),
         },
     )

@@ -7,9 +7,10 @@ The statistical test (tests/test_reference.py) says whether the two implementati
 in distribution; this says where they differ when they do not. It runs the fast model to
 some year, copies every firm's state into a ``ReferenceModel`` (slot i of the fast model
 becomes the firm in reference slot i), then applies each rule of the next year to both and
-compares every firm's variables. The random draws are made equal or removed: demand shocks
-off and bunching with probability 1; each firm's innovation and imitation draws and each
-entrant's draws are the fast model's own for that slot (the fast model's streams are
+compares every firm's variables (and the makers' markets: demand, and the outside makers'
+appeals and shares). The random draws are made equal or removed: demand shocks off and
+bunching with probability 1; each firm's innovation, imitation and growth-shock draws and
+each entrant's draws are the fast model's own for that slot (the fast model's streams are
 counter-based, so any slot's numbers can be recomputed); each buyer's machine choice and
 each entrant's slot are taken from the fast model.
 
@@ -25,7 +26,9 @@ import argparse
 import numpy as np
 
 from benchmarks.reference.firm import FirmAgent
-from benchmarks.reference.model import ReferenceModel
+from benchmarks.reference.model import MARKETS, ReferenceModel
+from model.economy.rules.demography import sector_growth
+from model.economy.sizes import pool_entry_rate
 from model.economy.state import FIELDS, FIRM
 from model.economy.streams import STRIDE, beta_integer, normal, uniform
 
@@ -137,7 +140,26 @@ def copy_state(fm, rm: ReferenceModel) -> None:
     for k, o in enumerate(rm.outside_models):
         o.model_productivity = float(st.outside_productivity[0, k])
         o.price = float(st.outside_price[0, k])
-    rm.outside_machine_demand = float(st.outside_machine_demand[0])
+        for market in MARKETS:
+            for what in ("appeal", "share"):
+                value = float(getattr(st, f"{market}_rival_{what}")[0, k])
+                setattr(o, f"{market}_{what}", value)
+    for market in MARKETS:
+        setattr(rm, f"{market}_demand", [float(x) for x in getattr(st, f"{market}_demand")[0]])
+    # The region's makers' spin-up paths and, after the rebase, the trends the outside makers
+    # keep and their prices' base.
+    rm.maker_productivity_path = [
+        [None if np.isnan(x) else float(x) for x in a[0]] for a in eng.maker_productivity_path
+    ]
+    rm.maker_cost_path = [float(np.ravel(c)[0]) for c in eng.maker_cost_path]
+    rm.maker_trend_growth = [float(x) for x in eng.maker_trend_growth[0]]
+    if not eng.spinning_up:
+        rm.maker_process_trend = float(np.ravel(eng.maker_process_trend)[0])
+        rm.years_since_base = eng.years_since_base
+        rm.outside_cost_base = float(np.ravel(eng.outside_cost_base)[0])
+        rm.outside_inverse_base = float(np.ravel(eng.outside_inverse_base)[0])
+        for k, o in enumerate(rm.outside_models):
+            o.price_base = float(eng.outside_price_base[0, k])
     if not eng.spinning_up:
         rm.price_base = list(eng.price_base[0])
     rm.government.renewal_loans.fill_ratio = float(np.ravel(fm.policy.renewal_loans.fill_ratio)[0])
@@ -166,6 +188,38 @@ def differences(fm, rm: ReferenceModel, names) -> dict[str, tuple[float, int, fl
             d = abs(a - b) / max(abs(a), 1e-9)
             if d > worst.get(name, (0.0,))[0]:
                 worst[name] = (d, i, a, b)
+    return {k: v for k, v in worst.items() if v[0] > RTOL}
+
+
+def market_differences(fm, rm: ReferenceModel) -> dict[str, tuple[float, int, float, float]]:
+    """Largest relative difference in the makers' markets: (difference, index, fast, reference).
+
+    Each segment's rest-of-country and foreign demand, and each outside model's makers'
+    appeal and share of both markets.
+    """
+    st = fm.engine.state
+    pairs = {}
+    for market in MARKETS:
+        pairs[f"{market}_demand"] = (
+            getattr(st, f"{market}_demand")[0],
+            getattr(rm, f"{market}_demand"),
+        )
+        for what in ("appeal", "share"):
+            pairs[f"{market}_rival_{what}"] = (
+                getattr(st, f"{market}_rival_{what}")[0],
+                [getattr(o, f"{market}_{what}") for o in rm.outside_models],
+            )
+    pairs["outside_productivity"] = (
+        st.outside_productivity[0],
+        [o.model_productivity for o in rm.outside_models],
+    )
+    pairs["outside_price"] = (st.outside_price[0], [o.price for o in rm.outside_models])
+    worst = {}
+    for name, (fast, ref) in pairs.items():
+        for i, (a, b) in enumerate(zip(fast, ref, strict=True)):
+            d = abs(float(a) - b) / max(abs(float(a)), 1e-9)
+            if d > worst.get(name, (0.0,))[0]:
+                worst[name] = (d, i, float(a), b)
     return {k: v for k, v in worst.items() if v[0] > RTOL}
 
 
@@ -199,6 +253,8 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
             fm._one_year()
             eng.renormalise_costs()
             eng.rescale_to_base()
+            eng.anchor_outside_makers()
+            eng.record_maker_trend()
     else:
         fm.spin_up()
         fm.step()
@@ -219,13 +275,15 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     copy_state(fm, rm)
     ok = True
 
-    def report(rule: str, names) -> None:
+    def report(rule: str, names, markets: bool = False) -> None:
         nonlocal ok
         bad = differences(fm, rm, names)
+        if markets:
+            bad.update(market_differences(fm, rm))
         ok &= not bad
         print(f"{rule:12s} {'same' if not bad else bad}")
 
-    report("copy", FIRM_STATE)
+    report("copy", FIRM_STATE, markets=True)
     rnd = rm.random
     eng.year += 1
     eng.advance_exogenous()
@@ -238,7 +296,9 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         abs(st.demand_real[0, s] - sec.demand_real) / max(sec.demand_real, 1e-9)
         for s, sec in enumerate(rm.sectors)
     )
-    print(f"{'demand':12s} {'same' if gap < RTOL else gap}")
+    bad = market_differences(fm, rm)
+    ok &= gap < RTOL and not bad
+    print(f"{'demand':12s} {'same' if gap < RTOL and not bad else (gap, bad)}")
     rules.research(eng)
     rm.agents.do("research")
     report("research", ("rd_real", "rd_reported", "rd_reported_prev", "basic_research"))
@@ -250,7 +310,7 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
 
     def innovate_with_fast_draws(firm) -> None:
         c = firm.slot.index * STRIDE
-        x = firm.rd_history[inn.rd_lag_years - 1] / firm.sec.rd_scale
+        x = firm.rd_history[inn.rd_lag_years - 1] / max(firm.output_real, 1e-12)
         q = [("random", uniform(k_inn, c))]
         if q[0][1] < 1.0 - np.exp(-inn.zeta_innovation * x):
             a, b = (int(v) for v in inn.jump_beta)
@@ -314,7 +374,19 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         ),
     )
     rules.produce(eng)
-    rm.produce()
+    k_growth = eng.stream_keys("growth")[0]
+    shock = FirmAgent.draw_growth_shock
+
+    def shock_with_fast_draws(firm) -> None:
+        with _FastDraws(rnd) as draws:
+            draws.queue = [("random", uniform(k_growth, firm.slot.index * STRIDE))]
+            shock(firm)
+
+    FirmAgent.draw_growth_shock = shock_with_fast_draws
+    try:
+        rm.produce()
+    finally:
+        FirmAgent.draw_growth_shock = shock
     report(
         "produce",
         (
@@ -324,14 +396,18 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
             "revenue",
             "unfilled",
             "market_share",
-            "outside_share",
+            "national_share",
+            "export_share",
+            "appeal",
             "mt_segment_share",
             "sales_outside",
+            "sales_abroad",
             "model_unproven",
             "model_recognised",
             "model_sets_sold",
             "output_expected",
         ),
+        markets=True,
     )
     rules.account(eng)
     rm.agents.do("account")
@@ -360,35 +436,59 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     report(
         "status", ("above_scale",) + tuple(f"{n}_{k}" for _, n in TITLES for k in ("held", "new"))
     )
+    # The fast model's expected entrants per sector (not kept in its state): exits replaced
+    # in the spin-up, else the pool's crossings per firm live before the exits.
+    live_before = [
+        float(st.alive[0, b].sum()) for b in map(lay.sector_block, range(len(rm.sectors)))
+    ]
+    growth = sector_growth(eng)[0]
     rules.demography(eng)
     exits = set(np.flatnonzero(st.exits[0]).tolist())
+    if eng.spinning_up:
+        expected = [float(st.exits[0, lay.sector_block(s)].sum()) for s in range(len(rm.sectors))]
+    else:
+        alpha, sd = sc.region.size_exponent, sc.market.growth_shock_sd
+        expected = [
+            pool_entry_rate(alpha, g, sd) * n for g, n in zip(growth, live_before, strict=True)
+        ]
     entries = set(np.flatnonzero(st.entries[0]).tolist())
     rm.entry_slots = lambda free, p: [slot for slot in free if slot.index in entries]
     k_entry = eng.stream_keys("entry")[0]
     before = {f.slot.index: f for f in rm.agents}
+    closed = set(np.flatnonzero(st.closures[0]).tolist())
+    closes = {i for i, f in before.items() if f.net_worth() < 0.0}
     with _FastDraws(rnd) as draws:
-        # Each entrant draws its productivity noise, R&D habit and high-tech status.
+        # Each entrant draws its size, productivity noise (a maker also its model's), R&D
+        # habit and high-tech status.
         for i in sorted(entries):
             c = i * STRIDE
-            draws.queue += [
-                ("gauss", normal(k_entry, c + 1)),
-                ("gauss", normal(k_entry, c + 3)),
-                ("random", uniform(k_entry, c + 5)),
-            ]
+            draws.queue += [("random", uniform(k_entry, c + 6)), ("gauss", normal(k_entry, c + 1))]
+            if lay.make_segment[i] >= 0:
+                draws.queue.append(("gauss", normal(k_entry, c + 7)))
+            draws.queue += [("gauss", normal(k_entry, c + 3)), ("random", uniform(k_entry, c + 5))]
         rm.demography()
     after = {f.slot.index: f for f in rm.agents}
     same_exits = exits == {i for i, f in before.items() if after.get(i) is not f}
+    same_closures = closed == closes and sum(rm.closure_count) == len(closed)
     same_entries = entries == {i for i, f in after.items() if before.get(i) is not f}
-    ok &= same_exits and same_entries
+    ok &= same_exits and same_closures and same_entries
+    gap = max(
+        abs(a - b) / max(abs(a), 1e-9) for a, b in zip(expected, rm.entrants_expected, strict=True)
+    )
+    ok &= gap < RTOL
+    print(f"{'entry rate':12s} {'same' if gap < RTOL else (gap, expected, rm.entrants_expected)}")
     print(
-        f"{'exits':12s} {'same' if same_exits else 'differ'} ({len(exits)}); "
+        f"{'exits':12s} {'same' if same_exits else 'differ'} ({len(exits)}), closures "
+        f"{'same' if same_closures else 'differ'} ({len(closed)}); "
         f"entrants' slots forced ({len(entries)})"
     )
     report(
         "entry",
         (
             "market_share",
-            "outside_share",
+            "national_share",
+            "export_share",
+            "appeal",
             "process_productivity",
             "model_productivity",
             "capacity",
@@ -409,15 +509,19 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         report("renormalise", ("unit_cost", "price", "revenue", "wages"))
         eng.rescale_to_base()
         rm.rescale_to_base()
-        report("rescale", ("revenue", "cash", "debt", "output_expected", "rd_real", "capacity"))
+        report(
+            "rescale",
+            ("revenue", "cash", "debt", "output_expected", "rd_real", "capacity"),
+            markets=True,
+        )
+        eng.anchor_outside_makers()
+        rm.anchor_outside_makers()
+        report("anchor", ("national_share", "export_share", "appeal"), markets=True)
+        eng.record_maker_trend()
+        rm.record_maker_trend()
         eng.rebase()
         rm.rebase()
-        gap = (
-            abs(st.outside_machine_demand[0] - rm.outside_machine_demand)
-            / rm.outside_machine_demand
-        )
-        ok &= gap < RTOL
-        print(f"{'rebase':12s} {'same' if gap < RTOL else gap}")
+        report("rebase", ("orders_inside", "national_share", "export_share"), markets=True)
     print("every rule agrees" if ok else "RULES DIFFER")
     return ok
 
