@@ -1,0 +1,223 @@
+"""The economy of issue 16: firm sizes, the pool, exit and entry, titles and the markets.
+
+Closed forms are checked against numerical integration or Monte Carlo; the exit and title
+rules on hand-built firms of a real spun-up engine (as in tests/test_instruments.py); the
+markets' mechanisms by orderings under common random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+import model
+from model import cli
+from model.config.firm_sizes import (
+    bounded_pareto_exponent,
+    bounded_pareto_mean,
+    bounded_pareto_quantile,
+    region_size_exponent,
+    sector_firm_counts,
+)
+from model.config.scenario import load_scenario, resolve
+from model.economy import rules
+from model.economy.sizes import pool_entry_rate
+from model.simulation.model import RegionModel
+from model.testing import PLAN
+
+# ---------------------------------------------------------------------- firm sizes
+
+
+@pytest.mark.parametrize("alpha", [0.6, 1.0, 1.3, 2.5])
+def test_bounded_pareto_mean_is_the_integral(alpha: float) -> None:
+    low, high = 20.0, 3300.0
+    norm = 1.0 - (low / high) ** alpha
+    density = lambda x: alpha * low**alpha * x ** (-alpha - 1.0) / norm  # noqa: E731
+    mean, _ = integrate.quad(lambda x: x * density(x), low, high, limit=200)
+    assert bounded_pareto_mean(alpha, low, high) == pytest.approx(mean, rel=1e-8)
+
+
+def test_bounded_pareto_exponent_and_quantile_round_trip() -> None:
+    low, high = 20.0, 3320.0
+    alpha = bounded_pareto_exponent(105.0, low, high)
+    assert bounded_pareto_mean(alpha, low, high) == pytest.approx(105.0, rel=1e-10)
+    u = (np.arange(200_000) + 0.5) / 200_000  # a fine grid of the quantiles
+    x = bounded_pareto_quantile(u, alpha, low, high)
+    assert x.min() >= low and x.max() <= high
+    assert x.mean() == pytest.approx(105.0, rel=1e-3)
+    with pytest.raises(ValueError, match="no Pareto exponent"):
+        bounded_pareto_exponent(5_000.0, low, high)  # above what any tail can give
+
+
+def test_sector_counts_add_up_and_hold_the_outputs() -> None:
+    outputs = np.array([95e3, 1650e3, 3620e3])
+    largest = np.array([3320.0, 325_110.0, 57_250.0])
+    alpha, counts = sector_firm_counts(outputs, largest, 20.0, 30_000)
+    assert sum(counts) == 30_000
+    assert alpha == pytest.approx(region_size_exponent(outputs, largest, 20.0, 30_000))
+    implied = [
+        y / bounded_pareto_mean(alpha, 20.0, h) for y, h in zip(outputs, largest, strict=True)
+    ]
+    assert np.allclose(counts, implied, atol=1.0)
+
+
+def test_the_region_file_sizes_its_firms() -> None:
+    region = load_scenario(PLAN).region
+    assert sum(region.firm_counts) == region.base_year.n_firms_above_scale
+    assert 0.9 < region.size_exponent < 1.1  # near Zipf, FACTS.md C's lower end
+    mt = region.machine_tool_sector
+    assert 500 < region.firm_counts[mt] < 1_500
+
+
+def test_an_impossible_largest_firm_is_a_clear_error(capsys) -> None:
+    code = cli.main(
+        [
+            "run",
+            str(PLAN),
+            "--replicates",
+            "1",
+            "--set",
+            "region.sector.0.largest_firm_revenue_bn_yuan=0.01",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "largest_firm_revenue_bn_yuan" in err and "Traceback" not in err
+
+
+# ----------------------------------------------------------------- pool and shocks
+
+
+@pytest.mark.parametrize(
+    ("alpha", "drift", "sd"), [(1.0, 0.06, 0.25), (1.2, -0.03, 0.3), (0.9, 0.0, 0.2)]
+)
+def test_pool_entry_rate_against_monte_carlo(alpha: float, drift: float, sd: float) -> None:
+    rng = np.random.default_rng(7)
+    g = drift + rng.laplace(0.0, sd / math.sqrt(2.0), 4_000_000)
+    simulated = np.maximum(np.exp(alpha * g) - 1.0, 0.0).mean()
+    assert pool_entry_rate(alpha, drift, sd) == pytest.approx(simulated, rel=0.01)
+
+
+def test_pool_entry_rate_without_shocks_is_the_drift() -> None:
+    assert pool_entry_rate(1.1, 0.05, 1e-9) == pytest.approx(math.exp(1.1 * 0.05) - 1.0)
+    assert pool_entry_rate(1.1, -0.05, 1e-9) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_the_growth_shock_has_mean_one() -> None:
+    """(1 - sd^2/2) exp(sd e) for a standard Laplace e: the shock moves no share on average."""
+    rng = np.random.default_rng(3)
+    e = rng.laplace(0.0, 1.0 / math.sqrt(2.0), 4_000_000)
+    for sd in (0.05, 0.25, 0.5):
+        assert ((1.0 - sd * sd / 2.0) * np.exp(sd * e)).mean() == pytest.approx(1.0, abs=2e-3)
+
+
+# ------------------------------------------------------------ hand-built firms
+
+FIRM_SCALE = 0.02
+YEAR = 2024
+
+
+@pytest.fixture(scope="module")
+def base() -> RegionModel:
+    sc = resolve(PLAN, overrides={"market.firm_scale": FIRM_SCALE, "spinup.years": 2})
+    m = RegionModel(sc, [0, 1])
+    m.spin_up()
+    return m
+
+
+def _fork(base: RegionModel) -> RegionModel:
+    m = base.fork(base.scenario_params)
+    m.engine.year = YEAR
+    m.engine.tax_base_rates()
+    return m
+
+
+def _user_slots(m: RegionModel, n: int, sector: str = "nev") -> np.ndarray:
+    s = [x.id for x in m.engine.region.sector].index(sector)
+    start = m.engine.layout.sector_start[s]
+    return np.arange(start, start + n)
+
+
+def test_exit_below_the_threshold_and_closure_on_negative_net_worth(base) -> None:
+    m = _fork(base)
+    st, w = m.engine.state, m.engine.firm_weight
+    small, broke, fine = _user_slots(m, 3)
+    for slot in (small, broke, fine):
+        st.alive[:, slot] = True
+        st.debt[:, slot] = 0.0
+        st.cash[:, slot] = 10.0 * w
+    st.revenue[:, small] = 19.9 * w  # per real firm: just below 20 m yuan
+    st.revenue[:, broke] = 50.0 * w
+    st.revenue[:, fine] = 20.0 * w  # exactly at the threshold: stays
+    st.debt[:, broke] = 1e6 * w  # net worth far below zero
+    rules.demography(m.engine)
+    assert st.exits[:, small].all() and not st.closures[:, small].any()
+    assert st.exits[:, broke].all() and st.closures[:, broke].all()
+    assert not st.exits[:, fine].any()
+
+
+def _titles(m: RegionModel, slot: int, *, revenue: float, rd: float, growth: float) -> dict:
+    """Run the status rule with one firm set per real firm: revenue, reported R&D, growth."""
+    st, w = m.engine.state, m.engine.firm_weight
+    st.alive[:, slot] = True
+    st.revenue[:, slot] = revenue * w
+    st.revenue_prev2[:, slot] = revenue * w / (1.0 + growth) ** 2
+    st.rd_reported[:, slot] = rd * w
+    st.process_productivity[:, slot] = 1e3  # far above its sector: every rank test met
+    for t in ("specialised_new", "little_giant", "single_champion"):
+        getattr(st, f"{t}_last_met")[:, slot] = -9999
+    rules.update_status(m.engine)
+    return {
+        t: bool(getattr(st, f"{t}_held")[:, slot].all())
+        for t in ("specialised_new", "little_giant", "single_champion")
+    }
+
+
+@pytest.mark.parametrize(
+    ("revenue", "rd", "growth", "expected"),
+    [
+        # an SME at 3% with 1.5 m of R&D, growing 10%: specialised-new and little giant; a
+        # little giant with the top rank is a champion candidate below 400 m too
+        (50.0, 1.5, 0.10, (True, True, True)),
+        (50.0, 1.49, 0.10, (False, False, False)),  # 2.98% < 3%
+        (20.0, 0.9, 0.10, (False, False, False)),  # 4.5% but under 1 m of R&D
+        (50.0, 1.5, 0.049, (True, False, False)),  # growth under 5%: no little giant
+        (500.0, 20.0, 0.0, (False, False, True)),  # not an SME; a champion by size
+    ],
+)
+def test_title_rules_at_their_thresholds(base, revenue, rd, growth, expected) -> None:
+    m = _fork(base)
+    (slot,) = _user_slots(m, 1)
+    got = _titles(m, slot, revenue=revenue, rd=rd, growth=growth)
+    assert (got["specialised_new"], got["little_giant"], got["single_champion"]) == expected, got
+
+
+# -------------------------------------------------- markets, common random numbers
+
+SMALL = {"market.firm_scale": 0.05, "spinup.years": 10}
+
+
+def test_local_preference_raises_purchases_from_the_buyers_own_area() -> None:
+    runs = [
+        model.run(
+            PLAN, replicates=4, overrides={**SMALL, "region.machine_tools.local_preference": p}
+        )
+        for p in (0.0, 0.3)
+    ]
+    low, high = (r["local_machine_share"].mean().item() for r in runs)
+    assert high > low + 0.05, (low, high)
+
+
+def test_faster_outside_makers_take_national_share() -> None:
+    """Other provinces' and foreign makers improving 3% a year faster than the region's."""
+    gap = {
+        f"region.machine_tools.outside_models.{k}.productivity_growth_gap": 0.03 for k in range(6)
+    }
+    base_run = model.run(PLAN, replicates=4, overrides=SMALL)
+    faster = model.run(PLAN, replicates=4, overrides={**SMALL, **gap})
+    share = lambda ds: ds["national_market_share"].sel(year=2030)  # noqa: E731
+    assert bool((share(faster) < share(base_run)).all())
+    mt = lambda ds: ds["output"].sel(sector="machine_tools", year=2030)  # noqa: E731
+    assert bool((mt(faster) < mt(base_run)).all())
