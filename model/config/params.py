@@ -560,7 +560,7 @@ class Investment:
 
 @dataclass(frozen=True, kw_only=True)
 class Market:
-    """Replicator dynamics and demography."""
+    """Market shares (targets with inertia, growth shocks) and demography."""
 
     sector_share_elasticity: float = p(
         lo=0.0,

@@ -105,7 +105,7 @@ class RegionModel(mesa.Model):
         The twin shares the spin-up, so it sees the same firms and the same random numbers:
         the counterfactual of common random numbers. The scenarios may differ only in what
         the spin-up does not use (``spinup_key``): instruments, price and outside-demand
-        paths after the base year, net entry, the end year.
+        paths after the base year, the end year.
 
         Args:
             scenario: The scenario the twin continues under.
@@ -119,7 +119,7 @@ class RegionModel(mesa.Model):
         if spinup_key(scenario) != spinup_key(self.scenario_params):
             raise ValueError(
                 "a fork may change only what the spin-up does not use: instruments, paths after "
-                "the base year, net entry and the end year"
+                "the base year and the end year"
             )
         if recycle is not None and (last or recycle.layout is not self.layout):
             raise ValueError("recycle must be a fork of the same model, and not with last")

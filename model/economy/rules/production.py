@@ -1,4 +1,4 @@
-"""Rule 5, production and market: unit cost, price, output, sales and replicator market shares."""
+"""Rule 5, production and market: unit cost, price, output, sales and next year's shares."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from model.economy.streams import STRIDE, uniform
 
 
 def produce(eng: Engine) -> None:
-    """Capacity, unit cost, price, output and replicator market shares.
+    """Capacity, unit cost, price, output and next year's market shares.
 
     Machines are used alike, so unit cost averages 1/e over capacity (the harmonic mean).
     User sectors split demand by market share, capacity-constrained, with one round of
@@ -245,7 +245,7 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
             price_index[r, s] = wp_sum / max(w_sum, TINY)
 
 
-#: What the replicator loop reads and writes of the state.
+#: What the market-share loop reads and writes of the state.
 CompeteFirms = bundle_type(
     "CompeteFirms",
     (
