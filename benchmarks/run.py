@@ -543,7 +543,7 @@ def profile(firms: int, spinup: int, top: int = 25) -> str:
         if name in RULES and "model" in file and name not in seen:
             seen.add(name)
             out.append(f"| {name} | {nc} | {ct:.3f} | {ct / total:.0%} |")
-    rows = [r for r in rows if Path(r[5]).parent == ROOT / "model"]
+    rows = [r for r in rows if ROOT / "model" in Path(r[5]).parents]
     out += [
         "",
         f"Top {top} functions of `model/` by cumulative time (the numba kernels run inside "

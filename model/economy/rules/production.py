@@ -11,7 +11,7 @@ from numba import njit
 from model.config.units import TINY
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
-from model.economy.sizes import laplace, shock_sd
+from model.economy.sizes import laplace
 from model.economy.state import bundle, bundle_type
 from model.economy.streams import STRIDE, uniform
 
@@ -357,11 +357,14 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
         for n in range(N):
             if not alive[r, n]:
                 continue
-            sd = shock_sd(revenue[r, n] / firm_weight, threshold, sd0, beta)
-            shock[n] = (1.0 - 0.5 * sd * sd) * math.exp(sd * laplace(uniform(key, n * STRIDE)))
+            # sd and drift are powers of size, sd0 size^-beta and size^-gamma (``shock_sd``),
+            # taken through one logarithm: a power costs about a log and an exp.
+            log_size = math.log(max(revenue[r, n] / firm_weight, threshold) / threshold)
+            sd = sd0 * math.exp(-beta * log_size)
             # Larger firms grow a little slower (Gibrat's law fails towards the top).
-            size = max(revenue[r, n] / firm_weight, threshold) / threshold
-            shock[n] *= size ** (-size_drift)
+            shock[n] = (1.0 - 0.5 * sd * sd) * math.exp(
+                sd * laplace(uniform(key, n * STRIDE)) - size_drift * log_size
+            )
             g = make_segment[n]
             if g >= 0:
                 seg_revenue[g] += revenue[r, n]
@@ -376,10 +379,9 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
             for n in range(lo, hi):
                 if alive[r, n]:
                     relative = max(price[r, n], TINY) / max(price_index[r, s], TINY)
-                    pull[n] = (
-                        appeal[r, n]
-                        * relative ** (-sigma_u)
-                        * math.exp(-unfilled_demand_weight * unfilled[r, n])
+                    # appeal x relative^-sigma x exp(-w unfilled), in one exp
+                    pull[n] = appeal[r, n] * math.exp(
+                        -sigma_u * math.log(relative) - unfilled_demand_weight * unfilled[r, n]
                     )
                     total += pull[n]
             norm = 0.0
