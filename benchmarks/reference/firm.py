@@ -62,6 +62,7 @@ class FirmAgent(mesa.Agent):
         self.sn_held = self.lg_held = self.sc_held = False
         self.sn_new = self.lg_new = self.sc_new = False
         self.above_scale = False
+        self.on_machine_tool_list = False  # an entrant's figures are not yet known
 
     # ------------------------------------------------------------------ helpers
 
@@ -103,9 +104,8 @@ class FirmAgent(mesa.Agent):
         m = self.model
         sc = m.scenario_params.rd
         tau = m.high_tech_rate if self.high_tech else m.cit_rate
-        user_cost = (
-            1.0 - tau * (1.0 + m.super_deduction) - m.government.rd_bonus.expected_rate(self)
-        )
+        deduction = m.listed_super_deduction if self.on_machine_tool_list else m.super_deduction
+        user_cost = 1.0 - tau * (1.0 + deduction) - m.government.rd_bonus.expected_rate(self)
         relative = max(user_cost, sc.user_cost_floor) / self.rd_user_cost_base
         intensity = self.rd_intensity_fe * relative ** (-sc.user_cost_elasticity_real)
         relabel = relative ** (-(sc.user_cost_elasticity_reported - sc.user_cost_elasticity_real))
@@ -443,6 +443,13 @@ class FirmAgent(mesa.Agent):
         self.depreciation = sum(self.cohort_cost[:life]) / life
         self.interest = self.debt * m.loan_rate
         self.vat = m.vat_rate * self.value_added
+        # The machine-tool list's credit: a share of input VAT, up to the VAT owed.
+        self.tax_expenditure_vat_credit = 0.0
+        if self.on_machine_tool_list:
+            self.tax_expenditure_vat_credit = min(
+                m.listed_vat_credit * m.vat_rate * intermediate, self.vat
+            )
+            self.vat -= self.tax_expenditure_vat_credit
         self.profit_before_tax = (
             self.value_added
             - self.wages
@@ -453,8 +460,14 @@ class FirmAgent(mesa.Agent):
             - self.rd_real
         )
         tau = m.high_tech_rate if self.high_tech else m.cit_rate
-        taxable = self.profit_before_tax - m.super_deduction * self.rd_reported
+        taxable_general = self.profit_before_tax - m.super_deduction * self.rd_reported
+        taxable = taxable_general
+        if self.on_machine_tool_list:
+            taxable = self.profit_before_tax - m.listed_super_deduction * self.rd_reported
         self.cit = tau * max(taxable, 0.0)
+        self.tax_expenditure_listed_deduction = tau * (
+            max(taxable_general, 0.0) - max(taxable, 0.0)
+        )
         self.tax_expenditure_super_deduction = tau * (
             max(self.profit_before_tax, 0.0) - max(taxable, 0.0)
         )
@@ -492,6 +505,20 @@ class FirmAgent(mesa.Agent):
             else 0.0
         )
         self.above_scale = real_revenue >= rules.above_scale_revenue_m_yuan
+        # The machine-tool tax list (财税〔2023〕25号), for next year: makers that met its
+        # revenue, R&D, R&D-staff and advanced-product tests this year.
+        listing = m.scenario_params.tax.machine_tool_list
+        self.on_machine_tool_list = False
+        if self.is_mt:
+            rd_staff = listing.rd_staff_cost_share / listing.rd_wage_premium * intensity
+            staff_share = rd_staff / max(rd_staff + self.sec.labour_share, TINY)
+            advanced = m.region.machine_tools.advanced_product_share[self.make_segment]
+            self.on_machine_tool_list = (
+                real_revenue >= listing.min_revenue_m_yuan
+                and intensity >= listing.min_rd_intensity
+                and staff_share >= listing.min_rd_staff_share
+                and advanced >= listing.min_advanced_product_share
+            )
         sme = real_revenue < rules.sme_revenue_max_m_yuan
         # Specialised-new: an SME with revenue and R&D above the floors and >= 3% intensity.
         meets_sn = (
@@ -588,6 +615,8 @@ FLOWS = (
     "subsidy_received",
     "tax_expenditure_super_deduction",
     "tax_expenditure_high_tech",
+    "tax_expenditure_listed_deduction",
+    "tax_expenditure_vat_credit",
     "repayment",
     "dividends",
     "orders_inside",

@@ -34,7 +34,7 @@ M_YUAN_PER_BN = 1e3
 #: The rules this implementation mirrors. When the fast model's rules change, this names the
 #: version the reference still implements (and tests/test_reference.py catches the drift).
 RULESET = (
-    "fast-model rules as of commit fb6106e (model/economy/rules, initial.py, engine.py, "
+    "fast-model rules as of commit PENDING (model/economy/rules, initial.py, engine.py, "
     "sizes.py; model/simulation/model.py; model/policy)"
 )
 #: The makers' markets outside the region: the rest of the country and abroad.
@@ -105,6 +105,7 @@ class Sector:
         self.k2_base = unit_cost - self.k1_base
         self.markup = margin / (1.0 - margin)
         self.labour_of_k1 = spec.labour_share / self.k1_base
+        self.labour_share = spec.labour_share
         self.theta = spec.machine_tool_capex_share
         self.kappa = spec.capital_output_ratio
         self.rd_intensity = spec.rd_intensity_real
@@ -446,6 +447,11 @@ class ReferenceModel(mesa.Model):
         self.cit_rate = sc.tax.corporate_income_tax.at(year)
         self.high_tech_rate = sc.tax.high_tech_rate.at(year)
         self.super_deduction = sc.tax.rd_super_deduction.at(year)
+        # A firm on the machine-tool list deducts the larger of its list's and the general rate.
+        self.listed_super_deduction = max(
+            sc.tax.listed_rd_super_deduction.at(year), self.super_deduction
+        )
+        self.listed_vat_credit = sc.tax.listed_vat_credit.at(year)
         self.vat_rate = sc.tax.vat_rate.at(year)
         self.lpr = sc.prices.loan_prime_rate.at(year)
         self.loan_rate = self.lpr + sc.investment.loan_spread
@@ -1088,6 +1094,8 @@ SECTOR_SUMS = {
     "machine_purchases_unproven": "machine_purchases_unproven",
     "tax_expenditure_super_deduction": "tax_expenditure_super_deduction",
     "tax_expenditure_high_tech": "tax_expenditure_high_tech",
+    "tax_expenditure_listed_deduction": "tax_expenditure_listed_deduction",
+    "tax_expenditure_vat_credit": "tax_expenditure_vat_credit",
     "writeoff": "writeoff",
     "vat": "vat",
     "cit": "cit",
@@ -1100,6 +1108,7 @@ SECTOR_SUMS = {
 COUNTED = {
     "first_set_products_new": "first_set_recognised",
     "n_firms_above_scale": "above_scale",
+    "n_machine_tool_listed": "on_machine_tool_list",
     "n_specialised_new": "sn_held",
     "n_little_giants": "lg_held",
     "n_single_champions": "sc_held",
@@ -1139,9 +1148,12 @@ SECTOR_VARIABLES = (
     "machine_purchases_unproven",
     "tax_expenditure_super_deduction",
     "tax_expenditure_high_tech",
+    "tax_expenditure_listed_deduction",
+    "tax_expenditure_vat_credit",
     "first_set_products_new",
     "n_firms",
     "n_firms_above_scale",
+    "n_machine_tool_listed",
     "n_specialised_new",
     "n_little_giants",
     "n_single_champions",

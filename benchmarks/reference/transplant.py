@@ -423,6 +423,8 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
             "profit_before_tax",
             "tax_expenditure_super_deduction",
             "tax_expenditure_high_tech",
+            "tax_expenditure_listed_deduction",
+            "tax_expenditure_vat_credit",
         ),
     )
     fm.policy.pay(eng)
@@ -434,7 +436,9 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     rules.update_status(eng)
     rm.update_status()
     report(
-        "status", ("above_scale",) + tuple(f"{n}_{k}" for _, n in TITLES for k in ("held", "new"))
+        "status",
+        ("above_scale", "on_machine_tool_list")
+        + tuple(f"{n}_{k}" for _, n in TITLES for k in ("held", "new")),
     )
     # The fast model's expected entrants per sector (not kept in its state): exits replaced
     # in the spin-up, else the pool's crossings per firm live before the exits.

@@ -194,6 +194,11 @@ class MachineTools:
     brochure_share_weight: float = p(
         lo=0.0, hi=1.0, doc="weight of sales share (vs uniform) in who appears in brochures"
     )
+    advanced_product_share: tuple[float, ...] = p(
+        lo=0.0,
+        hi=1.0,
+        doc="share of a segment's makers' revenue from advanced products (the tax list's test)",
+    )
     local_preference: float = p(
         0.0,
         lo=0.0,
@@ -215,6 +220,7 @@ class MachineTools:
             "national_market_share_base",
             "national_import_share_base",
             "export_market_share_base",
+            "advanced_product_share",
         ):
             if len(getattr(self, name)) != G:
                 raise ValueError(
@@ -297,6 +303,32 @@ class StatusRules:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TaxSharing:
+    """Who forgoes a tax expenditure: the tax-sharing rules between centre, province and county.
+
+    The local share of each tax is split between the province and its cities and counties
+    (the model's ``county`` payer) by the region's own rule.
+    """
+
+    cit_central_share: float = p(lo=0.0, hi=1.0, doc="centre's share of corporate income tax")
+    vat_central_share: float = p(lo=0.0, hi=1.0, doc="centre's share of VAT")
+    provincial_share_of_local: float = p(
+        lo=0.0, hi=1.0, doc="province's share of the local part (the rest: cities and counties)"
+    )
+    source: dict[str, str] = sources()
+
+    def shares(self, tax: str) -> dict[str, float]:
+        """Each payer's share of a yuan of ``tax`` ("cit" or "vat"), by payer."""
+        central = {"cit": self.cit_central_share, "vat": self.vat_central_share}[tax]
+        local = 1.0 - central
+        return {
+            "central": central,
+            "provincial": local * self.provincial_share_of_local,
+            "county": local * (1.0 - self.provincial_share_of_local),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class SectorPart:
     """A part of one sector's output that an industrial chain also counts (e.g. CNC tools)."""
 
@@ -346,6 +378,7 @@ class Region:
     cluster: tuple[Cluster, ...]
     machine_tools: MachineTools
     status: StatusRules
+    tax_sharing: TaxSharing
     sector_part: tuple[SectorPart, ...] = ()
     chain: tuple[Chain, ...] = ()
     aggregate: tuple[Chain, ...] = p(
@@ -608,12 +641,50 @@ class Market:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MachineToolList:
+    """The conditions of the yearly list of machine-tool (工业母机) firms the tax preferences name.
+
+    Each is tested on the firm's figures of the year before the list applies. The list also
+    asks for R&D staff, which the model does not count: their share of employment is
+    approximated from reported R&D, the share of it that is staff cost, an R&D wage premium
+    and the sector's wage share of output (``model.economy.rules.status``).
+    """
+
+    min_revenue_m_yuan: float = p(lo=0.0, unit="m yuan", doc="minimum revenue")
+    min_rd_intensity: float = p(lo=0.0, hi=1.0, doc="minimum reported R&D / revenue")
+    min_rd_staff_share: float = p(lo=0.0, hi=1.0, doc="minimum R&D staff / employees")
+    min_advanced_product_share: float = p(
+        lo=0.0, hi=1.0, doc="minimum share of revenue from advanced machine-tool products"
+    )
+    rd_staff_cost_share: float = p(
+        lo=0.0, hi=1.0, doc="R&D staff cost / reported R&D (to count R&D staff)"
+    )
+    rd_wage_premium: float = p(
+        lo=0.1, hi=10.0, doc="cost of an R&D worker / wage of a production worker"
+    )
+    source: dict[str, str] = sources()
+
+
+@dataclass(frozen=True, kw_only=True)
 class Tax:
-    """Tax parameters (the super-deduction and the high-tech rate are tax expenditures)."""
+    """Tax parameters: rates and the preferences (tax expenditures) with their periods."""
 
     corporate_income_tax: Schedule = p(lo=0.0, hi=1.0)
     high_tech_rate: Schedule = p(lo=0.0, hi=1.0)
     rd_super_deduction: Schedule = p(lo=0.0, hi=5.0, doc="extra deduction per yuan of R&D")
+    listed_rd_super_deduction: Schedule = p(
+        lo=0.0,
+        hi=5.0,
+        doc="extra deduction per yuan of R&D of a firm on the machine-tool list (the general "
+        "one applies where it is larger)",
+    )
+    listed_vat_credit: Schedule = p(
+        lo=0.0,
+        hi=1.0,
+        doc="additional VAT credit of a firm on the machine-tool list, share of its deductible "
+        "input VAT (up to the VAT it owes)",
+    )
+    machine_tool_list: MachineToolList
     vat_rate: Schedule = p(lo=0.0, hi=1.0, doc="applied to value added")
     source: dict[str, str] = sources()
 

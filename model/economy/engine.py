@@ -344,6 +344,11 @@ class Engine(BaseYear):
         exo.cit_rate = sc.tax.corporate_income_tax.at(year)
         exo.high_tech_rate = sc.tax.high_tech_rate.at(year)
         exo.super_deduction = sc.tax.rd_super_deduction.at(year)
+        # A listed machine-tool firm deducts the larger of its list's and the general rate.
+        exo.listed_super_deduction = max(
+            sc.tax.listed_rd_super_deduction.at(year), exo.super_deduction
+        )
+        exo.listed_vat_credit = sc.tax.listed_vat_credit.at(year)
         exo.vat_rate = sc.tax.vat_rate.at(year)
         exo.lpr = sc.prices.loan_prime_rate.at(year)
         exo.loan_rate = exo.lpr + sc.investment.loan_spread

@@ -191,6 +191,8 @@ class BaseYear:
         st.innovated = np.zeros((R, N), dtype=bool)
         st.first_set_recognised = np.zeros((R, N), dtype=bool)
         st.above_scale = np.zeros((R, N), dtype=bool)
+        # No firm is on the machine-tool tax list before its first year's figures are known.
+        st.on_machine_tool_list = np.zeros((R, N), dtype=bool)
         for name in ("specialised_new", "little_giant", "single_champion"):
             setattr(st, f"{name}_last_met", np.full((R, N), NEVER, dtype=np.int32))
             setattr(st, f"{name}_held", np.zeros((R, N), dtype=bool))

@@ -31,6 +31,7 @@ class SectorParams:
     k1_base: np.ndarray  # machine-sensitive unit cost at productivity 1, base prices
     k2_base: np.ndarray  # other unit cost (materials), base prices
     labour_of_k1: np.ndarray  # wage share of the machine-sensitive cost
+    labour_share: np.ndarray  # wages / gross output
     rd_intensity: np.ndarray
     rd_dispersion: np.ndarray
     basic_share: np.ndarray
@@ -64,6 +65,7 @@ class SectorParams:
             k1_base=k1,
             k2_base=unit_cost - k1,
             labour_of_k1=labour / k1,
+            labour_share=labour,
             rd_intensity=arr("rd_intensity_real"),
             rd_dispersion=arr("rd_intensity_dispersion"),
             basic_share=arr("basic_research_share"),

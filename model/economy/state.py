@@ -161,6 +161,8 @@ FIELDS: tuple[Field, ...] = (
     _f("vat", F8, FIRM, "m yuan", "value-added tax", "account", recorded="by_sector"),
     _f("tax_expenditure_super_deduction", F8, FIRM, "m yuan", "CIT forgone by the R&D super-deduction", "account", recorded="by_sector"),
     _f("tax_expenditure_high_tech", F8, FIRM, "m yuan", "CIT forgone by the high-tech rate", "account", recorded="by_sector"),
+    _f("tax_expenditure_listed_deduction", F8, FIRM, "m yuan", "CIT forgone by the machine-tool list's R&D deduction beyond the general one", "account", recorded="by_sector"),
+    _f("tax_expenditure_vat_credit", F8, FIRM, "m yuan", "VAT forgone by the machine-tool list's additional input-VAT credit", "account", recorded="by_sector"),
     _f("subsidy_received", F8, FIRM, "m yuan", "subsidies received this year", "pay", recorded="sum"),
     _f("cash", F8, FIRM, "m yuan", "cash, end of year", "settle", **_MONEY),
     _f("debt", F8, FIRM, "m yuan", "bank debt, end of year", "settle", **_MONEY),
@@ -169,6 +171,7 @@ FIELDS: tuple[Field, ...] = (
     _f("flow_dividends", F8, FIRM, "m yuan", "dividends paid", "settle", recorded="by_sector"),
     # --------------------------------------------------------------- status
     _f("above_scale", B, FIRM, "1", "revenue >= the above-scale threshold", "status", recorded="count"),
+    _f("on_machine_tool_list", B, FIRM, "1", "on the machine-tool (工业母机) tax list for next year: met its conditions this year", "status", cleared_on_exit=True, carried=True, recorded="count"),
     _f("specialised_new_last_met", I4, FIRM, "year", "last year the specialised-new test was met", "status", set_on_entry=True, carried=True),
     _f("little_giant_last_met", I4, FIRM, "year", "last year the little-giant test was met", "status", set_on_entry=True, carried=True),
     _f("single_champion_last_met", I4, FIRM, "year", "last year the single-champion test was met", "status", set_on_entry=True, carried=True),

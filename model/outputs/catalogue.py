@@ -100,6 +100,17 @@ VARIABLES: tuple[Variable, ...] = (
         "CIT forgone through the R&D super-deduction",
     ),
     _sector("tax_expenditure_high_tech", "bn yuan", "CIT forgone through the 15% high-tech rate"),
+    _sector(
+        "tax_expenditure_listed_deduction",
+        "bn yuan",
+        "CIT forgone through the machine-tool list's R&D deduction beyond the general one "
+        "(part of tax_expenditure_super_deduction)",
+    ),
+    _sector(
+        "tax_expenditure_vat_credit",
+        "bn yuan",
+        "VAT forgone through the machine-tool list's additional input-VAT credit",
+    ),
     _sector("subsidies_received", "bn yuan", "subsidies received from the instruments"),
     _sector("machine_purchases", "bn yuan", "machine-tool purchases by the sector's firms"),
     _sector(
@@ -132,6 +143,11 @@ VARIABLES: tuple[Variable, ...] = (
         "n_firms", "count", "firms active in the year (exits leave, entrants join, at its end)"
     ),
     _sector("n_firms_above_scale", "count", "firms with revenue >= 20 m yuan"),
+    _sector(
+        "n_machine_tool_listed",
+        "count",
+        "firms on the machine-tool (工业母机) tax list for the next year",
+    ),
     _sector("n_specialised_new", "count", "firms holding the specialised-new (专精特新) title"),
     _sector("n_little_giants", "count", "firms holding the little-giant (小巨人) title"),
     _sector("n_single_champions", "count", "firms holding the single-champion (单项冠军) title"),
@@ -371,11 +387,18 @@ VARIABLES: tuple[Variable, ...] = (
         source="derived",
     ),
     Variable(
+        "tax_expenditure_by_payer",
+        (*YEARLY, "payer"),
+        "bn yuan",
+        "tax expenditures by who forgoes them (CIT and VAT by the tax-sharing rules)",
+        source="derived",
+    ),
+    Variable(
         "public_cost",
         (*YEARLY, "payer"),
         "bn yuan",
-        "public cost by payer: instrument subsidies, tax expenditures and re-lending relief "
-        "(central)",
+        "public cost by payer: instrument subsidies, tax expenditures as the tax-sharing rules "
+        "split them, and re-lending relief (central)",
         source="derived",
     ),
 )

@@ -30,6 +30,7 @@ __all__ = [
     "region_of",
     "region_text",
     "sector_group_output",
+    "tax_expenditure_by_payer",
     "to_dataset",
 ]
 
@@ -135,7 +136,8 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
         "chain_output": chains,
         "chain_tier": tier_reached(chains, region),
         "cluster_tier_reached": tier_reached(ds["cluster_output"], region),
-        "public_cost": public_cost(ds),
+        "tax_expenditure_by_payer": tax_expenditure_by_payer(ds, region),
+        "public_cost": public_cost(ds, region),
     }
     for v in VARIABLES:
         if v.source == "derived":
@@ -189,13 +191,26 @@ def tier_reached(output: xr.DataArray, region: Region) -> xr.DataArray:
     return level.assign_attrs(tiers=", ".join(t.name for t in region.cluster_tier))
 
 
-def public_cost(ds: xr.Dataset) -> xr.DataArray:
-    """Net public cost by payer: subsidies paid plus tax expenditures (central), re-lending."""
-    cost = ds["subsidy_by_payer"].sum("instrument")
-    tax_exp = (ds["tax_expenditure_super_deduction"] + ds["tax_expenditure_high_tech"]).sum(
-        "sector"
-    )
-    central = cost.sel(payer="central") + tax_exp + ds["relending_cost"]
+def tax_expenditure_by_payer(ds: xr.Dataset, region: Region) -> xr.DataArray:
+    """Tax expenditures by who forgoes them, by the region's tax-sharing rules.
+
+    Corporate income tax forgone (the R&D super-deductions, the high-tech rate) is shared as
+    CIT, the machine-tool list's VAT credit as VAT (``Region.tax_sharing``).
+    """
+    cit = (ds["tax_expenditure_super_deduction"] + ds["tax_expenditure_high_tech"]).sum("sector")
+    vat = ds["tax_expenditure_vat_credit"].sum("sector")
+    sharing = region.tax_sharing
+    payers = list(ds["payer"].values)
+    rows = [
+        cit * sharing.shares("cit")[payer] + vat * sharing.shares("vat")[payer] for payer in payers
+    ]
+    return xr.concat(rows, dim="payer").assign_coords(payer=payers).transpose(..., "payer")
+
+
+def public_cost(ds: xr.Dataset, region: Region) -> xr.DataArray:
+    """Net public cost by payer: subsidies paid, tax expenditures as shared, re-lending."""
+    cost = ds["subsidy_by_payer"].sum("instrument") + tax_expenditure_by_payer(ds, region)
     cost = cost.copy()
-    cost.loc[{"payer": "central"}] = central
+    # The central bank's re-lending relief is the centre's.
+    cost.loc[{"payer": "central"}] = cost.sel(payer="central") + ds["relending_cost"]
     return cost

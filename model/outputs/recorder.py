@@ -159,6 +159,8 @@ class Recorder:
         f["taxes"] = (sums["vat"] + sums["cit"]) * bn
         f["tax_expenditure_super_deduction"] = sums["tax_expenditure_super_deduction"] * bn
         f["tax_expenditure_high_tech"] = sums["tax_expenditure_high_tech"] * bn
+        f["tax_expenditure_listed_deduction"] = sums["tax_expenditure_listed_deduction"] * bn
+        f["tax_expenditure_vat_credit"] = sums["tax_expenditure_vat_credit"] * bn
         f["subsidies_received"] = sums["subsidy_received"] * bn
         purchases = sums["machine_purchases"]
         in_region = sums["machine_purchases_in_region"]
@@ -196,6 +198,7 @@ class Recorder:
         )
         f["first_set_products_new"] = counts["first_set_recognised"] * scale
         f["n_firms_above_scale"] = counts["above_scale"] * scale
+        f["n_machine_tool_listed"] = counts["on_machine_tool_list"] * scale
         for title, var in (
             ("specialised_new", "n_specialised_new"),
             ("little_giant", "n_little_giants"),

@@ -17,6 +17,7 @@ AccountFirms = bundle_type(
     "AccountFirms",
     (
         "high_tech",
+        "on_machine_tool_list",
         "k1",
         "k2",
         "process_productivity",
@@ -49,6 +50,8 @@ class AccountParams(NamedTuple):
     cit_rate: float
     high_tech_rate: float
     super_deduction: float
+    listed_super_deduction: float  # a firm on the machine-tool list (>= super_deduction)
+    listed_vat_credit: float  # its additional credit, share of deductible input VAT
 
 
 def account(eng: Engine) -> None:
@@ -57,8 +60,11 @@ def account(eng: Engine) -> None:
     Wages are the labour part of the machine-sensitive cost k1 / (pi e); intermediate
     inputs the rest of it plus k2. Profit before tax deducts wages, VAT, tax depreciation,
     write-offs, interest and real R&D; taxable profit also the R&D super-deduction on
-    reported R&D, taxed at the high-tech rate for high-tech firms. The CIT forgone through
-    the super-deduction and the high-tech rate is recorded for the payer ledger.
+    reported R&D, taxed at the high-tech rate for high-tech firms. A firm on the machine-tool
+    list deducts its list's larger share of R&D and credits a share of its deductible input
+    VAT (that on intermediate inputs) against the VAT it owes, never below zero. The CIT
+    forgone through the super-deductions and the high-tech rate, and the VAT forgone through
+    the credit, are recorded as tax expenditures for the payer ledger.
     """
     st, exo = eng.state, eng.exo
     out = eng.outputs(AccountOut)
@@ -75,6 +81,8 @@ def account(eng: Engine) -> None:
         cit_rate=exo.cit_rate,
         high_tech_rate=exo.high_tech_rate,
         super_deduction=exo.super_deduction,
+        listed_super_deduction=exo.listed_super_deduction,
+        listed_vat_credit=exo.listed_vat_credit,
     )
     account_firms(
         eng.layout.tables, bundle(AccountFirms, st), params, out, by_sector, by_firm, totals
@@ -159,6 +167,7 @@ def account_firms(
     flow_writeoff = f.flow_writeoff
     rd_real = f.rd_real
     high_tech = f.high_tech
+    on_list = f.on_machine_tool_list
     rd_reported = f.rd_reported
     labour_of_k1 = p.labour_of_k1
     wage_per_worker = p.wage_per_worker
@@ -170,15 +179,20 @@ def account_firms(
     by_sector_vat = by_sector.vat
     by_sector_tax_expenditure_super_deduction = by_sector.tax_expenditure_super_deduction
     by_sector_tax_expenditure_high_tech = by_sector.tax_expenditure_high_tech
+    by_sector_tax_expenditure_listed_deduction = by_sector.tax_expenditure_listed_deduction
+    by_sector_tax_expenditure_vat_credit = by_sector.tax_expenditure_vat_credit
     by_firm_wages = by_firm.wages
     by_firm_value_added = by_firm.value_added
     by_firm_employment = by_firm.employment
     by_firm_vat = by_firm.vat
     by_firm_tax_expenditure_super_deduction = by_firm.tax_expenditure_super_deduction
     by_firm_tax_expenditure_high_tech = by_firm.tax_expenditure_high_tech
+    by_firm_tax_expenditure_listed_deduction = by_firm.tax_expenditure_listed_deduction
+    by_firm_tax_expenditure_vat_credit = by_firm.tax_expenditure_vat_credit
     R, N = output_real.shape
     loan_rate, vat_rate, cit_rate = p.loan_rate, p.vat_rate, p.cit_rate
     high_tech_rate, super_deduction = p.high_tech_rate, p.super_deduction
+    listed_super_deduction, listed_vat_credit = p.listed_super_deduction, p.listed_vat_credit
     keep = by_firm_wages.shape[1] > 0
     for row in by_sector:
         row[:] = 0.0
@@ -193,6 +207,12 @@ def account_firms(
             value_added = max(revenue[r, n] - intermediate, 0.0)
             interest = debt[r, n] * loan_rate
             vat = vat_rate * value_added
+            listed = on_list[r, n]
+            # The list's additional credit: a share of the input VAT, up to the VAT owed.
+            vat_credit = 0.0
+            if listed:
+                vat_credit = min(listed_vat_credit * vat_rate * intermediate, vat)
+                vat -= vat_credit
             profit = (
                 value_added
                 - wages
@@ -204,13 +224,17 @@ def account_firms(
             )
             ht = high_tech[r, n]
             tau = high_tech_rate if ht else cit_rate
-            taxable = profit - super_deduction * rd_reported[r, n]
+            taxable_general = profit - super_deduction * rd_reported[r, n]
+            taxable = taxable_general
+            if listed:
+                taxable = profit - listed_super_deduction * rd_reported[r, n]
             profit_before_tax[r, n] = profit
             cit[r, n] = tau * max(taxable, 0.0)
             employment = wages / wage_per_worker[r]
-            # Tax expenditures, for the payer ledger: CIT forgone by the super-deduction and
-            # by the high-tech rate.
+            # Tax expenditures, for the payer ledger: CIT forgone by the super-deductions
+            # (of which the list's part beyond the general one) and by the high-tech rate.
             forgone_sd = tau * (max(profit, 0.0) - max(taxable, 0.0))
+            forgone_listed = tau * (max(taxable_general, 0.0) - max(taxable, 0.0))
             forgone_ht = (cit_rate - high_tech_rate) * max(taxable, 0.0) if ht else 0.0
             by_sector_wages[r, s] += wages
             by_sector_value_added[r, s] += value_added
@@ -218,6 +242,8 @@ def account_firms(
             by_sector_vat[r, s] += vat
             by_sector_tax_expenditure_super_deduction[r, s] += forgone_sd
             by_sector_tax_expenditure_high_tech[r, s] += forgone_ht
+            by_sector_tax_expenditure_listed_deduction[r, s] += forgone_listed
+            by_sector_tax_expenditure_vat_credit[r, s] += vat_credit
             totals[0, r] += value_added
             totals[1, r] += employment
             if keep:
@@ -227,6 +253,8 @@ def account_firms(
                 by_firm_vat[r, n] = vat
                 by_firm_tax_expenditure_super_deduction[r, n] = forgone_sd
                 by_firm_tax_expenditure_high_tech[r, n] = forgone_ht
+                by_firm_tax_expenditure_listed_deduction[r, n] = forgone_listed
+                by_firm_tax_expenditure_vat_credit[r, n] = vat_credit
 
 
 @njit(cache=True)

@@ -49,6 +49,8 @@ def demography(eng: Engine) -> None:
         tuple(getattr(st, name) for name in CLEARED_ON_EXIT),
         tuple(getattr(st, name) for name in STACKS_CLEARED_ON_EXIT),
     )
+    for name in FLAGS_CLEARED_ON_EXIT:
+        getattr(st, name)[exits] = False
     st.exits = exits
     st.closures = closures
     n_alive, n_exit, n_free, mean_pi, new_e, segment_mean_a = entry_statistics(
@@ -128,7 +130,9 @@ def sector_growth(eng: Engine) -> np.ndarray:
 ExitFirms = bundle_type("ExitFirms", ("alive", "revenue", "cash", "debt", "book_value"), __name__)
 #: The per-firm arrays and the cohort stacks an exit clears (the catalogue's
 #: ``cleared_on_exit``): one type each, so the loop zeroes them in one pass.
-CLEARED_ON_EXIT = names(cleared_on_exit=True, axes=FIRM)
+CLEARED_ON_EXIT = names(cleared_on_exit=True, axes=FIRM, dtype="float64")
+#: The flags an exit clears (a tuple the loop takes must hold arrays of one type).
+FLAGS_CLEARED_ON_EXIT = names(cleared_on_exit=True, axes=FIRM, dtype="bool")
 STACKS_CLEARED_ON_EXIT = tuple(
     f.name for f in FIELDS if f.cleared_on_exit and f.axes in (COHORT, COST)
 )

@@ -16,7 +16,8 @@ def research(eng: Engine) -> None:
     """Real and reported R&D from the after-tax user cost of R&D.
 
     Real R&D = intensity x last year's revenue, with the intensity scaled by
-    (user cost / base-year user cost) ** -elasticity. Reported R&D exceeds real R&D when the
+    (user cost / base-year user cost) ** -elasticity; a firm on the machine-tool list deducts
+    its list's larger share of R&D. Reported R&D exceeds real R&D when the
     user cost falls (relabelling: reported responds with the larger elasticity); firms just
     below a bonus threshold may bunch above it by relabelling.
     """
@@ -33,6 +34,7 @@ def research(eng: Engine) -> None:
             cit_rate=exo.cit_rate,
             high_tech_rate=exo.high_tech_rate,
             super_deduction=exo.super_deduction,
+            listed_super_deduction=exo.listed_super_deduction,
             elasticity_real=sc.rd.user_cost_elasticity_real,
             elasticity_reported=sc.rd.user_cost_elasticity_reported,
             user_cost_floor=sc.rd.user_cost_floor,
@@ -50,6 +52,7 @@ ResearchFirms = bundle_type(
     (
         "alive",
         "high_tech",
+        "on_machine_tool_list",
         "revenue",
         "rd_intensity_fe",
         "rd_user_cost_base",
@@ -73,6 +76,7 @@ class ResearchParams(NamedTuple):
     cit_rate: float
     high_tech_rate: float
     super_deduction: float
+    listed_super_deduction: float  # a firm on the machine-tool list (>= super_deduction)
     elasticity_real: float
     elasticity_reported: float
     user_cost_floor: float  # lowest user cost of R&D per yuan
@@ -90,6 +94,7 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
     rd_real_history = f.rd_real_history
     rd_real = f.rd_real
     high_tech = f.high_tech
+    on_list = f.on_machine_tool_list
     rd_user_cost_base = f.rd_user_cost_base
     rd_intensity_fe = f.rd_intensity_fe
     revenue = f.revenue
@@ -104,6 +109,7 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
     L = rd_real_history.shape[2]
     per_firm = expected_reward_rate.shape[1] == N
     cit_rate, high_tech_rate, super_deduction = p.cit_rate, p.high_tech_rate, p.super_deduction
+    listed_super_deduction = p.listed_super_deduction
     for r in range(R):
         for n in range(N):
             for lag in range(L - 1, 0, -1):
@@ -111,7 +117,8 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
             rd_real_history[r, n, 0] = rd_real[r, n]
             tau = high_tech_rate if high_tech[r, n] else cit_rate
             bonus = expected_reward_rate[r, n] if per_firm else expected_reward_rate[r, 0]
-            user_cost = max(1.0 - tau * (1.0 + super_deduction) - bonus, user_cost_floor)
+            deduction = listed_super_deduction if on_list[r, n] else super_deduction
+            user_cost = max(1.0 - tau * (1.0 + deduction) - bonus, user_cost_floor)
             relative = user_cost / rd_user_cost_base[r, n]
             intensity = rd_intensity_fe[r, n]
             relabel = 1.0

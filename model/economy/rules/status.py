@@ -16,8 +16,17 @@ from model.economy.state import bundle, bundle_type
 
 
 def update_status(eng: Engine) -> None:
-    """Above-scale status and the gradient-cultivation titles by approximate rules."""
+    """Above-scale status, the machine-tool tax list and the gradient-cultivation titles.
+
+    The list (财税〔2023〕25号) takes machine-tool makers that this year had at least the
+    list's revenue, R&D intensity, R&D staff share and share of advanced products; it applies
+    to next year's R&D deduction and VAT credit. R&D staff, which the model does not count,
+    are reported R&D x its staff-cost share / the R&D wage premium, in units of production
+    wages, against the sector's wages (its wage share of output): a share of employment.
+    A maker's share of advanced products is its segment's (region data).
+    """
     st, rules, lay = eng.state, eng.region.status, eng.layout
+    tax_list = eng.scenario.tax.machine_tool_list
     held = eng.outputs(TitlesHeld, bool)
     new = eng.outputs(TitlesNew, bool)
     params = StatusParams(
@@ -35,6 +44,15 @@ def update_status(eng: Engine) -> None:
         lg_z=float(ndtri(rules.little_giant_productivity_rank)),
         sc_z=float(ndtri(rules.single_champion_productivity_rank)),
         validity_years=rules.validity_years,
+        list_min_revenue=tax_list.min_revenue_m_yuan,
+        list_min_intensity=tax_list.min_rd_intensity,
+        list_min_staff_share=tax_list.min_rd_staff_share,
+        list_min_advanced_share=tax_list.min_advanced_product_share,
+        rd_staff_per_yuan=tax_list.rd_staff_cost_share / tax_list.rd_wage_premium,
+        labour_share=eng.par.labour_share,
+        advanced_product_share=np.asarray(
+            eng.region.machine_tools.advanced_product_share, dtype=np.float64
+        ),
     )
     status_firms(lay.tables, bundle(StatusFirms, st), params, bundle(TitlesLastMet, st), held, new)
     eng.publish(held)
@@ -56,6 +74,7 @@ StatusFirms = bundle_type(
         "machine_productivity",
         "model_productivity",
         "above_scale",
+        "on_machine_tool_list",
     ),
     __name__,
 )
@@ -91,6 +110,13 @@ class StatusParams(NamedTuple):
     lg_z: float  # little-giant minimum productivity z-score
     sc_z: float  # single-champion minimum productivity z-score
     validity_years: int  # years a title stays valid after its test was last met
+    list_min_revenue: float  # the machine-tool tax list's minimum revenue, m yuan
+    list_min_intensity: float  # its minimum reported R&D / revenue
+    list_min_staff_share: float  # its minimum R&D staff / employees
+    list_min_advanced_share: float  # its minimum share of revenue from advanced products
+    rd_staff_per_yuan: float  # R&D staff cost share / R&D wage premium
+    labour_share: np.ndarray  # (S,) wages / gross output by sector
+    advanced_product_share: np.ndarray  # (G,) advanced products' share of a segment's revenue
 
 
 @njit(cache=True)
@@ -119,6 +145,14 @@ def status_firms(
     rd_reported = f.rd_reported
     revenue_prev2 = f.revenue_prev2
     is_above_scale = f.above_scale
+    on_list = f.on_machine_tool_list
+    list_min_revenue = p.list_min_revenue
+    list_min_intensity = p.list_min_intensity
+    list_min_staff_share = p.list_min_staff_share
+    list_min_advanced_share = p.list_min_advanced_share
+    rd_staff_per_yuan = p.rd_staff_per_yuan
+    labour_share = p.labour_share
+    advanced_product_share = p.advanced_product_share
     n_segments = p.n_segments
     firm_weight = p.firm_weight
     year = p.year
@@ -194,6 +228,19 @@ def status_firms(
                         math.sqrt(max(revenue[r, n], 0.0) / max(revenue_prev2[r, n], TINY)) - 1.0
                     )
                 is_above_scale[r, n] = live and rev >= above
+                # The machine-tool tax list: makers only, on this year's figures.
+                listed = False
+                g = make_segment[n]
+                if live and g >= 0:
+                    rd_staff = rd_staff_per_yuan * intensity
+                    staff_share = rd_staff / max(rd_staff + labour_share[s], TINY)
+                    listed = (
+                        rev >= list_min_revenue
+                        and intensity >= list_min_intensity
+                        and staff_share >= list_min_staff_share
+                        and advanced_product_share[g] >= list_min_advanced_share
+                    )
+                on_list[r, n] = listed
                 # Specialised-new (省级专精特新, 2022 national template): an SME with revenue
                 # and R&D above the floors and an R&D intensity of at least 3%.
                 meets_sn = (
