@@ -21,6 +21,17 @@ def test_keys_equal_for_post_base_differences(scenarios) -> None:
     assert all(spinup_key(sc) == first for sc in scenarios[1:])
 
 
+def test_tax_schedules_after_the_base_year_share_the_spin_up() -> None:
+    """The spin-up holds the base year's taxes: a later change of the list's terms is a fork."""
+    a = resolve("scenarios/plan.toml", overrides=small_overrides())
+    later = {"tax.listed_vat_credit": {"2023": 0.15, "2026": 0.0}}
+    b = resolve("scenarios/plan.toml", overrides=small_overrides(**later))
+    assert spinup_key(a) == spinup_key(b)
+    sooner = {"tax.listed_vat_credit": {"2023": 0.1}}
+    c = resolve("scenarios/plan.toml", overrides=small_overrides(**sooner))
+    assert spinup_key(a) != spinup_key(c)
+
+
 def test_keys_differ_for_behaviour() -> None:
     a = resolve("scenarios/plan.toml", overrides=small_overrides())
     b = resolve(

@@ -173,6 +173,8 @@ def spinup_key(scenario: Scenario) -> Scenario:
             corporate_income_tax=at_base(scenario.tax.corporate_income_tax),
             high_tech_rate=at_base(scenario.tax.high_tech_rate),
             rd_super_deduction=at_base(scenario.tax.rd_super_deduction),
+            listed_rd_super_deduction=at_base(scenario.tax.listed_rd_super_deduction),
+            listed_vat_credit=at_base(scenario.tax.listed_vat_credit),
             vat_rate=at_base(scenario.tax.vat_rate),
             source={},
         ),
