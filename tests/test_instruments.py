@@ -14,6 +14,8 @@ m yuan), not scaled.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -31,6 +33,8 @@ from model.testing import PLAN
 
 FIRM_SCALE = 0.01
 YEAR = 2024
+#: A year the R&D bonus is paid (the plan's 2025-2027).
+RD_YEAR = 2025
 #: Replicates of the hand-built engine: two, so per-replicate mix-ups show.
 REPLICATES = (0, 1)
 CENTRAL, PROVINCIAL, COUNTY = (PAYERS.index(p) for p in ("central", "provincial", "county"))
@@ -59,12 +63,14 @@ class Hand:
             e.g. ``{"instruments.rd_bonus.budget_bn_yuan": 0.3}``.
     """
 
-    def __init__(self, base: RegionModel, overrides: dict[str, object] | None = None) -> None:
+    def __init__(
+        self, base: RegionModel, overrides: dict[str, object] | None = None, year: int = YEAR
+    ) -> None:
         sc = resolve(base.scenario_params, overrides=overrides or {})
         self.model = base.fork(sc)
         self.eng = self.model.engine
         self.policy = self.model.policy
-        self.eng.year = YEAR
+        self.eng.year = year
         self.eng.tax_base_rates()  # the year's LPR and tax rates
         self.st = self.eng.state
         self.lay = self.eng.layout
@@ -219,9 +225,9 @@ def _three_claimants(h: Hand) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_rd_bonus_payout_is_rate_times_rd_capped_per_firm(base) -> None:
-    h = Hand(base, {"instruments.rd_bonus.budget_bn_yuan": 100.0})
+    h = Hand(base, {"instruments.rd_bonus.budget_bn_yuan": 100.0}, year=RD_YEAR)
     p = h.policy.rd_bonus.params
-    assert (p.reward_rate.at(YEAR), p.cap_per_firm_m_yuan.at(YEAR)) == (0.10, 5.0)
+    assert (p.reward_rate.at(RD_YEAR), p.cap_per_firm_m_yuan.at(RD_YEAR)) == (0.10, 5.0)
     slots, expected = _three_claimants(h)
     eligible, claim, payer = h.policy.rd_bonus.claims(h.eng)
     assert eligible[:, slots].all()
@@ -245,7 +251,9 @@ def test_rd_bonus_payout_is_rate_times_rd_capped_per_firm(base) -> None:
 def test_rd_bonus_budget_exhaustion(base, rule, expected_per_firm) -> None:
     """Claims of 9 m yuan per real firm-triple x 100 against a budget of 0.6 bn = 600 m yuan."""
     h = Hand(
-        base, {"instruments.rd_bonus.budget_bn_yuan": 0.6, "instruments.rd_bonus.rationing": rule}
+        base,
+        {"instruments.rd_bonus.budget_bn_yuan": 0.6, "instruments.rd_bonus.rationing": rule},
+        year=RD_YEAR,
     )
     slots, claims = _three_claimants(h)
     assert claims.sum() == pytest.approx(900.0)
@@ -273,6 +281,7 @@ def test_rd_bonus_payer_follows_the_parameter(base) -> None:
     h = Hand(
         base,
         {"instruments.rd_bonus.payer": "provincial", "instruments.rd_bonus.budget_bn_yuan": 100.0},
+        year=RD_YEAR,
     )
     _, claims = _three_claimants(h)
     h.policy.rd_bonus.pay(h.eng)
@@ -282,16 +291,111 @@ def test_rd_bonus_payer_follows_the_parameter(base) -> None:
 
 
 def test_rd_bonus_zero_budget_pays_nothing(base) -> None:
-    h = Hand(base, {"instruments.rd_bonus.budget_bn_yuan": 0.0})
+    h = Hand(base, {"instruments.rd_bonus.budget_bn_yuan": 0.0}, year=RD_YEAR)
     _three_claimants(h)
     paid = h.policy.rd_bonus.pay(h.eng)
     assert (paid == 0).all()
     assert h.policy.rd_bonus.ledger["claims"][-1].tolist() == [900.0, 900.0]
 
 
+def test_rd_bonus_on_the_increment_rewards_the_rise_in_r_and_d(base) -> None:
+    h = Hand(
+        base,
+        {"instruments.rd_bonus.base": "increment", "instruments.rd_bonus.budget_bn_yuan": 100.0},
+        year=RD_YEAR,
+    )
+    slots, _ = _three_claimants(h)  # R&D 30, 80, 10 after 20, 53.3, 6.67 (growth 50%)
+    eligible, claim, _ = h.policy.rd_bonus.claims(h.eng)
+    assert eligible[:, slots].all()
+    # 10% of the increase (10, 26.7, 3.3 m yuan), capped at 5 m: 1, 2.67, 0.33 m per real firm.
+    expected = np.array([h.real(1.0), h.real(80.0 / 3 * 0.1), h.real(10.0 / 3 * 0.1)])
+    np.testing.assert_allclose(claim[:, slots], np.tile(expected, (2, 1)), rtol=1e-12)
+    # A firm on the basic-research route whose R&D fell claims nothing on the increment.
+    (slot,) = slots[:1]
+    h.set("rd_reported_prev", [slot], h.real(40.0))
+    h.set("basic_research", [slot], h.real(20.0))
+    eligible, claim, _ = h.policy.rd_bonus.claims(h.eng)
+    assert eligible[:, slot].all() and (claim[:, slot] == 0).all()
+
+
+@pytest.mark.parametrize("year", [2024, 2028])
+def test_rd_bonus_is_paid_only_in_the_plans_years(base, year) -> None:
+    h = Hand(base, {"instruments.rd_bonus.budget_bn_yuan": 100.0}, year=year)
+    assert (h.policy.rd_bonus.params.first_year, h.policy.rd_bonus.params.last_year) == (
+        2025,
+        2027,
+    )
+    slots, _ = _three_claimants(h)
+    eligible, _, _ = h.policy.rd_bonus.claims(h.eng)
+    assert not eligible.any()
+    assert (h.policy.rd_bonus.pay(h.eng) == 0).all()
+
+
+def test_no_reward_is_expected_after_the_last_year(base) -> None:
+    h = Hand(base, {"instruments.rd_bonus.budget_bn_yuan": 100.0}, year=2027)
+    slots, _ = _three_claimants(h)
+    h.policy.rd_bonus.pay(h.eng)
+    expected = np.asarray(h.policy.rd_bonus.expected_rd_reward_rate(h.eng))
+    assert (np.broadcast_to(expected, h.st.alive.shape)[:, slots] > 0).all()
+    h.eng.year = 2028  # the scheme has ended: nothing is expected
+    assert float(np.max(h.policy.rd_bonus.expected_rd_reward_rate(h.eng))) == 0.0
+
+
+def _bunching_hand(base: RegionModel) -> Hand:
+    """A hand in a bonus year where every firm may bunch, within 0.5% of revenue.
+
+    Behaviour cannot change in a fork (the spin-up read it), so the engine's scenario is
+    replaced for the relabelling rule alone.
+    """
+    h = Hand(base, year=RD_YEAR)
+    sc = h.eng.scenario
+    rd = dataclasses.replace(sc.rd, bunching_probability=1.0, bunching_window=0.005)
+    h.eng.scenario = dataclasses.replace(sc, rd=rd)
+    return h
+
+
+def _bunching(h: Hand, slot: int, *, intensity: float, growth: float, prev: float) -> float:
+    """Reported R&D per real firm after bunching, for a firm that draws the chance to."""
+    h.set("revenue", [slot], h.real(100.0))
+    h.set("revenue_prev", [slot], h.real(100.0))  # no growth expected: revenue stays 100
+    h.set("rd_reported_prev", [slot], h.real(prev))
+    h.set("rd_reported", [slot], h.real(prev * (1.0 + growth) if prev else intensity * 100.0))
+    h.st.rd_reported[:, slot] = np.maximum(h.st.rd_reported[:, slot], 0.0)
+    h.policy.rd_bonus.relabel_reported_rd(h.eng)
+    return float(h.st.rd_reported[0, slot] / h.W)
+
+
+@pytest.mark.parametrize(
+    ("prev", "growth", "expected"),
+    [
+        # 3.5 m on 3.0 (16.7% growth, intensity 3.5%): short of 20% growth by 0.1 m, within
+        # the window of 0.5% of revenue: relabelled to 3.6 (exactly +20%)
+        (3.0, 0.5 / 3.0, 3.6),
+        # 3.0 on 2.9 (3.4%): 20% growth needs 3.48, 0.48 more: within the window
+        (2.9, 0.1 / 2.9, 2.9 * 1.2),
+        # 3.0 on 3.0: 20% growth needs 3.6, 0.6 more: beyond the window, unchanged
+        (3.0, 0.0, 3.0),
+    ],
+)
+def test_bunching_reaches_the_growth_threshold_too(base, prev, growth, expected) -> None:
+    h = _bunching_hand(base)
+    (slot,) = h.only(h.mt(1))
+    got = _bunching(h, slot, intensity=0.0, growth=growth, prev=prev)
+    assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_bunching_needs_r_and_d_last_year(base) -> None:
+    h = _bunching_hand(base)
+    (slot,) = h.only(h.mt(1))
+    # 2.8% of revenue, no R&D last year: the growth test cannot be met, so no relabelling.
+    assert _bunching(h, slot, intensity=0.028, growth=0.0, prev=0.0) == pytest.approx(2.8)
+
+
 def test_rd_bonus_pays_nothing_when_disabled(base) -> None:
     h = Hand(
-        base, {"instruments.rd_bonus.enabled": False, "instruments.rd_bonus.budget_bn_yuan": 100.0}
+        base,
+        {"instruments.rd_bonus.enabled": False, "instruments.rd_bonus.budget_bn_yuan": 100.0},
+        year=RD_YEAR,
     )
     _three_claimants(h)
     assert (h.policy.rd_bonus.pay(h.eng) == 0).all()

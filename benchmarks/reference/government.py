@@ -103,27 +103,34 @@ class RDBonus(Instrument):
             {ids.index(n) for n in routes} if routes else set(range(len(ids)))
         )
 
+    def running(self) -> bool:
+        """Whether the bonus is paid this year (the plan's years)."""
+        return self.params.first_year <= self.model.year <= self.params.last_year
+
     def expected_rate(self, firm: FirmAgent) -> float:
-        """Bonus per yuan of R&D the firm expects: the rate it got last year."""
-        if not self.active:
+        """Bonus per yuan of R&D the firm expects: the rate it got last year, while it runs."""
+        if not self.active or not self.running():
             return 0.0
         return min(
             firm.rd_bonus_paid / max(firm.rd_reported, TINY), self.model.at(self.params.reward_rate)
         )
 
     def bunch(self, firm: FirmAgent) -> None:
-        """A firm just below the intensity threshold may relabel reported R&D up to it."""
-        if not self.active or firm.sector not in self.eligible_sectors:
+        """A firm just short of the test may relabel reported R&D up to both thresholds."""
+        if not self.active or not self.running() or firm.sector not in self.eligible_sectors:
             return
         m = self.model
         threshold = self.model.at(self.params.intensity_threshold)
+        growth_threshold = self.model.at(self.params.growth_threshold)
         cap = 1.0 + m.scenario_params.rd.bunching_growth_cap
         growth = min(max(firm.revenue / max(firm.revenue_prev, TINY), 1.0), cap)
         revenue = max(firm.revenue * growth, TINY)
-        intensity = firm.rd_reported / revenue
-        if threshold - m.scenario_params.rd.bunching_window <= intensity < threshold:
+        needed = max(threshold * revenue, (1.0 + growth_threshold) * firm.rd_reported_prev)
+        short = needed - firm.rd_reported
+        window = m.scenario_params.rd.bunching_window * revenue
+        if 0.0 < short <= window and firm.rd_reported_prev > 0.0:
             if m.random.random() < m.scenario_params.rd.bunching_probability:
-                firm.rd_reported = threshold * revenue
+                firm.rd_reported = needed
 
     def eligible(self, firm: FirmAgent) -> bool:
         """Seed 000's test: intensity and growth of reported R&D, or basic research."""
@@ -151,8 +158,16 @@ class RDBonus(Instrument):
             self.model.at(p.cap_per_firm_m_yuan) * m.firm_weight,
         )
         payer = PAYERS.index(p.payer)
+        if not self.running():
+            return []
         candidates = m.agents.select(lambda f: f.sector in self.eligible_sectors)
-        return [(f, min(rate * f.rd_reported, cap), payer) for f in candidates if self.eligible(f)]
+
+        def base(f: FirmAgent) -> float:
+            if p.base == "increment":
+                return max(f.rd_reported - f.rd_reported_prev, 0.0)
+            return f.rd_reported
+
+        return [(f, min(rate * base(f), cap), payer) for f in candidates if self.eligible(f)]
 
     def budgets(self):
         b = [0.0] * len(PAYERS)

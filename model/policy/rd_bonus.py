@@ -1,8 +1,10 @@
 """The R&D bonus (研发奖励) of seed 000: a reward on reported R&D for firms meeting its test.
 
-Firms respond in two ways: a firm that qualified expects the reward again, which lowers its
-expected user cost of R&D (rule 2), and firms just below the intensity threshold may relabel
-("bunch") reported R&D up to it.
+"按一定比例" rewards a proportion of R&D: of all reported R&D (``base = "total"``) or of its
+increase on the year before (``base = "increment"``), over the plan's years. Firms respond in
+two ways: a firm that qualified expects the reward again while the scheme runs, which lowers
+its expected user cost of R&D (rule 2), and firms just short of the test may relabel
+("bunch") reported R&D up to both of its thresholds.
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ class RDBonusParams(InstrumentParams):
         doc="sectors whose firms may qualify by basic research (sector ids)"
     )
     eligible_sectors: tuple[str, ...] = p((), doc="sectors whose firms may qualify; () = all")
-    reward_rate: Schedule = p(lo=0.0, hi=1.0, doc="share of reported R&D rewarded")
+    reward_rate: Schedule = p(lo=0.0, hi=1.0, doc="share of the base rewarded")
+    base: Literal["total", "increment"] = p(
+        "total", doc="what the rate applies to: all reported R&D, or its increase on last year"
+    )
+    first_year: int = p(lo=1900, hi=2200, doc="first year the bonus is paid")
+    last_year: int = p(lo=1900, hi=2200, doc="last year the bonus is paid")
     cap_per_firm_m_yuan: Schedule = p(lo=0.0, unit="m yuan")
     budget_bn_yuan: Schedule = p(lo=0.0, unit="bn yuan/yr")
     rationing: Literal["pro_rata", "largest_first", "smallest_first"] = "pro_rata"
@@ -44,7 +51,7 @@ class RDBonusParams(InstrumentParams):
 
 
 class RDBonus(Instrument):
-    """R&D bonus: reward rate x reported R&D up to a cap, for firms meeting seed 000's test.
+    """R&D bonus: reward rate x its base up to a cap, for firms meeting seed 000's test.
 
     Eligible if reported R&D / revenue >= 3% and reported R&D grew >= 20%, or basic research
     > 10 m yuan (for the sectors the second route names: machine tools in seed 000).
@@ -90,11 +97,20 @@ class RDBonus(Instrument):
         eligible[:, slots] = route_growth
         return eligible
 
+    def running(self, year: int) -> bool:
+        """Whether the bonus is paid in ``year`` (the plan's years)."""
+        return self.params.first_year <= year <= self.params.last_year
+
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
-        p, year = self.params, eng.year
+        p, year, st = self.params, eng.year, eng.state
         eligible = self.eligibility(eng)
-        claim = p.reward_rate.at(year) * eng.state.rd_reported
+        if not self.running(year):
+            eligible[:] = False
+        if p.base == "increment":
+            claim = p.reward_rate.at(year) * np.maximum(st.rd_reported - st.rd_reported_prev, 0.0)
+        else:
+            claim = p.reward_rate.at(year) * st.rd_reported
         np.minimum(claim, p.cap_per_firm_m_yuan.at(year) * eng.firm_weight, out=claim)
         # One payer for every claim: a read-only view, no per-firm array.
         payer = np.broadcast_to(np.intp(PAYERS.index(p.payer)), eligible.shape)
@@ -113,8 +129,13 @@ class RDBonus(Instrument):
         return eng.state.rd_real
 
     def expected_rd_reward_rate(self, eng: Engine) -> np.ndarray | float:
-        """Bonus per yuan of R&D a firm expects: the rate it got last year (0 if none)."""
-        if not self.enabled or eng.spinning_up or self._paid is None:
+        """Bonus per yuan of R&D a firm expects: the rate it got last year (0 if none).
+
+        Nothing is expected in a year the bonus is not paid: the plan's years are announced.
+        Under the increment base the rate per yuan of R&D is what last year's reward was per
+        yuan of last year's R&D, as under the total base.
+        """
+        if not self.enabled or eng.spinning_up or self._paid is None or not self.running(eng.year):
             return 0.0
         rate = self.params.reward_rate.at(eng.year)
         paid = self._paid
@@ -132,11 +153,18 @@ class RDBonus(Instrument):
         return out
 
     def relabel_reported_rd(self, eng: Engine) -> None:
-        """Firms just below the intensity threshold relabel reported R&D up to it."""
-        if not self.enabled or eng.spinning_up:
+        """Firms just short of the test relabel reported R&D up to both of its thresholds.
+
+        A firm that may bunch (a draw of ``rd.bunching_probability``) and whose reported R&D
+        is short of max(intensity threshold x expected revenue, (1 + growth threshold) x last
+        year's reported R&D) by at most ``rd.bunching_window`` x expected revenue reports
+        that much. A firm with no reported R&D last year cannot pass the growth test.
+        """
+        if not self.enabled or eng.spinning_up or not self.running(eng.year):
             return
         st, rd = eng.state, eng.scenario.rd
         threshold = self.params.intensity_threshold.at(eng.year)
+        growth_threshold = self.params.growth_threshold.at(eng.year)
         # Every slot draws, so the numbers do not depend on who may bunch; the rest is
         # computed on the live firms of the eligible sectors that drew a bunching chance.
         may = uniform_below(eng.draw("bunching"), st.alive.shape, rd.bunching_probability)
@@ -151,9 +179,11 @@ class RDBonus(Instrument):
             revenue_now / np.maximum(st.revenue_prev[r, n], TINY), 1.0, 1.0 + rd.bunching_growth_cap
         )
         revenue = np.maximum(revenue_now * growth, TINY)
-        intensity = st.rd_reported[r, n] / revenue
-        near = (intensity < threshold) & (intensity >= threshold - rd.bunching_window)
-        st.rd_reported[r[near], n[near]] = threshold * revenue[near]
+        previous = st.rd_reported_prev[r, n]
+        needed = np.maximum(threshold * revenue, (1.0 + growth_threshold) * previous)
+        short = needed - st.rd_reported[r, n]
+        near = (short > 0.0) & (short <= rd.bunching_window * revenue) & (previous > 0.0)
+        st.rd_reported[r[near], n[near]] = needed[near]
 
     def reset_firms(self, enter: np.ndarray) -> None:
         """A slot taken by a new firm was paid nothing last year."""
