@@ -744,32 +744,48 @@ def test_renewal_entrant_inherits_no_commitments(base) -> None:
     assert (paid[:, slots[0]] == 0).all() and (paid[:, slots[1]] > 0).all()
 
 
-def test_relending_relief_paid_equals_relief_priced(base) -> None:
-    """Re-lending relief: what the firm receives over the loan is what its payback rule priced."""
+def test_relending_relief_received_equals_relief_priced(base) -> None:
+    """Re-lending is a lower rate on the loan while it is re-lent: what the firm saves in
+    interest over those years is what its payback rule priced, and what the central bank
+    bears; it is not paid to the firm as a subsidy."""
     h = Hand(base, {"instruments.rd_bonus.enabled": False, "instruments.first_set.enabled": False})
     ins, eng = h.policy.renewal_loans, h.eng
     term = eng.scenario.investment.loan_term_years
+    years = ins.params.relending_years
+    assert years == 3  # FACTS.md A: a 1-year term with two rollovers
     cut = ins.params.relending_rate_cut.at(YEAR)
     slots = _loans(h, (1000.0,))
     subsidy_priced = ins._subsidy_per_yuan(eng) * 1000.0
     priced = float(ins.financing_relief(eng)[0, 0]) * 1000.0 - subsidy_priced
-    assert priced == pytest.approx(cut * 1000.0 * (term + 1) / 2.0, rel=1e-12)
+    # The loan's balance after k years of repaying 1 / term of it a year.
+    balance = sum((1.0 - 1.0 / term) ** k for k in range(years))
+    assert priced == pytest.approx(cut * 1000.0 * balance, rel=1e-12)
     ins.after_investment(eng)
-    received, booked = 0.0, 0.0
-    for k in range(term + 1):
+    relieved, booked, received = 0.0, 0.0, 0.0
+    for k in range(years + 2):
         eng.year = YEAR + k
+        relief = h.policy.interest_relief(eng)
+        relieved += float(relief[0, slots[0]])
+        if k == 0:
+            # The accounts see it as lower interest: profit before tax is higher by it.
+            rules.account(eng)
+            with_relief = h.st.profit_before_tax[0, slots[0]]
+            saved = ins.relief_schedule.copy()
+            ins.relief_schedule[:] = 0.0
+            rules.account(eng)
+            without = h.st.profit_before_tax[0, slots[0]]
+            ins.relief_schedule[:] = saved
+            assert with_relief - without == pytest.approx(cut * 1000.0, rel=1e-9)
         h.policy.pay(eng)
-        received += float(eng.state.subsidy_received[0, slots[0]])
         booked += float(h.policy.off_budget_cost[0])
+        received += float(eng.state.subsidy_received[0, slots[0]])
         h.st.renewal_eligible_loan[:] = 0.0
         ins.after_investment(eng)  # nothing new
-    relief_received = received - subsidy_priced
-    assert relief_received == pytest.approx(priced, rel=1e-9), (
-        f"relief priced {priced:.6g} m yuan, received over the loan's life {relief_received:.6g}"
+    assert relieved == pytest.approx(priced, rel=1e-9), (
+        f"relief priced {priced:.6g} m yuan, received over the re-lending years {relieved:.6g}"
     )
-    assert booked == pytest.approx(priced, rel=1e-9), (
-        f"re-lending cost booked {booked:.6g}, relief {priced:.6g}"
-    )
+    assert booked == pytest.approx(priced, rel=1e-9)
+    assert received == pytest.approx(subsidy_priced, rel=1e-9)  # the subsidy alone is paid
 
 
 # ------------------------------------------------------------------------- first set

@@ -115,7 +115,8 @@ def test_accounts_hold(tiny_run: xr.Dataset) -> None:
         actual, expected = roll_forward(ds, stock)
         _close(actual, expected, what=f"{stock} roll-forward")
     received = ds["subsidies_received"].sum("sector")
-    paid = ds["subsidy_paid"].sum("instrument") + ds["relending_cost"]
+    # Re-lending is a lower interest rate on the loans, not a payment to the firm.
+    paid = ds["subsidy_paid"].sum("instrument")
     assert float(paid.max()) > 0, "the plan paid no subsidy"
     _close(received, paid, what="subsidies received vs paid")
 

@@ -57,7 +57,10 @@ class FirmAgent(mesa.Agent):
         self.renewal_schedule = [
             0.0
         ] * model.scenario_params.instruments.renewal_loans.subsidy_years
-        self.relending_relief = 0.0
+        # Interest relief on re-lent loans due this year and the years ahead (m yuan).
+        self.relending_schedule = [
+            0.0
+        ] * model.scenario_params.instruments.renewal_loans.relending_years
         self.sn_last_met = self.lg_last_met = self.sc_last_met = -9999
         self.sn_held = self.lg_held = self.sc_held = False
         self.sn_new = self.lg_new = self.sc_new = False
@@ -441,7 +444,8 @@ class FirmAgent(mesa.Agent):
         self.employment = self.wages / m.wage_per_worker
         life = m.scenario_params.investment.tax_depreciation_years
         self.depreciation = sum(self.cohort_cost[:life]) / life
-        self.interest = self.debt * m.loan_rate
+        # Less the lower rate on re-lent loans.
+        self.interest = self.debt * m.loan_rate - m.government.renewal_loans.interest_relief(self)
         self.vat = m.vat_rate * self.value_added
         # The machine-tool list's credit: a share of input VAT, up to the VAT owed.
         self.tax_expenditure_vat_credit = 0.0

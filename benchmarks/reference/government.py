@@ -294,18 +294,19 @@ class RenewalLoans(Instrument):
         """Expected financing relief per yuan of an over-aged cohort's replacement."""
         if not self.active:
             return 0.0
-        m = self.model
-        term = m.scenario_params.investment.loan_term_years
-        relending = self.model.at(self.params.relending_rate_cut) * (term + 1) / 2.0
+        relending = self.model.at(self.params.relending_rate_cut) * sum(self.balance_shares())
         open_pool = float(self.model.at(self.params.pool_bn_yuan) > 0)
         return self.subsidy_per_yuan() * self.fill_ratio * open_pool + relending
+
+    def balance_shares(self) -> list[float]:
+        """A loan's balance in each year re-lending funds it, per yuan lent."""
+        term = self.model.scenario_params.investment.loan_term_years
+        return [(1.0 - 1.0 / term) ** k for k in range(self.params.relending_years)]
 
     def commit(self) -> None:
         """Commit subsidies on this year's eligible loans from the pool (rule 4)."""
         m = self.model
         p = self.params
-        for firm in m.agents:
-            firm.relending_relief = 0.0
         if not self.active:
             return
         per_yuan = self.subsidy_per_yuan()
@@ -321,18 +322,22 @@ class RenewalLoans(Instrument):
         got = sum(g for _, g in granted)
         self.fill_ratio = got / max(want, TINY) if want > 0 else 1.0
         n = p.subsidy_years
-        cut = (
-            self.model.at(p.relending_rate_cut)
-            * (m.scenario_params.investment.loan_term_years + 1)
-            / 2.0
-        )
         for firm, g in granted:
             if p.variant == "capped_grant":
                 firm.renewal_schedule[0] += g
             else:
                 for k in range(n):
                     firm.renewal_schedule[k] += g / n
-            firm.relending_relief = cut * firm.renewal_eligible_loan
+        # Re-lending: a lower rate on the eligible loans while it funds them (their balance).
+        cut = self.model.at(p.relending_rate_cut)
+        if cut > 0.0:
+            for firm in m.agents:
+                for k, share in enumerate(self.balance_shares()):
+                    firm.relending_schedule[k] += cut * share * firm.renewal_eligible_loan
+
+    def interest_relief(self, firm: FirmAgent) -> float:
+        """The interest the firm does not pay this year on its re-lent loans."""
+        return firm.relending_schedule[0] if self.active else 0.0
 
     def claims(self):
         payer = PAYERS.index(self.params.payer)
@@ -368,13 +373,13 @@ class Government:
         m = self.model
         payments = [ins.pay() for ins in self.instruments]
         rd_paid = payments[0]
-        relief_on = self.renewal_loans.active
         self.relending_cost = 0.0
         for firm in m.agents:
             total = sum(p.get(firm, 0.0) for p in payments)
-            if relief_on:
-                total += firm.relending_relief
-                self.relending_cost += firm.relending_relief
+            self.relending_cost += self.renewal_loans.interest_relief(firm)
+            relief = firm.relending_schedule
+            relief.pop(0)
+            relief.append(0.0)
             firm.subsidy_received = total
             firm.rd_bonus_paid = rd_paid.get(firm, 0.0)
             schedule = firm.renewal_schedule

@@ -100,6 +100,7 @@ def copy_state(fm, rm: ReferenceModel) -> None:
         f.remove()
     rd_paid = fm.policy.rd_bonus.last_paid
     schedule = fm.policy.renewal_loans.schedule
+    relief = fm.policy.renewal_loans.relief_schedule
     for i, slot in enumerate(rm.layout.slots):
         slot.payback_years = float(st.payback_years[0, i])
         slot.basic_research_share = float(st.basic_research_share[0, i])
@@ -119,6 +120,8 @@ def copy_state(fm, rm: ReferenceModel) -> None:
         f.rd_bonus_paid = float(rd_paid[0, i]) if rd_paid is not None else 0.0
         if schedule is not None:
             f.renewal_schedule = [float(x) for x in schedule[0, i]]
+        if relief is not None:
+            f.relending_schedule = [float(x) for x in relief[0, i]]
     rm.regroup()
     rm.year, rm.spinning_up = eng.year, eng.spinning_up
     ex = eng.exo

@@ -48,5 +48,8 @@ class PolicyHooks(Protocol):
     def after_investment(self, eng: Engine) -> None:
         """Act on the year's investment, e.g. commit loan subsidies (rule 4)."""
 
+    def interest_relief(self, eng: Engine) -> np.ndarray | None:
+        """Interest each firm does not pay this year, e.g. on re-lent loans (rule 6): (R, N)."""
+
     def reset_firms(self, eng: Engine, enter: np.ndarray) -> None:
         """Forget what the slots taken by entrants owed or were owed (rule 7)."""

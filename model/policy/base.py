@@ -127,6 +127,14 @@ class Instrument:
         """Support to each firm this year that no instrument budget pays (R, N), or None."""
         return None
 
+    def interest_relief(self, eng: Engine) -> np.ndarray | None:
+        """Interest each firm does not pay this year thanks to the instrument (R, N), or None."""
+        return None
+
+    def off_budget_cost(self, eng: Engine) -> np.ndarray | None:
+        """What the instrument costs this year outside any budget (R,), beyond its support."""
+        return None
+
     def end_year(self) -> None:
         """Move the instrument's own state on to the next year (after payment)."""
 

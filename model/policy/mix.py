@@ -80,6 +80,10 @@ class PolicyMix:
         """Age above which replacing a cohort qualifies for an instrument (rule 4)."""
         return min((ins.eligible_replacement_age(eng) for ins in self.all), default=np.inf)
 
+    def interest_relief(self, eng: Engine) -> np.ndarray | None:
+        """Interest each firm does not pay this year (rule 6): (R, N), or None."""
+        return _combined([ins.interest_relief(eng) for ins in self.all])
+
     def financing_relief(self, eng: Engine) -> np.ndarray | float:
         """Financing relief per yuan of an eligible replacement (rule 4)."""
         relief = _combined([ins.financing_relief(eng) for ins in self.all])
@@ -113,6 +117,7 @@ class PolicyMix:
                 total += extra
                 costs.append(extra.sum(axis=1))
                 del extra
+        costs += [c for c in (ins.off_budget_cost(eng) for ins in self.all) if c is not None]
         cost = _combined(costs)
         self.off_budget_cost = np.zeros(eng.R) if cost is None else cost
         np.multiply(total, st.alive, out=total)

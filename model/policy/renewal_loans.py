@@ -1,7 +1,10 @@
 """Equipment-renewal loan interest subsidies (设备更新贷款贴息) and re-lending.
 
 The subsidy and the re-lending rate cut lower the financing cost of replacing over-aged
-cohorts, so the payback rule scraps them earlier (rule 4). Sources: FACTS.md A.
+cohorts, so the payback rule scraps them earlier (rule 4). The subsidy is paid to the firm;
+re-lending is a lower interest rate on the eligible loans while the central bank funds them
+(its 1-year term with two rollovers), which the firm's accounts see as lower interest (rule 6)
+and the central bank bears. Sources: FACTS.md A.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ class RenewalLoansParams(InstrumentParams):
     subsidy_years: int = p(2, lo=1, hi=10)
     pool_bn_yuan: Schedule = p(lo=0.0, unit="bn yuan/yr", doc="subsidy available to the region")
     relending_rate_cut: Schedule = p(lo=0.0, hi=0.1, unit="1/yr", doc="funding-cost cut passed on")
+    relending_years: int = p(
+        3, lo=1, hi=10, doc="years re-lending funds a loan, at the rate cut of its year"
+    )
     source: dict[str, str] = sources()
 
 
@@ -47,7 +53,9 @@ class RenewalLoans(Instrument):
     number of years from a finite pool of new commitments each year. Variants: percentage
     points on the loan (the 2024 central scheme), a share of the LPR with a per-project cap
     (Shandong), or a capped one-off grant per project (Shanghai). Re-lending lowers the
-    banks' funding cost of eligible loans, passed on as a lower rate.
+    banks' funding cost of eligible loans, passed on as a lower rate on them for
+    ``relending_years``: the interest relief falls due year by year on the loan's
+    outstanding balance (repaid at 1 / loan term of the balance a year, as all debt).
     """
 
     name = "renewal_loans"
@@ -62,10 +70,9 @@ class RenewalLoans(Instrument):
         self.schedule: np.ndarray | None = None  # (R, N, years ahead) committed payments
         self.fill_ratio: np.ndarray | float = 1.0  # per replicate: share of claims the pool met
         self._granted: CompactSlots | None = None
-        # Re-lending relief due with this year's payments: the rate cut of the year the loans
-        # were committed, and those loans (the investment rule's array, unchanged until the
-        # next year's investment).
-        self._relending: tuple[float, np.ndarray] | None = None
+        # Interest relief from re-lending due each year ahead on each firm's loans (R, N,
+        # relending years), m yuan: the cut of the year the loan was made x its balance.
+        self.relief_schedule: np.ndarray | None = None
 
     @property
     def last_granted(self) -> np.ndarray | None:
@@ -83,6 +90,11 @@ class RenewalLoans(Instrument):
         if p.variant == "share_of_lpr":
             return p.subsidy_share_of_lpr.at(year) * eng.exo.lpr * outstanding_years
         return p.grant_share.at(year)
+
+    def _balance_shares(self, eng: Engine) -> np.ndarray:
+        """A loan's outstanding balance in each re-lending year, per yuan lent (geometric)."""
+        term = eng.scenario.investment.loan_term_years
+        return (1.0 - 1.0 / term) ** np.arange(self.params.relending_years)
 
     def eligible_replacement_age(self, eng: Engine) -> float:
         """Cohorts older than this are over-aged (inf during the spin-up).
@@ -106,8 +118,8 @@ class RenewalLoans(Instrument):
         """Expected financing relief per yuan of an eligible replacement, (R, 1) or 0."""
         if not self.enabled or eng.spinning_up:
             return 0.0
-        term = eng.scenario.investment.loan_term_years
-        relending = self.params.relending_rate_cut.at(eng.year) * (term + 1) / 2.0
+        # The rate cut over the years re-lending funds the loan, on its balance.
+        relending = self.params.relending_rate_cut.at(eng.year) * self._balance_shares(eng).sum()
         fill = np.broadcast_to(np.asarray(self.fill_ratio, dtype=float), (eng.R,))
         # No subsidy is expected in a year whose pool is empty (the scheme has ended).
         open_pool = float(self.params.pool_bn_yuan.at(eng.year) > 0)
@@ -141,22 +153,24 @@ class RenewalLoans(Instrument):
                 for k in range(n):
                     self.schedule[:, a:b, k] += due_each_year
         self._granted = CompactSlots(granted)
-        # Re-lending relief, as priced in the payback rule: the rate cut over the loan's life,
-        # passed on when the loan is made (paid with the year's subsidies).
-        self._relending = (self.params.relending_rate_cut.at(eng.year), st.renewal_eligible_loan)
+        # Re-lending: this year's cut on the eligible loans, for as long as it funds them.
+        cut = self.params.relending_rate_cut.at(eng.year)
+        if cut > 0.0:
+            if self.relief_schedule is None:
+                self.relief_schedule = np.zeros((R, N, p.relending_years))
+            for k, share in enumerate(self._balance_shares(eng)):
+                self.relief_schedule[:, :, k] += cut * share * st.renewal_eligible_loan
 
-    def off_budget_support(self, eng: Engine) -> np.ndarray | None:
-        """Re-lending relief on the loans committed on this year (R, N), once; else None."""
-        if not self.enabled or eng.spinning_up or self._relending is None:
+    def interest_relief(self, eng: Engine) -> np.ndarray | None:
+        """This year's interest relief on re-lent loans (R, N), live firms; None if none."""
+        if self.relief_schedule is None or not self.enabled:
             return None
-        cut, loans = self._relending
-        self._relending = None
-        term = eng.scenario.investment.loan_term_years
-        # cut x loan x (T + 1) / 2, in that order, in one array.
-        relief = cut * loans
-        relief *= term + 1
-        relief /= 2.0
-        return relief
+        return self.relief_schedule[:, :, 0] * eng.state.alive
+
+    def off_budget_cost(self, eng: Engine) -> np.ndarray | None:
+        """What re-lending costs the central bank this year (R,): the interest relief."""
+        relief = self.interest_relief(eng)
+        return None if relief is None else relief.sum(axis=1)
 
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
@@ -177,14 +191,16 @@ class RenewalLoans(Instrument):
         return b
 
     def end_year(self) -> None:
-        """Shift the committed payment schedule by one year."""
-        if self.schedule is not None:
-            # Year by year from the front, each from the next: no copy of the schedule.
-            for k in range(self.schedule.shape[2] - 1):
-                self.schedule[:, :, k] = self.schedule[:, :, k + 1]
-            self.schedule[:, :, -1] = 0.0
+        """Shift the committed payment and relief schedules by one year."""
+        for schedule in (self.schedule, self.relief_schedule):
+            if schedule is not None:
+                # Year by year from the front, each from the next: no copy of the schedule.
+                for k in range(schedule.shape[2] - 1):
+                    schedule[:, :, k] = schedule[:, :, k + 1]
+                schedule[:, :, -1] = 0.0
 
     def reset_firms(self, enter: np.ndarray) -> None:
         """A slot taken by a new firm carries no old commitments."""
-        if self.schedule is not None:
-            self.schedule[enter] = 0.0
+        for schedule in (self.schedule, self.relief_schedule):
+            if schedule is not None:
+                schedule[enter] = 0.0

@@ -52,6 +52,7 @@ class AccountParams(NamedTuple):
     super_deduction: float
     listed_super_deduction: float  # a firm on the machine-tool list (>= super_deduction)
     listed_vat_credit: float  # its additional credit, share of deductible input VAT
+    interest_relief: np.ndarray  # (R, N) interest not paid (re-lent loans), or (R, 1) zeros
 
 
 def account(eng: Engine) -> None:
@@ -59,7 +60,7 @@ def account(eng: Engine) -> None:
 
     Wages are the labour part of the machine-sensitive cost k1 / (pi e); intermediate
     inputs the rest of it plus k2. Profit before tax deducts wages, VAT, tax depreciation,
-    write-offs, interest and real R&D; taxable profit also the R&D super-deduction on
+    write-offs, interest (less what the policy relieves: re-lent loans) and real R&D; taxable profit also the R&D super-deduction on
     reported R&D, taxed at the high-tech rate for high-tech firms. A firm on the machine-tool
     list deducts its list's larger share of R&D and credits a share of its deductible input
     VAT (that on intermediate inputs) against the VAT it owes, never below zero. The CIT
@@ -73,6 +74,8 @@ def account(eng: Engine) -> None:
     wage = np.broadcast_to(
         np.asarray(exo.wage_per_worker_m_yuan, dtype=float).reshape(-1), (eng.R,)
     )
+    relief = eng.policy.interest_relief(eng)
+    relief = np.zeros((eng.R, 1)) if relief is None else np.ascontiguousarray(relief, dtype=float)
     params = AccountParams(
         labour_of_k1=eng.par.labour_of_k1,
         wage_per_worker=wage,
@@ -83,6 +86,7 @@ def account(eng: Engine) -> None:
         super_deduction=exo.super_deduction,
         listed_super_deduction=exo.listed_super_deduction,
         listed_vat_credit=exo.listed_vat_credit,
+        interest_relief=relief,
     )
     account_firms(
         eng.layout.tables, bundle(AccountFirms, st), params, out, by_sector, by_firm, totals
@@ -193,6 +197,8 @@ def account_firms(
     loan_rate, vat_rate, cit_rate = p.loan_rate, p.vat_rate, p.cit_rate
     high_tech_rate, super_deduction = p.high_tech_rate, p.super_deduction
     listed_super_deduction, listed_vat_credit = p.listed_super_deduction, p.listed_vat_credit
+    interest_relief = p.interest_relief
+    relief_per_firm = interest_relief.shape[1] == N
     keep = by_firm_wages.shape[1] > 0
     for row in by_sector:
         row[:] = 0.0
@@ -206,6 +212,8 @@ def account_firms(
             intermediate = machine_cost - wages + k2[r, s] * output_real[r, n]
             value_added = max(revenue[r, n] - intermediate, 0.0)
             interest = debt[r, n] * loan_rate
+            if relief_per_firm:
+                interest -= interest_relief[r, n]  # the lower rate on re-lent loans
             vat = vat_rate * value_added
             listed = on_list[r, n]
             # The list's additional credit: a share of the input VAT, up to the VAT owed.
