@@ -58,14 +58,14 @@ class AccountParams(NamedTuple):
 def account(eng: Engine) -> None:
     """Revenue, value added, wages and employment, profit before tax and subsidy.
 
-    Wages are the labour part of the machine-sensitive cost k1 / (pi e); intermediate
-    inputs the rest of it plus k2. Profit before tax deducts wages, VAT, tax depreciation,
-    write-offs, interest (less what the policy relieves: re-lent loans) and real R&D;
-    taxable profit also the R&D super-deduction on reported R&D, taxed at the high-tech rate for high-tech firms. A firm on the machine-tool
-    list deducts its list's larger share of R&D and credits a share of its deductible input
-    VAT (that on intermediate inputs) against the VAT it owes, never below zero. The CIT
-    forgone through the super-deductions and the high-tech rate, and the VAT forgone through
-    the credit, are recorded as tax expenditures for the payer ledger.
+    Wages are the labour part of the machine-sensitive cost k1 / (pi e); intermediate inputs the
+    rest of it plus k2. Profit before tax deducts wages, VAT, tax depreciation, write-offs,
+    interest (less what the policy relieves: re-lent loans) and real R&D; taxable profit also
+    the R&D super-deduction on reported R&D, taxed at the high-tech rate for high-tech firms. A
+    firm on the machine-tool list deducts its list's larger share of R&D and credits a share of
+    its deductible input VAT (that on intermediate inputs) against the VAT it owes, never below
+    zero. The CIT forgone through the super-deductions and the high-tech rate, and the VAT
+    forgone through the credit, are recorded as tax expenditures for the payer ledger.
     """
     st, exo = eng.state, eng.exo
     out = eng.outputs(AccountOut)
