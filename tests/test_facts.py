@@ -32,6 +32,7 @@ MET_AT_SMALL_SCALE = {
     "zj_above_scale_net_change",
     "zj_domestic_share_economy",
     "zj_domestic_share_mid_range",
+    "zj_equipment_purchases_growth_2024",  # inside since issue 17's R&D response and taxes
     "zj_growth_rate_fat_tails",
     "zj_growth_volatility_falls_with_size",
     "zj_imported_share_of_machine_purchases",

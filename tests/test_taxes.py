@@ -222,8 +222,52 @@ def test_a_listed_firm_does_more_r_and_d(base) -> None:
     rules.research(m.engine)
     cit = m.engine.scenario.tax.corporate_income_tax.at(YEAR)
     elasticity = m.engine.scenario.rd.user_cost_elasticity_real
-    ratio = ((1 - cit * 2.2) / (1 - cit * 2.0)) ** -elasticity
+    # Semi-elastic response: exp(-e x (u / u0 - 1)), the list lowering u by 25% x 0.2.
+    base = st.rd_user_cost_base[:, a].astype(float)
+    ratio = np.exp(elasticity * cit * 0.2 / base)
     np.testing.assert_allclose(st.rd_real[:, a] / st.rd_real[:, b], ratio, rtol=1e-9)
+
+
+def test_r_and_d_responds_with_the_estimated_elasticity_and_stays_finite(base) -> None:
+    """At the margin the response has the sourced elasticity; a reward that makes R&D free
+    raises it by exp(elasticity), not without limit (no floor on the user cost is needed)."""
+    from model.economy.rules.research import ResearchFirms, ResearchParams, research_firms
+    from model.economy.state import bundle
+
+    m = _fork(base)
+    st, sc = m.engine.state, m.engine.scenario
+    slot = _user(m)
+    st.alive[:, slot] = True
+    st.high_tech[:, slot] = False
+    st.on_machine_tool_list[:, slot] = False
+    cit = sc.tax.corporate_income_tax.at(YEAR)
+    u0 = 1.0 - cit * 2.0
+    st.rd_user_cost_base[:, slot] = u0
+    eta, eta_rep = sc.rd.user_cost_elasticity_real, sc.rd.user_cost_elasticity_reported
+
+    def rd_after(bonus: float) -> tuple[float, float]:
+        st.rd_real[:, slot] = 0.0
+        params = ResearchParams(
+            expected_reward_rate=np.full((m.engine.R, 1), bonus),
+            cit_rate=cit,
+            high_tech_rate=sc.tax.high_tech_rate.at(YEAR),
+            super_deduction=1.0,
+            listed_super_deduction=1.2,
+            elasticity_real=eta,
+            elasticity_reported=eta_rep,
+        )
+        research_firms(bundle(ResearchFirms, st), params)
+        return float(st.rd_real[0, slot]), float(st.rd_reported[0, slot])
+
+    real0, reported0 = rd_after(0.0)
+    small = 1e-4
+    real1, _ = rd_after(small)
+    elasticity = -np.log(real1 / real0) / np.log((u0 - small) / u0)
+    assert elasticity == pytest.approx(eta, rel=1e-3)
+    free, free_reported = rd_after(u0)  # the reward covers the whole after-tax cost
+    assert free / real0 == pytest.approx(np.exp(eta), rel=1e-9)
+    assert free_reported / free == pytest.approx(np.exp(eta_rep - eta), rel=1e-9)
+    assert np.isfinite(rd_after(0.9)[0])  # beyond the cost: still finite
 
 
 # ------------------------------------------------------------------- who pays

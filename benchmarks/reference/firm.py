@@ -109,9 +109,12 @@ class FirmAgent(mesa.Agent):
         tau = m.high_tech_rate if self.high_tech else m.cit_rate
         deduction = m.listed_super_deduction if self.on_machine_tool_list else m.super_deduction
         user_cost = 1.0 - tau * (1.0 + deduction) - m.government.rd_bonus.expected_rate(self)
-        relative = max(user_cost, sc.user_cost_floor) / self.rd_user_cost_base
-        intensity = self.rd_intensity_fe * relative ** (-sc.user_cost_elasticity_real)
-        relabel = relative ** (-(sc.user_cost_elasticity_reported - sc.user_cost_elasticity_real))
+        # Semi-elastic in the user cost's change on the firm's base (no floor needed).
+        change = user_cost / self.rd_user_cost_base - 1.0
+        intensity = self.rd_intensity_fe * math.exp(-sc.user_cost_elasticity_real * change)
+        relabel = math.exp(
+            -(sc.user_cost_elasticity_reported - sc.user_cost_elasticity_real) * change
+        )
         self.rd_reported_prev = self.rd_reported
         self.rd_history.insert(0, self.rd_real)
         self.rd_history.pop()

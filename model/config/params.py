@@ -526,9 +526,6 @@ class RD:
         unit="1/yr",
         doc="most revenue growth a firm expects when it aims at a threshold",
     )
-    user_cost_floor: float = p(
-        lo=0.001, hi=1.0, doc="lowest R&D user cost (per yuan) tax relief and rewards can bring"
-    )
     source: dict[str, str] = sources()
 
     def __post_init__(self) -> None:

@@ -15,11 +15,12 @@ from model.economy.state import bundle, bundle_type
 def research(eng: Engine) -> None:
     """Real and reported R&D from the after-tax user cost of R&D.
 
-    Real R&D = intensity x last year's revenue, with the intensity scaled by
-    (user cost / base-year user cost) ** -elasticity; a firm on the machine-tool list deducts
-    its list's larger share of R&D. Reported R&D exceeds real R&D when the
-    user cost falls (relabelling: reported responds with the larger elasticity); firms just
-    below a bonus threshold may bunch above it by relabelling.
+    Real R&D = intensity x last year's revenue, with the intensity scaled by exp(-elasticity x
+    (user cost / base-year user cost - 1)), which has the estimated elasticity at the base and
+    stays finite however low the user cost falls; a firm on the machine-tool list deducts its
+    list's larger share of R&D. Reported R&D exceeds real R&D when the user cost falls
+    (relabelling: reported responds with the larger elasticity); firms just below a bonus
+    threshold may bunch above it by relabelling.
     """
     st, sc, exo = eng.state, eng.scenario, eng.exo
     expected = np.asarray(eng.policy.rd_reward_rate(eng), dtype=float)
@@ -37,7 +38,6 @@ def research(eng: Engine) -> None:
             listed_super_deduction=exo.listed_super_deduction,
             elasticity_real=sc.rd.user_cost_elasticity_real,
             elasticity_reported=sc.rd.user_cost_elasticity_reported,
-            user_cost_floor=sc.rd.user_cost_floor,
         ),
     )
     eng.policy.relabel_reported_rd(eng)
@@ -79,7 +79,6 @@ class ResearchParams(NamedTuple):
     listed_super_deduction: float  # a firm on the machine-tool list (>= super_deduction)
     elasticity_real: float
     elasticity_reported: float
-    user_cost_floor: float  # lowest user cost of R&D per yuan
 
 
 @njit(cache=True)
@@ -104,7 +103,6 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
     expected_reward_rate = p.expected_reward_rate
     elasticity_real = p.elasticity_real
     elasticity_reported = p.elasticity_reported
-    user_cost_floor = p.user_cost_floor
     R, N = alive.shape
     L = rd_real_history.shape[2]
     per_firm = expected_reward_rate.shape[1] == N
@@ -118,16 +116,16 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
             tau = high_tech_rate if high_tech[r, n] else cit_rate
             bonus = expected_reward_rate[r, n] if per_firm else expected_reward_rate[r, 0]
             deduction = listed_super_deduction if on_list[r, n] else super_deduction
-            user_cost = max(1.0 - tau * (1.0 + deduction) - bonus, user_cost_floor)
-            relative = user_cost / rd_user_cost_base[r, n]
+            user_cost = 1.0 - tau * (1.0 + deduction) - bonus
+            # Semi-elastic in the user cost's change on the firm's base: the estimated
+            # elasticities hold at the margin, and a large reward, even one that makes R&D
+            # free, raises R&D by a bounded factor instead of without limit.
+            change = user_cost / rd_user_cost_base[r, n] - 1.0
             intensity = rd_intensity_fe[r, n]
             relabel = 1.0
-            if relative != 1.0:
-                log_relative = math.log(relative)
-                intensity *= math.exp(-elasticity_real * log_relative)
-                relabel = max(
-                    math.exp(-(elasticity_reported - elasticity_real) * log_relative), 1.0
-                )
+            if change != 0.0:
+                intensity *= math.exp(-elasticity_real * change)
+                relabel = max(math.exp(-(elasticity_reported - elasticity_real) * change), 1.0)
             real = intensity * revenue[r, n] if alive[r, n] else 0.0
             rd_real[r, n] = real
             rd_reported[r, n] = real * relabel
