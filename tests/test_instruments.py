@@ -66,7 +66,10 @@ class Hand:
     def __init__(
         self, base: RegionModel, overrides: dict[str, object] | None = None, year: int = YEAR
     ) -> None:
-        sc = resolve(base.scenario_params, overrides=overrides or {})
+        # Every renewal project is on the list unless a test says otherwise: the rules
+        # below are the instrument's for a listed project (the listing has its own test).
+        listed = {"instruments.renewal_loans.listed_project_share": 1.0}
+        sc = resolve(base.scenario_params, overrides={**listed, **(overrides or {})})
         self.model = base.fork(sc)
         self.eng = self.model.engine
         self.policy = self.model.policy
@@ -742,6 +745,35 @@ def test_renewal_entrant_inherits_no_commitments(base) -> None:
     ins.reset_firms(enter)
     paid = ins.pay(h.eng)
     assert (paid[:, slots[0]] == 0).all() and (paid[:, slots[1]] > 0).all()
+
+
+def test_only_listed_projects_get_the_subsidy_and_re_lending(base) -> None:
+    """A firm's renewal project is on the year's list with the listed share; an unlisted
+    one expects no relief, and its loans get neither subsidy nor re-lending."""
+    h = Hand(
+        base,
+        {
+            "instruments.renewal_loans.listed_project_share": 0.5,
+            "instruments.renewal_loans.pool_bn_yuan": 1000.0,
+            "instruments.rd_bonus.enabled": False,
+            "instruments.first_set.enabled": False,
+        },
+    )
+    ins, eng = h.policy.renewal_loans, h.eng
+    relief = np.asarray(h.policy.financing_relief(eng))
+    listed = ins.listed
+    assert relief.shape == h.st.alive.shape
+    assert 0.45 < listed.mean() < 0.55  # the listed share, over every slot
+    assert (relief[~listed] == 0).all() and (relief[listed] > 0).all()
+    # The same draw when the loans are committed: subsidy and re-lending on listed ones only.
+    slots = _loans(h, (100.0,) * 40)
+    ins.after_investment(eng)
+    granted = ins.last_granted
+    assert (granted[:, slots][~listed[:, slots]] == 0).all()
+    assert (granted[:, slots][listed[:, slots]] > 0).all()
+    relief_due = ins.relief_schedule[:, :, 0]
+    assert (relief_due[:, slots][~listed[:, slots]] == 0).all()
+    assert (relief_due[:, slots][listed[:, slots]] > 0).all()
 
 
 def test_relending_relief_received_equals_relief_priced(base) -> None:

@@ -66,6 +66,7 @@ class FirmAgent(mesa.Agent):
         self.sn_new = self.lg_new = self.sc_new = False
         self.above_scale = False
         self.on_machine_tool_list = False  # an entrant's figures are not yet known
+        self.renewal_listed = False  # its renewal project on this year's list
 
     # ------------------------------------------------------------------ helpers
 
@@ -261,7 +262,8 @@ class FirmAgent(mesa.Agent):
             / max(self.process_productivity, TINY)
         )
         threshold = inv_new + per_saving * m.financing
-        threshold_over_aged = inv_new + per_saving * (m.financing - m.renewal_relief)
+        relief = m.renewal_relief if self.renewal_listed else 0.0  # a listed project only
+        threshold_over_aged = inv_new + per_saving * (m.financing - relief)
         eligible_age = m.renewal_eligible_age
         wear = 1.0 + sc.wear_rate
         scrapped_payback = scrapped_eligible = 0.0

@@ -298,6 +298,12 @@ class RenewalLoans(Instrument):
         open_pool = float(self.model.at(self.params.pool_bn_yuan) > 0)
         return self.subsidy_per_yuan() * self.fill_ratio * open_pool + relending
 
+    def draw_listing(self) -> None:
+        """Whose renewal project is on this year's NDRC/MIIT list (none when off)."""
+        share = self.model.at(self.params.listed_project_share)
+        for firm in self.model.agents:
+            firm.renewal_listed = self.active and self.model.random.random() < share
+
     def balance_shares(self) -> list[float]:
         """A loan's balance in each year re-lending funds it, per yuan lent."""
         term = self.model.scenario_params.investment.loan_term_years
@@ -313,7 +319,7 @@ class RenewalLoans(Instrument):
         cap = self.model.at(p.cap_per_project_m_yuan) * m.firm_weight
         claims = []
         for firm in m.agents:
-            total = per_yuan * firm.renewal_eligible_loan
+            total = per_yuan * firm.renewal_eligible_loan * firm.renewal_listed
             if p.variant != "percentage_points":
                 total = min(total, cap)
             claims.append((firm, total))
@@ -333,7 +339,9 @@ class RenewalLoans(Instrument):
         if cut > 0.0:
             for firm in m.agents:
                 for k, share in enumerate(self.balance_shares()):
-                    firm.relending_schedule[k] += cut * share * firm.renewal_eligible_loan
+                    firm.relending_schedule[k] += (
+                        cut * share * firm.renewal_eligible_loan * firm.renewal_listed
+                    )
 
     def interest_relief(self, firm: FirmAgent) -> float:
         """The interest the firm does not pay this year on its re-lent loans."""

@@ -589,6 +589,7 @@ class ReferenceModel(mesa.Model):
         gov = self.government
         self.financing = gov.financing_multiplier()
         self.renewal_relief = gov.renewal_loans.rate_relief()
+        gov.renewal_loans.draw_listing()  # whose renewal project is on this year's list
         self.renewal_eligible_age = gov.renewal_loans.eligible_age()
         for f in self.machine_tool_firms:
             f.quote()

@@ -353,11 +353,20 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         j = int(choice[firm.slot.index])
         return rm.layout.slots[j].firm if j < N else rm.outside_models[j - N]
 
+    listed = fm.policy.renewal_loans.listed
+    renewal = type(rm.government.renewal_loans)
+
+    def fast_listing(self) -> None:  # the fast model's draw of whose project is listed
+        for firm in rm.agents:
+            firm.renewal_listed = listed is not None and bool(listed[0, firm.slot.index])
+
     FirmAgent.choose_machine, original = fast_choice, FirmAgent.choose_machine
+    renewal.draw_listing, drawing = fast_listing, renewal.draw_listing
     try:
         rm.invest()
     finally:
         FirmAgent.choose_machine = original
+        renewal.draw_listing = drawing
     report(
         "invest",
         (

@@ -27,6 +27,7 @@ PROCESSES: tuple[str, ...] = (
     "entry",
     "procurement",
     "growth",
+    "renewal_list",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

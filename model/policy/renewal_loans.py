@@ -18,7 +18,7 @@ from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import TINY
 from model.policy.base import Instrument, ration
-from model.policy.ledgers import CompactSlots, slot_blocks
+from model.policy.ledgers import CompactSlots, slot_blocks, uniform_below
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -33,6 +33,11 @@ class RenewalLoansParams(InstrumentParams):
     variant: Literal["percentage_points", "share_of_lpr", "capped_grant"] = "percentage_points"
     payer: Literal["central", "provincial", "county"] = "central"
     eligible_age_years: Schedule = p(lo=0.0, hi=50.0, doc="replaced cohorts older than")
+    listed_project_share: Schedule = p(
+        lo=0.0,
+        hi=1.0,
+        doc="chance a firm's renewal project of the year is on the NDRC/MIIT project list",
+    )
     subsidy_pp: Schedule = p(lo=0.0, hi=0.2, unit="1/yr", doc="interest subsidy rate")
     subsidy_share_of_lpr: Schedule = p(lo=0.0, hi=1.0)
     cap_per_project_m_yuan: Schedule = p(lo=0.0, unit="m yuan")
@@ -49,13 +54,14 @@ class RenewalLoansParams(InstrumentParams):
 class RenewalLoans(Instrument):
     """Equipment-renewal loan interest subsidy (设备更新贷款贴息) with re-lending.
 
-    Loans that replace cohorts older than the eligible age get an interest subsidy for a
-    number of years from a finite pool of new commitments each year. Variants: percentage
-    points on the loan (the 2024 central scheme), a share of the LPR with a per-project cap
-    (Shandong), or a capped one-off grant per project (Shanghai). Re-lending lowers the
-    banks' funding cost of eligible loans, passed on as a lower rate on them for
-    ``relending_years``: the interest relief falls due year by year on the loan's
-    outstanding balance (repaid at 1 / loan term of the balance a year, as all debt).
+    Loans of a renewal project on the year's project list (a firm's project is listed with
+    ``listed_project_share``, known before it invests) that replace cohorts older than the
+    eligible age get an interest subsidy for a number of years from a finite pool of new
+    commitments each year. Variants: percentage points on the loan (the 2024 central scheme), a
+    share of the LPR with a per-project cap (Shandong), or a capped one-off grant per project
+    (Shanghai). Re-lending lowers the banks' funding cost of eligible loans, passed on as a
+    lower rate on them for ``relending_years``: the interest relief falls due year by year on
+    the loan's outstanding balance (repaid at 1 / loan term of the balance a year, as all debt).
     """
 
     name = "renewal_loans"
@@ -73,6 +79,9 @@ class RenewalLoans(Instrument):
         # Interest relief from re-lending due each year ahead on each firm's loans (R, N,
         # relending years), m yuan: the cut of the year the loan was made x its balance.
         self.relief_schedule: np.ndarray | None = None
+        # Whose renewal project is on this year's list (R, N), drawn when firms invest.
+        self.listed: np.ndarray | None = None
+        self._listed_year = 0
 
     @property
     def last_granted(self) -> np.ndarray | None:
@@ -114,16 +123,29 @@ class RenewalLoans(Instrument):
         """Subsidy committed this year on each firm's loans."""
         return self.last_granted
 
+    def _draw_listing(self, eng: Engine) -> np.ndarray:
+        """Whose renewal project is on this year's list (R, N), drawn once a year."""
+        if self.listed is None or self._listed_year != eng.year:
+            share = self.params.listed_project_share.at(eng.year)
+            self.listed = uniform_below(eng.draw("renewal_list"), eng.state.alive.shape, share)
+            self._listed_year = eng.year
+        return self.listed
+
     def financing_relief(self, eng: Engine) -> np.ndarray | float:
-        """Expected financing relief per yuan of an eligible replacement, (R, 1) or 0."""
+        """Financing relief per yuan of an eligible replacement, (R, N) or 0.
+
+        Only a firm whose project is on this year's list (drawn here, once a year, as firms
+        invest) has any; it expects the subsidy at last year's fill ratio of the pool.
+        """
         if not self.enabled or eng.spinning_up:
             return 0.0
+        self._draw_listing(eng)
         # The rate cut over the years re-lending funds the loan, on its balance.
         relending = self.params.relending_rate_cut.at(eng.year) * self._balance_shares(eng).sum()
         fill = np.broadcast_to(np.asarray(self.fill_ratio, dtype=float), (eng.R,))
         # No subsidy is expected in a year whose pool is empty (the scheme has ended).
         open_pool = float(self.params.pool_bn_yuan.at(eng.year) > 0)
-        return (self._subsidy_per_yuan(eng) * fill * open_pool + relending)[:, None]
+        return (self._subsidy_per_yuan(eng) * fill * open_pool + relending)[:, None] * self.listed
 
     def after_investment(self, eng: Engine) -> None:
         """Commit subsidies on this year's eligible loans from the pool."""
@@ -137,7 +159,9 @@ class RenewalLoans(Instrument):
         self._granted = CompactSlots.zeros((R, N))
         if not self.enabled or eng.spinning_up:
             return
-        total = self._subsidy_per_yuan(eng) * st.renewal_eligible_loan
+        # Only listed projects' loans are subsidised and re-lent.
+        listed_loans = st.renewal_eligible_loan * self._draw_listing(eng)
+        total = self._subsidy_per_yuan(eng) * listed_loans
         if p.variant != "percentage_points":
             np.minimum(total, p.cap_per_project_m_yuan.at(eng.year) * eng.firm_weight, out=total)
         pool = np.full(R, p.pool_bn_yuan.at(eng.year) * self._scale(eng))
@@ -159,7 +183,7 @@ class RenewalLoans(Instrument):
             if self.relief_schedule is None:
                 self.relief_schedule = np.zeros((R, N, p.relending_years))
             for k, share in enumerate(self._balance_shares(eng)):
-                self.relief_schedule[:, :, k] += cut * share * st.renewal_eligible_loan
+                self.relief_schedule[:, :, k] += cut * share * listed_loans
 
     def interest_relief(self, eng: Engine) -> np.ndarray | None:
         """This year's interest relief on re-lent loans (R, N), live firms; None if none."""

@@ -77,7 +77,12 @@ def invest(eng: Engine) -> None:
         kappa=par.kappa,
         frontier_factor=float(eng.exo.other_equipment_productivity) ** (1.0 - par.theta),
         base_financing=float(base_financing),
-        relief=np.broadcast_to(np.asarray(relief, dtype=float).reshape(-1), (R,)).copy(),
+        # Per firm (a listed project) or none: (R, N), or (R, 1) zeros.
+        relief=(
+            np.ascontiguousarray(relief, dtype=float)
+            if np.ndim(relief) == 2
+            else np.full((R, 1), float(relief))
+        ),
         other_equipment_price=float(eng.exo.other_equipment_price),
         target_utilisation=inv.target_utilisation,
         cash_buffer_sales_ratio=inv.cash_buffer_sales_ratio,
@@ -471,7 +476,7 @@ class InvestParams(NamedTuple):
     #: (S,) frontier ** (1 - theta): a new cohort's embodied productivity is this / a ** -theta
     frontier_factor: np.ndarray
     base_financing: float  # price multiplier of the financing cost
-    relief: np.ndarray  # (R,) financing relief on over-aged cohorts
+    relief: np.ndarray  # (R, N) financing relief on over-aged cohorts, or (R, 1) for all
     other_equipment_price: float
     target_utilisation: float
     cash_buffer_sales_ratio: float
@@ -548,6 +553,7 @@ def invest_firms(
     target_utilisation = par.target_utilisation
     base_financing = par.base_financing
     relief = par.relief
+    relief_per_firm = relief.shape[1] == cohort_capacity.shape[1]
     cash_buffer_sales_ratio = par.cash_buffer_sales_ratio
     credit_limit_sales_ratio = par.credit_limit_sales_ratio
     loan_financed_share = par.loan_financed_share
@@ -607,7 +613,8 @@ def invest_firms(
             per_saving = perceived / (payback_years[r, n] * target_utilisation * unit_machine_cost)
             inv_new = 1.0 / max(e_new, TINY)
             t_ordinary = inv_new + per_saving * base_financing
-            t_over_aged = inv_new + per_saving * (base_financing - relief[r])
+            firm_relief = relief[r, n] if relief_per_firm else relief[r, 0]
+            t_over_aged = inv_new + per_saving * (base_financing - firm_relief)
 
             # One pass: scrap what the new machine pays back, sum what stays.
             scrapped_payback = 0.0
