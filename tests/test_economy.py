@@ -22,11 +22,11 @@ from model.config.firm_sizes import (
     region_size_exponent,
     sector_firm_counts,
 )
-from model.config.scenario import load_scenario, resolve
+from model.config.scenario import load_scenario
 from model.economy import rules
 from model.economy.sizes import pool_entry_rate
 from model.simulation.model import RegionModel
-from model.testing import PLAN
+from model.testing import PLAN, fork_in_year, spun_up
 
 # ---------------------------------------------------------------------- firm sizes
 
@@ -121,17 +121,11 @@ YEAR = 2024
 
 @pytest.fixture(scope="module")
 def base() -> RegionModel:
-    sc = resolve(PLAN, overrides={"market.firm_scale": FIRM_SCALE, "spinup.years": 2})
-    m = RegionModel(sc, [0, 1])
-    m.spin_up()
-    return m
+    return spun_up(FIRM_SCALE)
 
 
 def _fork(base: RegionModel) -> RegionModel:
-    m = base.fork(base.scenario_params)
-    m.engine.year = YEAR
-    m.engine.tax_base_rates()
-    return m
+    return fork_in_year(base, YEAR)
 
 
 def _user_slots(m: RegionModel, n: int, sector: str = "nev") -> np.ndarray:

@@ -14,7 +14,7 @@ import model
 from model.config.scenario import resolve
 from model.economy import rules
 from model.simulation.model import RegionModel
-from model.testing import PLAN
+from model.testing import PLAN, fork_in_year, spun_up
 
 FIRM_SCALE = 0.2  # enough for a high-end maker (1% of ~900 machine-tool firms)
 YEAR = 2025
@@ -22,17 +22,11 @@ YEAR = 2025
 
 @pytest.fixture(scope="module")
 def base() -> RegionModel:
-    sc = resolve(PLAN, overrides={"market.firm_scale": FIRM_SCALE, "spinup.years": 2})
-    m = RegionModel(sc, [0, 1])
-    m.spin_up()
-    return m
+    return spun_up(FIRM_SCALE)
 
 
 def _fork(base: RegionModel, year: int = YEAR) -> RegionModel:
-    m = base.fork(base.scenario_params)
-    m.engine.year = year
-    m.engine.tax_base_rates()
-    return m
+    return fork_in_year(base, year)
 
 
 def _maker(m: RegionModel, segment: str) -> int:

@@ -47,9 +47,11 @@ __all__ = [
     "assert_identical_runs",
     "assert_units",
     "clear_cache",
+    "fork_in_year",
     "resolve_path",
     "small_overrides",
     "small_run",
+    "spun_up",
 ]
 
 
@@ -310,3 +312,22 @@ def _cached_run(
 def clear_cache() -> None:
     """Forget the cached small runs."""
     _cached_run.cache_clear()
+
+
+def spun_up(firm_scale: float, spinup_years: int = 2, replicates: tuple[int, ...] = (0, 1)):
+    """The plan spun up at a firm scale: the base for tests on hand-built firms."""
+    from model.config.scenario import resolve
+    from model.simulation.model import RegionModel
+
+    sc = resolve(PLAN, overrides={"market.firm_scale": firm_scale, "spinup.years": spinup_years})
+    m = RegionModel(sc, list(replicates))
+    m.spin_up()
+    return m
+
+
+def fork_in_year(base, year: int):
+    """A fork of a spun-up model moved to ``year``, with that year's tax rates."""
+    m = base.fork(base.scenario_params)
+    m.engine.year = year
+    m.engine.tax_base_rates()
+    return m
