@@ -99,6 +99,30 @@ def test_volatility_size_slope_of_a_known_scaling() -> None:
     assert size_volatility_slope(size, growth) == pytest.approx(-0.2, abs=0.03)
 
 
+def test_volatility_size_slope_does_not_depend_on_the_firms_order() -> None:
+    """Size classes are cut at the deciles of size, so tied sizes (entrants all start at the
+    threshold) share a class whatever the order of the firms: the slope is a function of the
+    set of firms (up to the rounding of the class sums, which follow the firms' order), not
+    of how a sorting algorithm orders ties."""
+    rng = np.random.default_rng(5)
+    size = np.concatenate([np.full(900, 20.0), np.exp(rng.normal(4.0, 1.0, 2_100))])
+    growth = rng.laplace(0.0, 0.2, size.shape)
+    slope = size_volatility_slope(size, growth)
+    assert np.isfinite(slope)
+    for _ in range(3):
+        order = rng.permutation(len(size))
+        assert size_volatility_slope(size[order], growth[order]) == pytest.approx(slope, rel=1e-12)
+
+
+def test_quantile_ratio_is_numpys_quantiles() -> None:
+    rng = np.random.default_rng(6)
+    for n in (20, 21, 57, 1000, 5001):
+        x = np.exp(rng.normal(0.0, 1.0, n))
+        low, high = np.quantile(x, [0.1, 0.9])
+        assert quantile_ratio(x) == high / low
+    assert np.isnan(quantile_ratio(np.ones(19)))
+
+
 def test_quantile_ratio_of_a_lognormal() -> None:
     rng = np.random.default_rng(4)
     x = np.exp(rng.normal(0.0, 0.63, 200_000))

@@ -29,7 +29,7 @@ from model.outputs.recorder import deadweight_bn_yuan
 from model.policy.base import ration
 from model.policy.ledgers import SLOT_BLOCK, CompactSlots, uniform_at, uniform_below
 from model.simulation.model import RegionModel
-from model.testing import PLAN
+from model.testing import PLAN, fork_in_year
 
 FIRM_SCALE = 0.01
 YEAR = 2024
@@ -70,11 +70,9 @@ class Hand:
         # below are the instrument's for a listed project (the listing has its own test).
         listed = {"instruments.renewal_loans.listed_project_share": 1.0}
         sc = resolve(base.scenario_params, overrides={**listed, **(overrides or {})})
-        self.model = base.fork(sc)
+        self.model = fork_in_year(base, year, sc)
         self.eng = self.model.engine
         self.policy = self.model.policy
-        self.eng.year = year
-        self.eng.tax_base_rates()  # the year's LPR and tax rates
         self.st = self.eng.state
         self.lay = self.eng.layout
         self.W = self.eng.firm_weight

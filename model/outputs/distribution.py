@@ -69,7 +69,8 @@ def size_volatility_slope(size: np.ndarray, growth: np.ndarray) -> float:
 
     Firms are split into ``SIZE_CLASSES`` classes at the deciles of size (a firm at a
     decile belongs to the class above it, so tied sizes share a class and the classes do
-    not depend on a sorting algorithm's order of ties); a slope of about -0.2 is the
+    not depend on a sorting algorithm's order of ties; classes left empty by ties are
+    skipped); a slope of about -0.2 is the
     regularity of Stanley et al. (1996) and later work.
     """
     n = len(size)
@@ -81,13 +82,17 @@ def size_volatility_slope(size: np.ndarray, growth: np.ndarray) -> float:
     for cut in cuts:
         cls += size >= cut
     count = np.bincount(cls, minlength=SIZE_CLASSES).astype(float)
-    if (count < 2).any():
-        return float("nan")  # sizes so tied that a class is (nearly) empty
-    mean_size = np.bincount(cls, size, SIZE_CLASSES) / count
-    d = growth - (np.bincount(cls, growth, SIZE_CLASSES) / count)[cls]
-    sd = np.sqrt(np.bincount(cls, d * d, SIZE_CLASSES) / count)
-    log_size = np.log(mean_size)
-    log_sd = np.log(np.maximum(sd, 1e-12))
+    # Tied sizes at a decile leave the classes below it empty: the slope is taken across the
+    # classes that have firms (at least three of them).
+    kept = count >= 2
+    if kept.sum() < 3:
+        return float("nan")
+    safe = np.maximum(count, 1.0)
+    mean_size = np.bincount(cls, size, SIZE_CLASSES) / safe
+    d = growth - (np.bincount(cls, growth, SIZE_CLASSES) / safe)[cls]
+    sd = np.sqrt(np.bincount(cls, d * d, SIZE_CLASSES) / safe)
+    log_size = np.log(mean_size[kept])
+    log_sd = np.log(np.maximum(sd[kept], 1e-12))
     # Least squares written out: LAPACK's result may differ in the last bits with the
     # machine's threads, and results must be bit-identical wherever they are computed.
     dx = log_size - log_size.mean()

@@ -123,16 +123,12 @@ class Instrument:
     def after_investment(self, eng: Engine) -> None:
         """Act on the year's investment (rule 4)."""
 
-    def off_budget_support(self, eng: Engine) -> np.ndarray | None:
-        """Support to each firm this year that no instrument budget pays (R, N), or None."""
-        return None
-
     def interest_relief(self, eng: Engine) -> np.ndarray | None:
-        """Interest each firm does not pay this year thanks to the instrument (R, N), or None."""
-        return None
+        """Interest each firm does not pay this year thanks to the instrument (R, N), or None.
 
-    def off_budget_cost(self, eng: Engine) -> np.ndarray | None:
-        """What the instrument costs this year outside any budget (R,), beyond its support."""
+        Rule 6 takes it off the firms' interest; it is the instrument's cost outside any
+        budget (e.g. the central bank's, for re-lending), booked in rule 8.
+        """
         return None
 
     def end_year(self) -> None:

@@ -97,8 +97,9 @@ class PolicyMix:
     def pay(self, eng: Engine) -> None:
         """Government pays every instrument from its payers' budgets (rule 8).
 
-        Then the support no budget pays (re-lending relief) is added, and each instrument
-        moves its own state on to the next year.
+        Then the cost outside any budget (the interest relief rule 6 took off the firms'
+        interest, e.g. re-lending) is booked, and each instrument moves its own state on to the
+        next year.
         """
         st = eng.state
         # Last year's subsidies are settled: their array takes this year's, in place. An
@@ -110,16 +111,8 @@ class PolicyMix:
             if paid is not None:
                 total += paid
             del paid
-        costs = []
-        for ins in self.all:
-            extra = ins.off_budget_support(eng)
-            if extra is not None:
-                total += extra
-                costs.append(extra.sum(axis=1))
-                del extra
-        costs += [c for c in (ins.off_budget_cost(eng) for ins in self.all) if c is not None]
-        cost = _combined(costs)
-        self.off_budget_cost = np.zeros(eng.R) if cost is None else cost
+        relief = self.interest_relief(eng)
+        self.off_budget_cost = np.zeros(eng.R) if relief is None else relief.sum(axis=1)
         np.multiply(total, st.alive, out=total)
         for ins in self.all:
             ins.end_year()

@@ -104,9 +104,8 @@ class RDBonus(Instrument):
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
         p, year, st = self.params, eng.year, eng.state
-        eligible = self.eligibility(eng)
-        if not self.running(year):
-            eligible[:] = False
+        # Outside the plan's years no firm is eligible: the test need not run.
+        eligible = self.eligibility(eng) if self.running(year) else np.zeros(st.alive.shape, bool)
         if p.base == "increment":
             claim = p.reward_rate.at(year) * np.maximum(st.rd_reported - st.rd_reported_prev, 0.0)
         else:

@@ -186,15 +186,13 @@ class RenewalLoans(Instrument):
                 self.relief_schedule[:, :, k] += cut * share * listed_loans
 
     def interest_relief(self, eng: Engine) -> np.ndarray | None:
-        """This year's interest relief on re-lent loans (R, N), live firms; None if none."""
+        """This year's interest relief on re-lent loans (R, N), live firms; None if none.
+
+        What re-lending costs the central bank this year (``PolicyMix.pay``).
+        """
         if self.relief_schedule is None or not self.enabled:
             return None
         return self.relief_schedule[:, :, 0] * eng.state.alive
-
-    def off_budget_cost(self, eng: Engine) -> np.ndarray | None:
-        """What re-lending costs the central bank this year (R,): the interest relief."""
-        relief = self.interest_relief(eng)
-        return None if relief is None else relief.sum(axis=1)
 
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""

@@ -325,9 +325,12 @@ def spun_up(firm_scale: float, spinup_years: int = 2, replicates: tuple[int, ...
     return m
 
 
-def fork_in_year(base, year: int):
-    """A fork of a spun-up model moved to ``year``, with that year's tax rates."""
-    m = base.fork(base.scenario_params)
+def fork_in_year(base, year: int, scenario=None):
+    """A fork of a spun-up model, under ``scenario`` (default its own), moved to ``year``.
+
+    The fork has that year's tax rates and loan rate, for rules run on hand-built firms.
+    """
+    m = base.fork(scenario if scenario is not None else base.scenario_params)
     m.engine.year = year
     m.engine.tax_base_rates()
     return m
