@@ -281,8 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="KEY=VALUE",
         help="the point differences are taken against, e.g. scenario=no_policy or "
-        "instruments.rd_bonus.enabled=false (repeatable; default: every swept "
-        "instrument off, or the no_policy scenario)",
+        "instruments.rd_bonus.enabled=false (repeatable; default: the status quo, i.e. every "
+        "swept instruments.X.as_before_plan true or the status_quo scenario; else every swept "
+        "instrument off or the no_policy scenario)",
     )
     sw.set_defaults(func=_cmd_sweep)
 

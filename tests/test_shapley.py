@@ -170,7 +170,7 @@ def test_key_outputs_and_spread(shapley: xr.Dataset) -> None:
 
 
 def test_needs_on_off_dims(combos: xr.Dataset) -> None:
-    with pytest.raises(model.ScenarioError, match="on/off"):
+    with pytest.raises(model.ScenarioError, match="switch dims"):
         model.shapley(combos.assign_attrs(sweep_dims=""))
     with pytest.raises(model.ScenarioError, match="false and true"):
         model.shapley(combos.isel(rd_bonus_enabled=[1]))

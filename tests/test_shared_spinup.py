@@ -63,13 +63,18 @@ def test_shared_spinup_equals_separate_runs(scenarios) -> None:
 
 
 def test_points_sharing_a_counterfactual_equal_separate_runs() -> None:
-    # Policy levers that a switched-off instrument ignores (so the points share one no-policy
-    # twin), and ones it reads (eligible age, first-set insured years: separate twins).
+    # Policy levers that the twins ignore (so the points share one no-policy and one
+    # status-quo twin: the plan's R&D reward, its SOE quota, which the status quo sets to 0),
+    # and ones they read (eligible age: separate no-policy twins; the listed share of renewal
+    # projects, which the status quo's 2024 loans read: separate status-quo twins).
     levers = (
         {},
-        {"instruments.renewal_loans.subsidy_pp": 0.02, "instruments.rd_bonus.reward_rate": 0.2},
+        {
+            "instruments.first_set.soe_single_source_quota": 0.5,
+            "instruments.rd_bonus.reward_rate": 0.2,
+        },
         {"instruments.renewal_loans.eligible_age_years": 6},
-        {"instruments.first_set.national_years": 2},
+        {"instruments.renewal_loans.listed_project_share": 0.8},
     )
     points = [
         resolve("scenarios/plan.toml", overrides=small_overrides(**lever)) for lever in levers

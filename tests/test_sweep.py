@@ -72,7 +72,7 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
         ("budgets", {"rd_bonus_budget": 3, "first_set_budget": 3, "renewal_pool": 3}),
         ("two_levers", {"subsidy_pp": 5, "reward_rate": 5}),
         ("outside_demand", {"outside_demand": 3}),
-        ("policy_scenarios", {"scenario": 9}),
+        ("policy_scenarios", {"scenario": 10}),
     ],
 )
 def test_shipped_sweeps_load(name: str, dims: dict[str, int]) -> None:
@@ -347,7 +347,7 @@ def test_cli_sweep_writes_the_dataset_and_prints_views(
         assert_identical_runs(f.load(), grid.assign_attrs(sweep_file=str(path)))
     assert "Sweep 'grid': 4 points" in stdout
     assert "MT output 2027" in stdout
-    assert "Against the counterfactual (rd_bonus_reward_rate = 0.0, pool = 0.5)" in stdout
+    assert "Against the counterfactual point [rd_bonus_reward_rate = 0.0, pool = 0.5]" in stdout
     assert str(out / "grid.nc") in stdout
     # --replicates overrides the file's count.
     assert load_sweep(path, replicates=5).replicates == 5

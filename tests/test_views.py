@@ -172,7 +172,7 @@ def test_summary_text(combos: xr.Dataset) -> None:
     text = sweep_summary(combos)
     assert "Sweep 'instrument_combinations': 8 points" in text
     assert "MT output 2027" in text and "±" in text
-    assert "Against the counterfactual (rd_bonus_enabled = False" in text
+    assert "Against no policy (every instrument off) [rd_bonus_enabled = False" in text
     assert "Shapley values" in text and "VA per yuan of public cost" in text
     lines = text.splitlines()
     assert sum(line.startswith("True ") or line.startswith("False ") for line in lines) == 8 + 7
@@ -196,7 +196,7 @@ def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixtu
     model.experiments.sweep.write_sweep(combos[needed], path)
     assert cli.main(["views", str(path), "--counterfactual", "rd_bonus_enabled=true"]) == 0
     out = capsys.readouterr().out
-    assert "Against the counterfactual (rd_bonus_enabled = True)" in out
+    assert "Against the counterfactual point [rd_bonus_enabled = True]" in out
     assert cli.main(["views", str(path), "--counterfactual", "rd_bonus_enabled=maybe"]) == 2
     assert cli.main(["views", str(tmp_path / "missing.nc")]) == 2
     assert "file not found" in capsys.readouterr().err

@@ -9,6 +9,7 @@ commitments (investment). None acts during the spin-up.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING
 
@@ -55,8 +56,8 @@ class Instrument:
 
     @property
     def active(self) -> bool:
-        """On, and the spin-up is over."""
-        return self.enabled and not self.model.spinning_up
+        """On (in the spin-up, the status quo's instruments that act in the base year are)."""
+        return self.enabled
 
     def claims(self) -> list[tuple[FirmAgent, float, int]]:
         """This year's (firm, claim, payer index) of eligible live firms."""
@@ -105,7 +106,7 @@ class RDBonus(Instrument):
 
     def running(self) -> bool:
         """Whether the bonus is paid this year (the plan's years)."""
-        return self.params.first_year <= self.model.year <= self.params.last_year
+        return self.params.first_year <= self.model.policy_year <= self.params.last_year
 
     def expected_rate(self, firm: FirmAgent) -> float:
         """Bonus per yuan of R&D the firm expects: the rate it got last year, while it runs."""
@@ -285,8 +286,8 @@ class RenewalLoans(Instrument):
         return self.model.at(p.grant_share)
 
     def eligible_age(self) -> float:
-        """Replaced cohorts older than this are over-aged (never in the spin-up)."""
-        if self.model.spinning_up:
+        """Replaced cohorts older than this are over-aged (never in a spin-up without loans)."""
+        if self.model.spinning_up and not self.enabled:
             return math.inf
         return self.model.at(self.params.eligible_age_years)
 
@@ -359,11 +360,29 @@ class RenewalLoans(Instrument):
         return [math.inf] * len(PAYERS)  # commitments were rationed when made
 
 
+def spinup_instruments(scenario):
+    """The instruments the spin-up runs: each as before the plan, off unless it acts in the
+    base year (the R&D bonus in its years, the renewal loans with a pool or re-lending)."""
+    before = scenario.status_quo_instruments()
+    year = scenario.region.base_year.year
+    acts = {
+        "rd_bonus": lambda p: p.first_year <= year <= p.last_year,
+        "first_set": lambda p: True,
+        "renewal_loans": lambda p: p.pool_bn_yuan.at(year) > 0 or p.relending_rate_cut.at(year) > 0,
+    }
+    off = {
+        name: dataclasses.replace(getattr(before, name), enabled=False, as_before_plan=False)
+        for name, test in acts.items()
+        if not (getattr(before, name).enabled and test(getattr(before, name)))
+    }
+    return dataclasses.replace(before, **off)
+
+
 class Government:
     """The three instruments and the yearly payment of their claims (rule 8)."""
 
-    def __init__(self, model: ReferenceModel) -> None:
-        ins = model.scenario_params.instruments
+    def __init__(self, model: ReferenceModel, instruments=None) -> None:
+        ins = instruments if instruments is not None else model.scenario_params.instruments
         self.model = model
         self.rd_bonus = RDBonus(ins.rd_bonus, model)
         self.first_set = FirstSet(ins.first_set, model)

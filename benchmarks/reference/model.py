@@ -23,7 +23,7 @@ import mesa
 import numpy as np
 
 from benchmarks.reference.firm import FirmAgent
-from benchmarks.reference.government import Government
+from benchmarks.reference.government import Government, spinup_instruments
 from benchmarks.reference.layout import SEGMENTS, build_layout
 
 if TYPE_CHECKING:
@@ -432,12 +432,17 @@ class ReferenceModel(mesa.Model):
 
     # ------------------------------------------------------------ exogenous paths
 
+    @property
+    def policy_year(self) -> int:
+        """The year whose policy settings apply: the base year's throughout the spin-up."""
+        return self.region.base_year.year if self.spinning_up else self.year
+
     def at(self, schedule) -> float:
-        """A parameter schedule's value this year (looked up once a year)."""
+        """An instrument schedule's value this year (looked up once a year)."""
         key = id(schedule)
         value = self._this_year.get(key)
         if value is None:
-            value = self._this_year[key] = schedule.at(self.year)
+            value = self._this_year[key] = schedule.at(self.policy_year)
         return value
 
     def tax_rates(self) -> None:
@@ -520,7 +525,15 @@ class ReferenceModel(mesa.Model):
         self.demography()
 
     def spin_up(self) -> None:
-        """The spin-up years under base-year conditions, then the rebase to the base year."""
+        """The spin-up years under base-year conditions, then the rebase to the base year.
+
+        The government runs the status quo meanwhile (the instruments as before the plan that
+        act in the base year); the scenario's own instruments take over the firms' payments
+        and commitments after it.
+        """
+        planned = self.government
+        before = spinup_instruments(self.scenario_params)
+        self.government = Government(self, before)
         for _ in range(self.scenario_params.spinup.years):
             self.one_year()
             self.renormalise_costs()
@@ -528,6 +541,8 @@ class ReferenceModel(mesa.Model):
             self.anchor_outside_makers()
             self.record_maker_trend()
         self.rebase()
+        planned.renewal_loans.fill_ratio = self.government.renewal_loans.fill_ratio
+        self.government = planned
 
     def record_maker_trend(self) -> None:
         """This spin-up year's point of the region's makers' trends (the rebase adds none)."""
@@ -938,6 +953,10 @@ class ReferenceModel(mesa.Model):
                 f.cohort_capacity = [c * factor for c in f.cohort_capacity]
                 f.cohort_cost = [c * factor for c in f.cohort_cost]
                 f.rd_history = [x * factor for x in f.rd_history]
+                # What instruments paid and owe follows the change of money units.
+                f.rd_bonus_paid *= factor
+                f.renewal_schedule = [x * factor for x in f.renewal_schedule]
+                f.relending_schedule = [x * factor for x in f.relending_schedule]
             sec.demand_real *= factor
             sec.demand_real_prev *= factor
             sec.demand_expected *= factor

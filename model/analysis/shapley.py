@@ -11,18 +11,29 @@ import xarray as xr
 
 from model.analysis.key_outputs import key_outputs
 from model.analysis.stats import REP, labelled, mcse, ratio_of_means, sweep_dims
+from model.analysis.views import COMPARISON_TITLE
 from model.config.errors import ScenarioError
 from model.policy.registry import names as instrument_names
 
+#: The switch dims a Shapley attribution can play over, and the value that plays the
+#: instrument: as before the plan or as planned (against the status quo, preferred), or
+#: off or on (against no policy).
+SWITCHES = {"as_before_plan": False, "enabled": True}
+
 
 def instrument_players(ds: xr.Dataset) -> dict[str, str]:
-    """Instrument -> dim of the sweep that switches it on and off (``instruments.X.enabled``)."""
-    out = {}
+    """Instrument -> dim of the sweep that switches it.
+
+    ``instruments.X.as_before_plan`` (the plan's version against the status quo's) where the
+    sweep has such dims, else ``instruments.X.enabled`` (on against off).
+    """
+    found: dict[str, dict[str, str]] = {k: {} for k in SWITCHES}
     for d in sweep_dims(ds):
         path = str(ds[d].attrs.get("path", ""))
         parts = path.split(".")
-        if len(parts) == 3 and parts[0] == "instruments" and parts[2] == "enabled":
-            out[parts[1]] = d
+        if len(parts) == 3 and parts[0] == "instruments" and parts[2] in SWITCHES:
+            found[parts[2]][parts[1]] = d
+    out = next((v for v in found.values() if v), {})
     order = instrument_names()
     return {k: out[k] for k in order if k in out} | {k: v for k, v in out.items() if k not in order}
 
@@ -39,7 +50,10 @@ def shapley(
 
         phi_i = sum over S not containing i of |S|! (n - |S| - 1)! / n! [v(S + i) - v(S)]
 
-    so that sum_i phi_i = v(all) - v(none) (efficiency), replicate by replicate.
+    so that sum_i phi_i = v(all) - v(none) (efficiency), replicate by replicate. Against the
+    status quo (``instruments.X.as_before_plan`` dims) an instrument "on" runs as the plan
+    has it and "off" as before the plan; against no policy (``.enabled`` dims) on and off.
+    ``attrs["comparison"]`` says which.
 
     Args:
         ds: A sweep with one boolean dim per instrument (``instruments.X.enabled``), e.g.
@@ -61,7 +75,8 @@ def shapley(
         raise ScenarioError(
             str(ds.attrs.get("sweep_file", "dataset")),
             "",
-            "no instrument on/off dims (instruments.X.enabled = [false, true]) for Shapley values",
+            "no instrument switch dims (instruments.X.as_before_plan or instruments.X.enabled "
+            "= [false, true]) for Shapley values",
         )
     for name, d in players.items():
         if d not in ds.dims or sorted(map(bool, ds[d].values)) != [False, True]:
@@ -77,8 +92,12 @@ def shapley(
     inst = list(players)
     n = len(inst)
 
+    switch = {i: str(ds[players[i]].attrs.get("path", "")).rsplit(".", 1)[-1] for i in inst}
+    plays = {i: SWITCHES.get(switch[i], True) for i in inst}
+
     def value(on: set[str]) -> xr.DataArray:
-        return v.sel({players[i]: (i in on) for i in inst}, drop=True)
+        # The instruments in ``on`` play (as planned, or on); the others do not.
+        return v.sel({players[i]: (plays[i] if i in on else not plays[i]) for i in inst}, drop=True)
 
     phis = []
     for i in inst:
@@ -137,5 +156,9 @@ def shapley(
             "Shapley value added per yuan of the instrument's Shapley public cost",
         )
         out["va_per_yuan_se"] = labelled(se, "yuan/yuan", "Monte Carlo s.e. of va_per_yuan")
-    out.attrs = {"players": ", ".join(f"{k} = {d}" for k, d in players.items())}
+    against = "status_quo" if not all(plays.values()) else "no_policy"
+    out.attrs = {
+        "players": ", ".join(f"{k} = {d}" for k, d in players.items()),
+        "comparison": COMPARISON_TITLE[against],
+    }
     return out

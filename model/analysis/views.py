@@ -17,6 +17,7 @@ import xarray as xr
 
 from model.analysis.stats import REP, labelled, mcse, ratio_of_means, sweep_dims
 from model.config.errors import ScenarioError
+from model.outputs.catalogue import DEADWEIGHT_VARIABLE
 
 
 def _parse_value(coord: xr.DataArray, value: Any) -> Any:
@@ -38,12 +39,20 @@ def _parse_value(coord: xr.DataArray, value: Any) -> Any:
     return value
 
 
+#: The comparisons a sweep may hold, in order of preference: the scenario that is it, and the
+#: instrument switch (path suffix and value) that makes a point it.
+COMPARISONS = (("status_quo", ".as_before_plan", True), ("no_policy", ".enabled", False))
+
+
 def counterfactual_point(ds: xr.Dataset, where: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Indexers (dim -> label) of a counterfactual point of a sweep.
 
     Keys may be dim names (``scenario``, ``rd_bonus_enabled``) or the dotted paths the dims
-    sweep (``instruments.rd_bonus.enabled``). Without ``where``, the point where every swept
+    sweep (``instruments.rd_bonus.enabled``). Without ``where``, the status quo where the
+    sweep has one: the point where every swept ``instruments.*.as_before_plan`` is true, or
+    the scenario named ``status_quo``; otherwise no policy: the point where every swept
     ``instruments.*.enabled`` is false, or the scenario named ``no_policy``.
+    :func:`comparison` says which.
 
     Raises:
         ScenarioError: If a key names no dim or a label no point (listing what exists).
@@ -51,17 +60,18 @@ def counterfactual_point(ds: xr.Dataset, where: Mapping[str, Any] | None = None)
     dims = sweep_dims(ds)
     by_path = {str(ds[d].attrs.get("path")): d for d in dims if ds[d].attrs.get("path")}
     if not where:
-        found: dict[str, Any] = {}
-        for path, d in by_path.items():
-            if (
-                path.startswith("instruments.")
-                and path.endswith(".enabled")
-                and ds[d].dtype == bool
-            ):
-                found[d] = False
-        if not found and "scenario" in dims and "no_policy" in ds["scenario"].values:
-            found["scenario"] = "no_policy"
-        return found
+        scenarios = ds["scenario"].values if "scenario" in dims else ()
+        for scenario, suffix, value in COMPARISONS:
+            found: dict[str, Any] = {
+                d: value
+                for path, d in by_path.items()
+                if path.startswith("instruments.") and path.endswith(suffix) and ds[d].dtype == bool
+            }
+            if not found and scenario in scenarios:
+                found["scenario"] = scenario
+            if found:
+                return found
+        return {}
     out: dict[str, Any] = {}
     for key, value in where.items():
         d = key if key in dims else by_path.get(key)
@@ -79,6 +89,31 @@ def counterfactual_point(ds: xr.Dataset, where: Mapping[str, Any] | None = None)
             )
         out[d] = labels[labels.index(v)]
     return out
+
+
+def comparison(ds: xr.Dataset, where: Mapping[str, Any]) -> str:
+    """What a counterfactual point is: ``status_quo``, ``no_policy`` or ``other``.
+
+    The status quo is the scenario ``status_quo`` or every swept instrument as before the
+    plan; no policy is the scenario ``no_policy`` or every swept instrument off.
+    """
+    if not where:
+        return "other"
+    paths = {d: str(ds[d].attrs.get("path", "")) for d in where}
+    for kind, suffix, value in COMPARISONS:
+        if where.get("scenario") == kind and len(where) == 1:
+            return kind
+        if all(paths[d].endswith(suffix) and bool(v) is value for d, v in where.items()):
+            return kind
+    return "other"
+
+
+#: How each comparison is named in titles.
+COMPARISON_TITLE = {
+    "status_quo": "against the status quo (every instrument as before the plan)",
+    "no_policy": "against no policy (every instrument off)",
+    "other": "against the counterfactual point",
+}
 
 
 def _replicate_variables(ds: xr.Dataset, variables: Sequence[str] | None) -> list[str]:
@@ -136,7 +171,10 @@ def differences(
             "units": ds[n].attrs.get("units", ""),
             "long_name": f"{ds[n].attrs.get('long_name', n)}: difference from the counterfactual",
         }
-    diff.attrs = {"counterfactual": ", ".join(f"{k} = {v}" for k, v in where.items())}
+    diff.attrs = {
+        "counterfactual": ", ".join(f"{k} = {v}" for k, v in where.items()),
+        "comparison": COMPARISON_TITLE[comparison(ds, where)],
+    }
     return diff
 
 
@@ -223,15 +261,24 @@ def value_per_yuan(
     return out
 
 
-def deadweight_leakage(ds: xr.Dataset) -> xr.Dataset:
+def deadweight_leakage(ds: xr.Dataset, against: str = "status_quo") -> xr.Dataset:
     """Deadweight and leakage by instrument, summed over the years (mean and 5-95% band).
 
     ``deadweight_share`` = mean deadweight / mean subsidy committed (the part of the subsidy
-    earned by behaviour the same firms show without the policy, same random numbers; both on
-    the year the behaviour happened, so a renewal loan's subsidy counts in the year of the loan).
+    earned by behaviour the same firms show in the twin, same random numbers; both on the year
+    the behaviour happened, so a renewal loan's subsidy counts in the year of the loan).
+
+    Args:
+        ds: A run or sweep dataset.
+        against: The twin: ``status_quo`` (every instrument as before the plan, the default)
+            or ``no_policy`` (every instrument off).
     """
+    if against not in DEADWEIGHT_VARIABLE:
+        raise ScenarioError(
+            "deadweight", against, f"expected one of {', '.join(DEADWEIGHT_VARIABLE)}"
+        )
     sub = ds["subsidy_paid"].sum("year")
-    dw = ds["deadweight"].sum("year")
+    dw = ds[DEADWEIGHT_VARIABLE[against]].sum("year")
     leak = ds["leakage"].sum("year")
     share, share_se = ratio_of_means(dw, ds["subsidy_committed"].sum("year"))
     out = {
@@ -253,4 +300,4 @@ def deadweight_leakage(ds: xr.Dataset) -> xr.Dataset:
         out[f"{name}_p95"] = labelled(
             q.sel(quantile=0.95, drop=True), "bn yuan", f"{name}, 95% quantile"
         )
-    return xr.Dataset(out)
+    return xr.Dataset(out, attrs={"counterfactual": COMPARISON_TITLE[against]})

@@ -236,6 +236,11 @@ class Engine(BaseYear):
         """Keys of this year's counter-based streams of a process, one per replicate (R,)."""
         return streams.stream_keys(self.scenario.seed, self.replicates, self.year, process)
 
+    @property
+    def policy_year(self) -> int:
+        """The year whose policy settings apply: the base year's throughout the spin-up."""
+        return self.region.base_year.year if self.spinning_up else self.year
+
     def draw(self, process: str) -> Draws:
         """The draws of a process for the current year."""
         return Draws(self.scenario.seed, self.replicates, self.year, process)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import xarray as xr
 
 __all__ = [
+    "COUNTERFACTUALS",
+    "DEADWEIGHT_VARIABLE",
     "FIRM_VARIABLES",
     "RUN_DIMS",
     "VARIABLES",
@@ -33,6 +35,14 @@ BY_SECTOR = (*YEARLY, "sector")
 BY_SEGMENT = (*YEARLY, "segment")
 BY_INSTRUMENT = (*YEARLY, "instrument")
 BASE = ("replicate", "sector")
+
+#: The twins a run's deadweight is measured against, with the variable of each: the status
+#: quo (every instrument as before the plan; the default comparison) and no policy at all.
+DEADWEIGHT_VARIABLE: dict[str, str] = {
+    "status_quo": "deadweight",
+    "no_policy": "deadweight_vs_no_policy",
+}
+COUNTERFACTUALS: tuple[str, ...] = tuple(DEADWEIGHT_VARIABLE)
 
 
 @dataclass(frozen=True)
@@ -346,8 +356,17 @@ VARIABLES: tuple[Variable, ...] = (
         "deadweight",
         BY_INSTRUMENT,
         "bn yuan",
-        "subsidy paid for behaviour the same firm shows without the policy (no-policy twin, "
-        "same random numbers); renewal loans: on the year's commitments",
+        "subsidy paid for behaviour the same firm shows in the status quo (every instrument as "
+        "before the plan; status-quo twin, same random numbers); renewal loans: on the year's "
+        "commitments",
+        source="ledger",
+    ),
+    Variable(
+        "deadweight_vs_no_policy",
+        BY_INSTRUMENT,
+        "bn yuan",
+        "subsidy paid for behaviour the same firm shows with no instrument at all (no-policy "
+        "twin, same random numbers); renewal loans: on the year's commitments",
         source="ledger",
     ),
     Variable(

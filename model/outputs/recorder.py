@@ -8,7 +8,7 @@ from model.config.units import M_YUAN_PER_BN, PEOPLE_PER_THOUSAND, TINY
 from model.economy.engine import Engine
 from model.economy.sectors import sector_sum, sector_sums
 from model.economy.state import FIELDS, names
-from model.outputs.catalogue import variables
+from model.outputs.catalogue import COUNTERFACTUALS, DEADWEIGHT_VARIABLE, variables
 from model.outputs.distribution import (
     growth_moments,
     hill_exponent,
@@ -87,13 +87,15 @@ class Recorder:
         self.keep_activity = False
         self.activity: dict[str, CompactSlots] = {}
         self.leakage: dict[str, np.ndarray] = {}
-        self.deadweight: dict[str, np.ndarray] = {}
-        self._without: list[dict[str, CompactSlots]] | None = None
+        #: Deadweight this year by counterfactual ("status_quo", "no_policy") and instrument.
+        self.deadweight: dict[str, dict[str, np.ndarray]] = {}
+        #: Each counterfactual twin's activity, by year, of every instrument.
+        self._without: dict[str, list[dict[str, CompactSlots]]] = {}
         self.years: list[int] = []
         #: Each recorded variable's yearly values (catalogue source "recorder").
         self.series: dict[str, list[np.ndarray]] = {k: [] for k in variables(source="recorder")}
         self.committed_rows: list[np.ndarray] = []
-        self.deadweight_rows: list[np.ndarray] = []
+        self.deadweight_rows: dict[str, list[np.ndarray]] = {k: [] for k in COUNTERFACTUALS}
         self.leakage_rows: list[np.ndarray] = []
         self.spinup_replacement: list[np.ndarray] = []
         self.spinup_largest: list[np.ndarray] = []
@@ -287,13 +289,19 @@ class Recorder:
             )
         return out
 
-    def compare_with(self, activity_by_year: list[dict[str, CompactSlots]]) -> None:
-        """Measure deadweight against the no-policy twin's activity, one entry per year.
+    def compare_with(
+        self, activity_by_year: list[dict[str, CompactSlots]], counterfactual: str = "no_policy"
+    ) -> None:
+        """Measure deadweight against a twin's activity (one entry per year).
 
-        Each recorded year then sets ``deadweight`` (instrument -> (R,), bn yuan) from what
-        each instrument paid each firm and that firm's activity with and without the policy.
+        Each recorded year then sets ``deadweight[counterfactual]`` (instrument -> (R,), bn
+        yuan) from what each instrument paid each firm and that firm's activity here and in
+        the twin: the status-quo twin (every instrument as before the plan) or the no-policy
+        twin (every instrument off).
         """
-        self._without = activity_by_year
+        if counterfactual not in COUNTERFACTUALS:
+            raise ValueError(f"counterfactual must be one of {COUNTERFACTUALS}")
+        self._without[counterfactual] = activity_by_year
 
     def _instrument_flows(self) -> None:
         """Leakage, and deadweight or the activity kept for it, of each instrument."""
@@ -301,9 +309,10 @@ class Recorder:
         bn = 1.0 / M_YUAN_PER_BN
         # Read now, while they are this year's: payments and the activity arrays are
         # replaced or overwritten from the next rule on.
-        without = None if self._without is None else self._without[len(self.years)]
+        without = {k: v[len(self.years)] for k, v in self._without.items()}
         outside = st.machine_purchases.astype(float) - st.machine_purchases_in_region
-        self.leakage, self.deadweight, self.committed = {}, {}, {}
+        self.leakage, self.committed = {}, {}
+        self.deadweight = {k: {} for k in without}
         if self.keep_activity:
             self.activity = {}
         for ins in eng.policy.all:
@@ -311,10 +320,13 @@ class Recorder:
             paid = ins.supported()
             self.committed[ins.name] = paid.sum(axis=1) * bn
             self.leakage[ins.name] = (outside * (paid > 0)).sum(axis=1) * bn
-            if without is not None:
-                self.deadweight[ins.name] = deadweight_bn_yuan(
-                    paid, ins.activity(eng), without[ins.name].dense()
-                )
+            if without:
+                activity = ins.activity(eng)
+                for k, twin in without.items():
+                    self.deadweight[k][ins.name] = deadweight_bn_yuan(
+                        paid, activity, twin[ins.name].dense()
+                    )
+                del activity
             if self.keep_activity:
                 self.activity[ins.name] = CompactSlots(ins.activity(eng), copy=True)
             del paid
@@ -394,11 +406,12 @@ class Recorder:
         for k, series in self.series.items():
             series.append(values[k])
         R, names = eng.R, [ins.name for ins in eng.policy.all]
-        row = np.zeros((R, len(names)))
-        if self._without is not None:
-            for k, name in enumerate(names):
-                row[:, k] = self.deadweight[name]
-        self.deadweight_rows.append(row)
+        for against, rows in self.deadweight_rows.items():
+            row = np.zeros((R, len(names)))
+            if against in self.deadweight:
+                for k, name in enumerate(names):
+                    row[:, k] = self.deadweight[against][name]
+            rows.append(row)
         self.leakage_rows.append(np.stack([self.leakage[name] for name in names], axis=1))
         self.committed_rows.append(np.stack([self.committed[name] for name in names], axis=1))
 
@@ -413,7 +426,8 @@ class Recorder:
         R = self.eng.R
         out.update({k: np.broadcast_to(v, (R, v.shape[-1])).copy() for k, v in self.base.items()})
         out.update(self.instrument_arrays())
-        out["deadweight"] = np.stack(self.deadweight_rows, axis=1)
+        for against, rows in self.deadweight_rows.items():
+            out[DEADWEIGHT_VARIABLE[against]] = np.stack(rows, axis=1)
         out["leakage"] = np.stack(self.leakage_rows, axis=1)
         out["subsidy_committed"] = np.stack(self.committed_rows, axis=1)
         out["_years"] = np.asarray(self.years)

@@ -94,6 +94,15 @@ class Instrument:
         self.paid_by_payer: list[np.ndarray] = []
         self._paid: CompactSlots | None = None
 
+    @classmethod
+    def acts_in(cls, params: InstrumentParams, year: int) -> bool:
+        """Whether an instrument with these parameters changes anything in ``year``.
+
+        The spin-up runs only the status quo's instruments that act in the base year, so
+        instruments that start later do not make spin-ups differ.
+        """
+        return bool(params.enabled)
+
     # ------------------------------------------------ hooks (model.economy.hooks)
     # Each returns "no effect" here; an instrument overrides the ones it acts through.
 
@@ -137,6 +146,27 @@ class Instrument:
     def reset_firms(self, enter: np.ndarray) -> None:
         """Forget what the slots taken by entrants (R, N) were paid or owed (rule 7)."""
 
+    def rescale(self, factor: np.ndarray) -> None:
+        """Change the units of what the instrument paid and owes by each slot's factor (R, N).
+
+        The spin-up rescales the economy to base-year money every year; what an instrument
+        keeps across years must follow.
+        """
+        if self._paid is not None:
+            self._paid = CompactSlots(self._paid.dense() * factor)
+
+    def continue_from(self, previous: Instrument) -> None:
+        """Take over what the same instrument paid and owes in the model this one continues.
+
+        A fork, or the years after the spin-up, continue the firms of another model; what
+        they were paid last year and are owed (e.g. renewal commitments made before the
+        plan) continues with them, whether or not either is on (a switched-off instrument
+        holds what its predecessor left, for the continuations after it). Copies: ``previous``
+        may serve other continuations.
+        """
+        if previous._paid is not None:
+            self._paid = CompactSlots(previous._paid.dense(), copy=True)
+
     # ------------------------------------------------------------------ payment
 
     @property
@@ -164,7 +194,7 @@ class Instrument:
         """``pay``, returning None instead of zeros when the instrument is off."""
         R = eng.R
         by_payer = np.zeros((R, len(PAYERS)))
-        if not self.enabled or eng.spinning_up:
+        if not self.enabled:
             # Nothing is claimed or paid: the ledger's zeros need no per-firm arrays.
             self._paid = CompactSlots.zeros(eng.state.alive.shape) if self.keeps_paid else None
             for key in self.ledger:

@@ -95,8 +95,8 @@ class FirstSet(Instrument):
             The government's share of the premium, whether the province's scheme is the one that
             applies, and whether the slot's model is a first set.
         """
-        p, st, year = self.params, eng.state, eng.year
-        age = year - st.model_vintage[:, mt]  # 0 in the year the model appears
+        p, st, year = self.params, eng.state, eng.policy_year
+        age = eng.year - st.model_vintage[:, mt]  # 0 in the year the model appears
         first = st.model_first_set[:, mt] & st.alive[:, mt]
         national_level = st.model_first_set_level[:, mt] == 2
         rate = p.premium_rate
@@ -131,7 +131,7 @@ class FirstSet(Instrument):
         pays the part of the insurance premium the government does not. The multiplier
         (the economy's ``1 + premium`` on unproven models) never rises.
         """
-        if not self.enabled or eng.spinning_up:
+        if not self.enabled:
             return multiplier
         st, p = eng.state, self.params
         premium = eng.scenario.innovation.unproven_risk_premium
@@ -167,7 +167,7 @@ class FirstSet(Instrument):
         sales = st.orders_inside[:, mt] + st.sales_outside[:, mt]
         insured = np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight)
         maker_claim = gov_rate * insured
-        cap = self.params.provincial_cap_m_yuan.at(eng.year) * eng.firm_weight
+        cap = self.params.provincial_cap_m_yuan.at(eng.policy_year) * eng.firm_weight
         claim[:, mt] = np.where(use_provincial, np.minimum(maker_claim, cap), maker_claim)
         payer[:, mt] = np.where(use_provincial, PAYERS.index("provincial"), PAYERS.index("central"))
         eligible[:, mt] = first & (gov_rate > 0) & (sales > 0)
@@ -177,7 +177,7 @@ class FirstSet(Instrument):
         """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
         b = np.zeros((eng.R, len(PAYERS)))
         for payer, schedule in self.params.budget_bn_yuan.items():
-            b[:, PAYERS.index(payer)] = schedule.at(eng.year) * self._scale(eng)
+            b[:, PAYERS.index(payer)] = schedule.at(eng.policy_year) * self._scale(eng)
         return b
 
     def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
@@ -190,13 +190,13 @@ class FirstSet(Instrument):
         Returns:
             The choices after the switch (``choice`` itself).
         """
-        if not self.enabled or eng.spinning_up:
+        if not self.enabled:
             return choice
         st, lay = eng.state, eng.layout
         d = eng.draw("procurement")
         # Every slot draws for the quota, then every slot for the pick (the stream's order);
         # only who takes the quota and their picks are kept.
-        quota = self.params.soe_single_source_quota.at(eng.year)
+        quota = self.params.soe_single_source_quota.at(eng.policy_year)
         takes = uniform_below(d, st.alive.shape, quota)
         takes &= lay.soe
         takes &= st.alive

@@ -117,6 +117,17 @@ class PolicyMix:
         for ins in self.all:
             ins.end_year()
 
+    def rescale(self, eng: Engine, factor: np.ndarray) -> None:
+        """Follow the spin-up's rescaling by sector (R, S) in every instrument's money state."""
+        by_slot = factor[:, eng.layout.sector_of]
+        for ins in self.all:
+            ins.rescale(by_slot)
+
+    def continue_from(self, previous: PolicyMix) -> None:
+        """Each instrument takes over its namesake's state in the mix this one continues."""
+        for ins in self.all:
+            ins.continue_from(getattr(previous, ins.name))
+
     def reset_firms(self, eng: Engine, enter: np.ndarray) -> None:
         """Clear instrument state of slots taken by entrants (rule 7)."""
         for ins in self.all:

@@ -73,7 +73,7 @@ class RDBonus(Instrument):
 
     def eligibility(self, eng: Engine) -> np.ndarray:
         """Firms meeting the seed's test this year (R, N)."""
-        p, st, year = self.params, eng.state, eng.year
+        p, st, year = self.params, eng.state, eng.policy_year
         eligible = np.zeros(st.alive.shape, dtype=bool)
         # Only firms of the eligible sectors can qualify: the test runs on their slots alone.
         slots = eng.layout.sector_slots(p.eligible_sectors)
@@ -97,13 +97,18 @@ class RDBonus(Instrument):
         eligible[:, slots] = route_growth
         return eligible
 
+    @classmethod
+    def acts_in(cls, params: InstrumentParams, year: int) -> bool:
+        """On, and ``year`` is one of the years it is paid."""
+        return bool(params.enabled) and params.first_year <= year <= params.last_year
+
     def running(self, year: int) -> bool:
         """Whether the bonus is paid in ``year`` (the plan's years)."""
         return self.params.first_year <= year <= self.params.last_year
 
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
-        p, year, st = self.params, eng.year, eng.state
+        p, year, st = self.params, eng.policy_year, eng.state
         # Outside the plan's years no firm is eligible: the test need not run.
         eligible = self.eligibility(eng) if self.running(year) else np.zeros(st.alive.shape, bool)
         if p.base == "increment":
@@ -119,7 +124,7 @@ class RDBonus(Instrument):
         """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
         b = np.zeros((eng.R, len(PAYERS)))
         b[:, PAYERS.index(self.params.payer)] = self.params.budget_bn_yuan.at(
-            eng.year
+            eng.policy_year
         ) * self._scale(eng)
         return b
 
@@ -134,9 +139,9 @@ class RDBonus(Instrument):
         Under the increment base the rate per yuan of R&D is what last year's reward was per
         yuan of last year's R&D, as under the total base.
         """
-        if not self.enabled or eng.spinning_up or self._paid is None or not self.running(eng.year):
+        if not self.enabled or self._paid is None or not self.running(eng.policy_year):
             return 0.0
-        rate = self.params.reward_rate.at(eng.year)
+        rate = self.params.reward_rate.at(eng.policy_year)
         paid = self._paid
         if paid.full is not None:
             rd = np.maximum(eng.state.rd_reported, TINY)
@@ -159,11 +164,11 @@ class RDBonus(Instrument):
         year's reported R&D) by at most ``rd.bunching_window`` x expected revenue reports
         that much. A firm with no reported R&D last year cannot pass the growth test.
         """
-        if not self.enabled or eng.spinning_up or not self.running(eng.year):
+        if not self.enabled or not self.running(eng.policy_year):
             return
         st, rd = eng.state, eng.scenario.rd
-        threshold = self.params.intensity_threshold.at(eng.year)
-        growth_threshold = self.params.growth_threshold.at(eng.year)
+        threshold = self.params.intensity_threshold.at(eng.policy_year)
+        growth_threshold = self.params.growth_threshold.at(eng.policy_year)
         # Every slot draws, so the numbers do not depend on who may bunch; the rest is
         # computed on the live firms of the eligible sectors that drew a bunching chance.
         may = uniform_below(eng.draw("bunching"), st.alive.shape, rd.bunching_probability)

@@ -83,6 +83,13 @@ class RenewalLoans(Instrument):
         self.listed: np.ndarray | None = None
         self._listed_year = 0
 
+    @classmethod
+    def acts_in(cls, params: InstrumentParams, year: int) -> bool:
+        """On, with new subsidy commitments or re-lending in ``year``."""
+        return bool(params.enabled) and (
+            params.pool_bn_yuan.at(year) > 0 or params.relending_rate_cut.at(year) > 0
+        )
+
     @property
     def last_granted(self) -> np.ndarray | None:
         """Subsidy committed this year on each firm's loans (R, N), None before any commit."""
@@ -90,7 +97,7 @@ class RenewalLoans(Instrument):
 
     def _subsidy_per_yuan(self, eng: Engine) -> float:
         """Subsidy over the loan's life per yuan lent, before caps and rationing."""
-        p, year = self.params, eng.year
+        p, year = self.params, eng.policy_year
         term = eng.scenario.investment.loan_term_years
         n = min(p.subsidy_years, term)
         outstanding_years = n - n * (n - 1) / (2.0 * term)  # straight amortisation
@@ -106,14 +113,14 @@ class RenewalLoans(Instrument):
         return (1.0 - 1.0 / term) ** np.arange(self.params.relending_years)
 
     def eligible_replacement_age(self, eng: Engine) -> float:
-        """Cohorts older than this are over-aged (inf during the spin-up).
+        """Cohorts older than this are over-aged (inf in a spin-up that does not run the loans).
 
         The classification holds whether or not the instrument is on, so a counterfactual
         run measures the same over-aged replacement the subsidy would have paid for.
         """
-        if eng.spinning_up:
+        if eng.spinning_up and not self.enabled:
             return np.inf
-        return self.params.eligible_age_years.at(eng.year)
+        return self.params.eligible_age_years.at(eng.policy_year)
 
     def activity(self, eng: Engine) -> np.ndarray:
         """What the instrument pays for: loans replacing over-aged cohorts this year."""
@@ -126,7 +133,7 @@ class RenewalLoans(Instrument):
     def _draw_listing(self, eng: Engine) -> np.ndarray:
         """Whose renewal project is on this year's list (R, N), drawn once a year."""
         if self.listed is None or self._listed_year != eng.year:
-            share = self.params.listed_project_share.at(eng.year)
+            share = self.params.listed_project_share.at(eng.policy_year)
             self.listed = uniform_below(eng.draw("renewal_list"), eng.state.alive.shape, share)
             self._listed_year = eng.year
         return self.listed
@@ -137,14 +144,15 @@ class RenewalLoans(Instrument):
         Only a firm whose project is on this year's list (drawn here, once a year, as firms
         invest) has any; it expects the subsidy at last year's fill ratio of the pool.
         """
-        if not self.enabled or eng.spinning_up:
+        if not self.enabled:
             return 0.0
         self._draw_listing(eng)
         # The rate cut over the years re-lending funds the loan, on its balance.
-        relending = self.params.relending_rate_cut.at(eng.year) * self._balance_shares(eng).sum()
+        cut = self.params.relending_rate_cut.at(eng.policy_year)
+        relending = cut * self._balance_shares(eng).sum()
         fill = np.broadcast_to(np.asarray(self.fill_ratio, dtype=float), (eng.R,))
         # No subsidy is expected in a year whose pool is empty (the scheme has ended).
-        open_pool = float(self.params.pool_bn_yuan.at(eng.year) > 0)
+        open_pool = float(self.params.pool_bn_yuan.at(eng.policy_year) > 0)
         return (self._subsidy_per_yuan(eng) * fill * open_pool + relending)[:, None] * self.listed
 
     def after_investment(self, eng: Engine) -> None:
@@ -157,14 +165,15 @@ class RenewalLoans(Instrument):
         if self.schedule is None and self.enabled:
             self.schedule = np.zeros((R, N, n))
         self._granted = CompactSlots.zeros((R, N))
-        if not self.enabled or eng.spinning_up:
+        if not self.enabled:
             return
         # Only listed projects' loans are subsidised and re-lent.
         listed_loans = st.renewal_eligible_loan * self._draw_listing(eng)
         total = self._subsidy_per_yuan(eng) * listed_loans
         if p.variant != "percentage_points":
-            np.minimum(total, p.cap_per_project_m_yuan.at(eng.year) * eng.firm_weight, out=total)
-        pool = np.full(R, p.pool_bn_yuan.at(eng.year) * self._scale(eng))
+            cap = p.cap_per_project_m_yuan.at(eng.policy_year) * eng.firm_weight
+            np.minimum(total, cap, out=total)
+        pool = np.full(R, p.pool_bn_yuan.at(eng.policy_year) * self._scale(eng))
         want = total.sum(axis=1)
         granted = ration(total, pool, "pro_rata", out=total)  # the claims are not needed again
         self.fill_ratio = np.where(want > 0, granted.sum(axis=1) / np.maximum(want, TINY), 1.0)
@@ -178,7 +187,7 @@ class RenewalLoans(Instrument):
                     self.schedule[:, a:b, k] += due_each_year
         self._granted = CompactSlots(granted)
         # Re-lending: this year's cut on the eligible loans, for as long as it funds them.
-        cut = self.params.relending_rate_cut.at(eng.year)
+        cut = self.params.relending_rate_cut.at(eng.policy_year)
         if cut > 0.0:
             if self.relief_schedule is None:
                 self.relief_schedule = np.zeros((R, N, p.relending_years))
@@ -226,3 +235,24 @@ class RenewalLoans(Instrument):
         for schedule in (self.schedule, self.relief_schedule):
             if schedule is not None:
                 schedule[enter] = 0.0
+
+    def rescale(self, factor: np.ndarray) -> None:
+        """Commitments and relief due follow the spin-up's change of money units."""
+        for schedule in (self.schedule, self.relief_schedule):
+            if schedule is not None:
+                schedule *= factor[:, :, None]
+
+    def continue_from(self, previous: Instrument) -> None:
+        """Commitments made and relief due in the model this one continues are still owed."""
+        super().continue_from(previous)
+        copy = lambda a: None if a is None else a.copy()  # noqa: E731
+        self.schedule = copy(previous.schedule)
+        self.relief_schedule = copy(previous.relief_schedule)
+        self.fill_ratio = previous.fill_ratio  # replaced, never changed in place
+        if self.schedule is not None and self.schedule.shape[2] != self.params.subsidy_years:
+            raise ValueError("a continuation may not change renewal_loans.subsidy_years")
+        if (
+            self.relief_schedule is not None
+            and self.relief_schedule.shape[2] != self.params.relending_years
+        ):
+            raise ValueError("a continuation may not change renewal_loans.relending_years")

@@ -68,7 +68,7 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _table_rows(obj: Any, prefix: str) -> list[str]:
+def _table_rows(obj: Any, prefix: str, *, skip_none: bool = False) -> list[str]:
     """One row per plain field of a table (nested tables and arrays of tables left out)."""
     meta = {row[0]: row for row in describe(type(obj), prefix)}
     sources = getattr(obj, "source", {}) or {}
@@ -77,6 +77,8 @@ def _table_rows(obj: Any, prefix: str) -> list[str]:
         if f.name == "source" or not f.init:
             continue
         value = getattr(obj, f.name)
+        if skip_none and value is None:
+            continue
         nested = dataclasses.is_dataclass(value) and not isinstance(value, Schedule)
         if nested or (isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0])):
             continue
@@ -89,8 +91,8 @@ def _table_rows(obj: Any, prefix: str) -> list[str]:
     return rows
 
 
-def _section(title: str, obj: Any, prefix: str) -> list[str]:
-    rows = _table_rows(obj, prefix)
+def _section(title: str, obj: Any, prefix: str, *, skip_none: bool = False) -> list[str]:
+    rows = _table_rows(obj, prefix, skip_none=skip_none)
     if not rows:
         return []
     return [
@@ -180,7 +182,7 @@ def parameters_markdown(
     out.append("")
     for f in dataclasses.fields(scenario):
         value = getattr(scenario, f.name)
-        if f.name in ("region", "instruments") or not dataclasses.is_dataclass(value):
+        if f.name in ("region", "instruments", "status_quo") or not dataclasses.is_dataclass(value):
             continue
         out += _section(f"`[{f.name}]`", value, f.name)
     for f in dataclasses.fields(scenario.instruments):
@@ -190,6 +192,14 @@ def parameters_markdown(
             f"`[instruments.{f.name}]` (as in this scenario: {state})",
             ins,
             f"instruments.{f.name}",
+        )
+    for f in dataclasses.fields(scenario.status_quo):
+        out += _section(
+            f"`[status_quo.{f.name}]` (before the plan; other settings as in "
+            f"`[instruments.{f.name}]`)",
+            getattr(scenario.status_quo, f.name),
+            f"status_quo.{f.name}",
+            skip_none=True,
         )
     out += _region(scenario.region, region_path)
     return "\n".join(out).rstrip() + "\n"

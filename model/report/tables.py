@@ -12,7 +12,13 @@ import xarray as xr
 from model.analysis.shapley import instrument_players, shapley
 from model.analysis.stats import REP, mcse, sweep_dims
 from model.analysis.targets import attainment, evaluate, series_of
-from model.analysis.views import counterfactual_point, deadweight_leakage, value_per_yuan
+from model.analysis.views import (
+    COMPARISON_TITLE,
+    comparison,
+    counterfactual_point,
+    deadweight_leakage,
+    value_per_yuan,
+)
 from model.config.errors import ScenarioError
 from model.config.targets import load_targets
 from model.outputs.catalogue import across_sectors
@@ -138,14 +144,19 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
     where = counterfactual_point(ds, counterfactual) if dims else {}
     if where:
         vp = value_per_yuan(ds, where)
-        dl = deadweight_leakage(ds)
+        kind = comparison(ds, where)
+        # Deadweight from the run's own twin: no policy when the point compared with is no
+        # policy, the status quo otherwise.
+        dl = deadweight_leakage(ds, "no_policy" if kind == "no_policy" else "status_quo")
         cf = ", ".join(f"{k} = {v}" for k, v in where.items())
         out += [
             "",
-            f"Against the counterfactual ({cf}), paired by replicate: mean ± Monte Carlo s.e., "
+            f"{COMPARISON_TITLE[kind][0].upper()}{COMPARISON_TITLE[kind][1:]} [{cf}], paired by "
+            "replicate: mean ± Monte Carlo s.e., "
             "bn yuan summed over the years; value added gained per yuan of net public cost, in "
-            "all and per yuan of each payer's; deadweight share of the subsidies and leakage "
-            "(machine tools bought outside the region by the firms paid)",
+            "all and per yuan of each payer's; deadweight share of the subsidies "
+            f"({dl.attrs['counterfactual']}) and leakage (machine tools bought outside the region "
+            "by the firms paid)",
         ]
         payers = [str(x) for x in vp["payer"].values]
         header = [
@@ -184,7 +195,7 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
         inst = [str(i) for i in sh["instrument"].values]
         out += [
             "",
-            "Shapley values of the mix's effect (all on vs all off) by instrument: mean "
+            f"Shapley values of the mix's effect {sh.attrs['comparison']} by instrument: mean "
             "[5%, 95%] across replicates; they add up to the effect in every replicate",
         ]
         body = []

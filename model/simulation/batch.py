@@ -10,13 +10,17 @@ import numpy as np
 from model.config.params import Scenario
 from model.policy.ledgers import CompactSlots
 from model.policy.registry import instruments, names
-from model.simulation.model import RegionModel
+from model.simulation.model import RegionModel, status_quo
 
 
 def without_instruments(scenario: Scenario) -> Scenario:
     """The scenario's no-policy counterfactual: every instrument switched off."""
     ins = scenario.instruments
-    off = {name: dataclasses.replace(getattr(ins, name), enabled=False) for name in names()}
+    # (as_before_plan off too: the status quo's settings would switch an instrument on again)
+    off = {
+        name: dataclasses.replace(getattr(ins, name), enabled=False, as_before_plan=False)
+        for name in names()
+    }
     return dataclasses.replace(
         scenario,
         name=f"{scenario.name} (no policy)",
@@ -38,6 +42,22 @@ def counterfactual_key(scenario: Scenario) -> tuple:
         for cls in instruments()
     )
     return dataclasses.replace(off, name="", description="", instruments=None), kept
+
+
+def twins_of(scenario: Scenario) -> dict[str, tuple[Scenario, tuple]]:
+    """The counterfactual twins a scenario's deadweight is measured against, with their keys.
+
+    ``status_quo``: every instrument as before the plan; ``no_policy``: every instrument off.
+    Equal keys mean equal twins (one run serves every scenario that shares it).
+    """
+    before = status_quo(scenario)
+    return {
+        "status_quo": (
+            before,
+            ("status_quo", dataclasses.replace(before, name="", description="")),
+        ),
+        "no_policy": (without_instruments(scenario), ("no_policy", counterfactual_key(scenario))),
+    }
 
 
 def simulate_points_batch(
@@ -62,7 +82,14 @@ def simulate_points_batch(
     for i, scenario in enumerate(scenarios):
         ins = scenario.instruments
         any_on = any(getattr(ins, name).enabled for name in names())
-        without = _counterfactual_activity(base, scenario, twins) if any_on else None
+        without = (
+            {
+                against: _counterfactual_activity(base, twin, key, scenario.years, twins)
+                for against, (twin, key) in twins_of(scenario).items()
+            }
+            if any_on
+            else {}
+        )
         last = i == len(scenarios) - 1
         arrays, finished = _continue(base, scenario, replicates, without, finished, last=last)
         out.append(arrays)
@@ -70,17 +97,16 @@ def simulate_points_batch(
 
 
 def _counterfactual_activity(
-    base: RegionModel, scenario: Scenario, twins: list
+    base: RegionModel, scenario: Scenario, key: tuple, years: range, twins: list
 ) -> list[dict[str, CompactSlots]]:
-    """Each year's instrument activity of every firm in the no-policy twin of ``scenario``."""
-    key = counterfactual_key(scenario)
+    """Each year's instrument activity of every firm in a twin (``scenario``, with ``key``)."""
     for known, activity in twins:
         if known == key:
             return activity
-    twin = base.fork(without_instruments(scenario))
+    twin = base.fork(scenario)
     twin.recorder.keep_activity = True
     activity = []
-    for _ in scenario.years:
+    for _ in years:
         twin.step()
         activity.append(twin.recorder.activity)
     twins.append((key, activity))
@@ -96,7 +122,7 @@ def _continue(
     base: RegionModel,
     scenario: Scenario,
     replicates: Sequence[int],
-    without: list[dict[str, CompactSlots]] | None,
+    without: dict[str, list[dict[str, CompactSlots]]],
     finished: RegionModel | None = None,
     *,
     last: bool = False,
@@ -108,17 +134,17 @@ def _continue(
     Returns the arrays and the fork, for the next scenario to take over in turn (the
     arrays are copies: none shares the fork's memory).
 
-    When any instrument is on, ``without`` holds each year's activity of every firm in the
-    no-policy twin forked from the same spin-up, with the same random numbers: every firm's
-    subsidy is compared with what the same firm did without the policy. Deadweight is the
+    When any instrument is on, ``without`` holds each year's activity of every firm in each
+    twin (status quo, no policy) forked from the same spin-up, with the same random numbers:
+    every firm's subsidy is compared with what the same firm did there. Deadweight is the
     part of the subsidy that paid for behaviour the firm shows anyway: subsidy x min(1,
     activity without / activity with) (``model._model.deadweight_bn_yuan``, measured by the
     recorder in the year, so no per-firm array outlives it).
     """
     model = base.fork(scenario, recycle=None if last else finished, last=last)
     model.recorder.adopt_spinup(base.recorder)
-    if without is not None:
-        model.recorder.compare_with(without)
+    for against, activity in without.items():
+        model.recorder.compare_with(activity, against)
     for _ in scenario.years:
         model.step()
     out = model.recorder.arrays()

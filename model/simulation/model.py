@@ -15,6 +15,7 @@ from model.economy.engine import Engine
 from model.economy.layout import build_layout
 from model.outputs.recorder import Recorder
 from model.policy.mix import PolicyMix
+from model.policy.registry import instrument, names
 
 
 class RegionModel(mesa.Model):
@@ -53,6 +54,8 @@ class RegionModel(mesa.Model):
             self.layout = engine.layout
             self.engine = engine
             engine.scenario = scenario
+            # The firms' payments and what they are owed continue under the new scenario.
+            self.policy.continue_from(engine.policy)
             engine.policy = self.policy
             self.policy.initialise(engine)
         self.recorder = Recorder(self.engine, record_firms=record_firms)
@@ -63,18 +66,28 @@ class RegionModel(mesa.Model):
         return self.engine.year
 
     def spin_up(self) -> None:
-        """Run the spin-up years under base-year conditions, then rebase to the base year."""
+        """Run the spin-up years under base-year conditions, then rebase to the base year.
+
+        The spin-up's policy is the status quo (every instrument as before the plan, at the
+        base year's settings): the economy the base year's figures describe had it.
+        """
+        eng, planned = self.engine, self.policy
+        self.policy = eng.policy = PolicyMix(spinup_policy(self.scenario_params))
         for _ in range(self.scenario_params.spinup.years):
             self._one_year()
             self.recorder.record_spinup()
             # Keep the spin-up on the base year's cost structure and scale, so nothing jumps
             # when the simulated years begin.
-            self.engine.renormalise_costs()
-            factor = self.engine.rescale_to_base()
-            self.engine.anchor_outside_makers()
-            self.engine.record_maker_trend()
-        factor = factor * self.engine.rebase()
-        self.recorder.record_base(factor)
+            eng.renormalise_costs()
+            factor = eng.rescale_to_base()
+            self.policy.rescale(eng, factor)
+            eng.anchor_outside_makers()
+            eng.record_maker_trend()
+        rebased = eng.rebase()
+        self.policy.rescale(eng, rebased)
+        self.recorder.record_base(factor * rebased)
+        planned.continue_from(self.policy)
+        self.policy = eng.policy = planned
 
     def step(self) -> None:
         """Advance the economy by one year and record it."""
@@ -142,23 +155,71 @@ class RegionModel(mesa.Model):
             self.step()
 
 
+def status_quo(scenario: Scenario) -> Scenario:
+    """The scenario with every instrument as it ran before the plan (``[status_quo]``)."""
+    return dataclasses.replace(
+        scenario,
+        name=f"{scenario.name} (status quo)",
+        instruments=scenario.status_quo_instruments(),
+    )
+
+
+def spinup_policy(scenario: Scenario) -> Scenario:
+    """The scenario the spin-up runs: the status quo, its instruments idle in the base year off."""
+    sq = status_quo(scenario)
+    base = scenario.region.base_year.year
+    off = {
+        # (as_before_plan off too: the status quo's settings would switch it on again)
+        name: dataclasses.replace(
+            getattr(sq.instruments, name), enabled=False, as_before_plan=False
+        )
+        for name in names()
+        if not instrument(name).acts_in(getattr(sq.instruments, name), base)
+    }
+    return dataclasses.replace(sq, instruments=dataclasses.replace(sq.instruments, **off))
+
+
+def _at_base_year(table: object, base: int) -> object:
+    """An instrument table with every year schedule held at its base-year value."""
+    changes = {}
+    for f in dataclasses.fields(table):
+        v = getattr(table, f.name)
+        if isinstance(v, Schedule):
+            changes[f.name] = Schedule.constant(v.at(base))
+        elif isinstance(v, dict) and any(isinstance(x, Schedule) for x in v.values()):
+            changes[f.name] = {
+                k: Schedule.constant(x.at(base)) if isinstance(x, Schedule) else x
+                for k, x in v.items()
+            }
+    if any(f.name == "source" for f in dataclasses.fields(table)):
+        changes["source"] = {}
+    return dataclasses.replace(table, **changes)
+
+
 def spinup_key(scenario: Scenario) -> Scenario:
     """The scenario with everything the spin-up does not read set to neutral values.
 
     Two scenarios with equal keys (and seed) spin up identically, so one spin-up can serve
-    both: the instruments are off before the base year, the spin-up grows wages, producer
+    both: the instruments run as before the plan at their base-year settings (an
+    instrument off then is off whatever its other settings), the spin-up grows wages, producer
     prices and outside demand at its own steady rates, applies the base year's taxes and
     LPR, and keeps the firm count (entrants replace exits).
     """
     base = scenario.region.base_year.year
     at_base = lambda s: Schedule.constant(s.at(base))  # noqa: E731
     zero = Schedule.constant(0.0)
+    before = spinup_policy(scenario).instruments
     return dataclasses.replace(
         scenario,
         name="",
         description="",
         end_year=scenario.start_year,
-        instruments=None,
+        instruments=tuple(
+            (name, _at_base_year(getattr(before, name), base))
+            for name in names()
+            if getattr(before, name).enabled
+        ),
+        status_quo=None,
         demand=dataclasses.replace(scenario.demand, outside_machine_path="central"),
         prices=dataclasses.replace(
             scenario.prices,

@@ -329,8 +329,15 @@ def fork_in_year(base, year: int, scenario=None):
     """A fork of a spun-up model, under ``scenario`` (default its own), moved to ``year``.
 
     The fork has that year's tax rates and loan rate, for rules run on hand-built firms.
+    ``scenario`` may differ from the base's in what the spin-up uses (e.g. first-set
+    parameters, which the status quo runs): the firms are the base's spin-up's, which tests
+    on hand-built firms then set themselves.
     """
-    m = base.fork(scenario if scenario is not None else base.scenario_params)
+    from model.simulation.model import RegionModel
+
+    m = base.fork(base.scenario_params)
+    if scenario is not None:
+        m = RegionModel(scenario, engine=m.engine)
     m.engine.year = year
     m.engine.tax_base_rates()
     return m
