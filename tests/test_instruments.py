@@ -820,7 +820,7 @@ def test_relending_relief_received_equals_relief_priced(base) -> None:
 
 # ------------------------------------------------------------------------- first set
 
-PROVINCIAL_LEVEL, NATIONAL_LEVEL = 1, 2  # model_first_set_level: first in Zhejiang / in China
+PROVINCIAL_LEVEL, NATIONAL_LEVEL, INTERNATIONAL_LEVEL = 1, 2, 3  # first in Zhejiang / China / world
 
 
 def test_first_set_unproven_until_three_sets_sold(base) -> None:
@@ -847,23 +847,83 @@ def test_first_set_unproven_until_three_sets_sold(base) -> None:
     assert results == {0.99: [True, True], 1.0: [False, False], 1.5: [False, False]}, results
 
 
-def test_first_set_recognised_on_first_sale(base) -> None:
-    h = Hand(base)
-    a, b = h.mt(2, segment=1)
+#: Every innovating maker's new model is 1.1 x its old one (imitation off): the bars decide.
+SURE_JUMP = {
+    "innovation.jump_support": [0.1, 0.1],
+    "innovation.imitation_enabled": False,
+    "innovation.first_set_margin": 0.02,
+    "innovation.domestic_frontier_gap": 0.18,
+    "innovation.foreign_frontier_gap": 0.3,
+}
+
+
+def _listing(base, *, domestic: float, foreign: float, effort: float = 100.0) -> tuple[int, bool]:
+    """Level and listing of the new model of the only live maker of its niche (model 1.0).
+
+    ``domestic`` and ``foreign`` are the frontiers its new model (1.1) must beat by the 2%
+    margin: the other provinces' best and the world's, set through the representative
+    other-province and import models and their gaps.
+    """
+    h = Hand(base, SURE_JUMP)
+    st, eng = h.st, h.eng
+    (slot,) = h.only(h.mt(1, segment=1))
+    h.set("model_productivity", [slot], 1.0)
+    h.set("output_real", [slot], 1.0)
+    st.rd_real_history[:, slot, :] = effort  # R&D effort 100: innovation is certain
+    g = 1
+    st.outside_productivity[:, eng.other_model_of_segment[g]] = domestic / 1.18
+    st.outside_productivity[:, eng.import_model_of_segment[g]] = foreign / 1.3
+    rules.innovate_and_imitate(h.eng)
+    levels = set(st.model_first_set_level[:, slot].tolist())
+    assert len(levels) == 1, levels
+    listed = st.first_set_recognised[:, slot]
+    assert (listed == st.model_recognised[:, slot]).all()
+    assert (listed == st.model_first_set[:, slot]).all()
+    return levels.pop(), bool(listed.all())
+
+
+@pytest.mark.parametrize(
+    ("domestic", "foreign", "level"),
+    [
+        (1.0, 1.2, 2),  # beats every domestic model by the margin, not the world's
+        (1.0, 1.0, 3),  # beats the world's best too: an international first
+        (1.07, 1.0, 3),  # the world's best is below China's: beating China's beats it too
+        (1.09, 0.5, 1),  # the world bar is at least the domestic one: still provincial
+        (1.09, 1.2, 1),  # not China's best by the margin (1.09 x 1.02 > 1.1): provincial
+        (0.5, 0.5, 3),
+    ],
+)
+def test_first_set_level_is_by_whom_the_new_model_beats(base, domestic, foreign, level) -> None:
+    assert _listing(base, domestic=domestic, foreign=foreign) == (level, True)
+
+
+def test_a_model_is_listed_in_the_year_it_appears_only(base) -> None:
+    # Not new (no R&D, no innovation): nothing is listed, and last year's listing is gone.
+    h = Hand(base, SURE_JUMP)
     st = h.st
-    st.alive[:, [a, b]] = True
-    for slot, orders in ((a, h.real(0.6)), (b, 0.0)):  # one mid-range set of 0.6 m yuan
-        h.set("model_first_set", [slot], True)
-        h.set("model_unproven", [slot], True)
-        h.set("model_recognised", [slot], False)
-        h.set("model_sets_sold", [slot], 0.0)
-        h.set("national_share", [slot], 0.0)
-        h.set("export_share", [slot], 0.0)
-        h.set("orders_inside", [slot], orders)
+    (slot,) = h.only(h.mt(1, segment=1))
+    h.set("first_set_recognised", [slot], True)
+    h.set("model_first_set", [slot], True)
+    st.rd_real_history[:, slot, :] = 0.0
+    rules.innovate_and_imitate(h.eng)
+    assert not st.first_set_recognised[:, slot].any()
+    assert st.model_first_set[:, slot].all(), "the old first set stays one"
+
+
+def test_a_first_set_is_listed_without_any_sale(base) -> None:
+    h = Hand(base, SURE_JUMP)
+    st = h.st
+    (slot,) = h.only(h.mt(1, segment=1))
+    h.set("model_productivity", [slot], 1.0)
+    h.set("output_real", [slot], 1.0)
+    st.rd_real_history[:, slot, :] = 100.0
+    rules.innovate_and_imitate(h.eng)
+    assert st.first_set_recognised[:, slot].all()
+    h.set("national_share", [slot], 0.0)
+    h.set("export_share", [slot], 0.0)
+    h.set("orders_inside", [slot], 0.0)
     rules.produce(h.eng)
-    assert st.first_set_recognised[:, a].all() and st.model_recognised[:, a].all()
-    assert not st.first_set_recognised[:, b].any(), "a model that sold nothing was recognised"
-    assert st.model_unproven[:, a].all(), "1 set of 3 proved the model"
+    assert st.first_set_recognised[:, slot].all() and st.model_unproven[:, slot].all()
 
 
 def test_first_set_proven_only_by_sales_to_zhejiang_users(base) -> None:

@@ -160,27 +160,39 @@ class FirmAgent(mesa.Agent):
         self.next_level = best
 
     def adopt(self) -> None:
-        """Take the best level; a maker's new model may be a first set (unproven)."""
+        """Take the best level; a maker's new model may be a first set, listed as it appears."""
         best = self.next_level
         if not self.is_mt:
             self.process_productivity = best
             return
+        self.first_set_recognised = False
         if best <= self.model_productivity:
             return
         m = self.model
-        margin = 1.0 + m.scenario_params.innovation.first_set_margin
+        inn = m.scenario_params.innovation
+        margin = 1.0 + inn.first_set_margin
         own = self.innovated and not self.imitated
+        g = self.make_segment
+        # Bars: Zhejiang's best of the niche, the best domestic model (the other provinces'
+        # frontier), the best foreign one (the import frontier).
         bar_zhejiang = m.niche_best[self.slot.niche_group]
-        bar_domestic = max(
-            bar_zhejiang, m.other_province_model[self.make_segment].model_productivity
-        )
-        national = own and best >= bar_domestic * margin  # first in China
-        provincial = own and not national and best >= bar_zhejiang * margin  # first in Zhejiang
-        self.model_first_set_level = 2 if national else (1 if provincial else 0)
+        other = m.other_province_model[g].model_productivity
+        bar_domestic = max(bar_zhejiang, other * (1.0 + inn.domestic_frontier_gap))
+        foreign = m.import_model[g].model_productivity
+        bar_foreign = max(bar_domestic, foreign * (1.0 + inn.foreign_frontier_gap))
+        level = 0
+        if own:
+            if best >= bar_foreign * margin:
+                level = 3  # first in the world
+            elif best >= bar_domestic * margin:
+                level = 2  # first in China
+            elif best >= bar_zhejiang * margin:
+                level = 1  # first in Zhejiang
+        self.model_first_set_level = level
         self.model_productivity = best
-        self.model_unproven = self.model_first_set = national or provincial
+        self.model_unproven = self.model_first_set = level > 0
         self.model_sets_sold = 0.0
-        self.model_recognised = False
+        self.model_recognised = self.first_set_recognised = level > 0
         self.model_vintage = m.year
 
     # -------------------------------------------------------------- 4. investment
@@ -368,13 +380,9 @@ class FirmAgent(mesa.Agent):
         self.revenue_prev2 = self.revenue_prev
         self.revenue_prev = self.revenue
         self.revenue = revenue
-        self.first_set_recognised = False
         if self.is_mt:
-            # A first set is recognised by its first sale to Zhejiang users and proven by
-            # the first sets sold (per real firm).
+            # A first set is proven by the first sets sold to Zhejiang users (per real firm).
             sets = self.orders_inside / m.set_price[self.make_segment]
-            if self.model_first_set and not self.model_recognised and sets > 0:
-                self.model_recognised = self.first_set_recognised = True
             self.model_sets_sold += sets
             if (
                 self.model_sets_sold / m.firm_weight

@@ -190,15 +190,16 @@ class FirstSet(Instrument):
         p, year = self.params, self.model.year
         age = year - firm.model_vintage
         rate = p.premium_rate
-        national_level = firm.model_first_set_level == 2
+        national_level = firm.model_first_set_level >= 2
         national = provincial = 0.0
         if p.national_insurance and national_level and age < p.national_years:
             national = self.model.at(p.national_cover) * min(
                 rate, self.model.at(p.national_premium_rate_cap)
             )
-        covers = (
-            p.provincial_cover_domestic_by_year if national_level else p.provincial_cover_by_year
-        )
+        covers = {
+            3: p.provincial_cover_international_by_year,
+            2: p.provincial_cover_domestic_by_year,
+        }.get(firm.model_first_set_level, p.provincial_cover_by_year)
         if p.provincial_insurance and age < len(covers):
             provincial = covers[min(max(age, 0), len(covers) - 1)] * min(
                 rate, self.model.at(p.provincial_premium_rate_cap)

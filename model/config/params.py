@@ -95,6 +95,14 @@ class Innovation:
     rd_lag_years: int = p(1, lo=1, hi=5)
     other_equipment_productivity_growth: float = p(lo=-0.1, hi=0.2, unit="1/yr")
     first_set_margin: float = p(lo=0.0, hi=1.0, doc="beat segment best domestic model by")
+    domestic_frontier_gap: float = p(
+        lo=0.0,
+        hi=5.0,
+        doc="best other-province model of a segment over the representative one buyers see",
+    )
+    foreign_frontier_gap: float = p(
+        lo=0.0, hi=5.0, doc="best foreign model of a segment over the representative import"
+    )
     first_set_sets_to_prove: int = p(3, lo=1, hi=100)
     unproven_risk_premium: float = p(lo=0.0, hi=2.0, doc="buyers' perceived premium")
     source: dict[str, str] = sources()

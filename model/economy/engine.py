@@ -271,6 +271,10 @@ class Engine(BaseYear):
         total = self._to_mt_slots(self.segment_sum(x), 1.0)
         return np.where(self.layout.make_segment >= 0, x / np.maximum(total, TINY), 0.0)
 
+    def import_model(self) -> np.ndarray:
+        """Productivity of each segment's import model (R, G)."""
+        return self.state.outside_productivity[:, self.import_model_of_segment]
+
     def other_province_model(self) -> np.ndarray:
         """Productivity of each segment's other-province model (R, G)."""
         return self.state.outside_productivity[:, self.other_model_of_segment]

@@ -150,6 +150,16 @@ VARIABLES: tuple[Variable, ...] = (
         "first_set_products_new", "count", "first-set (首台套) products recognised in the year"
     ),
     _sector(
+        "first_set_model_sales",
+        "bn yuan",
+        "sales of makers whose current model is a first-set product (what the insurance helps)",
+    ),
+    _sector(
+        "first_set_products_national_new",
+        "count",
+        "first sets new to China (domestic and international level) recognised in the year",
+    ),
+    _sector(
         "n_firms", "count", "firms active in the year (exits leave, entrants join, at its end)"
     ),
     _sector("n_firms_above_scale", "count", "firms with revenue >= 20 m yuan"),

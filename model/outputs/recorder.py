@@ -199,6 +199,11 @@ class Recorder:
             placed.sum(axis=1), TINY
         )
         f["first_set_products_new"] = counts["first_set_recognised"] * scale
+        f["first_set_model_sales"] = (
+            sector_sum(eng, np.where(st.model_first_set & st.alive, st.revenue, 0.0)) * bn
+        )
+        national = st.first_set_recognised & (st.model_first_set_level >= 2)
+        f["first_set_products_national_new"] = sector_sum(eng, national.astype(float)) * scale
         f["n_firms_above_scale"] = counts["above_scale"] * scale
         f["n_machine_tool_listed"] = counts["on_machine_tool_list"] * scale
         for title, var in (

@@ -38,6 +38,9 @@ class FirstSetParams(InstrumentParams):
     provincial_cover_domestic_by_year: tuple[float, ...] = p(
         doc="provincial cover of a domestic first, years 1-3"
     )
+    provincial_cover_international_by_year: tuple[float, ...] = p(
+        doc="provincial cover of an international first, years 1-3"
+    )
     provincial_cap_m_yuan: Schedule = p(lo=0.0, unit="m yuan/yr per model")
     premium_rate: float = p(lo=0.0, hi=1.0, doc="market insurance premium rate")
     insured_value_cap_m_yuan: float = p(
@@ -50,14 +53,17 @@ class FirstSetParams(InstrumentParams):
 
     def __post_init__(self) -> None:
         a, b = self.provincial_cover_by_year, self.provincial_cover_domestic_by_year
-        if len(a) != len(b) or not a:
+        c = self.provincial_cover_international_by_year
+        if not (len(a) == len(b) == len(c)) or not a:
             raise ValueError(
-                "provincial_cover_by_year and provincial_cover_domestic_by_year must list the "
-                f"same (non-zero) number of years; got {len(a)} and {len(b)}"
+                "provincial_cover_by_year, provincial_cover_domestic_by_year and "
+                "provincial_cover_international_by_year must list the same (non-zero) number "
+                f"of years; got {len(a)}, {len(b)} and {len(c)}"
             )
         for name, covers in (
             ("provincial_cover_by_year", a),
             ("provincial_cover_domestic_by_year", b),
+            ("provincial_cover_international_by_year", c),
         ):
             if any(not 0.0 <= c <= 1.0 for c in covers):
                 raise ValueError(f"{name}: every cover must be in [0, 1], got {list(covers)}")
@@ -98,7 +104,8 @@ class FirstSet(Instrument):
         p, st, year = self.params, eng.state, eng.policy_year
         age = eng.year - st.model_vintage[:, mt]  # 0 in the year the model appears
         first = st.model_first_set[:, mt] & st.alive[:, mt]
-        national_level = st.model_first_set_level[:, mt] == 2
+        level = st.model_first_set_level[:, mt]
+        national_level = level >= 2  # new to China: domestic and international firsts
         rate = p.premium_rate
         national = np.zeros(first.shape)
         if p.national_insurance:
@@ -109,12 +116,18 @@ class FirstSet(Instrument):
             )
         provincial = np.zeros(first.shape)
         if p.provincial_insurance:
-            # the province covers both levels, more for a domestic first, falling each year.
-            domestic = np.asarray(p.provincial_cover_domestic_by_year)
-            other = np.asarray(p.provincial_cover_by_year)
-            n_years = len(other)
+            # The province covers every level, more for a higher one, falling each year.
+            by_level = np.asarray(
+                [
+                    p.provincial_cover_by_year,
+                    p.provincial_cover_by_year,
+                    p.provincial_cover_domestic_by_year,
+                    p.provincial_cover_international_by_year,
+                ]
+            )
+            n_years = by_level.shape[1]
             idx = np.clip(age, 0, n_years - 1)
-            cover = np.where(national_level, domestic[idx], other[idx])
+            cover = by_level[level, idx]
             ok = first & (age < n_years)
             provincial = np.where(
                 ok, cover * min(rate, p.provincial_premium_rate_cap.at(year)), 0.0

@@ -20,9 +20,10 @@ def innovate_and_imitate(eng: Engine) -> None:
 
     User firms improve process productivity; machine-tool firms improve their model. An
     innovated model that beats the best model of its niche and segment by the first-set
-    margin is a first-set candidate: national-level if it beats every domestic model,
-    provincial-level if it beats the region's. It stays unproven until its first sets are
-    sold to in-region users.
+    margin is listed as a first set (recognised that year): international-level if it beats
+    the foreign frontier, domestic-level if it beats every domestic model (the other
+    provinces' frontier), provincial-level if it beats the region's. It stays unproven until
+    its first sets are sold to in-region users.
     """
     st, sc, lay = eng.state, eng.scenario.innovation, eng.layout
     params = SearchParams(
@@ -30,7 +31,10 @@ def innovate_and_imitate(eng: Engine) -> None:
         keys_innovation=eng.stream_keys("innovation"),
         keys_imitation=eng.stream_keys("imitation"),
         n_niche_groups=len(lay.niche_group_start),
-        other_province_model=eng.other_province_model(),
+        # The frontiers a first set must beat: the best model of the segment elsewhere in
+        # China and abroad, above the representative models buyers are offered.
+        domestic_frontier=eng.other_province_model() * (1.0 + sc.domestic_frontier_gap),
+        foreign_frontier=eng.import_model() * (1.0 + sc.foreign_frontier_gap),
         rd_lag=sc.rd_lag_years - 1,
         innovation_on=sc.enabled,
         imitation_on=sc.imitation_enabled,
@@ -64,6 +68,7 @@ SearchFirms = bundle_type(
         "model_first_set",
         "model_sets_sold",
         "model_recognised",
+        "first_set_recognised",
         "model_vintage",
     ),
     __name__,
@@ -77,7 +82,8 @@ class SearchParams(NamedTuple):
     keys_innovation: np.ndarray  # (R,) this year's innovation stream keys
     keys_imitation: np.ndarray  # (R,) this year's imitation stream keys
     n_niche_groups: int
-    other_province_model: np.ndarray  # (R, G) the other provinces' model of each segment
+    domestic_frontier: np.ndarray  # (R, G) the best other-province model of each segment
+    foreign_frontier: np.ndarray  # (R, G) the best foreign model of each segment
     rd_lag: int  # R&D effort is real R&D of rd_lag + 1 years ago
     innovation_on: bool
     imitation_on: bool
@@ -128,6 +134,7 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     model_first_set = f.model_first_set
     model_sets_sold = f.model_sets_sold
     model_recognised = f.model_recognised
+    first_set_recognised = f.first_set_recognised
     model_vintage = f.model_vintage
     n_niche_groups = p.n_niche_groups
     jump_a = p.jump_a
@@ -144,7 +151,8 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     imitation_on = p.imitation_on
     zeta_imitation = p.zeta_imitation
     cluster_peer_probability = p.cluster_peer_probability
-    other_province_model = p.other_province_model
+    domestic_frontier = p.domestic_frontier
+    foreign_frontier = p.foreign_frontier
     R, N = alive.shape
     best_level = np.empty(N)
     imitated = np.zeros(N, dtype=np.bool_)
@@ -201,24 +209,31 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
             if make_segment[n] < 0:
                 process_productivity[r, n] = best_level[n]
                 continue
+            first_set_recognised[r, n] = False
             best = best_level[n]
             if not best > model_productivity[r, n]:
                 continue
             # A new model. It is a first set if it beats the best model of its niche and
-            # segment by the stated margin: every domestic model for a national-level first
-            # set, the region's for a provincial-level one. Imitations never qualify.
+            # segment by the stated margin: the foreign frontier for an international first
+            # set, every domestic model for a domestic one, the region's for a provincial
+            # one. Imitations never qualify. The province lists it in the year it appears.
             level = 0
             if innovated[r, n] and not imitated[n]:
+                g = make_segment[n]
                 bar_in_region = group_best[niche_group_of[n]]
-                bar_domestic = max(bar_in_region, other_province_model[r, make_segment[n]])
-                if best >= bar_domestic * margin:
+                bar_domestic = max(bar_in_region, domestic_frontier[r, g])
+                bar_foreign = max(bar_domestic, foreign_frontier[r, g])
+                if best >= bar_foreign * margin:
+                    level = 3  # first in the world (国际首台套)
+                elif best >= bar_domestic * margin:
                     level = 2  # first in China (国内首台套)
                 elif best >= bar_in_region * margin:
-                    level = 1  # first in the region
+                    level = 1  # first in the province (省内首台套)
             model_productivity[r, n] = best
             model_first_set_level[r, n] = level
             model_unproven[r, n] = level > 0
             model_first_set[r, n] = level > 0
             model_sets_sold[r, n] = 0.0
-            model_recognised[r, n] = False
+            model_recognised[r, n] = level > 0
+            first_set_recognised[r, n] = level > 0
             model_vintage[r, n] = year

@@ -96,12 +96,9 @@ ProduceFirms = bundle_type(
         "machine_productivity",
         "output_expected",
         "model_sets_sold",
-        "model_first_set",
-        "model_recognised",
         "model_unproven",
         "output_real",
         "revenue",
-        "first_set_recognised",
         "price_index",
     ),
     __name__,
@@ -129,8 +126,8 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
 
     Updates the state's arrays in place; writes unit cost, price, unfilled demand and outside
     sales to ``out``, real output and revenue to ``f.output_real`` and ``f.revenue`` (last
-    year's are not read), first-set recognitions to ``f.first_set_recognised`` and the new
-    price index to ``f.price_index`` (R, S).
+    year's are not read), the sets first-set models have sold and the new price index to
+    ``f.price_index`` (R, S).
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
@@ -148,15 +145,12 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
     demand_real = f.demand_real
     output_real = f.output_real
     f_revenue = f.revenue
-    first_set_recognised = f.first_set_recognised
     output_expected = f.output_expected
     national_share = f.national_share
     export_share = f.export_share
     national_demand = f.national_demand
     export_demand = f.export_demand
     orders_inside = f.orders_inside
-    model_first_set = f.model_first_set
-    model_recognised = f.model_recognised
     model_sets_sold = f.model_sets_sold
     model_unproven = f.model_unproven
     price_index = f.price_index
@@ -201,7 +195,6 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
                     sales_abroad[r, n] = 0.0
                     output_real[r, n] = 0.0
                     f_revenue[r, n] = 0.0
-                    first_set_recognised[r, n] = False
                     output_expected[r, n] = lam * output_expected[r, n]
                     continue
                 if make_segment[n] < 0:
@@ -213,7 +206,6 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
                     sales_abroad[r, n] = 0.0
                     revenue = output * price
                     weight = market_share[r, n]
-                    first_set_recognised[r, n] = False
                 else:
                     # Orders from inside the province plus its shares of the segment's
                     # rest-of-country and foreign demand.
@@ -228,12 +220,8 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
                     sales_outside[r, n] = outside_value
                     revenue = sales_value
                     weight = revenue
-                    # A first set is recognised, and proven, by sales to in-region users.
+                    # A first set is proven by sales to in-region users.
                     sets = orders_inside[r, n] / set_price[g]
-                    fs = model_first_set[r, n] and not model_recognised[r, n] and sets > 0.0
-                    first_set_recognised[r, n] = fs
-                    if fs:
-                        model_recognised[r, n] = True
                     model_sets_sold[r, n] += sets
                     if model_sets_sold[r, n] / firm_weight >= sets_to_prove:
                         model_unproven[r, n] = False
