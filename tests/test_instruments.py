@@ -1266,3 +1266,63 @@ def test_public_cost_by_payer(plan_run: xr.Dataset) -> None:
     total = ds["subsidy_paid"].sum("instrument") + tax_exp + ds["relending_cost"]
     assert float(abs(cost.sum("payer") - total).max()) <= 1e-12 * scale
     assert float(ds["relending_cost"].sum()) > 0 and float(tax_exp.sum()) > 0
+
+
+# -------------------------------------------------------------------- first-set award
+
+
+def _award_hand(base, **overrides) -> tuple[Hand, np.ndarray]:
+    """Three makers of one segment whose models the province listed this year, one per level."""
+    h = Hand(base, {f"instruments.first_set_award.{k}": v for k, v in overrides.items()})
+    slots = h.only(h.mt(4, segment=1))
+    for slot, level in zip(
+        slots, (PROVINCIAL_LEVEL, NATIONAL_LEVEL, INTERNATIONAL_LEVEL, 0), strict=True
+    ):
+        h.set("first_set_recognised", [slot], level > 0)
+        h.set("model_first_set_level", [slot], level)
+        h.set("model_first_set", [slot], level > 0)
+        h.set("rd_reported", [slot], h.real(10.0))
+    return h, slots
+
+
+def test_first_set_award_pays_each_listed_item_its_levels_amount(base) -> None:
+    h, slots = _award_hand(base, budget_bn_yuan=10.0)
+    eligible, claim, payer = h.policy.first_set_award.claims(h.eng)
+    assert eligible[:, slots].tolist() == [[True, True, True, False]] * 2
+    # 0.5 / 1 / 2 m yuan per real maker's item (FACTS.md E), each slot firm_weight makers.
+    np.testing.assert_allclose(claim[:, slots], [[h.real(x) for x in (0.5, 1.0, 2.0, 0.0)]] * 2)
+    assert (payer[:, slots] == PROVINCIAL).all()
+    paid = h.policy.first_set_award.pay(h.eng)
+    np.testing.assert_allclose(paid[:, slots], claim[:, slots], rtol=1e-12)
+    # Next year a maker of the segment expects the segment's awards per yuan of its R&D.
+    rate = h.policy.first_set_award.expected_rd_reward_rate(h.eng)
+    expected = h.real(3.5) / h.real(40.0)
+    np.testing.assert_allclose(rate[:, slots], expected, rtol=1e-12)
+    other_segment = h.lay.segment_slots[0][0]
+    assert (rate[:, other_segment] == 0.0).all() and (rate[:, h.user(1)] == 0.0).all()
+
+
+def test_first_set_award_budget_rations_pro_rata(base) -> None:
+    # 350 m yuan of claims per replicate at firm scale 0.01: a 0.35 bn fund pays every
+    # claim, half of that half of each.
+    h, slots = _award_hand(base)
+    full = h.real(3.5) / 1000.0  # bn yuan claimed
+    for budget, share in ((full, 1.0), (full / 2, 0.5)):
+        h, slots = _award_hand(base, budget_bn_yuan=budget)
+        paid = h.policy.first_set_award.pay(h.eng)
+        np.testing.assert_allclose(
+            paid[:, slots], [[share * h.real(x) for x in (0.5, 1.0, 2.0, 0.0)]] * 2, rtol=1e-12
+        )
+
+
+def test_first_set_award_only_from_its_first_year(base) -> None:
+    h, slots = _award_hand(base, first_year=YEAR + 1)
+    eligible, claim, _ = h.policy.first_set_award.claims(h.eng)
+    assert not eligible.any() and not claim.any()
+    assert h.policy.first_set_award.expected_rd_reward_rate(h.eng) == 0.0
+
+
+def test_first_set_award_off_pays_and_promises_nothing(base) -> None:
+    h, slots = _award_hand(base, enabled=False)
+    assert not h.policy.first_set_award.pay(h.eng).any()
+    assert h.policy.first_set_award.expected_rd_reward_rate(h.eng) == 0.0

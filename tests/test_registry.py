@@ -76,7 +76,16 @@ SCRIPT = textwrap.dedent(
 
 
 def test_registry_is_the_only_list() -> None:
-    assert names() == instrument_names() == ("rd_bonus", "first_set", "renewal_loans")
+    assert (
+        names()
+        == instrument_names()
+        == (
+            "rd_bonus",
+            "first_set",
+            "renewal_loans",
+            "first_set_award",
+        )
+    )
     assert instrument("first_set").name == "first_set"
     plan = model.load_scenario(PLAN)
     mix = model.RegionModel(model.load_scenario(PLAN, SMALL)).policy

@@ -10,10 +10,14 @@ import xarray as xr
 
 import model
 from model.analysis.shapley import instrument_players
+from model.policy.registry import names as instrument_names
 from model.testing import SCENARIOS, small_overrides
 
 INSTRUMENTS = ("rd_bonus", "first_set", "renewal_loans")
 DIMS = tuple(f"{i}_enabled" for i in INSTRUMENTS)
+#: The instruments the shipped combinations sweep switches: every registered one.
+SWEPT = instrument_names()
+SWEPT_DIMS = tuple(f"{i}_enabled" for i in SWEPT)
 
 
 def game(values: dict[frozenset[str], np.ndarray]) -> xr.Dataset:
@@ -116,14 +120,14 @@ def shapley(combos: xr.Dataset) -> xr.Dataset:
 
 
 def test_players_found_from_the_sweep(combos: xr.Dataset) -> None:
-    assert instrument_players(combos) == dict(zip(INSTRUMENTS, DIMS, strict=True))
+    assert instrument_players(combos) == dict(zip(SWEPT, SWEPT_DIMS, strict=True))
 
 
 def test_efficiency_in_every_replicate(combos: xr.Dataset, shapley: xr.Dataset) -> None:
     """Sum of the Shapley values = v(all on) - v(all off), replicate by replicate."""
     outputs = model.key_outputs(combos)
-    on = outputs.sel(dict.fromkeys(DIMS, True))
-    off = outputs.sel(dict.fromkeys(DIMS, False))
+    on = outputs.sel(dict.fromkeys(SWEPT_DIMS, True))
+    off = outputs.sel(dict.fromkeys(SWEPT_DIMS, False))
     total = shapley["phi"].sum("instrument")
     for name in outputs.data_vars:
         effect = (on[name] - off[name]).values

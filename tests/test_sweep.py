@@ -67,7 +67,12 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
     [
         (
             "instrument_combinations",
-            {"rd_bonus_enabled": 2, "first_set_enabled": 2, "renewal_loans_enabled": 2},
+            {
+                "rd_bonus_enabled": 2,
+                "first_set_enabled": 2,
+                "renewal_loans_enabled": 2,
+                "first_set_award_enabled": 2,
+            },
         ),
         ("budgets", {"rd_bonus_budget": 3, "first_set_budget": 3, "renewal_pool": 3}),
         ("two_levers", {"subsidy_pp": 5, "reward_rate": 5}),
@@ -83,17 +88,22 @@ def test_shipped_sweeps_load(name: str, dims: dict[str, int]) -> None:
     assert sw.seed == model.load_scenario(SCENARIOS / "plan.toml").seed
 
 
-def test_instrument_combinations_are_the_2x2x2_switches() -> None:
+def test_instrument_combinations_are_the_2x2x2x2_switches() -> None:
     sw = load_sweep(SCENARIOS / "sweeps" / "instrument_combinations.toml")
     seen = set()
     for p in range(sw.n_points):
         ins = sw.scenario(p).instruments
-        on = (ins.rd_bonus.enabled, ins.first_set.enabled, ins.renewal_loans.enabled)
+        on = (
+            ins.rd_bonus.enabled,
+            ins.first_set.enabled,
+            ins.renewal_loans.enabled,
+            ins.first_set_award.enabled,
+        )
         assert tuple(sw.label(p).values()) == on
         seen.add(on)
-    assert len(seen) == 8
-    # Switching instruments happens after the base year: one spin-up serves all 8 points.
-    assert sw.groups == (tuple(range(8)),)
+    assert len(seen) == 16
+    # Switching instruments happens after the base year: one spin-up serves all 16 points.
+    assert sw.groups == (tuple(range(16)),)
 
 
 def test_budget_scale_multiplies_every_payer_and_year() -> None:

@@ -11,12 +11,14 @@ from model import cli
 from model.analysis.targets import evaluate
 from model.analysis.views import counterfactual_point
 from model.config.targets import load_targets
+from model.policy.registry import names
 from model.report.tables import sweep_summary
 from model.testing import SCENARIOS, assert_units, small_overrides
 
 REPLICATES = 3
-ALL_OFF = {"rd_bonus_enabled": False, "first_set_enabled": False, "renewal_loans_enabled": False}
-PLAN_POINT = {"rd_bonus_enabled": True, "first_set_enabled": True, "renewal_loans_enabled": True}
+#: The combinations sweep switches every registered instrument.
+ALL_OFF = {f"{name}_enabled": False for name in names()}
+PLAN_POINT = {f"{name}_enabled": True for name in names()}
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +79,7 @@ def test_counterfactual_by_dim_or_path(combos: xr.Dataset) -> None:
             "instruments.rd_bonus.enabled": "false",
             "instruments.first_set.enabled": False,
             "renewal_loans_enabled": "off",
+            "first_set_award_enabled": "no",
         },
     )
     assert by_path == ALL_OFF
@@ -170,12 +173,12 @@ def test_deadweight_and_leakage(combos: xr.Dataset) -> None:
 
 def test_summary_text(combos: xr.Dataset) -> None:
     text = sweep_summary(combos)
-    assert "Sweep 'instrument_combinations': 8 points" in text
+    assert "Sweep 'instrument_combinations': 16 points" in text
     assert "MT output 2027" in text and "±" in text
     assert "Against no policy (every instrument off) [rd_bonus_enabled = False" in text
     assert "Shapley values" in text and "VA per yuan of public cost" in text
     lines = text.splitlines()
-    assert sum(line.startswith("True ") or line.startswith("False ") for line in lines) == 8 + 7
+    assert sum(line.startswith("True ") or line.startswith("False ") for line in lines) == 16 + 15
 
 
 def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

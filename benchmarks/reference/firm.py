@@ -109,7 +109,9 @@ class FirmAgent(mesa.Agent):
         sc = m.scenario_params.rd
         tau = m.high_tech_rate if self.high_tech else m.cit_rate
         deduction = m.listed_super_deduction if self.on_machine_tool_list else m.super_deduction
-        user_cost = 1.0 - tau * (1.0 + deduction) - m.government.rd_bonus.expected_rate(self)
+        gov = m.government
+        expected = gov.rd_bonus.expected_rate(self) + gov.first_set_award.expected_rate(self)
+        user_cost = 1.0 - tau * (1.0 + deduction) - expected
         # Semi-elastic in the user cost's change on the firm's base (no floor needed).
         change = user_cost / self.rd_user_cost_base - 1.0
         intensity = self.rd_intensity_fe * math.exp(-sc.user_cost_elasticity_real * change)

@@ -361,6 +361,56 @@ class RenewalLoans(Instrument):
         return [math.inf] * len(PAYERS)  # commitments were rationed when made
 
 
+class FirstSetAward(Instrument):
+    """Zhejiang's one-off award to the maker of each first-set item listed this year."""
+
+    name = "first_set_award"
+
+    def __init__(self, params, model: ReferenceModel) -> None:
+        super().__init__(params, model)
+        self.rationing = params.rationing
+        self.segment_rate: list[float] | None = None  # last year's awards per yuan of R&D
+
+    def awarding(self) -> bool:
+        """On, and this year's listed items are awarded."""
+        return self.enabled and self.model.policy_year >= self.params.first_year
+
+    def claims(self):
+        if not self.awarding():
+            return []
+        m, p = self.model, self.params
+        payer = PAYERS.index(p.payer)
+        return [
+            (f, p.award_m_yuan[f.model_first_set_level - 1] * m.firm_weight, payer)
+            for f in m.machine_tool_firms
+            if f.first_set_recognised
+        ]
+
+    def budgets(self):
+        b = [0.0] * len(PAYERS)
+        b[PAYERS.index(self.params.payer)] = (
+            self.model.at(self.params.budget_bn_yuan) * M_YUAN_PER_BN
+        )
+        return b
+
+    def keep_rate(self, paid: dict) -> None:
+        """Each segment's awards per yuan of its makers' reported R&D, for next year."""
+        if not self.enabled:
+            self.segment_rate = None
+            return
+        awards, rd = [0.0] * 3, [0.0] * 3
+        for f in self.model.machine_tool_firms:
+            awards[f.make_segment] += paid.get(f, 0.0)
+            rd[f.make_segment] += f.rd_reported
+        self.segment_rate = [a / max(r, TINY) for a, r in zip(awards, rd, strict=True)]
+
+    def expected_rate(self, firm: FirmAgent) -> float:
+        """A maker expects what its segment earned per yuan of R&D last year."""
+        if not (self.awarding() and firm.is_mt) or self.segment_rate is None:
+            return 0.0
+        return self.segment_rate[firm.make_segment]
+
+
 def spinup_instruments(scenario):
     """The instruments the spin-up runs: each as before the plan, off unless it acts in the
     base year (the R&D bonus in its years, the renewal loans with a pool or re-lending)."""
@@ -370,6 +420,7 @@ def spinup_instruments(scenario):
         "rd_bonus": lambda p: p.first_year <= year <= p.last_year,
         "first_set": lambda p: True,
         "renewal_loans": lambda p: p.pool_bn_yuan.at(year) > 0 or p.relending_rate_cut.at(year) > 0,
+        "first_set_award": lambda p: year >= p.first_year,
     }
     off = {
         name: dataclasses.replace(getattr(before, name), enabled=False, as_before_plan=False)
@@ -388,7 +439,9 @@ class Government:
         self.rd_bonus = RDBonus(ins.rd_bonus, model)
         self.first_set = FirstSet(ins.first_set, model)
         self.renewal_loans = RenewalLoans(ins.renewal_loans, model)
-        self.instruments = (self.rd_bonus, self.first_set, self.renewal_loans)
+        self.first_set_award = FirstSetAward(ins.first_set_award, model)
+        # In the fast model's registry order.
+        self.instruments = (self.rd_bonus, self.first_set, self.renewal_loans, self.first_set_award)
         self.relending_cost = 0.0
 
     def financing_multiplier(self) -> float:
@@ -401,6 +454,7 @@ class Government:
         m = self.model
         payments = [ins.pay() for ins in self.instruments]
         rd_paid = payments[0]
+        self.first_set_award.keep_rate(payments[3])
         self.relending_cost = 0.0
         for firm in m.agents:
             total = sum(p.get(firm, 0.0) for p in payments)

@@ -542,6 +542,8 @@ class ReferenceModel(mesa.Model):
             self.record_maker_trend()
         self.rebase()
         planned.renewal_loans.fill_ratio = self.government.renewal_loans.fill_ratio
+        rate = self.government.first_set_award.segment_rate
+        planned.first_set_award.segment_rate = None if rate is None else list(rate)
         self.government = planned
 
     def record_maker_trend(self) -> None:
@@ -1198,7 +1200,7 @@ SEGMENT_VARIABLES = (
     "national_market_share",
     "export_market_share",
 )
-#: Per instrument (rd_bonus, first_set, renewal_loans).
+#: Per instrument (rd_bonus, first_set, renewal_loans, first_set_award).
 INSTRUMENT_VARIABLES = ("subsidy_paid",)
 #: One number per year.
 SCALAR_VARIABLES = (

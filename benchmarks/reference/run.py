@@ -19,7 +19,7 @@ from benchmarks.reference.model import (
     ReferenceModel,
 )
 
-INSTRUMENTS = ("rd_bonus", "first_set", "renewal_loans")
+INSTRUMENTS = ("rd_bonus", "first_set", "renewal_loans", "first_set_award")
 
 
 def _scenario(scenario, seed: int | None, overrides: Mapping[str, object] | None):

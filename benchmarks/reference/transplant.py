@@ -26,6 +26,7 @@ import argparse
 import numpy as np
 
 from benchmarks.reference.firm import FirmAgent
+from benchmarks.reference.government import Government, spinup_instruments
 from benchmarks.reference.model import MARKETS, ReferenceModel
 from model.economy.rules.demography import sector_growth
 from model.economy.sizes import pool_entry_rate
@@ -165,7 +166,12 @@ def copy_state(fm, rm: ReferenceModel) -> None:
             o.price_base = float(eng.outside_price_base[0, k])
     if not eng.spinning_up:
         rm.price_base = list(eng.price_base[0])
+    if eng.spinning_up:
+        # The spin-up runs the status quo's instruments, as the fast model's does.
+        rm.government = Government(rm, spinup_instruments(rm.scenario_params))
     rm.government.renewal_loans.fill_ratio = float(np.ravel(fm.policy.renewal_loans.fill_ratio)[0])
+    rate = fm.policy.first_set_award.segment_rate
+    rm.government.first_set_award.segment_rate = None if rate is None else list(rate[0])
     rm._this_year = {}
     rm.tax_rates()
 
@@ -237,7 +243,8 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     """
     from model.config.scenario import resolve
     from model.economy import rules
-    from model.simulation.model import RegionModel
+    from model.policy.mix import PolicyMix
+    from model.simulation.model import RegionModel, spinup_policy
     from model.testing import PLAN
 
     ov = {
@@ -252,6 +259,8 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     fm.engine.keep_firm_flows = True  # compare wages, taxes, net profit, ... firm by firm
     eng, st = fm.engine, fm.engine.state
     if spin_up:
+        # As RegionModel.spin_up: the status quo's instruments that act in the base year.
+        fm.policy = eng.policy = PolicyMix(spinup_policy(sc))
         for _ in range(2):
             fm._one_year()
             eng.renormalise_costs()

@@ -266,6 +266,10 @@ class Engine(BaseYear):
         out[:, mt[0] : mt[-1] + 1] = x_seg[:, lay.make_segment[mt]]
         return out
 
+    def segment_to_slots(self, x_seg: np.ndarray) -> np.ndarray:
+        """Each machine-tool slot's value of its segment (R, G) -> (R, N); 0 elsewhere."""
+        return self._to_mt_slots(x_seg)
+
     def segment_normalise(self, x: np.ndarray) -> np.ndarray:
         """Machine-tool firms' share of their segment's total of x (0 elsewhere)."""
         total = self._to_mt_slots(self.segment_sum(x), 1.0)

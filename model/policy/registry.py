@@ -11,6 +11,7 @@ from __future__ import annotations
 from model.config.params import register_instrument
 from model.policy.base import Instrument
 from model.policy.first_set import FirstSet
+from model.policy.first_set_award import FirstSetAward
 from model.policy.rd_bonus import RDBonus
 from model.policy.renewal_loans import RenewalLoans
 
@@ -59,3 +60,4 @@ def instrument(name: str) -> type[Instrument]:
 register(RDBonus)
 register(FirstSet)
 register(RenewalLoans)
+register(FirstSetAward)
