@@ -1091,9 +1091,19 @@ def test_first_set_budgets_by_payer(base) -> None:
 
 
 def _procure(
-    base: RegionModel, quota: float, pool_segment: int
+    base: RegionModel, pool_segment: int, *, own_cost: float, saving: float = 0.05, **over
 ) -> tuple[Hand, np.ndarray, np.ndarray, np.ndarray]:
-    h = Hand(base, {"instruments.first_set.soe_single_source_quota": quota})
+    """Every SOE buyer live and provincial; unproven first sets only in ``pool_segment``.
+
+    The buyers' costs: every candidate costs 100 but the pool's second, 90; the model each
+    buyer chose costs ``own_cost``.
+    """
+    settings = {
+        "instruments.first_set.provincial_soe_share": 1.0,
+        "instruments.first_set.single_source_saving": saving,
+        **{f"instruments.first_set.{k}": v for k, v in over.items()},
+    }
+    h = Hand(base, settings)
     st, lay = h.st, h.lay
     pool = lay.segment_slots[pool_segment]
     st.model_unproven[:] = False
@@ -1106,43 +1116,94 @@ def _procure(
     st.alive[:, soe] = True
     st.alive[0, soe[lay.buy_segment[soe] == pool_segment][0]] = False
     choice = np.full(st.alive.shape, lay.n_slots, dtype=np.int64)  # everyone picked outside model 0
-    out = h.policy.first_set.override_choices(h.eng, choice.copy())
+    cheap = pool[1]
+
+    def cost(rows, buyers, columns):
+        return np.where(columns == cheap, 90.0, np.where(columns >= lay.n_slots, own_cost, 100.0))
+
+    out = h.policy.first_set.override_choices(h.eng, choice.copy(), cost)
     return h, choice, out, pool
 
 
 @pytest.mark.parametrize("segment", [0, 1])
-def test_soe_quota_one_redirects_every_live_soe_buyer(base, segment) -> None:
-    h, choice, out, pool = _procure(base, 1.0, pool_segment=segment)
+def test_provincial_soes_buy_the_cheapest_first_set_where_it_pays(base, segment) -> None:
+    # 90 less the 5% tender saved is 85.5, below the 95 the buyers' own choices cost.
+    h, choice, out, pool = _procure(base, pool_segment=segment, own_cost=95.0)
     lay, st = h.lay, h.st
     buyers = lay.soe & (lay.buy_segment == segment)
     assert buyers.sum() >= 3, f"too few SOE buyers of segment {segment} for the test"
     for r in range(len(REPLICATES)):
         who = np.flatnonzero(buyers & st.alive[r])
-        assert np.isin(out[r, who], pool).all(), (
-            f"replicate {r}: live SOE buyers not redirected: {out[r, who]}"
-        )
+        assert (out[r, who] == pool[1]).all(), f"replicate {r}: {out[r, who]}"
         rest = ~(buyers & st.alive[r])
         np.testing.assert_array_equal(
             out[r, rest], choice[r, rest], err_msg="a non-SOE or dead buyer was redirected"
         )
 
 
-def test_soe_quota_zero_redirects_none(base) -> None:
-    _, choice, out, _ = _procure(base, 0.0, pool_segment=0)
+@pytest.mark.parametrize(
+    ("own_cost", "saving", "switch"),
+    [(85.5, 0.05, True), (85.4, 0.05, False), (90.0, 0.0, True), (89.9, 0.0, False)],
+)
+def test_the_route_is_taken_only_when_it_pays(base, own_cost, saving, switch) -> None:
+    h, choice, out, pool = _procure(base, pool_segment=0, own_cost=own_cost, saving=saving)
+    moved = out != choice
+    assert moved.any() == switch
+    if switch:
+        assert (out[moved] == pool[1]).all()
+
+
+def test_no_single_source_where_the_route_is_closed(base) -> None:
+    _, choice, out, _ = _procure(base, pool_segment=0, own_cost=1e9, soe_single_source=False)
     np.testing.assert_array_equal(out, choice)
 
 
-def test_soe_quota_only_to_models_of_the_buyers_segment(base) -> None:
+def test_only_provincial_soes_may_take_the_route(base) -> None:
+    _, choice, out, _ = _procure(base, pool_segment=0, own_cost=1e9, provincial_soe_share=0.0)
+    np.testing.assert_array_equal(out, choice)
+    # A share of the SOEs are provincial: drawn once, the same whatever the year.
+    h = Hand(base, {"instruments.first_set.provincial_soe_share": 0.3})
+    mine = h.policy.first_set.provincial_soe(h.eng)
+    soe = h.lay.soe
+    assert not (mine & ~soe).any()
+    n = mine[:, soe].size
+    assert abs(mine[:, soe].mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / n), (n, mine[:, soe].mean())
+    later = Hand(base, {"instruments.first_set.provincial_soe_share": 0.3}, year=YEAR + 2)
+    np.testing.assert_array_equal(later.policy.first_set.provincial_soe(later.eng), mine)
+
+
+def test_soe_route_only_to_models_of_the_buyers_segment(base) -> None:
     """Unproven models only in the economy segment: other segments' SOE buyers keep their choice."""
-    h, choice, out, pool = _procure(base, 1.0, pool_segment=0)
+    h, choice, out, pool = _procure(base, pool_segment=0, own_cost=1e9)
     lay = h.lay
     other = lay.soe & (lay.buy_segment != 0)
     assert other.sum() >= 3, "too few SOE buyers outside the economy segment for the test"
     np.testing.assert_array_equal(out[:, other], choice[:, other])
-    moved = out != choice
-    assert moved.any()
-    assert np.isin(out[moved], pool).all()
-    assert (lay.buy_segment[np.flatnonzero(moved.any(axis=0))] == 0).all()
+
+
+def test_a_free_route_draws_every_provincial_soe_in_the_investment_rule(base) -> None:
+    """Through the real investment rule: a route that saves the whole cost always pays."""
+    h = Hand(
+        base,
+        {
+            "instruments.first_set.single_source_saving": 1.0,
+            "instruments.first_set.provincial_soe_share": 1.0,
+        },
+    )
+    st, lay = h.st, h.lay
+    pool = lay.segment_slots[1]
+    st.model_unproven[:] = False
+    st.model_first_set[:] = False
+    st.model_unproven[:, pool[:3]] = True
+    st.model_first_set[:, pool[:3]] = True
+    st.alive[:, pool[:3]] = True
+    rules.invest(h.eng)
+    mine = h.policy.first_set.provincial_soe(h.eng) & st.alive & (lay.buy_segment == 1)
+    assert mine.sum() >= 3
+    assert np.isin(st.machine_choice[mine], pool[:3]).all()
+    # Buyers the route is not open to chose freely (most of them another model).
+    others = st.alive & (lay.buy_segment == 1) & ~h.policy.first_set.provincial_soe(h.eng)
+    assert not np.isin(st.machine_choice[others], pool[:3]).all()
 
 
 def test_soe_buyers_spread_over_segments() -> None:

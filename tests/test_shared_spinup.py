@@ -64,13 +64,13 @@ def test_shared_spinup_equals_separate_runs(scenarios) -> None:
 
 def test_points_sharing_a_counterfactual_equal_separate_runs() -> None:
     # Policy levers that the twins ignore (so the points share one no-policy and one
-    # status-quo twin: the plan's R&D reward, its SOE quota, which the status quo sets to 0),
+    # status-quo twin: the plan's R&D reward, the single-source saving, which the status quo pins),
     # and ones they read (eligible age: separate no-policy twins; the listed share of renewal
     # projects, which the status quo's 2024 loans read: separate status-quo twins).
     levers = (
         {},
         {
-            "instruments.first_set.soe_single_source_quota": 0.5,
+            "instruments.first_set.single_source_saving": 0.15,
             "instruments.rd_bonus.reward_rate": 0.2,
         },
         {"instruments.renewal_loans.eligible_age_years": 6},

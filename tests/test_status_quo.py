@@ -41,8 +41,8 @@ def test_status_quo_settings_go_on_top_of_the_instruments_tables() -> None:
     before = plan.status_quo_instruments()
     # The plan's measures are not in it: no R&D bonus, no SOE single-source procurement.
     assert plan.instruments.rd_bonus.enabled and not before.rd_bonus.enabled
-    assert plan.instruments.first_set.soe_single_source_quota.at(2025) > 0
-    assert before.first_set.soe_single_source_quota.at(2025) == 0.0
+    assert plan.instruments.first_set.soe_single_source
+    assert not before.first_set.soe_single_source
     # What existed is: the insurance, with the plan's own premium terms.
     assert before.first_set.enabled
     assert before.first_set.premium_rate == plan.instruments.first_set.premium_rate
@@ -52,7 +52,7 @@ def test_status_quo_settings_go_on_top_of_the_instruments_tables() -> None:
     assert before.renewal_loans.pool_bn_yuan.at(2025) == 0.0
     assert plan.instruments.renewal_loans.pool_bn_yuan.at(2025) > 0
     # Every setting keeps a source, and the table's own sources stay.
-    assert "soe_single_source_quota" in before.first_set.source
+    assert "soe_single_source" in before.first_set.source
     assert (
         before.first_set.source["premium_rate"] == plan.instruments.first_set.source["premium_rate"]
     )
@@ -64,7 +64,7 @@ def test_as_before_plan_runs_the_status_quos_table() -> None:
     assert sq.instruments == load_scenario(PLAN).status_quo_instruments()
     # One instrument as before the plan, the others as planned.
     mixed = resolve(PLAN, overrides={"instruments.first_set.as_before_plan": True})
-    assert mixed.instruments.first_set.soe_single_source_quota.at(2025) == 0.0
+    assert not mixed.instruments.first_set.soe_single_source
     assert mixed.instruments.rd_bonus.enabled
     # Applying the status quo twice changes nothing.
     again = resolve(mixed, overrides={"instruments.first_set.premium_to_risk": 0.5})
@@ -155,7 +155,7 @@ def test_spinups_differ_only_by_what_the_status_quo_runs() -> None:
     # The plan's own levers leave the spin-up alone ...
     for path, value in (
         ("instruments.rd_bonus.reward_rate", 0.5),
-        ("instruments.first_set.soe_single_source_quota", 0.9),
+        ("instruments.first_set.single_source_saving", 0.2),
         ("instruments.first_set.budget_bn_yuan.central", 3.0),
         ("instruments.renewal_loans.pool_bn_yuan", 2.0),
     ):

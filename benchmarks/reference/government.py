@@ -228,17 +228,19 @@ class FirstSet(Instrument):
         )
         return min(covered, base)
 
-    def procure(self, buyer: FirmAgent, choice):
-        """An SOE buyer within the quota switches to an unproven first-set model of its segment."""
-        if not self.active or not buyer.slot.soe:
-            return choice
-        m = self.model
-        if m.random.random() >= self.model.at(self.params.soe_single_source_quota):
+    def procure(self, buyer: FirmAgent, choice, chosen_cost: float, cost_of):
+        """A provincial SOE buys the cheapest unproven first set of its segment by single-source
+        procurement when, less the tender it saves, it costs no more than its own choice."""
+        p, m = self.params, self.model
+        if not (self.active and p.soe_single_source and buyer.slot.provincial_soe):
             return choice
         pool = m.first_set_candidates[buyer.buy_segment]
         if not pool:
             return choice
-        return pool[int(m.random.random() * len(pool))]
+        costs = [cost_of(o) for o in pool]
+        k = costs.index(min(costs))  # the first of equally cheap ones
+        keep = 1.0 - m.at(p.single_source_saving)
+        return pool[k] if costs[k] * keep <= chosen_cost else choice
 
     def claims(self):
         p, m = self.params, self.model

@@ -54,6 +54,7 @@ class Slot:
     sector: int
     cluster: int
     soe: bool = False
+    provincial_soe: bool = False  # a provincial SOE (省属企业): may buy first sets single-source
     buy_segment: int = 0
     make_segment: int = -1  # machine-tool firms only
     niche_group: int = -1  # (niche, segment) group of a machine-tool slot

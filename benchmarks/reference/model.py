@@ -216,6 +216,10 @@ class ReferenceModel(mesa.Model):
         self.z_little_giant = _ndtri(status.little_giant_productivity_rank)
         self.z_single_champion = _ndtri(status.single_champion_productivity_rank)
         self.government = Government(self)
+        # Which SOEs are provincial SOEs: a draw per site, kept for the run.
+        share = scenario.instruments.first_set.provincial_soe_share
+        for slot in self.layout.slots:
+            slot.provincial_soe = slot.soe and self.random.random() < share
         # The region's makers' mean model per segment and the machine-tool sector's mean
         # inverse process productivity, once each spin-up year (after the year's anchoring):
         # the rebase measures their trends from these.

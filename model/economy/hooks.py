@@ -7,6 +7,7 @@ policy can act. :class:`model.policy.mix.PolicyMix` implements them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -14,7 +15,11 @@ import numpy as np
 if TYPE_CHECKING:
     from model.economy.engine import Engine
 
-__all__ = ["PolicyHooks"]
+__all__ = ["BuyerCost", "PolicyHooks"]
+
+#: What model columns cost the buyers that weigh them (rows, buyers, columns -> cost), as in
+#: their choice of machines (rule 4).
+BuyerCost = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 class PolicyHooks(Protocol):
@@ -36,8 +41,12 @@ class PolicyHooks(Protocol):
         policy may lower it, in place.
         """
 
-    def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
-        """Buyers' model choices after any procurement that overrides them, in place (rule 4)."""
+    def override_choices(self, eng: Engine, choice: np.ndarray, cost: BuyerCost) -> np.ndarray:
+        """Buyers' model choices after any procurement that overrides them, in place (rule 4).
+
+        ``cost(rows, buyers, columns)`` is what each buyer's model column costs it, as the
+        buyers weighed their offers (a procurement route is taken when it pays).
+        """
 
     def eligible_replacement_age(self, eng: Engine) -> float:
         """Age above which replacing a cohort qualifies for support (rule 4)."""

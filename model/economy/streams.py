@@ -28,6 +28,7 @@ PROCESSES: tuple[str, ...] = (
     "procurement",
     "growth",
     "renewal_list",
+    "provincial_soe",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -18,6 +18,7 @@ from model.policy.ledgers import CompactSlots
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
+    from model.economy.hooks import BuyerCost
 
 __all__ = ["Instrument", "ration"]
 
@@ -117,7 +118,7 @@ class Instrument:
         """Buyers' risk multiplier on each maker's model after the instrument (rule 4)."""
         return multiplier
 
-    def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
+    def override_choices(self, eng: Engine, choice: np.ndarray, cost: BuyerCost) -> np.ndarray:
         """Buyers' model choices after the instrument, switched in place (rule 4)."""
         return choice
 

@@ -13,11 +13,13 @@ import numpy as np
 
 from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
+from model.economy.streams import Draws
 from model.policy.base import Instrument
-from model.policy.ledgers import uniform_at, uniform_below
+from model.policy.ledgers import uniform_below
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
+    from model.economy.hooks import BuyerCost
 
 __all__ = ["FirstSet", "FirstSetParams"]
 
@@ -47,7 +49,15 @@ class FirstSetParams(InstrumentParams):
         lo=0.0, unit="m yuan/yr per model", doc="first batch insured"
     )
     premium_to_risk: float = p(lo=0.0, hi=1.0, doc="share of buyers' risk premium insurable")
-    soe_single_source_quota: Schedule = p(lo=0.0, hi=1.0, doc="share of SOE purchases")
+    soe_single_source: bool = p(
+        True, doc="provincial SOEs may buy first sets by single-source procurement"
+    )
+    provincial_soe_share: float = p(
+        lo=0.0, hi=1.0, doc="share of SOE buyers that are provincial SOEs (省属企业)"
+    )
+    single_source_saving: Schedule = p(
+        lo=0.0, hi=1.0, doc="share of a model's cost a buyer saves by skipping the tender"
+    )
     budget_bn_yuan: dict[str, Schedule] = p(default_factory=dict, unit="bn yuan/yr")
     source: dict[str, str] = sources()
 
@@ -82,8 +92,10 @@ class FirstSet(Instrument):
     <= 3 years); the province covers domestic firsts 80/70/60% and provincial firsts 70/60/50%
     of a premium capped at 2%, <= 5 m yuan a year per model, not combinable with the
     national support. The model's producer takes the better; the cover never exceeds 100%.
-    Insurance removes part of the buyers' risk premium. SOE buyers place a quota of their
-    purchases with unproven first-set models of their segment by single-source procurement.
+    Insurance removes part of the buyers' risk premium. Provincial SOE buyers may buy an
+    unproven first-set model of their segment by single-source procurement (seed 000), and do
+    when it pays them: when its cost to them, less what skipping the tender saves, is no more
+    than that of the model they chose.
     """
 
     name = "first_set"
@@ -93,6 +105,7 @@ class FirstSet(Instrument):
     def __init__(self, params: FirstSetParams, scenario: Scenario) -> None:
         super().__init__(params, scenario)
         self.rationing = "pro_rata"
+        self._provincial_soe: np.ndarray | None = None
 
     def _maker_shares(self, eng: Engine, mt: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Premium shares for the machine-tool slots ``mt`` (R, M).
@@ -193,37 +206,51 @@ class FirstSet(Instrument):
             b[:, PAYERS.index(payer)] = schedule.at(eng.policy_year) * self._scale(eng)
         return b
 
-    def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
-        """SOE buyers within the quota switch to an unproven first-set model of their segment.
+    def provincial_soe(self, eng: Engine) -> np.ndarray:
+        """Which slots are provincial SOEs (R, N): a draw of the SOEs, the same every year."""
+        if self._provincial_soe is None:
+            d = Draws(
+                eng.scenario.seed, eng.replicates, eng.region.base_year.year, "provincial_soe"
+            )
+            share = self.params.provincial_soe_share
+            self._provincial_soe = uniform_below(d, eng.state.alive.shape, share) & eng.layout.soe
+        return self._provincial_soe
+
+    def override_choices(self, eng: Engine, choice: np.ndarray, cost: BuyerCost) -> np.ndarray:
+        """Provincial SOE buyers take a first set by single-source procurement where it pays.
+
+        Each live provincial SOE buyer weighs the unproven first-set models of its segment at
+        its own cost (``cost``) less the tender it saves, and takes the cheapest if that is no
+        more than the cost of the model it chose.
 
         Args:
             eng: The engine.
             choice: Each buyer's chosen model (R, N), switched in place.
+            cost: What a model column costs a buyer (see ``model.economy.hooks.BuyerCost``).
 
         Returns:
             The choices after the switch (``choice`` itself).
         """
-        if not self.enabled:
+        p, st, lay = self.params, eng.state, eng.layout
+        if not self.enabled or not p.soe_single_source:
             return choice
-        st, lay = eng.state, eng.layout
-        d = eng.draw("procurement")
-        # Every slot draws for the quota, then every slot for the pick (the stream's order);
-        # only who takes the quota and their picks are kept.
-        quota = self.params.soe_single_source_quota.at(eng.policy_year)
-        takes = uniform_below(d, st.alive.shape, quota)
-        takes &= lay.soe
-        takes &= st.alive
-        rows, who = np.nonzero(takes)  # by replicate, then slot
-        del takes
-        u_pick = uniform_at(d, st.alive.shape, rows, who)
+        keep = 1.0 - p.single_source_saving.at(eng.policy_year)
+        rows, who = np.nonzero(self.provincial_soe(eng) & st.alive)  # by replicate, then slot
         segment = lay.buy_segment[who]
         out = choice
         for g, slots in enumerate(lay.segment_slots):
             for r in range(eng.R):
-                candidate = st.alive[r, slots] & st.model_unproven[r, slots]
-                pool = slots[candidate & st.model_first_set[r, slots]]
-                if len(pool) == 0:
+                pool = slots[st.alive[r, slots] & st.model_unproven[r, slots]]
+                pool = pool[st.model_first_set[r, pool]]
+                buyers = who[(segment == g) & (rows == r)]
+                if len(pool) == 0 or len(buyers) == 0:
                     continue
-                buyers = (segment == g) & (rows == r)
-                out[r, who[buyers]] = pool[(u_pick[buyers] * len(pool)).astype(np.int64)]
+                # Every buyer's cost of every candidate (buyers x candidates), less the tender.
+                B, C = len(buyers), len(pool)
+                at_r = np.full(B * C, r)
+                offered = cost(at_r, np.repeat(buyers, C), np.tile(pool, B)).reshape(B, C) * keep
+                best = np.argmin(offered, axis=1)  # the first of equally cheap ones
+                own = cost(at_r[:B], buyers, choice[r, buyers])
+                pays = offered[np.arange(B), best] <= own
+                out[r, buyers[pays]] = pool[best[pays]]
         return out

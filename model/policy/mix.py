@@ -12,6 +12,7 @@ from model.policy.registry import instruments
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
+    from model.economy.hooks import BuyerCost
 
 __all__ = ["PolicyMix"]
 
@@ -70,10 +71,10 @@ class PolicyMix:
             base = ins.adjust_risk_multiplier(eng, base)
         return base
 
-    def override_choices(self, eng: Engine, choice: np.ndarray) -> np.ndarray:
+    def override_choices(self, eng: Engine, choice: np.ndarray, cost: BuyerCost) -> np.ndarray:
         """Buyers' model choices after any procurement that overrides them (rule 4)."""
         for ins in self.all:
-            choice = ins.override_choices(eng, choice)
+            choice = ins.override_choices(eng, choice, cost)
         return choice
 
     def eligible_replacement_age(self, eng: Engine) -> float:

@@ -151,8 +151,8 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
     A brochure slot shows the buyer's segment's import model with its brochure
     probability, the other provinces' model likewise, else an in-region maker of the segment
     drawn in proportion to a mix of sales share and equal weight. The buyer takes the model
-    with the lowest risk-adjusted price plus b years of operating cost. SOE buyers within
-    the first-set procurement quota may then switch to an unproven first-set model.
+    with the lowest risk-adjusted price plus b years of operating cost. The policy may then
+    switch choices (provincial SOEs' single-source procurement of first sets, where it pays).
 
     Returns:
         The chosen model column per buyer (R, N): a slot, or N + outside model.
@@ -191,7 +191,24 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
         eng.stream_keys("brochure"),
         mt.brochure_size,
     )
-    choice = eng.policy.override_choices(eng, choice)  # e.g. SOE single-source procurement
+    operating_scale = offers.operating_scale
+
+    def buyer_cost(rows: np.ndarray, buyers: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        # As choose_from_brochures weighs an offer: capital (less a local maker's discount)
+        # plus payback-weighted operating cost.
+        pos = eng.position_of_column[columns]
+        s = lay.sector_of[buyers]
+        capital = models.capital_cost[rows, s, pos]
+        area = eng.area_of_slot[buyers]
+        local = (area >= 0) & (eng.area_of_position[pos] == area)
+        capital = np.where(local, capital * (1.0 - mt.local_preference), capital)
+        productivity = np.maximum(st.process_productivity[rows, buyers], TINY)
+        unit_machine_cost = st.k1[rows, s] / productivity
+        weight = st.payback_years[rows, buyers] * unit_machine_cost * operating_scale[s]
+        return capital + weight * models.operating_factor[rows, s, pos]
+
+    # e.g. provincial SOEs' single-source procurement of first sets, where it pays them
+    choice = eng.policy.override_choices(eng, choice, buyer_cost)
     # Buyers whose machine is made in their own area (an in-region maker of the same area).
     maker = np.minimum(choice, lay.n_slots - 1)
     st.buys_local = (choice < lay.n_slots) & (eng.area_of_slot[maker] == eng.area_of_slot)
