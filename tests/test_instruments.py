@@ -1101,6 +1101,7 @@ def _procure(
     settings = {
         "instruments.first_set.provincial_soe_share": 1.0,
         "instruments.first_set.single_source_saving": saving,
+        "instruments.first_set.application_reward_share": 0.0,  # the route alone
         **{f"instruments.first_set.{k}": v for k, v in over.items()},
     }
     h = Hand(base, settings)
@@ -1387,3 +1388,66 @@ def test_first_set_award_off_pays_and_promises_nothing(base) -> None:
     h, slots = _award_hand(base, enabled=False)
     assert not h.policy.first_set_award.pay(h.eng).any()
     assert h.policy.first_set_award.expected_rd_reward_rate(h.eng) == 0.0
+
+
+# ------------------------------------------------------------ first-set application reward
+
+
+def _application(base, purchase_m: float, *, unproven: bool = True, **over) -> tuple[Hand, int]:
+    """A user buyer whose machines this year came from a first set (unproven or not)."""
+    h = Hand(base, {f"instruments.first_set.{k}": v for k, v in over.items()})
+    st = h.st
+    rules.invest(h.eng)  # the year's purchases, then the buyer's hand-set over them
+    maker = h.mt(1, segment=1)[0]
+    (buyer,) = h.user(1)
+    h.set("model_first_set", [maker], True)
+    h.set("model_unproven", [maker], unproven)
+    st.alive[:, [maker, buyer]] = True
+    h.set("machine_choice", [buyer], maker)
+    h.set("machine_purchases_in_region", [buyer], h.real(purchase_m))
+    h.policy.first_set.after_investment(h.eng)
+    return h, buyer
+
+
+@pytest.mark.parametrize(
+    ("purchase_m", "unproven", "reward_m"),
+    [(12.0, True, 1.2), (10.0, True, 0.0), (12.0, False, 0.0), (30.0, True, 3.0)],
+)
+def test_application_reward_for_big_purchases_of_unproven_first_sets(
+    base, purchase_m, unproven, reward_m
+) -> None:
+    # Over 10 m yuan (per real buyer) of one of the first sets (the model still unproven):
+    # a tenth of the purchase, from the province.
+    h, buyer = _application(base, purchase_m, unproven=unproven, application_reward_share=0.1)
+    eligible, claim, payer = h.policy.first_set.claims(h.eng)
+    np.testing.assert_allclose(claim[:, buyer], h.real(reward_m), rtol=1e-12)
+    assert eligible[:, buyer].tolist() == [reward_m > 0] * 2
+    if reward_m > 0:
+        assert (payer[:, buyer] == PROVINCIAL).all()
+    # The purchase is what the reward pays for (deadweight compares it with the twin's).
+    expected = h.real(purchase_m) if unproven else 0.0
+    np.testing.assert_allclose(h.policy.first_set.activity(h.eng)[:, buyer], expected)
+
+
+def test_application_reward_only_in_its_sectors(base) -> None:
+    h, buyer = _application(base, 20.0, application_sectors=["machine_tools"])
+    _, claim, _ = h.policy.first_set.claims(h.eng)
+    assert (claim[:, buyer] == 0).all()
+
+
+def test_expected_application_reward_draws_big_buyers_to_first_sets(base) -> None:
+    # No provincial SOEs: only the reward lowers the first set's cost, for buyers that bought
+    # more than the threshold last year. 90 less 10% is 81 <= 85: they switch; others do not.
+    h, choice, out, pool = _procure(
+        base,
+        pool_segment=0,
+        own_cost=85.0,
+        provincial_soe_share=0.0,
+        application_reward_share=0.1,
+    )
+    st, lay = h.st, h.lay
+    big = h.policy.first_set.last_purchases > 10.0 * h.W
+    buyers = st.alive & (lay.buy_segment == 0)
+    assert (big & buyers).sum() >= 3, "too few big buyers in the economy segment"
+    assert (out[big & buyers] == pool[1]).all()
+    np.testing.assert_array_equal(out[~(big & buyers)], choice[~(big & buyers)])

@@ -118,7 +118,8 @@ def test_the_spin_up_runs_the_status_quos_first_set_insurance() -> None:
     with_insurance = _spun_up()
     paid = with_insurance.engine.state.subsidy_received
     mt = with_insurance.layout.machine_tool_block
-    assert paid[:, mt].sum() > 0 and paid.sum() == paid[:, mt].sum()
+    # Makers' insurance claims, and buyers' application rewards (in force in 2023 too).
+    assert paid[:, mt].sum() > 0 and paid.sum() > paid[:, mt].sum()
     without = _spun_up(**{"status_quo.first_set.enabled": False})
     assert without.engine.state.subsidy_received.sum() == 0.0
     # The insurance lowered buyers' risk on first sets, so the economies differ.

@@ -343,6 +343,9 @@ class FirmAgent(mesa.Agent):
         self.machine_purchases_unproven = (
             order if offer.is_in_region and offer.model_unproven else 0.0
         )
+        self.machine_purchases_first_set = (
+            self.machine_purchases_unproven if offer.is_in_region and offer.model_first_set else 0.0
+        )
         self.summarise_machines()
 
     # ------------------------------------------------------ 5. production and market
@@ -626,6 +629,7 @@ FLOWS = (
     "machine_purchases_in_region",
     "machine_purchases_imported",
     "machine_purchases_unproven",
+    "machine_purchases_first_set",
     "wages",
     "value_added",
     "employment",

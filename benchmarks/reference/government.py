@@ -228,19 +228,48 @@ class FirstSet(Instrument):
         )
         return min(covered, base)
 
+    def reward_open(self, firm: FirmAgent) -> bool:
+        """Whether the application reward is open to the firm's sector."""
+        names = self.params.application_sectors
+        return not names or self.model.region.sector[firm.sector].id in names
+
     def procure(self, buyer: FirmAgent, choice, chosen_cost: float, cost_of):
-        """A provincial SOE buys the cheapest unproven first set of its segment by single-source
-        procurement when, less the tender it saves, it costs no more than its own choice."""
+        """A buyer to whom a first set costs less than its price may take one where it pays.
+
+        A provincial SOE skips the tender; a buyer expecting the application reward (on a
+        purchase as big as last year's) counts it. The cheapest unproven first set of its
+        segment is taken when, so discounted, it costs no more than the buyer's choice.
+        """
         p, m = self.params, self.model
-        if not (self.active and p.soe_single_source and buyer.slot.provincial_soe):
+        if not self.active:
             return choice
+        keep, considers = 1.0, False
+        if p.soe_single_source and buyer.slot.provincial_soe:
+            keep *= 1.0 - m.at(p.single_source_saving)
+            considers = True
+        share = m.at(p.application_reward_share)
+        big = buyer.machine_purchases > p.application_threshold_m_yuan * m.firm_weight
+        if share > 0 and big and self.reward_open(buyer):
+            keep *= 1.0 - share
+            considers = True
         pool = m.first_set_candidates[buyer.buy_segment]
-        if not pool:
+        if not considers or not pool:
             return choice
         costs = [cost_of(o) for o in pool]
         k = costs.index(min(costs))  # the first of equally cheap ones
-        keep = 1.0 - m.at(p.single_source_saving)
         return pool[k] if costs[k] * keep <= chosen_cost else choice
+
+    def record_applications(self) -> None:
+        """Buyers' application rewards on this year's purchases of unproven first sets."""
+        p, m = self.params, self.model
+        self.applications = {}
+        if not self.active:
+            return
+        share = m.at(p.application_reward_share)
+        for f in m.agents:
+            bought = f.machine_purchases_first_set
+            if bought > p.application_threshold_m_yuan * m.firm_weight and self.reward_open(f):
+                self.applications[f] = share * bought
 
     def claims(self):
         p, m = self.params, self.model
@@ -257,6 +286,15 @@ class FirstSet(Instrument):
                 out.append((firm, min(claim, provincial_cap), PAYERS.index("provincial")))
             else:
                 out.append((firm, claim, PAYERS.index("central")))
+        # Buyers' application rewards, from the province (a maker with an insurance claim is
+        # paid both by that claim's payer, as the fast model pays one payer per firm).
+        insured = {firm: k for k, (firm, _, _) in enumerate(out)}
+        for firm, reward in getattr(self, "applications", {}).items():
+            if firm in insured:
+                f, c, payer = out[insured[firm]]
+                out[insured[firm]] = (f, c + reward, payer)
+            else:
+                out.append((firm, reward, PAYERS.index("provincial")))
         return out
 
     def budgets(self):

@@ -633,6 +633,7 @@ class ReferenceModel(mesa.Model):
             )
         self.agents.do("invest")
         gov.renewal_loans.commit()
+        gov.first_set.record_applications()
         for s, firms in enumerate(self.by_sector):
             self.sectors[s].purchases_in_region = sum(f.machine_purchases_in_region for f in firms)
 
@@ -961,6 +962,7 @@ class ReferenceModel(mesa.Model):
                 f.rd_history = [x * factor for x in f.rd_history]
                 # What instruments paid and owe follows the change of money units.
                 f.rd_bonus_paid *= factor
+                f.machine_purchases *= factor  # what a buyer expects to buy again
                 f.renewal_schedule = [x * factor for x in f.renewal_schedule]
                 f.relending_schedule = [x * factor for x in f.relending_schedule]
             sec.demand_real *= factor

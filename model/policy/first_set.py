@@ -58,6 +58,15 @@ class FirstSetParams(InstrumentParams):
     single_source_saving: Schedule = p(
         lo=0.0, hi=1.0, doc="share of a model's cost a buyer saves by skipping the tender"
     )
+    application_reward_share: Schedule = p(
+        lo=0.0, hi=1.0, doc="provincial application reward, share of the buyer's purchase"
+    )
+    application_threshold_m_yuan: float = p(
+        lo=0.0, unit="m yuan", doc="a buyer's purchase of a first set must exceed this"
+    )
+    application_sectors: tuple[str, ...] = p(
+        (), doc="buyer sectors the application reward is open to (sector ids); () = all"
+    )
     budget_bn_yuan: dict[str, Schedule] = p(default_factory=dict, unit="bn yuan/yr")
     source: dict[str, str] = sources()
 
@@ -95,7 +104,10 @@ class FirstSet(Instrument):
     Insurance removes part of the buyers' risk premium. Provincial SOE buyers may buy an
     unproven first-set model of their segment by single-source procurement (seed 000), and do
     when it pays them: when its cost to them, less what skipping the tender saves, is no more
-    than that of the model they chose.
+    than that of the model they chose. The province rewards a buyer of one of a first set's
+    first sets (the model still unproven) whose purchase exceeds 10 m yuan (浙经信装备〔2023〕
+    198号) with a share of it; buyers that expect to buy that much (as last year) weigh the
+    reward in the same way, and the reward goes to the province's claims on the buyer.
     """
 
     name = "first_set"
@@ -106,6 +118,10 @@ class FirstSet(Instrument):
         super().__init__(params, scenario)
         self.rationing = "pro_rata"
         self._provincial_soe: np.ndarray | None = None
+        #: This year's application rewards claimed by buyers (R, N), m yuan, set as they invest.
+        self._application: np.ndarray | None = None
+        #: Each buyer's machine-tool purchases last year (R, N), m yuan: what it expects to buy.
+        self.last_purchases: np.ndarray | None = None
 
     def _maker_shares(self, eng: Engine, mt: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Premium shares for the machine-tool slots ``mt`` (R, M).
@@ -172,14 +188,49 @@ class FirstSet(Instrument):
         return multiplier
 
     def activity(self, eng: Engine) -> np.ndarray:
-        """What the insurance pays for: sales of first-set models in their first years."""
+        """What the support pays for: first sets' sales and buyers' first-set purchases.
+
+        Sales of first-set models in their first years (the insurance) and buyers' purchases
+        of unproven first sets (the application reward).
+        """
         st = eng.state
         age = eng.year - st.model_vintage
         young = st.model_first_set & st.alive & (age < self.params.national_years)
         sales = st.orders_inside + st.sales_outside
-        return np.where(
+        out = np.where(
             young, np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight), 0.0
         )
+        return out + self._first_set_purchases(eng)
+
+    def _first_set_purchases(self, eng: Engine) -> np.ndarray:
+        """Each buyer's purchase this year of an unproven Zhejiang first set (R, N), m yuan.
+
+        Read as firms invest (``after_investment``), before production proves any model.
+        """
+        st, lay = eng.state, eng.layout
+        maker = np.minimum(st.machine_choice, lay.n_slots - 1)
+        rows = np.arange(eng.R)[:, None]
+        chosen = (st.machine_choice < lay.n_slots) & st.model_first_set[rows, maker]
+        chosen &= st.model_unproven[rows, maker]
+        return np.where(chosen & st.alive, st.machine_purchases_in_region, 0.0)
+
+    def _reward_open(self, eng: Engine) -> np.ndarray:
+        """Buyers the application reward is open to (N,)."""
+        mask = np.zeros(eng.layout.n_slots, dtype=bool)
+        mask[eng.layout.sector_slots(self.params.application_sectors)] = True
+        return mask
+
+    def after_investment(self, eng: Engine) -> None:
+        """Claim the application reward on the year's purchases of unproven first sets."""
+        self.last_purchases = eng.state.machine_purchases.copy()
+        if not self.enabled:
+            self._application = None
+            return
+        p = self.params
+        bought = self._first_set_purchases(eng)
+        big = bought > p.application_threshold_m_yuan * eng.firm_weight
+        share = p.application_reward_share.at(eng.policy_year)
+        self._application = np.where(big & self._reward_open(eng), share * bought, 0.0)
 
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
@@ -197,6 +248,14 @@ class FirstSet(Instrument):
         claim[:, mt] = np.where(use_provincial, np.minimum(maker_claim, cap), maker_claim)
         payer[:, mt] = np.where(use_provincial, PAYERS.index("provincial"), PAYERS.index("central"))
         eligible[:, mt] = first & (gov_rate > 0) & (sales > 0)
+        if self._application is not None:
+            # Buyers' application rewards, from the province; a maker that also claims
+            # insurance is paid both by its insurance's payer (one payer per firm).
+            reward = self._application
+            buyers = reward > 0
+            payer[buyers & ~eligible] = PAYERS.index("provincial")
+            claim += reward
+            eligible |= buyers
         return eligible, claim, payer
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
@@ -205,6 +264,23 @@ class FirstSet(Instrument):
         for payer, schedule in self.params.budget_bn_yuan.items():
             b[:, PAYERS.index(payer)] = schedule.at(eng.policy_year) * self._scale(eng)
         return b
+
+    def rescale(self, factor: np.ndarray) -> None:
+        """Last year's purchases follow the spin-up's change of money units."""
+        super().rescale(factor)
+        if self.last_purchases is not None:
+            self.last_purchases = self.last_purchases * factor
+
+    def reset_firms(self, enter: np.ndarray) -> None:
+        """An entrant bought nothing last year."""
+        if self.last_purchases is not None:
+            self.last_purchases[enter] = 0.0
+
+    def continue_from(self, previous: Instrument) -> None:
+        """Buyers' purchases last year carry on with the firms."""
+        super().continue_from(previous)
+        last = getattr(previous, "last_purchases", None)
+        self.last_purchases = None if last is None else last.copy()
 
     def provincial_soe(self, eng: Engine) -> np.ndarray:
         """Which slots are provincial SOEs (R, N): a draw of the SOEs, the same every year."""
@@ -217,11 +293,13 @@ class FirstSet(Instrument):
         return self._provincial_soe
 
     def override_choices(self, eng: Engine, choice: np.ndarray, cost: BuyerCost) -> np.ndarray:
-        """Provincial SOE buyers take a first set by single-source procurement where it pays.
+        """Buyers to whom a first set costs less than its price take one where it pays.
 
-        Each live provincial SOE buyer weighs the unproven first-set models of its segment at
-        its own cost (``cost``) less the tender it saves, and takes the cheapest if that is no
-        more than the cost of the model it chose.
+        Provincial SOE buyers skip the tender (single-source procurement); buyers that expect
+        a purchase above the application reward's threshold (as big as last year's) expect the
+        reward. Each weighs the unproven first-set models of its segment at its own cost
+        (``cost``) less what it saves, and takes the cheapest if that is no more than the cost
+        of the model it chose.
 
         Args:
             eng: The engine.
@@ -232,23 +310,43 @@ class FirstSet(Instrument):
             The choices after the switch (``choice`` itself).
         """
         p, st, lay = self.params, eng.state, eng.layout
-        if not self.enabled or not p.soe_single_source:
+        if not self.enabled:
             return choice
-        keep = 1.0 - p.single_source_saving.at(eng.policy_year)
-        rows, who = np.nonzero(self.provincial_soe(eng) & st.alive)  # by replicate, then slot
+        # What a first set costs each buyer, relative to its price: the tender a provincial
+        # SOE skips, and the reward a buyer expecting a big enough purchase (as big as last
+        # year's) gets.
+        keep = np.ones(st.alive.shape)
+        considers = np.zeros(st.alive.shape, dtype=bool)
+        if p.soe_single_source:
+            # (the route also shows them every listed first set, not only their brochure's)
+            saving = p.single_source_saving.at(eng.policy_year)
+            provincial = self.provincial_soe(eng)
+            keep[provincial] *= 1.0 - saving
+            considers |= provincial
+        share = p.application_reward_share.at(eng.policy_year)
+        if share > 0 and self.last_purchases is not None:
+            big = self.last_purchases > p.application_threshold_m_yuan * eng.firm_weight
+            big &= self._reward_open(eng)
+            keep[big] *= 1.0 - share
+            considers |= big
+        rows, who = np.nonzero(considers & st.alive)  # by replicate, then slot
+        keep = keep[rows, who]
         segment = lay.buy_segment[who]
         out = choice
         for g, slots in enumerate(lay.segment_slots):
             for r in range(eng.R):
                 pool = slots[st.alive[r, slots] & st.model_unproven[r, slots]]
                 pool = pool[st.model_first_set[r, pool]]
-                buyers = who[(segment == g) & (rows == r)]
+                mine = (segment == g) & (rows == r)
+                buyers = who[mine]
                 if len(pool) == 0 or len(buyers) == 0:
                     continue
-                # Every buyer's cost of every candidate (buyers x candidates), less the tender.
+                # Every buyer's cost of every candidate (buyers x candidates), less the tender
+                # saved and the reward.
                 B, C = len(buyers), len(pool)
                 at_r = np.full(B * C, r)
-                offered = cost(at_r, np.repeat(buyers, C), np.tile(pool, B)).reshape(B, C) * keep
+                offered = cost(at_r, np.repeat(buyers, C), np.tile(pool, B)).reshape(B, C)
+                offered *= keep[mine][:, None]
                 best = np.argmin(offered, axis=1)  # the first of equally cheap ones
                 own = cost(at_r[:B], buyers, choice[r, buyers])
                 pays = offered[np.arange(B), best] <= own
