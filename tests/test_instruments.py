@@ -1444,6 +1444,7 @@ def test_expected_application_reward_draws_big_buyers_to_first_sets(base) -> Non
         own_cost=85.0,
         provincial_soe_share=0.0,
         application_reward_share=0.1,
+        application_reward_cap_m_yuan=1e6,  # (the cap has its own test)
     )
     st, lay = h.st, h.lay
     big = h.policy.first_set.last_purchases > 10.0 * h.W
@@ -1451,3 +1452,12 @@ def test_expected_application_reward_draws_big_buyers_to_first_sets(base) -> Non
     assert (big & buyers).sum() >= 3, "too few big buyers in the economy segment"
     assert (out[big & buyers] == pool[1]).all()
     np.testing.assert_array_equal(out[~(big & buyers)], choice[~(big & buyers)])
+
+
+def test_application_reward_is_capped_per_buyer(base) -> None:
+    # 10% of 80 m yuan would be 8 m; the cap is 5 m a buyer.
+    h, buyer = _application(
+        base, 80.0, application_reward_share=0.1, application_reward_cap_m_yuan=5.0
+    )
+    _, claim, _ = h.policy.first_set.claims(h.eng)
+    np.testing.assert_allclose(claim[:, buyer], h.real(5.0), rtol=1e-12)

@@ -104,9 +104,14 @@ def test_paired_differences(combos: xr.Dataset) -> None:
 
 
 def test_common_random_numbers_make_differences_less_noisy(combos: xr.Dataset) -> None:
-    """Paired differences vary less across replicates than the levels do."""
-    # Two standard deviations compared: 3 replicates cannot tell them apart reliably (at
-    # 2027 they did not once the tax list made the twins' paths differ more), 12 can.
+    """Paired differences vary less across replicates than unpaired ones would.
+
+    What common random numbers promise: var(a - b) = var(a) + var(b) - 2 cov(a, b) is below
+    the var(a) + var(b) of independent draws when the points' outcomes move together. (That
+    it is also below var(a), as it was while the policy's effect on machine-tool output was
+    small, no longer holds: the first-set measures' effect now varies across replicates.)
+    """
+    # 3 replicates cannot tell standard deviations apart reliably; 12 can.
     twins = model.sweep(
         SCENARIOS / "sweeps" / "instrument_combinations.toml",
         replicates=12,
@@ -114,9 +119,10 @@ def test_common_random_numbers_make_differences_less_noisy(combos: xr.Dataset) -
         workers=2,
     )
     mt = twins["output"].sel(sector="machine_tools", year=2027)
-    levels = mt.sel(PLAN_POINT).std("replicate", ddof=1)
+    plan = mt.sel(PLAN_POINT).std("replicate", ddof=1)
+    off = mt.sel(ALL_OFF).std("replicate", ddof=1)
     diffs = (mt.sel(PLAN_POINT) - mt.sel(ALL_OFF)).std("replicate", ddof=1)
-    assert float(diffs) < float(levels)
+    assert float(diffs) < float(np.sqrt(plan**2 + off**2))
     # The shocks themselves are common to all points.
     shocks = combos["demand_shock"]
     assert bool((shocks == shocks.sel(ALL_OFF)).all())

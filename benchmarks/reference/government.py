@@ -250,7 +250,8 @@ class FirstSet(Instrument):
         share = m.at(p.application_reward_share)
         big = buyer.machine_purchases > p.application_threshold_m_yuan * m.firm_weight
         if share > 0 and big and self.reward_open(buyer):
-            keep *= 1.0 - share
+            cap = m.at(p.application_reward_cap_m_yuan) * m.firm_weight
+            keep *= 1.0 - min(share, cap / max(buyer.machine_purchases, TINY))
             considers = True
         pool = m.first_set_candidates[buyer.buy_segment]
         if not considers or not pool:
@@ -266,10 +267,11 @@ class FirstSet(Instrument):
         if not self.active:
             return
         share = m.at(p.application_reward_share)
+        cap = m.at(p.application_reward_cap_m_yuan) * m.firm_weight
         for f in m.agents:
             bought = f.machine_purchases_first_set
             if bought > p.application_threshold_m_yuan * m.firm_weight and self.reward_open(f):
-                self.applications[f] = share * bought
+                self.applications[f] = min(share * bought, cap)
 
     def claims(self):
         p, m = self.params, self.model

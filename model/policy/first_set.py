@@ -13,6 +13,7 @@ import numpy as np
 
 from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
+from model.config.units import TINY
 from model.economy.streams import Draws
 from model.policy.base import Instrument
 from model.policy.ledgers import uniform_below
@@ -63,6 +64,9 @@ class FirstSetParams(InstrumentParams):
     )
     application_threshold_m_yuan: float = p(
         lo=0.0, unit="m yuan", doc="a buyer's purchase of a first set must exceed this"
+    )
+    application_reward_cap_m_yuan: Schedule = p(
+        lo=0.0, unit="m yuan/yr per buyer", doc="the application reward is at most this"
     )
     application_sectors: tuple[str, ...] = p(
         (), doc="buyer sectors the application reward is open to (sector ids); () = all"
@@ -230,7 +234,9 @@ class FirstSet(Instrument):
         bought = self._first_set_purchases(eng)
         big = bought > p.application_threshold_m_yuan * eng.firm_weight
         share = p.application_reward_share.at(eng.policy_year)
-        self._application = np.where(big & self._reward_open(eng), share * bought, 0.0)
+        cap = p.application_reward_cap_m_yuan.at(eng.policy_year) * eng.firm_weight
+        reward = np.minimum(share * bought, cap)
+        self._application = np.where(big & self._reward_open(eng), reward, 0.0)
 
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
@@ -327,7 +333,10 @@ class FirstSet(Instrument):
         if share > 0 and self.last_purchases is not None:
             big = self.last_purchases > p.application_threshold_m_yuan * eng.firm_weight
             big &= self._reward_open(eng)
-            keep[big] *= 1.0 - share
+            # The reward per yuan of the purchase it expects, after the cap.
+            cap = p.application_reward_cap_m_yuan.at(eng.policy_year) * eng.firm_weight
+            rate = np.minimum(share, cap / np.maximum(self.last_purchases[big], TINY))
+            keep[big] *= 1.0 - rate
             considers |= big
         rows, who = np.nonzero(considers & st.alive)  # by replicate, then slot
         keep = keep[rows, who]
