@@ -1091,12 +1091,19 @@ def test_first_set_budgets_by_payer(base) -> None:
 
 
 def _procure(
-    base: RegionModel, pool_segment: int, *, own_cost: float, saving: float = 0.05, **over
+    base: RegionModel,
+    pool_segment: int,
+    *,
+    own_cost: float,
+    saving: float = 0.05,
+    operating: float = 0.0,
+    **over,
 ) -> tuple[Hand, np.ndarray, np.ndarray, np.ndarray]:
     """Every SOE buyer live and provincial; unproven first sets only in ``pool_segment``.
 
-    The buyers' costs: every candidate costs 100 but the pool's second, 90; the model each
-    buyer chose costs ``own_cost``.
+    The buyers' costs: every candidate costs 100 but the pool's second, 90, of which
+    ``operating`` is operating cost (the rest capital); the model each buyer chose costs
+    ``own_cost`` (all capital).
     """
     settings = {
         "instruments.first_set.provincial_soe_share": 1.0,
@@ -1104,7 +1111,7 @@ def _procure(
         "instruments.first_set.application_reward_share": 0.0,  # the route alone
         **{f"instruments.first_set.{k}": v for k, v in over.items()},
     }
-    h = Hand(base, settings)
+    h = Hand(base, settings, year=RD_YEAR)  # the route opens with the plan, in 2025
     st, lay = h.st, h.lay
     pool = lay.segment_slots[pool_segment]
     st.model_unproven[:] = False
@@ -1120,7 +1127,9 @@ def _procure(
     cheap = pool[1]
 
     def cost(rows, buyers, columns):
-        return np.where(columns == cheap, 90.0, np.where(columns >= lay.n_slots, own_cost, 100.0))
+        total = np.where(columns == cheap, 90.0, np.where(columns >= lay.n_slots, own_cost, 100.0))
+        run = np.where(columns == cheap, operating, 0.0)
+        return total - run, run
 
     out = h.policy.first_set.override_choices(h.eng, choice.copy(), cost)
     return h, choice, out, pool
@@ -1154,8 +1163,19 @@ def test_the_route_is_taken_only_when_it_pays(base, own_cost, saving, switch) ->
         assert (out[moved] == pool[1]).all()
 
 
+def test_the_route_saves_on_the_purchase_not_on_running_costs(base) -> None:
+    # 90 = 50 of capital + 40 of operating cost: 5% of 50 saved gives 87.5 > 87.
+    _, choice, out, _ = _procure(base, pool_segment=0, own_cost=87.0, operating=40.0)
+    np.testing.assert_array_equal(out, choice)
+    _, choice, out, pool = _procure(base, pool_segment=0, own_cost=87.5, operating=40.0)
+    assert (out != choice).any() and (out[out != choice] == pool[1]).all()
+
+
 def test_no_single_source_where_the_route_is_closed(base) -> None:
     _, choice, out, _ = _procure(base, pool_segment=0, own_cost=1e9, soe_single_source=False)
+    np.testing.assert_array_equal(out, choice)
+    # Nor before the plan's first year.
+    _, choice, out, _ = _procure(base, pool_segment=0, own_cost=1e9, single_source_first_year=2026)
     np.testing.assert_array_equal(out, choice)
 
 
@@ -1190,6 +1210,7 @@ def test_a_free_route_draws_every_provincial_soe_in_the_investment_rule(base) ->
             "instruments.first_set.single_source_saving": 1.0,
             "instruments.first_set.provincial_soe_share": 1.0,
         },
+        year=RD_YEAR,
     )
     st, lay = h.st, h.lay
     pool = lay.segment_slots[1]

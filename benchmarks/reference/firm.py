@@ -223,14 +223,15 @@ class FirmAgent(mesa.Agent):
             / max(self.process_productivity, TINY)
         )
 
-        def cost_of(offer) -> float:
+        def cost_of(offer) -> tuple[float, float]:
+            """The offer's capital cost to this buyer and its payback-weighted running cost."""
             # (A model of no productivity, e.g. an outside model anchored on a segment left
             # without makers, counts as one of productivity TINY.)
             e_new = frontier ** (1.0 - theta) * max(offer.model_productivity, TINY) ** theta
             capital = kappa * theta * offer.offer_risk_price
             if self.area >= 0 and offer.is_in_region and offer.area == self.area:
                 capital *= 1.0 - m.region.machine_tools.local_preference  # a local maker
-            return capital + horizon / e_new
+            return capital, horizon / e_new
 
         best, best_cost = None, math.inf
         for _ in range(m.brochure_size):
@@ -241,7 +242,7 @@ class FirmAgent(mesa.Agent):
                 offer = m.other_province_model[g]
             else:
                 offer = makers[bisect_right(cum, rnd.random() * cum[-1])]
-            cost = cost_of(offer)
+            cost = sum(cost_of(offer))
             if cost < best_cost:
                 best, best_cost = offer, cost
         return m.government.first_set.procure(self, best, best_cost, cost_of)

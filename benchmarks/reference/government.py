@@ -1,10 +1,11 @@
-"""The government and its three instruments, as plain objects the firms consult.
+"""The government and its four instruments, as plain objects the firms consult.
 
 Each instrument has eligibility, a claim per firm, a payer, a budget per payer and a
 rationing rule (``model/instruments.py``, docs/ODD.md 3.4.7 and 3.4.12), and a behavioural
 channel the firms' rules call: the expected R&D bonus and bunching (R&D), the insured risk
 premium and SOE single-source procurement (machine choice), the renewal relief and its
-commitments (investment). None acts during the spin-up.
+commitments (investment). During the spin-up the status quo's instruments that act in the
+base year run (``spinup_instruments``).
 """
 
 from __future__ import annotations
@@ -244,7 +245,11 @@ class FirstSet(Instrument):
         if not self.active:
             return choice
         keep, considers = 1.0, False
-        if p.soe_single_source and buyer.slot.provincial_soe:
+        if (
+            p.soe_single_source
+            and m.policy_year >= p.single_source_first_year
+            and buyer.slot.provincial_soe
+        ):
             keep *= 1.0 - m.at(p.single_source_saving)
             considers = True
         share = m.at(p.application_reward_share)
@@ -256,9 +261,10 @@ class FirstSet(Instrument):
         pool = m.first_set_candidates[buyer.buy_segment]
         if not considers or not pool:
             return choice
-        costs = [cost_of(o) for o in pool]
+        # What the route and the reward save is a share of the purchase, not of running costs.
+        costs = [capital * keep + running for capital, running in map(cost_of, pool)]
         k = costs.index(min(costs))  # the first of equally cheap ones
-        return pool[k] if costs[k] * keep <= chosen_cost else choice
+        return pool[k] if costs[k] <= chosen_cost else choice
 
     def record_applications(self) -> None:
         """Buyers' application rewards on this year's purchases of unproven first sets."""
@@ -473,7 +479,7 @@ def spinup_instruments(scenario):
 
 
 class Government:
-    """The three instruments and the yearly payment of their claims (rule 8)."""
+    """The instruments and the yearly payment of their claims (rule 8)."""
 
     def __init__(self, model: ReferenceModel, instruments=None) -> None:
         ins = instruments if instruments is not None else model.scenario_params.instruments

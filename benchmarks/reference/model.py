@@ -962,7 +962,6 @@ class ReferenceModel(mesa.Model):
                 f.rd_history = [x * factor for x in f.rd_history]
                 # What instruments paid and owe follows the change of money units.
                 f.rd_bonus_paid *= factor
-                f.machine_purchases *= factor  # what a buyer expects to buy again
                 f.renewal_schedule = [x * factor for x in f.renewal_schedule]
                 f.relending_schedule = [x * factor for x in f.relending_schedule]
             sec.demand_real *= factor

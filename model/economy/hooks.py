@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 
 __all__ = ["BuyerCost", "PolicyHooks"]
 
-#: What model columns cost the buyers that weigh them (rows, buyers, columns -> cost), as in
-#: their choice of machines (rule 4).
-BuyerCost = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+#: What model columns cost the buyers that weigh them, as in their choice of machines (rule 4):
+#: (rows, buyers, columns) -> (capital cost, payback-weighted operating cost); a buyer's cost
+#: of a model is their sum, and what a procurement route saves is a share of the first.
+BuyerCost = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 class PolicyHooks(Protocol):

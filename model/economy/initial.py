@@ -123,7 +123,9 @@ class BaseYear:
         )
         st.model_unproven = np.zeros((R, N), dtype=bool)
         st.model_first_set = np.zeros((R, N), dtype=bool)
-        st.model_first_set_level = np.zeros((R, N), dtype=np.int8)  # 1 provincial, 2 national
+        st.model_first_set_level = np.zeros(
+            (R, N), dtype=np.int8
+        )  # 1 provincial, 2 domestic, 3 international
         st.model_recognised = np.zeros((R, N), dtype=bool)
         st.model_sets_sold = np.full((R, N), ESTABLISHED_MODEL_SETS)
         st.model_vintage = np.full((R, N), self.year, dtype=np.int32)

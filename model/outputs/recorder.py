@@ -54,7 +54,7 @@ def deadweight_bn_yuan(
     Args:
         paid: What the instrument paid each firm for the activity (R, N), m yuan.
         activity: The activity with the policy (R, N).
-        activity_without: The same firms' activity in the no-policy twin (R, N).
+        activity_without: The same firms' activity in a twin (status quo or no policy) (R, N).
 
     Returns:
         The deadweight of each replicate.
@@ -75,7 +75,7 @@ class Recorder:
 
     Each year it also measures, per instrument and replicate, the leakage (machine tools the
     paid firms bought outside the region) and, for deadweight, either keeps the firms'
-    activity (``keep_activity``: the no-policy twin) or compares the firms' subsidies with
+    activity (``keep_activity``: a twin) or compares the firms' subsidies with
     the twin's activity (``compare_with``). Per-firm values are read in the year they belong
     to and only per-replicate sums are kept, except the twin's activity.
     """

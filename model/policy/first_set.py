@@ -1,7 +1,9 @@
 """First-set (首台套) insurance compensation and SOE single-source procurement.
 
-Insurance lowers buyers' risk premium on unproven first-set models; SOE buyers within a quota
-buy unproven first-set models by single-source procurement. Sources: seed 000, FACTS.md A.
+Insurance lowers buyers' risk premium on unproven first-set models; provincial SOE buyers may
+buy unproven first-set models by single-source procurement where it pays them; buyers of a
+first set's first sets over 10 m yuan earn the province's application reward. Sources:
+seed 000, FACTS.md A.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class FirstSetParams(InstrumentParams):
     premium_to_risk: float = p(lo=0.0, hi=1.0, doc="share of buyers' risk premium insurable")
     soe_single_source: bool = p(
         True, doc="provincial SOEs may buy first sets by single-source procurement"
+    )
+    single_source_first_year: int = p(
+        lo=1900, hi=2200, doc="first year provincial SOEs may buy first sets single-source"
     )
     provincial_soe_share: float = p(
         lo=0.0, hi=1.0, doc="share of SOE buyers that are provincial SOEs (省属企业)"
@@ -124,6 +129,8 @@ class FirstSet(Instrument):
         self._provincial_soe: np.ndarray | None = None
         #: This year's application rewards claimed by buyers (R, N), m yuan, set as they invest.
         self._application: np.ndarray | None = None
+        #: This year's purchases of unproven first sets (R, N), m yuan, as firms invested.
+        self._bought: np.ndarray | None = None
         #: Each buyer's machine-tool purchases last year (R, N), m yuan: what it expects to buy.
         self.last_purchases: np.ndarray | None = None
 
@@ -204,12 +211,15 @@ class FirstSet(Instrument):
         out = np.where(
             young, np.minimum(sales, self.params.insured_value_cap_m_yuan * eng.firm_weight), 0.0
         )
-        return out + self._first_set_purchases(eng)
+        if self._bought is not None:
+            out += self._bought
+        return out
 
     def _first_set_purchases(self, eng: Engine) -> np.ndarray:
         """Each buyer's purchase this year of an unproven Zhejiang first set (R, N), m yuan.
 
-        Read as firms invest (``after_investment``), before production proves any model.
+        Read as firms invest (``after_investment``), before production proves any model
+        (a purchase over the reward's threshold is usually enough to prove it).
         """
         st, lay = eng.state, eng.layout
         maker = np.minimum(st.machine_choice, lay.n_slots - 1)
@@ -228,10 +238,11 @@ class FirstSet(Instrument):
         """Claim the application reward on the year's purchases of unproven first sets."""
         self.last_purchases = eng.state.machine_purchases.copy()
         if not self.enabled:
-            self._application = None
+            self._application = self._bought = None
             return
         p = self.params
-        bought = self._first_set_purchases(eng)
+        # Kept for the activity: production may prove the model with these very purchases.
+        self._bought = bought = self._first_set_purchases(eng)
         big = bought > p.application_threshold_m_yuan * eng.firm_weight
         share = p.application_reward_share.at(eng.policy_year)
         cap = p.application_reward_cap_m_yuan.at(eng.policy_year) * eng.firm_weight
@@ -323,7 +334,7 @@ class FirstSet(Instrument):
         # year's) gets.
         keep = np.ones(st.alive.shape)
         considers = np.zeros(st.alive.shape, dtype=bool)
-        if p.soe_single_source:
+        if p.soe_single_source and eng.policy_year >= p.single_source_first_year:
             # (the route also shows them every listed first set, not only their brochure's)
             saving = p.single_source_saving.at(eng.policy_year)
             provincial = self.provincial_soe(eng)
@@ -350,14 +361,15 @@ class FirstSet(Instrument):
                 buyers = who[mine]
                 if len(pool) == 0 or len(buyers) == 0:
                     continue
-                # Every buyer's cost of every candidate (buyers x candidates), less the tender
-                # saved and the reward.
+                # Every buyer's cost of every candidate (buyers x candidates): its capital cost
+                # less the tender saved and the reward (shares of the purchase), plus its
+                # operating cost.
                 B, C = len(buyers), len(pool)
                 at_r = np.full(B * C, r)
-                offered = cost(at_r, np.repeat(buyers, C), np.tile(pool, B)).reshape(B, C)
-                offered *= keep[mine][:, None]
+                capital, operating = cost(at_r, np.repeat(buyers, C), np.tile(pool, B))
+                offered = (capital.reshape(B, C) * keep[mine][:, None]) + operating.reshape(B, C)
                 best = np.argmin(offered, axis=1)  # the first of equally cheap ones
-                own = cost(at_r[:B], buyers, choice[r, buyers])
+                own = sum(cost(at_r[:B], buyers, choice[r, buyers]))
                 pays = offered[np.arange(B), best] <= own
                 out[r, buyers[pays]] = pool[best[pays]]
         return out

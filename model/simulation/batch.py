@@ -1,4 +1,4 @@
-"""A batch of replicates under several scenarios that share a spin-up, and their no-policy twins."""
+"""A batch of replicates under several scenarios that share a spin-up, and their twins."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def simulate_points_batch(
     ``RegionModel.fork``): the same firms and random numbers, so differences between the
     scenarios are common-random-number differences, and each result equals what a run of
     that scenario alone gives. The scenarios must have equal ``spinup_key``. Scenarios
-    whose no-policy counterfactuals are the same (``counterfactual_key``) share one.
+    whose twins are the same (``twins_of``: status quo and no policy) share them.
 
     Returns:
         The recorded arrays of each scenario (replicate first), in order.

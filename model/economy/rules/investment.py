@@ -193,9 +193,11 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
     )
     operating_scale = offers.operating_scale
 
-    def buyer_cost(rows: np.ndarray, buyers: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    def buyer_cost(
+        rows: np.ndarray, buyers: np.ndarray, columns: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         # As choose_from_brochures weighs an offer: capital (less a local maker's discount)
-        # plus payback-weighted operating cost.
+        # and payback-weighted operating cost.
         pos = eng.position_of_column[columns]
         s = lay.sector_of[buyers]
         capital = models.capital_cost[rows, s, pos]
@@ -205,7 +207,7 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
         productivity = np.maximum(st.process_productivity[rows, buyers], TINY)
         unit_machine_cost = st.k1[rows, s] / productivity
         weight = st.payback_years[rows, buyers] * unit_machine_cost * operating_scale[s]
-        return capital + weight * models.operating_factor[rows, s, pos]
+        return capital, weight * models.operating_factor[rows, s, pos]
 
     # e.g. provincial SOEs' single-source procurement of first sets, where it pays them
     choice = eng.policy.override_choices(eng, choice, buyer_cost)
