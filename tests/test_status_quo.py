@@ -262,3 +262,23 @@ def test_a_scenario_sweep_compares_with_the_status_quo_scenario_first() -> None:
 def test_deadweight_view_says_which_twin(runs) -> None:
     with pytest.raises(ScenarioError, match="status_quo, no_policy"):
         model.deadweight_leakage(xr.Dataset(), "nothing")
+
+
+def test_points_share_a_status_quo_twin_unless_it_reads_what_differs() -> None:
+    from model.simulation.batch import twins_of
+
+    plan = load_scenario(PLAN)
+    key = twins_of(plan)["status_quo"][1]
+    # The status quo runs no R&D bonus and closes the SOE route: their levers do not matter.
+    for path, value in (
+        ("instruments.rd_bonus.reward_rate", 0.4),
+        ("instruments.first_set.single_source_saving", 0.2),
+        ("instruments.renewal_loans.pool_bn_yuan", 3.0),
+    ):
+        assert twins_of(resolve(plan, overrides={path: value}))["status_quo"][1] == key, path
+    # What its insurance and 2024 loans read does.
+    for path, value in (
+        ("instruments.first_set.premium_to_risk", 0.9),
+        ("instruments.renewal_loans.listed_project_share", 0.8),
+    ):
+        assert twins_of(resolve(plan, overrides={path: value}))["status_quo"][1] != key, path

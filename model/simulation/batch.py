@@ -44,6 +44,25 @@ def counterfactual_key(scenario: Scenario) -> tuple:
     return dataclasses.replace(off, name="", description="", instruments=None), kept
 
 
+def _status_quo_key(before: Scenario) -> tuple:
+    """What a status-quo twin depends on.
+
+    Its instruments that run, and what the others still read (``read_when_off``): plan levers
+    of an instrument the status quo does not run (the R&D bonus's rate, say) do not make
+    twins differ.
+    """
+    kept = []
+    for cls in instruments():
+        table = getattr(before.instruments, cls.name)
+        if table.enabled:
+            sourced = any(f.name == "source" for f in dataclasses.fields(table))
+            kept.append((cls.name, dataclasses.replace(table, source={}) if sourced else table))
+        else:
+            kept.append((cls.name, tuple(getattr(table, f) for f in cls.read_when_off)))
+    rest = dataclasses.replace(before, name="", description="", instruments=None)
+    return rest, tuple(kept)
+
+
 def twins_of(scenario: Scenario) -> dict[str, tuple[Scenario, tuple]]:
     """The counterfactual twins a scenario's deadweight is measured against, with their keys.
 
@@ -52,10 +71,7 @@ def twins_of(scenario: Scenario) -> dict[str, tuple[Scenario, tuple]]:
     """
     before = status_quo(scenario)
     return {
-        "status_quo": (
-            before,
-            ("status_quo", dataclasses.replace(before, name="", description="")),
-        ),
+        "status_quo": (before, ("status_quo", _status_quo_key(before))),
         "no_policy": (without_instruments(scenario), ("no_policy", counterfactual_key(scenario))),
     }
 
