@@ -197,6 +197,16 @@ def _cmd_views(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_charts(args: argparse.Namespace) -> int:
+    from model.plot import charts
+
+    ds = _open_results(Path(args.results))
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    for path in charts(ds, args.out, lang=args.lang, formats=formats, font=args.font):
+        print(f"wrote {path}")
+    return 0
+
+
 def _cmd_facts(args: argparse.Namespace) -> int:
     if args.results:
         ds = _open_results(Path(args.results))
@@ -309,6 +319,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the point differences are taken against (see sweep)",
     )
     vw.set_defaults(func=_cmd_views)
+
+    ch = sub.add_parser(
+        "charts",
+        help="draw the briefing charts a results file supports (PNG and PDF)",
+        description="Draw every chart of the briefing pack the results file supports into "
+        "DIR and print what was written. So far: the headline fan chart of machine-tool output "
+        "from a run.",
+    )
+    ch.add_argument("results", help="a results file, e.g. results/plan.nc")
+    ch.add_argument("--out", default="charts", help="output folder (default: charts)")
+    ch.add_argument("--lang", default="en", help="en or zh (default en)")
+    ch.add_argument("--format", default="png,pdf", help="png, pdf or both (default png,pdf)")
+    ch.add_argument("--font", default=None, help="a CJK font file for --lang zh")
+    ch.set_defaults(func=_cmd_charts)
 
     fa = sub.add_parser(
         "facts",

@@ -21,6 +21,7 @@ LAYERS = (
     "simulation",
     "analysis",
     "experiments",
+    "plot",
     "report",
     "cli",
     "testing",

@@ -59,6 +59,7 @@ def test_wheel_carries_the_shipped_files(wheel: Path) -> None:
         "calibration/targets.toml",
     ):
         assert f"model/_shipped/{rel}" in names, f"{rel} is not in the wheel"
+    assert "model/plot/briefing.mplstyle" in names, "the charts' style is not in the wheel"
 
 
 def test_installed_package_runs_a_shipped_scenario_by_its_relative_path(

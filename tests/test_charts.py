@@ -1,0 +1,97 @@
+"""The briefing chart pack: images against a baseline, findings computed from the data, Chinese.
+
+The fixture is a small real run whose machine-tool output is replaced by fixed numbers, so the
+images depend on the chart code only (not on the model's results or the code version).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+from matplotlib.testing.compare import compare_images
+
+import model.plot
+from model import cli
+from model.config.errors import ScenarioError
+from model.plot.text import attainment_phrase
+from model.testing import PLAN, small_run
+
+BASELINE = Path(__file__).parent / "baseline"
+
+
+@pytest.fixture(scope="module")
+def run() -> xr.Dataset:
+    ds = small_run(PLAN, replicates=4)
+    years = ds["year"].values
+    rng = np.random.default_rng(7)
+    growth = 1.0 + 0.04 + 0.02 * rng.standard_normal((ds.sizes["replicate"], len(years)))
+    path = 100.0 * np.cumprod(growth, axis=1)
+    out = ds["output"].copy()
+    out.loc[{"sector": "machine_tools"}] = path
+    base = ds["base_output"].copy()
+    base.loc[{"sector": "machine_tools"}] = 100.0
+    ds = ds.assign(output=out, base_output=base)
+    ds.attrs.update(code_version="test", seed=1)
+    return ds
+
+
+def _scaled(ds: xr.Dataset, factor: float) -> xr.Dataset:
+    out = ds["output"].copy()
+    out.loc[{"sector": "machine_tools"}] = out.sel(sector="machine_tools") * factor
+    return ds.assign(output=out)
+
+
+def test_headline_fan_matches_its_baseline(run, tmp_path) -> None:
+    (png,) = model.plot.charts(run, tmp_path, formats=["png"])
+    expected = BASELINE / "headline_fan_en.png"
+    if not expected.exists():  # first run on a new chart: write the baseline, then fail
+        expected.write_bytes(png.read_bytes())
+        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
+    assert compare_images(str(expected), str(png), tol=2) is None
+
+
+def test_the_title_states_the_finding_of_the_data(run) -> None:
+    # The fixture reaches ~115 bn in 2027: short of 150 in every run; doubled it meets it.
+    for factor, finding in (
+        (1.0, "falls short of the target in every run"),
+        (2.0, "meets the target in every run"),
+    ):
+        fig = model.plot.headline_fan(_scaled(run, factor))
+        assert finding in fig._suptitle.get_text().replace("\n", " ")
+    assert attainment_phrase("en", 2027, "150 bn yuan", 0.25, "140 bn yuan").endswith(
+        "meets the target in 25% of runs (150 bn yuan)"
+    )
+
+
+def test_files_are_byte_identical_for_the_same_input(run, tmp_path) -> None:
+    first = model.plot.charts(run, tmp_path / "a")
+    second = model.plot.charts(run, tmp_path / "b")
+    assert [p.name for p in first] == ["headline_fan_en.png", "headline_fan_en.pdf"]
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_the_chinese_pack_has_every_glyph(run, tmp_path) -> None:
+    # A missing glyph is a warning, and every warning is an error in the tests.
+    files = model.plot.charts(run, tmp_path, lang="zh")
+    assert {p.name for p in files} == {"headline_fan_zh.png", "headline_fan_zh.pdf"}
+    fig = model.plot.headline_fan(run, "zh")
+    assert "亿元" in fig._suptitle.get_text()
+    # Fonts are embedded as TrueType (Type 42), not Type 3.
+    pdf = (tmp_path / "headline_fan_zh.pdf").read_bytes()
+    assert b"/FontFile2" in pdf and b"/Type3" not in pdf
+
+
+def test_bad_input_gets_a_clear_error(run, tmp_path, capsys) -> None:
+    path = tmp_path / "run.nc"
+    run.to_netcdf(path)
+    assert cli.main(["charts", str(path), "--out", str(tmp_path), "--lang", "fr"]) == 2
+    assert "--lang" in capsys.readouterr().err
+    assert cli.main(["charts", str(path), "--out", str(tmp_path), "--format", "gif"]) == 2
+    with pytest.raises(ScenarioError, match="no such font file"):
+        model.plot.charts(run, tmp_path, lang="zh", font=tmp_path / "none.ttf")
+    assert cli.main(["charts", str(path), "--out", str(tmp_path / "c")]) == 0
+    assert "wrote" in capsys.readouterr().out
