@@ -95,3 +95,45 @@ def test_bad_input_gets_a_clear_error(run, tmp_path, capsys) -> None:
         model.plot.charts(run, tmp_path, lang="zh", font=tmp_path / "none.ttf")
     assert cli.main(["charts", str(path), "--out", str(tmp_path / "c")]) == 0
     assert "wrote" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def scenario_set(run) -> xr.Dataset:
+    """The fixture as a scenario sweep: the plan, the status quo 2% below, no policy 8% below."""
+    points = [_scaled(run, f) for f in (1.0, 0.98, 0.92)]
+    ds = xr.concat(points, dim="scenario").assign_coords(
+        scenario=["plan", "status_quo", "no_policy"]
+    )
+    ds.attrs.update(run.attrs, sweep_dims="scenario", sweep_name="fixture")
+    return ds
+
+
+def test_plan_against_counterfactuals_matches_its_baseline(scenario_set, tmp_path) -> None:
+    (png,) = model.plot.charts(scenario_set, tmp_path, formats=["png"])
+    assert png.name == "plan_vs_counterfactuals_en.png"
+    expected = BASELINE / png.name
+    if not expected.exists():
+        expected.write_bytes(png.read_bytes())
+        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
+    assert compare_images(str(expected), str(png), tol=2) is None
+
+
+def test_the_plans_effect_in_the_title_is_the_paired_difference(scenario_set) -> None:
+    fig = model.plot.plan_vs_counterfactuals(scenario_set)
+    title = fig._suptitle.get_text().replace("\n", " ")
+    out = scenario_set["output"].sel(sector="machine_tools", year=2027)
+    diff = float((out.sel(scenario="plan") - out.sel(scenario="status_quo")).median())
+    assert f"by {diff:+.1f} bn yuan against the status quo" in title
+    # Without a status quo the plan is compared with no policy.
+    fig = model.plot.plan_vs_counterfactuals(scenario_set.sel(scenario=["plan", "no_policy"]))
+    assert "against no policy" in fig._suptitle.get_text().replace("\n", " ")
+    fig = model.plot.plan_vs_counterfactuals(scenario_set, "zh")
+    assert "现行政策" in fig._suptitle.get_text()
+
+
+def test_a_file_gets_only_the_charts_it_supports(run, scenario_set, tmp_path) -> None:
+    assert [p.stem for p in model.plot.charts(scenario_set, tmp_path, formats=["png"])] == [
+        "plan_vs_counterfactuals_en"
+    ]
+    with pytest.raises(ScenarioError, match="no chart of the pack"):
+        model.plot.charts(scenario_set.sel(scenario=["plan"]), tmp_path)

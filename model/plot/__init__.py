@@ -1,11 +1,12 @@
 """The briefing chart pack (English and Chinese): ``model.plot.charts`` and its charts.
 
 Every chart states its finding in the title, computed from the data; a subtitle gives the
-measure, units, place and period; a source line gives the file's scenario, replicates, seed
-and code version, and what the bands mean. One style (``briefing.mplstyle``). Targets come
-from ``calibration/targets.toml``. The same input gives byte-identical PNG and PDF files.
+measure, units, place and period; a source line gives the file's scenario or sweep,
+replicates, seed and code version, and what the bands mean. One style
+(``briefing.mplstyle``). Targets come from ``calibration/targets.toml``. The same input gives
+byte-identical PNG and PDF files.
 """
 
-from model.plot.charts import SUPPORTED, charts, headline_fan
+from model.plot.charts import SUPPORTED, charts, headline_fan, plan_vs_counterfactuals
 
-__all__ = ["SUPPORTED", "charts", "headline_fan"]
+__all__ = ["SUPPORTED", "charts", "headline_fan", "plan_vs_counterfactuals"]

@@ -22,7 +22,7 @@ from model.outputs.dataset import region_of  # noqa: E402
 from model.plot.fonts import cjk_font  # noqa: E402
 from model.plot.text import TEXT, attainment_phrase, money  # noqa: E402
 
-__all__ = ["SUPPORTED", "charts", "headline_fan"]
+__all__ = ["SUPPORTED", "charts", "headline_fan", "plan_vs_counterfactuals"]
 
 STYLE = Path(__file__).with_name("briefing.mplstyle")
 #: Nested bands of the fan charts: (lower, upper) quantiles, widest first.
@@ -41,7 +41,8 @@ def _targets_of(ds: xr.Dataset, model_variable: str) -> list:
 
 def _source_line(ds: xr.Dataset, lang: str) -> str:
     return TEXT[lang]["source"].format(
-        name=ds.attrs.get("scenario_name", ds.attrs.get("sweep_name", "?")),
+        kind=TEXT[lang]["sweep" if sweep_dims(ds) else "run"],
+        name=ds.attrs.get("sweep_name", ds.attrs.get("scenario_name", "?")),
         n=ds.sizes.get("replicate", 0),
         seed=ds.attrs.get("seed", "?"),
         code=ds.attrs.get("code_version", "?"),
@@ -149,14 +150,116 @@ def headline_fan(ds: xr.Dataset, lang: str = "en") -> Figure:
     return fig
 
 
-#: The charts, by file name, and which files each needs: ``run`` (no sweep dims).
-SUPPORTED: dict[str, tuple[str, Callable[[xr.Dataset, str], Figure]]] = {
-    "headline_fan": ("run", headline_fan),
+COUNTERFACTUALS = ("status_quo", "no_policy")
+
+
+def plan_vs_counterfactuals(ds: xr.Dataset, lang: str = "en") -> Figure:
+    """Machine-tool output under the plan against the status quo and no policy.
+
+    The plan as a fan (50 and 90% bands), each counterfactual as its median in a grey 90%
+    band; the title states the plan's paired difference from the status quo (else no policy)
+    in the last target year, with its 90% range over the replicates.
+
+    Args:
+        ds: A sweep with a ``scenario`` dim holding ``plan`` and a counterfactual.
+        lang: ``en`` or ``zh``.
+    """
+    t = TEXT[lang]
+    unit = 10.0 if lang == "zh" else 1.0
+    out = ds["output"].sel(sector="machine_tools") * unit
+    years = out["year"].values
+    fig, ax = plt.subplots()
+    present = [c for c in COUNTERFACTUALS if c in ds["scenario"].values]
+    for k, name in enumerate(present):
+        series = out.sel(scenario=name)
+        q = series.quantile([0.05, 0.95], dim="replicate").values
+        ax.fill_between(
+            years, q[0], q[1], color=("#9a9a9a", "#c8c8c8")[k % 2], alpha=0.35, linewidth=0
+        )
+        median = series.median("replicate").values
+        ax.plot(years, median, color="#555555", linewidth=1.2, linestyle=("--", ":")[k % 2])
+        ax.annotate(
+            t[name],
+            (years[-1], median[-1]),
+            xytext=(4, -8 * k),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color="#555555",
+        )
+    plan = out.sel(scenario="plan")
+    for k, (lo, hi) in enumerate(((0.05, 0.95), (0.25, 0.75))):
+        q = plan.quantile([lo, hi], dim="replicate").values
+        ax.fill_between(years, q[0], q[1], color="C0", alpha=0.2 + 0.15 * k, linewidth=0)
+    median = plan.median("replicate").values
+    ax.plot(years, median, color="C0", linewidth=2)
+    ax.annotate(
+        t["plan"],
+        (years[-1], median[-1]),
+        xytext=(4, 8),
+        textcoords="offset points",
+        va="center",
+        fontsize=8,
+        color="C0",
+    )
+    targets = _targets_of(ds, "output:machine_tools")
+    year = max((x.year for x in targets if x.year in years), default=int(years[-1]))
+    against = present[0]
+    diff = (plan - out.sel(scenario=against)).sel(year=year)  # paired by replicate
+    lo, mid, hi = (float(x) for x in diff.quantile([0.05, 0.5, 0.95], dim="replicate"))
+    title = t["vs_title"].format(
+        diff=money(mid, lang, signed=True),
+        year=year,
+        against=t[f"against_{against}"],
+        lo=money(lo, lang, signed=True),
+        hi=money(hi, lang, signed=True),
+    )
+    width = 40 if lang == "zh" else 78
+    fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=12, fontweight="bold")
+    region = region_of(ds)
+    ax.set_title(
+        textwrap.fill(
+            t["vs_subtitle"].format(
+                region=region.name_zh if lang == "zh" else region.name,
+                first=int(years[0]),
+                last=int(years[-1]),
+                n=ds.sizes["replicate"],
+            ),
+            60 if lang == "zh" else 110,
+        ),
+        fontsize=8,
+        fontweight="normal",
+    )
+    ax.set_ylabel(t["money_unit"])
+    ax.set_ylim(bottom=0)
+    fig.text(
+        0.01,
+        0.01,
+        _source_line(ds, lang) + "\n" + t["vs_note"],
+        fontsize=7,
+        color="#555555",
+        va="bottom",
+    )
+    fig.subplots_adjust(bottom=0.2, top=0.8, right=0.86)
+    return fig
+
+
+def _is_run(ds: xr.Dataset) -> bool:
+    return not sweep_dims(ds)
+
+
+def _is_scenario_set(ds: xr.Dataset) -> bool:
+    if list(sweep_dims(ds)) != ["scenario"]:
+        return False
+    names = {str(x) for x in ds["scenario"].values}
+    return "plan" in names and bool(names & set(COUNTERFACTUALS))
+
+
+#: The charts, by file name: which files each is drawn from, and how.
+SUPPORTED: dict[str, tuple[Callable[[xr.Dataset], bool], Callable[[xr.Dataset, str], Figure]]] = {
+    "headline_fan": (_is_run, headline_fan),
+    "plan_vs_counterfactuals": (_is_scenario_set, plan_vs_counterfactuals),
 }
-
-
-def _kind(ds: xr.Dataset) -> str:
-    return "sweep" if sweep_dims(ds) else "run"
 
 
 def charts(
@@ -178,11 +281,10 @@ def charts(
     if bad:
         raise ScenarioError("--format", ",".join(bad), f"expected some of {', '.join(METADATA)}")
     rc = {"font.family": [cjk_font(font), "DejaVu Sans"]} if lang == "zh" else {}
-    kind = _kind(ds)
-    todo = {name: draw for name, (needs, draw) in SUPPORTED.items() if needs == kind}
+    todo = {name: draw for name, (fits, draw) in SUPPORTED.items() if fits(ds)}
     if not todo:
         raise ScenarioError(
-            "charts", kind, "no chart of the pack is drawn from this kind of file yet"
+            "charts", "results", "no chart of the pack is drawn from this kind of file yet"
         )
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,9 @@ __all__ = ["TEXT", "attainment_phrase", "money"]
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
-        "source": "Source: model run '{name}', {n} replicates, seed {seed}, code {code}.",
+        "source": "Source: model {kind} '{name}', {n} replicates, seed {seed}, code {code}.",
+        "run": "run",
+        "sweep": "sweep",
         "bands_note": (
             "Bands: 50/80/90% of the replicates (the model's own randomness), not the "
             "uncertainty of its parameters."
@@ -19,9 +21,28 @@ TEXT: dict[str, dict[str, str]] = {
             "Machine-tool industry gross output, bn yuan, {region}, {first}-{last}; "
             "median and bands over {n} replicates"
         ),
+        "plan": "plan",
+        "status_quo": "status quo",
+        "no_policy": "no policy",
+        "against_status_quo": "the status quo",
+        "against_no_policy": "no policy",
+        "vs_title": (
+            "By {year} the plan changes machine-tool output by {diff} against {against} "
+            "(90% of paired runs: {lo} to {hi})"
+        ),
+        "vs_subtitle": (
+            "Machine-tool gross output, bn yuan, {region}, {first}-{last}; plan (median, 50 and "
+            "90% bands), counterfactuals (median, 90% band); {n} replicates"
+        ),
+        "vs_note": (
+            "Paired runs share their random numbers (common random numbers). Bands: the "
+            "replicates' spread, not parameter uncertainty."
+        ),
     },
     "zh": {
-        "source": "来源：模型运行“{name}”，{n}次重复，随机种子{seed}，代码版本{code}。",
+        "source": "来源：模型{kind}“{name}”，{n}次重复，随机种子{seed}，代码版本{code}。",
+        "run": "运行",
+        "sweep": "情景组",
         "bands_note": "阴影：各次重复的50%/80%/90%区间（模型自身的随机性），不代表参数的不确定性。",
         "history_ends": "{year}年：最后实际年份",
         "median": "中位数",
@@ -30,13 +51,30 @@ TEXT: dict[str, dict[str, str]] = {
         "fan_subtitle": (
             "工业母机产业产值（亿元），{region}，{first}—{last}年；{n}次重复的中位数与区间"
         ),
+        "plan": "规划",
+        "status_quo": "现行政策",
+        "no_policy": "无政策",
+        "against_status_quo": "现行政策",
+        "against_no_policy": "无政策",
+        "vs_title": (
+            "与{against}相比，规划使{year}年工业母机产值变化{diff}（90%配对模拟：{lo}至{hi}）"
+        ),
+        "vs_subtitle": (
+            "工业母机产业产值（亿元），{region}，{first}—{last}年；规划（中位数、50%与90%区间）"
+            "与对照情景（中位数、90%区间），{n}次重复"
+        ),
+        "vs_note": (
+            "配对模拟使用相同的随机数（共同随机数）。阴影为各次重复的分布，不代表参数的不确定性。"
+        ),
     },
 }
 
 
-def money(value: float, lang: str) -> str:
+def money(value: float, lang: str, *, signed: bool = False) -> str:
     """An amount as the pack writes it (bn yuan in English, 亿元 in Chinese)."""
-    return f"{value:,.0f} bn yuan" if lang == "en" else f"{value:,.0f}亿元"
+    digits = 1 if signed and abs(value) < 10 else 0
+    number = f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
+    return f"{number} bn yuan" if lang == "en" else f"{number}亿元"
 
 
 def attainment_phrase(lang: str, year: int, target: str, share: float, median: str) -> str:
