@@ -325,7 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw the briefing charts a results file supports (PNG and PDF)",
         description="Draw every chart of the briefing pack the results file supports into "
         "DIR and print what was written. So far: the headline fan of machine-tool output (a run) "
-        "and the plan against its counterfactuals (a scenario sweep).",
+        "and, from a scenario sweep, the plan against its counterfactuals and the targets' "
+        "attainment by scenario.",
     )
     ch.add_argument("results", help="a results file, e.g. results/plan.nc")
     ch.add_argument("--out", default="charts", help="output folder (default: charts)")

@@ -109,8 +109,8 @@ def scenario_set(run) -> xr.Dataset:
 
 
 def test_plan_against_counterfactuals_matches_its_baseline(scenario_set, tmp_path) -> None:
-    (png,) = model.plot.charts(scenario_set, tmp_path, formats=["png"])
-    assert png.name == "plan_vs_counterfactuals_en.png"
+    files = model.plot.charts(scenario_set, tmp_path, formats=["png"])
+    (png,) = [p for p in files if p.stem == "plan_vs_counterfactuals_en"]
     expected = BASELINE / png.name
     if not expected.exists():
         expected.write_bytes(png.read_bytes())
@@ -132,8 +132,35 @@ def test_the_plans_effect_in_the_title_is_the_paired_difference(scenario_set) ->
 
 
 def test_a_file_gets_only_the_charts_it_supports(run, scenario_set, tmp_path) -> None:
-    assert [p.stem for p in model.plot.charts(scenario_set, tmp_path, formats=["png"])] == [
-        "plan_vs_counterfactuals_en"
-    ]
+    stems = [p.stem for p in model.plot.charts(scenario_set, tmp_path, formats=["png"])]
+    assert stems == ["plan_vs_counterfactuals_en", "attainment_by_scenario_en"]
+    # Without a counterfactual there is nothing to compare the plan with.
+    only = model.plot.charts(scenario_set.sel(scenario=["plan"]), tmp_path, formats=["png"])
+    assert [p.stem for p in only] == ["attainment_by_scenario_en"]
+    other = scenario_set.rename(scenario="point").assign_attrs(sweep_dims="point")
     with pytest.raises(ScenarioError, match="no chart of the pack"):
-        model.plot.charts(scenario_set.sel(scenario=["plan"]), tmp_path)
+        model.plot.charts(other, tmp_path)
+
+
+def test_attainment_by_scenario_matches_its_baseline(scenario_set, tmp_path) -> None:
+    files = model.plot.charts(scenario_set, tmp_path, formats=["png"])
+    (png,) = [p for p in files if p.stem == "attainment_by_scenario_en"]
+    expected = BASELINE / png.name
+    if not expected.exists():
+        expected.write_bytes(png.read_bytes())
+        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
+    assert compare_images(str(expected), str(png), tol=2) is None
+
+
+def test_the_attainment_title_names_the_best_chance(scenario_set) -> None:
+    # The fixture meets no 2027 target; with the plan raised by half it meets it in every run.
+    fig = model.plot.attainment_by_scenario(scenario_set)
+    assert "No scenario meets the 2027" in fig._suptitle.get_text()
+    out = scenario_set["output"].copy()
+    out.loc[{"sector": "machine_tools", "scenario": "plan"}] = (
+        out.sel(sector="machine_tools", scenario="plan") * 1.5
+    )
+    fig = model.plot.attainment_by_scenario(scenario_set.assign(output=out))
+    assert "plan, 100% of runs" in fig._suptitle.get_text().replace("\n", " ")
+    fig = model.plot.attainment_by_scenario(scenario_set, "zh")
+    assert "工业母机产值目标" in fig._suptitle.get_text()

@@ -7,6 +7,18 @@ replicates, seed and code version, and what the bands mean. One style
 byte-identical PNG and PDF files.
 """
 
-from model.plot.charts import SUPPORTED, charts, headline_fan, plan_vs_counterfactuals
+from model.plot.charts import (
+    SUPPORTED,
+    attainment_by_scenario,
+    charts,
+    headline_fan,
+    plan_vs_counterfactuals,
+)
 
-__all__ = ["SUPPORTED", "charts", "headline_fan", "plan_vs_counterfactuals"]
+__all__ = [
+    "SUPPORTED",
+    "attainment_by_scenario",
+    "charts",
+    "headline_fan",
+    "plan_vs_counterfactuals",
+]

@@ -16,13 +16,27 @@ import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from model.analysis.stats import sweep_dims  # noqa: E402
+from model.analysis.targets import attainment  # noqa: E402
 from model.config.errors import ScenarioError  # noqa: E402
 from model.config.targets import load_targets  # noqa: E402
 from model.outputs.dataset import region_of  # noqa: E402
 from model.plot.fonts import cjk_font  # noqa: E402
-from model.plot.text import TEXT, attainment_phrase, money  # noqa: E402
+from model.plot.text import (  # noqa: E402
+    TARGET_WHAT,
+    TEXT,
+    attainment_phrase,
+    attainment_title,
+    money,
+    target_label,
+)
 
-__all__ = ["SUPPORTED", "charts", "headline_fan", "plan_vs_counterfactuals"]
+__all__ = [
+    "SUPPORTED",
+    "attainment_by_scenario",
+    "charts",
+    "headline_fan",
+    "plan_vs_counterfactuals",
+]
 
 STYLE = Path(__file__).with_name("briefing.mplstyle")
 #: Nested bands of the fan charts: (lower, upper) quantiles, widest first.
@@ -244,8 +258,88 @@ def plan_vs_counterfactuals(ds: xr.Dataset, lang: str = "en") -> Figure:
     return fig
 
 
+def attainment_by_scenario(ds: xr.Dataset, lang: str = "en") -> Figure:
+    """The share of replicates meeting each of the plan's targets, by scenario.
+
+    Each share has its Monte Carlo 95% interval; the title names the best chance at the last
+    machine-tool output target (or that no scenario meets it in any run).
+    """
+    t = TEXT[lang]
+    att = attainment(ds, uses=("inverse",))
+    targets = [str(x) for x in att["target"].values]
+    scenarios = [str(x) for x in ds["scenario"].values]
+    fig, ax = plt.subplots()
+    markers = "osD^v<>"
+    for k, name in enumerate(scenarios):
+        p = att["attainment"].sel(scenario=name).values
+        half = 1.96 * att["attainment_se"].sel(scenario=name).values
+        y = np.arange(len(targets)) + (k - (len(scenarios) - 1) / 2) * 0.18
+        ax.errorbar(
+            100 * p,
+            y,
+            xerr=[100 * np.minimum(half, p), 100 * np.minimum(half, 1 - p)],
+            fmt=markers[k % len(markers)],
+            color=f"C{k % 5}",
+            capsize=2,
+            markersize=5,
+            linewidth=1,
+            label=t.get(name, name),
+        )
+    labels = []
+    for target in targets:
+        goal = att["goal"].sel(target=target).item()
+        year = int(att["target_year"].sel(target=target))
+        labels.append(target_label(lang, TARGET_WHAT.get(_variable_of(target), target), goal, year))
+    ax.set_yticks(np.arange(len(targets)), labels)
+    ax.invert_yaxis()
+    ax.set_xlim(-2, 102)
+    ax.set_xlabel(t["share_runs"])
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    # The finding: the best chance at the last machine-tool output target.
+    outputs = [x for x in targets if _variable_of(x) == "output:machine_tools"] or targets
+    last = max(outputs, key=lambda x: int(att["target_year"].sel(target=x)))
+    shares = att["attainment"].sel(target=last)
+    best = str(shares["scenario"].values[int(np.argmax(shares.values))])  # the first of ties
+    title = attainment_title(
+        lang,
+        int(att["target_year"].sel(target=last)),
+        float(shares.max()),
+        t.get(best, best),
+        money(float(att["goal"].sel(target=last)) * (10.0 if lang == "zh" else 1.0), lang),
+    )
+    width = 40 if lang == "zh" else 78
+    fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=12, fontweight="bold")
+    ax.set_title(
+        t["att_subtitle"].format(
+            region=region_of(ds).name_zh if lang == "zh" else region_of(ds).name,
+            n=ds.sizes["replicate"],
+        ),
+        fontsize=8,
+        fontweight="normal",
+    )
+    fig.text(
+        0.01,
+        0.01,
+        _source_line(ds, lang) + "\n" + t["att_note"],
+        fontsize=7,
+        color="#555555",
+        va="bottom",
+    )
+    ax.tick_params(axis="y", labelsize=9)
+    fig.subplots_adjust(bottom=0.2, top=0.8, left=0.36, right=0.84)
+    return fig
+
+
+def _variable_of(target_id: str) -> str:
+    return next((t.model_variable for t in load_targets() if t.id == target_id), "")
+
+
 def _is_run(ds: xr.Dataset) -> bool:
     return not sweep_dims(ds)
+
+
+def _has_scenarios(ds: xr.Dataset) -> bool:
+    return list(sweep_dims(ds)) == ["scenario"]
 
 
 def _is_scenario_set(ds: xr.Dataset) -> bool:
@@ -259,6 +353,7 @@ def _is_scenario_set(ds: xr.Dataset) -> bool:
 SUPPORTED: dict[str, tuple[Callable[[xr.Dataset], bool], Callable[[xr.Dataset, str], Figure]]] = {
     "headline_fan": (_is_run, headline_fan),
     "plan_vs_counterfactuals": (_is_scenario_set, plan_vs_counterfactuals),
+    "attainment_by_scenario": (_has_scenarios, attainment_by_scenario),
 }
 
 

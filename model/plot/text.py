@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["TEXT", "attainment_phrase", "money"]
+__all__ = ["TARGET_WHAT", "TEXT", "attainment_phrase", "attainment_title", "money", "target_label"]
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -24,6 +24,12 @@ TEXT: dict[str, dict[str, str]] = {
         "plan": "plan",
         "status_quo": "status quo",
         "no_policy": "no policy",
+        "share_runs": "share of replicates meeting the target, % (95% Monte Carlo interval)",
+        "att_subtitle": "The plan's targets for {region}: share of {n} replicates meeting each",
+        "att_note": (
+            "Intervals: Monte Carlo error of the share from this many replicates, not parameter "
+            "uncertainty."
+        ),
         "against_status_quo": "the status quo",
         "against_no_policy": "no policy",
         "vs_title": (
@@ -54,6 +60,9 @@ TEXT: dict[str, dict[str, str]] = {
         "plan": "规划",
         "status_quo": "现行政策",
         "no_policy": "无政策",
+        "share_runs": "达到目标的模拟占比，%（95%蒙特卡洛区间）",
+        "att_subtitle": "{region}规划目标：{n}次重复中达到各目标的比例",
+        "att_note": "区间：有限重复次数带来的蒙特卡洛误差，不代表参数的不确定性。",
         "against_status_quo": "现行政策",
         "against_no_policy": "无政策",
         "vs_title": (
@@ -94,3 +103,33 @@ def attainment_phrase(lang: str, year: int, target: str, share: float, median: s
     else:
         how = f"{share:.0%}的模拟达到目标"
     return f"{year}年工业母机产值中位数{median}，{how}（目标{target}）"
+
+
+#: What each target measures, by its model variable, in each language.
+TARGET_WHAT: dict[str, dict[str, str]] = {
+    "output:machine_tools": {"en": "machine-tool output", "zh": "工业母机产值"},
+    "n_little_giants_new+n_single_champions_new:machine_tools": {
+        "en": "new little giants + champions",
+        "zh": "新增小巨人与单项冠军",
+    },
+    "first_set_products_new:machine_tools": {"en": "new first sets", "zh": "新增首台套"},
+}
+
+
+def target_label(lang: str, what: dict[str, str] | str, goal: float, year: int) -> str:
+    """A target's row label: what, its goal and year."""
+    name = what[lang] if isinstance(what, dict) else what
+    if lang == "en":
+        return f"{name} {goal:,.0f}, {year}"
+    return f"{year}年{name}{goal:,.0f}"
+
+
+def attainment_title(lang: str, year: int, share: float, best: str, goal: str) -> str:
+    """The finding of the attainment chart: the best chance at a target, or none."""
+    if lang == "en":
+        if share <= 0.0:
+            return f"No scenario meets the {year} machine-tool output target ({goal}) in any run"
+        return f"The best chance at the {year} output target ({goal}): {best}, {share:.0%} of runs"
+    if share <= 0.0:
+        return f"所有情景在任何模拟中均未达到{year}年工业母机产值目标（{goal}）"
+    return f"{year}年产值目标（{goal}）达成概率最高的是{best}：{share:.0%}"
