@@ -164,3 +164,42 @@ def test_the_attainment_title_names_the_best_chance(scenario_set) -> None:
     assert "plan, 100% of runs" in fig._suptitle.get_text().replace("\n", " ")
     fig = model.plot.attainment_by_scenario(scenario_set, "zh")
     assert "工业母机产值目标" in fig._suptitle.get_text()
+
+
+def _switch_sweep(run: xr.Dataset) -> xr.Dataset:
+    """The fixture as the 2^2 sweep of two instruments as planned or as before the plan: the
+    R&D bonus adds 10 bn of machine-tool output, the renewal loans take 4 away."""
+    import itertools
+
+    points = []
+    for rd, renewal in itertools.product((True, False), repeat=2):
+        extra = 10.0 * (not rd) - 4.0 * (not renewal)
+        out = run["output"].copy()
+        out.loc[{"sector": "machine_tools"}] = out.sel(sector="machine_tools") + extra
+        points.append(
+            run.assign(output=out).expand_dims(
+                rd_bonus_as_before_plan=[rd], renewal_loans_as_before_plan=[renewal]
+            )
+        )
+    ds = xr.combine_by_coords(points, combine_attrs="override")
+    ds["rd_bonus_as_before_plan"].attrs["path"] = "instruments.rd_bonus.as_before_plan"
+    ds["renewal_loans_as_before_plan"].attrs["path"] = "instruments.renewal_loans.as_before_plan"
+    ds.attrs.update(
+        sweep_dims="rd_bonus_as_before_plan renewal_loans_as_before_plan", sweep_name="switches"
+    )
+    return ds
+
+
+def test_shapley_waterfall_matches_its_baseline_and_states_the_split(run, tmp_path) -> None:
+    ds = _switch_sweep(run)
+    (png,) = model.plot.charts(ds, tmp_path, formats=["png"])
+    assert png.name == "shapley_waterfall_en.png"
+    expected = BASELINE / png.name
+    if not expected.exists():
+        expected.write_bytes(png.read_bytes())
+        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
+    assert compare_images(str(expected), str(png), tol=2) is None
+    title = model.plot.shapley_waterfall(ds)._suptitle.get_text().replace("\n", " ")
+    assert "Against the status quo" in title
+    assert "by +6.0 bn yuan" in title and "R&D bonus accounts for +10" in title
+    assert "研发奖励" in model.plot.shapley_waterfall(ds, "zh")._suptitle.get_text()

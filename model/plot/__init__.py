@@ -13,6 +13,7 @@ from model.plot.charts import (
     charts,
     headline_fan,
     plan_vs_counterfactuals,
+    shapley_waterfall,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "charts",
     "headline_fan",
     "plan_vs_counterfactuals",
+    "shapley_waterfall",
 ]

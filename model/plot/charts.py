@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from model.analysis.shapley import instrument_players, shapley  # noqa: E402
 from model.analysis.stats import sweep_dims  # noqa: E402
 from model.analysis.targets import attainment  # noqa: E402
 from model.config.errors import ScenarioError  # noqa: E402
@@ -36,6 +37,7 @@ __all__ = [
     "charts",
     "headline_fan",
     "plan_vs_counterfactuals",
+    "shapley_waterfall",
 ]
 
 STYLE = Path(__file__).with_name("briefing.mplstyle")
@@ -330,6 +332,96 @@ def attainment_by_scenario(ds: xr.Dataset, lang: str = "en") -> Figure:
     return fig
 
 
+def shapley_waterfall(ds: xr.Dataset, lang: str = "en") -> Figure:
+    """Each instrument's Shapley share of the mix's effect on 2027 machine-tool output.
+
+    A waterfall from the counterfactual to the plan, with 90% intervals over the replicates.
+    """
+    t = TEXT[lang]
+    unit = 10.0 if lang == "zh" else 1.0
+    sh = shapley(ds, outputs=["machine_tool_output_2027"]).sel(output="machine_tool_output_2027")
+    names = [str(x) for x in sh["instrument"].values]
+    phi = sh["phi_mean"].values * unit
+    lo, hi = sh["phi_p5"].values * unit, sh["phi_p95"].values * unit
+    effect = float(sh["effect_mean"]) * unit
+    fig, ax = plt.subplots()
+    start = 0.0
+    for k in range(len(names)):
+        colour = "C0" if phi[k] >= 0 else "C2"
+        ax.bar(k, phi[k], bottom=start, color=colour, width=0.6)
+        ax.errorbar(
+            k,
+            start + phi[k],
+            yerr=[[phi[k] - lo[k]], [hi[k] - phi[k]]],
+            color="#333333",
+            capsize=3,
+            linewidth=1,
+        )
+        ax.annotate(
+            money(phi[k], lang, signed=True),
+            (k, start + max(phi[k], 0)),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+        )
+        start += phi[k]
+    ax.bar(len(names), effect, color="#555555", width=0.6)
+    ax.annotate(
+        money(effect, lang, signed=True),
+        (len(names), max(effect, 0)),
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="center",
+        fontsize=8,
+    )
+    ax.axhline(0, color="black", linewidth=0.8)
+    # Room for the labels above and below the bars and their intervals.
+    ends = np.concatenate(
+        [[0.0, effect], np.cumsum(phi), np.cumsum(phi) - phi + hi, np.cumsum(phi) - phi + lo]
+    )
+    span = max(float(ends.max() - ends.min()), 1e-9)
+    ax.set_ylim(float(ends.min()) - 0.12 * span, float(ends.max()) + 0.15 * span)
+    ax.set_xticks(
+        range(len(names) + 1), [t.get(n, n) for n in names] + [t["whole_mix"]], fontsize=8
+    )
+    ax.set_ylabel(t["money_unit"])
+    biggest = names[int(np.argmax(np.abs(phi)))]
+    title = t["shapley_title"].format(
+        effect=money(effect, lang, signed=True),
+        against=t[
+            "against_status_quo" if "status quo" in sh.attrs["comparison"] else "against_no_policy"
+        ],
+        top=t.get(biggest, biggest),
+        part=money(float(phi[names.index(biggest)]), lang, signed=True),
+    )
+    width = 40 if lang == "zh" else 78
+    fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=12, fontweight="bold")
+    ax.set_title(
+        t["shapley_subtitle"].format(
+            region=region_of(ds).name_zh if lang == "zh" else region_of(ds).name,
+            n=ds.sizes["replicate"],
+        ),
+        fontsize=8,
+        fontweight="normal",
+    )
+    fig.text(
+        0.01,
+        0.01,
+        _source_line(ds, lang) + "\n" + t["shapley_note"],
+        fontsize=7,
+        color="#555555",
+        va="bottom",
+    )
+    fig.subplots_adjust(bottom=0.2, top=0.8)
+    return fig
+
+
+def _has_switches(ds: xr.Dataset) -> bool:
+    players = instrument_players(ds)
+    return bool(players) and set(players.values()) == set(sweep_dims(ds))
+
+
 def _variable_of(target_id: str) -> str:
     return next((t.model_variable for t in load_targets() if t.id == target_id), "")
 
@@ -354,6 +446,7 @@ SUPPORTED: dict[str, tuple[Callable[[xr.Dataset], bool], Callable[[xr.Dataset, s
     "headline_fan": (_is_run, headline_fan),
     "plan_vs_counterfactuals": (_is_scenario_set, plan_vs_counterfactuals),
     "attainment_by_scenario": (_has_scenarios, attainment_by_scenario),
+    "shapley_waterfall": (_has_switches, shapley_waterfall),
 }
 
 

@@ -30,6 +30,23 @@ TEXT: dict[str, dict[str, str]] = {
             "Intervals: Monte Carlo error of the share from this many replicates, not parameter "
             "uncertainty."
         ),
+        "rd_bonus": "R&D bonus",
+        "first_set": "first-set support",
+        "renewal_loans": "renewal loans",
+        "first_set_award": "first-set award",
+        "whole_mix": "whole mix",
+        "shapley_title": (
+            "Against {against} the mix changes 2027 machine-tool output by {effect}; {top} "
+            "accounts for {part}"
+        ),
+        "shapley_subtitle": (
+            "Shapley values of machine-tool gross output in 2027, bn yuan, {region}; mean and "
+            "90% range over {n} replicates"
+        ),
+        "shapley_note": (
+            "Each instrument's share of the effect, averaged over the orders it could join the "
+            "mix in; they add up to the whole mix in every replicate."
+        ),
         "against_status_quo": "the status quo",
         "against_no_policy": "no policy",
         "vs_title": (
@@ -63,6 +80,18 @@ TEXT: dict[str, dict[str, str]] = {
         "share_runs": "达到目标的模拟占比，%（95%蒙特卡洛区间）",
         "att_subtitle": "{region}规划目标：{n}次重复中达到各目标的比例",
         "att_note": "区间：有限重复次数带来的蒙特卡洛误差，不代表参数的不确定性。",
+        "rd_bonus": "研发奖励",
+        "first_set": "首台套支持",
+        "renewal_loans": "设备更新贷款",
+        "first_set_award": "首台套奖励",
+        "whole_mix": "政策组合",
+        "shapley_title": (
+            "与{against}相比，政策组合使2027年工业母机产值变化{effect}；其中{top}贡献{part}"
+        ),
+        "shapley_subtitle": (
+            "2027年工业母机产值的沙普利值（亿元），{region}；{n}次重复的均值与90%区间"
+        ),
+        "shapley_note": "各政策在所有加入顺序下的平均贡献；每次重复中各项之和等于组合的总效应。",
         "against_status_quo": "现行政策",
         "against_no_policy": "无政策",
         "vs_title": (
