@@ -133,7 +133,11 @@ def test_the_plans_effect_in_the_title_is_the_paired_difference(scenario_set) ->
 
 def test_a_file_gets_only_the_charts_it_supports(run, scenario_set, tmp_path) -> None:
     stems = [p.stem for p in model.plot.charts(scenario_set, tmp_path, formats=["png"])]
-    assert stems == ["plan_vs_counterfactuals_en", "attainment_by_scenario_en"]
+    assert stems == [
+        "plan_vs_counterfactuals_en",
+        "attainment_by_scenario_en",
+        "policy_effects_en",
+    ]
     # Without a counterfactual there is nothing to compare the plan with.
     only = model.plot.charts(scenario_set.sel(scenario=["plan"]), tmp_path, formats=["png"])
     assert [p.stem for p in only] == ["attainment_by_scenario_en"]
@@ -203,3 +207,19 @@ def test_shapley_waterfall_matches_its_baseline_and_states_the_split(run, tmp_pa
     assert "Against the status quo" in title
     assert "by +6.0 bn yuan" in title and "R&D bonus accounts for +10" in title
     assert "研发奖励" in model.plot.shapley_waterfall(ds, "zh")._suptitle.get_text()
+
+
+def test_policy_effects_match_their_baseline_and_name_the_largest(scenario_set, tmp_path) -> None:
+    files = model.plot.charts(scenario_set, tmp_path, formats=["png"])
+    (png,) = [p for p in files if p.stem == "policy_effects_en"]
+    expected = BASELINE / png.name
+    if not expected.exists():
+        expected.write_bytes(png.read_bytes())
+        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
+    assert compare_images(str(expected), str(png), tol=2) is None
+    # Against the status quo (2% below the plan) the plan gains, no policy (8% below) loses.
+    title = model.plot.policy_effects(scenario_set)._suptitle.get_text().replace("\n", " ")
+    out = scenario_set["output"].sel(sector="machine_tools", year=2027)
+    gain = float((out.sel(scenario="plan") - out.sel(scenario="status_quo")).median())
+    assert title.startswith("Against the status quo, plan changes")
+    assert f"{gain:+.1f} bn yuan" in title

@@ -13,6 +13,7 @@ from model.plot.charts import (
     charts,
     headline_fan,
     plan_vs_counterfactuals,
+    policy_effects,
     shapley_waterfall,
 )
 
@@ -22,5 +23,6 @@ __all__ = [
     "charts",
     "headline_fan",
     "plan_vs_counterfactuals",
+    "policy_effects",
     "shapley_waterfall",
 ]

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from model.analysis.shapley import instrument_players, shapley  # noqa: E402
 from model.analysis.stats import sweep_dims  # noqa: E402
 from model.analysis.targets import attainment  # noqa: E402
+from model.analysis.views import comparison, counterfactual_point, differences  # noqa: E402
 from model.config.errors import ScenarioError  # noqa: E402
 from model.config.targets import load_targets  # noqa: E402
 from model.outputs.dataset import region_of  # noqa: E402
@@ -37,6 +38,7 @@ __all__ = [
     "charts",
     "headline_fan",
     "plan_vs_counterfactuals",
+    "policy_effects",
     "shapley_waterfall",
 ]
 
@@ -417,6 +419,84 @@ def shapley_waterfall(ds: xr.Dataset, lang: str = "en") -> Figure:
     return fig
 
 
+def policy_effects(ds: xr.Dataset, lang: str = "en") -> Figure:
+    """Each scenario's paired difference in 2027 machine-tool output from the counterfactual.
+
+    Median and 90% range over the replicates (common random numbers); the counterfactual is
+    the sweep's default (the status quo where it has one, else no policy).
+    """
+    t = TEXT[lang]
+    unit = 10.0 if lang == "zh" else 1.0
+    where = counterfactual_point(ds)
+    kind = comparison(ds, where)
+    d = differences(ds, where, ["output"])["output"].sel(sector="machine_tools", year=2027)
+    d = d * unit
+    names = [str(x) for x in ds["scenario"].values if str(x) != where["scenario"]]
+    q = d.sel(scenario=names).quantile([0.05, 0.5, 0.95], dim="replicate")
+    lo, mid, hi = (q.sel(quantile=x).values for x in (0.05, 0.5, 0.95))
+    order = np.argsort(mid)[::-1]
+    fig, ax = plt.subplots()
+    y = np.arange(len(names))
+    ax.errorbar(
+        mid[order],
+        y,
+        xerr=[mid[order] - lo[order], hi[order] - mid[order]],
+        fmt="o",
+        color="C0",
+        capsize=3,
+        markersize=5,
+        linewidth=1,
+    )
+    for k, i in enumerate(order):
+        ax.annotate(
+            money(float(mid[i]), lang, signed=True),
+            (mid[i], k),
+            xytext=(0, 7),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+        )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [t.get(names[i], names[i]) for i in order], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(t["money_unit"])
+    best = names[order[0]]
+    title = t["effects_title"].format(
+        best=t.get(best, best),
+        diff=money(float(mid[order[0]]), lang, signed=True),
+        against=t["against_status_quo" if kind == "status_quo" else "against_no_policy"]
+        if kind in ("status_quo", "no_policy")
+        else ", ".join(f"{k} = {v}" for k, v in where.items()),
+    )
+    width = 40 if lang == "zh" else 78
+    fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=12, fontweight="bold")
+    ax.set_title(
+        textwrap.fill(
+            t["effects_subtitle"].format(
+                region=region_of(ds).name_zh if lang == "zh" else region_of(ds).name,
+                n=ds.sizes["replicate"],
+            ),
+            50 if lang == "zh" else 90,
+        ),
+        fontsize=8,
+        fontweight="normal",
+    )
+    fig.text(
+        0.01,
+        0.01,
+        _source_line(ds, lang) + "\n" + t["vs_note"],
+        fontsize=7,
+        color="#555555",
+        va="bottom",
+    )
+    fig.subplots_adjust(bottom=0.2, top=0.8, left=0.3)
+    return fig
+
+
+def _has_scenario_counterfactual(ds: xr.Dataset) -> bool:
+    return _has_scenarios(ds) and len(ds["scenario"]) > 1 and "scenario" in counterfactual_point(ds)
+
+
 def _has_switches(ds: xr.Dataset) -> bool:
     players = instrument_players(ds)
     return bool(players) and set(players.values()) == set(sweep_dims(ds))
@@ -447,6 +527,7 @@ SUPPORTED: dict[str, tuple[Callable[[xr.Dataset], bool], Callable[[xr.Dataset, s
     "plan_vs_counterfactuals": (_is_scenario_set, plan_vs_counterfactuals),
     "attainment_by_scenario": (_has_scenarios, attainment_by_scenario),
     "shapley_waterfall": (_has_switches, shapley_waterfall),
+    "policy_effects": (_has_scenario_counterfactual, policy_effects),
 }
 
 

@@ -47,6 +47,18 @@ TEXT: dict[str, dict[str, str]] = {
             "Each instrument's share of the effect, averaged over the orders it could join the "
             "mix in; they add up to the whole mix in every replicate."
         ),
+        "effects_title": "Against {against}, {best} changes 2027 machine-tool output most: {diff}",
+        "effects_subtitle": (
+            "Paired difference in machine-tool gross output in 2027 from the counterfactual, bn "
+            "yuan, {region}; median and 90% range over {n} replicates"
+        ),
+        "no_provincial": "central instruments only",
+        "rd_bonus_only": "R&D bonus only",
+        "first_set_only": "first-set support only",
+        "renewal_only": "renewal loans only",
+        "plan_without_rd_bonus": "plan without the R&D bonus",
+        "plan_without_first_set": "plan without first-set support",
+        "plan_without_renewal": "plan without renewal loans",
         "against_status_quo": "the status quo",
         "against_no_policy": "no policy",
         "vs_title": (
@@ -92,6 +104,17 @@ TEXT: dict[str, dict[str, str]] = {
             "2027年工业母机产值的沙普利值（亿元），{region}；{n}次重复的均值与90%区间"
         ),
         "shapley_note": "各政策在所有加入顺序下的平均贡献；每次重复中各项之和等于组合的总效应。",
+        "effects_title": "与{against}相比，{best}对2027年工业母机产值的影响最大：{diff}",
+        "effects_subtitle": (
+            "2027年工业母机产值与对照情景的配对差（亿元），{region}；{n}次重复的中位数与90%区间"
+        ),
+        "no_provincial": "仅中央政策",
+        "rd_bonus_only": "仅研发奖励",
+        "first_set_only": "仅首台套支持",
+        "renewal_only": "仅设备更新贷款",
+        "plan_without_rd_bonus": "规划（无研发奖励）",
+        "plan_without_first_set": "规划（无首台套支持）",
+        "plan_without_renewal": "规划（无设备更新贷款）",
         "against_status_quo": "现行政策",
         "against_no_policy": "无政策",
         "vs_title": (
