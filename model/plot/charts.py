@@ -21,7 +21,7 @@ from model.analysis.targets import attainment  # noqa: E402
 from model.analysis.views import comparison, counterfactual_point, differences  # noqa: E402
 from model.config.errors import ScenarioError  # noqa: E402
 from model.config.targets import load_targets  # noqa: E402
-from model.outputs.dataset import region_of  # noqa: E402
+from model.outputs.dataset import machine_tool_sector, region_of  # noqa: E402
 from model.plot.fonts import cjk_font  # noqa: E402
 from model.plot.text import (  # noqa: E402
     TARGET_WHAT,
@@ -57,6 +57,22 @@ def _targets_of(ds: xr.Dataset, model_variable: str) -> list:
     )
 
 
+def _mt(ds: xr.Dataset) -> str:
+    """The region's machine-tool sector (region data, not a name in code)."""
+    return machine_tool_sector(region_of(ds))
+
+
+def _output_targets(ds: xr.Dataset) -> list:
+    """The plan's targets on the region's machine-tool output, by year."""
+    return _targets_of(ds, f"output:{_mt(ds)}")
+
+
+def _last_target_year(ds: xr.Dataset) -> int:
+    """The last year with a machine-tool output target the file covers (else its last year)."""
+    years = [int(y) for y in ds["year"].values]
+    return max((t.year for t in _output_targets(ds) if t.year in years), default=years[-1])
+
+
 def _source_line(ds: xr.Dataset, lang: str) -> str:
     return TEXT[lang]["source"].format(
         kind=TEXT[lang]["sweep" if sweep_dims(ds) else "run"],
@@ -76,9 +92,9 @@ def headline_fan(ds: xr.Dataset, lang: str = "en") -> Figure:
     """
     t = TEXT[lang]
     unit = 10.0 if lang == "zh" else 1.0  # bn yuan -> 亿元
-    out = ds["output"].sel(sector="machine_tools") * unit
+    out = ds["output"].sel(sector=_mt(ds)) * unit
     base_year = int(ds.attrs["base_year"])
-    base = float(ds["base_output"].sel(sector="machine_tools").median()) * unit
+    base = float(ds["base_output"].sel(sector=_mt(ds)).median()) * unit
     years = np.concatenate([[base_year], out["year"].values])
     fig, ax = plt.subplots()
     colour = "C0"
@@ -112,7 +128,7 @@ def headline_fan(ds: xr.Dataset, lang: str = "en") -> Figure:
         color=colour,
     )
     phrases = []
-    for target in _targets_of(ds, "output:machine_tools"):
+    for target in _output_targets(ds):
         if target.year not in out["year"].values:
             continue
         value = target.value * unit
@@ -154,7 +170,7 @@ def headline_fan(ds: xr.Dataset, lang: str = "en") -> Figure:
         fontweight="normal",
     )
     ax.set_ylabel(t["money_unit"])
-    top = max(float(out.max()), *(t.value * unit for t in _targets_of(ds, "output:machine_tools")))
+    top = max(float(out.max()), *(t.value * unit for t in _output_targets(ds)))
     ax.set_ylim(0, top * 1.15)
     fig.text(
         0.01,
@@ -184,7 +200,7 @@ def plan_vs_counterfactuals(ds: xr.Dataset, lang: str = "en") -> Figure:
     """
     t = TEXT[lang]
     unit = 10.0 if lang == "zh" else 1.0
-    out = ds["output"].sel(sector="machine_tools") * unit
+    out = ds["output"].sel(sector=_mt(ds)) * unit
     years = out["year"].values
     fig, ax = plt.subplots()
     present = [c for c in COUNTERFACTUALS if c in ds["scenario"].values]
@@ -220,8 +236,7 @@ def plan_vs_counterfactuals(ds: xr.Dataset, lang: str = "en") -> Figure:
         fontsize=8,
         color="C0",
     )
-    targets = _targets_of(ds, "output:machine_tools")
-    year = max((x.year for x in targets if x.year in years), default=int(years[-1]))
+    year = _last_target_year(ds)
     against = present[0]
     diff = (plan - out.sel(scenario=against)).sel(year=year)  # paired by replicate
     lo, mid, hi = (float(x) for x in diff.quantile([0.05, 0.5, 0.95], dim="replicate"))
@@ -293,14 +308,18 @@ def attainment_by_scenario(ds: xr.Dataset, lang: str = "en") -> Figure:
     for target in targets:
         goal = att["goal"].sel(target=target).item()
         year = int(att["target_year"].sel(target=target))
-        labels.append(target_label(lang, TARGET_WHAT.get(_variable_of(target), target), goal, year))
+        labels.append(
+            target_label(
+                lang, TARGET_WHAT.get(_variable_of(target).split(":")[0], target), goal, year
+            )
+        )
     ax.set_yticks(np.arange(len(targets)), labels)
     ax.invert_yaxis()
     ax.set_xlim(-2, 102)
     ax.set_xlabel(t["share_runs"])
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     # The finding: the best chance at the last machine-tool output target.
-    outputs = [x for x in targets if _variable_of(x) == "output:machine_tools"] or targets
+    outputs = [x for x in targets if _variable_of(x) == f"output:{_mt(ds)}"] or targets
     last = max(outputs, key=lambda x: int(att["target_year"].sel(target=x)))
     shares = att["attainment"].sel(target=last)
     best = str(shares["scenario"].values[int(np.argmax(shares.values))])  # the first of ties
@@ -335,13 +354,18 @@ def attainment_by_scenario(ds: xr.Dataset, lang: str = "en") -> Figure:
 
 
 def shapley_waterfall(ds: xr.Dataset, lang: str = "en") -> Figure:
-    """Each instrument's Shapley share of the mix's effect on 2027 machine-tool output.
+    """Each instrument's Shapley share of the mix's effect on machine-tool output.
+
+    In the last target year.
 
     A waterfall from the counterfactual to the plan, with 90% intervals over the replicates.
     """
     t = TEXT[lang]
     unit = 10.0 if lang == "zh" else 1.0
-    sh = shapley(ds, outputs=["machine_tool_output_2027"]).sel(output="machine_tool_output_2027")
+    year = _last_target_year(ds)
+    output = ds["output"].sel(sector=_mt(ds), year=year).rename("output")
+    output.attrs = {"units": "bn yuan"}
+    sh = shapley(ds, outputs=xr.Dataset({"output": output})).sel(output="output")
     names = [str(x) for x in sh["instrument"].values]
     phi = sh["phi_mean"].values * unit
     lo, hi = sh["phi_p5"].values * unit, sh["phi_p95"].values * unit
@@ -390,6 +414,7 @@ def shapley_waterfall(ds: xr.Dataset, lang: str = "en") -> Figure:
     ax.set_ylabel(t["money_unit"])
     biggest = names[int(np.argmax(np.abs(phi)))]
     title = t["shapley_title"].format(
+        year=year,
         effect=money(effect, lang, signed=True),
         against=t[
             "against_status_quo" if "status quo" in sh.attrs["comparison"] else "against_no_policy"
@@ -403,6 +428,7 @@ def shapley_waterfall(ds: xr.Dataset, lang: str = "en") -> Figure:
         t["shapley_subtitle"].format(
             region=region_of(ds).name_zh if lang == "zh" else region_of(ds).name,
             n=ds.sizes["replicate"],
+            year=year,
         ),
         fontsize=8,
         fontweight="normal",
@@ -420,7 +446,9 @@ def shapley_waterfall(ds: xr.Dataset, lang: str = "en") -> Figure:
 
 
 def policy_effects(ds: xr.Dataset, lang: str = "en") -> Figure:
-    """Each scenario's paired difference in 2027 machine-tool output from the counterfactual.
+    """Each scenario's paired difference in machine-tool output from the counterfactual.
+
+    In the last target year.
 
     Median and 90% range over the replicates (common random numbers); the counterfactual is
     the sweep's default (the status quo where it has one, else no policy).
@@ -429,7 +457,8 @@ def policy_effects(ds: xr.Dataset, lang: str = "en") -> Figure:
     unit = 10.0 if lang == "zh" else 1.0
     where = counterfactual_point(ds)
     kind = comparison(ds, where)
-    d = differences(ds, where, ["output"])["output"].sel(sector="machine_tools", year=2027)
+    year = _last_target_year(ds)
+    d = differences(ds, where, ["output"])["output"].sel(sector=_mt(ds), year=year)
     d = d * unit
     names = [str(x) for x in ds["scenario"].values if str(x) != where["scenario"]]
     q = d.sel(scenario=names).quantile([0.05, 0.5, 0.95], dim="replicate")
@@ -462,6 +491,7 @@ def policy_effects(ds: xr.Dataset, lang: str = "en") -> Figure:
     ax.set_xlabel(t["money_unit"])
     best = names[order[0]]
     title = t["effects_title"].format(
+        year=year,
         best=t.get(best, best),
         diff=money(float(mid[order[0]]), lang, signed=True),
         against=t["against_status_quo" if kind == "status_quo" else "against_no_policy"]
@@ -475,6 +505,7 @@ def policy_effects(ds: xr.Dataset, lang: str = "en") -> Figure:
             t["effects_subtitle"].format(
                 region=region_of(ds).name_zh if lang == "zh" else region_of(ds).name,
                 n=ds.sizes["replicate"],
+                year=year,
             ),
             50 if lang == "zh" else 90,
         ),

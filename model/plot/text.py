@@ -36,20 +36,22 @@ TEXT: dict[str, dict[str, str]] = {
         "first_set_award": "first-set award",
         "whole_mix": "whole mix",
         "shapley_title": (
-            "Against {against} the mix changes 2027 machine-tool output by {effect}; {top} "
+            "Against {against} the mix changes {year} machine-tool output by {effect}; {top} "
             "accounts for {part}"
         ),
         "shapley_subtitle": (
-            "Shapley values of machine-tool gross output in 2027, bn yuan, {region}; mean and "
+            "Shapley values of machine-tool gross output in {year}, bn yuan, {region}; mean and "
             "90% range over {n} replicates"
         ),
         "shapley_note": (
             "Each instrument's share of the effect, averaged over the orders it could join the "
             "mix in; they add up to the whole mix in every replicate."
         ),
-        "effects_title": "Against {against}, {best} changes 2027 machine-tool output most: {diff}",
+        "effects_title": (
+            "Against {against}, {best} changes {year} machine-tool output most: {diff}"
+        ),
         "effects_subtitle": (
-            "Paired difference in machine-tool gross output in 2027 from the counterfactual, bn "
+            "Paired difference in machine-tool gross output in {year} from the counterfactual, bn "
             "yuan, {region}; median and 90% range over {n} replicates"
         ),
         "no_provincial": "central instruments only",
@@ -98,15 +100,15 @@ TEXT: dict[str, dict[str, str]] = {
         "first_set_award": "首台套奖励",
         "whole_mix": "政策组合",
         "shapley_title": (
-            "与{against}相比，政策组合使2027年工业母机产值变化{effect}；其中{top}贡献{part}"
+            "与{against}相比，政策组合使{year}年工业母机产值变化{effect}；其中{top}贡献{part}"
         ),
         "shapley_subtitle": (
-            "2027年工业母机产值的沙普利值（亿元），{region}；{n}次重复的均值与90%区间"
+            "{year}年工业母机产值的沙普利值（亿元），{region}；{n}次重复的均值与90%区间"
         ),
         "shapley_note": "各政策在所有加入顺序下的平均贡献；每次重复中各项之和等于组合的总效应。",
-        "effects_title": "与{against}相比，{best}对2027年工业母机产值的影响最大：{diff}",
+        "effects_title": "与{against}相比，{best}对{year}年工业母机产值的影响最大：{diff}",
         "effects_subtitle": (
-            "2027年工业母机产值与对照情景的配对差（亿元），{region}；{n}次重复的中位数与90%区间"
+            "{year}年工业母机产值与对照情景的配对差（亿元），{region}；{n}次重复的中位数与90%区间"
         ),
         "no_provincial": "仅中央政策",
         "rd_bonus_only": "仅研发奖励",
@@ -157,14 +159,14 @@ def attainment_phrase(lang: str, year: int, target: str, share: float, median: s
     return f"{year}年工业母机产值中位数{median}，{how}（目标{target}）"
 
 
-#: What each target measures, by its model variable, in each language.
+#: What each target measures, by its model variable (without the sector), in each language.
 TARGET_WHAT: dict[str, dict[str, str]] = {
-    "output:machine_tools": {"en": "machine-tool output", "zh": "工业母机产值"},
-    "n_little_giants_new+n_single_champions_new:machine_tools": {
+    "output": {"en": "machine-tool output", "zh": "工业母机产值"},
+    "n_little_giants_new+n_single_champions_new": {
         "en": "new little giants + champions",
         "zh": "新增小巨人与单项冠军",
     },
-    "first_set_products_new:machine_tools": {"en": "new first sets", "zh": "新增首台套"},
+    "first_set_products_new": {"en": "new first sets", "zh": "新增首台套"},
 }
 
 

@@ -253,6 +253,13 @@ class Instrument:
         """This year's payment to each firm for that behaviour (R, N)."""
         return self.last_paid
 
+    def budgets_from(self, eng: Engine, by_payer: dict) -> np.ndarray:
+        """This year's budgets (R, P), m yuan, from bn-yuan schedules by payer name."""
+        b = np.zeros((eng.R, len(PAYERS)))
+        for payer, schedule in by_payer.items():
+            b[:, PAYERS.index(payer)] = schedule.at(eng.policy_year) * self._scale(eng)
+        return b
+
     def _scale(self, eng: Engine) -> float:
         # Budgets are province totals: money in the model is full-size at any firm scale.
         return M_YUAN_PER_BN

@@ -216,7 +216,7 @@ class FirstSet(Instrument):
         return out
 
     def _first_set_purchases(self, eng: Engine) -> np.ndarray:
-        """Each buyer's purchase this year of an unproven Zhejiang first set (R, N), m yuan.
+        """Each buyer's purchase this year of an unproven in-region first set (R, N), m yuan.
 
         Read as firms invest (``after_investment``), before production proves any model
         (a purchase over the reward's threshold is usually enough to prove it).
@@ -277,10 +277,7 @@ class FirstSet(Instrument):
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
         """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
-        b = np.zeros((eng.R, len(PAYERS)))
-        for payer, schedule in self.params.budget_bn_yuan.items():
-            b[:, PAYERS.index(payer)] = schedule.at(eng.policy_year) * self._scale(eng)
-        return b
+        return self.budgets_from(eng, self.params.budget_bn_yuan)
 
     def rescale(self, factor: np.ndarray) -> None:
         """Last year's purchases follow the spin-up's change of money units."""

@@ -1,4 +1,4 @@
-"""Zhejiang's first-set recognition award (首台套认定奖励) to makers.
+"""The province's first-set recognition award (首台套认定奖励) to makers.
 
 The province pays the maker a one-off award for each first-set item it lists: 2 m, 1 m or
 0.5 m yuan for an international, domestic or provincial first set, from its special fund
@@ -26,7 +26,7 @@ __all__ = ["FirstSetAward", "FirstSetAwardParams"]
 
 @dataclass(frozen=True, kw_only=True)
 class FirstSetAwardParams(InstrumentParams):
-    """Zhejiang's one-off award per recognised first-set item, paid to its maker."""
+    """The province's one-off award per recognised first-set item, paid to its maker."""
 
     award_m_yuan: tuple[float, float, float] = p(
         lo=0.0,
@@ -80,11 +80,7 @@ class FirstSetAward(Instrument):
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
         """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
-        b = np.zeros((eng.R, len(PAYERS)))
-        b[:, PAYERS.index(self.params.payer)] = self.params.budget_bn_yuan.at(
-            eng.policy_year
-        ) * self._scale(eng)
-        return b
+        return self.budgets_from(eng, {self.params.payer: self.params.budget_bn_yuan})
 
     def activity(self, eng: Engine) -> np.ndarray:
         """What the award pays for: first sets listed this year (items per slot)."""

@@ -122,11 +122,7 @@ class RDBonus(Instrument):
 
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
         """Budget per payer this year (see ``Instrument.budgets_m_yuan``)."""
-        b = np.zeros((eng.R, len(PAYERS)))
-        b[:, PAYERS.index(self.params.payer)] = self.params.budget_bn_yuan.at(
-            eng.policy_year
-        ) * self._scale(eng)
-        return b
+        return self.budgets_from(eng, {self.params.payer: self.params.budget_bn_yuan})
 
     def activity(self, eng: Engine) -> np.ndarray:
         """What the bonus pays for: R&D (real: relabelling is not extra research)."""
