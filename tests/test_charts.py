@@ -38,6 +38,15 @@ def run() -> xr.Dataset:
     return ds
 
 
+def _matches_baseline(png: Path) -> None:
+    """The image against its committed baseline (a new chart writes one, then fails)."""
+    expected = BASELINE / png.name
+    if not expected.exists():
+        expected.write_bytes(png.read_bytes())
+        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
+    assert compare_images(str(expected), str(png), tol=2) is None
+
+
 def _scaled(ds: xr.Dataset, factor: float) -> xr.Dataset:
     out = ds["output"].copy()
     out.loc[{"sector": "machine_tools"}] = out.sel(sector="machine_tools") * factor
@@ -46,11 +55,8 @@ def _scaled(ds: xr.Dataset, factor: float) -> xr.Dataset:
 
 def test_headline_fan_matches_its_baseline(run, tmp_path) -> None:
     (png,) = model.plot.charts(run, tmp_path, formats=["png"])
-    expected = BASELINE / "headline_fan_en.png"
-    if not expected.exists():  # first run on a new chart: write the baseline, then fail
-        expected.write_bytes(png.read_bytes())
-        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
-    assert compare_images(str(expected), str(png), tol=2) is None
+    assert png.name == "headline_fan_en.png"
+    _matches_baseline(png)
 
 
 def test_the_title_states_the_finding_of_the_data(run) -> None:
@@ -111,11 +117,7 @@ def scenario_set(run) -> xr.Dataset:
 def test_plan_against_counterfactuals_matches_its_baseline(scenario_set, tmp_path) -> None:
     files = model.plot.charts(scenario_set, tmp_path, formats=["png"])
     (png,) = [p for p in files if p.stem == "plan_vs_counterfactuals_en"]
-    expected = BASELINE / png.name
-    if not expected.exists():
-        expected.write_bytes(png.read_bytes())
-        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
-    assert compare_images(str(expected), str(png), tol=2) is None
+    _matches_baseline(png)
 
 
 def test_the_plans_effect_in_the_title_is_the_paired_difference(scenario_set) -> None:
@@ -149,11 +151,7 @@ def test_a_file_gets_only_the_charts_it_supports(run, scenario_set, tmp_path) ->
 def test_attainment_by_scenario_matches_its_baseline(scenario_set, tmp_path) -> None:
     files = model.plot.charts(scenario_set, tmp_path, formats=["png"])
     (png,) = [p for p in files if p.stem == "attainment_by_scenario_en"]
-    expected = BASELINE / png.name
-    if not expected.exists():
-        expected.write_bytes(png.read_bytes())
-        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
-    assert compare_images(str(expected), str(png), tol=2) is None
+    _matches_baseline(png)
 
 
 def test_the_attainment_title_names_the_best_chance(scenario_set) -> None:
@@ -198,11 +196,7 @@ def test_shapley_waterfall_matches_its_baseline_and_states_the_split(run, tmp_pa
     ds = _switch_sweep(run)
     (png,) = model.plot.charts(ds, tmp_path, formats=["png"])
     assert png.name == "shapley_waterfall_en.png"
-    expected = BASELINE / png.name
-    if not expected.exists():
-        expected.write_bytes(png.read_bytes())
-        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
-    assert compare_images(str(expected), str(png), tol=2) is None
+    _matches_baseline(png)
     title = model.plot.shapley_waterfall(ds)._suptitle.get_text().replace("\n", " ")
     assert "Against the status quo" in title
     assert "by +6.0 bn yuan" in title and "R&D bonus accounts for +10" in title
@@ -212,11 +206,7 @@ def test_shapley_waterfall_matches_its_baseline_and_states_the_split(run, tmp_pa
 def test_policy_effects_match_their_baseline_and_name_the_largest(scenario_set, tmp_path) -> None:
     files = model.plot.charts(scenario_set, tmp_path, formats=["png"])
     (png,) = [p for p in files if p.stem == "policy_effects_en"]
-    expected = BASELINE / png.name
-    if not expected.exists():
-        expected.write_bytes(png.read_bytes())
-        pytest.fail(f"wrote a new baseline {expected}; check it and commit it")
-    assert compare_images(str(expected), str(png), tol=2) is None
+    _matches_baseline(png)
     # Against the status quo (2% below the plan) the plan gains, no policy (8% below) loses.
     title = model.plot.policy_effects(scenario_set)._suptitle.get_text().replace("\n", " ")
     out = scenario_set["output"].sel(sector="machine_tools", year=2027)
