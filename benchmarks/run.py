@@ -364,11 +364,61 @@ def run_sweeps(quick: bool, log, measure_1000: bool = True) -> list[dict]:
     return out
 
 
+def run_calibration(log) -> dict:
+    """Time the small calibration spec end to end on 2 workers; read the full one's record.
+
+    The full two-stage calibration of Zhejiang (``calibration/zhejiang.toml``) takes too long
+    to repeat in every benchmark: its time is the one ``python -m model calibrate`` measured
+    and wrote into ``calibration/zhejiang.calibrated.toml`` (``elapsed_s``, ``runs``).
+    """
+    import tempfile
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    small = root / "tests" / "data" / "calibration_small.toml"
+    log("  calibration: the small spec on 2 workers ...\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "model",
+                "calibrate",
+                str(small),
+                "--out",
+                tmp,
+                "--workers",
+                "2",
+                "--no-progress",
+            ],
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+            timeout=1800,
+        )
+        small_s = time.perf_counter() - t0
+        (small.parent / "small.calibrated.toml").unlink(missing_ok=True)
+    full = root / "calibration" / "zhejiang.calibrated.toml"
+    record = {}
+    if full.is_file():
+        with full.open("rb") as fh:
+            doc = tomllib.load(fh)
+        record = {
+            "elapsed_s": float(doc["elapsed_s"]),
+            "runs": int(doc["runs"]),
+            "code": doc.get("code_version", ""),
+        }
+    return {"small_s": small_s, "full": record}
+
+
 def _fmt_rate(x: float) -> str:
     return f"{x / 1e6:.2f} M" if x >= 1e6 else f"{x / 1e3:.1f} k"
 
 
-def render(results: list[dict], sweeps: list[dict], spinup: int) -> str:
+def render(
+    results: list[dict], sweeps: list[dict], spinup: int, calibration: dict | None = None
+) -> str:
     """The benchmark table, the sweep throughput and the goals, as Markdown."""
     lines = [
         f"Plan scenario, all instruments on; one replicate; {spinup}-year spin-up + "
@@ -410,6 +460,24 @@ def render(results: list[dict], sweeps: list[dict], spinup: int) -> str:
                 f"| {s['mode']} | {s['workers']} | {s['done']} | {s['seconds']:.1f} "
                 f"| {s['per_minute']:.1f} | {marginal} "
                 f"| {s['t1000_s'] / 60:.1f} min ({how}) |"
+            )
+    if calibration:
+        full = calibration["full"]
+        lines += [
+            "",
+            "Calibration (issue 18). `small`: `python -m model calibrate "
+            "tests/data/calibration_small.toml --workers 2` timed here (3 parameters, scale 0.1, "
+            "both stages). `full`: the Zhejiang calibration's own record in "
+            "`calibration/zhejiang.calibrated.toml` (`elapsed_s`, `runs`; 2 workers).",
+            "",
+            "| calibration | seconds | runs | code |",
+            "|---|---:|---:|---|",
+            f"| small (timed here) | {calibration['small_s']:.0f} | | |",
+        ]
+        if full:
+            lines.append(
+                f"| full Zhejiang (recorded) | {full['elapsed_s']:.0f} | {full['runs']:,} "
+                f"| {full['code']} |"
             )
     lines += ["", "| goal | target | measured | met |", "|---|---|---|:---:|"]
     by = {(r["impl"], r["firms"]): r for r in results}
@@ -456,6 +524,9 @@ def render(results: list[dict], sweeps: list[dict], spinup: int) -> str:
                 f"{minutes:.1f} min ({how})",
                 minutes < 5,
             )
+    if calibration and calibration["full"]:
+        minutes = calibration["full"]["elapsed_s"] / 60
+        row("full two-stage calibration on 2 cores", "< 30 min", f"{minutes:.1f} min", minutes < 30)
     return "\n".join(lines)
 
 
@@ -585,6 +656,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     p.add_argument("--no-sweep", action="store_true")
     p.add_argument(
+        "--calibration", action="store_true", help="also time the small calibration (~1 min)"
+    )
+    p.add_argument(
         "--no-sweep-1000", action="store_true", help="skip the measured 1,000-run sweep (~5 min)"
     )
     p.add_argument("--profile", action="store_true", help="also profile the fast model (60k firms)")
@@ -614,7 +688,8 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     results = run_sizes(sizes, ref_sizes, a.spinup, log)
     sweeps = [] if a.no_sweep else run_sweeps(a.quick, log, not a.no_sweep_1000)
-    text = render(results, sweeps, a.spinup)
+    calibration = run_calibration(log) if a.calibration else None
+    text = render(results, sweeps, a.spinup, calibration)
     text = f"Measured {time.strftime('%Y-%m-%d %H:%M')} on {machine()}.\n\n" + text
     if a.profile:
         log("  profile of the fast model at 60k firms ...\n")

@@ -235,6 +235,40 @@ def _open_results(path: Path) -> xr.Dataset:
         raise ScenarioError(str(path), "", f"not a results file: {e}") from None
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from model.calibration import calibrate, fit_report, load_calibration
+
+    overrides = dict(_parse_override(s) for s in args.set or [])
+    spec = load_calibration(args.spec, overrides=overrides)
+    try:
+        doc = calibrate(
+            spec,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            progress=False if args.no_progress else None,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished batches are kept in {Path(args.out) / spec.name}; "
+            "rerun with --resume to continue",
+            file=sys.stderr,
+        )
+        return 130
+    print(fit_report(doc))
+    print()
+    print(f"wrote {spec.output}")
+    return 0
+
+
+def _cmd_fit_report(args: argparse.Namespace) -> int:
+    from model.calibration import fit_report, read_calibrated
+
+    print(fit_report(read_calibrated(args.file)))
+    return 0
+
+
 def _cmd_parameters(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     doc = read_toml(find(args.scenario))
@@ -350,6 +384,35 @@ def build_parser() -> argparse.ArgumentParser:
     fa.add_argument("--data", default=None, help="a data file (default calibration/data.toml)")
     fa.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter")
     fa.set_defaults(func=_cmd_facts)
+
+    ca = sub.add_parser(
+        "calibrate",
+        help="two-stage calibration: behaviour on realised data, then the plan's implied strength",
+        description="Stage 1 estimates the spec's behavioural parameters on the realised "
+        "figures (calibration/data.toml) by the simulated method of moments with common random "
+        "numbers; stage 2 solves for the policy strength the announced plan needs to meet each "
+        "inverse target. Every batch of runs is checkpointed in DIR/<name>/ (--resume continues "
+        "a killed calibration); writes the spec's output file and prints the fit report.",
+    )
+    ca.add_argument("spec", help="calibration spec, e.g. calibration/zhejiang.toml")
+    ca.add_argument(
+        "--out",
+        default="results/calibration",
+        help="checkpoint folder (default: results/calibration)",
+    )
+    cex = ca.add_mutually_exclusive_group()
+    cex.add_argument("--workers", type=int, default=1, help="local worker processes")
+    cex.add_argument("--scheduler", metavar="ADDRESS", default=None, help="dask scheduler address")
+    ca.add_argument("--resume", action="store_true", help="continue a killed calibration in --out")
+    ca.add_argument("--no-progress", action="store_true", help="no progress bars")
+    ca.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override the estimation's scenario"
+    )
+    ca.set_defaults(func=_cmd_calibrate)
+
+    fr = sub.add_parser("fit-report", help="print the fit report of a calibrated-parameters file")
+    fr.add_argument("file", help="e.g. calibration/zhejiang.calibrated.toml")
+    fr.set_defaults(func=_cmd_fit_report)
 
     pa = sub.add_parser(
         "parameters", help="every parameter of a scenario with its value and source (Markdown)"

@@ -1,7 +1,7 @@
 """The package's shape: layers that import only downward, no import cycle, readable modules.
 
 The layers, bottom to top (docs/architecture.md): config, economy, policy, outputs,
-simulation, analysis, experiments, report, cli; ``testing`` serves the tests and may import
+simulation, analysis, experiments, calibration, plot, report, cli; ``testing`` serves the tests and may import
 anything; the package's ``__init__`` and ``__main__`` sit on top.
 """
 
@@ -21,6 +21,7 @@ LAYERS = (
     "simulation",
     "analysis",
     "experiments",
+    "calibration",
     "plot",
     "report",
     "cli",

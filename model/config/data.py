@@ -53,13 +53,27 @@ class Fact:
         default="base_year",
         metadata={"doc": "a base-year figure, a later outturn (held out), a stylised fact"},
     )
-    se: float | None = field(
-        default=None, metadata={"doc": "standard error for the calibration (data side)"}
+    use: Literal["fit", "held_out", "report"] = field(
+        metadata={
+            "doc": "fit: a moment the calibration estimates behaviour on (scale-free, realised); "
+            "held_out: a later outturn checked at the estimate, never fitted; report: a count, "
+            "a scale-dependent figure or a consistency check, reported at full scale"
+        }
     )
+    se: float = field(
+        metadata={"doc": "standard error, or the revision / measurement error, of the figure"}
+    )
+    se_why: str = field(metadata={"doc": "where the standard error comes from"})
 
     def __post_init__(self) -> None:
         if not self.low <= self.high:
             raise ValueError(f"fact {self.id}: low must not exceed high")
+        if not self.se > 0:
+            raise ValueError(f"fact {self.id}: se must be positive")
+        if self.use == "fit" and not self.scale_free:
+            raise ValueError(
+                f"fact {self.id}: a fitted moment must be scale_free (reduced-scale runs fit it)"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -424,6 +424,13 @@ class Scenario:
             "against), as settings over its [instruments.<name>] table"
         },
     )
+    calibration: str = field(
+        default="",
+        metadata={
+            "doc": "the calibrated-parameters file whose estimates the scenario inherits "
+            '(relative to the file naming it; "" for none)'
+        },
+    )
     start_year: int = p(2024, lo=1990, hi=2100)
     end_year: int = p(2030, lo=1990, hi=2100)
     replicates: int = p(20, lo=1, hi=1_000_000)

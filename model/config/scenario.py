@@ -15,7 +15,10 @@ from model.config.toml import apply_overrides, dumps_toml, read_toml, to_dict
 
 
 def load_scenario(
-    path: str | os.PathLike[str], overrides: Mapping[str, object] | None = None
+    path: str | os.PathLike[str],
+    overrides: Mapping[str, object] | None = None,
+    *,
+    calibrated: bool = True,
 ) -> Scenario:
     """Read a scenario TOML file (following ``extends``) and the region file it names.
 
@@ -24,6 +27,8 @@ def load_scenario(
         overrides: Dotted paths and values applied on top of the files, e.g.
             ``{"instruments.rd_bonus.reward_rate": 0.2}``; ``region.…`` paths reach into the
             region file (``region.sector.machine_tools.labour_share``).
+        calibrated: Inherit the estimates of the calibrated-parameters file a scenario file
+            names (``calibration = ...``); False gives the values the files write.
 
     Returns:
         The validated, frozen scenario.
@@ -36,7 +41,7 @@ def load_scenario(
         k.removeprefix("region."): v for k, v in overrides.items() if k.startswith("region.")
     }
     scenario_overrides = {k: v for k, v in overrides.items() if not k.startswith("region.")}
-    doc = read_toml(find(path))
+    doc = read_toml(find(path), calibrated=calibrated)
     apply_overrides(doc, scenario_overrides)
     ref = doc.data.get("region")
     if not isinstance(ref, str):

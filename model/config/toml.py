@@ -76,12 +76,19 @@ class TomlDoc:
         return f"TomlDoc(files={[str(f) for f in self.files]!r})"
 
 
-def read_toml(path: str | os.PathLike[str]) -> TomlDoc:
+def read_toml(path: str | os.PathLike[str], *, calibrated: bool = True) -> TomlDoc:
     """Read a TOML file, following ``extends = "parent.toml"`` chains.
 
     ``extends`` is resolved relative to the file containing it. Tables merge key by key,
     recursively, the child winning; scalars, arrays and arrays of tables are replaced
     whole.
+
+    A file with ``calibration = "<file>"`` inherits the estimates of a calibrated-parameters
+    file (``calibration/<region>.calibrated.toml``): each ``[[parameter]]``'s ``estimate`` is
+    set at its ``path``, with a source naming the file, as if written in the naming file
+    right after its own keys (its descendants still override it). ``calibrated=False``
+    leaves them out and sets ``calibration = ""`` (the calibration itself starts from the
+    uncalibrated values).
 
     Raises:
         ScenarioError: On a missing file, a TOML syntax error, a bad ``extends`` value or
@@ -114,7 +121,50 @@ def read_toml(path: str | os.PathLike[str]) -> TomlDoc:
     # Apply the root ancestor first so each child overrides what came before it.
     for file, data in reversed(chain):
         _merge(merged, data, "", str(file), origins)
+        if CALIBRATION_KEY in data:
+            layer, where = _calibrated_layer(file, data[CALIBRATION_KEY], calibrated)
+            _merge(merged, layer, "", where, origins)
     return TomlDoc(merged, [p for p, _ in chain], origins)
+
+
+#: The key naming a calibrated-parameters file.
+CALIBRATION_KEY = "calibration"
+
+
+def _calibrated_layer(file: Path, ref: object, apply: bool) -> tuple[dict[str, Any], str]:
+    """The estimates of the calibrated-parameters file ``ref`` (named in ``file``) as a layer."""
+    if not isinstance(ref, str):
+        raise ScenarioError(
+            str(file), CALIBRATION_KEY, f'expected a file path or "", got {show_value(ref)}'
+        )
+    if not ref or not apply:
+        return {CALIBRATION_KEY: ""}, str(file)
+    target = Path(os.path.normpath(file.parent / ref))
+    doc = _load_one(target, file) if target.is_file() else None
+    if doc is None:
+        raise ScenarioError(str(file), CALIBRATION_KEY, f"file not found: {target}")
+    params = doc.get("parameter", [])
+    if not isinstance(params, list) or not all(isinstance(q, Mapping) for q in params):
+        raise ScenarioError(str(target), "parameter", "expected [[parameter]] tables")
+    layer: dict[str, Any] = {CALIBRATION_KEY: ref}
+    for i, q in enumerate(params):
+        path, est = q.get("path"), q.get("estimate")
+        if not isinstance(path, str) or path.count(".") != 1 or not is_number(est):
+            raise ScenarioError(
+                str(target),
+                f"parameter[{i}]",
+                'needs path = "<section>.<field>" and a numeric estimate',
+            )
+        section, name = path.split(".")
+        table = layer.setdefault(section, {})
+        table[name] = est
+        if "fixed_because" in q:
+            why = f"held at its value after screening ({q['fixed_because']})"
+        else:
+            se = q.get("se")
+            why = f"estimated, s.e. {se:.3g}" if is_number(se) else "estimated"
+        table.setdefault(SOURCE_FIELD, {})[name] = f"calibrated ({ref}): {why}"
+    return layer, str(target)
 
 
 def _load_one(path: Path, referrer: Path | None) -> dict[str, Any]:

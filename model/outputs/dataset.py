@@ -150,6 +150,7 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
         "region": region_text(region),
         "region_name": region.name,
         "code_version": code_version(),
+        "calibration": scenario.calibration or "none (uncalibrated values)",
         "seed": int(scenario.seed),
         "replicates": int(n_rep),
         "base_year": int(region.base_year.year),

@@ -115,7 +115,7 @@ def assemble(sw: Sweep, layout: TaskLayout, pieces: Mapping[Task, dict[int, Arra
     if sw.base is not None:
         attrs["base_scenario_name"] = sw.base.name
         attrs["base_scenario"] = scenario_text(sw.base)
-    for k in ("region", "region_name", "base_year", "money"):
+    for k in ("region", "region_name", "base_year", "money", "calibration"):
         if k in first.attrs:
             attrs[k] = first.attrs[k]
     ds.attrs = attrs
