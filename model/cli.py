@@ -200,7 +200,13 @@ def _cmd_views(args: argparse.Namespace) -> int:
 def _cmd_charts(args: argparse.Namespace) -> int:
     from model.plot import charts
 
-    ds = _open_results(Path(args.results))
+    path = Path(args.results)
+    if path.suffix == ".toml":
+        from model.calibration import read_calibrated
+
+        ds = read_calibrated(path)
+    else:
+        ds = _open_results(path)
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     for path in charts(ds, args.out, lang=args.lang, formats=formats, font=args.font):
         print(f"wrote {path}")
@@ -357,12 +363,19 @@ def build_parser() -> argparse.ArgumentParser:
     ch = sub.add_parser(
         "charts",
         help="draw the briefing charts a results file supports (PNG and PDF)",
-        description="Draw every chart of the briefing pack the results file supports into "
-        "DIR and print what was written. So far: the headline fan of machine-tool output (a run) "
-        "and, from a scenario sweep, the plan against its counterfactuals and the targets' "
-        "attainment by scenario.",
+        description="Draw every chart of the briefing pack the file supports into DIR and print "
+        "what was written: from a run, the headline fan, firm sizes and machine ages; from a "
+        "scenario sweep, the plan against its counterfactuals, attainment, policy effects (and "
+        "the distributions); from an instrument-switch sweep, the Shapley waterfall and value "
+        "added per yuan; from a lever sweep, the lever chart or two-lever map; from a "
+        "sensitivity result (*.indices.nc), the indices; from a calibrated-parameters file "
+        "(*.calibrated.toml), the fit and the implied policy strengths.",
     )
-    ch.add_argument("results", help="a results file, e.g. results/plan.nc")
+    ch.add_argument(
+        "results",
+        help="a results file (results/plan.nc), sensitivity indices (*.indices.nc) or "
+        "calibration/zhejiang.calibrated.toml",
+    )
     ch.add_argument("--out", default="charts", help="output folder (default: charts)")
     ch.add_argument("--lang", default="en", help="en or zh (default en)")
     ch.add_argument("--format", default="png,pdf", help="png, pdf or both (default png,pdf)")

@@ -1,8 +1,8 @@
 """The package's shape: layers that import only downward, no import cycle, readable modules.
 
 The layers, bottom to top (docs/architecture.md): config, economy, policy, outputs,
-simulation, analysis, experiments, calibration, plot, report, cli; ``testing`` serves the tests and may import
-anything; the package's ``__init__`` and ``__main__`` sit on top.
+simulation, analysis, experiments, calibration, plot, report, cli; ``testing`` serves the
+tests and may import anything; the package's ``__init__`` and ``__main__`` sit on top.
 """
 
 from __future__ import annotations

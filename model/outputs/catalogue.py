@@ -18,6 +18,8 @@ import xarray as xr
 
 __all__ = [
     "COUNTERFACTUALS",
+    "MACHINE_AGE_BANDS",
+    "REVENUE_THRESHOLDS_M_YUAN",
     "DEADWEIGHT_VARIABLE",
     "FIRM_VARIABLES",
     "RUN_DIMS",
@@ -35,6 +37,16 @@ BY_SECTOR = (*YEARLY, "sector")
 BY_SEGMENT = (*YEARLY, "segment")
 BY_INSTRUMENT = (*YEARLY, "instrument")
 BASE = ("replicate", "sector")
+BY_SIZE = (*YEARLY, "revenue_threshold")
+BY_AGE = (*YEARLY, "machine_age")
+
+#: Revenue thresholds of the firm-size survival curve, m yuan: from the above-scale line (20 m)
+#: in quarter decades to about 110 bn, beyond the largest firm of any sector.
+REVENUE_THRESHOLDS_M_YUAN: tuple[float, ...] = tuple(
+    round(20.0 * 10 ** (k / 4), 3) for k in range(16)
+)
+#: Machine-age bands, years (lower bounds): 10 is the renewal programme's eligible age.
+MACHINE_AGE_BANDS: dict[str, int] = {"0-4": 0, "5-9": 5, "10+": 10}
 
 #: The twins a run's deadweight is measured against, with the variable of each: the status
 #: quo (every instrument as before the plan; the default comparison) and no policy at all.
@@ -233,6 +245,21 @@ VARIABLES: tuple[Variable, ...] = (
         YEARLY,
         "1",
         "Pareto tail exponent of live firms' revenue (Hill estimator on the top 5%)",
+    ),
+    Variable(
+        "firm_revenue_survival",
+        BY_SIZE,
+        "1",
+        "share of live firms with revenue at or above the threshold (the size distribution's "
+        "survival function)",
+        across="",
+    ),
+    Variable(
+        "capacity_share_by_machine_age",
+        BY_AGE,
+        "1",
+        "share of all sectors' equipment capacity in each machine-age band",
+        across="",
     ),
     Variable(
         "growth_rate_sd",

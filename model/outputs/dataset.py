@@ -19,7 +19,12 @@ from model.config.params import PAYERS, Region, Scenario
 from model.config.scenario import scenario_text
 from model.config.schema import build
 from model.config.toml import dumps_toml, to_dict
-from model.outputs.catalogue import VARIABLES, Variable
+from model.outputs.catalogue import (
+    MACHINE_AGE_BANDS,
+    REVENUE_THRESHOLDS_M_YUAN,
+    VARIABLES,
+    Variable,
+)
 from model.outputs.files import code_version
 from model.policy.registry import names as instrument_names
 
@@ -115,6 +120,16 @@ def _coords(scenario: Scenario, n_rep: int, years: np.ndarray, spinup_years: np.
             {"long_name": "industrial chain (the region file assembles it from sectors)"},
         ),
         "chain_name_zh": ("chain", [c.name_zh for c in region.chain], {"long_name": "chain name"}),
+        "revenue_threshold": (
+            "revenue_threshold",
+            np.array(REVENUE_THRESHOLDS_M_YUAN),
+            {"long_name": "firm revenue threshold", "units": "m yuan"},
+        ),
+        "machine_age": (
+            "machine_age",
+            list(MACHINE_AGE_BANDS),
+            {"long_name": "machine age band", "units": "years"},
+        ),
     }
 
 

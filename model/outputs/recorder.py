@@ -8,7 +8,13 @@ from model.config.units import M_YUAN_PER_BN, PEOPLE_PER_THOUSAND, TINY
 from model.economy.engine import Engine
 from model.economy.sectors import sector_sum, sector_sums
 from model.economy.state import FIELDS, names
-from model.outputs.catalogue import COUNTERFACTUALS, DEADWEIGHT_VARIABLE, variables
+from model.outputs.catalogue import (
+    COUNTERFACTUALS,
+    DEADWEIGHT_VARIABLE,
+    MACHINE_AGE_BANDS,
+    REVENUE_THRESHOLDS_M_YUAN,
+    variables,
+)
 from model.outputs.distribution import (
     growth_moments,
     hill_exponent,
@@ -261,7 +267,17 @@ class Recorder:
             "growth_rate_sd": np.full(R, np.nan),
             "growth_rate_excess_kurtosis": np.full(R, np.nan),
             "growth_volatility_size_slope": np.full(R, np.nan),
+            "firm_revenue_survival": np.zeros((R, len(REVENUE_THRESHOLDS_M_YUAN))),
+            "capacity_share_by_machine_age": np.zeros((R, len(MACHINE_AGE_BANDS))),
         }
+        thresholds = np.asarray(REVENUE_THRESHOLDS_M_YUAN)
+        # Each cohort's machine-age band (the rings turn with the year).
+        band_of_cohort = (
+            np.searchsorted(
+                np.asarray(list(MACHINE_AGE_BANDS.values())), eng.cohort_ages(), side="right"
+            )
+            - 1
+        )
         is_maker = lay.make_segment >= 0
         productivity = np.where(
             is_maker, st.model_productivity, st.process_productivity * st.machine_productivity
@@ -280,6 +296,14 @@ class Recorder:
                 out["productivity_p90_p10"][r, s] = quantile_ratio(productivity[r, sample])
             sample = thin(alive)
             out["revenue_tail_exponent"][r] = hill_exponent(revenue[sample])
+            # A reduced-scale firm stands for 1 / firm_scale real ones of its size.
+            live = np.sort(revenue[alive] * lay.firm_scale)
+            out["firm_revenue_survival"][r] = 1.0 - np.searchsorted(
+                live, thresholds, side="left"
+            ) / max(len(live), 1)
+            by_cohort = st.cohort_capacity[r].sum(axis=0, dtype=np.float64)  # exits hold 0
+            by_band = np.bincount(band_of_cohort, by_cohort, len(MACHINE_AGE_BANDS))
+            out["capacity_share_by_machine_age"][r] = by_band / max(by_band.sum(), TINY)
             both = sample[(st.revenue_prev[r, sample] > 0) & (revenue[sample] > 0)]
             growth = np.log(revenue[both] / st.revenue_prev[r, both])
             # Growth relative to the firm's sector: the sectors' own trends are not dispersion.

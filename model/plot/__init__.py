@@ -10,19 +10,33 @@ byte-identical PNG and PDF files.
 from model.plot.charts import (
     SUPPORTED,
     attainment_by_scenario,
+    calibration_fit,
     charts,
+    firm_sizes,
     headline_fan,
+    implied_strength,
+    lever_sweep,
+    machine_ages,
     plan_vs_counterfactuals,
     policy_effects,
+    sensitivity_indices,
     shapley_waterfall,
+    value_per_yuan_chart,
 )
 
 __all__ = [
     "SUPPORTED",
     "attainment_by_scenario",
+    "calibration_fit",
     "charts",
+    "firm_sizes",
     "headline_fan",
+    "implied_strength",
+    "lever_sweep",
+    "machine_ages",
     "plan_vs_counterfactuals",
     "policy_effects",
+    "sensitivity_indices",
     "shapley_waterfall",
+    "value_per_yuan_chart",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -21,8 +22,18 @@ from model.analysis.targets import attainment  # noqa: E402
 from model.analysis.views import comparison, counterfactual_point, differences  # noqa: E402
 from model.config.errors import ScenarioError  # noqa: E402
 from model.config.targets import load_targets  # noqa: E402
-from model.outputs.dataset import machine_tool_sector, region_of  # noqa: E402
+from model.outputs.dataset import region_of  # noqa: E402
+from model.plot.calibration import calibration_fit, implied_strength  # noqa: E402
+from model.plot.distributions import firm_sizes, has_distributions, machine_ages  # noqa: E402
 from model.plot.fonts import cjk_font  # noqa: E402
+from model.plot.frame import (  # noqa: E402
+    last_target_year,
+    machine_tools,
+    output_targets,
+    source_line,
+)
+from model.plot.levers import lever_dims, lever_sweep  # noqa: E402
+from model.plot.sensitivity import is_indices, sensitivity_indices  # noqa: E402
 from model.plot.text import (  # noqa: E402
     TARGET_WHAT,
     TEXT,
@@ -31,9 +42,17 @@ from model.plot.text import (  # noqa: E402
     money,
     target_label,
 )
+from model.plot.value import value_per_yuan_chart  # noqa: E402
 
 __all__ = [
     "SUPPORTED",
+    "calibration_fit",
+    "firm_sizes",
+    "implied_strength",
+    "lever_sweep",
+    "machine_ages",
+    "sensitivity_indices",
+    "value_per_yuan_chart",
     "attainment_by_scenario",
     "charts",
     "headline_fan",
@@ -49,38 +68,10 @@ BANDS = ((0.05, 0.95), (0.10, 0.90), (0.25, 0.75))
 METADATA = {"png": {"Software": None}, "pdf": {"CreationDate": None, "Producer": None}}
 
 
-def _targets_of(ds: xr.Dataset, model_variable: str) -> list:
-    region = str(ds.attrs.get("region_name", ""))
-    return sorted(
-        (t for t in load_targets() if t.model_variable == model_variable and t.region == region),
-        key=lambda t: t.year,
-    )
-
-
-def _mt(ds: xr.Dataset) -> str:
-    """The region's machine-tool sector (region data, not a name in code)."""
-    return machine_tool_sector(region_of(ds))
-
-
-def _output_targets(ds: xr.Dataset) -> list:
-    """The plan's targets on the region's machine-tool output, by year."""
-    return _targets_of(ds, f"output:{_mt(ds)}")
-
-
-def _last_target_year(ds: xr.Dataset) -> int:
-    """The last year with a machine-tool output target the file covers (else its last year)."""
-    years = [int(y) for y in ds["year"].values]
-    return max((t.year for t in _output_targets(ds) if t.year in years), default=years[-1])
-
-
-def _source_line(ds: xr.Dataset, lang: str) -> str:
-    return TEXT[lang]["source"].format(
-        kind=TEXT[lang]["sweep" if sweep_dims(ds) else "run"],
-        name=ds.attrs.get("sweep_name", ds.attrs.get("scenario_name", "?")),
-        n=ds.sizes.get("replicate", 0),
-        seed=ds.attrs.get("seed", "?"),
-        code=ds.attrs.get("code_version", "?"),
-    )
+_mt = machine_tools
+_output_targets = output_targets
+_last_target_year = last_target_year
+_source_line = source_line
 
 
 def headline_fan(ds: xr.Dataset, lang: str = "en") -> Figure:
@@ -524,46 +515,78 @@ def policy_effects(ds: xr.Dataset, lang: str = "en") -> Figure:
     return fig
 
 
-def _has_scenario_counterfactual(ds: xr.Dataset) -> bool:
+def _has_scenario_counterfactual(ds: Any) -> bool:
     return _has_scenarios(ds) and len(ds["scenario"]) > 1 and "scenario" in counterfactual_point(ds)
 
 
-def _has_switches(ds: xr.Dataset) -> bool:
+def _has_switches(ds: Any) -> bool:
+    if not _is_results(ds):
+        return False
     players = instrument_players(ds)
     return bool(players) and set(players.values()) == set(sweep_dims(ds))
 
 
 def _variable_of(target_id: str) -> str:
-    return next((t.model_variable for t in load_targets() if t.id == target_id), "")
+    return next(
+        (t.model_variable for t in load_targets() if t.model_variable and t.id == target_id), ""
+    )
 
 
-def _is_run(ds: xr.Dataset) -> bool:
-    return not sweep_dims(ds)
+def _is_results(ds: Any) -> bool:
+    """A run or sweep dataset (not a sensitivity result or a calibration)."""
+    return isinstance(ds, xr.Dataset) and "output" in ds and "replicate" in ds.dims
 
 
-def _has_scenarios(ds: xr.Dataset) -> bool:
-    return list(sweep_dims(ds)) == ["scenario"]
+def _is_run(ds: Any) -> bool:
+    return _is_results(ds) and not sweep_dims(ds)
 
 
-def _is_scenario_set(ds: xr.Dataset) -> bool:
-    if list(sweep_dims(ds)) != ["scenario"]:
+def _has_scenarios(ds: Any) -> bool:
+    return _is_results(ds) and list(sweep_dims(ds)) == ["scenario"]
+
+
+def _is_scenario_set(ds: Any) -> bool:
+    if not _has_scenarios(ds):
         return False
     names = {str(x) for x in ds["scenario"].values}
     return "plan" in names and bool(names & set(COUNTERFACTUALS))
 
 
+def _is_lever_sweep(ds: Any) -> bool:
+    return _is_results(ds) and bool(lever_dims(ds))
+
+
+def _is_indices(ds: Any) -> bool:
+    return isinstance(ds, xr.Dataset) and is_indices(ds)
+
+
+def _is_calibration(doc: Any) -> bool:
+    return isinstance(doc, dict) and {"parameter", "moment", "inverse"} <= set(doc)
+
+
+def _has_distributions(ds: Any) -> bool:
+    return _is_results(ds) and has_distributions(ds)
+
+
 #: The charts, by file name: which files each is drawn from, and how.
-SUPPORTED: dict[str, tuple[Callable[[xr.Dataset], bool], Callable[[xr.Dataset, str], Figure]]] = {
+SUPPORTED: dict[str, tuple[Callable[[Any], bool], Callable[[Any, str], Figure]]] = {
     "headline_fan": (_is_run, headline_fan),
     "plan_vs_counterfactuals": (_is_scenario_set, plan_vs_counterfactuals),
     "attainment_by_scenario": (_has_scenarios, attainment_by_scenario),
     "shapley_waterfall": (_has_switches, shapley_waterfall),
     "policy_effects": (_has_scenario_counterfactual, policy_effects),
+    "value_per_yuan": (_has_switches, value_per_yuan_chart),
+    "lever_sweep": (_is_lever_sweep, lever_sweep),
+    "sensitivity_indices": (_is_indices, sensitivity_indices),
+    "firm_sizes": (_has_distributions, firm_sizes),
+    "machine_ages": (_has_distributions, machine_ages),
+    "calibration_fit": (_is_calibration, calibration_fit),
+    "implied_strength": (_is_calibration, implied_strength),
 }
 
 
 def charts(
-    ds: xr.Dataset,
+    ds: xr.Dataset | dict[str, Any],
     out: str | Path,
     *,
     lang: str = "en",
@@ -571,6 +594,9 @@ def charts(
     font: str | Path | None = None,
 ) -> list[Path]:
     """Draw every chart ``ds`` supports into ``out``; return the files written.
+
+    ``ds`` is a run or sweep dataset, a sensitivity result (``*.indices.nc``) or a
+    calibrated-parameters document (``model.calibration.read_calibrated``).
 
     Raises:
         ScenarioError: Bad language or format, no CJK font for ``zh``, or nothing to draw.

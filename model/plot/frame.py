@@ -1,0 +1,106 @@
+"""What every chart of the pack shares.
+
+Its frame (finding, subtitle, source and note) and the region facts charts read from a
+results file (the machine-tool sector, its targets).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from model.analysis.stats import sweep_dims
+from model.config.targets import load_targets
+from model.outputs.dataset import machine_tool_sector, region_of
+from model.plot.text import TEXT
+
+__all__ = [
+    "frame",
+    "last_target_year",
+    "machine_tools",
+    "output_targets",
+    "region_name",
+    "source_line",
+    "targets_of",
+    "unit_factor",
+]
+
+
+def unit_factor(lang: str) -> float:
+    """Bn yuan -> the pack's money unit (亿元 in Chinese: 10 per bn)."""
+    return 10.0 if lang == "zh" else 1.0
+
+
+def targets_of(ds: xr.Dataset, model_variable: str) -> list:
+    """The region's targets on a model variable, by year (from ``calibration/targets.toml``)."""
+    region = str(ds.attrs.get("region_name", ""))
+    return sorted(
+        (t for t in load_targets() if t.model_variable == model_variable and t.region == region),
+        key=lambda t: t.year,
+    )
+
+
+def machine_tools(ds: xr.Dataset) -> str:
+    """The region's machine-tool sector (region data, not a name in code)."""
+    return machine_tool_sector(region_of(ds))
+
+
+def output_targets(ds: xr.Dataset) -> list:
+    """The plan's targets on the region's machine-tool output, by year."""
+    return targets_of(ds, f"output:{machine_tools(ds)}")
+
+
+def last_target_year(ds: xr.Dataset) -> int:
+    """The last year with a machine-tool output target the file covers (else its last year)."""
+    years = [int(y) for y in ds["year"].values]
+    return max((t.year for t in output_targets(ds) if t.year in years), default=years[-1])
+
+
+def region_name(ds: xr.Dataset, lang: str) -> str:
+    """The region's name in the pack's language."""
+    region = region_of(ds)
+    return region.name_zh if lang == "zh" else region.name
+
+
+def source_line(ds: xr.Dataset, lang: str) -> str:
+    """Scenario or sweep, replicates, seed and code version of a results file."""
+    return TEXT[lang]["source"].format(
+        kind=TEXT[lang]["sweep" if sweep_dims(ds) else "run"],
+        name=ds.attrs.get("sweep_name", ds.attrs.get("scenario_name", "?")),
+        n=ds.sizes.get("replicate", 0),
+        seed=ds.attrs.get("seed", "?"),
+        code=ds.attrs.get("code_version", "?"),
+    )
+
+
+def frame(
+    fig: Figure,
+    ax: Axes,
+    lang: str,
+    *,
+    title: str,
+    subtitle: str,
+    source: str,
+    note: str,
+    **adjust: float,
+) -> Figure:
+    """Title (the finding), subtitle (measure, units, place, period), source line and note.
+
+    ``adjust`` goes to ``fig.subplots_adjust`` on top of the pack's margins.
+    """
+    fig.subplots_adjust(**{"bottom": 0.2, "top": 0.8, **adjust})
+    # Titles wrap to the figure's width, the subtitle to its axes' (8-point characters are
+    # about 0.06 inch wide, Chinese ones twice that).
+    inches = fig.get_figwidth()
+    per_inch = 11.0 if lang == "en" else 5.5
+    title_width = int(inches * per_inch * 0.85)
+    fig.suptitle(
+        textwrap.fill(title, title_width), x=0.01, ha="left", fontsize=12, fontweight="bold"
+    )
+    sub_width = max(30, int(ax.get_position().width * inches * per_inch * 1.5))
+    ax.set_title(textwrap.fill(subtitle, sub_width), fontsize=8, fontweight="normal")
+    fig.text(0.01, 0.01, source + "\n" + note, fontsize=7, color="#555555", va="bottom")
+    return fig

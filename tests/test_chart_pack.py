@@ -1,0 +1,198 @@
+"""Charts 6-11 of the briefing pack: images against baselines on fixed fixtures, titles that
+follow the data, and the Chinese pack's glyphs.
+
+Each fixture is a small real dataset whose charted variables are replaced by fixed numbers,
+so the images depend on the chart code only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import model.plot
+from model.calibration import read_calibrated
+from model.testing import PLAN, small_run
+
+from .test_charts import _matches_baseline  # noqa: TID252  (one baseline helper)
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def run() -> xr.Dataset:
+    ds = small_run(PLAN, replicates=4)
+    ds.attrs.update(code_version="test", seed=1)
+    return ds
+
+
+def _fixed(run: xr.Dataset, mt_extra: float, va_extra: float, cost: dict[str, float]) -> xr.Dataset:
+    """The run with machine-tool output, value added and public cost set to fixed numbers."""
+    rng = np.random.default_rng(3)
+    years = run.sizes["year"]
+    reps = run.sizes["replicate"]
+    noise = 0.2 * rng.standard_normal((reps, years))
+    out = run["output"].copy()
+    out.loc[{"sector": "machine_tools"}] = 100.0 + mt_extra + noise
+    va = xr.full_like(run["value_added_total"], 1000.0) + va_extra + noise
+    pc = xr.zeros_like(run["public_cost"])
+    for payer, value in cost.items():
+        pc.loc[{"payer": payer}] = value + 0.01 * noise
+    return run.assign(output=out, value_added_total=va, public_cost=pc)
+
+
+def _switch_sweep(run: xr.Dataset, rd_va: float = 0.3, renewal_va: float = 0.05) -> xr.Dataset:
+    """2^2 sweep: the R&D bonus (county) adds rd_va of value added a year for 0.2 of cost, the
+    renewal loans (central) renewal_va for 0.5."""
+    points = []
+    for rd, renewal in itertools.product((True, False), repeat=2):
+        on_rd, on_ren = not rd, not renewal
+        ds = _fixed(
+            run,
+            10.0 * on_rd - 4.0 * on_ren,
+            rd_va * on_rd + renewal_va * on_ren,
+            {"county": 0.2 * on_rd, "central": 0.5 * on_ren, "provincial": 0.0},
+        )
+        points.append(
+            ds.expand_dims(rd_bonus_as_before_plan=[rd], renewal_loans_as_before_plan=[renewal])
+        )
+    ds = xr.combine_by_coords(points, combine_attrs="override")
+    ds["rd_bonus_as_before_plan"].attrs["path"] = "instruments.rd_bonus.as_before_plan"
+    ds["renewal_loans_as_before_plan"].attrs["path"] = "instruments.renewal_loans.as_before_plan"
+    ds.attrs.update(
+        sweep_dims="rd_bonus_as_before_plan renewal_loans_as_before_plan", sweep_name="switches"
+    )
+    return ds
+
+
+def _draw(ds, name: str, tmp_path: Path, lang: str = "en") -> Path:
+    files = model.plot.charts(ds, tmp_path, formats=["png"], lang=lang)
+    (png,) = [p for p in files if p.stem == f"{name}_{lang}"]
+    return png
+
+
+def test_value_per_yuan_matches_its_baseline_and_names_the_best(run, tmp_path) -> None:
+    ds = _switch_sweep(run)
+    _matches_baseline(_draw(ds, "value_per_yuan", tmp_path))
+    years = ds.sizes["year"]
+    title = model.plot.value_per_yuan_chart(ds)._suptitle.get_text().replace("\n", " ")
+    # 0.3 a year of value added for 0.2 of cost: 1.5 yuan per yuan, the better of the two.
+    assert "R&D bonus alone buys the most" in title and "+1.50" in title, title
+    flipped = _switch_sweep(run, rd_va=0.0, renewal_va=1.0)
+    title = model.plot.value_per_yuan_chart(flipped)._suptitle.get_text().replace("\n", " ")
+    assert "renewal loans alone buys the most" in title and "+2.00" in title, (title, years)
+
+
+def _two_levers(run: xr.Dataset, slope: float = 5.0) -> xr.Dataset:
+    """A 3 x 3 lever grid whose 2027 machine-tool output rises by slope per step of each."""
+    points = []
+    for i, a in enumerate((0.0, 0.01, 0.02)):
+        for j, b in enumerate((0.0, 0.1, 0.2)):
+            ds = _fixed(run, slope * (i + j), 0.0, {})
+            points.append(ds.expand_dims(subsidy_pp=[a], reward_rate=[b]))
+    ds = xr.combine_by_coords(points, combine_attrs="override")
+    ds["subsidy_pp"].attrs["path"] = "instruments.renewal_loans.subsidy_pp"
+    ds["reward_rate"].attrs["path"] = "instruments.rd_bonus.reward_rate"
+    ds.attrs.update(sweep_dims="subsidy_pp reward_rate", sweep_name="two_levers")
+    return ds
+
+
+def test_lever_map_matches_its_baseline_and_finds_the_target(run, tmp_path) -> None:
+    ds = _two_levers(run)
+    _matches_baseline(_draw(ds, "lever_sweep", tmp_path))
+    title = model.plot.lever_sweep(ds)._suptitle.get_text().replace("\n", " ")
+    assert title.startswith("No setting on the grid reaches the 2027 target"), title
+    assert "subsidy_pp = 0.02, reward_rate = 0.2" in title
+    steep = _two_levers(run, slope=15.0)  # 160 at the grid's far corner: met there
+    title = model.plot.lever_sweep(steep)._suptitle.get_text().replace("\n", " ")
+    assert "is met in 100% of runs at best" in title, title
+
+
+def test_one_lever_line(run, tmp_path) -> None:
+    ds = _two_levers(run).isel(reward_rate=0)
+    ds = ds.drop_vars("reward_rate")
+    ds.attrs.update(sweep_dims="subsidy_pp")
+    _matches_baseline(_draw(ds, "lever_sweep", tmp_path).rename(tmp_path / "lever_line_en.png"))
+
+
+def _indices(method: str, top: int) -> xr.Dataset:
+    names = ["a", "b", "c"]
+    paths = [f"instruments.x.{n}" for n in names]
+    weight = np.array([0.1, 0.2, 0.3])
+    weight[top] = 0.6
+    coords = {
+        "parameter": names,
+        "output": ["machine_tool_output_2027"],
+        "parameter_path": ("parameter", paths),
+        "output_units": ("output", ["bn yuan"]),
+        "output_reduce": ("output", ["median"]),
+    }
+    if method == "sobol":
+        data = {
+            "S1": (("parameter", "output"), weight[:, None] * 0.8),
+            "S1_conf": (("parameter", "output"), np.full((3, 1), 0.05)),
+            "ST": (("parameter", "output"), weight[:, None]),
+            "ST_conf": (("parameter", "output"), np.full((3, 1), 0.05)),
+        }
+    else:
+        data = {
+            "mu": (("parameter", "output"), weight[:, None]),
+            "mu_star": (("parameter", "output"), weight[:, None]),
+            "sigma": (("parameter", "output"), weight[:, None] / 2),
+            "mu_star_conf": (("parameter", "output"), np.full((3, 1), 0.02)),
+        }
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(
+        sensitivity_name=method,
+        base_scenario_name="plan",
+        points=10,
+        replicates=2,
+        seed=1,
+        code_version="test",
+    )
+    return ds
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_sensitivity_bars_match_their_baseline_and_name_the_top(method, tmp_path) -> None:
+    ds = _indices(method, top=1)
+    png = _draw(ds, "sensitivity_indices", tmp_path)
+    _matches_baseline(png.rename(tmp_path / f"sensitivity_{method}_en.png"))
+    for top in (0, 2):
+        title = model.plot.sensitivity_indices(_indices(method, top))._suptitle.get_text()
+        assert title.startswith(f"x.{'abc'[top]}"), title
+
+
+def test_calibration_charts_match_their_baselines_and_follow_the_fit(tmp_path) -> None:
+    doc = read_calibrated(DATA / "small.calibrated.toml")
+    files = model.plot.charts(doc, tmp_path, formats=["png"])
+    names = sorted(p.stem for p in files)
+    assert names == ["calibration_fit_en", "implied_strength_en"]
+    for p in files:
+        _matches_baseline(p)
+    fitted = [m for m in doc["moment"] if m["use"] == "fit"]
+    inside = sum(abs(float(m["t"])) <= 2 for m in fitted)
+    title = model.plot.calibration_fit(doc)._suptitle.get_text().replace("\n", " ")
+    assert title.startswith(f"{inside} of {len(fitted)} fitted moments"), title
+    for m in fitted:
+        m["t"] = 5.0
+    title = model.plot.calibration_fit(doc)._suptitle.get_text().replace("\n", " ")
+    assert title.startswith(f"0 of {len(fitted)} fitted moments"), title
+    for r in doc["inverse"]:
+        r.update(reachable=True, implied=1.5, low=1.2, high=2.0)
+    title = model.plot.implied_strength(doc)._suptitle.get_text()
+    assert "can be met in median" in title
+
+
+def test_the_chinese_pack_has_every_glyph(run, tmp_path) -> None:
+    doc = read_calibrated(DATA / "small.calibrated.toml")
+    for ds in (_switch_sweep(run), _two_levers(run), _indices("sobol", 0), doc):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font"
+            files = model.plot.charts(ds, tmp_path, formats=["png", "pdf"], lang="zh")
+        assert files
