@@ -24,3 +24,13 @@ def plan_run() -> xr.Dataset:
     Run once per session (cached); each test gets its own copy, free to modify.
     """
     return small_run(PLAN, replicates=PLAN_REPLICATES)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Figures a test draws (chart functions return them) are closed after it."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

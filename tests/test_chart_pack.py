@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from test_charts import _matches_baseline  # one baseline helper (tests/ is on the path)
 
 import model.plot
 from model.calibration import read_calibrated
 from model.testing import PLAN, small_run
-
-from .test_charts import _matches_baseline  # noqa: TID252  (one baseline helper)
 
 DATA = Path(__file__).parent / "data"
 
@@ -185,8 +184,12 @@ def test_calibration_charts_match_their_baselines_and_follow_the_fit(tmp_path) -
     assert title.startswith(f"0 of {len(fitted)} fitted moments"), title
     for r in doc["inverse"]:
         r.update(reachable=True, implied=1.5, low=1.2, high=2.0)
-    title = model.plot.implied_strength(doc)._suptitle.get_text()
-    assert "can be met in median" in title
+    title = model.plot.implied_strength(doc)._suptitle.get_text().replace("\n", " ")
+    assert title.startswith("0 of 4 targets are out of reach") and title.endswith(": -"), title
+    for r in doc["inverse"]:
+        r.update(reachable=False, implied="inf", shortfall=10.0)
+    title = model.plot.implied_strength(doc)._suptitle.get_text().replace("\n", " ")
+    assert title.startswith("4 of 4 targets are out of reach"), title
 
 
 def test_the_chinese_pack_has_every_glyph(run, tmp_path) -> None:
@@ -196,3 +199,35 @@ def test_the_chinese_pack_has_every_glyph(run, tmp_path) -> None:
             warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font"
             files = model.plot.charts(ds, tmp_path, formats=["png", "pdf"], lang="zh")
         assert files
+
+
+def _distributions(run: xr.Dataset, exponent: float, old_share: float) -> xr.Dataset:
+    """Pareto sizes with the given tail exponent and a fixed share of machines 10+ years old."""
+    x = run["revenue_threshold"]
+    survival = (x / 20.0) ** (-exponent) * xr.ones_like(run["firm_revenue_survival"])
+    shares = xr.zeros_like(run["capacity_share_by_machine_age"])
+    shares.loc[{"machine_age": "0-4"}] = 0.5
+    shares.loc[{"machine_age": "5-9"}] = 0.5 - old_share
+    shares.loc[{"machine_age": "10+"}] = old_share
+    return run.assign(firm_revenue_survival=survival, capacity_share_by_machine_age=shares)
+
+
+def _plan_and_renewal(run: xr.Dataset, old_without: float) -> xr.Dataset:
+    plan = _distributions(run, 1.1, 0.2).expand_dims(scenario=["plan"])
+    other = _distributions(run, 1.2, old_without).expand_dims(scenario=["plan_without_renewal"])
+    ds = xr.concat([plan, other], dim="scenario")
+    ds.attrs.update(sweep_dims="scenario", sweep_name="scenarios")
+    return ds
+
+
+def test_distribution_charts_match_their_baselines_and_state_the_shares(run, tmp_path) -> None:
+    ds = _plan_and_renewal(run, old_without=0.3)
+    for name in ("firm_sizes", "machine_ages"):
+        _matches_baseline(_draw(ds, name, tmp_path))
+    title = model.plot.machine_ages(ds)._suptitle.get_text().replace("\n", " ")
+    assert "20% of capacity in 2027 under the plan, 30% under plan without renewal" in title, title
+    title = model.plot.machine_ages(_plan_and_renewal(run, 0.1))._suptitle.get_text()
+    assert "10% under" in title.replace("\n", " ")
+    title = model.plot.firm_sizes(ds)._suptitle.get_text().replace("\n", " ")
+    # (1000 / 20)^-1.1 of the panel are 1 bn yuan or more under the plan.
+    assert f"{50**-1.1:.1%} of the panel in 2027" in title, title

@@ -41,9 +41,9 @@ BY_SIZE = (*YEARLY, "revenue_threshold")
 BY_AGE = (*YEARLY, "machine_age")
 
 #: Revenue thresholds of the firm-size survival curve, m yuan: from the above-scale line (20 m)
-#: in quarter decades to about 110 bn, beyond the largest firm of any sector.
+#: in 1-2-5 steps to 200 bn, beyond the largest firm of any sector.
 REVENUE_THRESHOLDS_M_YUAN: tuple[float, ...] = tuple(
-    round(20.0 * 10 ** (k / 4), 3) for k in range(16)
+    float(m * 10**e) for e in range(1, 6) for m in (1, 2, 5) if 20 <= m * 10**e <= 200_000
 )
 #: Machine-age bands, years (lower bounds): 10 is the renewal programme's eligible age.
 MACHINE_AGE_BANDS: dict[str, int] = {"0-4": 0, "5-9": 5, "10+": 10}
