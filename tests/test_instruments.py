@@ -1202,8 +1202,13 @@ def test_soe_route_only_to_models_of_the_buyers_segment(base) -> None:
     np.testing.assert_array_equal(out[:, other], choice[:, other])
 
 
-def test_a_free_route_draws_every_provincial_soe_in_the_investment_rule(base) -> None:
-    """Through the real investment rule: a route that saves the whole cost always pays."""
+def test_a_free_route_draws_provincial_soes_in_the_investment_rule(base) -> None:
+    """Through the real investment rule: a route that saves the whole price draws most
+    provincial SOE buyers, and far more of them than buyers it is not open to.
+
+    (Not every one: the route saves the price, not the machine's operating cost, so a buyer
+    whose own choice runs much cheaper keeps it.)
+    """
     h = Hand(
         base,
         {
@@ -1220,12 +1225,14 @@ def test_a_free_route_draws_every_provincial_soe_in_the_investment_rule(base) ->
     st.model_first_set[:, pool[:3]] = True
     st.alive[:, pool[:3]] = True
     rules.invest(h.eng)
-    mine = h.policy.first_set.provincial_soe(h.eng) & st.alive & (lay.buy_segment == 1)
+    # (buyers that bought machines this year: one that did not invest chose nothing)
+    bought = st.alive & (lay.buy_segment == 1) & (st.machine_purchases > 0)
+    mine = h.policy.first_set.provincial_soe(h.eng) & bought
     assert mine.sum() >= 3
-    assert np.isin(st.machine_choice[mine], pool[:3]).all()
-    # Buyers the route is not open to chose freely (most of them another model).
-    others = st.alive & (lay.buy_segment == 1) & ~h.policy.first_set.provincial_soe(h.eng)
-    assert not np.isin(st.machine_choice[others], pool[:3]).all()
+    took = np.isin(st.machine_choice[mine], pool[:3]).mean()
+    others = bought & ~h.policy.first_set.provincial_soe(h.eng)
+    took_otherwise = np.isin(st.machine_choice[others], pool[:3]).mean()
+    assert took >= 0.75 and took > took_otherwise + 0.5, (took, took_otherwise)
 
 
 def test_soe_buyers_spread_over_segments() -> None:

@@ -115,12 +115,15 @@ def test_bad_status_quo_settings_name_file_and_key(tmp_path, text, key, message)
 
 def test_the_spin_up_runs_the_status_quos_first_set_insurance() -> None:
     # After the spin-up, the last spin-up year's payments are still on the firms.
-    with_insurance = _spun_up()
+    # (at a risk premium at which some buyers of over 10 m yuan take unproven first sets in
+    # this small run's last spin-up year, so that the application reward is paid)
+    premium = {"innovation.unproven_risk_premium": 0.3}
+    with_insurance = _spun_up(**premium)
     paid = with_insurance.engine.state.subsidy_received
     mt = with_insurance.layout.machine_tool_block
     # Makers' insurance claims, and buyers' application rewards (in force in 2023 too).
     assert paid[:, mt].sum() > 0 and paid.sum() > paid[:, mt].sum()
-    without = _spun_up(**{"status_quo.first_set.enabled": False})
+    without = _spun_up(**premium, **{"status_quo.first_set.enabled": False})
     assert without.engine.state.subsidy_received.sum() == 0.0
     # The insurance lowered buyers' risk on first sets, so the economies differ.
     assert not np.array_equal(with_insurance.engine.state.revenue, without.engine.state.revenue)
