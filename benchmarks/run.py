@@ -391,6 +391,8 @@ def run_calibration(log) -> dict:
                 "--workers",
                 "2",
                 "--no-progress",
+                "--output",
+                str(Path(tmp) / "small.calibrated.toml"),
             ],
             cwd=tmp,
             check=True,
@@ -398,7 +400,6 @@ def run_calibration(log) -> dict:
             timeout=1800,
         )
         small_s = time.perf_counter() - t0
-        (small.parent / "small.calibrated.toml").unlink(missing_ok=True)
     full = root / "calibration" / "zhejiang.calibrated.toml"
     record = {}
     if full.is_file():

@@ -246,6 +246,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     overrides = dict(_parse_override(s) for s in args.set or [])
     spec = load_calibration(args.spec, overrides=overrides)
+    if args.output:
+        spec = spec.with_(output=Path(args.output))
     try:
         doc = calibrate(
             spec,
@@ -417,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     cex.add_argument("--workers", type=int, default=1, help="local worker processes")
     cex.add_argument("--scheduler", metavar="ADDRESS", default=None, help="dask scheduler address")
     ca.add_argument("--resume", action="store_true", help="continue a killed calibration in --out")
+    ca.add_argument(
+        "--output", default=None, help="write the calibrated file here (default: the spec's)"
+    )
     ca.add_argument("--no-progress", action="store_true", help="no progress bars")
     ca.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override the estimation's scenario"

@@ -168,7 +168,7 @@ def test_sensitivity_bars_match_their_baseline_and_name_the_top(method, tmp_path
 
 
 def test_calibration_charts_match_their_baselines_and_follow_the_fit(tmp_path) -> None:
-    doc = read_calibrated(DATA / "small.calibrated.toml")
+    doc = read_calibrated(DATA / "chart_fixture.calibrated.toml")
     files = model.plot.charts(doc, tmp_path, formats=["png"])
     names = sorted(p.stem for p in files)
     assert names == ["calibration_fit_en", "implied_strength_en"]
@@ -193,7 +193,7 @@ def test_calibration_charts_match_their_baselines_and_follow_the_fit(tmp_path) -
 
 
 def test_the_chinese_pack_has_every_glyph(run, tmp_path) -> None:
-    doc = read_calibrated(DATA / "small.calibrated.toml")
+    doc = read_calibrated(DATA / "chart_fixture.calibrated.toml")
     for ds in (_switch_sweep(run), _two_levers(run), _indices("sobol", 0), doc):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font"

@@ -72,16 +72,23 @@ def calibrate(
     if scheduler is not None and workers > 1:
         raise ValueError("give either workers (local processes) or scheduler (dask), not both")
     folder = Path(out) / spec.name if out is not None else None
-    if folder is not None and not resume and (folder / "evaluations").exists():
+    if folder is not None and not resume and folder.is_dir() and any(folder.iterdir()):
         from model.config.errors import ScenarioError
 
         raise ScenarioError(
             str(folder), "", "holds an earlier calibration: rerun with --resume, or delete it"
         )
+    if resume and folder is None:
+        raise ValueError("resume needs a checkpoint folder")
     t0 = time.perf_counter()
     with dask_client(scheduler) as client:
         ev = Evaluator(
-            tuple(spec.facts), folder, workers=workers, scheduler=client, progress=progress
+            tuple(spec.facts),
+            folder,
+            workers=workers,
+            scheduler=client,
+            progress=progress,
+            resume=resume,
         )
         est = estimate_behaviour(spec, ev, t0)
         table, evaluated = solve_inverse(spec, est, ev, t0)
@@ -93,6 +100,7 @@ def calibrate(
         elapsed_s=time.perf_counter() - t0,
         runs=ev.runs + ev.found,
     )
+    doc["runs_simulated_here"] = ev.runs  # (the others were found in the checkpoint folder)
     if write:
         write_calibrated(doc, spec.output)
     return doc

@@ -18,9 +18,10 @@ weighting by the moments' variances, data and simulation). Steps:
    with a central-difference Jacobian whose 2K points run as one batch.
 4. Diagnostics at the estimate: the Jacobian G of the moments, its singular values and
    condition number (weighted, in units of each parameter's range); standard errors by the
-   sandwich (G'WG)^-1 G'W S W G (G'WG)^-1 with S = diag(se_data^2 + v / R) (the data's
-   error and the simulation's, the latter the simulation correction); the over-identification
-   statistic J = sum of squared weighted residuals against chi-square with M - K dof.
+   sandwich (G'WG)^-1 G'W Omega W G (G'WG)^-1 with Omega = diag(se_data^2) + C / R, C the
+   moments' covariance across replicates (the simulation correction); the over-identification
+   statistic J = e' (P Omega P')^+ e with P = I - G (G'WG)^-1 G'W (Hansen's J for a
+   non-optimal weighting) against chi-square with M - K dof.
 5. Robustness: the estimate with every moment weighted by 1 / data^2 (relative deviations,
    the "identity" weighting once moments of different units are made comparable).
 """
@@ -42,7 +43,7 @@ from model.calibration.spec import CalibrationSpec, Parameter
 from model.experiments.sweep import value_at
 from model.experiments.sweep.points import Setting, lhs_unit
 
-__all__ = ["Estimate", "MomentProblem", "estimate_behaviour"]
+__all__ = ["Estimate", "MomentProblem", "estimate_behaviour", "overidentification", "sandwich"]
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,57 @@ def _mean(x: np.ndarray, axis: int) -> np.ndarray:
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(x, axis=axis)
+
+
+def _cov(x: np.ndarray) -> np.ndarray:
+    """Across-replicate covariance of the moments (rows: replicates), complete rows only."""
+    rows = x[np.all(np.isfinite(x), axis=1)]
+    if len(rows) < 2:
+        return np.diag(_var(x))
+    return np.atleast_2d(np.cov(rows, rowvar=False))
+
+
+def sandwich(g: np.ndarray, w: np.ndarray, omega: np.ndarray) -> np.ndarray:
+    """The simulated-moments covariance of the estimate: (G'WG)^-1 G'W Omega W G (G'WG)^-1.
+
+    Args:
+        g: Jacobian of the moments (M x K).
+        w: Diagonal of the weighting matrix (M).
+        omega: Covariance of the moment conditions (M x M): the data's error plus the
+            estimation's own simulation noise (the simulation correction).
+
+    Returns:
+        K x K covariance (inf where G'WG is singular).
+    """
+    k = g.shape[1]
+    bread = g.T @ (w[:, None] * g)
+    try:
+        binv = np.linalg.inv(bread)
+    except np.linalg.LinAlgError:
+        return np.full((k, k), np.inf)
+    gw = g.T * w[None, :]
+    return binv @ (gw @ omega @ gw.T) @ binv
+
+
+def overidentification(
+    e: np.ndarray, g: np.ndarray, w: np.ndarray, omega: np.ndarray
+) -> tuple[float, int]:
+    """Hansen's J for a (not necessarily optimal) weighting: e' (P Omega P')^+ e, M - K dof.
+
+    P = I - G (G'WG)^-1 G'W projects out what the parameters can fit; with W = Omega^-1 it
+    is the familiar e' Omega^-1 e.
+    """
+    e = np.nan_to_num(e)
+    m, k = g.shape
+    try:
+        p = np.eye(m) - g @ np.linalg.inv(g.T @ (w[:, None] * g)) @ (g.T * w[None, :])
+    except np.linalg.LinAlgError:
+        return float("nan"), m - k
+    # (P e: the residual once the parameters have fitted what they can, as at an exact
+    # optimum of the linearised problem)
+    pe = p @ e
+    v = p @ omega @ p.T
+    return float(pe @ np.linalg.pinv(v, rcond=1e-10, hermitian=True) @ pe), m - k
 
 
 def _var(x: np.ndarray) -> np.ndarray:
@@ -382,22 +434,16 @@ def estimate_behaviour(spec: CalibrationSpec, ev: Evaluator, t0: float | None = 
     k = len(kept)
     g_unit = np.stack([(fitv[1 + 2 * j] - fitv[2 + 2 * j]) / hs[j] for j in range(k)], axis=1)
     g_nat = g_unit / problem.dnatural_dunit(u_hat)[None, :]
-    var_rep = _var(centre[:, problem.fit_index])
     w = 1.0 / s**2
-    sigma = problem.se_data**2 + var_rep / loc.replicates  # data error + simulation correction
-    bread = g_nat.T @ (w[:, None] * g_nat)
-    meat = g_nat.T @ ((w**2 * sigma)[:, None] * g_nat)
-    try:
-        binv = np.linalg.inv(bread)
-        cov = binv @ meat @ binv
-    except np.linalg.LinAlgError:
-        cov = np.full((k, k), np.inf)
+    # The simulated moments' covariance across replicates (moments share their replicates).
+    cov_rep = _cov(centre[:, problem.fit_index])
+    data_var = np.diag(problem.se_data**2)
+    cov = sandwich(g_nat, w, data_var + cov_rep / loc.replicates)
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     sv = np.linalg.svd(g_unit / s[:, None], compute_uv=False)
     cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
     mean_fit = fitv[0]
-    j_stat = float(np.nansum((mean_fit - problem.data) ** 2 / (problem.se_data**2 + var_rep / rd)))
-    dof = len(problem.data) - k
+    j_stat, dof = overidentification(mean_fit - problem.data, g_nat, w, data_var + cov_rep / rd)
     p_j = float(stats.chi2.sf(j_stat, dof)) if dof > 0 else float("nan")
     x_hat = problem.natural(u_hat)
 

@@ -4,7 +4,8 @@ Every batch of parameter vectors runs as one sweep (so through the same executor
 sweep: local processes or a dask cluster, bit-identical for any number of workers) with the
 same seed and replicate numbers at every vector. Each fact's statistic is taken per replicate.
 A finished batch is written at once (atomically) to ``DIR/evaluations/<digest>.npz``, its
-digest covering the scenario, the vectors, the scale, replicates and seed: a calibration
+digest covering the scenario, the vectors, the scale, replicates and seed, what is measured
+and the package's source files: a calibration
 rerun with ``--resume`` replays its (deterministic) path and finds every finished batch
 there, and the one it was killed in resumes from the sweep's own pieces.
 """
@@ -62,9 +63,11 @@ class Evaluator:
     workers: int = 1
     scheduler: Any = None
     progress: bool | None = None
+    resume: bool = False
     runs: int = 0
     found: int = 0
     _memo: dict[str, np.ndarray] = field(default_factory=dict)
+    _source: str = ""
 
     def settings_dim(self, rows: Sequence[Sequence[Setting]], labels: dict[str, list]) -> Dim:
         """A ``point`` dim applying ``rows`` of settings, with extra coordinates ``labels``."""
@@ -117,7 +120,7 @@ class Evaluator:
             runs_dir,
             workers=self.workers,
             scheduler=self.scheduler,
-            resume=runs_dir is not None,
+            resume=self.resume and runs_dir is not None,
             progress=self.progress,
         )
         out = fact_matrix(ds, self.facts)
@@ -146,6 +149,17 @@ class Evaluator:
         self._memo[digest] = out
         return out
 
+    def source_digest(self) -> str:
+        """The package's version and a hash of its source files (an edit makes new batches)."""
+        if not self._source:
+            h = hashlib.sha256(code_version().split("+")[0].encode())
+            root = Path(__file__).resolve().parents[1]
+            for path in sorted(root.rglob("*.py")):
+                h.update(path.relative_to(root).as_posix().encode())
+                h.update(path.read_bytes())
+            self._source = h.hexdigest()
+        return self._source
+
     def _digest(
         self,
         scenario: Scenario,
@@ -156,9 +170,10 @@ class Evaluator:
     ) -> str:
         h = hashlib.sha256()
         h.update(scenario_text(scenario).encode())
-        h.update(code_version().encode())
-        h.update(json.dumps([f.statistic for f in self.facts]).encode())
-        h.update(json.dumps([getattr(t, "id", str(t)) for t in targets]).encode())
+        h.update(self.source_digest().encode())
+        # What is measured: every field of the facts and targets (statistic, year, ...).
+        h.update(repr([(f.statistic, f.model_year) for f in self.facts]).encode())
+        h.update(repr(list(targets)).encode())
         for r in rows:
             h.update(json.dumps([(s.path, repr(s.value), s.scale) for s in r]).encode())
         h.update(f"{replicates}:{seed}".encode())

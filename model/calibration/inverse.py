@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from model.analysis.targets import meets
 from model.calibration.estimate import Estimate, MomentProblem
 from model.calibration.evaluate import Evaluator
 from model.calibration.spec import CalibrationSpec, Lever
@@ -165,7 +167,9 @@ def solve_inverse(
     u_hat = problem.unit(est.estimate)
     d_unit = problem.dnatural_dunit(u_hat)
     cov_u = est.covariance / np.outer(d_unit, d_unit)
-    if not np.all(np.isfinite(cov_u)):
+    degenerate = not np.all(np.isfinite(cov_u))
+    if degenerate:  # (recorded: the interval then carries the seeds' uncertainty only)
+        _say("inverse: the estimate's covariance is not finite; behaviour is not redrawn", t0)
         cov_u = np.zeros_like(cov_u)
     for d in range(inv.draws):
         u = np.clip(rng.multivariate_normal(u_hat, cov_u, method="eigh"), 0.0, 1.0)
@@ -193,30 +197,42 @@ def solve_inverse(
             for criterion in ("median", "probability"):
                 goal = t.value if criterion == "median" else inv.probability
 
+                # A ceiling ("le") is met from above: its curves are read with the sign flipped.
+                sign = -1.0 if t.comparison == "le" else 1.0
+                goal_read = sign * goal if criterion == "median" else goal
+
                 def stat(
-                    y: np.ndarray, goal_value: float = t.value, crit: str = criterion
+                    y: np.ndarray, target: Target = t, crit: str = criterion, sign: float = sign
                 ) -> np.ndarray:
                     # y: (point, replicate) -> one number per point
                     if crit == "median":
-                        return np.median(y, axis=1)
-                    return np.mean(y >= goal_value, axis=1)
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore", RuntimeWarning)
+                            return sign * np.nanmedian(y, axis=1)
+                    return np.mean(meets(y, target), axis=1)
 
                 y0 = sims[0][idx, :, ti]
-                point = implied_multiplier(x, stat(y0), goal)
+                point = implied_multiplier(x, stat(y0), goal_read)
                 pool = []
-                per = max(1, inv.bootstrap // max(1, len(sims)))
-                for si, sim in enumerate(sims):
+                # Every batch (the estimate's and each behaviour draw's) resampled equally often.
+                per = max(1, inv.bootstrap // len(sims))
+                for sim in sims:
                     y = sim[idx, :, ti]
                     n = y.shape[1]
-                    for _ in range(inv.bootstrap if si == 0 else per):
+                    for _ in range(per):
                         pick = boot.integers(0, n, n)
-                        pool.append(implied_multiplier(x, stat(y[:, pick]), goal))
+                        pool.append(implied_multiplier(x, stat(y[:, pick]), goal_read))
                 pool_a = np.array(pool)
                 lo, hi = (
                     float(np.quantile(pool_a, q, method="inverted_cdf")) for q in (0.05, 0.95)
                 )
-                top = float(monotone(stat(y0))[-1])
-                at1 = float(stat(y0)[0])
+                top = (
+                    sign * float(monotone(stat(y0))[-1])
+                    if criterion == "median"
+                    else float(monotone(stat(y0))[-1])
+                )
+                announced = int(np.flatnonzero(x == 1.0)[0])  # the plan as announced
+                at1 = float(stat(y0)[announced]) * (sign if criterion == "median" else 1.0)
                 reachable = bool(np.isfinite(point))
                 table.append(
                     InverseRow(
@@ -231,7 +247,7 @@ def solve_inverse(
                         at_top=top,
                         at_announced=at1,
                         announced=_announced(spec, lv),
-                        shortfall=0.0 if reachable else float(goal - top),
+                        shortfall=0.0 if reachable else float(abs(goal - top)),
                     )
                 )
     # The calibrated plan's targets, inverse and evaluated, at the announced strengths.
@@ -239,8 +255,6 @@ def solve_inverse(
     evaluated_rows = []
     for ti, t in enumerate(all_targets):
         v = at_plan[:, ti]
-        from model.analysis.targets import meets
-
         evaluated_rows.append(
             {
                 "id": t.id,
@@ -254,4 +268,8 @@ def solve_inverse(
                 "attainment": float(np.mean(meets(v, t))),
             }
         )
-    return table, {"targets": evaluated_rows, "lever_points": len(rows)}
+    return table, {
+        "targets": evaluated_rows,
+        "lever_points": len(rows),
+        "behaviour_draws_degenerate": degenerate,
+    }

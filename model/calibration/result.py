@@ -136,6 +136,7 @@ def calibrated_document(
         "end_year": sc.end_year,
         "elapsed_s": round(elapsed_s, 1),
         "runs": runs,
+        "behaviour_draws_degenerate": bool(evaluated.get("behaviour_draws_degenerate", False)),
         "objective": _num(est.objective),
         "global_objective": _num(est.global_objective),
         "overidentification": {

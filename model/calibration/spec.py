@@ -207,7 +207,10 @@ def load_calibration(
     data = dict(doc.data)
     if "global" in data:
         data["global_"] = data.pop("global")
-    spec: CalibrationFile = build(CalibrationFile, data, origin=doc.origin)
+    try:
+        spec: CalibrationFile = build(CalibrationFile, data, origin=doc.origin)
+    except ScenarioError as e:  # the file's key is "global"
+        raise ScenarioError(e.file, e.key.replace("global_", "global"), e.message) from None
     where = str(path)
     name = spec.name or path.stem
     if not NAME_RE.match(name.replace("-", "_")):
@@ -224,6 +227,12 @@ def load_calibration(
         for t in load_targets(_file(where, base, spec.targets, "targets"))
         if t.region == scenario.region.name
     )
+    if not any(t.use == "inverse" and t.model_variable for t in targets):
+        raise ScenarioError(
+            str(base / spec.targets),
+            "target",
+            f'no target of {scenario.region.name} has use = "inverse" and a model_variable',
+        )
     if not any(f.use == "fit" for f in facts):
         raise ScenarioError(
             str(data_path), "fact", f'no fact of {scenario.region.name} has use = "fit"'
@@ -244,7 +253,15 @@ def load_calibration(
         if q.transform == "log" and q.low <= 0:
             raise ScenarioError(where, f"{key}.low", "a log-transformed parameter needs low > 0")
         _check_path(scenario, q.path, where, f"{key}.path")
-        v = float(value_at(scenario, q.path))
+        v = value_at(scenario, q.path)
+        if q.path.count(".") != 1 or not isinstance(v, (int, float)):
+            raise ScenarioError(
+                where,
+                f"{key}.path",
+                f"{q.path}: estimate a number of a scenario section (<section>.<field>), "
+                f"not {type(v).__name__}",
+            )
+        v = float(v)
         if not q.low <= v <= q.high:
             raise ScenarioError(
                 where,

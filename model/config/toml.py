@@ -119,9 +119,12 @@ def read_toml(path: str | os.PathLike[str], *, calibrated: bool = True) -> TomlD
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
     # Apply the root ancestor first so each child overrides what came before it.
+    # Only the calibration the nearest file names applies (a child's `calibration = ""` opts
+    # out of its parent's), right after that file's own keys.
+    naming = next((f for f, d in chain if CALIBRATION_KEY in d), None)
     for file, data in reversed(chain):
         _merge(merged, data, "", str(file), origins)
-        if CALIBRATION_KEY in data:
+        if file is naming:
             layer, where = _calibrated_layer(file, data[CALIBRATION_KEY], calibrated)
             _merge(merged, layer, "", where, origins)
     return TomlDoc(merged, [p for p, _ in chain], origins)
@@ -155,14 +158,13 @@ def _calibrated_layer(file: Path, ref: object, apply: bool) -> tuple[dict[str, A
                 f"parameter[{i}]",
                 'needs path = "<section>.<field>" and a numeric estimate',
             )
+        if "fixed_because" in q:
+            continue  # held at its value after screening: whatever the files say stands
         section, name = path.split(".")
         table = layer.setdefault(section, {})
         table[name] = est
-        if "fixed_because" in q:
-            why = f"held at its value after screening ({q['fixed_because']})"
-        else:
-            se = q.get("se")
-            why = f"estimated, s.e. {se:.3g}" if is_number(se) else "estimated"
+        se = q.get("se")
+        why = f"estimated, s.e. {se:.3g}" if is_number(se) else "estimated"
         table.setdefault(SOURCE_FIELD, {})[name] = f"calibrated ({ref}): {why}"
     return layer, str(target)
 
