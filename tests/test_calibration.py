@@ -321,7 +321,7 @@ def test_parameter_recovery_four_parameters() -> None:
     pseudo = pseudo.with_(
         screening=dataclasses.replace(pseudo.screening, threshold=0.0, scale=0.2),
         global_search=dataclasses.replace(pseudo.global_search, samples=16, scale=0.2),
-        local=dataclasses.replace(pseudo.local, scale=0.2, max_iterations=6),
+        local=dataclasses.replace(pseudo.local, scale=0.2, max_iterations=12),
         robustness=dataclasses.replace(pseudo.robustness, max_iterations=0),
     )
     est = estimate_behaviour(pseudo, Evaluator(tuple(pseudo.facts)))

@@ -117,7 +117,7 @@ def machine_ages(ds: xr.Dataset, lang: str = "en") -> Figure:
         )
         s = s.values / np.maximum(s.values.sum(axis=1, keepdims=True), 1e-12)
         ax.stackplot(years, 100 * s.T, colors=colours, linewidth=0)
-        ax.set_title(t.get(name, name), fontsize=9)
+        ax.set_xlabel(t.get(name, name), fontsize=9, fontweight="bold")  # (the title: frame)
         ax.set_ylim(0, 100)
         ax.set_xlim(years[0], years[-1])
         ax.set_xticks(years, [str(y) for y in years], fontsize=8)
