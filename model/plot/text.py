@@ -113,7 +113,8 @@ TEXT: dict[str, dict[str, str]] = {
         "payer_provincial": "provincial",
         "payer_county": "county",
         "vpy_title_positive": (
-            "Per yuan of public cost, {best} alone buys the most value added: {value:+.2f} yuan"
+            "Per yuan of public cost, {best} alone buys the most value added: {value:+.2f} yuan "
+            "(95%: {lo:+.2f} to {hi:+.2f})"
         ),
         "vpy_title_none": (
             "No instrument alone adds value added for its public cost; the whole mix returns "
@@ -197,6 +198,7 @@ TEXT: dict[str, dict[str, str]] = {
             "{out} of {n} targets are out of reach of every lever up to its plausible top; "
             "met at the announced strength: {met}"
         ),
+        "vpy_no_cost": "no extra public cost alone",
     },
     "zh": {
         "source": "来源：模型{kind}“{name}”，{n}次重复，随机种子{seed}，代码版本{code}。",
@@ -281,7 +283,10 @@ TEXT: dict[str, dict[str, str]] = {
         "payer_central": "中央",
         "payer_provincial": "省级",
         "payer_county": "县级",
-        "vpy_title_positive": "单项政策中，{best}每元公共支出带来的增加值最多：{value:+.2f}元",
+        "vpy_title_positive": (
+            "单项政策中，{best}每元公共支出带来的增加值最多：{value:+.2f}元"
+            "（95%区间：{lo:+.2f}至{hi:+.2f}）"
+        ),
         "vpy_title_none": "没有任何单项政策带来正的增加值；政策组合每元支出回报{total:+.2f}元",
         "vpy_subtitle": (
             "{first}—{last}年与{against}相比每元新增公共支出带"
@@ -336,6 +341,7 @@ TEXT: dict[str, dict[str, str]] = {
         "inverse_title": (
             "{n}项目标中有{out}项在任何杠杆的合理范围内都无法达到；在公布力度下即可达到：{met}"
         ),
+        "vpy_no_cost": "单独实施无新增公共支出",
     },
 }
 

@@ -32,7 +32,7 @@ def value_per_yuan_chart(ds: xr.Dataset, lang: str = "en") -> Figure:
     names = list(players)
     none = _point(ds, set(), players)
     vpy = value_per_yuan(ds, none)
-    alone = [float(vpy["va_per_yuan"].sel(_point(ds, {n}, players))) for n in names]
+    alone = np.array([float(vpy["va_per_yuan"].sel(_point(ds, {n}, players))) for n in names])
     alone_se = [float(vpy["va_per_yuan_se"].sel(_point(ds, {n}, players))) for n in names]
     whole = vpy.sel(_point(ds, set(names), players))
     payers = [str(p) for p in whole["payer"].values]
@@ -50,8 +50,8 @@ def value_per_yuan_chart(ds: xr.Dataset, lang: str = "en") -> Figure:
     ax.set_xlabel(t["vpy_axis"], fontsize=8)
     for k, v in enumerate(alone):
         ax.annotate(
-            f"{v:+.2f}",
-            (v, k),
+            f"{v:+.2f}" if np.isfinite(v) else t["vpy_no_cost"],
+            (v if np.isfinite(v) else 0.0, k),
             xytext=(4 if v >= 0 else -4, 8),
             textcoords="offset points",
             ha="left" if v >= 0 else "right",
@@ -65,10 +65,17 @@ def value_per_yuan_chart(ds: xr.Dataset, lang: str = "en") -> Figure:
     bx.axvline(0, color="black", linewidth=0.8)
     bx.set_title(t["vpy_payer_title"].format(total=total), fontsize=8)
     bx.tick_params(axis="x", labelsize=7)
-    best = int(np.argmax(alone))
+    # (an instrument that costs nothing alone has no ratio: left out of the finding)
+    finite = np.isfinite(alone)
+    best = int(np.nanargmax(np.where(finite, alone, -np.inf))) if finite.any() else 0
     title = (
-        t["vpy_title_positive"].format(best=t.get(names[best], names[best]), value=alone[best])
-        if alone[best] > 0
+        t["vpy_title_positive"].format(
+            best=t.get(names[best], names[best]),
+            value=alone[best],
+            lo=alone[best] - 1.96 * alone_se[best],
+            hi=alone[best] + 1.96 * alone_se[best],
+        )
+        if finite.any() and alone[best] > 0
         else t["vpy_title_none"].format(total=total)
     )
     before = any(
@@ -91,4 +98,5 @@ def value_per_yuan_chart(ds: xr.Dataset, lang: str = "en") -> Figure:
         note=t["vpy_note"],
         left=0.2,
         wspace=0.5,
+        top=0.72,
     )
