@@ -106,6 +106,7 @@ def test_lever_map_matches_its_baseline_and_finds_the_target(run, tmp_path) -> N
     _matches_baseline(_draw(ds, "lever_sweep", tmp_path))
     title = model.plot.lever_sweep(ds)._suptitle.get_text().replace("\n", " ")
     assert title.startswith("No setting on the grid reaches the 2027 target"), title
+    assert "the medians span only 100.0-120.0" in title, title
     assert "subsidy_pp = 0.02, reward_rate = 0.2" in title
     steep = _two_levers(run, slope=15.0)  # 160 at the grid's far corner: met there
     title = model.plot.lever_sweep(steep)._suptitle.get_text().replace("\n", " ")

@@ -93,7 +93,7 @@ def lever_sweep(ds: xr.Dataset, lang: str = "en") -> Figure:
         ax.set_ylabel(_label(ds, a), fontsize=8)
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
-                ax.annotate(f"{grid[i, j]:,.0f}", (j, i), ha="center", va="center", fontsize=6)
+                ax.annotate(f"{grid[i, j]:,.1f}", (j, i), ha="center", va="center", fontsize=6)
         p = share.transpose(a, b).values
         if p.max() >= 0.5 and p.min() < 0.5:
             ax.contour(p, levels=[0.5, 0.8], colors=["C1", "C3"], linewidths=1.5)
@@ -105,9 +105,10 @@ def lever_sweep(ds: xr.Dataset, lang: str = "en") -> Figure:
     best_share = float(share.max())
     best_median = float(median.max())
     goal = money(target.value * unit, lang) if target is not None else "-"
+    span = f"{float(median.min()):,.1f}-{float(median.max()):,.1f}"
     title = (
         t["lever_title_none"].format(
-            year=year, goal=goal, median=money(best_median, lang), where=where
+            year=year, goal=goal, median=money(best_median, lang), where=where, span=span
         )
         if best_share <= 0
         else t["lever_title_some"].format(year=year, goal=goal, share=best_share, where=where)

@@ -130,8 +130,8 @@ TEXT: dict[str, dict[str, str]] = {
             "alone is compared with none; mixes interact (see the Shapley chart)."
         ),
         "lever_title_none": (
-            "No setting on the grid reaches the {year} target ({goal}); the highest median "
-            "is {median}, at {where}"
+            "No setting on the grid reaches the {year} target ({goal}): the medians span only "
+            "{span}; the highest, {median}, at {where}"
         ),
         "lever_title_some": (
             "The {year} target ({goal}) is met in {share:.0%} of runs at best, at {where}"
@@ -297,7 +297,8 @@ TEXT: dict[str, dict[str, str]] = {
             "作用（见沙普利图）。"
         ),
         "lever_title_none": (
-            "网格内任何组合都达不到{year}年目标（{goal}）；中位数最高为{median}（{where}）"
+            "网格内任何组合都达不到{year}年目标（{goal}）：各组合中位数仅在{span}之间；"
+            "最高为{median}（{where}）"
         ),
         "lever_title_some": "{year}年目标（{goal}）最高达成概率为{share:.0%}（{where}）",
         "lever_subtitle": (
