@@ -232,3 +232,16 @@ def test_distribution_charts_match_their_baselines_and_state_the_shares(run, tmp
     title = model.plot.firm_sizes(ds)._suptitle.get_text().replace("\n", " ")
     # (1000 / 20)^-1.1 of the panel are 1 bn yuan or more under the plan.
     assert f"{50**-1.1:.1%} of the panel in 2027" in title, title
+
+
+def test_chinese_titles_break_between_characters_not_inside_numbers() -> None:
+    from model.plot.frame import wrap
+
+    text = (
+        "4项目标中有3项在任何杠杆的合理范围内都无法达到；在公布力度下即可达到：2025年新增首台套50"
+    )
+    lines = wrap(text, 40, "zh").split("\n")
+    assert "".join(lines) == text
+    assert all(sum(2 if ord(c) > 0x2E80 else 1 for c in line) <= 40 for line in lines)
+    assert any(line.startswith("2025") or "2025" in line for line in lines)
+    assert not any(line.endswith(("2", "20", "202")) for line in lines[:-1])

@@ -6,7 +6,9 @@ results file (the machine-tool sector, its targets).
 
 from __future__ import annotations
 
+import re
 import textwrap
+import unicodedata
 
 import xarray as xr
 from matplotlib.axes import Axes
@@ -19,6 +21,7 @@ from model.plot.text import TEXT
 
 __all__ = [
     "frame",
+    "wrap",
     "last_target_year",
     "machine_tools",
     "output_targets",
@@ -76,6 +79,27 @@ def source_line(ds: xr.Dataset, lang: str) -> str:
     )
 
 
+def wrap(text: str, width: int, lang: str) -> str:
+    """Lines of at most ``width`` columns.
+
+    In Chinese, lines break between characters but never inside a run of Latin letters,
+    digits and their punctuation (a number, a name).
+    """
+    if lang != "zh":
+        return textwrap.fill(text, width)
+    tokens = re.findall(r"[A-Za-z0-9_.,%+\-:=/]+|\s+|.", text)
+    lines, line, used = [], "", 0
+    for token in tokens:
+        cols = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in token)
+        if used + cols > width and line.strip():
+            lines.append(line.rstrip())
+            line, used = token.lstrip(), cols
+        else:
+            line, used = line + token, used + cols
+    lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
 def frame(
     fig: Figure,
     ax: Axes,
@@ -95,12 +119,10 @@ def frame(
     # Titles wrap to the figure's width, the subtitle to its axes' (8-point characters are
     # about 0.06 inch wide, Chinese ones twice that).
     inches = fig.get_figwidth()
-    per_inch = 11.0 if lang == "en" else 5.5
+    per_inch = 11.0  # columns (a Chinese character is two)
     title_width = int(inches * per_inch * 0.85)
-    fig.suptitle(
-        textwrap.fill(title, title_width), x=0.01, ha="left", fontsize=12, fontweight="bold"
-    )
+    fig.suptitle(wrap(title, title_width, lang), x=0.01, ha="left", fontsize=12, fontweight="bold")
     sub_width = max(30, int(ax.get_position().width * inches * per_inch * 1.5))
-    ax.set_title(textwrap.fill(subtitle, sub_width), fontsize=8, fontweight="normal")
+    ax.set_title(wrap(subtitle, sub_width, lang), fontsize=8, fontweight="normal")
     fig.text(0.01, 0.01, source + "\n" + note, fontsize=7, color="#555555", va="bottom")
     return fig
