@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument(
         "results",
         help="a results file (results/plan.nc), sensitivity indices (*.indices.nc) or "
-        "calibration/zhejiang.calibrated.toml",
+        "calibration/<region>.calibrated.toml",
     )
     ch.add_argument("--out", default="charts", help="output folder (default: charts)")
     ch.add_argument("--lang", default="en", help="en or zh (default en)")
@@ -409,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         "inverse target. Every batch of runs is checkpointed in DIR/<name>/ (--resume continues "
         "a killed calibration); writes the spec's output file and prints the fit report.",
     )
-    ca.add_argument("spec", help="calibration spec, e.g. calibration/zhejiang.toml")
+    ca.add_argument("spec", help="calibration spec, e.g. calibration/<region>.toml")
     ca.add_argument(
         "--out",
         default="results/calibration",
@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     ca.set_defaults(func=_cmd_calibrate)
 
     fr = sub.add_parser("fit-report", help="print the fit report of a calibrated-parameters file")
-    fr.add_argument("file", help="e.g. calibration/zhejiang.calibrated.toml")
+    fr.add_argument("file", help="a calibrated-parameters file, calibration/<region>.calibrated.toml")
     fr.set_defaults(func=_cmd_fit_report)
 
     pa = sub.add_parser(

@@ -2,12 +2,12 @@
 
 ::
 
-    name = "zhejiang"
+    name = "<region>"
     scenario = "../scenarios/status_quo.toml"  # the world the realised figures come from
     plan = "../scenarios/plan.toml"            # the announced plan (stage 2)
     data = "data.toml"                         # realised figures: use = "fit" are the moments
     targets = "targets.toml"                   # use = "inverse" are stage 2's targets
-    output = "zhejiang.calibrated.toml"
+    output = "<region>.calibrated.toml"
     seed = 20240615                            # the estimation's common random numbers
 
     [screening]   # Morris over every parameter; those moving no moment are fixed
@@ -196,7 +196,7 @@ def load_calibration(
     """Read and check a calibration spec.
 
     Args:
-        path: The spec, e.g. ``calibration/zhejiang.toml``.
+        path: The spec, e.g. ``calibration/<region>.toml``.
         overrides: Dotted overrides of the estimation's scenario (``market.firm_scale``...).
 
     Raises:
