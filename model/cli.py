@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     ca.set_defaults(func=_cmd_calibrate)
 
     fr = sub.add_parser("fit-report", help="print the fit report of a calibrated-parameters file")
-    fr.add_argument("file", help="a calibrated-parameters file, calibration/<region>.calibrated.toml")
+    fr.add_argument("file", help="calibration/<region>.calibrated.toml")
     fr.set_defaults(func=_cmd_fit_report)
 
     pa = sub.add_parser(

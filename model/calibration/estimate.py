@@ -236,14 +236,7 @@ def screen(
         prob, sc.trajectories, num_levels=sc.levels, seed=spec.seed % (2**32)
     )
     _say(f"screening: {len(units)} points x {sc.replicates} replicates at scale {sc.scale:g}", t0)
-    vals = ev.evaluate(
-        spec.scenario,
-        problem.rows(units),
-        replicates=sc.replicates,
-        seed=spec.seed,
-        scale=sc.scale,
-        stage="screening",
-    )
+    vals = _facts_at(problem, ev, units, sc.replicates, sc.scale, "screening")
     y = np.nan_to_num(_mean(vals[:, :, problem.fit_index], 1) / problem.se_data)  # in data s.e.
     mu_star = np.zeros((k, y.shape[1]))
     for m in range(y.shape[1]):
@@ -283,18 +276,9 @@ def _fit(
     t0: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bounded least squares from ``u0``; returns (unit estimate, s of the weighting)."""
-    spec = problem.spec
-    k = len(problem.parameters)
 
     def facts_at(units: np.ndarray, tag: str) -> np.ndarray:
-        return ev.evaluate(
-            spec.scenario,
-            problem.rows(units),
-            replicates=replicates,
-            seed=spec.seed,
-            scale=scale,
-            stage=f"{stage}-{tag}",
-        )
+        return _facts_at(problem, ev, units, replicates, scale, f"{stage}-{tag}")
 
     start = facts_at(u0[None, :], "start")[0][:, problem.fit_index]
     s = weights(start)
@@ -310,8 +294,7 @@ def _fit(
     def jacobian(u: np.ndarray) -> np.ndarray:
         pts, hs = _difference_points(u, step)
         v = _mean(facts_at(pts, "jacobian")[:, :, problem.fit_index], 1)
-        g = np.stack([(v[2 * j] - v[2 * j + 1]) / hs[j] for j in range(k)], axis=1)
-        return np.nan_to_num(g / s[:, None])
+        return np.nan_to_num(_central(v, hs) / s[:, None])
 
     # A bounded Levenberg-Marquardt with an explicit trust region: each step solves the
     # linearised problem within the box and a radius (scipy.optimize.lsq_linear); a step that
@@ -341,6 +324,30 @@ def _fit(
         else:
             radius /= 2.0
     return np.clip(u, 0.0, 1.0), s
+
+
+def _facts_at(
+    problem: MomentProblem,
+    ev: Evaluator,
+    units: np.ndarray,
+    replicates: int,
+    scale: float,
+    stage: str,
+) -> np.ndarray:
+    """Every fact at rows of unit coordinates (point, replicate, fact), the spec's seed."""
+    return ev.evaluate(
+        problem.spec.scenario,
+        problem.rows(units),
+        replicates=replicates,
+        seed=problem.spec.seed,
+        scale=scale,
+        stage=stage,
+    )
+
+
+def _central(v: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """The Jacobian (moment x parameter) from moments at the difference pairs (2K rows)."""
+    return np.stack([(v[2 * j] - v[2 * j + 1]) / spans[j] for j in range(len(spans))], axis=1)
 
 
 def _difference_points(u: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -385,14 +392,7 @@ def estimate_behaviour(spec: CalibrationSpec, ev: Evaluator, t0: float | None = 
     u_start = problem.start()
     units = np.vstack([u_start, lhs_unit(g.samples, len(kept), spec.seed)])
     _say(f"global search: {len(units)} points x {g.replicates} replicates at scale {g.scale:g}", t0)
-    vals = ev.evaluate(
-        spec.scenario,
-        problem.rows(units),
-        replicates=g.replicates,
-        seed=spec.seed,
-        scale=g.scale,
-        stage="global",
-    )[:, :, problem.fit_index]
+    vals = _facts_at(problem, ev, units, g.replicates, g.scale, "global")[:, :, problem.fit_index]
     s_global = np.sqrt(problem.se_data**2 + _var(vals[0]) / g.replicates)
     obj = _objective(_mean(vals, 1), problem.data, s_global)
     best = int(np.argmin(obj))
@@ -421,18 +421,10 @@ def estimate_behaviour(spec: CalibrationSpec, ev: Evaluator, t0: float | None = 
     rd = loc.diagnostics_replicates
     pts, hs = _difference_points(u_hat, loc.step)
     _say(f"diagnostics: {len(pts) + 1} points x {rd} replicates at scale {loc.scale:g}", t0)
-    allv = ev.evaluate(
-        spec.scenario,
-        problem.rows(np.vstack([u_hat, pts])),
-        replicates=rd,
-        seed=spec.seed,
-        scale=loc.scale,
-        stage="diagnostics",
-    )
+    allv = _facts_at(problem, ev, np.vstack([u_hat, pts]), rd, loc.scale, "diagnostics")
     centre = allv[0]
     fitv = _mean(allv[:, :, problem.fit_index], 1)
-    k = len(kept)
-    g_unit = np.stack([(fitv[1 + 2 * j] - fitv[2 + 2 * j]) / hs[j] for j in range(k)], axis=1)
+    g_unit = _central(fitv[1:], hs)
     g_nat = g_unit / problem.dnatural_dunit(u_hat)[None, :]
     w = 1.0 / s**2
     # The simulated moments' covariance across replicates (moments share their replicates).

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from model.config.data import Fact, load_facts
 from model.config.errors import ScenarioError
+from model.config.fields import p
 from model.config.files import find
 from model.config.params import Scenario
 from model.config.scenario import load_scenario
@@ -40,10 +41,6 @@ from model.experiments.sweep import value_at
 from model.experiments.sweep.points import NAME_RE
 
 __all__ = ["CalibrationSpec", "Lever", "Parameter", "load_calibration"]
-
-
-def _p(default: Any = dataclasses.MISSING, lo: float | None = None, hi: float | None = None) -> Any:
-    return field(default=default, metadata={"range": (lo, hi)})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,11 +58,11 @@ class Parameter:
 class Screening:
     """``[screening]``: Morris elementary effects of every parameter on every moment."""
 
-    trajectories: int = _p(4, lo=2)
-    levels: int = _p(4, lo=2)
-    replicates: int = _p(2, lo=1)
-    scale: float = _p(0.2, lo=0.01, hi=1.0)
-    threshold: float = _p(
+    trajectories: int = p(4, lo=2)
+    levels: int = p(4, lo=2)
+    replicates: int = p(2, lo=1)
+    scale: float = p(0.2, lo=0.01, hi=1.0)
+    threshold: float = p(
         0.5, lo=0.0
     )  # moment standard errors a parameter must move some moment by over its range
 
@@ -74,29 +71,29 @@ class Screening:
 class GlobalSearch:
     """``[global]``: a Latin hypercube of the kept parameters at reduced scale."""
 
-    samples: int = _p(48, lo=2)
-    replicates: int = _p(4, lo=2)
-    scale: float = _p(0.2, lo=0.01, hi=1.0)
+    samples: int = p(48, lo=2)
+    replicates: int = p(4, lo=2)
+    scale: float = p(0.2, lo=0.01, hi=1.0)
 
 
 @dataclass(frozen=True, kw_only=True)
 class LocalSearch:
     """``[local]``: bounded least squares (scipy.optimize.least_squares) from the best point."""
 
-    replicates: int = _p(4, lo=2)
-    scale: float = _p(1.0, lo=0.01, hi=1.0)
-    max_iterations: int = _p(6, lo=1)
-    step: float = _p(0.05, lo=1e-4, hi=0.5)  # finite-difference step, share of the range
-    diagnostics_replicates: int = _p(8, lo=2)  # at the estimate: moments, Jacobian, s.e.
+    replicates: int = p(4, lo=2)
+    scale: float = p(1.0, lo=0.01, hi=1.0)
+    max_iterations: int = p(6, lo=1)
+    step: float = p(0.05, lo=1e-4, hi=0.5)  # finite-difference step, share of the range
+    diagnostics_replicates: int = p(8, lo=2)  # at the estimate: moments, Jacobian, s.e.
 
 
 @dataclass(frozen=True, kw_only=True)
 class Robustness:
     """``[robustness]``: the estimate with every moment weighted by 1 / its data value squared."""
 
-    replicates: int = _p(4, lo=2)
-    scale: float = _p(0.2, lo=0.01, hi=1.0)
-    max_iterations: int = _p(4, lo=0)  # 0: no robustness estimate
+    replicates: int = p(4, lo=2)
+    scale: float = p(0.2, lo=0.01, hi=1.0)
+    max_iterations: int = p(4, lo=0)  # 0: no robustness estimate
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,12 +110,12 @@ class Lever:
 class Inverse:
     """``[inverse]``: stage 2, the policy strength the plan assumes."""
 
-    replicates: int = _p(20, lo=2)
-    scale: float = _p(1.0, lo=0.01, hi=1.0)
-    probability: float = _p(0.8, lo=0.5, hi=0.99)
-    draws: int = _p(4, lo=0)  # behavioural parameter vectors drawn from the estimate
-    draw_replicates: int = _p(8, lo=2)
-    bootstrap: int = _p(200, lo=10)
+    replicates: int = p(20, lo=2)
+    scale: float = p(1.0, lo=0.01, hi=1.0)
+    probability: float = p(0.8, lo=0.5, hi=0.99)
+    draws: int = p(4, lo=0)  # behavioural parameter vectors drawn from the estimate
+    draw_replicates: int = p(8, lo=2)
+    bootstrap: int = p(200, lo=10)
     lever: tuple[Lever, ...] = ()
 
 
@@ -133,9 +130,9 @@ class CalibrationFile:
     data: str = "data.toml"
     targets: str = "targets.toml"
     output: str
-    seed: int = _p(lo=0)
-    pseudo_data_seed: int | None = _p(None, lo=0)
-    end_year: int = _p(2025, lo=1990, hi=2100)
+    seed: int = p(lo=0)
+    pseudo_data_seed: int | None = field(default=None, metadata={"range": (0, None)})
+    end_year: int = p(2025, lo=1990, hi=2100)
     screening: Screening = field(default_factory=Screening)
     global_: GlobalSearch = field(default_factory=GlobalSearch)
     local: LocalSearch = field(default_factory=LocalSearch)
@@ -184,10 +181,10 @@ class CalibrationSpec:
 
 
 def _file(doc_origin: str, base: Path, ref: str, key: str) -> Path:
-    p = base / ref
-    if not p.is_file():
-        raise ScenarioError(doc_origin, key, f"file {str(p)!r} does not exist")
-    return p
+    path = base / ref
+    if not path.is_file():
+        raise ScenarioError(doc_origin, key, f"file {str(path)!r} does not exist")
+    return path
 
 
 def load_calibration(
@@ -282,8 +279,8 @@ def load_calibration(
             raise ScenarioError(
                 where, f"{key}.scale", "at least 3 increasing multipliers >= 0, e.g. [0, 1, 2, 4]"
             )
-        for p in lv.paths:
-            _check_path(plan, p, where, f"{key}.paths")
+        for lever_path in lv.paths:
+            _check_path(plan, lever_path, where, f"{key}.paths")
     return CalibrationSpec(
         name=name,
         description=spec.description,
