@@ -10,15 +10,20 @@ their cost does not grow with the firm count.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 
 __all__ = [
     "SAMPLE",
     "TAIL_SHARE",
+    "count_at_or_above",
     "growth_moments",
     "hill_exponent",
     "quantile_ratio",
     "size_volatility_slope",
+    "slot_totals",
     "thin",
 ]
 
@@ -109,11 +114,59 @@ def quantile_ratio(x: np.ndarray, high: float = 0.9, low: float = 0.1) -> float:
     n = len(x)
     if n < 20:
         return float("nan")
-    at = np.array([low, high]) * (n - 1)
-    below = np.floor(at).astype(np.intp)
-    above = np.minimum(below + 1, n - 1)
-    part = np.partition(x, np.unique(np.concatenate([below, above])))
-    a, b, t = part[below], part[above], at - below
-    # numpy's interpolation, which is exact at both ends
-    value = np.where(t >= 0.5, b - (b - a) * (1.0 - t), a + (b - a) * t)
-    return float(value[1] / value[0])
+    # Scalars, not arrays: the call is made for every sector and year.
+    values = []
+    for q in (low, high):
+        at = q * (n - 1)
+        below = math.floor(at)
+        above = min(below + 1, n - 1)
+        values.append((at, below, above))
+    part = np.partition(x, sorted({i for _, lo, hi in values for i in (lo, hi)}))
+    out = []
+    for at, below, above in values:
+        a, b, t = float(part[below]), float(part[above]), at - below
+        # numpy's interpolation, which is exact at both ends
+        out.append(b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t)
+    return out[1] / out[0]
+
+
+@njit(cache=True)
+def count_at_or_above(
+    values: np.ndarray, mask: np.ndarray, scale: float, thresholds: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """How many of the masked ``values x scale`` reach each of the ascending ``thresholds``.
+
+    One pass without a sort and without branches (a firm's live flag and its size class are
+    unpredictable): a histogram of how many thresholds each value reaches, summed from the top.
+
+    Returns:
+        The count at or above each threshold, and how many values are masked in.
+    """
+    T = thresholds.shape[0]
+    reached = np.zeros(T + 1, dtype=np.int64)
+    for i in range(values.shape[0]):
+        x = values[i] * scale
+        k = 0
+        for j in range(T):
+            k += x >= thresholds[j]
+        reached[k] += mask[i]
+    counts = np.zeros(T, dtype=np.int64)
+    total = 0
+    for k in range(T, 0, -1):
+        total += reached[k]
+        counts[k - 1] = total
+    return counts, total + reached[0]
+
+
+@njit(cache=True)
+def slot_totals(stack: np.ndarray) -> np.ndarray:
+    """Totals of an (N, A) stack over its first axis, in double precision -> (A,).
+
+    The rows are added in order, as numpy's sum over the first axis does.
+    """
+    N, A = stack.shape
+    out = np.zeros(A)
+    for n in range(N):
+        for a in range(A):
+            out[a] += stack[n, a]
+    return out

@@ -16,10 +16,12 @@ from model.outputs.catalogue import (
     variables,
 )
 from model.outputs.distribution import (
+    count_at_or_above,
     growth_moments,
     hill_exponent,
     quantile_ratio,
     size_volatility_slope,
+    slot_totals,
     thin,
 )
 from model.policy.ledgers import CompactSlots
@@ -297,11 +299,9 @@ class Recorder:
             sample = thin(alive)
             out["revenue_tail_exponent"][r] = hill_exponent(revenue[sample])
             # A reduced-scale firm stands for 1 / firm_scale real ones of its size.
-            live = np.sort(revenue[alive] * lay.firm_scale)
-            out["firm_revenue_survival"][r] = 1.0 - np.searchsorted(
-                live, thresholds, side="left"
-            ) / max(len(live), 1)
-            by_cohort = st.cohort_capacity[r].sum(axis=0, dtype=np.float64)  # exits hold 0
+            reached, n_live = count_at_or_above(revenue, alive, lay.firm_scale, thresholds)
+            out["firm_revenue_survival"][r] = 1.0 - (n_live - reached) / max(n_live, 1)
+            by_cohort = slot_totals(st.cohort_capacity[r])  # exits hold 0
             by_band = np.bincount(band_of_cohort, by_cohort, len(MACHINE_AGE_BANDS))
             out["capacity_share_by_machine_age"][r] = by_band / max(by_band.sum(), TINY)
             both = sample[(st.revenue_prev[r, sample] > 0) & (revenue[sample] > 0)]

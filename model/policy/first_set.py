@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
@@ -221,12 +222,14 @@ class FirstSet(Instrument):
         Read as firms invest (``after_investment``), before production proves any model
         (a purchase over the reward's threshold is usually enough to prove it).
         """
-        st, lay = eng.state, eng.layout
-        maker = np.minimum(st.machine_choice, lay.n_slots - 1)
-        rows = np.arange(eng.R)[:, None]
-        chosen = (st.machine_choice < lay.n_slots) & st.model_first_set[rows, maker]
-        chosen &= st.model_unproven[rows, maker]
-        return np.where(chosen & st.alive, st.machine_purchases_in_region, 0.0)
+        st = eng.state
+        return _unproven_first_set_purchases(
+            st.machine_choice,
+            st.model_first_set,
+            st.model_unproven,
+            st.alive,
+            st.machine_purchases_in_region,
+        )
 
     def _reward_open(self, eng: Engine) -> np.ndarray:
         """Buyers the application reward is open to (N,)."""
@@ -370,3 +373,22 @@ class FirstSet(Instrument):
                 pays = offered[np.arange(B), best] <= own
                 out[r, buyers[pays]] = pool[best[pays]]
         return out
+
+
+@njit(cache=True)
+def _unproven_first_set_purchases(
+    choice: np.ndarray,
+    model_first_set: np.ndarray,
+    model_unproven: np.ndarray,
+    alive: np.ndarray,
+    purchases_in_region: np.ndarray,
+) -> np.ndarray:
+    """Each live buyer's in-region purchases if its chosen model is an unproven first set."""
+    R, N = choice.shape
+    out = np.zeros_like(purchases_in_region)  # in the purchases' precision
+    for r in range(R):
+        for n in range(N):
+            j = choice[r, n]
+            if j < N and alive[r, n] and model_first_set[r, j] and model_unproven[r, j]:
+                out[r, n] = purchases_in_region[r, n]
+    return out

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import math
+
 import numpy as np
+from numba import njit
 
 if TYPE_CHECKING:
     from model.economy.streams import Draws
@@ -78,14 +81,10 @@ class CompactSlots:
             self.full = values.copy() if copy else values
             return
         flat = values.reshape(-1)
-        blocks = []
-        for a, b in slot_blocks(flat.size):
-            # -0.0 is an entry too, so that it comes back with its sign.
-            present = np.signbit(flat[a:b])
-            present |= flat[a:b] != 0
-            blocks.append(np.flatnonzero(present).astype(index_dtype) + index_dtype(a))
-        self.index = np.concatenate(blocks) if blocks else np.zeros(0, dtype=index_dtype)
-        self.entries = flat[self.index]
+        # -0.0 is an entry too, so that it comes back with its sign.
+        self.index = np.empty(_count_entries(flat), dtype=index_dtype)
+        self.entries = np.empty(len(self.index), dtype=values.dtype)
+        _fill_entries(flat, self.index, self.entries)
         self.full = None
 
     @classmethod
@@ -112,3 +111,24 @@ class CompactSlots:
         keep = ~where.reshape(-1)[self.index]
         out.index, out.entries = self.index[keep], self.entries[keep]
         return out
+
+
+@njit(cache=True)
+def _count_entries(flat: np.ndarray) -> int:
+    """How many values are entries: non-zero, NaN or -0.0."""
+    n = 0
+    for x in flat:
+        n += (x != 0) | (math.copysign(1.0, x) < 0)
+    return n
+
+
+@njit(cache=True)
+def _fill_entries(flat: np.ndarray, index: np.ndarray, entries: np.ndarray) -> None:
+    """Write each entry's flat position and value, in order."""
+    k = 0
+    for i in range(flat.shape[0]):
+        x = flat[i]
+        if (x != 0) | (math.copysign(1.0, x) < 0):
+            index[k] = i
+            entries[k] = x
+            k += 1

@@ -191,23 +191,21 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
         eng.stream_keys("brochure"),
         mt.brochure_size,
     )
-    operating_scale = offers.operating_scale
 
     def buyer_cost(
         rows: np.ndarray, buyers: np.ndarray, columns: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        # As choose_from_brochures weighs an offer: capital (less a local maker's discount)
-        # and payback-weighted operating cost.
-        pos = eng.position_of_column[columns]
-        s = lay.sector_of[buyers]
-        capital = models.capital_cost[rows, s, pos]
-        area = eng.area_of_slot[buyers]
-        local = (area >= 0) & (eng.area_of_position[pos] == area)
-        capital = np.where(local, capital * (1.0 - mt.local_preference), capital)
-        productivity = np.maximum(st.process_productivity[rows, buyers], TINY)
-        unit_machine_cost = st.k1[rows, s] / productivity
-        weight = st.payback_years[rows, buyers] * unit_machine_cost * operating_scale[s]
-        return capital, weight * models.operating_factor[rows, s, pos]
+        return offer_costs(
+            rows,
+            buyers,
+            columns,
+            eng.position_of_column,
+            lay.sector_of,
+            offers,
+            st.process_productivity,
+            st.k1,
+            st.payback_years,
+        )
 
     # e.g. provincial SOEs' single-source procurement of first sets, where it pays them
     choice = eng.policy.override_choices(eng, choice, buyer_cost)
@@ -219,6 +217,46 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- compiled loops
+
+
+@njit(cache=True)
+def offer_costs(
+    rows: np.ndarray,
+    buyers: np.ndarray,
+    columns: np.ndarray,
+    position_of_column: np.ndarray,
+    sector_of: np.ndarray,
+    offers: BrochureOffers,
+    process_productivity: np.ndarray,
+    k1: np.ndarray,
+    payback_years: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What model ``columns`` cost ``buyers`` (of replicates ``rows``), as a brochure weighs them.
+
+    Capital (less a local maker's discount) and payback-weighted operating cost, for each
+    (row, buyer, column) triple: the two parts ``choose_from_brochures`` adds.
+    """
+    capital_cost = offers.capital_cost
+    operating_factor = offers.operating_factor
+    operating_scale = offers.operating_scale
+    buyer_area = offers.buyer_area
+    area_of_position = offers.area_of_position
+    local_discount = offers.local_discount
+    capital = np.empty(rows.shape[0])
+    operating = np.empty(rows.shape[0])
+    for i in range(rows.shape[0]):
+        r, n = rows[i], buyers[i]
+        p = position_of_column[columns[i]]
+        s = sector_of[n]
+        c = capital_cost[r, s, p]
+        area = buyer_area[n]
+        if area >= 0 and area_of_position[p] == area:
+            c = c * local_discount
+        capital[i] = c
+        unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
+        weight = payback_years[r, n] * unit_machine_cost * operating_scale[s]
+        operating[i] = weight * operating_factor[r, s, p]
+    return capital, operating
 
 
 @njit(cache=True)

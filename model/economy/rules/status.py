@@ -210,28 +210,32 @@ def status_firms(
             mean = sum_x / count
             sd = math.sqrt(max(sum_xx / count - mean * mean, TINY))
             for n in range(lo, hi):
-                live = alive[r, n]
+                if not alive[r, n]:
+                    # A free slot has no status and holds no title (its years are cleared).
+                    is_above_scale[r, n] = False
+                    on_list[r, n] = False
+                    for t in range(3):
+                        held[t][r, n] = False
+                        new[t][r, n] = False
+                    continue
                 rev = revenue[r, n] / firm_weight  # a real firm's revenue
-                z = -np.inf
-                if live:
-                    g = make_segment[n]
-                    if g >= 0:  # machine tools: within the segment
-                        c = max(seg_n[g], 1.0)
-                        m = seg_x[g] / c
-                        z = (log_productivity[n] - m) / math.sqrt(max(seg_xx[g] / c - m * m, TINY))
-                    else:
-                        z = (log_productivity[n] - mean) / sd
+                g = make_segment[n]
+                if g >= 0:  # machine tools: within the segment
+                    c = max(seg_n[g], 1.0)
+                    m = seg_x[g] / c
+                    z = (log_productivity[n] - m) / math.sqrt(max(seg_xx[g] / c - m * m, TINY))
+                else:
+                    z = (log_productivity[n] - mean) / sd
                 intensity = rd_reported[r, n] / max(revenue[r, n], TINY) if rev > TINY else 0.0
                 growth = 0.0
                 if revenue_prev2[r, n] > TINY:
                     growth = (
                         math.sqrt(max(revenue[r, n], 0.0) / max(revenue_prev2[r, n], TINY)) - 1.0
                     )
-                is_above_scale[r, n] = live and rev >= above
+                is_above_scale[r, n] = rev >= above
                 # The machine-tool tax list: makers only, on this year's figures.
                 listed = False
-                g = make_segment[n]
-                if live and g >= 0:
+                if g >= 0:
                     rd_staff = rd_staff_per_yuan * intensity
                     staff_share = rd_staff / max(rd_staff + labour_share[s], TINY)
                     listed = (
@@ -244,8 +248,7 @@ def status_firms(
                 # Specialised-new (省级专精特新, 2022 national template): an SME with revenue
                 # and R&D above the floors and an R&D intensity of at least 3%.
                 meets_sn = (
-                    live
-                    and rev < sme_max
+                    rev < sme_max
                     and rev >= sn_min
                     and rd_reported[r, n] / firm_weight >= sn_min_rd
                     and intensity >= sn_intensity
@@ -254,8 +257,7 @@ def status_firms(
                 # Little giant: a specialised-new SME growing at least 5% a year whose
                 # productivity rank stands in for "at least 10% of its niche".
                 meets_lg = (
-                    live
-                    and (held_sn or meets_sn)
+                    (held_sn or meets_sn)
                     and rev < sme_max
                     and growth >= lg_growth
                     and intensity >= lg_intensity
@@ -265,18 +267,17 @@ def status_firms(
                 # Single champion: 400 m yuan of revenue, or a little giant below it, and a
                 # productivity rank standing in for "world top 3 in its product".
                 meets_sc = (
-                    live
-                    and (rev >= sc_min or held_lg or meets_lg)
+                    (rev >= sc_min or held_lg or meets_lg)
                     and intensity >= lg_intensity
                     and z >= sc_z
                 )
                 for t in range(3):
                     last = last_met[t][r, n]
-                    held_before = live and (year - 1 - last < validity_years)
+                    held_before = year - 1 - last < validity_years
                     meets = meets_sn if t == 0 else (meets_lg if t == 1 else meets_sc)
                     if meets:
                         last = year
                         last_met[t][r, n] = year
-                    h = live and (year - last < validity_years)
+                    h = year - last < validity_years
                     held[t][r, n] = h
                     new[t][r, n] = h and not held_before
