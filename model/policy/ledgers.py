@@ -6,9 +6,8 @@ as their non-zero entries; temporaries that need one number per slot are drawn b
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
