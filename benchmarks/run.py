@@ -67,7 +67,8 @@ SINGLE_THREAD = {
 }
 TWO_LEVERS = "two_levers.toml"
 GOALS = {
-    "speedup_60k": 100.0,
+    # At least 150x the one-agent-per-firm reference at 60k firms (issue 16; issue 4 asked 100x).
+    "speedup_60k": 150.0,
     "rate_60k": 5e6,
     "years_1m_s": 10.0,
     "bytes_1m": 1024.0,
@@ -490,9 +491,9 @@ def render(
     if f60 and f60.get("speedup"):
         row(
             "speed-up over the reference at 60k",
-            ">= 100x",
+            f">= {GOALS['speedup_60k']:.0f}x",
             f"{f60['speedup']:,.0f}x",
-            f60["speedup"] >= 100,
+            f60["speedup"] >= GOALS["speedup_60k"],
         )
     if f60:
         row(
