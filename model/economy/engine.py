@@ -247,16 +247,25 @@ class Engine(BaseYear):
 
     # ------------------------------------------------------------ segment helpers
 
-    def _segment_reduce(self, x: np.ndarray, fn) -> np.ndarray:
+    def _segment_reduce(self, x: np.ndarray, fn, start: int = 0) -> np.ndarray:
         # np.take keeps rows contiguous; x[:, slots] would be column-major for R > 1, and numpy
         # then sums in another order: results must not depend on how many replicates share a batch.
         return np.stack(
-            [fn(np.take(x, slots, axis=1)) for slots in self.layout.segment_slots], axis=1
+            [fn(np.take(x, slots - start, axis=1)) for slots in self.layout.segment_slots], axis=1
         )
 
     def segment_sum(self, x: np.ndarray) -> np.ndarray:
         """Sum of a firm array over each machine-tool segment -> (R, G)."""
         return self._segment_reduce(x, lambda v: v.sum(axis=1))
+
+    def segment_sum_of_block(self, x: np.ndarray) -> np.ndarray:
+        """``segment_sum`` of an array of the machine-tool block's slots only (R, M) -> (R, G).
+
+        The same sums, in the same order, without per-slot work outside the block.
+        """
+        return self._segment_reduce(
+            x, lambda v: v.sum(axis=1), self.layout.machine_tool_block.start
+        )
 
     def _to_mt_slots(self, x_seg: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """Broadcast a (R, G) segment array to machine-tool slots; ``fill`` elsewhere."""

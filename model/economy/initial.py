@@ -237,13 +237,21 @@ class BaseYear:
             * self.risk_multiplier_base()[:, makers]
         )
         x = st.model_productivity[:, makers] / np.maximum(risk_price, TINY)
-        pull_per_appeal = np.zeros(st.alive.shape)
-        pull_per_appeal[:, makers] = np.maximum(x, TINY) ** lam
-        live_maker = st.alive & (lay.make_segment >= 0)
+        # The makers are the machine-tool block's slots: the rest have no national markets.
+        block = lay.machine_tool_block
+        pull_per_appeal = np.zeros((self.R, block.stop - block.start))
+        pull_per_appeal[:, makers - block.start] = np.maximum(x, TINY) ** lam
+        live_maker = st.alive[:, block] & (lay.make_segment[block] >= 0)
         if appeals:
-            within = self.segment_normalise(np.where(live_maker, st.national_share, 0.0))
-            st.appeal = np.where(live_maker, within / pull_per_appeal.clip(TINY), st.appeal)
-        seg_pull = self.segment_sum(np.where(live_maker, st.appeal * pull_per_appeal, 0.0))
+            national = np.zeros(st.alive.shape)
+            national[:, block] = np.where(live_maker, st.national_share[:, block], 0.0)
+            within = self.segment_normalise(national)[:, block]
+            st.appeal[:, block] = np.where(
+                live_maker, within / pull_per_appeal.clip(TINY), st.appeal[:, block]
+            )
+        seg_pull = self.segment_sum_of_block(
+            np.where(live_maker, st.appeal[:, block] * pull_per_appeal, 0.0)
+        )
         rival_pull = np.maximum(st.outside_productivity / np.maximum(st.outside_price, TINY), TINY)
         rival_pull = rival_pull**lam
         g_of = self.outside_segment
@@ -264,9 +272,9 @@ class BaseYear:
             ),
             (st.export_share, z_export, export_rival, "export_rival_appeal", "export_rival_share"),
         ):
-            total = self.segment_sum(np.where(live_maker, shares, 0.0))
+            total = self.segment_sum_of_block(np.where(live_maker, shares[:, block], 0.0))
             scale = z[None, :] / np.maximum(total, TINY)
-            shares *= np.where(live_maker, self._to_mt_slots(scale, 1.0), 0.0)
+            shares[:, block] *= np.where(live_maker, scale[:, lay.make_segment[block]], 0.0)
             setattr(st, share_name, np.broadcast_to(rival, (self.R, len(g_of))).copy())
             setattr(
                 st,
@@ -281,13 +289,16 @@ class BaseYear:
             The region's makers' mean model per segment (R, G) (NaN where none is alive).
         """
         st, mt = self.state, self.region.machine_tools
-        is_mt = self.layout.make_segment >= 0
-        w = np.where(st.alive & is_mt, np.maximum(st.revenue, TINY), 0.0)
-        weight = self.segment_sum(w)
-        mean_a = self.segment_sum(w * st.model_productivity) / np.maximum(weight, TINY)
-        index = self.segment_price_index[np.maximum(self.layout.make_segment, 0)]
-        price_in_region = getattr(st, "price", np.ones_like(st.revenue)) * index
-        mean_p = self.segment_sum(w * price_in_region) / np.maximum(weight, TINY)
+        # Only the machine-tool block's slots (every one a maker) enter the segment means.
+        block = self.layout.machine_tool_block
+        w = np.where(st.alive[:, block], np.maximum(st.revenue[:, block], TINY), 0.0)
+        weight = self.segment_sum_of_block(w)
+        mean_a = self.segment_sum_of_block(w * st.model_productivity[:, block]) / np.maximum(
+            weight, TINY
+        )
+        index = self.segment_price_index[self.layout.make_segment[block]]
+        price = st.price[:, block] if hasattr(st, "price") else np.ones_like(w)
+        mean_p = self.segment_sum_of_block(w * (price * index)) / np.maximum(weight, TINY)
         # A segment without a live maker keeps its outside models as they are (at the start:
         # the segment's indices), and its trend is not measured.
         prem_a = np.array([o.productivity_premium for o in mt.outside_models])
