@@ -20,10 +20,12 @@ from model.analysis.facts import evaluate_facts, fact_values
 from model.config.data import load_facts
 from model.config.errors import ScenarioError
 from model.outputs.distribution import (
+    count_at_or_above,
     growth_moments,
     hill_exponent,
     quantile_ratio,
     size_volatility_slope,
+    slot_totals,
 )
 from model.testing import PLAN, small_run
 
@@ -120,6 +122,22 @@ def test_quantile_ratio_is_numpys_quantiles() -> None:
         low, high = np.quantile(x, [0.1, 0.9])
         assert quantile_ratio(x) == high / low
     assert np.isnan(quantile_ratio(np.ones(19)))
+
+
+def test_revenue_counts_and_slot_totals_match_a_sort_and_a_sum() -> None:
+    # The survival curve's counts (no sort) against counting in sorted values; values on a
+    # threshold count as reaching it.
+    rng = np.random.default_rng(8)
+    thresholds = np.array([20.0, 50.0, 100.0, 200.0, 500.0])
+    values = np.concatenate([np.exp(rng.normal(3.0, 1.5, 5000)), thresholds / 2.0])
+    mask = rng.random(len(values)) < 0.7
+    mask[-len(thresholds) :] = True
+    counts, n = count_at_or_above(values, mask, 2.0, thresholds)
+    live = np.sort(values[mask] * 2.0)
+    assert n == mask.sum()
+    np.testing.assert_array_equal(counts, n - np.searchsorted(live, thresholds, side="left"))
+    stack = rng.random((3000, 7)).astype(np.float32)
+    np.testing.assert_array_equal(slot_totals(stack), stack.sum(axis=0, dtype=np.float64))
 
 
 def test_quantile_ratio_of_a_lognormal() -> None:

@@ -485,6 +485,18 @@ def test_compact_slots_cleared_zeroes_only_the_given_slots() -> None:
         np.testing.assert_array_equal(kept.cleared(where).dense(), expected)
 
 
+def test_compact_slots_scaled_equals_the_dense_product() -> None:
+    # The spin-up rescales what instruments paid slot by slot; entries keep their signs.
+    values = np.zeros((2, 40))
+    values[0, [3, 7]] = [1.5, -0.0]
+    values[1, 39] = 4.0
+    factor = np.linspace(0.5, 2.0, 80).reshape(2, 40)
+    for kept in (CompactSlots(values), CompactSlots(np.where(values == 0, 0.5, values))):
+        got = kept.scaled(factor).dense()
+        np.testing.assert_array_equal(got, kept.dense() * factor)
+        assert np.array_equal(np.signbit(got), np.signbit(kept.dense() * factor))
+
+
 def test_block_draws_equal_one_draw() -> None:
     # Procurement and bunching draw a block of slots at a time; the numbers (and so every
     # comparison) must be those of one draw over all slots.

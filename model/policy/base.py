@@ -154,7 +154,7 @@ class Instrument:
         keeps across years must follow.
         """
         if self._paid is not None:
-            self._paid = CompactSlots(self._paid.dense() * factor)
+            self._paid = self._paid.scaled(factor)
 
     def continue_from(self, previous: Instrument) -> None:
         """Take over what the same instrument paid and owes in the model this one continues.

@@ -102,6 +102,16 @@ class CompactSlots:
         out.reshape(-1)[self.index] = self.entries
         return out
 
+    def scaled(self, factor: np.ndarray) -> CompactSlots:
+        """These values times ``factor`` (R, N), slot by slot (``dense() * factor``)."""
+        if self.full is not None:
+            return CompactSlots(self.full * factor)
+        out = CompactSlots.zeros(self.shape, self.dtype)
+        out.index = self.index
+        out.entries = self.entries * factor.reshape(-1)[self.index]
+        out.dtype = out.entries.dtype
+        return out
+
     def cleared(self, where: np.ndarray) -> CompactSlots:
         """These values with the slots ``where`` (R, N) set to zero."""
         if self.full is not None:
