@@ -7,6 +7,7 @@ engine's arrays and helpers).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy.special import betaincinv
 
 from model.config.firm_sizes import bounded_pareto_quantile
@@ -364,21 +365,30 @@ class BaseYear:
         machine-sensitive cost k1 by the sector's output-weighted 1/(pi e) restores them
         (and a base-year price of about 1) without touching any firm's relative position.
         """
-        st, par = self.state, self.par
-        inverse = 1.0 / np.maximum(st.process_productivity * st.machine_productivity, TINY)
-        weight = np.where(st.alive, st.output_real, 0.0)
-        mean_inverse = sector_sum(self, weight * inverse) / np.maximum(
+        st, par, lay = self.state, self.par, self.layout
+        # Per-firm terms in compiled passes; the sector sums stay numpy's (pairwise) sums.
+        inverse, weight, weighted_inverse = _inverse_productivity(
+            st.process_productivity, st.machine_productivity, st.alive, st.output_real
+        )
+        mean_inverse = sector_sum(self, weighted_inverse) / np.maximum(
             sector_sum(self, weight), TINY
         )
-        self.maker_mean_inverse = mean_inverse[:, self.layout.mt_sector]
+        self.maker_mean_inverse = mean_inverse[:, lay.mt_sector]
         st.k1 = np.broadcast_to(par.k1_base, st.k1.shape) / np.maximum(mean_inverse, TINY)
         st.k2 = np.broadcast_to(par.k2_base, st.k2.shape).copy()
-        unit_cost = to_firms(self, st.k1) * inverse + to_firms(self, st.k2)
-        st.price = (1.0 + to_firms(self, par.markup)) * unit_cost
-        is_user = self.layout.make_segment < 0
-        st.revenue = np.where(is_user & st.alive, st.output_real * st.price, st.revenue)
-        w = np.where(st.alive, np.where(is_user, st.market_share, st.revenue), 0.0)
-        st.price_index = sector_sum(self, w * st.price) / np.maximum(sector_sum(self, w), TINY)
+        st.price, st.revenue, w, w_price = _base_prices(
+            st.k1,
+            st.k2,
+            par.markup,
+            lay.sector_of,
+            lay.make_segment,
+            inverse,
+            st.alive,
+            st.output_real,
+            st.market_share,
+            st.revenue,
+        )
+        st.price_index = sector_sum(self, w_price) / np.maximum(sector_sum(self, w), TINY)
 
     def record_maker_trend(self) -> None:
         """Keep this spin-up year's point of the region's makers' trends (see ``rebase``)."""
@@ -466,3 +476,64 @@ def _trend(path: list[np.ndarray]) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         growth = (path[-1] / np.maximum(path[-1 - k], TINY)) ** (1.0 / k) - 1.0
     return np.nan_to_num(growth, nan=0.0)
+
+
+@njit(cache=True)
+def _inverse_productivity(
+    process_productivity: np.ndarray,
+    machine_productivity: np.ndarray,
+    alive: np.ndarray,
+    output_real: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """1 / (pi e) per firm, live firms' real output, and their product (R, N) each."""
+    R, N = alive.shape
+    inverse = np.empty((R, N))
+    weight = np.empty((R, N))
+    weighted = np.empty((R, N))
+    for r in range(R):
+        for n in range(N):
+            inv = 1.0 / max(process_productivity[r, n] * machine_productivity[r, n], TINY)
+            w = output_real[r, n] if alive[r, n] else 0.0
+            inverse[r, n] = inv
+            weight[r, n] = w
+            weighted[r, n] = w * inv
+    return inverse, weight, weighted
+
+
+@njit(cache=True)
+def _base_prices(
+    k1: np.ndarray,
+    k2: np.ndarray,
+    markup: np.ndarray,
+    sector_of: np.ndarray,
+    make_segment: np.ndarray,
+    inverse: np.ndarray,
+    alive: np.ndarray,
+    output_real: np.ndarray,
+    market_share: np.ndarray,
+    revenue: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Prices at the renormalised costs, user firms' revenue at them, and price-index weights.
+
+    Returns new arrays (R, N): price (1 + markup) (k1 / (pi e) + k2); revenue (live user
+    firms' output at that price, everyone else's as it was); the weights of the sector price
+    index (live firms: market share for user firms, revenue for makers) and weight x price.
+    """
+    R, N = alive.shape
+    price = np.empty((R, N))
+    new_revenue = np.empty((R, N))
+    w = np.empty((R, N))
+    w_price = np.empty((R, N))
+    for r in range(R):
+        for n in range(N):
+            s = sector_of[n]
+            unit_cost = k1[r, s] * inverse[r, n] + k2[r, s]
+            p = (1.0 + markup[s]) * unit_cost
+            user = make_segment[n] < 0
+            rev = output_real[r, n] * p if user and alive[r, n] else revenue[r, n]
+            weight = (market_share[r, n] if user else rev) if alive[r, n] else 0.0
+            price[r, n] = p
+            new_revenue[r, n] = rev
+            w[r, n] = weight
+            w_price[r, n] = weight * p
+    return price, new_revenue, w, w_price
