@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from model.config.params import PAYERS, InstrumentParams, Scenario
 from model.config.units import M_YUAN_PER_BN, TINY
@@ -203,25 +204,21 @@ class Instrument:
             self.paid_by_payer.append(by_payer)
             return None
         eligible, claims, payer = self.claims(eng)
-        n_eligible = eligible.sum(axis=1).astype(float)
-        # Only live firms are paid; claims and eligibility are this call's own arrays, so the
-        # others' claims are zeroed in place (no second per-firm array).
-        eligible &= eng.state.alive
-        np.logical_not(eligible, out=eligible)
-        np.copyto(claims, 0.0, where=eligible)
+        # Only live firms are paid; the claims are this call's own array, so the others'
+        # claims are zeroed in place (no second per-firm array), in one pass that also counts
+        # each payer's slots and non-zero claims.
+        n_eligible, payer_slots, payer_claims = _settle_claims(
+            eligible, eng.state.alive, claims, payer, len(PAYERS)
+        )
         del eligible
         claimed = claims.sum(axis=1)
         budgets = self.budgets_m_yuan(eng)
         paid = None
         for k in range(len(PAYERS)):
-            is_k = payer == k
-            if not is_k.any():
+            if payer_claims[k] == 0:
                 continue
-            # When one payer has every claim, the claims themselves are its share.
-            mine = claims if is_k.all() else np.where(is_k, claims, 0.0)
-            del is_k
-            if not mine.any():
-                continue
+            # When one payer has every slot, the claims themselves are its share.
+            mine = claims if payer_slots[k] == claims.size else np.where(payer == k, claims, 0.0)
             # Rationed in place: a payer's share of the claims is not needed afterwards (when
             # the share is the claims themselves, no other payer has any).
             got = ration(mine, budgets[:, k], self.rationing, out=mine)
@@ -263,3 +260,31 @@ class Instrument:
     def _scale(self, eng: Engine) -> float:
         # Budgets are province totals: money in the model is full-size at any firm scale.
         return M_YUAN_PER_BN
+
+
+@njit(cache=True)
+def _settle_claims(
+    eligible: np.ndarray, alive: np.ndarray, claims: np.ndarray, payer: np.ndarray, n_payers: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Zero the claims (R, N) of firms not eligible or not alive, in place.
+
+    Returns:
+        Eligible firms per replicate (R,), as counted before the live test; each payer's
+        slots (P,) and non-zero claims after the zeroing (P,), over all replicates.
+    """
+    R, N = claims.shape
+    n_eligible = np.zeros(R)
+    slots = np.zeros(n_payers, dtype=np.int64)
+    claiming = np.zeros(n_payers, dtype=np.int64)
+    for r in range(R):
+        count = 0
+        for n in range(N):
+            ok = eligible[r, n]
+            count += ok
+            if not (ok and alive[r, n]):
+                claims[r, n] = 0.0
+            k = payer[r, n]
+            slots[k] += 1
+            claiming[k] += claims[r, n] != 0.0
+        n_eligible[r] = count
+    return n_eligible, slots, claiming

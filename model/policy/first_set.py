@@ -385,10 +385,13 @@ def _unproven_first_set_purchases(
 ) -> np.ndarray:
     """Each live buyer's in-region purchases if its chosen model is an unproven first set."""
     R, N = choice.shape
-    out = np.zeros_like(purchases_in_region)  # in the purchases' precision
+    out = np.empty_like(purchases_in_region)  # in the purchases' precision
+    zero = purchases_in_region.dtype.type(0.0)
     for r in range(R):
         for n in range(N):
-            j = choice[r, n]
-            if j < N and alive[r, n] and model_first_set[r, j] and model_unproven[r, j]:
-                out[r, n] = purchases_in_region[r, n]
+            # Selected, not branched on: whether a buyer chose an unproven first set is
+            # unpredictable. (An outside model's column is past the slots.)
+            j = min(choice[r, n], N - 1)
+            hit = (choice[r, n] < N) & alive[r, n] & model_first_set[r, j] & model_unproven[r, j]
+            out[r, n] = purchases_in_region[r, n] if hit else zero
     return out
