@@ -332,25 +332,23 @@ class FirstSet(Instrument):
         # What a first set costs each buyer, relative to its price: the tender a provincial
         # SOE skips, and the reward a buyer expecting a big enough purchase (as big as last
         # year's) gets.
-        keep = np.ones(st.alive.shape)
-        considers = np.zeros(st.alive.shape, dtype=bool)
-        if p.soe_single_source and eng.policy_year >= p.single_source_first_year:
-            # (the route also shows them every listed first set, not only their brochure's)
-            saving = p.single_source_saving.at(eng.policy_year)
-            provincial = self.provincial_soe(eng)
-            keep[provincial] *= 1.0 - saving
-            considers |= provincial
+        single_source = p.soe_single_source and eng.policy_year >= p.single_source_first_year
         share = p.application_reward_share.at(eng.policy_year)
-        if share > 0 and self.last_purchases is not None:
-            big = self.last_purchases > p.application_threshold_m_yuan * eng.firm_weight
-            big &= self._reward_open(eng)
-            # The reward per yuan of the purchase it expects, after the cap.
-            cap = p.application_reward_cap_m_yuan.at(eng.policy_year) * eng.firm_weight
-            rate = np.minimum(share, cap / np.maximum(self.last_purchases[big], TINY))
-            keep[big] *= 1.0 - rate
-            considers |= big
-        rows, who = np.nonzero(considers & st.alive)  # by replicate, then slot
-        keep = keep[rows, who]
+        reward = share > 0 and self.last_purchases is not None
+        # (the single-source route also shows them every listed first set, not only their
+        # brochure's)
+        rows, who, keep = _procurement_buyers(
+            st.alive,
+            self.provincial_soe(eng) if single_source else st.alive,
+            single_source,
+            p.single_source_saving.at(eng.policy_year) if single_source else 0.0,
+            self.last_purchases if reward else np.zeros((1, 1)),
+            reward,
+            p.application_threshold_m_yuan * eng.firm_weight,
+            self._reward_open(eng),
+            share,
+            p.application_reward_cap_m_yuan.at(eng.policy_year) * eng.firm_weight,
+        )
         segment = lay.buy_segment[who]
         out = choice
         for g, slots in enumerate(lay.segment_slots):
@@ -395,3 +393,53 @@ def _unproven_first_set_purchases(
             hit = (choice[r, n] < N) & alive[r, n] & model_first_set[r, j] & model_unproven[r, j]
             out[r, n] = purchases_in_region[r, n] if hit else zero
     return out
+
+
+@njit(cache=True)
+def _procurement_buyers(
+    alive: np.ndarray,
+    provincial: np.ndarray,
+    single_source: bool,
+    saving: float,
+    last_purchases: np.ndarray,
+    reward: bool,
+    threshold: float,
+    reward_open: np.ndarray,
+    share: float,
+    cap: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Live buyers that weigh first sets off their brochure, and what a first set costs them.
+
+    A provincial SOE (when ``single_source``) keeps 1 - ``saving`` of the price (the tender
+    it skips); a buyer the reward is open to whose purchases last year were above
+    ``threshold`` (when ``reward``) keeps 1 - its reward per yuan (``share``, less where
+    ``cap`` binds on a purchase as big as last year's).
+
+    Returns:
+        Replicate and slot of each such buyer (by replicate, then slot), and the share of a
+        first set's price each keeps.
+    """
+    R, N = alive.shape
+    rows = np.empty(R * N, dtype=np.int64)
+    who = np.empty(R * N, dtype=np.int64)
+    keep = np.empty(R * N)
+    k = 0
+    for r in range(R):
+        for n in range(N):
+            if not alive[r, n]:
+                continue
+            price_kept = 1.0
+            considers = False
+            if single_source and provincial[r, n]:
+                price_kept *= 1.0 - saving
+                considers = True
+            if reward and last_purchases[r, n] > threshold and reward_open[n]:
+                rate = min(share, cap / max(last_purchases[r, n], TINY))
+                price_kept *= 1.0 - rate
+                considers = True
+            if considers:
+                rows[k] = r
+                who[k] = n
+                keep[k] = price_kept
+                k += 1
+    return rows[:k], who[:k], keep[:k]

@@ -15,7 +15,15 @@ from numba import njit
 if TYPE_CHECKING:
     from model.economy.streams import Draws
 
-__all__ = ["SLOT_BLOCK", "CompactSlots", "slot_blocks", "uniform_at", "uniform_below"]
+__all__ = [
+    "SLOT_BLOCK",
+    "CompactSlots",
+    "clear_schedules",
+    "shift_schedule",
+    "slot_blocks",
+    "uniform_at",
+    "uniform_below",
+]
 
 #: Slots taken at a time where a per-slot temporary is needed only briefly (draws of which
 #: one comparison is kept, a year's share of a commitment): bounds its memory.
@@ -141,3 +149,28 @@ def _fill_entries(flat: np.ndarray, index: np.ndarray, entries: np.ndarray) -> N
             index[k] = i
             entries[k] = x
             k += 1
+
+
+@njit(cache=True)
+def shift_schedule(schedule: np.ndarray) -> None:
+    """Move a schedule of amounts due (R, N, years) one year on, in place; the last is 0.
+
+    One pass over the slots (the amounts of a slot's years lie side by side).
+    """
+    R, N, K = schedule.shape
+    for r in range(R):
+        for n in range(N):
+            for k in range(K - 1):
+                schedule[r, n, k] = schedule[r, n, k + 1]
+            schedule[r, n, K - 1] = 0.0
+
+
+@njit(cache=True)
+def clear_schedules(schedule: np.ndarray, where: np.ndarray) -> None:
+    """Zero every year of the slots ``where`` (R, N) of a schedule (R, N, years), in place."""
+    R, N, K = schedule.shape
+    for r in range(R):
+        for n in range(N):
+            if where[r, n]:
+                for k in range(K):
+                    schedule[r, n, k] = 0.0

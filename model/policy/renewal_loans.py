@@ -18,7 +18,13 @@ from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import TINY
 from model.policy.base import Instrument, ration
-from model.policy.ledgers import CompactSlots, slot_blocks, uniform_below
+from model.policy.ledgers import (
+    CompactSlots,
+    clear_schedules,
+    shift_schedule,
+    slot_blocks,
+    uniform_below,
+)
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -225,16 +231,13 @@ class RenewalLoans(Instrument):
         """Shift the committed payment and relief schedules by one year."""
         for schedule in (self.schedule, self.relief_schedule):
             if schedule is not None:
-                # Year by year from the front, each from the next: no copy of the schedule.
-                for k in range(schedule.shape[2] - 1):
-                    schedule[:, :, k] = schedule[:, :, k + 1]
-                schedule[:, :, -1] = 0.0
+                shift_schedule(schedule)
 
     def reset_firms(self, enter: np.ndarray) -> None:
         """A slot taken by a new firm carries no old commitments."""
         for schedule in (self.schedule, self.relief_schedule):
             if schedule is not None:
-                schedule[enter] = 0.0
+                clear_schedules(schedule, enter)
 
     def rescale(self, factor: np.ndarray) -> None:
         """Commitments and relief due follow the spin-up's change of money units."""
