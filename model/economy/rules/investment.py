@@ -209,14 +209,29 @@ def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
 
     # e.g. provincial SOEs' single-source procurement of first sets, where it pays them
     choice = eng.policy.override_choices(eng, choice, buyer_cost)
-    # Buyers whose machine is made in their own area (an in-region maker of the same area).
-    maker = np.minimum(choice, lay.n_slots - 1)
-    st.buys_local = (choice < lay.n_slots) & (eng.area_of_slot[maker] == eng.area_of_slot)
-    st.buys_local &= eng.area_of_slot >= 0
+    st.buys_local = buys_local(choice, eng.area_of_slot)
     return choice
 
 
 # ---------------------------------------------------------------------------- compiled loops
+
+
+@njit(cache=True)
+def buys_local(choice: np.ndarray, area_of_slot: np.ndarray) -> np.ndarray:
+    """Buyers whose machine is made in their own area: an in-region maker of the same area.
+
+    Args:
+        choice: Each buyer's chosen model column (R, N): a slot, or past the slots.
+        area_of_slot: Each slot's area (N,), -1 for a slot spread over the region.
+    """
+    R, N = choice.shape
+    out = np.empty((R, N), dtype=np.bool_)
+    for r in range(R):
+        for n in range(N):
+            j = choice[r, n]
+            maker = min(j, N - 1)
+            out[r, n] = (j < N) & (area_of_slot[maker] == area_of_slot[n]) & (area_of_slot[n] >= 0)
+    return out
 
 
 @njit(cache=True)
