@@ -294,10 +294,15 @@ class Engine(BaseYear):
 
     # -------------------------------------------------------------- machine models
 
-    def risk_multiplier_base(self) -> np.ndarray:
-        """Buyers' price multiplier on each maker's model (R, N): 1 + risk premium if unproven."""
+    def risk_multiplier_base(self, makers: np.ndarray | None = None) -> np.ndarray:
+        """Buyers' price multiplier on each maker's model (R, N): 1 + risk premium if unproven.
+
+        With ``makers`` (machine-tool slots), the multipliers of those slots only (R, M).
+        """
         st = self.state
         premium = self.scenario.innovation.unproven_risk_premium
+        if makers is not None:
+            return 1.0 + premium * st.model_unproven[:, makers]
         mt = self.layout.machine_tool_block
         out = np.ones(st.alive.shape)
         out[:, mt] = 1.0 + premium * st.model_unproven[:, mt]

@@ -235,7 +235,7 @@ class BaseYear:
         risk_price = (
             st.price[:, makers]
             * self.segment_price_index_of_maker
-            * self.risk_multiplier_base()[:, makers]
+            * self.risk_multiplier_base(makers)
         )
         x = st.model_productivity[:, makers] / np.maximum(risk_price, TINY)
         # The makers are the machine-tool block's slots: the rest have no national markets.

@@ -94,7 +94,9 @@ class FirstSetAward(Instrument):
             self.segment_rate = None
             return None
         awards = eng.segment_sum(paid)
-        rd = eng.segment_sum(np.where(eng.state.alive, eng.state.rd_reported, 0.0))
+        block = eng.layout.machine_tool_block  # the makers' slots
+        st = eng.state
+        rd = eng.segment_sum_of_block(np.where(st.alive[:, block], st.rd_reported[:, block], 0.0))
         self.segment_rate = awards / np.maximum(rd, TINY)
         return paid
 
