@@ -26,7 +26,7 @@ from model.config.scenario import resolve
 from model.economy import rules
 from model.economy.streams import Draws
 from model.outputs.recorder import deadweight_bn_yuan
-from model.policy.base import ration
+from model.policy.base import _settle_claims, ration
 from model.policy.ledgers import SLOT_BLOCK, CompactSlots, uniform_at, uniform_below
 from model.simulation.model import RegionModel
 from model.testing import PLAN, fork_in_year
@@ -453,6 +453,19 @@ def test_ration_in_place_pays_the_same(rule: str, fraction: float) -> None:
     got = ration(claims, budget, rule, out=claims)
     assert got is claims
     np.testing.assert_array_equal(got, expected)
+
+
+def test_settled_claims_are_those_of_live_eligible_firms_by_payer() -> None:
+    # Firm 1 is ineligible, firm 2 dead: their claims go; the payers' counts follow.
+    eligible = np.array([[True, False, True, True]])
+    alive = np.array([[True, True, False, True]])
+    claims = np.array([[1.0, 2.0, 3.0, 0.0]])
+    payer = np.array([[0, 1, 1, 2]])
+    n_eligible, slots, claiming = _settle_claims(eligible, alive, claims, payer, 3)
+    np.testing.assert_array_equal(claims, [[1.0, 0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(n_eligible, [3.0])  # counted before the live test
+    np.testing.assert_array_equal(slots, [1, 2, 1])
+    np.testing.assert_array_equal(claiming, [1, 0, 0])
 
 
 def test_compact_slots_give_values_back_bit_for_bit() -> None:

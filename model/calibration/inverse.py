@@ -197,9 +197,11 @@ def solve_inverse(
             for criterion in ("median", "probability"):
                 goal = t.value if criterion == "median" else inv.probability
 
-                # A ceiling ("le") is met from above: its curves are read with the sign flipped.
+                # A ceiling ("le") is met from above: its median curve is read with the sign
+                # flipped (the probability of meeting it rises either way).
                 sign = -1.0 if t.comparison == "le" else 1.0
-                goal_read = sign * goal if criterion == "median" else goal
+                unflip = sign if criterion == "median" else 1.0
+                goal_read = unflip * goal
 
                 def stat(
                     y: np.ndarray, target: Target = t, crit: str = criterion, sign: float = sign
@@ -226,13 +228,9 @@ def solve_inverse(
                 lo, hi = (
                     float(np.quantile(pool_a, q, method="inverted_cdf")) for q in (0.05, 0.95)
                 )
-                top = (
-                    sign * float(monotone(stat(y0))[-1])
-                    if criterion == "median"
-                    else float(monotone(stat(y0))[-1])
-                )
+                top = unflip * float(monotone(stat(y0))[-1])
                 announced = int(np.flatnonzero(x == 1.0)[0])  # the plan as announced
-                at1 = float(stat(y0)[announced]) * (sign if criterion == "median" else 1.0)
+                at1 = unflip * float(stat(y0)[announced])
                 reachable = bool(np.isfinite(point))
                 table.append(
                     InverseRow(

@@ -78,7 +78,7 @@ class GlobalSearch:
 
 @dataclass(frozen=True, kw_only=True)
 class LocalSearch:
-    """``[local]``: bounded least squares (scipy.optimize.least_squares) from the best point."""
+    """``[local]``: bounded Levenberg-Marquardt from the best point (steps: scipy lsq_linear)."""
 
     replicates: int = p(4, lo=2)
     scale: float = p(1.0, lo=0.01, hi=1.0)

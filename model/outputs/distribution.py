@@ -10,8 +10,6 @@ their cost does not grow with the firm count.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
@@ -114,20 +112,14 @@ def quantile_ratio(x: np.ndarray, high: float = 0.9, low: float = 0.1) -> float:
     n = len(x)
     if n < 20:
         return float("nan")
-    # Scalars, not arrays: the call is made for every sector and year.
-    values = []
-    for q in (low, high):
-        at = q * (n - 1)
-        below = math.floor(at)
-        above = min(below + 1, n - 1)
-        values.append((at, below, above))
-    part = np.partition(x, sorted({i for _, lo, hi in values for i in (lo, hi)}))
-    out = []
-    for at, below, above in values:
-        a, b, t = float(part[below]), float(part[above]), at - below
-        # numpy's interpolation, which is exact at both ends
-        out.append(b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t)
-    return out[1] / out[0]
+    at = np.array([low, high]) * (n - 1)
+    below = np.floor(at).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    part = np.partition(x, np.unique(np.concatenate([below, above])))
+    a, b, t = part[below], part[above], at - below
+    # numpy's interpolation, which is exact at both ends
+    value = np.where(t >= 0.5, b - (b - a) * (1.0 - t), a + (b - a) * t)
+    return float(value[1] / value[0])
 
 
 @njit(cache=True)

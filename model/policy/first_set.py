@@ -336,7 +336,7 @@ class FirstSet(Instrument):
         share = p.application_reward_share.at(eng.policy_year)
         reward = share > 0 and self.last_purchases is not None
         # (the single-source route also shows them every listed first set, not only their
-        # brochure's)
+        # brochure's). A route that is closed passes a placeholder array the loop never reads.
         rows, who, keep = _procurement_buyers(
             st.alive,
             self.provincial_soe(eng) if single_source else st.alive,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SLOT_BLOCK",
     "CompactSlots",
-    "clear_schedules",
+    "clear_schedule",
     "shift_schedule",
     "slot_blocks",
     "uniform_at",
@@ -130,12 +130,18 @@ class CompactSlots:
         return out
 
 
+@njit(inline="always")
+def _is_entry(x: float) -> bool:
+    """Whether a value is kept as an entry: non-zero, NaN or -0.0 (so it keeps its sign)."""
+    return (x != 0) | (math.copysign(1.0, x) < 0)
+
+
 @njit(cache=True)
 def _count_entries(flat: np.ndarray) -> int:
-    """How many values are entries: non-zero, NaN or -0.0."""
+    """How many values are entries."""
     n = 0
     for x in flat:
-        n += (x != 0) | (math.copysign(1.0, x) < 0)
+        n += _is_entry(x)
     return n
 
 
@@ -145,7 +151,7 @@ def _fill_entries(flat: np.ndarray, index: np.ndarray, entries: np.ndarray) -> N
     k = 0
     for i in range(flat.shape[0]):
         x = flat[i]
-        if (x != 0) | (math.copysign(1.0, x) < 0):
+        if _is_entry(x):
             index[k] = i
             entries[k] = x
             k += 1
@@ -166,7 +172,7 @@ def shift_schedule(schedule: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def clear_schedules(schedule: np.ndarray, where: np.ndarray) -> None:
+def clear_schedule(schedule: np.ndarray, where: np.ndarray) -> None:
     """Zero every year of the slots ``where`` (R, N) of a schedule (R, N, years), in place."""
     R, N, K = schedule.shape
     for r in range(R):

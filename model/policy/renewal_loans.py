@@ -20,7 +20,7 @@ from model.config.units import TINY
 from model.policy.base import Instrument, ration
 from model.policy.ledgers import (
     CompactSlots,
-    clear_schedules,
+    clear_schedule,
     shift_schedule,
     slot_blocks,
     uniform_below,
@@ -237,7 +237,7 @@ class RenewalLoans(Instrument):
         """A slot taken by a new firm carries no old commitments."""
         for schedule in (self.schedule, self.relief_schedule):
             if schedule is not None:
-                clear_schedules(schedule, enter)
+                clear_schedule(schedule, enter)
 
     def rescale(self, factor: np.ndarray) -> None:
         """Commitments and relief due follow the spin-up's change of money units."""

@@ -234,6 +234,25 @@ def buys_local(choice: np.ndarray, area_of_slot: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(inline="always")
+def _capital_to_buyer(
+    capital_cost: float, buyer_area: int, maker_area: int, local_discount: float
+) -> float:
+    """A model's capital cost to a buyer: less the local preference if made in its own area."""
+    if buyer_area >= 0 and maker_area == buyer_area:
+        return capital_cost * local_discount
+    return capital_cost
+
+
+@njit(inline="always")
+def _operating_weight(
+    k1: float, process_productivity: float, payback_years: float, operating_scale: float
+) -> float:
+    """What a unit of a model's operating factor costs a buyer over its payback period."""
+    unit_machine_cost = k1 / max(process_productivity, TINY)
+    return payback_years * unit_machine_cost * operating_scale
+
+
 @njit(cache=True)
 def offer_costs(
     rows: np.ndarray,
@@ -248,8 +267,9 @@ def offer_costs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """What model ``columns`` cost ``buyers`` (of replicates ``rows``), as a brochure weighs them.
 
-    Capital (less a local maker's discount) and payback-weighted operating cost, for each
-    (row, buyer, column) triple: the two parts ``choose_from_brochures`` adds.
+    Capital (``_capital_to_buyer``) and payback-weighted operating cost (``_operating_weight``
+    x the model's operating factor), for each (row, buyer, column) triple: the two parts
+    ``choose_from_brochures`` adds.
     """
     capital_cost = offers.capital_cost
     operating_factor = offers.operating_factor
@@ -263,13 +283,12 @@ def offer_costs(
         r, n = rows[i], buyers[i]
         p = position_of_column[columns[i]]
         s = sector_of[n]
-        c = capital_cost[r, s, p]
-        area = buyer_area[n]
-        if area >= 0 and area_of_position[p] == area:
-            c = c * local_discount
-        capital[i] = c
-        unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
-        weight = payback_years[r, n] * unit_machine_cost * operating_scale[s]
+        capital[i] = _capital_to_buyer(
+            capital_cost[r, s, p], buyer_area[n], area_of_position[p], local_discount
+        )
+        weight = _operating_weight(
+            k1[r, s], process_productivity[r, n], payback_years[r, n], operating_scale[s]
+        )
         operating[i] = weight * operating_factor[r, s, p]
     return capital, operating
 
@@ -439,8 +458,9 @@ def choose_from_brochures(
             below_outside = below_import + p_other[g]
             if hi == lo or cdf_r[hi - 1] <= 0.0:
                 below_outside = 2.0  # no live in-region maker: outside models only
-            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
-            weight = payback_years[r, n] * unit_machine_cost * operating_scale[s]
+            weight = _operating_weight(
+                k1[r, s], process_productivity[r, n], payback_years[r, n], operating_scale[s]
+            )
             best = -1
             best_cost = np.inf
             for k in range(K):
@@ -450,9 +470,9 @@ def choose_from_brochures(
                     i = import_position[g] if src < below_import else other_position[g]
                 else:
                     i = pick_maker(cdf_r, guide_r, lo, hi, uniform(key, c + 1))
-                capital = capital_cost_r[s, i]
-                if buyer_area[n] >= 0 and area_of_position[i] == buyer_area[n]:
-                    capital *= local_discount  # a maker of the buyer's own area
+                capital = _capital_to_buyer(
+                    capital_cost_r[s, i], buyer_area[n], area_of_position[i], local_discount
+                )
                 cost = capital + weight * operating_factor_r[s, i]
                 # Selected without a branch: which slot is cheapest is unpredictable.
                 better = cost < best_cost
