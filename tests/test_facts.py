@@ -9,6 +9,7 @@ true).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -26,6 +27,7 @@ from model.outputs.distribution import (
     quantile_ratio,
     size_volatility_slope,
     slot_totals,
+    specialised_new_selection,
 )
 from model.testing import PLAN, small_run
 
@@ -35,6 +37,7 @@ MET_AT_SMALL_SCALE = {
     "zj_equipment_purchases_growth_2024",
     "zj_growth_rate_fat_tails",
     "zj_growth_volatility_falls_with_size",
+    "jx_new_specialised_new_rd_premium",
     "zj_machine_tool_firms_are_above_scale",
     "zj_productivity_dispersion",
     "zj_rd_intensity",
@@ -69,6 +72,7 @@ MET_AT_FULL_SCALE = {
     "zj_single_champions_new",
     "zj_first_sets_new_to_china_share",
     "zj_little_giants_per_firm",
+    "jx_new_specialised_new_rd_premium",
 }
 
 
@@ -140,14 +144,61 @@ def test_revenue_counts_and_slot_totals_match_a_sort_and_a_sum() -> None:
     np.testing.assert_array_equal(slot_totals(stack), stack.sum(axis=0, dtype=np.float64))
 
 
+def test_specialised_new_selection_on_hand_built_firms() -> None:
+    # Two sectors (slots 0-3, 4-5); each slot stands for 2 real firms, so sizes are revenue / 2.
+    revenue = np.array([300.0, 180.0, 60.0, 1000.0, 240.0, 50.0])  # sizes 150, 90, 30, 500, 120, 25
+    rd = np.array([12.0, 6.0, 3.0, 40.0, 10.0, 1.0])
+    above_scale = np.array([True, True, True, True, True, True])
+    new = np.array([True, True, False, False, True, False])
+    n_large, new_rev, new_rd, sme_rev, sme_rd = specialised_new_selection(
+        revenue, rd, above_scale, new, np.array([0, 4]), 2.0, 100.0, 400.0
+    )
+    np.testing.assert_array_equal(n_large, [1.0, 1.0])  # 150 and 120 reach 100, 90 does not
+    np.testing.assert_array_equal(new_rev, [480.0, 240.0])
+    np.testing.assert_array_equal(new_rd, [18.0, 10.0])
+    # The 500 m firm is no SME; the others are, in their sector.
+    np.testing.assert_array_equal(sme_rev, [540.0, 290.0])
+    np.testing.assert_array_equal(sme_rd, [21.0, 11.0])
+    # Below the above-scale line a firm is not among the SMEs the rule picks from.
+    above_scale[2] = False
+    assert (
+        specialised_new_selection(
+            revenue, rd, above_scale, new, np.array([0, 4]), 2.0, 100.0, 400.0
+        )[3][0]
+        == 480.0
+    )
+
+
+def test_a_difference_and_a_rule_check_from_another_region(run) -> None:
+    premium = next(f for f in load_facts() if f.id == "jx_new_specialised_new_rd_premium")
+    assert premium.region != run.attrs["region_name"] and premium.kind == "rule_check"
+    y = run.sel(year=premium.model_year).sum("sector")
+    expected = (
+        y.rd_expenditure_specialised_new_new / y.revenue_specialised_new_new
+        - y.rd_expenditure_sme / y.revenue_sme
+    )
+    np.testing.assert_allclose(fact_values(run, premium).values, expected.values, rtol=1e-12)
+    # A rule check is compared in another region's run; that region's own figures are not.
+    own = dataclasses.replace(premium, id="jx_own_figure", kind="base_year")
+    ids = {r["fact"].id for r in evaluate_facts(run, [premium, own])}
+    assert ids == {premium.id}
+    broken = dataclasses.replace(premium, statistic="difference:n_firms:all")
+    with pytest.raises(KeyError, match="difference"):
+        fact_values(run, broken)
+
+
 def test_quantile_ratio_of_a_lognormal() -> None:
     rng = np.random.default_rng(4)
     x = np.exp(rng.normal(0.0, 0.63, 200_000))
     assert quantile_ratio(x) == pytest.approx(math.exp(2 * 1.2816 * 0.63), rel=0.03)
 
 
+def _compared(f, region: str) -> bool:
+    return f.region == region or f.kind == "rule_check"
+
+
 def test_every_fact_is_measured(run) -> None:
-    facts = [f for f in load_facts() if f.region == run.attrs["region_name"]]
+    facts = [f for f in load_facts() if _compared(f, run.attrs["region_name"])]
     assert len(facts) >= 20
     for f in facts:
         v = fact_values(run, f)
@@ -173,7 +224,7 @@ def test_facts_at_full_scale() -> None:
     """All facts at full scale (12 replicates): the set inside its bands is the recorded one."""
     ds = model.run(PLAN, replicates=12, workers=2)
     rows = evaluate_facts(ds)
-    assert {r["fact"].id for r in rows} == {f.id for f in load_facts() if f.region == "Zhejiang"}
+    assert {r["fact"].id for r in rows} == {f.id for f in load_facts() if _compared(f, "Zhejiang")}
     met = {r["fact"].id for r in rows if r["inside"]}
     assert met == MET_AT_FULL_SCALE, (
         f"now inside: {sorted(met - MET_AT_FULL_SCALE)}; "

@@ -8,7 +8,12 @@ and whether the median lies inside the band. A fact's ``statistic`` is a target'
 - ``ratio:<A>/<B>``: one such series over another (a share);
 - ``growth:<variable>:<label>``: the model year's value over the base year's
   (``base_<variable>``) less 1;
-- ``median:<variable>``: the median across the sector dim (a typical sector's shape).
+- ``median:<variable>``: the median across the sector dim (a typical sector's shape);
+- ``difference:<A> - <B>``: one such statistic less another (a premium of one group's
+  ratio over another's).
+
+Facts of kind ``rule_check`` (another province's figures that check a national rule's
+selection, e.g. whom the specialised-new rule recognises) are compared in every region's run.
 """
 
 from __future__ import annotations
@@ -31,8 +36,19 @@ def fact_values(ds: xr.Dataset, fact: Fact) -> xr.DataArray:
     Raises:
         KeyError: The statistic names something the dataset does not have.
     """
-    stat = fact.statistic
+    series = _statistic(ds, fact.statistic)
+    if "year" in series.dims:
+        series = series.sel(year=fact.model_year)
+    return series.drop_vars([c for c in series.coords if c not in series.dims], errors="ignore")
+
+
+def _statistic(ds: xr.Dataset, stat: str) -> xr.DataArray:
     head, _, rest = stat.partition(":")
+    if head == "difference":
+        first, sep, second = rest.partition(" - ")
+        if not sep:
+            raise KeyError(f"{stat}: a difference is written 'difference:<A> - <B>'")
+        return _statistic(ds, first) - _statistic(ds, second)
     if head == "ratio":
         num, _, den = rest.partition("/")
         series = series_of(ds, num) / series_of(ds, den)
@@ -47,9 +63,7 @@ def fact_values(ds: xr.Dataset, fact: Fact) -> xr.DataArray:
         series = da.median(own)
     else:
         series = series_of(ds, stat)
-    if "year" in series.dims:
-        series = series.sel(year=fact.model_year)
-    return series.drop_vars([c for c in series.coords if c not in series.dims], errors="ignore")
+    return series
 
 
 def evaluate_facts(
@@ -71,7 +85,7 @@ def evaluate_facts(
     years = set(int(y) for y in ds["year"].values)
     rows = []
     for f in facts:
-        if f.region != region or f.model_year not in years:
+        if (f.region != region and f.kind != "rule_check") or f.model_year not in years:
             continue
         if scale_free_only and not f.scale_free:
             continue

@@ -49,9 +49,12 @@ class Fact:
     scale_free: bool = field(
         metadata={"doc": "a shape or share a reduced-scale run measures too (counts: false)"}
     )
-    kind: Literal["base_year", "outturn", "stylised"] = field(
+    kind: Literal["base_year", "outturn", "stylised", "rule_check"] = field(
         default="base_year",
-        metadata={"doc": "a base-year figure, a later outturn (held out), a stylised fact"},
+        metadata={
+            "doc": "a base-year figure, a later outturn (held out), a stylised fact, or another "
+            "region's figure that checks a national rule (compared in every region's run)"
+        },
     )
     use: Literal["fit", "held_out", "report"] = field(
         metadata={

@@ -20,6 +20,7 @@ __all__ = [
     "COUNTERFACTUALS",
     "MACHINE_AGE_BANDS",
     "REVENUE_THRESHOLDS_M_YUAN",
+    "SPECIALISED_NEW_LARGE_M_YUAN",
     "DEADWEIGHT_VARIABLE",
     "FIRM_VARIABLES",
     "RUN_DIMS",
@@ -45,6 +46,10 @@ BY_AGE = (*YEARLY, "machine_age")
 REVENUE_THRESHOLDS_M_YUAN: tuple[float, ...] = tuple(
     float(m * 10**e) for e in range(1, 6) for m in (1, 2, 5) if 20 <= m * 10**e <= 200_000
 )
+#: Revenue above which a newly recognised specialised-new firm counts as large, m yuan: the
+#: line of Jiangxi's report on its recognitions (seed 003: 四成企业营收超1亿元), against which
+#: the rule's selection is checked.
+SPECIALISED_NEW_LARGE_M_YUAN = 100.0
 #: Machine-age bands, years (lower bounds): 10 is the renewal programme's eligible age.
 MACHINE_AGE_BANDS: dict[str, int] = {"0-4": 0, "5-9": 5, "10+": 10}
 
@@ -186,6 +191,23 @@ VARIABLES: tuple[Variable, ...] = (
     _sector("n_specialised_new_new", "count", "specialised-new titles newly recognised"),
     _sector("n_little_giants_new", "count", "little-giant titles newly recognised"),
     _sector("n_single_champions_new", "count", "single-champion titles newly recognised"),
+    _sector(
+        "n_specialised_new_new_over_100m",
+        "count",
+        "specialised-new titles newly recognised, firms with revenue >= 100 m yuan",
+    ),
+    _sector(
+        "revenue_specialised_new_new",
+        "bn yuan",
+        "revenue of the firms newly recognised as specialised-new",
+    ),
+    _sector(
+        "rd_expenditure_specialised_new_new",
+        "bn yuan",
+        "reported R&D of the firms newly recognised as specialised-new",
+    ),
+    _sector("revenue_sme", "bn yuan", "revenue of the above-scale SMEs (below the SME ceiling)"),
+    _sector("rd_expenditure_sme", "bn yuan", "reported R&D of the above-scale SMEs"),
     _sector("entries", "count", "entrants at the end of the year"),
     _sector("exits", "count", "exits at the end of the year (closures and falls below scale)"),
     _sector("closures", "count", "exits by negative net worth at the end of the year"),

@@ -22,6 +22,7 @@ __all__ = [
     "quantile_ratio",
     "size_volatility_slope",
     "slot_totals",
+    "specialised_new_selection",
     "thin",
 ]
 
@@ -162,3 +163,45 @@ def slot_totals(stack: np.ndarray) -> np.ndarray:
         for a in range(A):
             out[a] += stack[n, a]
     return out
+
+
+@njit(cache=True)
+def specialised_new_selection(
+    revenue: np.ndarray,
+    rd_reported: np.ndarray,
+    above_scale: np.ndarray,
+    newly_recognised: np.ndarray,
+    sector_start: np.ndarray,
+    firm_weight: float,
+    large_m_yuan: float,
+    sme_max_m_yuan: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Whom the specialised-new rule picks, against the SMEs it picks from, by sector.
+
+    One pass over one replicate's slots (N,), ``sector_start`` (S,) the sectors' first slots.
+    A slot's revenue is ``firm_weight`` real firms', so sizes compare revenue / firm_weight.
+
+    Returns:
+        Slots newly recognised with a real firm's revenue of at least ``large_m_yuan``; the
+        newly recognised slots' revenue and reported R&D; the above-scale SMEs' (revenue
+        below ``sme_max_m_yuan``) revenue and reported R&D. Each (S,), slots added in order.
+    """
+    S = sector_start.shape[0]
+    N = revenue.shape[0]
+    n_large = np.zeros(S)
+    new_revenue = np.zeros(S)
+    new_rd = np.zeros(S)
+    sme_revenue = np.zeros(S)
+    sme_rd = np.zeros(S)
+    for s in range(S):
+        hi = sector_start[s + 1] if s + 1 < S else N
+        for n in range(sector_start[s], hi):
+            size = revenue[n] / firm_weight
+            if newly_recognised[n]:
+                n_large[s] += size >= large_m_yuan
+                new_revenue[s] += revenue[n]
+                new_rd[s] += rd_reported[n]
+            if above_scale[n] and size < sme_max_m_yuan:
+                sme_revenue[s] += revenue[n]
+                sme_rd[s] += rd_reported[n]
+    return n_large, new_revenue, new_rd, sme_revenue, sme_rd

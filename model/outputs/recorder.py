@@ -13,6 +13,7 @@ from model.outputs.catalogue import (
     DEADWEIGHT_VARIABLE,
     MACHINE_AGE_BANDS,
     REVENUE_THRESHOLDS_M_YUAN,
+    SPECIALISED_NEW_LARGE_M_YUAN,
     variables,
 )
 from model.outputs.distribution import (
@@ -22,6 +23,7 @@ from model.outputs.distribution import (
     quantile_ratio,
     size_volatility_slope,
     slot_totals,
+    specialised_new_selection,
     thin,
 )
 from model.policy.ledgers import CompactSlots
@@ -221,6 +223,7 @@ class Recorder:
         ):
             f[var] = counts[f"{title}_held"] * scale
             f[f"{var}_new"] = counts[f"{title}_new"] * scale
+        f.update(self._specialised_new_selection())
         f["demand_shock"] = st.demand_shock.copy()
         f["cluster_output"] = np.add.reduceat(st.revenue, eng.layout.cluster_start, axis=1) * bn
         f["n_firms"] = counts["alive"] * scale
@@ -257,6 +260,40 @@ class Recorder:
             "base_n_firms": f["n_firms"],
             "base_n_firms_above_scale": f["n_firms_above_scale"],
         }
+
+    def _specialised_new_selection(self) -> dict[str, np.ndarray]:
+        """Size and R&D of this year's new specialised-new firms and of the SMEs they came from.
+
+        The rule's selection, checked against another province's recognitions (seed 003).
+        """
+        eng, st = self.eng, self.eng.state
+        R, S = eng.R, eng.layout.n_sectors
+        names = (
+            "n_specialised_new_new_over_100m",
+            "revenue_specialised_new_new",
+            "rd_expenditure_specialised_new_new",
+            "revenue_sme",
+            "rd_expenditure_sme",
+        )
+        out = {k: np.zeros((R, S)) for k in names}
+        for r in range(R):
+            sums = specialised_new_selection(
+                st.revenue[r],
+                st.rd_reported[r],
+                st.above_scale[r],
+                st.specialised_new_new[r],
+                eng.layout.sector_start,
+                eng.firm_weight,
+                SPECIALISED_NEW_LARGE_M_YUAN,
+                eng.region.status.sme_revenue_max_m_yuan,
+            )
+            for k, v in zip(names, sums, strict=True):
+                out[k][r] = v
+        out["n_specialised_new_new_over_100m"] /= eng.layout.firm_scale
+        bn = 1.0 / M_YUAN_PER_BN
+        for k in names[1:]:
+            out[k] *= bn
+        return out
 
     def _distribution(self) -> dict[str, np.ndarray]:
         """The year's statistics of the firm distribution (``model.outputs.distribution``)."""
