@@ -211,6 +211,38 @@ def test_a_scenario_inherits_the_calibrated_estimates(tmp_path: Path) -> None:
     )
 
 
+def test_a_region_estimate_reaches_the_region_file(tmp_path: Path) -> None:
+    d = _scenario_files(tmp_path, 0.333)
+    with (d / "cal.toml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            '[[parameter]]\npath = "region.status.single_champion_productivity_rank"\n'
+            "estimate = 0.991\nse = 0.002\nlow = 0.95\nhigh = 0.998\n"
+        )
+    sc = load_scenario(d / "child.toml")
+    assert sc.region.status.single_champion_productivity_rank == 0.991
+    assert "calibrated (cal.toml)" in sc.region.status.source["single_champion_productivity_rank"]
+    assert sc.market.growth_shock_sd == 0.333  # the scenario's estimates as before
+    # A run's override still wins; uncalibrated, the region file's own value stands.
+    key = "region.status.single_champion_productivity_rank"
+    assert (
+        load_scenario(d / "child.toml", {key: 0.99}).region.status.single_champion_productivity_rank
+        == 0.99
+    )
+    raw = load_scenario(d / "child.toml", calibrated=False)
+    plain = load_scenario(ROOT / "scenarios" / "plan.toml", calibrated=False)
+    assert (
+        raw.region.status.single_champion_productivity_rank
+        == plain.region.status.single_champion_productivity_rank
+        != 0.991
+    )
+    # A region path needs its section and field.
+    (d / "cal.toml").write_text(
+        '[[parameter]]\npath = "region.status"\nestimate = 0.9\n', encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError, match="region.<section>.<field>"):
+        load_scenario(d / "child.toml")
+
+
 def test_a_child_can_opt_out_of_its_parents_calibration(tmp_path: Path) -> None:
     d = _scenario_files(tmp_path, 0.333)
     (d / "out.toml").write_text('extends = "parent.toml"\ncalibration = ""\n', encoding="utf-8")

@@ -36,7 +36,7 @@ from model.config.params import Scenario
 from model.config.scenario import load_scenario
 from model.config.schema import build
 from model.config.targets import Target, load_targets
-from model.config.toml import read_toml
+from model.config.toml import REGION_PREFIX, read_toml
 from model.experiments.sweep import value_at
 from model.experiments.sweep.points import NAME_RE
 
@@ -251,12 +251,15 @@ def load_calibration(
             raise ScenarioError(where, f"{key}.low", "a log-transformed parameter needs low > 0")
         _check_path(scenario, q.path, where, f"{key}.path")
         v = value_at(scenario, q.path)
-        if q.path.count(".") != 1 or not isinstance(v, (int, float)):
+        # What the calibrated file can carry: a number of a scenario section, or of a section
+        # of the region file (the region's own data, e.g. its title rules' thresholds).
+        dots = 2 if q.path.startswith(REGION_PREFIX) else 1
+        if q.path.count(".") != dots or not isinstance(v, (int, float)):
             raise ScenarioError(
                 where,
                 f"{key}.path",
-                f"{q.path}: estimate a number of a scenario section (<section>.<field>), "
-                f"not {type(v).__name__}",
+                f"{q.path}: estimate a number of a scenario section (<section>.<field>) or of "
+                f"the region file (region.<section>.<field>), not {type(v).__name__}",
             )
         v = float(v)
         if not q.low <= v <= q.high:

@@ -11,7 +11,13 @@ from model.config.errors import ScenarioError
 from model.config.files import find
 from model.config.params import Region, Scenario
 from model.config.schema import build
-from model.config.toml import apply_overrides, dumps_toml, read_toml, to_dict
+from model.config.toml import (
+    apply_calibrated_region,
+    apply_overrides,
+    dumps_toml,
+    read_toml,
+    to_dict,
+)
 
 
 def load_scenario(
@@ -56,6 +62,7 @@ def load_scenario(
     if not region_path.is_file():
         raise ScenarioError(where, "region", f"region file {str(region_path)!r} does not exist")
     region_doc = read_toml(region_path)
+    apply_calibrated_region(region_doc, doc)
     apply_overrides(region_doc, region_overrides)
     build(Region, region_doc)  # region errors name the region file
     data = dict(doc.data)

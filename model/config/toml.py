@@ -27,8 +27,10 @@ from model.config.schedule import DATE_RE, Schedule
 
 __all__ = [
     "OVERRIDE_ORIGIN",
+    "REGION_PREFIX",
     "SOURCE_FIELD",
     "TomlDoc",
+    "apply_calibrated_region",
     "apply_overrides",
     "dumps_toml",
     "read_toml",
@@ -135,7 +137,11 @@ CALIBRATION_KEY = "calibration"
 
 
 def _calibrated_layer(file: Path, ref: object, apply: bool) -> tuple[dict[str, Any], str]:
-    """The estimates of the calibrated-parameters file ``ref`` (named in ``file``) as a layer."""
+    """The estimates of the calibrated-parameters file ``ref`` (named in ``file``) as a layer.
+
+    Estimates of the region file (``region.<section>.<field>``) are left to
+    :func:`apply_calibrated_region`: the region file is read after the scenario's chain.
+    """
     if not isinstance(ref, str):
         raise ScenarioError(
             str(file), CALIBRATION_KEY, f'expected a file path or "", got {show_value(ref)}'
@@ -146,27 +152,64 @@ def _calibrated_layer(file: Path, ref: object, apply: bool) -> tuple[dict[str, A
     doc = _load_one(target, file) if target.is_file() else None
     if doc is None:
         raise ScenarioError(str(file), CALIBRATION_KEY, f"file not found: {target}")
+    layer: dict[str, Any] = {CALIBRATION_KEY: ref}
+    for path, est, why in _estimates(target, doc):
+        if not path.startswith(REGION_PREFIX):
+            _set_estimate(layer, path, est, f"calibrated ({ref}): {why}")
+    return layer, str(target)
+
+
+#: Where a calibrated file's region estimates start: ``region.<section>.<field>``.
+REGION_PREFIX = "region."
+
+
+def _estimates(target: Path, doc: Mapping[str, Any]) -> list[tuple[str, float, str]]:
+    """(path, estimate, why) of each estimated parameter of a calibrated file."""
     params = doc.get("parameter", [])
     if not isinstance(params, list) or not all(isinstance(q, Mapping) for q in params):
         raise ScenarioError(str(target), "parameter", "expected [[parameter]] tables")
-    layer: dict[str, Any] = {CALIBRATION_KEY: ref}
+    out = []
     for i, q in enumerate(params):
         path, est = q.get("path"), q.get("estimate")
-        if not isinstance(path, str) or path.count(".") != 1 or not is_number(est):
+        dots = 2 if isinstance(path, str) and path.startswith(REGION_PREFIX) else 1
+        if not isinstance(path, str) or path.count(".") != dots or not is_number(est):
             raise ScenarioError(
                 str(target),
                 f"parameter[{i}]",
-                'needs path = "<section>.<field>" and a numeric estimate',
+                'needs path = "<section>.<field>" (or "region.<section>.<field>") and a '
+                "numeric estimate",
             )
         if "fixed_because" in q:
             continue  # held at its value after screening: whatever the files say stands
-        section, name = path.split(".")
-        table = layer.setdefault(section, {})
-        table[name] = est
         se = q.get("se")
-        why = f"estimated, s.e. {se:.3g}" if is_number(se) else "estimated"
-        table.setdefault(SOURCE_FIELD, {})[name] = f"calibrated ({ref}): {why}"
-    return layer, str(target)
+        out.append((path, est, f"estimated, s.e. {se:.3g}" if is_number(se) else "estimated"))
+    return out
+
+
+def _set_estimate(layer: dict[str, Any], path: str, est: float, source: str) -> None:
+    section, name = path.split(".")
+    table = layer.setdefault(section, {})
+    table[name] = est
+    table.setdefault(SOURCE_FIELD, {})[name] = source
+
+
+def apply_calibrated_region(region: TomlDoc, scenario: TomlDoc) -> None:
+    """Set the region estimates of the calibrated file ``scenario`` inherits, in place.
+
+    As for the scenario's own estimates, each comes with a source naming the file; the
+    overrides of a run still win (they are applied after).
+    """
+    ref = scenario.data.get(CALIBRATION_KEY)
+    if not isinstance(ref, str) or not ref:
+        return
+    target = Path(scenario.origin(CALIBRATION_KEY))  # the layer's keys come from the file
+    layer: dict[str, Any] = {}
+    for path, est, why in _estimates(target, _load_one(target, None)):
+        if path.startswith(REGION_PREFIX):
+            _set_estimate(
+                layer, path.removeprefix(REGION_PREFIX), est, f"calibrated ({ref}): {why}"
+            )
+    _merge(region.data, layer, "", str(target), region._origins)
 
 
 def _load_one(path: Path, referrer: Path | None) -> dict[str, Any]:
