@@ -186,7 +186,7 @@ def test_calibration_charts_match_their_baselines_and_follow_the_fit(tmp_path) -
     for r in doc["inverse"]:
         r.update(reachable=True, implied=1.5, low=1.2, high=2.0)
     title = model.plot.implied_strength(doc)._suptitle.get_text().replace("\n", " ")
-    assert title.startswith("0 of 4 targets are out of reach") and title.endswith(": -"), title
+    assert title.startswith("0 of 4 targets are out of reach") and title.endswith(": none"), title
     for r in doc["inverse"]:
         r.update(reachable=False, implied="inf", shortfall=10.0)
     title = model.plot.implied_strength(doc)._suptitle.get_text().replace("\n", " ")

@@ -198,6 +198,7 @@ TEXT: dict[str, dict[str, str]] = {
             "{out} of {n} targets are out of reach of every lever up to its plausible top; "
             "met at the announced strength: {met}"
         ),
+        "inverse_none_met": "none",
         "vpy_no_cost": "no extra public cost alone",
     },
     "zh": {
@@ -342,6 +343,7 @@ TEXT: dict[str, dict[str, str]] = {
         "inverse_title": (
             "{n}项目标中有{out}项在任何杠杆的合理范围内都无法达到；在公布力度下即可达到：{met}"
         ),
+        "inverse_none_met": "无",
         "vpy_no_cost": "单独实施无新增公共支出",
     },
 }
