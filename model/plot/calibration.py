@@ -138,9 +138,8 @@ def implied_strength(doc: dict[str, Any], lang: str = "en") -> Figure:
     ax.set_xlabel(t["multiplier_axis"])
     out = [x for x, s in status.items() if s == {"out"}]
     met = [x for x, s in status.items() if "met" in s]
-    title = t["inverse_title"].format(
-        out=len(out), n=len(targets), met=", ".join(_target_name(x, lang) for x in met) or t["inverse_none_met"]
-    )
+    named = ", ".join(_target_name(x, lang) for x in met) or t["inverse_none_met"]
+    title = t["inverse_title"].format(out=len(out), n=len(targets), met=named)
     return frame(
         fig,
         ax,
