@@ -430,7 +430,8 @@ class BaseYear:
         # machine-tool firms' own order books follow); outside demand is the residual.
         mt = lay.mt_sector
         inside = st.machine_purchases_in_region.sum(axis=1, dtype=float)
-        booked = np.maximum(st.orders_inside.sum(axis=1), TINY)
+        # The books of the makers that go on: an exit's slot still holds its last orders.
+        booked = np.maximum(np.where(st.alive, st.orders_inside, 0.0).sum(axis=1), TINY)
         st.orders_inside = st.orders_inside * (inside / booked)[:, None]
         # Rest-of-country and foreign demand scaled together so the makers' outside sales
         # are the base output's residual over inside sales.
