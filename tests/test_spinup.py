@@ -156,3 +156,30 @@ def test_machine_tool_concentration_does_not_drift_through_the_spinup() -> None:
     assert 2 / 3 < last / first < 1.5, f"largest maker's share {first:.3f} -> {last:.3f}"
     tail = float(ds["revenue_tail_exponent"].sel(year=2024).mean())
     assert 1.0 <= tail <= 1.5, tail
+
+
+def test_the_rebase_books_inside_purchases_on_the_makers_that_go_on() -> None:
+    # A slot whose maker exited still holds its last orders; the rebase scales the live makers'
+    # order books to the buyers' in-region purchases, whatever such a slot holds.
+    from model import RegionModel
+    from model.config.scenario import resolve
+
+    sc = resolve(PLAN, overrides={"market.firm_scale": 0.03, "spinup.years": 2})
+    m = RegionModel(sc, [0])
+    eng = m.engine
+    makers = np.flatnonzero(eng.layout.make_segment >= 0)
+    rebase = eng.rebase
+
+    def rebase_with_a_stale_exit():
+        free = makers[~eng.state.alive[0, makers]]
+        assert len(free), "no free maker slot to hold stale orders"
+        eng.state.orders_inside[0, free[0]] = 1e6
+        return rebase()
+
+    eng.rebase = rebase_with_a_stale_exit
+    m.spin_up()
+    st = eng.state
+    live = st.alive[0, makers]
+    booked = st.orders_inside[0, makers[live]].sum()
+    inside = st.machine_purchases_in_region[0].sum(dtype=float)
+    assert booked == pytest.approx(inside, rel=1e-9)
