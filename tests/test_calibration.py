@@ -155,12 +155,21 @@ def _paths() -> str:
             "increasing",
         ),
         ("[screening]\nscale = 2.0\n", "screening.scale"),
+        ('[[parameter]]\npath = "region.status"\nlow = 0.0\nhigh = 1.0\n', "region.<section>"),
     ],
 )
 def test_bad_specs_get_one_line_errors(tmp_path: Path, extra: str, message: str) -> None:
     with pytest.raises(ScenarioError, match=message) as e:
         load_calibration(_spec_with(tmp_path, extra))
     assert "\n" not in str(e.value)
+
+
+def test_a_spec_can_estimate_a_number_of_the_region_file(tmp_path: Path) -> None:
+    path = "region.status.single_champion_productivity_rank"
+    spec = load_calibration(
+        _spec_with(tmp_path, f'[[parameter]]\npath = "{path}"\nlow = 0.95\nhigh = 0.998\n')
+    )
+    assert [q.path for q in spec.parameters] == [path]
 
 
 def test_cli_bad_spec_exits_2_without_traceback(

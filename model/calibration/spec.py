@@ -14,7 +14,8 @@
     [global]      # a Latin hypercube at reduced scale
     [local]       # least squares from the best point, at full scale
     [robustness]  # the identity-weighted estimate
-    [[parameter]] # path, low, high, transform ("log" or "none")
+    [[parameter]] # path (<section>.<field>, or region.<section>.<field> of the region
+                  # file), low, high, transform ("log" or "none")
     [inverse]     # stage 2: replicates, scale, probability, draws, bootstrap
     [[inverse.lever]]  # name, paths (scaled together), scale (multipliers of the plan's values)
 """
@@ -36,7 +37,7 @@ from model.config.params import Scenario
 from model.config.scenario import load_scenario
 from model.config.schema import build
 from model.config.targets import Target, load_targets
-from model.config.toml import REGION_PREFIX, read_toml
+from model.config.toml import is_estimable_path, read_toml
 from model.experiments.sweep import value_at
 from model.experiments.sweep.points import NAME_RE
 
@@ -253,8 +254,7 @@ def load_calibration(
         v = value_at(scenario, q.path)
         # What the calibrated file can carry: a number of a scenario section, or of a section
         # of the region file (the region's own data, e.g. its title rules' thresholds).
-        dots = 2 if q.path.startswith(REGION_PREFIX) else 1
-        if q.path.count(".") != dots or not isinstance(v, (int, float)):
+        if not is_estimable_path(q.path) or not isinstance(v, (int, float)):
             raise ScenarioError(
                 where,
                 f"{key}.path",

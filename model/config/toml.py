@@ -27,11 +27,11 @@ from model.config.schedule import DATE_RE, Schedule
 
 __all__ = [
     "OVERRIDE_ORIGIN",
-    "REGION_PREFIX",
     "SOURCE_FIELD",
     "TomlDoc",
     "apply_calibrated_region",
     "apply_overrides",
+    "is_estimable_path",
     "dumps_toml",
     "read_toml",
     "to_dict",
@@ -49,12 +49,22 @@ class TomlDoc:
     Attributes:
         data: The merged content (``extends`` removed).
         files: Files read, the one asked for first, then its parent, and so on.
+        region_estimates: The region file's estimates of the calibrated file the document
+            inherits, as a layer (``{section: {field: value, "source": ...}}``), and that
+            file's path; empty without one (see :func:`apply_calibrated_region`).
     """
 
-    def __init__(self, data: dict[str, Any], files: list[Path], origins: dict[str, str]):
+    def __init__(
+        self,
+        data: dict[str, Any],
+        files: list[Path],
+        origins: dict[str, str],
+        region_estimates: tuple[dict[str, Any], str] = ({}, ""),
+    ):
         self.data = data
         self.files = files
         self._origins = origins
+        self.region_estimates = region_estimates
 
     def origin(self, dotted_key: str) -> str:
         """Return the file (or ``"override"``) that supplied ``dotted_key``.
@@ -124,55 +134,49 @@ def read_toml(path: str | os.PathLike[str], *, calibrated: bool = True) -> TomlD
     # Only the calibration the nearest file names applies (a child's `calibration = ""` opts
     # out of its parent's), right after that file's own keys.
     naming = next((f for f, d in chain if CALIBRATION_KEY in d), None)
+    region_estimates: tuple[dict[str, Any], str] = ({}, "")
     for file, data in reversed(chain):
         _merge(merged, data, "", str(file), origins)
         if file is naming:
-            layer, where = _calibrated_layer(file, data[CALIBRATION_KEY], calibrated)
+            layer, region_layer, where = _calibrated_layer(file, data[CALIBRATION_KEY], calibrated)
             _merge(merged, layer, "", where, origins)
-    return TomlDoc(merged, [p for p, _ in chain], origins)
+            region_estimates = (region_layer, where)
+    return TomlDoc(merged, [p for p, _ in chain], origins, region_estimates)
 
 
 #: The key naming a calibrated-parameters file.
 CALIBRATION_KEY = "calibration"
+#: Where a calibrated file's region estimates start: ``region.<section>.<field>``.
+REGION_PREFIX = "region."
 
 
-def _calibrated_layer(file: Path, ref: object, apply: bool) -> tuple[dict[str, Any], str]:
-    """The estimates of the calibrated-parameters file ``ref`` (named in ``file``) as a layer.
+def _calibrated_layer(
+    file: Path, ref: object, apply: bool
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The estimates of the calibrated-parameters file ``ref`` (named in ``file``) as layers.
 
-    Estimates of the region file (``region.<section>.<field>``) are left to
-    :func:`apply_calibrated_region`: the region file is read after the scenario's chain.
+    Returns the scenario's layer, the region file's (``region.<section>.<field>`` estimates,
+    set by :func:`apply_calibrated_region` once the region file is read) and where they
+    come from.
     """
     if not isinstance(ref, str):
         raise ScenarioError(
             str(file), CALIBRATION_KEY, f'expected a file path or "", got {show_value(ref)}'
         )
     if not ref or not apply:
-        return {CALIBRATION_KEY: ""}, str(file)
+        return {CALIBRATION_KEY: ""}, {}, str(file)
     target = Path(os.path.normpath(file.parent / ref))
     doc = _load_one(target, file) if target.is_file() else None
     if doc is None:
         raise ScenarioError(str(file), CALIBRATION_KEY, f"file not found: {target}")
-    layer: dict[str, Any] = {CALIBRATION_KEY: ref}
-    for path, est, why in _estimates(target, doc):
-        if not path.startswith(REGION_PREFIX):
-            _set_estimate(layer, path, est, f"calibrated ({ref}): {why}")
-    return layer, str(target)
-
-
-#: Where a calibrated file's region estimates start: ``region.<section>.<field>``.
-REGION_PREFIX = "region."
-
-
-def _estimates(target: Path, doc: Mapping[str, Any]) -> list[tuple[str, float, str]]:
-    """(path, estimate, why) of each estimated parameter of a calibrated file."""
     params = doc.get("parameter", [])
     if not isinstance(params, list) or not all(isinstance(q, Mapping) for q in params):
         raise ScenarioError(str(target), "parameter", "expected [[parameter]] tables")
-    out = []
+    layer: dict[str, Any] = {CALIBRATION_KEY: ref}
+    region_layer: dict[str, Any] = {}
     for i, q in enumerate(params):
         path, est = q.get("path"), q.get("estimate")
-        dots = 2 if isinstance(path, str) and path.startswith(REGION_PREFIX) else 1
-        if not isinstance(path, str) or path.count(".") != dots or not is_number(est):
+        if not isinstance(path, str) or not is_estimable_path(path) or not is_number(est):
             raise ScenarioError(
                 str(target),
                 f"parameter[{i}]",
@@ -181,16 +185,21 @@ def _estimates(target: Path, doc: Mapping[str, Any]) -> list[tuple[str, float, s
             )
         if "fixed_because" in q:
             continue  # held at its value after screening: whatever the files say stands
+        section, name = path.removeprefix(REGION_PREFIX).split(".")
+        table = (region_layer if path.startswith(REGION_PREFIX) else layer).setdefault(section, {})
+        table[name] = est
         se = q.get("se")
-        out.append((path, est, f"estimated, s.e. {se:.3g}" if is_number(se) else "estimated"))
-    return out
+        why = f"estimated, s.e. {se:.3g}" if is_number(se) else "estimated"
+        table.setdefault(SOURCE_FIELD, {})[name] = f"calibrated ({ref}): {why}"
+    return layer, region_layer, str(target)
 
 
-def _set_estimate(layer: dict[str, Any], path: str, est: float, source: str) -> None:
-    section, name = path.split(".")
-    table = layer.setdefault(section, {})
-    table[name] = est
-    table.setdefault(SOURCE_FIELD, {})[name] = source
+def is_estimable_path(path: str) -> bool:
+    """Whether a calibrated file can carry ``path``.
+
+    ``<section>.<field>`` of the scenario, or ``region.<section>.<field>`` of the region file.
+    """
+    return path.count(".") == (2 if path.startswith(REGION_PREFIX) else 1)
 
 
 def apply_calibrated_region(region: TomlDoc, scenario: TomlDoc) -> None:
@@ -199,17 +208,8 @@ def apply_calibrated_region(region: TomlDoc, scenario: TomlDoc) -> None:
     As for the scenario's own estimates, each comes with a source naming the file; the
     overrides of a run still win (they are applied after).
     """
-    ref = scenario.data.get(CALIBRATION_KEY)
-    if not isinstance(ref, str) or not ref:
-        return
-    target = Path(scenario.origin(CALIBRATION_KEY))  # the layer's keys come from the file
-    layer: dict[str, Any] = {}
-    for path, est, why in _estimates(target, _load_one(target, None)):
-        if path.startswith(REGION_PREFIX):
-            _set_estimate(
-                layer, path.removeprefix(REGION_PREFIX), est, f"calibrated ({ref}): {why}"
-            )
-    _merge(region.data, layer, "", str(target), region._origins)
+    layer, where = scenario.region_estimates
+    _merge(region.data, layer, "", where, region._origins)
 
 
 def _load_one(path: Path, referrer: Path | None) -> dict[str, Any]:
