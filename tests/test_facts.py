@@ -145,28 +145,29 @@ def test_revenue_counts_and_slot_totals_match_a_sort_and_a_sum() -> None:
 
 
 def test_specialised_new_selection_on_hand_built_firms() -> None:
-    # Two sectors (slots 0-3, 4-5); each slot stands for 2 real firms, so sizes are revenue / 2.
-    revenue = np.array([300.0, 180.0, 60.0, 1000.0, 240.0, 50.0])  # sizes 150, 90, 30, 500, 120, 25
-    rd = np.array([12.0, 6.0, 3.0, 40.0, 10.0, 1.0])
-    above_scale = np.array([True, True, True, True, True, True])
-    new = np.array([True, True, False, False, True, False])
-    n_large, new_rev, new_rd, sme_rev, sme_rd = specialised_new_selection(
-        revenue, rd, above_scale, new, np.array([0, 4]), 2.0, 100.0, 400.0
-    )
+    # Two sectors (slots 0-3, 4-5) and a slot past them; each slot stands for 2 real firms, so
+    # sizes are revenue / 2: 150, 90, 30, 500, 120, 25 and 200.
+    revenue = np.array([[300.0, 180.0, 60.0, 1000.0, 240.0, 50.0, 400.0]])
+    rd = np.array([[12.0, 6.0, 3.0, 40.0, 10.0, 1.0, 9.0]])
+    above_scale = np.ones((1, 7), dtype=bool)
+    new = np.array([[True, True, False, False, True, False, True]])
+    start, size = np.array([0, 4]), np.array([4, 2])
+
+    def sums():
+        return specialised_new_selection(
+            revenue, rd, above_scale, new, start, size, 2.0, 100.0, 400.0
+        )[:, 0]
+
+    n_large, new_rev, new_rd, sme_rev, sme_rd = sums()
     np.testing.assert_array_equal(n_large, [1.0, 1.0])  # 150 and 120 reach 100, 90 does not
     np.testing.assert_array_equal(new_rev, [480.0, 240.0])
     np.testing.assert_array_equal(new_rd, [18.0, 10.0])
-    # The 500 m firm is no SME; the others are, in their sector.
+    # The 500 m firm is no SME; the others are, in their sector; the slot past both is in none.
     np.testing.assert_array_equal(sme_rev, [540.0, 290.0])
     np.testing.assert_array_equal(sme_rd, [21.0, 11.0])
     # Below the above-scale line a firm is not among the SMEs the rule picks from.
-    above_scale[2] = False
-    assert (
-        specialised_new_selection(
-            revenue, rd, above_scale, new, np.array([0, 4]), 2.0, 100.0, 400.0
-        )[3][0]
-        == 480.0
-    )
+    above_scale[0, 2] = False
+    assert sums()[3][0] == 480.0
 
 
 def test_a_difference_and_a_rule_check_from_another_region(run) -> None:

@@ -51,19 +51,15 @@ def _statistic(ds: xr.Dataset, stat: str) -> xr.DataArray:
         return _statistic(ds, first) - _statistic(ds, second)
     if head == "ratio":
         num, _, den = rest.partition("/")
-        series = series_of(ds, num) / series_of(ds, den)
-    elif head == "growth":
+        return series_of(ds, num) / series_of(ds, den)
+    if head == "growth":
         name, _, label = rest.partition(":")
-        now = series_of(ds, rest)
-        base = at_label(ds, f"base_{name}", label)
-        series = now / base - 1.0
-    elif head == "median":
+        return series_of(ds, rest) / at_label(ds, f"base_{name}", label) - 1.0
+    if head == "median":
         da = ds[rest]
         own = [d for d in da.dims if d not in (REP, "year") and d not in sweep_dims(ds)]
-        series = da.median(own)
-    else:
-        series = series_of(ds, stat)
-    return series
+        return da.median(own)
+    return series_of(ds, stat)
 
 
 def evaluate_facts(

@@ -5,7 +5,9 @@ level), so a run at reduced firm scale estimates the same figure as a full one: 
 tail exponent of revenue (Hill), the dispersion and fat tails of growth rates, how growth
 volatility falls with size, and the 90/10 ratio of productivity. Statistics of the whole
 population are taken on at most ``SAMPLE`` firms (a fixed stride through the slots), so
-their cost does not grow with the firm count.
+their cost does not grow with the firm count. Beside them are the compiled counts and sums
+the recorder takes over all slots (firms reaching each revenue threshold, capacity by machine
+age, whom the specialised-new rule picks), whose ratios are the scale-free figures.
 """
 
 from __future__ import annotations
@@ -172,36 +174,32 @@ def specialised_new_selection(
     above_scale: np.ndarray,
     newly_recognised: np.ndarray,
     sector_start: np.ndarray,
+    sector_size: np.ndarray,
     firm_weight: float,
     large_m_yuan: float,
     sme_max_m_yuan: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Whom the specialised-new rule picks, against the SMEs it picks from, by sector.
+) -> np.ndarray:
+    """Whom the specialised-new rule picks, against the SMEs it picks from -> (5, R, S).
 
-    One pass over one replicate's slots (N,), ``sector_start`` (S,) the sectors' first slots.
-    A slot's revenue is ``firm_weight`` real firms', so sizes compare revenue / firm_weight.
-
-    Returns:
-        Slots newly recognised with a real firm's revenue of at least ``large_m_yuan``; the
-        newly recognised slots' revenue and reported R&D; the above-scale SMEs' (revenue
-        below ``sme_max_m_yuan``) revenue and reported R&D. Each (S,), slots added in order.
+    In one pass over the slots (R, N). A slot's revenue is ``firm_weight`` real firms', so
+    sizes compare revenue / firm_weight. The five sums by sector, slots added in order:
+    slots newly recognised with a real firm's revenue of at least ``large_m_yuan``; the newly
+    recognised slots' revenue and reported R&D; the above-scale SMEs' (revenue below
+    ``sme_max_m_yuan``) revenue and reported R&D.
     """
+    R = revenue.shape[0]
     S = sector_start.shape[0]
-    N = revenue.shape[0]
-    n_large = np.zeros(S)
-    new_revenue = np.zeros(S)
-    new_rd = np.zeros(S)
-    sme_revenue = np.zeros(S)
-    sme_rd = np.zeros(S)
-    for s in range(S):
-        hi = sector_start[s + 1] if s + 1 < S else N
-        for n in range(sector_start[s], hi):
-            size = revenue[n] / firm_weight
-            if newly_recognised[n]:
-                n_large[s] += size >= large_m_yuan
-                new_revenue[s] += revenue[n]
-                new_rd[s] += rd_reported[n]
-            if above_scale[n] and size < sme_max_m_yuan:
-                sme_revenue[s] += revenue[n]
-                sme_rd[s] += rd_reported[n]
-    return n_large, new_revenue, new_rd, sme_revenue, sme_rd
+    out = np.zeros((5, R, S))
+    for r in range(R):
+        for s in range(S):
+            lo = sector_start[s]
+            for n in range(lo, lo + sector_size[s]):
+                size = revenue[r, n] / firm_weight
+                if newly_recognised[r, n]:
+                    out[0, r, s] += size >= large_m_yuan
+                    out[1, r, s] += revenue[r, n]
+                    out[2, r, s] += rd_reported[r, n]
+                if above_scale[r, n] and size < sme_max_m_yuan:
+                    out[3, r, s] += revenue[r, n]
+                    out[4, r, s] += rd_reported[r, n]
+    return out

@@ -266,34 +266,26 @@ class Recorder:
 
         The rule's selection, checked against another province's recognitions (seed 003).
         """
-        eng, st = self.eng, self.eng.state
-        R, S = eng.R, eng.layout.n_sectors
-        names = (
-            "n_specialised_new_new_over_100m",
-            "revenue_specialised_new_new",
-            "rd_expenditure_specialised_new_new",
-            "revenue_sme",
-            "rd_expenditure_sme",
+        eng, st, lay = self.eng, self.eng.state, self.eng.layout
+        n_large, new_revenue, new_rd, sme_revenue, sme_rd = specialised_new_selection(
+            st.revenue,
+            st.rd_reported,
+            st.above_scale,
+            st.specialised_new_new,
+            lay.sector_start,
+            lay.sector_size,
+            eng.firm_weight,
+            SPECIALISED_NEW_LARGE_M_YUAN,
+            eng.region.status.sme_revenue_max_m_yuan,
         )
-        out = {k: np.zeros((R, S)) for k in names}
-        for r in range(R):
-            sums = specialised_new_selection(
-                st.revenue[r],
-                st.rd_reported[r],
-                st.above_scale[r],
-                st.specialised_new_new[r],
-                eng.layout.sector_start,
-                eng.firm_weight,
-                SPECIALISED_NEW_LARGE_M_YUAN,
-                eng.region.status.sme_revenue_max_m_yuan,
-            )
-            for k, v in zip(names, sums, strict=True):
-                out[k][r] = v
-        out["n_specialised_new_new_over_100m"] /= eng.layout.firm_scale
         bn = 1.0 / M_YUAN_PER_BN
-        for k in names[1:]:
-            out[k] *= bn
-        return out
+        return {
+            "n_specialised_new_new_over_100m": n_large / lay.firm_scale,
+            "revenue_specialised_new_new": new_revenue * bn,
+            "rd_expenditure_specialised_new_new": new_rd * bn,
+            "revenue_sme": sme_revenue * bn,
+            "rd_expenditure_sme": sme_rd * bn,
+        }
 
     def _distribution(self) -> dict[str, np.ndarray]:
         """The year's statistics of the firm distribution (``model.outputs.distribution``)."""
