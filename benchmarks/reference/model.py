@@ -309,7 +309,7 @@ class ReferenceModel(mesa.Model):
                 frontier = mtp.segment_productivity_index[firm.buy_segment] ** sec.theta
                 firm.cohort_capacity = [capacity * w for w in age_weight]
                 firm.cohort_inverse_productivity = [
-                    (1.0 + ini.vintage_gap) ** a / frontier for a in range(A)
+                    self.vintage_age_factor() ** a / frontier for a in range(A)
                 ]
                 firm.cohort_cost = [c * sec.kappa for c in firm.cohort_capacity]
                 firm.machine_productivity = 1.0
@@ -342,6 +342,86 @@ class ReferenceModel(mesa.Model):
                 f.mt_segment_share = within
                 f.national_share = within * mtp.national_market_share_base[g]
                 f.export_share = within * mtp.export_market_share_base[g]
+        self.anchor_outside_makers(appeals=True)
+        self.settle_initial_vintages()
+
+    def vintage_age_factor(self) -> float:
+        """Rise of an initial cohort's input per unit of capacity with each year of age."""
+        sc = self.scenario_params
+        return (1.0 + sc.initial.vintage_gap) * (1.0 + sc.investment.wear_rate)
+
+    def settle_initial_vintages(self) -> None:
+        """Each firm keeps only the cohorts its payback rule would not scrap at once.
+
+        A firm that has long invested on these terms holds no such cohort, so the first year
+        brings no wave of scrapping. The new machine is the cheapest to the buyer of its
+        segment's candidates: the makers' share-weighted average model, the import model
+        and the other-province model. Prices and appeals are then set on the stock kept, and
+        the outside makers anchored again.
+        """
+        sc = self.scenario_params
+        inv, ini = sc.investment, sc.initial
+        A = inv.technical_life_years
+        age_factor = self.vintage_age_factor()
+        wear = 1.0 + inv.wear_rate
+        financing = self.government.financing_multiplier()
+        frontier = self.other_equipment_productivity
+        first_set = self.government.first_set
+        candidates = []
+        for g, makers in enumerate(self.makers):
+            total = max(sum(f.mt_segment_share for f in makers), TINY)
+            mean_a = sum(f.mt_segment_share * f.model_productivity for f in makers) / total
+            mean_p = (
+                sum(
+                    f.mt_segment_share * f.list_price() * first_set.base_multiplier(f)
+                    for f in makers
+                )
+                / total
+            )
+            imp, other = self.import_model[g], self.other_province_model[g]
+            candidates.append(
+                [
+                    (mean_a, mean_p),
+                    (imp.model_productivity, imp.price),
+                    (other.model_productivity, other.price),
+                ]
+            )
+        for firm in self.agents:
+            sec = firm.sec
+            theta, kappa = sec.theta, sec.kappa
+            horizon = (
+                firm.payback_years
+                * inv.target_utilisation
+                * sec.k1
+                / max(firm.process_productivity, TINY)
+            )
+
+            def e_new(a: float, theta: float = theta) -> float:
+                return frontier ** (1.0 - theta) * max(a, TINY) ** theta
+
+            def buyer_cost(c: tuple[float, float], theta=theta, kappa=kappa, horizon=horizon):
+                return kappa * theta * c[1] + horizon / e_new(c[0])
+
+            a_new, p_new = min(candidates[firm.buy_segment], key=buyer_cost)
+            perceived = kappa * (theta * p_new + (1.0 - theta) * self.other_equipment_price)
+            threshold = 1.0 / max(e_new(a_new), TINY) + perceived / horizon * financing
+            oldest_input = firm.cohort_inverse_productivity[0] * wear
+            kept = 1
+            while kept < A and oldest_input * age_factor**kept < threshold:
+                kept += 1
+            weight = [(1.0 + ini.stock_growth) ** (-a) if a < kept else 0.0 for a in range(A)]
+            total = sum(weight)
+            capacity = firm.capacity
+            firm.cohort_capacity = [capacity * w / total for w in weight]
+            firm.cohort_cost = [c * kappa for c in firm.cohort_capacity]
+            firm.summarise_machines()
+            firm.unit_cost = (
+                sec.k1 / (firm.process_productivity * firm.machine_productivity) + sec.k2
+            )
+            firm.price = (1.0 + sec.markup) * firm.unit_cost
+            if not firm.is_mt:
+                relative = firm.price / sec.price_index
+                firm.appeal = firm.market_share * relative**sc.market.sector_share_elasticity
         self.anchor_outside_makers(appeals=True)
 
     def _new_model_flags(self, firm: FirmAgent) -> None:

@@ -131,41 +131,11 @@ class BaseYear:
         st.model_sets_sold = np.full((R, N), ESTABLISHED_MODEL_SETS)
         st.model_vintage = np.full((R, N), self.year, dtype=np.int32)
         # Machine cohorts sit in a ring of A slots (no copying as they age); the slot at
-        # ``cohort_head`` holds the newest cohort. Start with a growing, uniform-vintage stock.
+        # ``cohort_head`` holds the newest cohort.
         self.cohort_years = 0  # turns of the rings so far
         self.cohort_head = 0
-        ages = self.cohort_ages()
-        age_weight = (1.0 + ini.stock_growth) ** (-ages.astype(float))
-        age_weight /= age_weight.sum()
         capacity = revenue / sc.investment.target_utilisation
-        cohort = np.float32  # per-cohort arrays dominate memory; single precision suffices
-        st.cohort_capacity = (capacity[:, :, None] * age_weight).astype(cohort)
-        # Vintages ``vintage_gap`` a year apart below what the firm would buy new (its
-        # segment's models),
-        # so the first spin-up year does not scrap a stock that is obsolete by construction.
-        theta = par.theta[lay.sector_of]
-        seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
-        frontier = seg_index**theta
-        st.cohort_inverse_productivity = (
-            (((1.0 + ini.vintage_gap) * (1.0 + sc.investment.wear_rate)) ** ages.astype(float))[
-                None, None, :
-            ]
-            / np.broadcast_to(frontier, (R, N))[:, :, None]
-        ).astype(cohort)
-        capital_price = par.kappa[lay.sector_of]
-        cost_slot = self.cost_slot_of_ring()
-        kept = np.flatnonzero(cost_slot >= 0)
-        st.cohort_cost = np.zeros((R, N, self.cost_ring_years), dtype=cohort)
-        st.cohort_cost[:, :, cost_slot[kept]] = (
-            st.cohort_capacity[:, :, kept] * capital_price[:, None]
-        ).astype(cohort)
-        st.capacity = st.cohort_capacity.sum(axis=2, dtype=float)
-        weighted = np.einsum(
-            "rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float
-        )
-        st.machine_productivity = np.where(
-            weighted > TINY, st.capacity / np.maximum(weighted, TINY), 1.0
-        )
+        self._install_vintages(capacity, np.full((R, N), sc.investment.technical_life_years))
         # A sound start (positive net worth); the spin-up then sets the balance sheets.
         st.cash = ini.cash_to_revenue * revenue
         st.debt = ini.debt_to_revenue * revenue
@@ -200,20 +170,141 @@ class BaseYear:
             setattr(st, f"{name}_last_met", np.full((R, N), NEVER, dtype=np.int32))
             setattr(st, f"{name}_held", np.zeros((R, N), dtype=bool))
             setattr(st, f"{name}_new", np.zeros((R, N), dtype=bool))
+        self._price_initial_firms()
+        self.tax_base_rates()
+        # The stock as a firm that has long invested on these terms holds it (no cohort the
+        # payback rule would scrap at once), and the prices of the machines it then runs.
+        self._install_vintages(capacity, self._steady_vintage_ages())
+        self._price_initial_firms()
+        tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
+        st.rd_user_cost_base = (1.0 - tau * (1.0 + self.exo.super_deduction)).astype(trait)
+        self.policy.initialise(self)
+
+    def _install_vintages(self, capacity: np.ndarray, kept_ages: np.ndarray) -> None:
+        """Each firm's machine cohorts: ``capacity`` (R, N) over its ``kept_ages`` youngest ages.
+
+        The stock was built by investment growing at ``initial.stock_growth`` a year, so
+        cohort weights fall by that factor with age; cohorts are ``vintage_gap`` a year of
+        embodied progress apart, and each older year has worn by ``wear_rate``, below what
+        the firm would buy new (its segment's models), so no cohort is obsolete by
+        construction.
+        """
+        st, sc, lay, par = self.state, self.scenario, self.layout, self.par
+        ini, mt = sc.initial, self.region.machine_tools
+        R, N = capacity.shape
+        ages = self.cohort_ages().astype(float)
+        age_weight = np.where(
+            ages[None, None, :] < kept_ages[:, :, None], (1.0 + ini.stock_growth) ** (-ages), 0.0
+        )
+        age_weight /= age_weight.sum(axis=2, keepdims=True)
+        cohort = np.float32  # per-cohort arrays dominate memory; single precision suffices
+        st.cohort_capacity = (capacity[:, :, None] * age_weight).astype(cohort)
+        theta = par.theta[lay.sector_of]
+        seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
+        frontier = seg_index**theta
+        st.cohort_inverse_productivity = (
+            (self._vintage_age_factor() ** ages)[None, None, :]
+            / np.broadcast_to(frontier, (R, N))[:, :, None]
+        ).astype(cohort)
+        capital_price = par.kappa[lay.sector_of]
+        cost_slot = self.cost_slot_of_ring()
+        kept = np.flatnonzero(cost_slot >= 0)
+        st.cohort_cost = np.zeros((R, N, self.cost_ring_years), dtype=cohort)
+        st.cohort_cost[:, :, cost_slot[kept]] = (
+            st.cohort_capacity[:, :, kept] * capital_price[:, None]
+        ).astype(cohort)
+        st.capacity = st.cohort_capacity.sum(axis=2, dtype=float)
+        weighted = np.einsum(
+            "rna,rna->rn", st.cohort_capacity, st.cohort_inverse_productivity, dtype=float
+        )
+        st.machine_productivity = np.where(
+            weighted > TINY, st.capacity / np.maximum(weighted, TINY), 1.0
+        )
+
+    def _vintage_age_factor(self) -> float:
+        """Rise of an initial cohort's input per unit of capacity with each year of age."""
+        sc = self.scenario
+        return (1.0 + sc.initial.vintage_gap) * (1.0 + sc.investment.wear_rate)
+
+    def _steady_vintage_ages(self) -> np.ndarray:
+        """Cohorts each firm keeps in a steady state of the payback rule (R, N).
+
+        The candidate new machines of each segment are its makers' share-weighted average
+        model, its import model and its other-province model (``steady_vintage_ages``).
+        """
+        # The rules import the engine, which this class is a base of.
+        from model.economy.rules.investment import InvestParams, steady_vintage_ages
+
+        st, sc, lay, par = self.state, self.scenario, self.layout, self.par
+        inv = sc.investment
+        productivity, _, risk_price = self.model_table()
+        M = len(self.makers)
+        share = np.zeros(st.alive.shape)
+        share[:, self.makers] = st.mt_segment_share[:, self.makers]
+
+        def makers_mean(by_position: np.ndarray) -> np.ndarray:
+            x = np.zeros(st.alive.shape)
+            x[:, self.makers] = by_position[:, :M]
+            return self.segment_sum(share * x) / np.maximum(self.segment_sum(share), TINY)
+
+        def candidates(by_position: np.ndarray) -> np.ndarray:
+            outside = by_position[:, M:]
+            return np.stack(
+                [
+                    makers_mean(by_position),
+                    outside[:, self.import_model_of_segment],
+                    outside[:, self.other_model_of_segment],
+                ],
+                axis=2,
+            )
+
+        frontier = float(self.exo.other_equipment_productivity)
+        params = InvestParams(
+            theta=par.theta,
+            kappa=par.kappa,
+            frontier_factor=frontier ** (1.0 - par.theta),
+            base_financing=1.0 + self.exo.loan_rate * (inv.loan_term_years + 1) / 2.0,
+            relief=np.zeros((self.R, 1)),
+            other_equipment_price=float(self.exo.other_equipment_price),
+            target_utilisation=inv.target_utilisation,
+            cash_buffer_sales_ratio=inv.cash_buffer_sales_ratio,
+            credit_limit_sales_ratio=inv.credit_limit_sales_ratio,
+            loan_financed_share=inv.loan_financed_share,
+            wear=1.0 + inv.wear_rate,
+        )
+        newest = st.cohort_inverse_productivity[:, :, self.cohort_head].astype(float)
+        return steady_vintage_ages(
+            lay.sector_of,
+            lay.buy_segment,
+            candidates(productivity),
+            candidates(risk_price),
+            st.k1,
+            st.process_productivity,
+            st.payback_years.astype(float),
+            newest,
+            params,
+            inv.target_utilisation / frontier ** (1.0 - par.theta),
+            self._vintage_age_factor(),
+            inv.technical_life_years,
+        )
+
+    def _price_initial_firms(self) -> None:
+        """Prices at the initial machines' unit cost, user firms' appeal, the outside makers.
+
+        User firms' appeal is what makes their target share their share at these prices;
+        the outside models are anchored to the region's segment means (with their makers'
+        appeal).
+        """
+        st, sc, lay, par = self.state, self.scenario, self.layout, self.par
+        is_mt = lay.make_segment >= 0
         unit_cost = to_firms(self, st.k1) / (
             st.process_productivity * st.machine_productivity
         ) + to_firms(self, st.k2)
         st.price = (1.0 + par.markup[lay.sector_of]) * unit_cost
-        # User firms' appeal: what makes their target share their share at today's prices.
         relative = st.price / to_firms(self, st.price_index)
         sigma = sc.market.sector_share_elasticity
         st.appeal = np.where(st.alive & ~is_mt, st.market_share * relative**sigma, 0.0)
-        # Outside models, anchored to the region's segment means, and their makers' pull.
         self.anchor_outside_makers(appeals=True)
-        self.tax_base_rates()
-        tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
-        st.rd_user_cost_base = (1.0 - tau * (1.0 + self.exo.super_deduction)).astype(trait)
-        self.policy.initialise(self)
 
     def anchor_outside_makers(self, *, appeals: bool = False) -> None:
         """Put the outside models and their makers on the region file's base-year terms.

@@ -577,6 +577,94 @@ class InvestParams(NamedTuple):
     wear: float  # 1 + yearly rise of a machine's input per unit of capacity with age
 
 
+@njit(inline="always")
+def _saving_per_financing(
+    perceived_price: float, payback_years: float, utilisation: float, unit_machine_cost: float
+) -> float:
+    """The input saving per unit of capacity a new machine must bring, per unit of financing.
+
+    A cohort is scrapped when 1/e_a - 1/e_new >= this x the financing multiplier: the new
+    machine's perceived price paid back by b years of saved input at the target utilisation.
+    """
+    return perceived_price / (payback_years * utilisation * unit_machine_cost)
+
+
+@njit(cache=True)
+def steady_vintage_ages(
+    sector_of: np.ndarray,
+    buy_segment: np.ndarray,
+    candidate_productivity: np.ndarray,
+    candidate_risk_price: np.ndarray,
+    k1: np.ndarray,
+    process_productivity: np.ndarray,
+    payback_years: np.ndarray,
+    new_inverse_productivity: np.ndarray,
+    par: InvestParams,
+    operating_scale: np.ndarray,
+    age_factor: float,
+    technical_life: int,
+) -> np.ndarray:
+    """How many of the youngest cohorts each firm keeps in a steady state (R, N).
+
+    A firm that has invested for long under today's terms holds no cohort the payback rule
+    would scrap: the initial stock stops at the first age whose inverse productivity, a
+    year's wear on, reaches the firm's scrapping threshold, so the first year brings no
+    wave of scrapping that the later years echo at the technical life. The new machine is
+    the cheapest of its segment's candidate models to the buyer (capital plus b years of
+    operating cost, as the brochure weighs it); cohorts of age a stand at
+    ``new_inverse_productivity`` x ``age_factor`` ** a. At least the newest cohort is kept.
+
+    Args:
+        sector_of: (N,) each slot's sector.
+        buy_segment: (N,) the machine-tool segment each slot buys from.
+        candidate_productivity: (R, G, C) each segment's candidate models' productivity.
+        candidate_risk_price: (R, G, C) their price with the buyers' risk premium.
+        k1: (R, S) machine-sensitive unit cost at machine productivity 1.
+        process_productivity: (R, N) the firms' process productivity.
+        payback_years: (R, N) the firms' payback periods b.
+        new_inverse_productivity: (R, N) inverse productivity of the firm's newest cohort.
+        par: The investment parameters (the ordinary financing multiplier, no relief).
+        operating_scale: (S,) target utilisation / frontier ** (1 - theta).
+        age_factor: Rise of a cohort's inverse productivity with each year of age.
+        technical_life: Cohorts at most (the technical life in years).
+    """
+    R, N = process_productivity.shape
+    C = candidate_productivity.shape[2]
+    kept = np.empty((R, N), dtype=np.int64)
+    for r in range(R):
+        for n in range(N):
+            s = sector_of[n]
+            g = buy_segment[n]
+            th = par.theta[s]
+            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
+            weight = payback_years[r, n] * unit_machine_cost * operating_scale[s]
+            best = 0
+            best_cost = np.inf
+            for c in range(C):
+                a = max(candidate_productivity[r, g, c], TINY)
+                cost = par.kappa[s] * th * candidate_risk_price[r, g, c] + weight * a ** (-th)
+                if cost < best_cost:
+                    best, best_cost = c, cost
+            a = max(candidate_productivity[r, g, best], TINY)
+            e_new = par.frontier_factor[s] * a**th
+            perceived = par.kappa[s] * (
+                th * candidate_risk_price[r, g, best] + (1.0 - th) * par.other_equipment_price
+            )
+            threshold = (
+                1.0 / max(e_new, TINY)
+                + _saving_per_financing(
+                    perceived, payback_years[r, n], par.target_utilisation, unit_machine_cost
+                )
+                * par.base_financing
+            )
+            e_inv = new_inverse_productivity[r, n] * par.wear
+            ages = 1
+            while ages < technical_life and e_inv * age_factor**ages < threshold:
+                ages += 1
+            kept[r, n] = ages
+    return kept
+
+
 @njit(cache=True)
 def invest_firms(
     lay: SlotTables,
@@ -702,7 +790,9 @@ def invest_firms(
             capital_price = kappa * (th * price_new + (1.0 - th) * other_equipment_price)
             perceived = kappa * (th * risk_price[r, p] + (1.0 - th) * other_equipment_price)
             unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
-            per_saving = perceived / (payback_years[r, n] * target_utilisation * unit_machine_cost)
+            per_saving = _saving_per_financing(
+                perceived, payback_years[r, n], target_utilisation, unit_machine_cost
+            )
             inv_new = 1.0 / max(e_new, TINY)
             t_ordinary = inv_new + per_saving * base_financing
             firm_relief = relief[r, n] if relief_per_firm else relief[r, 0]
