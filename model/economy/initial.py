@@ -233,9 +233,9 @@ class BaseYear:
         model, its import model and its other-province model (``steady_vintage_ages``).
         """
         # The rules import the engine, which this class is a base of.
-        from model.economy.rules.investment import InvestParams, steady_vintage_ages
+        from model.economy.rules.investment import invest_params, steady_vintage_ages
 
-        st, sc, lay, par = self.state, self.scenario, self.layout, self.par
+        st, sc, lay = self.state, self.scenario, self.layout
         inv = sc.investment
         productivity, _, risk_price = self.model_table()
         M = len(self.makers)
@@ -258,20 +258,7 @@ class BaseYear:
                 axis=2,
             )
 
-        frontier = float(self.exo.other_equipment_productivity)
-        params = InvestParams(
-            theta=par.theta,
-            kappa=par.kappa,
-            frontier_factor=frontier ** (1.0 - par.theta),
-            base_financing=1.0 + self.exo.loan_rate * (inv.loan_term_years + 1) / 2.0,
-            relief=np.zeros((self.R, 1)),
-            other_equipment_price=float(self.exo.other_equipment_price),
-            target_utilisation=inv.target_utilisation,
-            cash_buffer_sales_ratio=inv.cash_buffer_sales_ratio,
-            credit_limit_sales_ratio=inv.credit_limit_sales_ratio,
-            loan_financed_share=inv.loan_financed_share,
-            wear=1.0 + inv.wear_rate,
-        )
+        params = invest_params(self, 0.0)
         newest = st.cohort_inverse_productivity[:, :, self.cohort_head].astype(float)
         return steady_vintage_ages(
             lay.sector_of,
@@ -283,7 +270,7 @@ class BaseYear:
             st.payback_years.astype(float),
             newest,
             params,
-            inv.target_utilisation / frontier ** (1.0 - par.theta),
+            params.target_utilisation / params.frontier_factor,
             self._vintage_age_factor(),
             inv.technical_life_years,
         )

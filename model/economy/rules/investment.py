@@ -29,7 +29,7 @@ def invest(eng: Engine) -> None:
     to the credit limit, and investment is cut to what is funded. The per-firm arithmetic is
     ``invest_firms``.
     """
-    st, sc, lay, par = eng.state, eng.scenario, eng.layout, eng.par
+    st, sc, lay = eng.state, eng.scenario, eng.layout
     inv = sc.investment
     R = eng.R
     # Age the machine stock one year: the ring of cohorts turns by one slot, and the cohort
@@ -41,10 +41,6 @@ def invest(eng: Engine) -> None:
     productivity, price, risk_price = eng.model_table()  # (R, M + O), by model position
     models = model_costs(eng, productivity, risk_price)
     choice = choose_machines(eng, models)
-    # Cash has the loan rate as its opportunity cost, so every purchase carries the interest of
-    # a straight-amortised loan, r (T + 1) / 2 per yuan; the policy may relieve eligible ones.
-    base_financing = 1.0 + eng.exo.loan_rate * (inv.loan_term_years + 1) / 2.0
-    relief = eng.policy.financing_relief(eng)
     over_aged = ages > eng.policy.eligible_replacement_age(eng)  # (A,) by slot
     life = inv.tax_depreciation_years
     out = eng.outputs(InvestOut)
@@ -72,24 +68,7 @@ def invest(eng: Engine) -> None:
         book_share=_remaining_book_share(eng, ages),
         ages=ages.astype(float),
     )
-    params = InvestParams(
-        theta=par.theta,
-        kappa=par.kappa,
-        frontier_factor=float(eng.exo.other_equipment_productivity) ** (1.0 - par.theta),
-        base_financing=float(base_financing),
-        # Per firm (a listed project) or none: (R, N), or (R, 1) zeros.
-        relief=(
-            np.ascontiguousarray(relief, dtype=float)
-            if np.ndim(relief) == 2
-            else np.full((R, 1), float(relief))
-        ),
-        other_equipment_price=float(eng.exo.other_equipment_price),
-        target_utilisation=inv.target_utilisation,
-        cash_buffer_sales_ratio=inv.cash_buffer_sales_ratio,
-        credit_limit_sales_ratio=inv.credit_limit_sales_ratio,
-        loan_financed_share=inv.loan_financed_share,
-        wear=1.0 + inv.wear_rate,
-    )
+    params = invest_params(eng, eng.policy.financing_relief(eng))
     invest_firms(
         lay.tables,
         bundle(InvestFirms, st),
@@ -111,6 +90,36 @@ def invest(eng: Engine) -> None:
     st.orders_outside_models = orders_outside
     st.machine_choice = choice
     eng.policy.after_investment(eng)
+
+
+def invest_params(eng: Engine, relief: np.ndarray | float) -> InvestParams:
+    """The investment loop's parameters this year, with the policy's financing ``relief``.
+
+    Args:
+        eng: The engine.
+        relief: Financing relief on over-aged cohorts, per firm (R, N) or for all.
+    """
+    inv, par, exo = eng.scenario.investment, eng.par, eng.exo
+    return InvestParams(
+        theta=par.theta,
+        kappa=par.kappa,
+        frontier_factor=float(exo.other_equipment_productivity) ** (1.0 - par.theta),
+        # Cash has the loan rate as its opportunity cost, so every purchase carries the
+        # interest of a straight-amortised loan, r (T + 1) / 2 per yuan.
+        base_financing=float(1.0 + exo.loan_rate * (inv.loan_term_years + 1) / 2.0),
+        # Per firm (a listed project) or none: (R, N), or (R, 1).
+        relief=(
+            np.ascontiguousarray(relief, dtype=float)
+            if np.ndim(relief) == 2
+            else np.full((eng.R, 1), float(relief))
+        ),
+        other_equipment_price=float(exo.other_equipment_price),
+        target_utilisation=inv.target_utilisation,
+        cash_buffer_sales_ratio=inv.cash_buffer_sales_ratio,
+        credit_limit_sales_ratio=inv.credit_limit_sales_ratio,
+        loan_financed_share=inv.loan_financed_share,
+        wear=1.0 + inv.wear_rate,
+    )
 
 
 def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
