@@ -70,3 +70,95 @@ def test_beta_draw_is_the_order_statistic_of_its_uniforms(a: int, b: int) -> Non
         uniforms = np.sort([uniform(key, counter + i) for i in range(a + b - 1)])
         assert beta_integer_into(key, counter, a, b, scratch) == uniforms[a - 1]
         assert beta_integer(key, counter, a, b) == uniforms[a - 1]
+
+
+def _steady_ages_by_hand(
+    a: np.ndarray,
+    p: np.ndarray,
+    *,
+    theta: float,
+    kappa: float,
+    k1: float,
+    process_productivity: float,
+    payback: float,
+    utilisation: float,
+    financing: float,
+    other_price: float,
+    inverse_new: float,
+    wear: float,
+    age_factor: float,
+    life: int,
+) -> int:
+    """The cohorts a firm keeps, from the payback rule written out (frontier 1)."""
+    unit_machine_cost = k1 / process_productivity
+    horizon = payback * utilisation * unit_machine_cost
+    cost = kappa * theta * p + horizon / a**theta
+    c = int(np.argmin(cost))
+    perceived = kappa * (theta * p[c] + (1.0 - theta) * other_price)
+    threshold = 1.0 / a[c] ** theta + perceived / horizon * financing
+    # Age k is kept while its input, a year's wear on, is below the threshold.
+    k = int(np.ceil(np.log(threshold / (inverse_new * wear)) / np.log(age_factor)))
+    return min(max(k, 1), life)
+
+
+def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
+    from model.economy.rules.investment import InvestParams, steady_vintage_ages
+
+    # One sector, one segment; three candidate models: good and dear, poor and cheap, middling.
+    a = np.array([1.4, 0.8, 1.0])
+    p = np.array([1.6, 0.7, 1.0])
+    theta, kappa, k1, u, fin, wear, factor, life = 0.3, 2.0, 2.0, 0.75, 1.06, 1.03, 1.05, 15
+    # Firms differ in payback period (which candidate is cheapest to them) and productivity.
+    payback = np.array([[1.0, 3.0, 8.0, 3.0]])
+    process = np.array([[1.0, 1.0, 1.0, 2.0]])
+    inverse_new = np.array([[1.0, 0.95, 1.1, 1.0]])
+    par = InvestParams(
+        theta=np.array([theta]),
+        kappa=np.array([kappa]),
+        frontier_factor=np.array([1.0]),
+        base_financing=fin,
+        relief=np.zeros((1, 1)),
+        other_equipment_price=1.0,
+        target_utilisation=u,
+        cash_buffer_sales_ratio=0.1,
+        credit_limit_sales_ratio=0.5,
+        loan_financed_share=0.6,
+        wear=wear,
+    )
+    kept = steady_vintage_ages(
+        np.zeros(4, dtype=np.int64),
+        np.zeros(4, dtype=np.int64),
+        a[None, None, :],
+        p[None, None, :],
+        np.array([[k1]]),
+        process,
+        payback,
+        inverse_new,
+        par,
+        np.array([u]),
+        factor,
+        life,
+    )
+    expected = [
+        _steady_ages_by_hand(
+            a,
+            p,
+            theta=theta,
+            kappa=kappa,
+            k1=k1,
+            process_productivity=process[0, n],
+            payback=payback[0, n],
+            utilisation=u,
+            financing=fin,
+            other_price=1.0,
+            inverse_new=inverse_new[0, n],
+            wear=wear,
+            age_factor=factor,
+            life=life,
+        )
+        for n in range(4)
+    ]
+    np.testing.assert_array_equal(kept[0], expected)
+    # The hand-built firms span the cases (a short horizon buys the cheap model, a long one
+    # the good one): the whole stock kept, cut short, and only the newest cohort.
+    assert expected == [15, 9, 1, 13]

@@ -183,3 +183,19 @@ def test_the_rebase_books_inside_purchases_on_the_makers_that_go_on() -> None:
     booked = st.orders_inside[0, makers[live]].sum()
     inside = st.machine_purchases_in_region[0].sum(dtype=float)
     assert booked == pytest.approx(inside, rel=1e-9)
+
+
+#: The first spin-up year may replace at most this multiple of the spin-up's last-decade rate
+#: (median over sectors). The initial stock is each firm's steady state of the payback rule
+#: against its segment's average new models at the initial terms; the cheapest of a brochure
+#: and the first year's wage growth scrap a little more, so the first year runs about twice
+#: the later rate. A stock drawn without the rule's steady state (cohorts of every age the
+#: rule would scrap at once) replaced 5-7 times the later rate.
+FIRST_YEAR_MULTIPLE = 3.0
+
+
+def test_the_spinup_starts_without_a_scrapping_wave(baseline: xr.Dataset) -> None:
+    rate = baseline["spinup_replacement_rate"].mean("replicate")
+    first = rate.isel(spinup_year=0)
+    ratio = first / _spinup_mean(baseline).mean("replicate")
+    assert float(ratio.median()) < FIRST_YEAR_MULTIPLE, ratio.values
