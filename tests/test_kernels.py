@@ -84,21 +84,24 @@ def _steady_ages_by_hand(
     utilisation: float,
     financing: float,
     other_price: float,
-    inverse_new: float,
     wear: float,
     age_factor: float,
     life: int,
 ) -> int:
-    """The cohorts a firm keeps, from the payback rule written out (frontier 1)."""
+    """The cohorts a firm keeps and its new machine's input, the payback rule written out.
+
+    With the frontier at 1; the newest cohort is the new machine, 1/a^theta.
+    """
     unit_machine_cost = k1 / process_productivity
     horizon = payback * utilisation * unit_machine_cost
     cost = kappa * theta * p + horizon / a**theta
     c = int(np.argmin(cost))
     perceived = kappa * (theta * p[c] + (1.0 - theta) * other_price)
-    threshold = 1.0 / a[c] ** theta + perceived / horizon * financing
+    inverse_new = 1.0 / a[c] ** theta
+    threshold = inverse_new + perceived / horizon * financing
     # Age k is kept while its input, a year's wear on, is below the threshold.
     k = int(np.ceil(np.log(threshold / (inverse_new * wear)) / np.log(age_factor)))
-    return min(max(k, 1), life)
+    return min(max(k, 1), life), inverse_new
 
 
 def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
@@ -111,7 +114,6 @@ def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
     # Firms differ in payback period (which candidate is cheapest to them) and productivity.
     payback = np.array([[1.0, 3.0, 8.0, 3.0]])
     process = np.array([[1.0, 1.0, 1.0, 2.0]])
-    inverse_new = np.array([[1.0, 0.95, 1.1, 1.0]])
     par = InvestParams(
         theta=np.array([theta]),
         kappa=np.array([kappa]),
@@ -125,7 +127,7 @@ def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
         loan_financed_share=0.6,
         wear=wear,
     )
-    kept = steady_vintage_ages(
+    kept, newest = steady_vintage_ages(
         np.zeros(4, dtype=np.int64),
         np.zeros(4, dtype=np.int64),
         a[None, None, :],
@@ -133,7 +135,6 @@ def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
         np.array([[k1]]),
         process,
         payback,
-        inverse_new,
         par,
         np.array([u]),
         factor,
@@ -151,14 +152,15 @@ def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
             utilisation=u,
             financing=fin,
             other_price=1.0,
-            inverse_new=inverse_new[0, n],
             wear=wear,
             age_factor=factor,
             life=life,
         )
         for n in range(4)
     ]
-    np.testing.assert_array_equal(kept[0], expected)
-    # The hand-built firms span the cases (a short horizon buys the cheap model, a long one
-    # the good one): the whole stock kept, cut short, and only the newest cohort.
-    assert expected == [15, 9, 1, 13]
+    np.testing.assert_array_equal(kept[0], [k for k, _ in expected])
+    np.testing.assert_allclose(newest[0], [x for _, x in expected], rtol=1e-12)
+    # The hand-built firms span the cases: a short horizon buys the cheap model and a long
+    # one the good one; some keep the whole stock and some a stock cut short.
+    assert len({x for _, x in expected}) == 2
+    assert min(k for k, _ in expected) < life == max(k for k, _ in expected)

@@ -351,13 +351,14 @@ class ReferenceModel(mesa.Model):
         return (1.0 + sc.initial.vintage_gap) * (1.0 + sc.investment.wear_rate)
 
     def settle_initial_vintages(self) -> None:
-        """Each firm keeps only the cohorts its payback rule would not scrap at once.
+        """Each firm's stock as the payback rule sustains it on the initial terms.
 
-        A firm that has long invested on these terms holds no such cohort, so the first year
-        brings no wave of scrapping. The new machine is the cheapest to the buyer of its
-        segment's candidates: the makers' share-weighted average model, the import model
-        and the other-province model. Prices and appeals are then set on the stock kept, and
-        the outside makers anchored again.
+        A firm that has long invested on these terms runs cohorts of the machine it buys new,
+        each older one a vintage gap and a year's wear above it, and holds no cohort the rule
+        would scrap at once, so the first year brings no wave of scrapping. The new machine is
+        the cheapest to the buyer of its segment's candidates: the makers' share-weighted
+        average model, the import model and the other-province model. Prices and appeals are
+        then set on the stock kept, and the outside makers anchored again.
         """
         sc = self.scenario_params
         inv, ini = sc.investment, sc.initial
@@ -369,23 +370,23 @@ class ReferenceModel(mesa.Model):
         first_set = self.government.first_set
         candidates = []
         for g, makers in enumerate(self.makers):
-            total = max(sum(f.mt_segment_share for f in makers), TINY)
-            mean_a = sum(f.mt_segment_share * f.model_productivity for f in makers) / total
-            mean_p = (
-                sum(
-                    f.mt_segment_share * f.list_price() * first_set.base_multiplier(f)
-                    for f in makers
-                )
-                / total
-            )
             imp, other = self.import_model[g], self.other_province_model[g]
-            candidates.append(
-                [
-                    (mean_a, mean_p),
-                    (imp.model_productivity, imp.price),
-                    (other.model_productivity, other.price),
-                ]
-            )
+            offered = [
+                (imp.model_productivity, imp.price),
+                (other.model_productivity, other.price),
+            ]
+            total = sum(f.mt_segment_share for f in makers)
+            if total > 0.0:  # a segment without makers offers no makers' model
+                mean_a = sum(f.mt_segment_share * f.model_productivity for f in makers) / total
+                mean_p = (
+                    sum(
+                        f.mt_segment_share * f.list_price() * first_set.base_multiplier(f)
+                        for f in makers
+                    )
+                    / total
+                )
+                offered.insert(0, (mean_a, mean_p))
+            candidates.append([c for c in offered if c[0] > 0.0])
         for firm in self.agents:
             sec = firm.sec
             theta, kappa = sec.theta, sec.kappa
@@ -402,17 +403,22 @@ class ReferenceModel(mesa.Model):
             def buyer_cost(c: tuple[float, float], theta=theta, kappa=kappa, horizon=horizon):
                 return kappa * theta * c[1] + horizon / e_new(c[0])
 
-            a_new, p_new = min(candidates[firm.buy_segment], key=buyer_cost)
-            perceived = kappa * (theta * p_new + (1.0 - theta) * self.other_equipment_price)
-            threshold = 1.0 / max(e_new(a_new), TINY) + perceived / horizon * financing
-            oldest_input = firm.cohort_inverse_productivity[0] * wear
-            kept = 1
-            while kept < A and oldest_input * age_factor**kept < threshold:
-                kept += 1
+            offered = candidates[firm.buy_segment]
+            if offered:
+                a_new, p_new = min(offered, key=buyer_cost)
+                inverse_new = 1.0 / max(e_new(a_new), TINY)
+                perceived = kappa * (theta * p_new + (1.0 - theta) * self.other_equipment_price)
+                threshold = inverse_new + perceived / horizon * financing
+                kept = 1
+                while kept < A and inverse_new * wear * age_factor**kept < threshold:
+                    kept += 1
+            else:  # nothing offered: the frontier's equipment alone
+                inverse_new, kept = 1.0 / frontier ** (1.0 - theta), A
             weight = [(1.0 + ini.stock_growth) ** (-a) if a < kept else 0.0 for a in range(A)]
             total = sum(weight)
             capacity = firm.capacity
             firm.cohort_capacity = [capacity * w / total for w in weight]
+            firm.cohort_inverse_productivity = [inverse_new * age_factor**a for a in range(A)]
             firm.cohort_cost = [c * kappa for c in firm.cohort_capacity]
             firm.summarise_machines()
             firm.unit_cost = (

@@ -135,7 +135,14 @@ class BaseYear:
         self.cohort_years = 0  # turns of the rings so far
         self.cohort_head = 0
         capacity = revenue / sc.investment.target_utilisation
-        self._install_vintages(capacity, np.full((R, N), sc.investment.technical_life_years))
+        # First a stock of every age at the buyer's segment's average productivity, on which
+        # the initial prices are set; then the stock those terms sustain (below).
+        seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
+        self._install_vintages(
+            capacity,
+            np.full((R, N), sc.investment.technical_life_years),
+            np.broadcast_to(seg_index ** -par.theta[lay.sector_of], (R, N)),
+        )
         # A sound start (positive net worth); the spin-up then sets the balance sheets.
         st.cash = ini.cash_to_revenue * revenue
         st.debt = ini.debt_to_revenue * revenue
@@ -174,23 +181,24 @@ class BaseYear:
         self.tax_base_rates()
         # The stock as a firm that has long invested on these terms holds it (no cohort the
         # payback rule would scrap at once), and the prices of the machines it then runs.
-        self._install_vintages(capacity, self._steady_vintage_ages())
+        self._install_vintages(capacity, *self._steady_vintage_ages())
         self._price_initial_firms()
         tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
         st.rd_user_cost_base = (1.0 - tau * (1.0 + self.exo.super_deduction)).astype(trait)
         self.policy.initialise(self)
 
-    def _install_vintages(self, capacity: np.ndarray, kept_ages: np.ndarray) -> None:
+    def _install_vintages(
+        self, capacity: np.ndarray, kept_ages: np.ndarray, newest_inverse: np.ndarray
+    ) -> None:
         """Each firm's machine cohorts: ``capacity`` (R, N) over its ``kept_ages`` youngest ages.
 
         The stock was built by investment growing at ``initial.stock_growth`` a year, so
-        cohort weights fall by that factor with age; cohorts are ``vintage_gap`` a year of
-        embodied progress apart, and each older year has worn by ``wear_rate``, below what
-        the firm would buy new (its segment's models), so no cohort is obsolete by
-        construction.
+        cohort weights fall by that factor with age. The newest cohort needs
+        ``newest_inverse`` (R, N) of input per unit of capacity; each older one is a year of
+        embodied progress (``vintage_gap``) and a year's wear (``wear_rate``) above it.
         """
         st, sc, lay, par = self.state, self.scenario, self.layout, self.par
-        ini, mt = sc.initial, self.region.machine_tools
+        ini = sc.initial
         R, N = capacity.shape
         ages = self.cohort_ages().astype(float)
         age_weight = np.where(
@@ -199,12 +207,8 @@ class BaseYear:
         age_weight /= age_weight.sum(axis=2, keepdims=True)
         cohort = np.float32  # per-cohort arrays dominate memory; single precision suffices
         st.cohort_capacity = (capacity[:, :, None] * age_weight).astype(cohort)
-        theta = par.theta[lay.sector_of]
-        seg_index = np.asarray(mt.segment_productivity_index)[lay.buy_segment]
-        frontier = seg_index**theta
         st.cohort_inverse_productivity = (
-            (self._vintage_age_factor() ** ages)[None, None, :]
-            / np.broadcast_to(frontier, (R, N))[:, :, None]
+            newest_inverse[:, :, None] * (self._vintage_age_factor() ** ages)[None, None, :]
         ).astype(cohort)
         capital_price = par.kappa[lay.sector_of]
         cost_slot = self.cost_slot_of_ring()
@@ -226,8 +230,8 @@ class BaseYear:
         sc = self.scenario
         return (1.0 + sc.initial.vintage_gap) * (1.0 + sc.investment.wear_rate)
 
-    def _steady_vintage_ages(self) -> np.ndarray:
-        """Cohorts each firm keeps in a steady state of the payback rule (R, N).
+    def _steady_vintage_ages(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cohort ages each firm keeps in a steady state of the payback rule, and its newest.
 
         The candidate new machines of each segment are its makers' share-weighted average
         model, its import model and its other-province model (``steady_vintage_ages``).
@@ -237,12 +241,16 @@ class BaseYear:
 
         st, sc, lay = self.state, self.scenario, self.layout
         inv = sc.investment
-        productivity, _, risk_price = self.model_table()
+        productivity, price, _ = self.model_table()
         M = len(self.makers)
+        # The terms without any instrument (the spin-up is shared by every scenario).
+        risk_price = price.copy()
+        risk_price[:, :M] *= self.risk_multiplier_base(self.makers)
         share = np.zeros(st.alive.shape)
         share[:, self.makers] = st.mt_segment_share[:, self.makers]
 
         def makers_mean(by_position: np.ndarray) -> np.ndarray:
+            # 0 in a segment without makers: no such candidate is offered.
             x = np.zeros(st.alive.shape)
             x[:, self.makers] = by_position[:, :M]
             return self.segment_sum(share * x) / np.maximum(self.segment_sum(share), TINY)
@@ -259,7 +267,6 @@ class BaseYear:
             )
 
         params = invest_params(self, 0.0)
-        newest = st.cohort_inverse_productivity[:, :, self.cohort_head].astype(float)
         return steady_vintage_ages(
             lay.sector_of,
             lay.buy_segment,
@@ -268,7 +275,6 @@ class BaseYear:
             st.k1,
             st.process_productivity,
             st.payback_years.astype(float),
-            newest,
             params,
             params.target_utilisation / params.frontier_factor,
             self._vintage_age_factor(),

@@ -607,21 +607,21 @@ def steady_vintage_ages(
     k1: np.ndarray,
     process_productivity: np.ndarray,
     payback_years: np.ndarray,
-    new_inverse_productivity: np.ndarray,
     par: InvestParams,
     operating_scale: np.ndarray,
     age_factor: float,
     technical_life: int,
-) -> np.ndarray:
-    """How many of the youngest cohorts each firm keeps in a steady state (R, N).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's machine stock in a steady state of the payback rule.
 
-    A firm that has invested for long under today's terms holds no cohort the payback rule
-    would scrap: the initial stock stops at the first age whose inverse productivity, a
-    year's wear on, reaches the firm's scrapping threshold, so the first year brings no
-    wave of scrapping that the later years echo at the technical life. The new machine is
-    the cheapest of its segment's candidate models to the buyer (capital plus b years of
-    operating cost, as the brochure weighs it); cohorts of age a stand at
-    ``new_inverse_productivity`` x ``age_factor`` ** a. At least the newest cohort is kept.
+    A firm that has long invested on today's terms runs cohorts of the machine it buys new,
+    each older one ``age_factor`` a year above it in input per unit of capacity, and holds no
+    cohort the payback rule would scrap: the stock stops at the first age whose inverse
+    productivity, a year's wear on, reaches the firm's scrapping threshold, so the first year
+    brings no wave of scrapping that later years echo at the technical life. The new machine
+    is the cheapest to the buyer of its segment's candidate models (capital plus b years of
+    operating cost, as the brochure weighs it); a candidate of no productivity (a segment
+    without makers) is not offered. At least the newest cohort is kept.
 
     Args:
         sector_of: (N,) each slot's sector.
@@ -631,15 +631,19 @@ def steady_vintage_ages(
         k1: (R, S) machine-sensitive unit cost at machine productivity 1.
         process_productivity: (R, N) the firms' process productivity.
         payback_years: (R, N) the firms' payback periods b.
-        new_inverse_productivity: (R, N) inverse productivity of the firm's newest cohort.
         par: The investment parameters (the ordinary financing multiplier, no relief).
         operating_scale: (S,) target utilisation / frontier ** (1 - theta).
         age_factor: Rise of a cohort's inverse productivity with each year of age.
         technical_life: Cohorts at most (the technical life in years).
+
+    Returns:
+        The number of youngest cohort ages each firm keeps (R, N), and the inverse
+        productivity of its new machine, the newest cohort's (R, N).
     """
     R, N = process_productivity.shape
     C = candidate_productivity.shape[2]
     kept = np.empty((R, N), dtype=np.int64)
+    newest = np.empty((R, N))
     for r in range(R):
         for n in range(N):
             s = sector_of[n]
@@ -647,31 +651,39 @@ def steady_vintage_ages(
             th = par.theta[s]
             unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
             weight = payback_years[r, n] * unit_machine_cost * operating_scale[s]
-            best = 0
+            best = -1
             best_cost = np.inf
             for c in range(C):
-                a = max(candidate_productivity[r, g, c], TINY)
+                a = candidate_productivity[r, g, c]
+                if a <= 0.0:
+                    continue
                 cost = par.kappa[s] * th * candidate_risk_price[r, g, c] + weight * a ** (-th)
                 if cost < best_cost:
                     best, best_cost = c, cost
-            a = max(candidate_productivity[r, g, best], TINY)
-            e_new = par.frontier_factor[s] * a**th
+            if best < 0:  # nothing offered: the frontier's equipment alone
+                kept[r, n] = technical_life
+                newest[r, n] = 1.0 / par.frontier_factor[s]
+                continue
+            inv_new = 1.0 / max(
+                par.frontier_factor[s] * candidate_productivity[r, g, best] ** th, TINY
+            )
             perceived = par.kappa[s] * (
                 th * candidate_risk_price[r, g, best] + (1.0 - th) * par.other_equipment_price
             )
             threshold = (
-                1.0 / max(e_new, TINY)
+                inv_new
                 + _saving_per_financing(
                     perceived, payback_years[r, n], par.target_utilisation, unit_machine_cost
                 )
                 * par.base_financing
             )
-            e_inv = new_inverse_productivity[r, n] * par.wear
+            e_inv = inv_new * par.wear
             ages = 1
             while ages < technical_life and e_inv * age_factor**ages < threshold:
                 ages += 1
             kept[r, n] = ages
-    return kept
+            newest[r, n] = inv_new
+    return kept, newest
 
 
 @njit(cache=True)
