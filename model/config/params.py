@@ -171,7 +171,7 @@ class Market:
         doc="sd of a firm's yearly idiosyncratic log growth at the above-scale threshold",
     )
     growth_shock_size_elasticity: float = p(
-        lo=0.0, hi=1.0, doc="beta: the shock sd falls with revenue as (revenue / threshold)^-beta"
+        lo=0.0, hi=0.5, doc="beta: the shock sd falls with revenue as (revenue / threshold)^-beta"
     )
     growth_size_drift: float = p(
         lo=0.0,
