@@ -38,6 +38,7 @@ MET_AT_SMALL_SCALE = {
     "zj_growth_rate_fat_tails",
     "zj_growth_volatility_falls_with_size",
     "jx_new_specialised_new_rd_premium",
+    "zj_little_giants_per_firm",
     "zj_machine_tool_firms_are_above_scale",
     "zj_productivity_dispersion",
     "zj_rd_intensity",
