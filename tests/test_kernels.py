@@ -105,7 +105,7 @@ def _steady_ages_by_hand(
 
 
 def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
-    from model.economy.rules.investment import InvestParams, steady_vintage_ages
+    from model.economy.payback import InvestParams, steady_vintage_ages
 
     # One sector, one segment; three candidate models: good and dear, poor and cheap, middling.
     a = np.array([1.4, 0.8, 1.0])

@@ -12,6 +12,7 @@ from scipy.special import betaincinv
 
 from model.config.firm_sizes import bounded_pareto_quantile
 from model.config.units import PEOPLE_PER_MILLION, TINY
+from model.economy.payback import invest_params, steady_vintage_ages
 from model.economy.sectors import scale_firm_stacks, scale_firms, sector_sum, to_firms
 from model.economy.state import (
     COHORT,
@@ -236,9 +237,6 @@ class BaseYear:
         The candidate new machines of each segment are its makers' share-weighted average
         model, its import model and its other-province model (``steady_vintage_ages``).
         """
-        # The rules import the engine, which this class is a base of.
-        from model.economy.rules.investment import invest_params, steady_vintage_ages
-
         st, sc, lay = self.state, self.scenario, self.layout
         inv = sc.investment
         productivity, price, _ = self.model_table()

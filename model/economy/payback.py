@@ -1,0 +1,166 @@
+"""The payback rule's arithmetic: what the yearly investment rule and the initial stock share.
+
+A cohort of machines is scrapped when the new machine saves enough input to pay back its
+perceived price, financing included, within the firm's payback period. The yearly rule
+(``model.economy.rules.investment``) applies it to each firm's cohorts; the initial state
+(``model.economy.initial``) draws each firm's stock as the rule's steady state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+from numba import njit
+
+from model.config.units import TINY
+
+if TYPE_CHECKING:
+    from model.economy.engine import Engine
+
+
+class InvestParams(NamedTuple):
+    """The investment loop's parameters."""
+
+    theta: np.ndarray  # (S,) machine-tool share of equipment spending
+    kappa: np.ndarray  # (S,) equipment per unit of yearly capacity
+    #: (S,) frontier ** (1 - theta): a new cohort's embodied productivity is this / a ** -theta
+    frontier_factor: np.ndarray
+    base_financing: float  # price multiplier of the financing cost
+    relief: np.ndarray  # (R, N) financing relief on over-aged cohorts, or (R, 1) for all
+    other_equipment_price: float
+    target_utilisation: float
+    cash_buffer_sales_ratio: float
+    credit_limit_sales_ratio: float
+    loan_financed_share: float
+    wear: float  # 1 + yearly rise of a machine's input per unit of capacity with age
+
+
+@njit(inline="always")
+def saving_per_financing(
+    perceived_price: float, payback_years: float, utilisation: float, unit_machine_cost: float
+) -> float:
+    """The input saving per unit of capacity a new machine must bring, per unit of financing.
+
+    A cohort is scrapped when 1/e_a - 1/e_new >= this x the financing multiplier: the new
+    machine's perceived price paid back by b years of saved input at the target utilisation.
+    """
+    return perceived_price / (payback_years * utilisation * unit_machine_cost)
+
+
+@njit(cache=True)
+def steady_vintage_ages(
+    sector_of: np.ndarray,
+    buy_segment: np.ndarray,
+    candidate_productivity: np.ndarray,
+    candidate_risk_price: np.ndarray,
+    k1: np.ndarray,
+    process_productivity: np.ndarray,
+    payback_years: np.ndarray,
+    par: InvestParams,
+    operating_scale: np.ndarray,
+    age_factor: float,
+    technical_life: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's machine stock in a steady state of the payback rule.
+
+    A firm that has long invested on today's terms runs cohorts of the machine it buys new,
+    each older one ``age_factor`` a year above it in input per unit of capacity, and holds no
+    cohort the payback rule would scrap: the stock stops at the first age whose inverse
+    productivity, a year's wear on, reaches the firm's scrapping threshold, so the first year
+    brings no wave of scrapping that later years echo at the technical life. The new machine
+    is the cheapest to the buyer of its segment's candidate models (capital plus b years of
+    operating cost, as the brochure weighs it); a candidate of no productivity (a segment
+    without makers) is not offered. At least the newest cohort is kept.
+
+    Args:
+        sector_of: (N,) each slot's sector.
+        buy_segment: (N,) the machine-tool segment each slot buys from.
+        candidate_productivity: (R, G, C) each segment's candidate models' productivity.
+        candidate_risk_price: (R, G, C) their price with the buyers' risk premium.
+        k1: (R, S) machine-sensitive unit cost at machine productivity 1.
+        process_productivity: (R, N) the firms' process productivity.
+        payback_years: (R, N) the firms' payback periods b.
+        par: The investment parameters (the ordinary financing multiplier, no relief).
+        operating_scale: (S,) target utilisation / frontier ** (1 - theta).
+        age_factor: Rise of a cohort's inverse productivity with each year of age.
+        technical_life: Cohorts at most (the technical life in years).
+
+    Returns:
+        The number of youngest cohort ages each firm keeps (R, N), and the inverse
+        productivity of its new machine, the newest cohort's (R, N).
+    """
+    R, N = process_productivity.shape
+    C = candidate_productivity.shape[2]
+    kept = np.empty((R, N), dtype=np.int64)
+    newest = np.empty((R, N))
+    for r in range(R):
+        for n in range(N):
+            s = sector_of[n]
+            g = buy_segment[n]
+            th = par.theta[s]
+            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
+            weight = payback_years[r, n] * unit_machine_cost * operating_scale[s]
+            best = -1
+            best_cost = np.inf
+            for c in range(C):
+                a = candidate_productivity[r, g, c]
+                if a <= 0.0:
+                    continue
+                cost = par.kappa[s] * th * candidate_risk_price[r, g, c] + weight * a ** (-th)
+                if cost < best_cost:
+                    best, best_cost = c, cost
+            if best < 0:  # nothing offered: the frontier's equipment alone
+                kept[r, n] = technical_life
+                newest[r, n] = 1.0 / par.frontier_factor[s]
+                continue
+            inv_new = 1.0 / max(
+                par.frontier_factor[s] * candidate_productivity[r, g, best] ** th, TINY
+            )
+            perceived = par.kappa[s] * (
+                th * candidate_risk_price[r, g, best] + (1.0 - th) * par.other_equipment_price
+            )
+            threshold = (
+                inv_new
+                + saving_per_financing(
+                    perceived, payback_years[r, n], par.target_utilisation, unit_machine_cost
+                )
+                * par.base_financing
+            )
+            e_inv = inv_new * par.wear
+            ages = 1
+            while ages < technical_life and e_inv * age_factor**ages < threshold:
+                ages += 1
+            kept[r, n] = ages
+            newest[r, n] = inv_new
+    return kept, newest
+
+
+def invest_params(eng: Engine, relief: np.ndarray | float) -> InvestParams:
+    """The investment loop's parameters this year, with the policy's financing ``relief``.
+
+    Args:
+        eng: The engine.
+        relief: Financing relief on over-aged cohorts, per firm (R, N) or for all.
+    """
+    inv, par, exo = eng.scenario.investment, eng.par, eng.exo
+    return InvestParams(
+        theta=par.theta,
+        kappa=par.kappa,
+        frontier_factor=float(exo.other_equipment_productivity) ** (1.0 - par.theta),
+        # Cash has the loan rate as its opportunity cost, so every purchase carries the
+        # interest of a straight-amortised loan, r (T + 1) / 2 per yuan.
+        base_financing=float(1.0 + exo.loan_rate * (inv.loan_term_years + 1) / 2.0),
+        # Per firm (a listed project) or none: (R, N), or (R, 1).
+        relief=(
+            np.ascontiguousarray(relief, dtype=float)
+            if np.ndim(relief) == 2
+            else np.full((eng.R, 1), float(relief))
+        ),
+        other_equipment_price=float(exo.other_equipment_price),
+        target_utilisation=inv.target_utilisation,
+        cash_buffer_sales_ratio=inv.cash_buffer_sales_ratio,
+        credit_limit_sales_ratio=inv.credit_limit_sales_ratio,
+        loan_financed_share=inv.loan_financed_share,
+        wear=1.0 + inv.wear_rate,
+    )
