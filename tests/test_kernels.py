@@ -105,11 +105,13 @@ def _steady_ages_by_hand(
 
 
 def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
-    from model.economy.payback import InvestParams, steady_vintage_ages
+    from model.economy.payback import InvestParams, ModelCosts, steady_vintage_ages
 
-    # One sector, one segment; three candidate models: good and dear, poor and cheap, middling.
-    a = np.array([1.4, 0.8, 1.0])
-    p = np.array([1.6, 0.7, 1.0])
+    # One sector, one segment; three candidate models: good and dear, poor and cheap, middling;
+    # and a fourth, the best buy of all, that is not offered.
+    a = np.array([1.4, 0.8, 1.0, 2.0])
+    p = np.array([1.6, 0.7, 1.0, 0.1])
+    offered = np.array([True, True, True, False])
     theta, kappa, k1, u, fin, wear, factor, life = 0.3, 2.0, 2.0, 0.75, 1.06, 1.03, 1.05, 15
     # Firms differ in payback period (which candidate is cheapest to them) and productivity.
     payback = np.array([[1.0, 3.0, 8.0, 3.0]])
@@ -130,8 +132,10 @@ def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
     kept, newest = steady_vintage_ages(
         np.zeros(4, dtype=np.int64),
         np.zeros(4, dtype=np.int64),
-        a[None, None, :],
-        p[None, None, :],
+        offered[None, None, :],
+        # What each model costs a buyer, as the yearly rule tabulates it (model_costs).
+        ModelCosts(kappa * theta * p[None, None, :], a[None, None, :] ** -theta),
+        p[None, :],
         np.array([[k1]]),
         process,
         payback,
@@ -142,8 +146,8 @@ def test_initial_stock_stops_where_the_payback_rule_would_scrap() -> None:
     )
     expected = [
         _steady_ages_by_hand(
-            a,
-            p,
+            a[offered],
+            p[offered],
             theta=theta,
             kappa=kappa,
             k1=k1,

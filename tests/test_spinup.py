@@ -187,10 +187,10 @@ def test_the_rebase_books_inside_purchases_on_the_makers_that_go_on() -> None:
 
 #: The first spin-up year may replace at most this multiple of the spin-up's last-decade rate
 #: (median over sectors). The initial stock is each firm's steady state of the payback rule
-#: against its segment's average new models at the initial terms; the cheapest of a brochure
-#: and the first year's wage growth scrap a little more, so the first year runs about twice
-#: the later rate. A stock drawn without the rule's steady state (cohorts of every age the
-#: rule would scrap at once) replaced 5-7 times the later rate.
+#: against its segment's candidate new models at the initial terms; the cheapest of a
+#: brochure and the first year's wage and frontier growth scrap a little more, so the first
+#: year runs about 1.6 times the later rate. A stock drawn without the rule's steady state
+#: (cohorts of every age the rule would scrap at once) replaced 5.1 times the later rate.
 FIRST_YEAR_MULTIPLE = 3.0
 
 

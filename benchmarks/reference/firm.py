@@ -206,6 +206,40 @@ class FirmAgent(mesa.Agent):
             self
         )
 
+    def payback_horizon(self) -> float:
+        """What a unit of a machine's input costs the firm over its payback period: b u k1/pi."""
+        m = self.model
+        return (
+            self.payback_years
+            * m.target_utilisation
+            * self.sec.k1
+            / max(self.process_productivity, TINY)
+        )
+
+    def embodied_productivity(self, model_productivity: float) -> float:
+        """A new machine's productivity in this firm: frontier^(1 - theta) a^theta.
+
+        A model of no productivity (e.g. an outside model anchored on a segment left without
+        makers) counts as one of productivity TINY.
+        """
+        theta = self.sec.theta
+        frontier = self.model.other_equipment_productivity
+        return frontier ** (1.0 - theta) * max(model_productivity, TINY) ** theta
+
+    def capital_price(self, machine_price: float) -> float:
+        """A unit of new capacity's price: the machine tools at ``machine_price``, the rest."""
+        theta, kappa = self.sec.theta, self.sec.kappa
+        return kappa * (theta * machine_price + (1.0 - theta) * self.model.other_equipment_price)
+
+    def scrap_threshold(self, model_productivity: float, risk_price: float, financing: float):
+        """The input per unit of capacity at which a cohort is scrapped for this new model.
+
+        1/e_new + perceived price / (b u k1/pi) x financing: the new machine pays back its
+        perceived price, financing included, by b years of saved input.
+        """
+        inv_new = 1.0 / max(self.embodied_productivity(model_productivity), TINY)
+        return inv_new + self.capital_price(risk_price) / self.payback_horizon() * financing
+
     def choose_machine(self):
         """Read a brochure of k offers and pick the cheapest over the payback horizon."""
         m = self.model
@@ -215,23 +249,14 @@ class FirmAgent(mesa.Agent):
         g = self.buy_segment
         p_import, p_other = m.brochure_odds[g]
         makers, cum = m.brochure_makers[g], m.brochure_cum[g]
-        frontier = m.other_equipment_productivity
-        horizon = (
-            self.payback_years
-            * m.target_utilisation
-            * sec.k1
-            / max(self.process_productivity, TINY)
-        )
+        horizon = self.payback_horizon()
 
         def cost_of(offer) -> tuple[float, float]:
             """The offer's capital cost to this buyer and its payback-weighted running cost."""
-            # (A model of no productivity, e.g. an outside model anchored on a segment left
-            # without makers, counts as one of productivity TINY.)
-            e_new = frontier ** (1.0 - theta) * max(offer.model_productivity, TINY) ** theta
             capital = kappa * theta * offer.offer_risk_price
             if self.area >= 0 and offer.is_in_region and offer.area == self.area:
                 capital *= 1.0 - m.region.machine_tools.local_preference  # a local maker
-            return capital, horizon / e_new
+            return capital, horizon / self.embodied_productivity(offer.model_productivity)
 
         best, best_cost = None, math.inf
         for _ in range(m.brochure_size):
@@ -265,24 +290,17 @@ class FirmAgent(mesa.Agent):
 
         offer = self.choose_machine()
         theta, kappa = sec.theta, sec.kappa
-        e_new = (
-            m.other_equipment_productivity ** (1.0 - theta)
-            * max(offer.model_productivity, TINY) ** theta
-        )
-        price_new, risk_price = offer.offer_price, offer.offer_risk_price
-        capital_price = kappa * (theta * price_new + (1.0 - theta) * m.other_equipment_price)
-        perceived_price = kappa * (theta * risk_price + (1.0 - theta) * m.other_equipment_price)
+        inv_new = 1.0 / max(self.embodied_productivity(offer.model_productivity), TINY)
+        price_new = offer.offer_price
+        capital_price = self.capital_price(price_new)
         # Payback rule with the financing cost; over-aged cohorts may earn renewal relief.
-        inv_new = 1.0 / max(e_new, TINY)
-        per_saving = perceived_price / (
-            self.payback_years
-            * m.target_utilisation
-            * sec.k1
-            / max(self.process_productivity, TINY)
+        threshold = self.scrap_threshold(
+            offer.model_productivity, offer.offer_risk_price, m.financing
         )
-        threshold = inv_new + per_saving * m.financing
         relief = m.renewal_relief if self.renewal_listed else 0.0  # a listed project only
-        threshold_over_aged = inv_new + per_saving * (m.financing - relief)
+        threshold_over_aged = self.scrap_threshold(
+            offer.model_productivity, offer.offer_risk_price, m.financing - relief
+        )
         eligible_age = m.renewal_eligible_age
         wear = 1.0 + sc.wear_rate
         scrapped_payback = scrapped_eligible = 0.0

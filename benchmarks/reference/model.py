@@ -366,7 +366,6 @@ class ReferenceModel(mesa.Model):
         age_factor = self.vintage_age_factor()
         wear = 1.0 + inv.wear_rate
         financing = self.government.financing_multiplier()
-        frontier = self.other_equipment_productivity
         first_set = self.government.first_set
         candidates = []
         for g, makers in enumerate(self.makers):
@@ -390,30 +389,23 @@ class ReferenceModel(mesa.Model):
         for firm in self.agents:
             sec = firm.sec
             theta, kappa = sec.theta, sec.kappa
-            horizon = (
-                firm.payback_years
-                * inv.target_utilisation
-                * sec.k1
-                / max(firm.process_productivity, TINY)
-            )
+            horizon = firm.payback_horizon()
 
-            def e_new(a: float, theta: float = theta) -> float:
-                return frontier ** (1.0 - theta) * max(a, TINY) ** theta
-
-            def buyer_cost(c: tuple[float, float], theta=theta, kappa=kappa, horizon=horizon):
-                return kappa * theta * c[1] + horizon / e_new(c[0])
+            def buyer_cost(
+                c: tuple[float, float], firm=firm, theta=theta, kappa=kappa, horizon=horizon
+            ):
+                return kappa * theta * c[1] + horizon / firm.embodied_productivity(c[0])
 
             offered = candidates[firm.buy_segment]
             if offered:
                 a_new, p_new = min(offered, key=buyer_cost)
-                inverse_new = 1.0 / max(e_new(a_new), TINY)
-                perceived = kappa * (theta * p_new + (1.0 - theta) * self.other_equipment_price)
-                threshold = inverse_new + perceived / horizon * financing
+                inverse_new = 1.0 / max(firm.embodied_productivity(a_new), TINY)
+                threshold = firm.scrap_threshold(a_new, p_new, financing)
                 kept = 1
                 while kept < A and inverse_new * wear * age_factor**kept < threshold:
                     kept += 1
             else:  # nothing offered: the frontier's equipment alone
-                inverse_new, kept = 1.0 / frontier ** (1.0 - theta), A
+                inverse_new, kept = 1.0 / firm.embodied_productivity(1.0), A
             weight = [(1.0 + ini.stock_growth) ** (-a) if a < kept else 0.0 for a in range(A)]
             total = sum(weight)
             capacity = firm.capacity

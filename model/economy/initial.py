@@ -12,7 +12,7 @@ from scipy.special import betaincinv
 
 from model.config.firm_sizes import bounded_pareto_quantile
 from model.config.units import PEOPLE_PER_MILLION, TINY
-from model.economy.payback import invest_params, steady_vintage_ages
+from model.economy.payback import invest_params, model_costs, steady_vintage_ages
 from model.economy.sectors import scale_firm_stacks, scale_firms, sector_sum, to_firms
 from model.economy.state import (
     COHORT,
@@ -254,6 +254,7 @@ class BaseYear:
             return self.segment_sum(share * x) / np.maximum(self.segment_sum(share), TINY)
 
         def candidates(by_position: np.ndarray) -> np.ndarray:
+            # (R, G C): each segment's makers' mean, import and other-province model.
             outside = by_position[:, M:]
             return np.stack(
                 [
@@ -262,14 +263,17 @@ class BaseYear:
                     outside[:, self.other_model_of_segment],
                 ],
                 axis=2,
-            )
+            ).reshape(self.R, -1)
 
+        candidate_productivity = candidates(productivity)
+        candidate_risk_price = candidates(risk_price)
         params = invest_params(self, 0.0)
         return steady_vintage_ages(
             lay.sector_of,
             lay.buy_segment,
-            candidates(productivity),
-            candidates(risk_price),
+            (candidate_productivity > 0.0).reshape(self.R, lay.n_segments, -1),
+            model_costs(self, candidate_productivity, candidate_risk_price),
+            candidate_risk_price,
             st.k1,
             st.process_productivity,
             st.payback_years.astype(float),

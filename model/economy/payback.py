@@ -36,6 +36,50 @@ class InvestParams(NamedTuple):
     wear: float  # 1 + yearly rise of a machine's input per unit of capacity with age
 
 
+class ModelCosts(NamedTuple):
+    """This year's cost of each offered model to a buyer of each sector, by model position.
+
+    In the yearly rule the positions are the segments' makers, then the outside models
+    (``Engine.makers``, ``Engine.column_of_position``); for the initial stock, each
+    segment's candidate models in turn.
+    """
+
+    capital_cost: np.ndarray  # (R, S, P) kappa theta x risk-adjusted price
+    operating_factor: np.ndarray  # (R, S, P) a ** -theta
+
+
+def model_costs(eng: Engine, productivity: np.ndarray, risk_price: np.ndarray) -> ModelCosts:
+    """Tabulate the offered models' costs by buyer sector.
+
+    Args:
+        eng: The engine.
+        productivity: (R, P) every model's embodied productivity (``Engine.model_table``).
+        risk_price: (R, P) every model's price with the buyer's risk premium.
+    """
+    par = eng.par
+    log_a = np.log(np.maximum(productivity, TINY))
+    operating_factor = np.exp(-par.theta[None, :, None] * log_a[:, None, :])
+    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, :]
+    return ModelCosts(capital_cost, operating_factor)
+
+
+@njit(inline="always")
+def operating_weight(
+    k1: float, process_productivity: float, payback_years: float, operating_scale: float
+) -> float:
+    """What a unit of a model's operating factor costs a buyer over its payback period."""
+    unit_machine_cost = k1 / max(process_productivity, TINY)
+    return payback_years * unit_machine_cost * operating_scale
+
+
+@njit(inline="always")
+def perceived_price(
+    kappa: float, theta: float, risk_price: float, other_equipment_price: float
+) -> float:
+    """What a unit of new capacity costs as the buyer weighs it (the machine at its risk price)."""
+    return kappa * (theta * risk_price + (1.0 - theta) * other_equipment_price)
+
+
 @njit(inline="always")
 def saving_per_financing(
     perceived_price: float, payback_years: float, utilisation: float, unit_machine_cost: float
@@ -52,8 +96,9 @@ def saving_per_financing(
 def steady_vintage_ages(
     sector_of: np.ndarray,
     buy_segment: np.ndarray,
-    candidate_productivity: np.ndarray,
-    candidate_risk_price: np.ndarray,
+    offered: np.ndarray,
+    models: ModelCosts,
+    risk_price: np.ndarray,
     k1: np.ndarray,
     process_productivity: np.ndarray,
     payback_years: np.ndarray,
@@ -69,15 +114,17 @@ def steady_vintage_ages(
     cohort the payback rule would scrap: the stock stops at the first age whose inverse
     productivity, a year's wear on, reaches the firm's scrapping threshold, so the first year
     brings no wave of scrapping that later years echo at the technical life. The new machine
-    is the cheapest to the buyer of its segment's candidate models (capital plus b years of
-    operating cost, as the brochure weighs it); a candidate of no productivity (a segment
-    without makers) is not offered. At least the newest cohort is kept.
+    is the cheapest to the buyer of its segment's offered candidates (capital plus b years of
+    operating cost, as the brochure weighs them, without the local preference). At least the
+    newest cohort is kept.
 
     Args:
         sector_of: (N,) each slot's sector.
         buy_segment: (N,) the machine-tool segment each slot buys from.
-        candidate_productivity: (R, G, C) each segment's candidate models' productivity.
-        candidate_risk_price: (R, G, C) their price with the buyers' risk premium.
+        offered: (R, G, C) each segment's candidate models that are offered; candidate c of
+            segment g is model position g C + c of ``models`` and ``risk_price``.
+        models: The candidates' costs by buyer sector (``model_costs``).
+        risk_price: (R, G C) the candidates' price with the buyers' risk premium.
         k1: (R, S) machine-sensitive unit cost at machine productivity 1.
         process_productivity: (R, N) the firms' process productivity.
         payback_years: (R, N) the firms' payback periods b.
@@ -91,35 +138,34 @@ def steady_vintage_ages(
         productivity of its new machine, the newest cohort's (R, N).
     """
     R, N = process_productivity.shape
-    C = candidate_productivity.shape[2]
+    C = offered.shape[2]
+    capital_cost = models.capital_cost
+    operating_factor = models.operating_factor
     kept = np.empty((R, N), dtype=np.int64)
     newest = np.empty((R, N))
     for r in range(R):
         for n in range(N):
             s = sector_of[n]
             g = buy_segment[n]
-            th = par.theta[s]
-            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
-            weight = payback_years[r, n] * unit_machine_cost * operating_scale[s]
+            weight = operating_weight(
+                k1[r, s], process_productivity[r, n], payback_years[r, n], operating_scale[s]
+            )
             best = -1
             best_cost = np.inf
             for c in range(C):
-                a = candidate_productivity[r, g, c]
-                if a <= 0.0:
-                    continue
-                cost = par.kappa[s] * th * candidate_risk_price[r, g, c] + weight * a ** (-th)
-                if cost < best_cost:
-                    best, best_cost = c, cost
+                p = g * C + c
+                cost = capital_cost[r, s, p] + weight * operating_factor[r, s, p]
+                if offered[r, g, c] and cost < best_cost:
+                    best, best_cost = p, cost
             if best < 0:  # nothing offered: the frontier's equipment alone
                 kept[r, n] = technical_life
                 newest[r, n] = 1.0 / par.frontier_factor[s]
                 continue
-            inv_new = 1.0 / max(
-                par.frontier_factor[s] * candidate_productivity[r, g, best] ** th, TINY
+            inv_new = 1.0 / max(par.frontier_factor[s] / operating_factor[r, s, best], TINY)
+            perceived = perceived_price(
+                par.kappa[s], par.theta[s], risk_price[r, best], par.other_equipment_price
             )
-            perceived = par.kappa[s] * (
-                th * candidate_risk_price[r, g, best] + (1.0 - th) * par.other_equipment_price
-            )
+            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
             threshold = (
                 inv_new
                 + saving_per_financing(

@@ -10,7 +10,15 @@ from numba import njit
 from model.config.units import TINY
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
-from model.economy.payback import InvestParams, invest_params, saving_per_financing
+from model.economy.payback import (
+    InvestParams,
+    ModelCosts,
+    invest_params,
+    model_costs,
+    operating_weight,
+    perceived_price,
+    saving_per_financing,
+)
 from model.economy.state import bundle, bundle_type, names
 from model.economy.streams import STRIDE, uniform
 
@@ -97,32 +105,6 @@ def _remaining_book_share(eng: Engine, age: np.ndarray | int) -> np.ndarray:
     """Share of a cohort's cost still on the books after ``age + 1`` years of depreciation."""
     life = eng.scenario.investment.tax_depreciation_years
     return np.clip(1.0 - (np.asarray(age) + 1.0) / life, 0.0, 1.0)
-
-
-class ModelCosts(NamedTuple):
-    """This year's cost of each offered model to a buyer of each sector, by model position.
-
-    Positions are the segments' makers, then the outside models (``Engine.makers``,
-    ``Engine.column_of_position``).
-    """
-
-    capital_cost: np.ndarray  # (R, S, M + O) kappa theta x risk-adjusted price
-    operating_factor: np.ndarray  # (R, S, M + O) a ** -theta
-
-
-def model_costs(eng: Engine, productivity: np.ndarray, risk_price: np.ndarray) -> ModelCosts:
-    """Tabulate the offered models' costs by buyer sector.
-
-    Args:
-        eng: The engine.
-        productivity: (R, M + O) every model's embodied productivity (``Engine.model_table``).
-        risk_price: (R, M + O) every model's price with the buyer's risk premium.
-    """
-    par = eng.par
-    log_a = np.log(np.maximum(productivity, TINY))
-    operating_factor = np.exp(-par.theta[None, :, None] * log_a[:, None, :])
-    capital_cost = (par.kappa * par.theta)[None, :, None] * risk_price[:, None, :]
-    return ModelCosts(capital_cost, operating_factor)
 
 
 def choose_machines(eng: Engine, models: ModelCosts) -> np.ndarray:
@@ -224,15 +206,6 @@ def _capital_to_buyer(
     return capital_cost
 
 
-@njit(inline="always")
-def _operating_weight(
-    k1: float, process_productivity: float, payback_years: float, operating_scale: float
-) -> float:
-    """What a unit of a model's operating factor costs a buyer over its payback period."""
-    unit_machine_cost = k1 / max(process_productivity, TINY)
-    return payback_years * unit_machine_cost * operating_scale
-
-
 @njit(cache=True)
 def offer_costs(
     rows: np.ndarray,
@@ -247,7 +220,7 @@ def offer_costs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """What model ``columns`` cost ``buyers`` (of replicates ``rows``), as a brochure weighs them.
 
-    Capital (``_capital_to_buyer``) and payback-weighted operating cost (``_operating_weight``
+    Capital (``_capital_to_buyer``) and payback-weighted operating cost (``operating_weight``
     x the model's operating factor), for each (row, buyer, column) triple: the two parts
     ``choose_from_brochures`` adds.
     """
@@ -266,7 +239,7 @@ def offer_costs(
         capital[i] = _capital_to_buyer(
             capital_cost[r, s, p], buyer_area[n], area_of_position[p], local_discount
         )
-        weight = _operating_weight(
+        weight = operating_weight(
             k1[r, s], process_productivity[r, n], payback_years[r, n], operating_scale[s]
         )
         operating[i] = weight * operating_factor[r, s, p]
@@ -438,7 +411,7 @@ def choose_from_brochures(
             below_outside = below_import + p_other[g]
             if hi == lo or cdf_r[hi - 1] <= 0.0:
                 below_outside = 2.0  # no live in-region maker: outside models only
-            weight = _operating_weight(
+            weight = operating_weight(
                 k1[r, s], process_productivity[r, n], payback_years[r, n], operating_scale[s]
             )
             best = -1
@@ -663,7 +636,7 @@ def invest_firms(
             price_new = price[r, p]
             e_new = frontier_factor[s] / operating_factor[r, s, p]
             capital_price = kappa * (th * price_new + (1.0 - th) * other_equipment_price)
-            perceived = kappa * (th * risk_price[r, p] + (1.0 - th) * other_equipment_price)
+            perceived = perceived_price(kappa, th, risk_price[r, p], other_equipment_price)
             unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
             per_saving = saving_per_financing(
                 perceived, payback_years[r, n], target_utilisation, unit_machine_cost
