@@ -7,11 +7,11 @@ engine's arrays and helpers).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from scipy.special import betaincinv
 
 from model.config.firm_sizes import bounded_pareto_quantile
 from model.config.units import PEOPLE_PER_MILLION, TINY
+from model.economy.compiled import njit
 from model.economy.payback import invest_params, model_costs, steady_vintage_ages
 from model.economy.sectors import scale_firm_stacks, scale_firms, sector_sum, to_firms
 from model.economy.state import (

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from numba import njit
 
 from model.config.units import TINY
+from model.economy.compiled import njit
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine

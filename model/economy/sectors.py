@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from model.config.params import Scenario
 from model.config.units import M_YUAN_PER_BN
+from model.economy.compiled import njit
 
 __all__ = [
     "SectorParams",

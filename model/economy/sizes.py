@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from model.economy.compiled import njit
 
 __all__ = [
     "laplace",

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from model.economy.compiled import njit
 
 #: Random processes, each with its own stream per (replicate, year).
 PROCESSES: tuple[str, ...] = (

@@ -13,7 +13,8 @@ age, whom the specialised-new rule picks), whose ratios are the scale-free figur
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from model.economy.compiled import njit
 
 __all__ = [
     "SAMPLE",

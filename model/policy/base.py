@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 
 from model.config.params import PAYERS, InstrumentParams, Scenario
 from model.config.units import M_YUAN_PER_BN, TINY
+from model.economy.compiled import njit
 from model.policy.ledgers import CompactSlots
 
 if TYPE_CHECKING:

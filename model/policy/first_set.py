@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
 
 from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import TINY
+from model.economy.compiled import njit
 from model.economy.streams import Draws
 from model.policy.base import Instrument
 from model.policy.ledgers import uniform_below

@@ -10,7 +10,8 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+
+from model.economy.compiled import njit
 
 if TYPE_CHECKING:
     from model.economy.streams import Draws

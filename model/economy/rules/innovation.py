@@ -6,9 +6,9 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from model.config.units import TINY
+from model.economy.compiled import njit
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
 from model.economy.state import bundle, bundle_type

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from model.config.units import TINY
+from model.economy.compiled import njit
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
 from model.economy.payback import (

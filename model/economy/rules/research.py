@@ -6,8 +6,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
+from model.economy.compiled import njit
 from model.economy.engine import Engine
 from model.economy.state import bundle, bundle_type
 
