@@ -78,6 +78,7 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
         ("two_levers", {"subsidy_pp": 5, "reward_rate": 5}),
         ("outside_demand", {"outside_demand": 3}),
         ("policy_scenarios", {"scenario": 10}),
+        ("innovation_capability", {"zeta_innovation": 6}),
     ],
 )
 def test_shipped_sweeps_load(name: str, dims: dict[str, int]) -> None:
