@@ -922,6 +922,59 @@ def test_first_set_level_is_by_whom_the_new_model_beats(base, domestic, foreign,
     assert _listing(base, domestic=domestic, foreign=foreign) == (level, True)
 
 
+def _imitation(base, gamma: float, sector: str, size_m_yuan: float) -> tuple[np.ndarray, ...]:
+    """One imitation round in a sector whose every slot is live: even slots at level 2.0,
+    odd slots at 1.0 with imitation certain (R&D effort 1e6, innovation off) and real output
+    ``size_m_yuan`` per real firm. Returns the odd slots' levels after it, and the slots."""
+    h = Hand(
+        base,
+        {
+            "innovation.enabled": False,
+            "innovation.cluster_peer_probability": 0.0,  # a peer of its sector
+            "innovation.imitation_size_elasticity": gamma,
+        },
+    )
+    st, lay = h.st, h.lay
+    s = [x.id for x in h.eng.region.sector].index(sector)
+    slots = h.only(np.arange(lay.sector_start[s], lay.sector_start[s] + lay.sector_size[s]))
+    name = "model_productivity" if sector == "machine_tools" else "process_productivity"
+    leaders, imitators = slots[0::2], slots[1::2]
+    h.set(name, leaders, 2.0)
+    h.set(name, imitators, 1.0)
+    h.set("output_real", imitators, h.real(size_m_yuan))
+    st.rd_real_history[:, leaders, :] = 0.0
+    st.rd_real_history[:, imitators, :] = h.real(1e6)
+    rules.innovate_and_imitate(h.eng)
+    return getattr(st, name)[:, imitators]
+
+
+@pytest.mark.parametrize(
+    ("gamma", "size_m_yuan", "reached"),
+    [
+        (0.0, 160.0, 2.0),  # the K+S firm copies its peer whole, whatever its size
+        (0.5, 20.0, 2.0),  # at the above-scale threshold: the whole gap
+        (0.5, 10.0, 2.0),  # below it too (the share is capped at one)
+        (0.5, 160.0, 1.0 + 8.0**-0.5),  # 8 x the threshold: 8^-0.5 of the gap
+        (1.0, 80.0, 1.25),  # 4 x the threshold at gamma 1: a quarter of the gap
+    ],
+)
+def test_imitation_closes_a_share_of_the_gap_falling_with_size(
+    base, gamma, size_m_yuan, reached
+) -> None:
+    levels = _imitation(base, gamma, "nev", size_m_yuan)
+    # An imitator that drew a leader reached the share of the gap; one that drew another
+    # imitator stayed (every draw is the same whatever gamma: the counters do not move).
+    moved = levels != 1.0
+    assert moved.sum() > 10 and (~moved).sum() > 10
+    np.testing.assert_allclose(levels[moved], reached, rtol=1e-12)
+
+
+def test_a_maker_copies_its_peers_model_whole(base) -> None:
+    whole = _imitation(base, 0.0, "machine_tools", 160.0)
+    assert (whole == 2.0).sum() > 3, "no maker drew a leader of its segment"
+    np.testing.assert_array_equal(_imitation(base, 1.0, "machine_tools", 160.0), whole)
+
+
 def test_a_model_is_listed_in_the_year_it_appears_only(base) -> None:
     # Not new (no R&D, no innovation): nothing is listed, and last year's listing is gone.
     h = Hand(base, SURE_JUMP)

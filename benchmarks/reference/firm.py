@@ -156,9 +156,22 @@ class FirmAgent(mesa.Agent):
             else:
                 places = m.layout.sector_slots[self.sector]
             peer = places[int(rnd.random() * len(places))].firm  # a free slot: no peer
-            if peer is not None and peer.make_segment == self.make_segment and peer.level > best:
-                best = peer.level
-                self.imitated = True
+            if peer is not None and peer.make_segment == self.make_segment:
+                copied = peer.level
+                if not self.is_mt and inn.imitation_size_elasticity > 0.0 and copied > level:
+                    # A larger firm closes a smaller share of the gap to its peer (a maker
+                    # copies a model whole).
+                    size = (
+                        self.output_real
+                        / m.firm_weight
+                        / m.region.status.above_scale_revenue_m_yuan
+                    )
+                    copied = level + max(size, 1.0) ** -inn.imitation_size_elasticity * (
+                        copied - level
+                    )
+                if copied > best:
+                    best = copied
+                    self.imitated = True
         self.next_level = best
 
     def adopt(self) -> None:

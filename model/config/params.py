@@ -87,6 +87,9 @@ class Innovation:
     imitation_enabled: bool = True
     zeta_innovation: float = p(lo=0.0, hi=100.0, doc="zeta_1")
     zeta_imitation: float = p(lo=0.0, hi=100.0, doc="zeta_2")
+    imitation_size_elasticity: float = p(
+        lo=0.0, hi=2.0, doc="gamma: a user firm closes (size / threshold)^-gamma of the gap"
+    )
     jump_beta: tuple[float, float] = p(
         doc="Beta(a, b) of the productivity jump; whole a, b in 1..10"
     )

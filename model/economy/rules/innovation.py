@@ -46,6 +46,9 @@ def innovate_and_imitate(eng: Engine) -> None:
         jump_hi=sc.jump_support[1],
         cluster_peer_probability=sc.cluster_peer_probability,
         first_set_margin=sc.first_set_margin,
+        imitation_size_elasticity=sc.imitation_size_elasticity,
+        firm_weight=eng.firm_weight,
+        above_scale_m_yuan=eng.region.status.above_scale_revenue_m_yuan,
     )
     innovate_firms(lay.tables, bundle(SearchFirms, st), params)
 
@@ -95,6 +98,9 @@ class SearchParams(NamedTuple):
     jump_hi: float
     cluster_peer_probability: float
     first_set_margin: float
+    imitation_size_elasticity: float  # gamma: a user firm closes (size / threshold)^-gamma
+    firm_weight: float  # real firms per simulated firm
+    above_scale_m_yuan: float  # the size (real output per real firm) that closes the whole gap
 
 
 @njit(cache=True)
@@ -105,6 +111,10 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     is not copied on), then the results are written in place. Draws per slot: 0
     innovation success, 1.. the jump's order statistic (innovation stream); 0 imitation
     attempt, 1 local or sector peer, 2 which peer (imitation stream).
+
+    A user firm that imitates closes the share (real output per real firm / the above-scale
+    threshold)^-gamma of the gap to its peer's productivity (the whole gap at or below the
+    threshold; ``imitation_size_elasticity``); a maker copies its peer's model.
 
     A firm's R&D effort is its R&D intensity: real R&D of ``rd_lag`` + 1 years ago over last
     year's real output. Each innovation improves a part of the firm's products, so success
@@ -153,6 +163,9 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     cluster_peer_probability = p.cluster_peer_probability
     domestic_frontier = p.domestic_frontier
     foreign_frontier = p.foreign_frontier
+    gamma = p.imitation_size_elasticity
+    firm_weight = p.firm_weight
+    threshold = p.above_scale_m_yuan
     R, N = alive.shape
     best_level = np.empty(N)
     imitated = np.zeros(N, dtype=np.bool_)
@@ -201,6 +214,13 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
                                 peer_level = model_productivity[r, peer]
                             else:
                                 peer_level = process_productivity[r, peer]
+                                if gamma > 0.0 and peer_level > level:
+                                    # A larger firm's practices span more lines and plants
+                                    # than one peer's example reaches: it closes a share of
+                                    # the gap falling with its size (a maker copies a model).
+                                    size = output_real[r, n] / firm_weight / threshold
+                                    reach = math.exp(-gamma * math.log(max(size, 1.0)))
+                                    peer_level = level + reach * (peer_level - level)
                             if peer_level > best:
                                 best = peer_level
                                 imitated[n] = True
