@@ -922,10 +922,10 @@ def test_first_set_level_is_by_whom_the_new_model_beats(base, domestic, foreign,
     assert _listing(base, domestic=domestic, foreign=foreign) == (level, True)
 
 
-def _imitation(base, gamma: float, sector: str, size_m_yuan: float) -> tuple[np.ndarray, ...]:
+def _imitation(base, gamma: float, sector: str, size_m_yuan: float) -> np.ndarray:
     """One imitation round in a sector whose every slot is live: even slots at level 2.0,
     odd slots at 1.0 with imitation certain (R&D effort 1e6, innovation off) and real output
-    ``size_m_yuan`` per real firm. Returns the odd slots' levels after it, and the slots."""
+    ``size_m_yuan`` per real firm. Returns the odd slots' levels after it (R, odd slots)."""
     h = Hand(
         base,
         {

@@ -41,6 +41,13 @@ def test_every_rule_agrees_with_the_fast_model(spin_up: bool) -> None:
     assert check(spin_up=spin_up)
 
 
+def test_imitation_by_size_agrees_with_the_fast_model() -> None:
+    # The shipped gamma is 0, where the rule's size branch is skipped: checked at 0.4 too.
+    from benchmarks.reference.transplant import check
+
+    assert check(extra={"innovation.imitation_size_elasticity": 0.4})
+
+
 #: About 500 firms, a 3-year spin-up and 3 scenario years.
 TINY = {"market.firm_scale": 0.009, "spinup.years": 3, "end_year": 2026}
 

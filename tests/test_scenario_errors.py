@@ -72,6 +72,27 @@ def test_out_of_range(tmp_path: Path) -> None:
     assert "1.5" in err.message and "range" in err.message
 
 
+@pytest.mark.parametrize(
+    ("overrides", "key", "words"),
+    [
+        # Divisors of the compiled loops, which give inf or nan rather than an error on a zero.
+        ({"tax.rd_super_deduction": 3.0}, "tax", "R&D user cost"),
+        ({"region.machine_tools.set_price_m_yuan": [0.0, 1.0, 2.0]}, "machine_tools", "positive"),
+        ({"region.status.above_scale_revenue_m_yuan": 0.0}, "status", "positive"),
+    ],
+)
+def test_a_zero_divisor_is_refused(tmp_path: Path, overrides, key, words) -> None:
+    err = _error(PLAN, overrides)
+    assert err.key == key
+    assert words in err.message
+    assert "\n" not in str(err)
+
+
+def test_the_highest_rate_and_deduction_still_load() -> None:
+    # 0.25 x (1 + 2.99) < 1: just inside.
+    model.load_scenario(PLAN, {"tax.rd_super_deduction": 2.99})
+
+
 def test_error_in_inherited_value_names_the_file_it_came_from(tmp_path: Path) -> None:
     # A valid child of a broken parent: the error names the parent.
     parent = tmp_path / "parent.toml"

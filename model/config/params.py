@@ -88,7 +88,7 @@ class Innovation:
     zeta_innovation: float = p(lo=0.0, hi=100.0, doc="zeta_1")
     zeta_imitation: float = p(lo=0.0, hi=100.0, doc="zeta_2")
     imitation_size_elasticity: float = p(
-        lo=0.0, hi=2.0, doc="gamma: a user firm closes (size / threshold)^-gamma of the gap"
+        lo=0.0, hi=2.0, doc="gamma: a user firm closes max(size / threshold, 1)^-gamma of the gap"
     )
     jump_beta: tuple[float, float] = p(
         doc="Beta(a, b) of the productivity jump; whole a, b in 1..10"
@@ -241,6 +241,24 @@ class Tax:
     machine_tool_list: MachineToolList
     vat_rate: Schedule = p(lo=0.0, hi=1.0, doc="applied to value added")
     source: dict[str, str] = sources()
+
+    def __post_init__(self) -> None:
+        # The R&D user cost 1 - tau (1 + deduction) divides in the research rule: it must stay
+        # positive at the highest rate and deduction any year allows.
+        tau = max(
+            v for sched in (self.corporate_income_tax, self.high_tech_rate) for _, v in sched.points
+        )
+        deduction = max(
+            v
+            for sched in (self.rd_super_deduction, self.listed_rd_super_deduction)
+            for _, v in sched.points
+        )
+        if tau * (1.0 + deduction) >= 1.0:
+            raise ValueError(
+                f"the R&D user cost 1 - tax rate x (1 + super deduction) must stay positive: the "
+                f"highest rate {tau:g} with the highest deduction {deduction:g} gives "
+                f"{1.0 - tau * (1.0 + deduction):g}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)

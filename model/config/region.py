@@ -208,6 +208,10 @@ class MachineTools:
                 raise ValueError(
                     f"{name} must give one value per segment ({G}: {', '.join(self.segments)})"
                 )
+        # Divisors in the compiled loops (which give inf or nan, not an error, on a zero).
+        for name in ("segment_price_index", "segment_productivity_index", "set_price_m_yuan"):
+            if min(getattr(self, name)) <= 0.0:
+                raise ValueError(f"{name} must be positive in every segment: {getattr(self, name)}")
         if abs(sum(self.segment_firm_share) - 1.0) > 1e-9:
             total = sum(self.segment_firm_share)
             raise ValueError(f"segment_firm_share must sum to 1, sums to {total:.6g}")
@@ -282,6 +286,12 @@ class StatusRules:
     single_champion_productivity_rank: float = p(lo=0.0, hi=1.0, doc="min productivity quantile")
     validity_years: int = p(3, lo=1, hi=10, doc="years a title stays valid after last meeting it")
     source: dict[str, str] = sources()
+
+    def __post_init__(self) -> None:
+        # Sizes are measured against it in the compiled loops (growth shocks, imitation).
+        if self.above_scale_revenue_m_yuan <= 0.0:
+            got = self.above_scale_revenue_m_yuan
+            raise ValueError(f"above_scale_revenue_m_yuan must be positive, got {got}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,9 +10,13 @@ from typing import Any
 from numba import njit as _numba_njit
 
 #: ``error_model="numpy"``: a float division by zero gives inf or nan, as numpy does, instead
-#: of raising. The loops guard their divisors (``max(x, TINY)``), so no result changes; what
-#: goes is the check Python's semantics puts before every division, which blocks LLVM's
-#: vectorising and cost 5-7% of a simulated year at 60k firms (interleaved runs, 2026-12-03).
+#: of raising. Every divisor in the loops is either guarded (``max(x, TINY)``) or positive for
+#: any scenario the schema accepts (``config`` refuses a zero set price, above-scale threshold
+#: or R&D user cost), so no result changes; what goes is the check Python's semantics puts
+#: before every division, which blocks LLVM's vectorising and cost 5-7% of a simulated year at
+#: 60k firms (interleaved runs, 2026-12-03). numba's on-disk cache is keyed on the source
+#: file, not on these options: after changing them, delete the ``__pycache__/*.nbi`` and
+#: ``*.nbc`` files so the loops are compiled again.
 OPTIONS: dict[str, Any] = {"error_model": "numpy"}
 
 
