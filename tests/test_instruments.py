@@ -922,14 +922,20 @@ def test_first_set_level_is_by_whom_the_new_model_beats(base, domestic, foreign,
     assert _listing(base, domestic=domestic, foreign=foreign) == (level, True)
 
 
-def _imitation(base, gamma: float, sector: str, size_m_yuan: float) -> np.ndarray:
+def _imitation(
+    base, gamma: float, sector: str, size_m_yuan: float, jump: float | None = None
+) -> np.ndarray:
     """One imitation round in a sector whose every slot is live: even slots at level 2.0,
-    odd slots at 1.0 with imitation certain (R&D effort 1e6, innovation off) and real output
-    ``size_m_yuan`` per real firm. Returns the odd slots' levels after it (R, odd slots)."""
+    odd slots at 1.0 with imitation certain (R&D effort 1e6) and real output ``size_m_yuan``
+    per real firm; innovation off, or (``jump``) certain with that jump. Returns the odd
+    slots' levels after it (R, odd slots)."""
+    innovation = {"innovation.enabled": False}
+    if jump is not None:
+        innovation = {"innovation.jump_support": [jump, jump], "innovation.first_set_margin": 0.5}
     h = Hand(
         base,
         {
-            "innovation.enabled": False,
+            **innovation,
             "innovation.cluster_peer_probability": 0.0,  # a peer of its sector
             "innovation.imitation_size_elasticity": gamma,
         },
@@ -967,6 +973,14 @@ def test_imitation_closes_a_share_of_the_gap_falling_with_size(
     moved = levels != 1.0
     assert moved.sum() > 10 and (~moved).sum() > 10
     np.testing.assert_allclose(levels[moved], reached, rtol=1e-12)
+
+
+def test_imitation_closes_the_gap_from_the_start_of_year_level(base) -> None:
+    # Innovation takes the imitators from 1.0 to 1.1 too; the imitation closes a quarter of
+    # the gap from 1.0 (to 1.25), not from 1.1 (1.325), and the better of the two is kept.
+    levels = _imitation(base, 1.0, "nev", 80.0, jump=0.1)
+    assert set(np.unique(levels)) == {1.1, 1.25}
+    assert (levels == 1.25).sum() > 10
 
 
 def test_a_maker_copies_its_peers_model_whole(base) -> None:
