@@ -64,20 +64,35 @@ def model_costs(eng: Engine, productivity: np.ndarray, risk_price: np.ndarray) -
 
 
 @njit(inline="always")
+def unit_machine_cost(k1: float, process_productivity: float) -> float:
+    """What a unit of machine input costs the firm per unit of output: k1 / pi."""
+    return k1 / max(process_productivity, TINY)
+
+
+@njit(inline="always")
 def operating_weight(
     k1: float, process_productivity: float, payback_years: float, operating_scale: float
 ) -> float:
     """What a unit of a model's operating factor costs a buyer over its payback period."""
-    unit_machine_cost = k1 / max(process_productivity, TINY)
-    return payback_years * unit_machine_cost * operating_scale
+    return payback_years * unit_machine_cost(k1, process_productivity) * operating_scale
 
 
 @njit(inline="always")
-def perceived_price(
-    kappa: float, theta: float, risk_price: float, other_equipment_price: float
+def capacity_price(
+    kappa: float, theta: float, machine_price: float, other_equipment_price: float
 ) -> float:
-    """What a unit of new capacity costs as the buyer weighs it (the machine at its risk price)."""
-    return kappa * (theta * risk_price + (1.0 - theta) * other_equipment_price)
+    """A unit of new capacity's price: its machine tools at ``machine_price``, the rest.
+
+    At the list price it is what the firm pays; at the risk-adjusted price, what the buyer
+    perceives (the payback rule weighs that).
+    """
+    return kappa * (theta * machine_price + (1.0 - theta) * other_equipment_price)
+
+
+@njit(inline="always")
+def new_inverse_productivity(frontier_factor: float, operating_factor: float) -> float:
+    """Input per unit of capacity of a new machine: 1 / (frontier^(1 - theta) a^theta)."""
+    return 1.0 / max(frontier_factor / operating_factor, TINY)
 
 
 @njit(inline="always")
@@ -161,15 +176,15 @@ def steady_vintage_ages(
                 kept[r, n] = technical_life
                 newest[r, n] = 1.0 / par.frontier_factor[s]
                 continue
-            inv_new = 1.0 / max(par.frontier_factor[s] / operating_factor[r, s, best], TINY)
-            perceived = perceived_price(
+            inv_new = new_inverse_productivity(par.frontier_factor[s], operating_factor[r, s, best])
+            perceived = capacity_price(
                 par.kappa[s], par.theta[s], risk_price[r, best], par.other_equipment_price
             )
-            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
+            unit_cost = unit_machine_cost(k1[r, s], process_productivity[r, n])
             threshold = (
                 inv_new
                 + saving_per_financing(
-                    perceived, payback_years[r, n], par.target_utilisation, unit_machine_cost
+                    perceived, payback_years[r, n], par.target_utilisation, unit_cost
                 )
                 * par.base_financing
             )

@@ -13,11 +13,13 @@ from model.economy.layout import SlotTables
 from model.economy.payback import (
     InvestParams,
     ModelCosts,
+    capacity_price,
     invest_params,
     model_costs,
+    new_inverse_productivity,
     operating_weight,
-    perceived_price,
     saving_per_financing,
+    unit_machine_cost,
 )
 from model.economy.state import bundle, bundle_type, names
 from model.economy.streams import STRIDE, uniform
@@ -634,14 +636,15 @@ def invest_firms(
             th = theta[s]
             kappa = par_kappa[s]
             price_new = price[r, p]
-            e_new = frontier_factor[s] / operating_factor[r, s, p]
-            capital_price = kappa * (th * price_new + (1.0 - th) * other_equipment_price)
-            perceived = perceived_price(kappa, th, risk_price[r, p], other_equipment_price)
-            unit_machine_cost = k1[r, s] / max(process_productivity[r, n], TINY)
+            capital_price = capacity_price(kappa, th, price_new, other_equipment_price)
+            perceived = capacity_price(kappa, th, risk_price[r, p], other_equipment_price)
             per_saving = saving_per_financing(
-                perceived, payback_years[r, n], target_utilisation, unit_machine_cost
+                perceived,
+                payback_years[r, n],
+                target_utilisation,
+                unit_machine_cost(k1[r, s], process_productivity[r, n]),
             )
-            inv_new = 1.0 / max(e_new, TINY)
+            inv_new = new_inverse_productivity(frontier_factor[s], operating_factor[r, s, p])
             t_ordinary = inv_new + per_saving * base_financing
             firm_relief = relief[r, n] if relief_per_firm else relief[r, 0]
             t_over_aged = inv_new + per_saving * (base_financing - firm_relief)
