@@ -926,9 +926,9 @@ def _imitation(
     base, gamma: float, sector: str, size_m_yuan: float, jump: float | None = None
 ) -> np.ndarray:
     """One imitation round in a sector whose every slot is live: even slots at level 2.0,
-    odd slots at 1.0 with imitation certain (R&D effort 1e6) and real output ``size_m_yuan``
-    per real firm; innovation off, or (``jump``) certain with that jump. Returns the odd
-    slots' levels after it (R, odd slots)."""
+    odd slots at 1.0 with imitation certain (R&D effort 1e6) and last year's revenue
+    ``size_m_yuan`` per real firm; innovation off, or (``jump``) certain with that jump.
+    Returns the odd slots' levels after it (R, odd slots)."""
     innovation = {"innovation.enabled": False}
     if jump is not None:
         innovation = {"innovation.jump_support": [jump, jump], "innovation.first_set_margin": 0.5}
@@ -947,7 +947,7 @@ def _imitation(
     leaders, imitators = slots[0::2], slots[1::2]
     h.set(name, leaders, 2.0)
     h.set(name, imitators, 1.0)
-    h.set("output_real", imitators, h.real(size_m_yuan))
+    h.set("revenue", imitators, h.real(size_m_yuan))
     st.rd_real_history[:, leaders, :] = 0.0
     st.rd_real_history[:, imitators, :] = h.real(1e6)
     rules.innovate_and_imitate(h.eng)

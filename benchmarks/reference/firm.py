@@ -161,14 +161,9 @@ class FirmAgent(mesa.Agent):
                 if not self.is_mt and inn.imitation_size_elasticity > 0.0 and copied > level:
                     # A larger firm closes a smaller share of the gap to its peer (a maker
                     # copies a model whole).
-                    size = (
-                        self.output_real
-                        / m.firm_weight
-                        / m.region.status.above_scale_revenue_m_yuan
-                    )
-                    copied = level + max(size, 1.0) ** -inn.imitation_size_elasticity * (
-                        copied - level
-                    )
+                    threshold = m.region.status.above_scale_revenue_m_yuan
+                    size = max(self.revenue / m.firm_weight, threshold) / threshold
+                    copied = level + size**-inn.imitation_size_elasticity * (copied - level)
                 if copied > best:
                     best = copied
                     self.imitated = True

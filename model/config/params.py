@@ -88,7 +88,9 @@ class Innovation:
     zeta_innovation: float = p(lo=0.0, hi=100.0, doc="zeta_1")
     zeta_imitation: float = p(lo=0.0, hi=100.0, doc="zeta_2")
     imitation_size_elasticity: float = p(
-        lo=0.0, hi=2.0, doc="gamma: a user firm closes max(size / threshold, 1)^-gamma of the gap"
+        lo=0.0,
+        hi=2.0,
+        doc="gamma: a user firm closes max(revenue / threshold, 1)^-gamma of the gap",
     )
     jump_beta: tuple[float, float] = p(
         doc="Beta(a, b) of the productivity jump; whole a, b in 1..10"

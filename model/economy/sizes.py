@@ -21,8 +21,8 @@ from model.economy.compiled import njit
 
 __all__ = [
     "laplace",
+    "log_size",
     "pool_entry_rate",
-    "shock_sd",
 ]
 
 
@@ -35,9 +35,14 @@ def laplace(u: float) -> float:
 
 
 @njit(inline="always")
-def shock_sd(revenue: float, threshold: float, sd_at_threshold: float, elasticity: float) -> float:
-    """Growth-shock sd of a firm of ``revenue`` (per real firm), ``size**-elasticity``."""
-    return sd_at_threshold * (max(revenue, threshold) / threshold) ** (-elasticity)
+def log_size(revenue: float, threshold: float) -> float:
+    """Log of a firm's revenue (per real firm) over the threshold, 0 at or below it.
+
+    What falls with size falls as a power of it, x0 size^-e = x0 exp(-e log_size): the
+    growth shock's sd and drift (``rules.produce``) and the share of the gap an imitator
+    closes (``rules.innovate_and_imitate``); one logarithm serves every power.
+    """
+    return math.log(max(revenue, threshold) / threshold)
 
 
 def pool_entry_rate(alpha: float, drift: float, sd: float) -> float:

@@ -11,6 +11,7 @@ from model.config.units import TINY
 from model.economy.compiled import njit
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
+from model.economy.sizes import log_size
 from model.economy.state import bundle, bundle_type
 from model.economy.streams import STRIDE, beta_integer_into, uniform
 
@@ -63,6 +64,7 @@ SearchFirms = bundle_type(
         "alive",
         "rd_real_history",
         "output_real",
+        "revenue",
         "process_productivity",
         "model_productivity",
         "innovated",
@@ -100,7 +102,7 @@ class SearchParams(NamedTuple):
     first_set_margin: float
     imitation_size_elasticity: float  # gamma: a user firm closes (size / threshold)^-gamma
     firm_weight: float  # real firms per simulated firm
-    above_scale_m_yuan: float  # the size (real output per real firm) that closes the whole gap
+    above_scale_m_yuan: float  # the revenue per real firm up to which the whole gap is closed
 
 
 @njit(cache=True)
@@ -112,9 +114,9 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     innovation success, 1.. the jump's order statistic (innovation stream); 0 imitation
     attempt, 1 local or sector peer, 2 which peer (imitation stream).
 
-    A user firm that imitates closes the share (real output per real firm / the above-scale
-    threshold)^-gamma of the gap to its peer's productivity (the whole gap at or below the
-    threshold; ``imitation_size_elasticity``); a maker copies its peer's model.
+    A user firm that imitates closes the share (last year's revenue per real firm / the
+    above-scale threshold)^-gamma of the gap to its peer's productivity (the whole gap at or
+    below the threshold; ``imitation_size_elasticity``); a maker copies its peer's model.
 
     A firm's R&D effort is its R&D intensity: real R&D of ``rd_lag`` + 1 years ago over last
     year's real output. Each innovation improves a part of the firm's products, so success
@@ -139,6 +141,7 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     innovated = f.innovated
     rd_real_history = f.rd_real_history
     output_real = f.output_real
+    revenue = f.revenue
     model_first_set_level = f.model_first_set_level
     model_unproven = f.model_unproven
     model_first_set = f.model_first_set
@@ -218,8 +221,8 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
                                     # A larger firm's practices span more lines and plants
                                     # than one peer's example reaches: it closes a share of
                                     # the gap falling with its size (a maker copies a model).
-                                    size = output_real[r, n] / firm_weight / threshold
-                                    reach = math.exp(-gamma * math.log(max(size, 1.0)))
+                                    size = log_size(revenue[r, n] / firm_weight, threshold)
+                                    reach = math.exp(-gamma * size)
                                     peer_level = level + reach * (peer_level - level)
                             if peer_level > best:
                                 best = peer_level

@@ -11,7 +11,7 @@ from model.config.units import TINY
 from model.economy.compiled import njit
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
-from model.economy.sizes import laplace
+from model.economy.sizes import laplace, log_size
 from model.economy.state import bundle, bundle_type
 from model.economy.streams import STRIDE, uniform
 
@@ -345,13 +345,13 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
         for n in range(N):
             if not alive[r, n]:
                 continue
-            # sd and drift are powers of size, sd0 size^-beta and size^-gamma (``shock_sd``),
-            # taken through one logarithm: a power costs about a log and an exp.
-            log_size = math.log(max(revenue[r, n] / firm_weight, threshold) / threshold)
-            sd = sd0 * math.exp(-beta * log_size)
+            # sd and drift are powers of size, sd0 size^-beta and size^-gamma, taken through
+            # one logarithm: a power costs about a log and an exp.
+            size = log_size(revenue[r, n] / firm_weight, threshold)
+            sd = sd0 * math.exp(-beta * size)
             # Larger firms grow a little slower (Gibrat's law fails towards the top).
             shock[n] = (1.0 - 0.5 * sd * sd) * math.exp(
-                sd * laplace(uniform(key, n * STRIDE)) - size_drift * log_size
+                sd * laplace(uniform(key, n * STRIDE)) - size_drift * size
             )
             g = make_segment[n]
             if g >= 0:
