@@ -268,9 +268,6 @@ class ReferenceModel(mesa.Model):
             )
         lay = self.layout
         A = inv.technical_life_years
-        age_weight = [(1.0 + ini.stock_growth) ** (-a) for a in range(A)]
-        total_weight = sum(age_weight)
-        age_weight = [w / total_weight for w in age_weight]
         # Revenue of the real firms a firm stands for: Pareto with the region's exponent
         # between the above-scale threshold and the sector's largest firm (by inversion).
         alpha = self.region.size_exponent
@@ -303,28 +300,15 @@ class ReferenceModel(mesa.Model):
                 else:
                     firm.model_productivity = 0.0
                 self._new_model_flags(firm)
-                # A growing stock of vintages, each a vintage gap below the next, below what
-                # the firm buys new.
-                capacity = revenue / inv.target_utilisation
+                # First a stock of every age at the buyer's segment's average productivity,
+                # on which the initial prices are set; then the stock those terms sustain
+                # (settle_initial_vintages).
                 frontier = mtp.segment_productivity_index[firm.buy_segment] ** sec.theta
-                firm.cohort_capacity = [capacity * w for w in age_weight]
-                firm.cohort_inverse_productivity = [
-                    self.vintage_age_factor() ** a / frontier for a in range(A)
-                ]
-                firm.cohort_cost = [c * sec.kappa for c in firm.cohort_capacity]
-                firm.machine_productivity = 1.0
-                firm.summarise_machines()
+                self.install_vintages(firm, revenue / inv.target_utilisation, A, 1.0 / frontier)
                 firm.cash = ini.cash_to_revenue * revenue
                 firm.debt = ini.debt_to_revenue * revenue
                 self._new_rd_habit(firm, revenue)
-                firm.unit_cost = (
-                    sec.k1 / (firm.process_productivity * firm.machine_productivity) + sec.k2
-                )
-                firm.price = (1.0 + sec.markup) * firm.unit_cost
-                # A user firm's appeal: what makes its target share its share at these prices.
-                if not firm.is_mt:
-                    relative = firm.price / sec.price_index
-                    firm.appeal = share * relative**sc.market.sector_share_elasticity
+                self.price_at_initial_terms(firm)
         self.regroup()
         # The makers' outside sales: each segment's rest-of-country and foreign markets as
         # large as the region's base-year shares of them imply; each maker holds its share
@@ -360,8 +344,7 @@ class ReferenceModel(mesa.Model):
         average model, the import model and the other-province model. Prices and appeals are
         then set on the stock kept, and the outside makers anchored again.
         """
-        sc = self.scenario_params
-        inv, ini = sc.investment, sc.initial
+        inv = self.scenario_params.investment
         A = inv.technical_life_years
         age_factor = self.vintage_age_factor()
         wear = 1.0 + inv.wear_rate
@@ -406,21 +389,41 @@ class ReferenceModel(mesa.Model):
                     kept += 1
             else:  # nothing offered: the frontier's equipment alone
                 inverse_new, kept = 1.0 / firm.embodied_productivity(1.0), A
-            weight = [(1.0 + ini.stock_growth) ** (-a) if a < kept else 0.0 for a in range(A)]
-            total = sum(weight)
-            capacity = firm.capacity
-            firm.cohort_capacity = [capacity * w / total for w in weight]
-            firm.cohort_inverse_productivity = [inverse_new * age_factor**a for a in range(A)]
-            firm.cohort_cost = [c * kappa for c in firm.cohort_capacity]
-            firm.summarise_machines()
-            firm.unit_cost = (
-                sec.k1 / (firm.process_productivity * firm.machine_productivity) + sec.k2
-            )
-            firm.price = (1.0 + sec.markup) * firm.unit_cost
-            if not firm.is_mt:
-                relative = firm.price / sec.price_index
-                firm.appeal = firm.market_share * relative**sc.market.sector_share_elasticity
+            self.install_vintages(firm, firm.capacity, kept, inverse_new)
+            self.price_at_initial_terms(firm)
         self.anchor_outside_makers(appeals=True)
+
+    def install_vintages(
+        self, firm: FirmAgent, capacity: float, kept: int, inverse_new: float
+    ) -> None:
+        """A firm's machine cohorts: ``capacity`` over its ``kept`` youngest ages.
+
+        The stock was built by investment growing at ``initial.stock_growth`` a year; the
+        newest cohort needs ``inverse_new`` of input per unit of capacity, each older one a
+        vintage gap and a year's wear more.
+        """
+        sc = self.scenario_params
+        A = sc.investment.technical_life_years
+        weight = [(1.0 + sc.initial.stock_growth) ** (-a) if a < kept else 0.0 for a in range(A)]
+        total = sum(weight)
+        age_factor = self.vintage_age_factor()
+        firm.cohort_capacity = [capacity * (w / total) for w in weight]
+        firm.cohort_inverse_productivity = [inverse_new * age_factor**a for a in range(A)]
+        firm.cohort_cost = [c * firm.sec.kappa for c in firm.cohort_capacity]
+        firm.machine_productivity = 1.0  # kept if the firm has no machines
+        firm.summarise_machines()
+
+    def price_at_initial_terms(self, firm: FirmAgent) -> None:
+        """A firm's price at its machines' unit cost, and a user firm's appeal: what makes
+        its target share its share at that price."""
+        sec = firm.sec
+        firm.unit_cost = sec.k1 / (firm.process_productivity * firm.machine_productivity) + sec.k2
+        firm.price = (1.0 + sec.markup) * firm.unit_cost
+        if not firm.is_mt:
+            relative = firm.price / sec.price_index
+            firm.appeal = (
+                firm.market_share * relative**self.scenario_params.market.sector_share_elasticity
+            )
 
     def _new_model_flags(self, firm: FirmAgent) -> None:
         """A proven, established model (initial firms and entrants)."""
