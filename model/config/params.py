@@ -245,8 +245,9 @@ class Tax:
     source: dict[str, str] = sources()
 
     def __post_init__(self) -> None:
-        # The R&D user cost 1 - tau (1 + deduction) divides in the research rule: it must stay
-        # positive at the highest rate and deduction any year allows.
+        # The R&D user cost 1 - tau (1 + deduction) (``economy.taxes.rd_tax_cost``, a layer
+        # above) divides in the research rule: it must stay positive at the highest rate and
+        # deduction any year allows.
         tau = max(
             v for sched in (self.corporate_income_tax, self.high_tech_rate) for _, v in sched.points
         )

@@ -25,6 +25,7 @@ from model.economy.state import (
     SECTOR,
     names,
 )
+from model.economy.taxes import rd_tax_cost
 
 #: What ``rescale_to_base`` scales with its sector's output (the catalogue's ``rescaled``):
 #: per-firm arrays, per-firm stacks (cohorts, R&D history) and sector arrays.
@@ -185,7 +186,7 @@ class BaseYear:
         self._install_vintages(capacity, *self._steady_vintage_ages())
         self._price_initial_firms()
         tau = np.where(st.high_tech, self.exo.high_tech_rate, self.exo.cit_rate)
-        st.rd_user_cost_base = (1.0 - tau * (1.0 + self.exo.super_deduction)).astype(trait)
+        st.rd_user_cost_base = rd_tax_cost(tau, self.exo.super_deduction).astype(trait)
         self.policy.initialise(self)
 
     def _install_vintages(

@@ -25,6 +25,7 @@ from model.economy.state import (
     names,
 )
 from model.economy.streams import STRIDE, normal, uniform
+from model.economy.taxes import rd_tax_cost
 
 
 def demography(eng: Engine) -> None:
@@ -524,7 +525,7 @@ def enter_firms(
                 ht = uniform(key, c + 5) < high_tech_share[s]
                 high_tech[r, n] = ht
                 tau = high_tech_rate if ht else cit_rate
-                rd_user_cost_base[r, n] = 1.0 - tau * (1.0 + super_deduction)
+                rd_user_cost_base[r, n] = rd_tax_cost(tau, super_deduction)
                 unfilled[r, n] = 0.0
                 specialised_new_last_met[r, n] = NEVER
                 little_giant_last_met[r, n] = NEVER

@@ -10,6 +10,7 @@ import numpy as np
 from model.economy.compiled import njit
 from model.economy.engine import Engine
 from model.economy.state import bundle, bundle_type
+from model.economy.taxes import rd_tax_cost
 
 
 def research(eng: Engine) -> None:
@@ -116,7 +117,7 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
             tau = high_tech_rate if high_tech[r, n] else cit_rate
             bonus = expected_reward_rate[r, n] if per_firm else expected_reward_rate[r, 0]
             deduction = listed_super_deduction if on_list[r, n] else super_deduction
-            user_cost = 1.0 - tau * (1.0 + deduction) - bonus
+            user_cost = rd_tax_cost(tau, deduction) - bonus
             # Semi-elastic in the user cost's change on the firm's base: the estimated
             # elasticities hold at the margin, and a large reward, even one that makes R&D
             # free, raises R&D by a bounded factor instead of without limit.
