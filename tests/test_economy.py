@@ -25,6 +25,7 @@ from model.config.firm_sizes import (
 from model.config.scenario import load_scenario
 from model.economy import rules
 from model.economy.sizes import pool_entry_rate
+from model.economy.state import NEVER
 from model.simulation.model import RegionModel
 from model.testing import PLAN, fork_in_year, spun_up
 
@@ -152,16 +153,29 @@ def test_exit_below_the_threshold_and_closure_on_negative_net_worth(base) -> Non
     assert not st.exits[:, fine].any()
 
 
-def _titles(m: RegionModel, slot: int, *, revenue: float, rd: float, growth: float) -> dict:
-    """Run the status rule with one firm set per real firm: revenue, reported R&D, growth."""
+def _titles(
+    m: RegionModel,
+    slot: int,
+    *,
+    revenue: float,
+    rd: float,
+    growth: float,
+    listed_years_ago: int | None = None,
+) -> dict:
+    """Run the status rule with one firm set per real firm: revenue, reported R&D, growth.
+
+    The firm has never held a title, or (``listed_years_ago``) was last on every title's list
+    that many years before the rule's year.
+    """
     st, w = m.engine.state, m.engine.firm_weight
     st.alive[:, slot] = True
     st.revenue[:, slot] = revenue * w
     st.revenue_prev2[:, slot] = revenue * w / (1.0 + growth) ** 2
     st.rd_reported[:, slot] = rd * w
     st.process_productivity[:, slot] = 1e3  # far above its sector: every rank test met
+    listed = NEVER if listed_years_ago is None else m.engine.year - listed_years_ago
     for t in ("specialised_new", "little_giant", "single_champion"):
-        getattr(st, f"{t}_last_met")[:, slot] = -9999
+        getattr(st, f"{t}_listed_year")[:, slot] = listed
     rules.update_status(m.engine)
     return {
         t: bool(getattr(st, f"{t}_held")[:, slot].all())
@@ -186,6 +200,33 @@ def test_title_rules_at_their_thresholds(base, revenue, rd, growth, expected) ->
     (slot,) = _user_slots(m, 1)
     got = _titles(m, slot, revenue=revenue, rd=rd, growth=growth)
     assert (got["specialised_new"], got["little_giant"], got["single_champion"]) == expected, got
+
+
+@pytest.mark.parametrize(
+    ("years_ago", "meets", "held", "listed_again"),
+    [
+        (1, False, True, False),  # within its validity: kept without a test
+        (2, False, True, False),
+        (3, False, False, False),  # its validity is over and the review fails: lost
+        (3, True, True, True),  # the review passes: on this year's list again
+        (1, True, True, False),  # meeting the test within the validity lists it no sooner
+        (4, True, True, True),  # lapsed long ago: recognised anew
+    ],
+)
+def test_titles_are_reviewed_when_their_validity_ends(
+    base, years_ago, meets, held, listed_again
+) -> None:
+    m = _fork(base)
+    assert m.engine.region.status.validity_years == 3
+    (slot,) = _user_slots(m, 1)
+    # 1.5 m of R&D on 50 m meets the specialised-new test; 0.5 m fails it (under 1 m, 1%).
+    rd = 1.5 if meets else 0.5
+    got = _titles(m, slot, revenue=50.0, rd=rd, growth=0.10, listed_years_ago=years_ago)
+    st, year = m.engine.state, m.engine.year
+    assert got["specialised_new"] is held
+    assert bool((st.specialised_new_listed_year[:, slot] == year).all()) is listed_again
+    # New only when not held the year before (lapsed four years ago, it was not).
+    assert bool(st.specialised_new_new[:, slot].all()) is (years_ago > 3)
 
 
 # -------------------------------------------------- markets, common random numbers

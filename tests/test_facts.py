@@ -20,6 +20,7 @@ from model import cli
 from model.analysis.facts import evaluate_facts, fact_values
 from model.config.data import load_facts
 from model.config.errors import ScenarioError
+from model.economy.state import NEVER
 from model.outputs.distribution import (
     count_at_or_above,
     growth_moments,
@@ -37,6 +38,7 @@ MET_AT_SMALL_SCALE = {
     "zj_equipment_purchases_growth_2024",
     "zj_growth_rate_fat_tails",
     "zj_growth_volatility_falls_with_size",
+    "jx_new_specialised_new_over_100m",
     "jx_new_specialised_new_rd_premium",
     "zj_little_giants_per_firm",
     "zj_machine_tool_firms_are_above_scale",
@@ -149,28 +151,30 @@ def test_revenue_counts_and_slot_totals_match_a_sort_and_a_sum() -> None:
 
 def test_specialised_new_selection_on_hand_built_firms() -> None:
     # Two sectors (slots 0-3, 4-5) and a slot past them; each slot stands for 2 real firms, so
-    # sizes are revenue / 2: 150, 90, 30, 500, 120, 25 and 200.
+    # sizes are revenue / 2: 150, 90, 30, 500, 120, 25 and 200. On 2025's list: the slots
+    # last listed in 2025 (recognised or re-reviewed), not those listed before or never.
     revenue = np.array([[300.0, 180.0, 60.0, 1000.0, 240.0, 50.0, 400.0]])
     rd = np.array([[12.0, 6.0, 3.0, 40.0, 10.0, 1.0, 9.0]])
     above_scale = np.ones((1, 7), dtype=bool)
-    new = np.array([[True, True, False, False, True, False, True]])
+    listed_year = np.array([[2025, 2025, 2023, NEVER, 2025, 2024, 2025]], dtype=np.int32)
     start, size = np.array([0, 4]), np.array([4, 2])
 
     def sums():
         return specialised_new_selection(
-            revenue, rd, above_scale, new, start, size, 2.0, 100.0, 400.0
+            revenue, rd, above_scale, listed_year, 2025, start, size, 2.0, 100.0, 400.0
         )[:, 0]
 
-    n_large, new_rev, new_rd, sme_rev, sme_rd = sums()
+    n_listed, n_large, listed_rev, listed_rd, sme_rev, sme_rd = sums()
+    np.testing.assert_array_equal(n_listed, [2.0, 1.0])
     np.testing.assert_array_equal(n_large, [1.0, 1.0])  # 150 and 120 reach 100, 90 does not
-    np.testing.assert_array_equal(new_rev, [480.0, 240.0])
-    np.testing.assert_array_equal(new_rd, [18.0, 10.0])
+    np.testing.assert_array_equal(listed_rev, [480.0, 240.0])
+    np.testing.assert_array_equal(listed_rd, [18.0, 10.0])
     # The 500 m firm is no SME; the others are, in their sector; the slot past both is in none.
     np.testing.assert_array_equal(sme_rev, [540.0, 290.0])
     np.testing.assert_array_equal(sme_rd, [21.0, 11.0])
     # Below the above-scale line a firm is not among the SMEs the rule picks from.
     above_scale[0, 2] = False
-    assert sums()[3][0] == 480.0
+    assert sums()[4][0] == 480.0
 
 
 def test_a_difference_and_a_rule_check_from_another_region(run) -> None:
@@ -178,7 +182,7 @@ def test_a_difference_and_a_rule_check_from_another_region(run) -> None:
     assert premium.region != run.attrs["region_name"] and premium.kind == "rule_check"
     y = run.sel(year=premium.model_year).sum("sector")
     expected = (
-        y.rd_expenditure_specialised_new_new / y.revenue_specialised_new_new
+        y.rd_expenditure_specialised_new_listed / y.revenue_specialised_new_listed
         - y.rd_expenditure_sme / y.revenue_sme
     )
     np.testing.assert_allclose(fact_values(run, premium).values, expected.values, rtol=1e-12)

@@ -61,7 +61,7 @@ class FirmAgent(mesa.Agent):
         self.relending_schedule = [
             0.0
         ] * model.scenario_params.instruments.renewal_loans.relending_years
-        self.sn_last_met = self.lg_last_met = self.sc_last_met = -9999
+        self.sn_listed_year = self.lg_listed_year = self.sc_listed_year = -9999
         self.sn_held = self.lg_held = self.sc_held = False
         self.sn_new = self.lg_new = self.sc_new = False
         self.above_scale = False
@@ -580,7 +580,10 @@ class FirmAgent(mesa.Agent):
             and self.rd_reported / m.firm_weight >= rules.specialised_new_min_rd_m_yuan
             and intensity >= rules.specialised_new_rd_intensity
         )
-        held_sn = year - self.sn_last_met < rules.validity_years
+        validity = rules.validity_years
+        self.sn_listed_year, self.sn_held, self.sn_new = _title(
+            self.sn_listed_year, meets_sn, year, validity
+        )
         mean, sd = (
             m.rank_by_segment[self.make_segment] if self.is_mt else m.rank_by_sector[self.sector]
         )
@@ -588,28 +591,23 @@ class FirmAgent(mesa.Agent):
         # Little giant: a specialised-new SME growing >= 5% a year, its productivity rank
         # standing in for its niche share.
         meets_lg = (
-            (held_sn or meets_sn)
+            self.sn_held
             and sme
             and growth >= rules.little_giant_growth
             and intensity >= rules.little_giant_rd_intensity
             and z >= m.z_little_giant
         )
-        held_lg = year - self.lg_last_met < rules.validity_years
+        self.lg_listed_year, self.lg_held, self.lg_new = _title(
+            self.lg_listed_year, meets_lg, year, validity
+        )
         # Single champion: 400 m yuan or a little giant, and a top productivity rank.
         meets_sc = (
-            (real_revenue >= rules.single_champion_min_revenue_m_yuan or held_lg or meets_lg)
+            (real_revenue >= rules.single_champion_min_revenue_m_yuan or self.lg_held)
             and intensity >= rules.little_giant_rd_intensity
             and z >= m.z_single_champion
         )
-        validity = rules.validity_years
-        self.sn_last_met, self.sn_held, self.sn_new = _title(
-            self.sn_last_met, meets_sn, year, validity
-        )
-        self.lg_last_met, self.lg_held, self.lg_new = _title(
-            self.lg_last_met, meets_lg, year, validity
-        )
-        self.sc_last_met, self.sc_held, self.sc_new = _title(
-            self.sc_last_met, meets_sc, year, validity
+        self.sc_listed_year, self.sc_held, self.sc_new = _title(
+            self.sc_listed_year, meets_sc, year, validity
         )
 
     @property
@@ -634,13 +632,17 @@ def _laplace(u: float) -> float:
     return -b * math.log(2.0 * (1.0 - u))
 
 
-def _title(last_met: int, meets: bool, year: int, validity: int) -> tuple[int, bool, bool]:
-    """A title's last year met, whether it is held, and whether it is new this year."""
-    held_before = year - 1 - last_met < validity
-    if meets:
-        last_met = year
-    held = year - last_met < validity
-    return last_met, held, held and not held_before
+def _title(listed_year: int, meets: bool, year: int, validity: int) -> tuple[int, bool, bool]:
+    """A title after this year's review: the year last on its list, held, newly held.
+
+    Recognised when a firm without it meets the test; at the end of a recognition's validity
+    reviewed: kept (listed again) if the test is met, lost if not; kept untested in between.
+    """
+    held_before = year - 1 - listed_year < validity
+    if meets and year - listed_year >= validity:
+        listed_year = year
+    held = year - listed_year < validity
+    return listed_year, held, held and not held_before
 
 
 #: Per-firm flows of the year (reset by the rules that set them).

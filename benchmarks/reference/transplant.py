@@ -40,7 +40,10 @@ FIRM_STATE = (
     *(
         f.name
         for f in FIELDS
-        if f.carried and f.axes == FIRM and f.name != "alive" and not f.name.endswith("_last_met")
+        if f.carried
+        and f.axes == FIRM
+        and f.name != "alive"
+        and not f.name.endswith("_listed_year")
     ),
     "unit_cost",
 )
@@ -117,7 +120,7 @@ def copy_state(fm, rm: ReferenceModel) -> None:
         f.cohort_cost = [float(st.cohort_cost[0, i, c]) if c >= 0 else 0.0 for c in cost_slot]
         f.rd_history = [float(x) for x in st.rd_real_history[0, i]]
         for key, name in TITLES:
-            setattr(f, f"{key}_last_met", int(getattr(st, f"{name}_last_met")[0, i]))
+            setattr(f, f"{key}_listed_year", int(getattr(st, f"{name}_listed_year")[0, i]))
         f.rd_bonus_paid = float(rd_paid[0, i]) if rd_paid is not None else 0.0
         if schedule is not None:
             f.renewal_schedule = [float(x) for x in schedule[0, i]]
@@ -185,6 +188,7 @@ def differences(fm, rm: ReferenceModel, names) -> dict[str, tuple[float, int, fl
         "specialised_new_new": "sn_new",
         "little_giant_new": "lg_new",
         "single_champion_new": "sc_new",
+        **{f"{name}_listed_year": f"{key}_listed_year" for key, name in TITLES},
         "flow_writeoff": "writeoff",
         "flow_investment": "investment",
     }
@@ -459,7 +463,7 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     report(
         "status",
         ("above_scale", "on_machine_tool_list")
-        + tuple(f"{n}_{k}" for _, n in TITLES for k in ("held", "new")),
+        + tuple(f"{n}_{k}" for _, n in TITLES for k in ("held", "new", "listed_year")),
     )
     # The fast model's expected entrants per sector (not kept in its state): exits replaced
     # in the spin-up, else the pool's crossings per firm live before the exits.

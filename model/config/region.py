@@ -284,7 +284,9 @@ class StatusRules:
     little_giant_productivity_rank: float = p(lo=0.0, hi=1.0, doc="min productivity quantile")
     single_champion_min_revenue_m_yuan: float = p(lo=0.0, unit="m yuan")
     single_champion_productivity_rank: float = p(lo=0.0, hi=1.0, doc="min productivity quantile")
-    validity_years: int = p(3, lo=1, hi=10, doc="years a title stays valid after last meeting it")
+    validity_years: int = p(
+        3, lo=1, hi=10, doc="years a recognition is valid before the title is reviewed"
+    )
     source: dict[str, str] = sources()
 
     def __post_init__(self) -> None:

@@ -176,7 +176,7 @@ class BaseYear:
         # No firm is on the machine-tool tax list before its first year's figures are known.
         st.on_machine_tool_list = np.zeros((R, N), dtype=bool)
         for name in ("specialised_new", "little_giant", "single_champion"):
-            setattr(st, f"{name}_last_met", np.full((R, N), NEVER, dtype=np.int32))
+            setattr(st, f"{name}_listed_year", np.full((R, N), NEVER, dtype=np.int32))
             setattr(st, f"{name}_held", np.zeros((R, N), dtype=bool))
             setattr(st, f"{name}_new", np.zeros((R, N), dtype=bool))
         self._price_initial_firms()

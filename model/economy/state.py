@@ -46,7 +46,7 @@ __all__ = [
 
 #: ``model_sets_sold`` of a model that needs no proving (not a first set): it counts as sold.
 ESTABLISHED_MODEL_SETS = 1e9
-#: A ``*_last_met`` year of a title never met (far before any simulated year).
+#: A ``*_listed_year`` of a title never held (far before any simulated year).
 NEVER = -9999
 
 #: Axes of the state's arrays (see the module docstring).
@@ -172,9 +172,9 @@ FIELDS: tuple[Field, ...] = (
     # --------------------------------------------------------------- status
     _f("above_scale", B, FIRM, "1", "revenue >= the above-scale threshold", "status", recorded="count"),
     _f("on_machine_tool_list", B, FIRM, "1", "on the machine-tool (工业母机) tax list for next year: met its conditions this year", "status", cleared_on_exit=True, carried=True, recorded="count"),
-    _f("specialised_new_last_met", I4, FIRM, "year", "last year the specialised-new test was met", "status", set_on_entry=True, carried=True),
-    _f("little_giant_last_met", I4, FIRM, "year", "last year the little-giant test was met", "status", set_on_entry=True, carried=True),
-    _f("single_champion_last_met", I4, FIRM, "year", "last year the single-champion test was met", "status", set_on_entry=True, carried=True),
+    _f("specialised_new_listed_year", I4, FIRM, "year", "last year on the specialised-new list: recognised, or passed its review", "status", set_on_entry=True, carried=True),
+    _f("little_giant_listed_year", I4, FIRM, "year", "last year on the little-giant list: recognised, or passed its review", "status", set_on_entry=True, carried=True),
+    _f("single_champion_listed_year", I4, FIRM, "year", "last year on the single-champion list: recognised, or passed its review", "status", set_on_entry=True, carried=True),
     _f("specialised_new_held", B, FIRM, "1", "holds the specialised-new (专精特新) title", "status", recorded="count"),
     _f("little_giant_held", B, FIRM, "1", "holds the little-giant (小巨人) title", "status", recorded="count"),
     _f("single_champion_held", B, FIRM, "1", "holds the single-champion (单项冠军) title", "status", recorded="count"),

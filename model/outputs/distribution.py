@@ -173,34 +173,37 @@ def specialised_new_selection(
     revenue: np.ndarray,
     rd_reported: np.ndarray,
     above_scale: np.ndarray,
-    newly_recognised: np.ndarray,
+    listed_year: np.ndarray,
+    year: int,
     sector_start: np.ndarray,
     sector_size: np.ndarray,
     firm_weight: float,
     large_m_yuan: float,
     sme_max_m_yuan: float,
 ) -> np.ndarray:
-    """Whom the specialised-new rule picks, against the SMEs it picks from -> (5, R, S).
+    """Whom the specialised-new rule lists this year, against the SMEs it picks from -> (6, R, S).
 
-    In one pass over the slots (R, N). A slot's revenue is ``firm_weight`` real firms', so
-    sizes compare revenue / firm_weight. The five sums by sector, slots added in order:
-    slots newly recognised with a real firm's revenue of at least ``large_m_yuan``; the newly
-    recognised slots' revenue and reported R&D; the above-scale SMEs' (revenue below
-    ``sme_max_m_yuan``) revenue and reported R&D.
+    In one pass over the slots (R, N). A slot is on the year's list (认定(复核)) when it was
+    recognised or passed its review this year (``listed_year == year``). A slot's revenue is
+    ``firm_weight`` real firms', so sizes compare revenue / firm_weight. The six sums by
+    sector, slots added in order: listed slots; listed slots with a real firm's revenue of at
+    least ``large_m_yuan``; the listed slots' revenue and reported R&D; the above-scale SMEs'
+    (revenue below ``sme_max_m_yuan``) revenue and reported R&D.
     """
     R = revenue.shape[0]
     S = sector_start.shape[0]
-    out = np.zeros((5, R, S))
+    out = np.zeros((6, R, S))
     for r in range(R):
         for s in range(S):
             lo = sector_start[s]
             for n in range(lo, lo + sector_size[s]):
                 size = revenue[r, n] / firm_weight
-                if newly_recognised[r, n]:
-                    out[0, r, s] += size >= large_m_yuan
-                    out[1, r, s] += revenue[r, n]
-                    out[2, r, s] += rd_reported[r, n]
+                if listed_year[r, n] == year:
+                    out[0, r, s] += 1.0
+                    out[1, r, s] += size >= large_m_yuan
+                    out[2, r, s] += revenue[r, n]
+                    out[3, r, s] += rd_reported[r, n]
                 if above_scale[r, n] and size < sme_max_m_yuan:
-                    out[3, r, s] += revenue[r, n]
-                    out[4, r, s] += rd_reported[r, n]
+                    out[4, r, s] += revenue[r, n]
+                    out[5, r, s] += rd_reported[r, n]
     return out

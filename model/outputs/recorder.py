@@ -262,27 +262,31 @@ class Recorder:
         }
 
     def _specialised_new_selection(self) -> dict[str, np.ndarray]:
-        """Size and R&D of this year's new specialised-new firms and of the SMEs they came from.
+        """Size and R&D of this year's specialised-new list and of the SMEs it was drawn from.
 
-        The rule's selection, checked against another province's recognitions (seed 003).
+        The rule's selection, checked against another province's list (seed 003).
         """
         eng, st, lay = self.eng, self.eng.state, self.eng.layout
-        n_large, new_revenue, new_rd, sme_revenue, sme_rd = specialised_new_selection(
-            st.revenue,
-            st.rd_reported,
-            st.above_scale,
-            st.specialised_new_new,
-            lay.sector_start,
-            lay.sector_size,
-            eng.firm_weight,
-            SPECIALISED_NEW_LARGE_M_YUAN,
-            eng.region.status.sme_revenue_max_m_yuan,
+        n_listed, n_large, listed_revenue, listed_rd, sme_revenue, sme_rd = (
+            specialised_new_selection(
+                st.revenue,
+                st.rd_reported,
+                st.above_scale,
+                st.specialised_new_listed_year,
+                eng.year,
+                lay.sector_start,
+                lay.sector_size,
+                eng.firm_weight,
+                SPECIALISED_NEW_LARGE_M_YUAN,
+                eng.region.status.sme_revenue_max_m_yuan,
+            )
         )
         bn = 1.0 / M_YUAN_PER_BN
         return {
-            "n_specialised_new_new_over_100m": n_large / lay.firm_scale,
-            "revenue_specialised_new_new": new_revenue * bn,
-            "rd_expenditure_specialised_new_new": new_rd * bn,
+            "n_specialised_new_listed": n_listed / lay.firm_scale,
+            "n_specialised_new_listed_over_100m": n_large / lay.firm_scale,
+            "revenue_specialised_new_listed": listed_revenue * bn,
+            "rd_expenditure_specialised_new_listed": listed_rd * bn,
             "revenue_sme": sme_revenue * bn,
             "rd_expenditure_sme": sme_rd * bn,
         }

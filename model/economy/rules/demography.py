@@ -410,9 +410,9 @@ def enter_firms(
     high_tech = ent.high_tech
     rd_user_cost_base = ent.rd_user_cost_base
     unfilled = ent.unfilled
-    specialised_new_last_met = ent.specialised_new_last_met
-    little_giant_last_met = ent.little_giant_last_met
-    single_champion_last_met = ent.single_champion_last_met
+    specialised_new_listed_year = ent.specialised_new_listed_year
+    little_giant_listed_year = ent.little_giant_listed_year
+    single_champion_listed_year = ent.single_champion_listed_year
     p_enter = stats.p_enter
     sector_revenue = stats.sector_revenue
     mean_pi = stats.mean_pi
@@ -527,9 +527,9 @@ def enter_firms(
                 tau = high_tech_rate if ht else cit_rate
                 rd_user_cost_base[r, n] = rd_tax_cost(tau, super_deduction)
                 unfilled[r, n] = 0.0
-                specialised_new_last_met[r, n] = NEVER
-                little_giant_last_met[r, n] = NEVER
-                single_champion_last_met[r, n] = NEVER
+                specialised_new_listed_year[r, n] = NEVER
+                little_giant_listed_year[r, n] = NEVER
+                single_champion_listed_year[r, n] = NEVER
             # A user sector's shares again sum to one over its live firms (the makers'
             # markets are renormalised when shares next move, with their rivals').
             total_m = 0.0

@@ -54,7 +54,9 @@ def update_status(eng: Engine) -> None:
             eng.region.machine_tools.advanced_product_share, dtype=np.float64
         ),
     )
-    status_firms(lay.tables, bundle(StatusFirms, st), params, bundle(TitlesLastMet, st), held, new)
+    status_firms(
+        lay.tables, bundle(StatusFirms, st), params, bundle(TitlesListedYear, st), held, new
+    )
     eng.publish(held)
     eng.publish(new)
 
@@ -78,10 +80,11 @@ StatusFirms = bundle_type(
     ),
     __name__,
 )
-#: The year each title's test was last met (specialised-new, little giant, single champion).
-TitlesLastMet = bundle_type(
-    "TitlesLastMet",
-    ("specialised_new_last_met", "little_giant_last_met", "single_champion_last_met"),
+#: The year each title was last recognised or passed its review (specialised-new, little giant,
+#: single champion): the year the firm was last on the title's list.
+TitlesListedYear = bundle_type(
+    "TitlesListedYear",
+    ("specialised_new_listed_year", "little_giant_listed_year", "single_champion_listed_year"),
     __name__,
 )
 #: Who holds each title this year, and who holds it newly.
@@ -109,7 +112,7 @@ class StatusParams(NamedTuple):
     sc_min: float  # single-champion minimum revenue, m yuan
     lg_z: float  # little-giant minimum productivity z-score
     sc_z: float  # single-champion minimum productivity z-score
-    validity_years: int  # years a title stays valid after its test was last met
+    validity_years: int  # years a recognition is valid; the title is then reviewed
     list_min_revenue: float  # the machine-tool tax list's minimum revenue, m yuan
     list_min_intensity: float  # its minimum reported R&D / revenue
     list_min_staff_share: float  # its minimum R&D staff / employees
@@ -124,13 +127,13 @@ def status_firms(
     lay: SlotTables,
     f: StatusFirms,
     p: StatusParams,
-    last_met: TitlesLastMet,
+    listed_year: TitlesListedYear,
     held: TitlesHeld,
     new: TitlesNew,
 ) -> None:
     """Above-scale status and the three gradient-cultivation titles (see ``rules.update_status``).
 
-    ``last_met`` is updated in place; ``held`` and ``new`` are written.
+    ``listed_year`` is updated in place (``review_title``); ``held`` and ``new`` are written.
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
@@ -253,31 +256,38 @@ def status_firms(
                     and rd_reported[r, n] / firm_weight >= sn_min_rd
                     and intensity >= sn_intensity
                 )
-                held_sn = year - last_met[0][r, n] < validity_years
+                sn = review_title(listed_year[0][r, n], meets_sn, year, validity_years)
                 # Little giant: a specialised-new SME growing at least 5% a year whose
                 # productivity rank stands in for "at least 10% of its niche".
                 meets_lg = (
-                    (held_sn or meets_sn)
+                    sn[1]
                     and rev < sme_max
                     and growth >= lg_growth
                     and intensity >= lg_intensity
                     and z >= lg_z
                 )
-                held_lg = year - last_met[1][r, n] < validity_years
+                lg = review_title(listed_year[1][r, n], meets_lg, year, validity_years)
                 # Single champion: 400 m yuan of revenue, or a little giant below it, and a
                 # productivity rank standing in for "world top 3 in its product".
-                meets_sc = (
-                    (rev >= sc_min or held_lg or meets_lg)
-                    and intensity >= lg_intensity
-                    and z >= sc_z
-                )
-                for t in range(3):
-                    last = last_met[t][r, n]
-                    held_before = year - 1 - last < validity_years
-                    meets = meets_sn if t == 0 else (meets_lg if t == 1 else meets_sc)
-                    if meets:
-                        last = year
-                        last_met[t][r, n] = year
-                    h = year - last < validity_years
-                    held[t][r, n] = h
-                    new[t][r, n] = h and not held_before
+                meets_sc = (rev >= sc_min or lg[1]) and intensity >= lg_intensity and z >= sc_z
+                sc = review_title(listed_year[2][r, n], meets_sc, year, validity_years)
+                for t, title in enumerate((sn, lg, sc)):
+                    listed_year[t][r, n] = title[0]
+                    held[t][r, n] = title[1]
+                    new[t][r, n] = title[2]
+
+
+@njit(inline="always")
+def review_title(listed_year: int, meets: bool, year: int, validity_years: int) -> tuple:
+    """A title after this year's review: the year last on its list, held, newly held.
+
+    A recognition is valid for ``validity_years``; the title is then reviewed (复核). A firm
+    without the title is recognised in a year it meets the test; a holder whose validity ends
+    this year keeps the title if it meets the test (it is on this year's list again) and
+    loses it otherwise; a holder within its validity keeps it without a test.
+    """
+    held_before = year - 1 - listed_year < validity_years
+    if meets and year - listed_year >= validity_years:
+        listed_year = year
+    held = year - listed_year < validity_years
+    return listed_year, held, held and not held_before
