@@ -233,7 +233,8 @@ def test_a_listed_firm_does_more_r_and_d(base) -> None:
 
 def test_r_and_d_responds_with_the_estimated_elasticity_and_stays_finite(base) -> None:
     """At the margin the response has the sourced elasticity; a reward that makes R&D free
-    raises it by exp(elasticity), not without limit (no floor on the user cost is needed)."""
+    raises it by exp(elasticity), and a larger one no further (the user cost stops at zero: a
+    segment's expected first-set award per yuan of R&D can exceed the cost)."""
     from model.economy.rules.research import ResearchFirms, ResearchParams, research_firms
     from model.economy.state import bundle
 
@@ -270,7 +271,9 @@ def test_r_and_d_responds_with_the_estimated_elasticity_and_stays_finite(base) -
     free, free_reported = rd_after(u0)  # the reward covers the whole after-tax cost
     assert free / real0 == pytest.approx(np.exp(eta), rel=1e-9)
     assert free_reported / free == pytest.approx(np.exp(eta_rep - eta), rel=1e-9)
-    assert np.isfinite(rd_after(0.9)[0])  # beyond the cost: still finite
+    # Beyond the cost, R&D is what free R&D brings, however large the reward.
+    assert rd_after(0.9) == (free, free_reported)
+    assert rd_after(50.0) == (free, free_reported)
 
 
 # ------------------------------------------------------------------- who pays

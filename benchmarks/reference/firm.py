@@ -111,8 +111,9 @@ class FirmAgent(mesa.Agent):
         deduction = m.listed_super_deduction if self.on_machine_tool_list else m.super_deduction
         gov = m.government
         expected = gov.rd_bonus.expected_rate(self) + gov.first_set_award.expected_rate(self)
-        user_cost = 1.0 - tau * (1.0 + deduction) - expected
-        # Semi-elastic in the user cost's change on the firm's base (no floor needed).
+        # A reward beyond the after-tax cost makes R&D free, no more than free.
+        user_cost = max(1.0 - tau * (1.0 + deduction) - expected, 0.0)
+        # Semi-elastic in the user cost's change on the firm's base.
         change = user_cost / self.rd_user_cost_base - 1.0
         intensity = self.rd_intensity_fe * math.exp(-sc.user_cost_elasticity_real * change)
         relabel = math.exp(

@@ -117,10 +117,13 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
             tau = high_tech_rate if high_tech[r, n] else cit_rate
             bonus = expected_reward_rate[r, n] if per_firm else expected_reward_rate[r, 0]
             deduction = listed_super_deduction if on_list[r, n] else super_deduction
-            user_cost = rd_tax_cost(tau, deduction) - bonus
+            # A reward beyond the after-tax cost makes R&D free, and no more than free: the
+            # expected first-set award per yuan of R&D of a segment with few makers can exceed
+            # the cost, and a negative user cost would raise R&D without limit.
+            user_cost = max(rd_tax_cost(tau, deduction) - bonus, 0.0)
             # Semi-elastic in the user cost's change on the firm's base: the estimated
             # elasticities hold at the margin, and a large reward, even one that makes R&D
-            # free, raises R&D by a bounded factor instead of without limit.
+            # free, raises R&D by a bounded factor (at most exp(elasticity)).
             change = user_cost / rd_user_cost_base[r, n] - 1.0
             intensity = rd_intensity_fe[r, n]
             relabel = 1.0
