@@ -42,8 +42,8 @@ MET_AT_SMALL_SCALE = {
     "zj_equipment_purchases_growth_2024",
     "zj_growth_rate_fat_tails",
     "zj_growth_volatility_falls_with_size",
-    "jx_new_specialised_new_over_100m",
-    "jx_new_specialised_new_rd_premium",
+    "jx_specialised_new_list_over_100m",
+    "jx_specialised_new_list_rd_premium",
     "zj_little_giants_per_firm",
     "zj_machine_tool_firms_are_above_scale",
     "zj_productivity_dispersion",
@@ -80,7 +80,7 @@ MET_AT_FULL_SCALE = {
     "zj_single_champions_new",
     "zj_first_sets_new_to_china_share",
     "zj_little_giants_per_firm",
-    "jx_new_specialised_new_rd_premium",
+    "jx_specialised_new_list_rd_premium",
 }
 
 
@@ -181,7 +181,7 @@ def test_specialised_new_selection_on_hand_built_firms() -> None:
 
 
 def test_a_difference_and_a_rule_check_from_another_region(run) -> None:
-    premium = next(f for f in load_facts() if f.id == "jx_new_specialised_new_rd_premium")
+    premium = next(f for f in load_facts() if f.id == "jx_specialised_new_list_rd_premium")
     assert premium.region != run.attrs["region_name"] and premium.kind == "rule_check"
     y = run.sel(year=premium.model_year).sum("sector")
     expected = (
