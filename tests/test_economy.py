@@ -229,6 +229,26 @@ def test_titles_are_reviewed_when_their_validity_ends(
     assert bool(st.specialised_new_new[:, slot].all()) is (years_ago > 3)
 
 
+def test_a_little_giant_needs_the_specialised_new_title_it_holds_after_review(base) -> None:
+    # 0.9 m of R&D on 20 m (4.5%, growing 10%): the little-giant tests are met, the
+    # specialised-new floor of 1 m of R&D is not. Within the specialised-new title's validity
+    # the firm keeps it, so it may be a little giant; when both reviews fall due, the
+    # specialised-new title lapses and the little-giant title with it.
+    m = _fork(base)
+    (slot,) = _user_slots(m, 1)
+    got = _titles(m, slot, revenue=20.0, rd=0.9, growth=0.10, listed_years_ago=3)
+    assert (got["specialised_new"], got["little_giant"]) == (False, False), got
+    # Within the specialised-new validity (listed last year), a new little giant.
+    m = _fork(base)
+    st, year = m.engine.state, m.engine.year
+    _titles(m, slot, revenue=20.0, rd=0.9, growth=0.10)  # sets the firm up, holds nothing
+    st.specialised_new_listed_year[:, slot] = year - 1
+    st.little_giant_listed_year[:, slot] = NEVER
+    st.single_champion_listed_year[:, slot] = NEVER
+    rules.update_status(m.engine)
+    assert st.specialised_new_held[:, slot].all() and st.little_giant_new[:, slot].all()
+
+
 # -------------------------------------------------- markets, common random numbers
 
 SMALL = {"market.firm_scale": 0.05, "spinup.years": 10}
