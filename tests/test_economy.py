@@ -22,7 +22,7 @@ from model.config.firm_sizes import (
     region_size_exponent,
     sector_firm_counts,
 )
-from model.config.scenario import load_scenario
+from model.config.scenario import load_scenario, resolve
 from model.economy import rules
 from model.economy.sizes import pool_entry_rate
 from model.economy.state import NEVER
@@ -249,9 +249,60 @@ def test_a_little_giant_needs_the_specialised_new_title_it_holds_after_review(ba
     assert st.specialised_new_held[:, slot].all() and st.little_giant_new[:, slot].all()
 
 
+def test_titles_met_in_the_first_year_are_dated_over_the_validity_years() -> None:
+    # Every firm starts without titles. Those meeting a test in the first simulated year
+    # are listed in one of the last three years, each as likely, so their reviews fall due
+    # in different years (not in synchronised waves), and all of them hold the title now.
+    sc = resolve(PLAN, overrides={"market.firm_scale": 0.3, "spinup.years": 10})
+    m = RegionModel(sc, [0, 1])
+    m._one_year()
+    st, year = m.engine.state, m.engine.year
+    assert year == sc.start_year - sc.spinup.years
+    validity = sc.region.status.validity_years
+    window = list(range(year - validity + 1, year + 1))
+    for name in ("specialised_new", "little_giant", "single_champion"):
+        held = getattr(st, f"{name}_held")
+        years, counts = np.unique(getattr(st, f"{name}_listed_year")[held], return_counts=True)
+        assert held.sum() > 5 and set(years) <= set(window), name
+        assert getattr(st, f"{name}_new")[held].all()
+        if name == "specialised_new":  # enough holders to see the years' shares
+            assert years.tolist() == window and counts.sum() > 300
+            share = counts / counts.sum()
+            tolerance = 4 * np.sqrt(share * (1 - share) / counts.sum())
+            np.testing.assert_array_less(np.abs(share - 1 / validity), tolerance)
+    # A year later, only the third listed two years before the start is reviewed: passed
+    # (listed again) or lost; the others keep the title untested.
+    before = st.specialised_new_listed_year.copy()
+    m._one_year()
+    listed, held = st.specialised_new_listed_year, st.specialised_new_held
+    alive = st.alive & ~st.entries  # the same firms as a year before
+    due = alive & (before == year - 2)
+    assert ((listed[due] == year + 1) == held[due]).all()
+    assert 0 < held[due].sum() < due.sum()
+    within = alive & (before > year - 2) & (before <= year)
+    assert (listed[within] == before[within]).all() and held[within].all()
+
+
 # -------------------------------------------------- markets, common random numbers
 
 SMALL = {"market.firm_scale": 0.05, "spinup.years": 10}
+
+
+def test_entry_beyond_the_free_slots_is_recorded_and_reported() -> None:
+    from model.report.tables import summary
+
+    # One spare slot per cluster: the growing sectors' entrants soon find no slot; with
+    # slots to spare none is lost.
+    tight = model.run(PLAN, replicates=2, overrides={**SMALL, "market.slot_headroom": 0.0})
+    lost = tight["entrants_without_slot"]
+    assert lost.attrs["units"] == "count"
+    assert float(lost.sum()) > 0
+    assert "the firm slots capped entry in 100% of replicates" in summary(tight)
+    roomy = model.run(
+        PLAN, replicates=2, overrides={**SMALL, "market.slot_headroom": 2.0, "end_year": 2026}
+    )
+    assert float(roomy["entrants_without_slot"].sum()) == 0
+    assert "capped entry" not in summary(roomy)
 
 
 def test_local_preference_raises_purchases_from_the_buyers_own_area() -> None:

@@ -983,6 +983,48 @@ def test_imitation_closes_the_gap_from_the_start_of_year_level(base) -> None:
     assert (levels == 1.25).sum() > 10
 
 
+@pytest.mark.parametrize("local", [0.0, 1.0])  # a peer of the sector, of the cluster
+def test_an_imitator_finds_its_peer_among_the_live_firms_however_many_slots_are_free(
+    base, local
+) -> None:
+    # Two live firms in a sector of many slots, one ahead: with imitation certain, the other
+    # always finds it (free slots are not peers), and the leader has no one ahead to copy.
+    h = Hand(
+        base,
+        {"innovation.enabled": False, "innovation.cluster_peer_probability": local},
+    )
+    st, lay = h.st, h.lay
+    s = [x.id for x in h.eng.region.sector].index("nev")
+    cl = int(lay.cluster_of[lay.sector_start[s]])
+    leader, imitator = h.only(lay.cluster_start[cl] + np.array([3, 7]))
+    assert lay.cluster_size[cl] > 20
+    h.set("process_productivity", [leader], 2.0)
+    h.set("process_productivity", [imitator], 1.0)
+    h.set("revenue", [leader, imitator], h.real(20.0))
+    st.rd_real_history[:, [leader, imitator], :] = h.real(1e6)
+    rules.innovate_and_imitate(h.eng)
+    np.testing.assert_array_equal(st.process_productivity[:, imitator], 2.0)
+    np.testing.assert_array_equal(st.process_productivity[:, leader], 2.0)
+
+
+def test_a_peer_is_another_live_firm_each_as_likely() -> None:
+    from model.economy.rules.innovation import _other_live_firm
+
+    alive = np.zeros(40, dtype=bool)
+    alive[[2, 5, 6, 11, 30, 39]] = True
+    live_list = np.flatnonzero(alive)
+    live_before = np.r_[0, np.cumsum(alive)]
+    # The block [4, 31) holds live firms 5, 6, 11 and 30; firm 6 draws among 5, 11 and 30.
+    us = (np.arange(3000) + 0.5) / 3000
+    peers = np.array([_other_live_firm(live_list, live_before, 4, 31, 6, u) for u in us])
+    values, counts = np.unique(peers, return_counts=True)
+    assert values.tolist() == [5, 11, 30]
+    assert counts.tolist() == [1000, 1000, 1000]
+    assert _other_live_firm(live_list, live_before, 4, 31, 6, np.nextafter(1.0, 0.0)) == 30
+    # Alone in its block: no peer.
+    assert _other_live_firm(live_list, live_before, 0, 4, 2, 0.5) == -1
+
+
 def test_a_maker_copies_its_peers_model_whole(base) -> None:
     whole = _imitation(base, 0.0, "machine_tools", 160.0)
     assert (whole == 2.0).sum() > 3, "no maker drew a leader of its segment"

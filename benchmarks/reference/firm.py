@@ -45,6 +45,8 @@ class FirmAgent(mesa.Agent):
         self.buy_segment = slot.buy_segment
         self.payback_years = slot.payback_years
         self.area = model.cluster_area[slot.cluster]  # -1: spread over the region
+        # Its place among the live firms of its cluster and sector (set before each search).
+        self.place_in_cluster = self.place_in_sector = -1
         # Flows of the year, zero until the rules set them.
         for name in FLOWS:
             setattr(self, name, 0.0)
@@ -152,11 +154,14 @@ class FirmAgent(mesa.Agent):
                 best = candidate
                 self.innovated = True
         if inn.imitation_enabled and rnd.random() < 1.0 - math.exp(-inn.zeta_imitation * effort):
+            # A peer: one of the other live firms of the cluster or sector, each as likely.
             if rnd.random() < inn.cluster_peer_probability:
-                places = m.layout.cluster_slots[self.slot.cluster]
+                places, mine = m.live_in_cluster[self.slot.cluster], self.place_in_cluster
             else:
-                places = m.layout.sector_slots[self.sector]
-            peer = places[int(rnd.random() * len(places))].firm  # a free slot: no peer
+                places, mine = m.live_in_sector[self.sector], self.place_in_sector
+            others = len(places) - 1
+            k = min(int(rnd.random() * others), others - 1)
+            peer = places[k + (k >= mine)] if others > 0 else None
             if peer is not None and peer.make_segment == self.make_segment:
                 copied = peer.level
                 if not self.is_mt and inn.imitation_size_elasticity > 0.0 and copied > level:
@@ -583,7 +588,7 @@ class FirmAgent(mesa.Agent):
         )
         validity = rules.validity_years
         self.sn_listed_year, self.sn_held, self.sn_new = _title(
-            self.sn_listed_year, meets_sn, year, validity
+            self.sn_listed_year, meets_sn, year, validity, self._recognition_year(year)
         )
         mean, sd = (
             m.rank_by_segment[self.make_segment] if self.is_mt else m.rank_by_sector[self.sector]
@@ -599,7 +604,7 @@ class FirmAgent(mesa.Agent):
             and z >= m.z_little_giant
         )
         self.lg_listed_year, self.lg_held, self.lg_new = _title(
-            self.lg_listed_year, meets_lg, year, validity
+            self.lg_listed_year, meets_lg, year, validity, self._recognition_year(year)
         )
         # Single champion: 400 m yuan or a little giant, and a top productivity rank.
         meets_sc = (
@@ -608,8 +613,18 @@ class FirmAgent(mesa.Agent):
             and z >= m.z_single_champion
         )
         self.sc_listed_year, self.sc_held, self.sc_new = _title(
-            self.sc_listed_year, meets_sc, year, validity
+            self.sc_listed_year, meets_sc, year, validity, self._recognition_year(year)
         )
+
+    def _recognition_year(self, year: int) -> int:
+        """The year a recognition now is listed in: this year, but in the first simulated
+        year one of the last validity years, each as likely (the starting economy's titles
+        were recognised over the years before it, not all at once)."""
+        m = self.model
+        validity = m.region.status.validity_years
+        if year != m.scenario_params.start_year - m.scenario_params.spinup.years:
+            return year
+        return year - min(int(m.random.random() * validity), validity - 1)
 
     @property
     def log_productivity(self) -> float:
@@ -633,15 +648,18 @@ def _laplace(u: float) -> float:
     return -b * math.log(2.0 * (1.0 - u))
 
 
-def _title(listed_year: int, meets: bool, year: int, validity: int) -> tuple[int, bool, bool]:
+def _title(
+    listed_year: int, meets: bool, year: int, validity: int, recognised_in: int
+) -> tuple[int, bool, bool]:
     """A title after this year's review: the year last on its list, held, newly held.
 
     Recognised when a firm without it meets the test; at the end of a recognition's validity
-    reviewed: kept (listed again) if the test is met, lost if not; kept untested in between.
+    reviewed: kept (listed again, in ``recognised_in``) if the test is met, lost if not; kept
+    untested in between.
     """
     held_before = year - 1 - listed_year < validity
     if meets and year - listed_year >= validity:
-        listed_year = year
+        listed_year = recognised_in
     held = year - listed_year < validity
     return listed_year, held, held and not held_before
 

@@ -681,6 +681,20 @@ class ReferenceModel(mesa.Model):
             if f.model_productivity > best[g]:
                 best[g] = f.model_productivity
         self.niche_best = best
+        # Each cluster's and sector's live firms in slot order, and each firm's place there:
+        # an imitator's peer is one of the others.
+        self.live_in_cluster = [
+            [s.firm for s in slots if s.firm is not None] for slots in self.layout.cluster_slots
+        ]
+        self.live_in_sector = [
+            [s.firm for s in slots if s.firm is not None] for slots in self.layout.sector_slots
+        ]
+        for firms in self.live_in_cluster:
+            for i, f in enumerate(firms):
+                f.place_in_cluster = i
+        for firms in self.live_in_sector:
+            for i, f in enumerate(firms):
+                f.place_in_sector = i
         self.agents.do("innovate")
         self.agents.do("adopt")
 

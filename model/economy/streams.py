@@ -30,6 +30,7 @@ PROCESSES: tuple[str, ...] = (
     "growth",
     "renewal_list",
     "provincial_soe",
+    "title_phase",
 )
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

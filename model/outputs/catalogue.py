@@ -214,6 +214,12 @@ VARIABLES: tuple[Variable, ...] = (
     _sector("revenue_sme", "bn yuan", "revenue of the above-scale SMEs (below the SME ceiling)"),
     _sector("rd_expenditure_sme", "bn yuan", "reported R&D of the above-scale SMEs"),
     _sector("entries", "count", "entrants at the end of the year"),
+    _sector(
+        "entrants_without_slot",
+        "count",
+        "entrants the pool would add beyond the sector's free firm slots (lost: raise "
+        "market.slot_headroom if not 0)",
+    ),
     _sector("exits", "count", "exits at the end of the year (closures and falls below scale)"),
     _sector("closures", "count", "exits by negative net worth at the end of the year"),
     _sector("demand_shock", "1", "log demand shock drawn for the sector", ""),

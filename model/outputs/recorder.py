@@ -432,6 +432,7 @@ class Recorder:
             "cash_of_entrants": st.entry_cash_by_sector * bn,
             "loans_written_off": st.exit_debt_by_sector * bn,
             "entries": self._sum(st.entries.astype(float)) * scale,
+            "entrants_without_slot": st.entrants_without_slot * scale,
             "exits": self._sum(st.exits.astype(float)) * scale,
             "closures": self._sum(st.closures.astype(float)) * scale,
         }

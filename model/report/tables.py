@@ -286,6 +286,9 @@ def summary(ds: xr.Dataset) -> str:
     out.append(f"{'':{width}}" + "".join(f"{y:>28}" for y in show))
     for label, da in rows:
         out.append(f"{label:{width}}" + "".join(f"{_band(da.sel(year=y)):>28}" for y in show))
+    capped = _entry_cap_note(ds)
+    if capped:
+        out += ["", capped]
     if targets:
         out.append("")
         out.append(
@@ -300,6 +303,26 @@ def summary(ds: xr.Dataset) -> str:
                 f"{t['attainment']:>5.0%} ± {t['attainment_se']:.0%}  ({t['use']})"
             )
     return "\n".join(out)
+
+
+def _entry_cap_note(ds: xr.Dataset) -> str:
+    """A warning when the firm slots capped entry (``entrants_without_slot``), else ''."""
+    if "entrants_without_slot" not in ds:
+        return ""
+    lost = ds["entrants_without_slot"]
+    capped = (lost > 0).any("sector")
+    if not bool(capped.any()):
+        return ""
+    # Each replicate's first capped year (past the end if never).
+    years = ds["year"].where(capped).min("year").fillna(int(ds["year"].max()) + 1)
+    share = float(capped.any("year").mean())
+    sectors = [str(s) for s in lost["sector"].values if bool((lost.sel(sector=s) > 0).any())]
+    return (
+        f"Note: the firm slots capped entry in {share:.0%} of replicates (first in "
+        f"{int(years.min())}, median first year {float(years.median()):.0f}) in "
+        f"{len(sectors)} sectors: {', '.join(sectors)}. Firm counts from then on are lower "
+        "bounds (entrants_without_slot); market.slot_headroom sets the slots."
+    )
 
 
 def facts_table(rows: list[dict], title: str) -> str:

@@ -71,6 +71,9 @@ def demography(eng: Engine) -> None:
         # The pool is as large as the live firms before the exits imply.
         wanted = rate * (n_alive + n_exit)
     p_enter = np.minimum(wanted / np.maximum(n_free, 1.0), 1.0)
+    # Slots are fixed per sector: entry beyond them is lost, and recorded so that a run
+    # whose layout caps its firm count says so.
+    st.entrants_without_slot = np.maximum(wanted - n_free, 0.0)
     st.entry_cash_by_sector = np.zeros_like(sector_revenue)
     exo = eng.exo
     stats = EntryStatistics(

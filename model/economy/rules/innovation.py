@@ -105,6 +105,27 @@ class SearchParams(NamedTuple):
     above_scale_m_yuan: float  # the revenue per real firm up to which the whole gap is closed
 
 
+@njit(inline="always")
+def _other_live_firm(
+    live_list: np.ndarray, live_before: np.ndarray, lo: int, hi: int, n: int, u: float
+) -> int:
+    """A live firm of the slots [lo, hi) other than the live firm n, each as likely; -1 if none.
+
+    ``live_list`` holds the live slots in order and ``live_before[k]`` how many live slots
+    precede slot k, so the block's live firms are ``live_list[live_before[lo]:live_before[hi]]``
+    and n sits at ``live_before[n]``. The uniform ``u`` picks among the others: how full a
+    block's slots are does not change the chance an imitator finds a peer.
+    """
+    first = live_before[lo]
+    others = live_before[hi] - first - 1
+    if others <= 0:
+        return -1
+    k = first + min(int(u * others), others - 1)
+    if k >= live_before[n]:
+        k += 1  # step over the imitator itself
+    return live_list[k]
+
+
 @njit(cache=True)
 def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     """K+S search of every firm from the start-of-year levels (see ``rules.innovate_and_imitate``).
@@ -112,7 +133,9 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     Every firm searches from the levels at the start of the year (a copy found this year
     is not copied on), then the results are written in place. Draws per slot: 0
     innovation success, 1.. the jump's order statistic (innovation stream); 0 imitation
-    attempt, 1 local or sector peer, 2 which peer (imitation stream).
+    attempt, 1 local or sector peer, 2 which peer (imitation stream). The peer is one of
+    the other live firms of the firm's cluster or sector, each as likely
+    (``_other_live_firm``).
 
     A user firm that imitates closes the share (last year's revenue per real firm / the
     above-scale threshold)^-gamma of the gap to its peer's productivity (the whole gap at or
@@ -175,9 +198,20 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     group_best = np.zeros(n_niche_groups)
     jump_uniforms = np.empty(max(jump_a + jump_b - 1, 1))
     margin = 1.0 + first_set_margin
+    # The live firms in slot order, and how many live firms precede each slot: the live
+    # firms of a block of slots (a cluster, a sector) are then one run of the list.
+    live_list = np.empty(N, dtype=np.int64)
+    live_before = np.empty(N + 1, dtype=np.int64)
     for r in range(R):
         k_inn = keys_innovation[r]
         k_imi = keys_imitation[r]
+        n_live = 0
+        for n in range(N):
+            live_before[n] = n_live
+            if alive[r, n]:
+                live_list[n_live] = n
+                n_live += 1
+        live_before[N] = n_live
         # The best live in-region model of each niche and segment at the start of the year.
         group_best[:] = 0.0
         for n in range(N):
@@ -207,12 +241,15 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
                         u_peer = uniform(k_imi, c + 2)
                         if uniform(k_imi, c + 1) < cluster_peer_probability:
                             cl = cluster_of[n]
-                            peer = cluster_start[cl] + int(u_peer * cluster_size[cl])
+                            lo = cluster_start[cl]
+                            hi = lo + cluster_size[cl]
                         else:
                             s = sector_of[n]
-                            peer = sector_start[s] + int(u_peer * sector_size[s])
+                            lo = sector_start[s]
+                            hi = lo + sector_size[s]
+                        peer = _other_live_firm(live_list, live_before, lo, hi, n, u_peer)
                         # Machine-tool firms copy only peers making the same segment.
-                        if alive[r, peer] and make_segment[peer] == make_segment[n]:
+                        if peer >= 0 and make_segment[peer] == make_segment[n]:
                             if make_segment[peer] >= 0:
                                 peer_level = model_productivity[r, peer]
                             else:

@@ -13,6 +13,7 @@ from model.economy.compiled import njit
 from model.economy.engine import Engine
 from model.economy.layout import SlotTables
 from model.economy.state import bundle, bundle_type
+from model.economy.streams import STRIDE, uniform
 
 
 def update_status(eng: Engine) -> None:
@@ -44,6 +45,8 @@ def update_status(eng: Engine) -> None:
         lg_z=float(ndtri(rules.little_giant_productivity_rank)),
         sc_z=float(ndtri(rules.single_champion_productivity_rank)),
         validity_years=rules.validity_years,
+        first_year=eng.year == eng.scenario.start_year - eng.scenario.spinup.years,
+        phase_keys=eng.stream_keys("title_phase"),
         list_min_revenue=tax_list.min_revenue_m_yuan,
         list_min_intensity=tax_list.min_rd_intensity,
         list_min_staff_share=tax_list.min_rd_staff_share,
@@ -113,6 +116,10 @@ class StatusParams(NamedTuple):
     lg_z: float  # little-giant minimum productivity z-score
     sc_z: float  # single-champion minimum productivity z-score
     validity_years: int  # years a recognition is valid; the title is then reviewed
+    #: The first simulated year: a firm that meets a test was listed in one of the last
+    #: ``validity_years`` years (``recognition_year``), drawn from the title-phase stream.
+    first_year: bool
+    phase_keys: np.ndarray  # (R,) this year's title-phase stream keys
     list_min_revenue: float  # the machine-tool tax list's minimum revenue, m yuan
     list_min_intensity: float  # its minimum reported R&D / revenue
     list_min_staff_share: float  # its minimum R&D staff / employees
@@ -160,6 +167,8 @@ def status_firms(
     firm_weight = p.firm_weight
     year = p.year
     validity_years = p.validity_years
+    first_year = p.first_year
+    phase_keys = p.phase_keys
     R, N = alive.shape
     S = sector_start.shape[0]
     G = n_segments
@@ -182,6 +191,7 @@ def status_firms(
     seg_x = np.zeros(G)
     seg_xx = np.zeros(G)
     for r in range(R):
+        key = phase_keys[r]
         seg_n[:] = 0.0
         seg_x[:] = 0.0
         seg_xx[:] = 0.0
@@ -256,7 +266,14 @@ def status_firms(
                     and rd_reported[r, n] / firm_weight >= sn_min_rd
                     and intensity >= sn_intensity
                 )
-                sn = review_title(listed_year[0][r, n], meets_sn, year, validity_years)
+                c = n * STRIDE
+                sn = review_title(
+                    listed_year[0][r, n],
+                    meets_sn,
+                    year,
+                    validity_years,
+                    recognition_year(year, validity_years, first_year, key, c),
+                )
                 # Little giant: a specialised-new SME growing at least 5% a year whose
                 # productivity rank stands in for "at least 10% of its niche".
                 meets_lg = (
@@ -266,11 +283,23 @@ def status_firms(
                     and intensity >= lg_intensity
                     and z >= lg_z
                 )
-                lg = review_title(listed_year[1][r, n], meets_lg, year, validity_years)
+                lg = review_title(
+                    listed_year[1][r, n],
+                    meets_lg,
+                    year,
+                    validity_years,
+                    recognition_year(year, validity_years, first_year, key, c + 1),
+                )
                 # Single champion: 400 m yuan of revenue, or a little giant below it, and a
                 # productivity rank standing in for "world top 3 in its product".
                 meets_sc = (rev >= sc_min or lg[1]) and intensity >= lg_intensity and z >= sc_z
-                sc = review_title(listed_year[2][r, n], meets_sc, year, validity_years)
+                sc = review_title(
+                    listed_year[2][r, n],
+                    meets_sc,
+                    year,
+                    validity_years,
+                    recognition_year(year, validity_years, first_year, key, c + 2),
+                )
                 for t, title in enumerate((sn, lg, sc)):
                     listed_year[t][r, n] = title[0]
                     held[t][r, n] = title[1]
@@ -278,16 +307,36 @@ def status_firms(
 
 
 @njit(inline="always")
-def review_title(listed_year: int, meets: bool, year: int, validity_years: int) -> tuple:
+def recognition_year(year: int, validity_years: int, first_year: bool, key, counter: int) -> int:
+    """The year a firm that meets a title's test this year is listed as recognised in.
+
+    This year, except in the first simulated year: every firm starts without titles, and
+    if all that met a test then were listed that year they would all be reviewed together
+    every ``validity_years`` years from then on (synchronised review waves). The titles of
+    the economy the simulation starts from were recognised over the preceding years, so a
+    firm meeting a test in the first year is listed in one of the last ``validity_years``
+    years, each as likely (draw ``counter`` of the title-phase stream ``key``).
+    """
+    if not first_year:
+        return year
+    return year - min(int(uniform(key, counter) * validity_years), validity_years - 1)
+
+
+@njit(inline="always")
+def review_title(
+    listed_year: int, meets: bool, year: int, validity_years: int, recognised_in: int
+) -> tuple:
     """A title after this year's review: the year last on its list, held, newly held.
 
     A recognition is valid for ``validity_years``; the title is then reviewed (复核). A firm
     without the title is recognised in a year it meets the test; a holder whose validity ends
     this year keeps the title if it meets the test (it is on this year's list again) and
-    loses it otherwise; a holder within its validity keeps it without a test.
+    loses it otherwise; a holder within its validity keeps it without a test. A recognition
+    or a passed review lists the firm in ``recognised_in`` (``recognition_year``: this year
+    but in the first simulated year).
     """
     held_before = year - 1 - listed_year < validity_years
     if meets and year - listed_year >= validity_years:
-        listed_year = year
+        listed_year = recognised_in
     held = year - listed_year < validity_years
     return listed_year, held, held and not held_before
