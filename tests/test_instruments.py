@@ -1025,6 +1025,42 @@ def test_a_peer_is_another_live_firm_each_as_likely() -> None:
     assert _other_live_firm(live_list, live_before, 0, 4, 2, 0.5) == -1
 
 
+def test_a_peer_search_is_uniform_and_keeps_twins_coupled() -> None:
+    from model.economy.rules.innovation import PEER_SLOT_DRAWS, _peer
+    from model.economy.streams import STRIDE
+
+    # The slot draws and the list pick fit in a slot's counters after the attempt and the
+    # local-or-sector draw.
+    assert 2 + PEER_SLOT_DRAWS + 1 <= STRIDE
+    alive = np.zeros(40, dtype=bool)
+    alive[[1, 2, 5, 6, 9, 11, 14, 17, 20, 23, 26, 30, 33, 36, 39]] = True
+    n = 6
+
+    def peers(alive: np.ndarray) -> np.ndarray:
+        live_list = np.flatnonzero(alive)
+        live_before = np.r_[0, np.cumsum(alive)]
+        return np.array(
+            [
+                _peer(alive, live_list, live_before, 0, 40, n, np.uint64(key), 2)
+                for key in range(1, 14_001)
+            ]
+        )
+
+    before = peers(alive)
+    values, counts = np.unique(before, return_counts=True)
+    assert values.tolist() == [j for j in np.flatnonzero(alive) if j != n]
+    expected = len(before) / 14
+    assert np.all(np.abs(counts - expected) < 4 * np.sqrt(expected)), counts
+    # A twin in which one other firm has exited: every search that did not end at it ends at
+    # the same peer (a pick by rank among the live firms would shift many).
+    twin = alive.copy()
+    twin[20] = False
+    after = peers(twin)
+    kept = before != 20
+    np.testing.assert_array_equal(after[kept], before[kept])
+    assert not (after == 20).any()
+
+
 def test_a_maker_copies_its_peers_model_whole(base) -> None:
     whole = _imitation(base, 0.0, "machine_tools", 160.0)
     assert (whole == 2.0).sum() > 3, "no maker drew a leader of its segment"

@@ -117,7 +117,7 @@ def test_the_spin_up_runs_the_status_quos_first_set_insurance() -> None:
     # After the spin-up, the last spin-up year's payments are still on the firms.
     # (at a risk premium at which some buyers of over 10 m yuan take unproven first sets in
     # this small run's last spin-up year, so that the application reward is paid)
-    premium = {"innovation.unproven_risk_premium": 0.3}
+    premium = {"innovation.unproven_risk_premium": 0.2}
     with_insurance = _spun_up(**premium)
     paid = with_insurance.engine.state.subsidy_received
     mt = with_insurance.layout.machine_tool_block

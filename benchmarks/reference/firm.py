@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from benchmarks.reference.model import ReferenceModel
 
 TINY = 1e-12
+#: Slot draws an imitator makes for a peer before it picks from the list of live firms (as the
+#: fast model's ``PEER_SLOT_DRAWS``).
+PEER_SLOT_DRAWS = 60
 
 
 class FirmAgent(mesa.Agent):
@@ -154,14 +157,25 @@ class FirmAgent(mesa.Agent):
                 best = candidate
                 self.innovated = True
         if inn.imitation_enabled and rnd.random() < 1.0 - math.exp(-inn.zeta_imitation * effort):
-            # A peer: one of the other live firms of the cluster or sector, each as likely.
+            # A peer: one of the other live firms of the cluster or sector, each as likely:
+            # slots drawn until one holds another live firm, else one from the list of them.
             if rnd.random() < inn.cluster_peer_probability:
-                places, mine = m.live_in_cluster[self.slot.cluster], self.place_in_cluster
+                slots = m.layout.cluster_slots[self.slot.cluster]
+                live, mine = m.live_in_cluster[self.slot.cluster], self.place_in_cluster
             else:
-                places, mine = m.live_in_sector[self.sector], self.place_in_sector
-            others = len(places) - 1
-            k = min(int(rnd.random() * others), others - 1)
-            peer = places[k + (k >= mine)] if others > 0 else None
+                slots = m.layout.sector_slots[self.sector]
+                live, mine = m.live_in_sector[self.sector], self.place_in_sector
+            peer = None
+            others = len(live) - 1
+            if others > 0:
+                for _ in range(PEER_SLOT_DRAWS):
+                    place = slots[min(int(rnd.random() * len(slots)), len(slots) - 1)]
+                    if place.firm is not None and place.firm is not self:
+                        peer = place.firm
+                        break
+                else:
+                    k = min(int(rnd.random() * others), others - 1)
+                    peer = live[k + (k >= mine)]
             if peer is not None and peer.make_segment == self.make_segment:
                 copied = peer.level
                 if not self.is_mt and inn.imitation_size_elasticity > 0.0 and copied > level:

@@ -29,6 +29,7 @@ from benchmarks.reference.firm import FirmAgent
 from benchmarks.reference.government import Government, spinup_instruments
 from benchmarks.reference.model import MARKETS, ReferenceModel
 from model.economy.rules.demography import sector_growth
+from model.economy.rules.innovation import PEER_SLOT_DRAWS
 from model.economy.sizes import pool_entry_rate
 from model.economy.state import FIELDS, FIRM
 from model.economy.streams import STRIDE, beta_integer, normal, uniform
@@ -331,15 +332,17 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         if q[0][1] < 1.0 - np.exp(-inn.zeta_innovation * x):
             a, b = (int(v) for v in inn.jump_beta)
             q.append(("beta", beta_integer(k_inn, c + 1, a, b)))
-        q += [("random", uniform(k_imi, c + k)) for k in range(3)]
+        q += [("random", uniform(k_imi, c + k)) for k in range(2)]
+        # The peer's slot draws, as many as the search needs (it stops at a live firm).
+        peer_draws = [("random", uniform(k_imi, c + 2 + k)) for k in range(PEER_SLOT_DRAWS + 1)]
         if not inn.imitation_enabled:
-            q = q[:-3]
-        elif q[-3][1] >= 1.0 - np.exp(-inn.zeta_imitation * x):
-            q = q[:-2]  # no imitation attempt: no peer drawn
+            q, peer_draws = q[:-2], []
+        elif q[-2][1] >= 1.0 - np.exp(-inn.zeta_imitation * x):
+            q, peer_draws = q[:-1], []  # no imitation attempt: no peer drawn
         with _FastDraws(rnd) as draws:
-            draws.queue = q
+            draws.queue = q + peer_draws
             search(firm)
-            if draws.queue:
+            if len(draws.queue) > len(peer_draws):
                 raise AssertionError(f"the reference drew less than the fast model: {q}")
 
     FirmAgent.innovate = innovate_with_fast_draws

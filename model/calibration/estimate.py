@@ -298,9 +298,10 @@ def _fit(
 
     # A bounded Levenberg-Marquardt with an explicit trust region: each step solves the
     # linearised problem within the box and a radius (scipy.optimize.lsq_linear); a step that
-    # does not lower the objective halves the radius, one that does doubles it (to a third of
-    # the range) and the Jacobian is measured again there. The first radius is twice the
-    # difference step: the start is the global search's best, not worth leaving for far away.
+    # does not lower the objective halves the step (the next radius), one that does doubles
+    # the radius (to a third of the range) and the Jacobian is measured again there. The first
+    # radius is twice the difference step: the start is the global search's best, not worth
+    # leaving for far away.
     u = np.clip(np.asarray(u0, float), 0.0, 1.0)
     r = residuals(u)
     f = float(r @ r)
@@ -322,7 +323,9 @@ def _fit(
             if evaluations < max_iterations:
                 jac = jacobian(u)
         else:
-            radius /= 2.0
+            # Halve the step that failed, not the radius it stayed within: a step shorter
+            # than half the radius would otherwise be proposed (and measured) again.
+            radius = float(np.max(np.abs(d))) / 2.0
     return np.clip(u, 0.0, 1.0), s
 
 

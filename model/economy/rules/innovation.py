@@ -105,6 +105,11 @@ class SearchParams(NamedTuple):
     above_scale_m_yuan: float  # the revenue per real firm up to which the whole gap is closed
 
 
+#: Slot draws an imitator makes for a peer before it picks from the list of live firms
+#: (``_peer``): with a block's slots at least a third live, all fail once in 10^10 searches.
+PEER_SLOT_DRAWS = 60
+
+
 @njit(inline="always")
 def _other_live_firm(
     live_list: np.ndarray, live_before: np.ndarray, lo: int, hi: int, n: int, u: float
@@ -113,8 +118,7 @@ def _other_live_firm(
 
     ``live_list`` holds the live slots in order and ``live_before[k]`` how many live slots
     precede slot k, so the block's live firms are ``live_list[live_before[lo]:live_before[hi]]``
-    and n sits at ``live_before[n]``. The uniform ``u`` picks among the others: how full a
-    block's slots are does not change the chance an imitator finds a peer.
+    and n sits at ``live_before[n]``. The uniform ``u`` picks among the others.
     """
     first = live_before[lo]
     others = live_before[hi] - first - 1
@@ -126,6 +130,38 @@ def _other_live_firm(
     return live_list[k]
 
 
+@njit(inline="always")
+def _peer(
+    alive: np.ndarray,
+    live_list: np.ndarray,
+    live_before: np.ndarray,
+    lo: int,
+    hi: int,
+    n: int,
+    key,
+    counter: int,
+) -> int:
+    """An imitator's peer: one of the other live firms of the slots [lo, hi), each as likely.
+
+    Slots of the block are drawn uniformly (draws ``counter``, ``counter + 1``, ...) until one
+    holds a live firm other than n, which is then uniform over those firms; after
+    ``PEER_SLOT_DRAWS`` misses the next draw picks from the list of them
+    (``_other_live_firm``), so the peer is uniform whatever the block's free slots. Drawing
+    slots first keeps twins coupled (common random numbers): where the first live slot drawn
+    is live in both, both copy the same firm, while a pick by rank would shift with every entry
+    or exit before it. -1 if n is the block's only live firm.
+    """
+    if live_before[hi] - live_before[lo] <= 1:
+        return -1
+    size = hi - lo
+    for k in range(PEER_SLOT_DRAWS):
+        j = lo + min(int(uniform(key, counter + k) * size), size - 1)
+        if j != n and alive[j]:
+            return j
+    u = uniform(key, counter + PEER_SLOT_DRAWS)
+    return _other_live_firm(live_list, live_before, lo, hi, n, u)
+
+
 @njit(cache=True)
 def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     """K+S search of every firm from the start-of-year levels (see ``rules.innovate_and_imitate``).
@@ -133,9 +169,8 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     Every firm searches from the levels at the start of the year (a copy found this year
     is not copied on), then the results are written in place. Draws per slot: 0
     innovation success, 1.. the jump's order statistic (innovation stream); 0 imitation
-    attempt, 1 local or sector peer, 2 which peer (imitation stream). The peer is one of
-    the other live firms of the firm's cluster or sector, each as likely
-    (``_other_live_firm``).
+    attempt, 1 local or sector peer, 2.. which peer (imitation stream; ``_peer``: one of the
+    other live firms of the firm's cluster or sector, each as likely).
 
     A user firm that imitates closes the share (last year's revenue per real firm / the
     above-scale threshold)^-gamma of the gap to its peer's productivity (the whole gap at or
@@ -238,7 +273,6 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
                             innovated[r, n] = True
                 if imitation_on:
                     if uniform(k_imi, c) < 1.0 - math.exp(-zeta_imitation * x):
-                        u_peer = uniform(k_imi, c + 2)
                         if uniform(k_imi, c + 1) < cluster_peer_probability:
                             cl = cluster_of[n]
                             lo = cluster_start[cl]
@@ -247,7 +281,7 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
                             s = sector_of[n]
                             lo = sector_start[s]
                             hi = lo + sector_size[s]
-                        peer = _other_live_firm(live_list, live_before, lo, hi, n, u_peer)
+                        peer = _peer(alive[r], live_list, live_before, lo, hi, n, k_imi, c + 2)
                         # Machine-tool firms copy only peers making the same segment.
                         if peer >= 0 and make_segment[peer] == make_segment[n]:
                             if make_segment[peer] >= 0:
