@@ -323,10 +323,9 @@ def _pseudo_spec(spec, theta0: dict[str, float], seed: int, replicates: int, sca
     strict=True,
     reason=(
         "known estimator bias (2026-12-04, docs/ODD.md section IV, 'Parameter recovery'): at "
-        "the current defaults the local search ends below a truth that lies above its start, "
-        "pulled toward parameters whose simulated moments are less noisy (z of -1.7 to -5.9 "
-        "over three data seeds; a truth below the start is recovered); strict: the test "
-        "fails once the estimator recovers it"
+        "the current defaults the estimates fall below a truth that lies above the start "
+        "(z of -1.7 to -5.9 over three data seeds; a truth below the start is recovered; "
+        "cause open); strict: the test fails once the estimator recovers it"
     ),
 )
 def test_parameter_recovery_at_small_scale() -> None:
