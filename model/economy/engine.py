@@ -96,7 +96,7 @@ class Engine(BaseYear):
         self.area_of_position = np.concatenate(
             [self.area_of_slot[self.makers], np.full(self.n_outside, -2, dtype=np.int32)]
         )
-        self.year = scenario.start_year - scenario.spinup.years - 1
+        self.year = self.first_year - 1
         self.state = State()
         #: The region's makers' mean model per segment (R, G), each spin-up year, and their
         #: trend growth measured from it at the rebase (see ``rebase``).
@@ -235,6 +235,11 @@ class Engine(BaseYear):
     def stream_keys(self, process: str) -> np.ndarray:
         """Keys of this year's counter-based streams of a process, one per replicate (R,)."""
         return streams.stream_keys(self.scenario.seed, self.replicates, self.year, process)
+
+    @property
+    def first_year(self) -> int:
+        """The first simulated year: the spin-up's first."""
+        return self.scenario.start_year - self.scenario.spinup.years
 
     @property
     def policy_year(self) -> int:

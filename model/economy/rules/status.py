@@ -45,7 +45,7 @@ def update_status(eng: Engine) -> None:
         lg_z=float(ndtri(rules.little_giant_productivity_rank)),
         sc_z=float(ndtri(rules.single_champion_productivity_rank)),
         validity_years=rules.validity_years,
-        first_year=eng.year == eng.scenario.start_year - eng.scenario.spinup.years,
+        first_year=eng.year == eng.first_year,
         phase_keys=eng.stream_keys("title_phase"),
         list_min_revenue=tax_list.min_revenue_m_yuan,
         list_min_intensity=tax_list.min_rd_intensity,
