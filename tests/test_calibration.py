@@ -55,6 +55,18 @@ def test_implied_multiplier_interpolates_the_first_crossing() -> None:
     assert implied_multiplier(x, np.array([10.0, 13.0, 12.0, 20.0]), 14.0) > 2.0
 
 
+def test_a_failed_step_is_not_proposed_again() -> None:
+    from model.calibration.estimate import next_radius
+
+    # A step of 0.05 that failed within a radius of 0.2: the next radius is below it, so the
+    # linearised problem cannot propose the same point again (half the radius, 0.1, would).
+    step = np.array([0.05, -0.02])
+    assert next_radius(0.2, step, accepted=False) == pytest.approx(0.025)
+    # A step that lowered the objective doubles the radius, up to a third of the range.
+    assert next_radius(0.1, step, accepted=True) == pytest.approx(0.2)
+    assert next_radius(0.3, step, accepted=True) == pytest.approx(1.0 / 3.0)
+
+
 def test_unit_coordinates_round_trip_with_a_log_transform() -> None:
     spec = load_calibration(SPEC)
     # The shipped spec estimates on linear scales only: one parameter put on a log scale.

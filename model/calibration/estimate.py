@@ -317,16 +317,25 @@ def _fit(
         r_new = residuals(u + d)
         evaluations += 1
         f_new = float(r_new @ r_new)
-        if f_new < f:
+        accepted = f_new < f
+        radius = next_radius(radius, d, accepted)
+        if accepted:
             u, r, f = u + d, r_new, f_new
-            radius = min(1.0 / 3.0, 2.0 * radius)
             if evaluations < max_iterations:
                 jac = jacobian(u)
-        else:
-            # Halve the step that failed, not the radius it stayed within: a step shorter
-            # than half the radius would otherwise be proposed (and measured) again.
-            radius = float(np.max(np.abs(d))) / 2.0
     return np.clip(u, 0.0, 1.0), s
+
+
+def next_radius(radius: float, step: np.ndarray, accepted: bool) -> float:
+    """The trust radius after a step (unit coordinates).
+
+    Doubled, to a third of the range, if the step lowered the objective; else half the step
+    that failed, not half the radius it stayed within: a step shorter than half the radius
+    would otherwise be proposed (and measured) again.
+    """
+    if accepted:
+        return min(1.0 / 3.0, 2.0 * radius)
+    return float(np.max(np.abs(step))) / 2.0
 
 
 def _facts_at(
