@@ -283,6 +283,21 @@ def test_titles_met_in_the_first_year_are_dated_over_the_validity_years() -> Non
     assert (listed[within] == before[within]).all() and held[within].all()
 
 
+def test_an_exit_takes_its_titles_and_an_entrant_in_its_slot_has_none() -> None:
+    # The year's titles are read after exit and entry (the firm panel): a slot whose firm left
+    # holds no title, nor does the firm that took a freed slot in the same year.
+    sc = resolve(PLAN, overrides={"market.firm_scale": 0.3, "spinup.years": 10})
+    m = RegionModel(sc, [0, 1])
+    for _ in range(4):
+        m._one_year()
+    st = m.engine.state
+    gone = ~st.alive | st.entries
+    assert (st.exits & st.entries).sum() > 0  # slots freed and taken in the year
+    for name in ("specialised_new", "little_giant", "single_champion"):
+        for kind in ("held", "new"):
+            assert not getattr(st, f"{name}_{kind}")[gone].any(), (name, kind)
+
+
 # -------------------------------------------------- markets, common random numbers
 
 SMALL = {"market.firm_scale": 0.05, "spinup.years": 10}
