@@ -421,9 +421,10 @@ def choose_from_brochures(
             for k in range(K):
                 c = n * STRIDE + 2 * k
                 src = uniform(key, c)
-                if src < below_outside:
-                    i = import_position[g] if src < below_import else other_position[g]
-                else:
+                # Which outside model, selected without a branch: a slot's source is
+                # unpredictable.
+                i = import_position[g] if src < below_import else other_position[g]
+                if src >= below_outside:
                     i = pick_maker(cdf_r, guide_r, lo, hi, uniform(key, c + 1))
                 capital = _capital_to_buyer(
                     capital_cost_r[s, i], buyer_area[n], area_of_position[i], local_discount
