@@ -4,7 +4,10 @@ The moments are the region's facts with ``use = "fit"`` (scale-free shares and s
 reduced-scale run measures them too). The simulated moment is the mean across replicates of
 each replicate's statistic; every parameter vector runs with the same seed and replicate
 numbers (common random numbers), so the objective is a deterministic function of the
-parameters and finite differences measure the model, not the noise.
+parameters, but not a smooth one: a replicate's path parts from its twin's at the first exit,
+entry or machine choice that differs, so nearby points differ by about as much simulation noise
+as distant ones, and a step or a finite difference judged on a few replicates is partly a draw
+(measured in ODD IV, "Parameter recovery").
 
 Objective: sum over moments of ((simulated - data) / s)^2 with s^2 = se_data^2 + v / R, v the
 across-replicate variance of the moment at the stage's start and R its replicates (a diagonal
