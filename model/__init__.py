@@ -9,7 +9,8 @@ The public interface:
 - :func:`sweep` runs a sweep file's points x replicates into one dataset (resumable), and
   :func:`sensitivity` a Sobol or Morris analysis;
 - :func:`attainment`, :func:`bands`, :func:`differences`, :func:`value_per_yuan`,
-  :func:`deadweight_leakage` and :func:`shapley` derive views from a run or sweep.
+  :func:`deadweight_leakage`, :func:`machine_tool_markets` and :func:`shapley` derive views
+  from a run or sweep.
 
 The package is in layers, each importing only the ones before it (docs/architecture.md):
 ``config`` -> ``economy`` -> ``policy`` -> ``outputs`` -> ``simulation`` -> ``analysis`` ->
@@ -24,6 +25,7 @@ from model.analysis.views import (
     deadweight_leakage,
     difference_summary,
     differences,
+    machine_tool_markets,
     value_per_yuan,
 )
 from model.config.errors import ScenarioError
@@ -55,6 +57,7 @@ __all__ = [
     "load_scenario",
     "load_sensitivity",
     "load_sweep",
+    "machine_tool_markets",
     "run",
     "sensitivity",
     "shapley",

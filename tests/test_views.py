@@ -184,7 +184,16 @@ def test_summary_text(combos: xr.Dataset) -> None:
     assert "Against no policy (every instrument off) [rd_bonus_enabled = False" in text
     assert "Shapley values" in text and "VA per yuan of public cost" in text
     lines = text.splitlines()
-    assert sum(line.startswith("True ") or line.startswith("False ") for line in lines) == 16 + 15
+    # the attainment table (16 points), the value-per-yuan and the market tables (15 each)
+    assert sum(line.startswith("True ") or line.startswith("False ") for line in lines) == 16 + 30
+    assert "Machine-tool output in 2027 against no policy" in text
+    mk = model.machine_tool_markets(combos, year=2027)
+    row = next(
+        line
+        for line in lines[lines.index(next(x for x in lines if "by market" in x)) :]
+        if line.startswith("True              True               True                   True")
+    )
+    assert row.split()[4] == f"{float(mk['output'].sel(PLAN_POINT).mean()):.4g}"
 
 
 def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -209,3 +218,86 @@ def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixtu
     assert cli.main(["views", str(path), "--counterfactual", "rd_bonus_enabled=maybe"]) == 2
     assert cli.main(["views", str(tmp_path / "missing.nc")]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+CHANNELS = (
+    "in_region_share",
+    "in_region_volume",
+    "rest_of_country_share",
+    "rest_of_country_demand",
+    "abroad_share",
+    "abroad_demand",
+)
+
+
+def test_the_markets_add_up_to_machine_tool_output(combos: xr.Dataset) -> None:
+    mt = combos["output"].sel(sector="machine_tools")
+    sold = sum(
+        combos[f"machine_tool_sales_{m}"].sum("segment")
+        for m in ("in_region", "rest_of_country", "abroad")
+    )
+    np.testing.assert_allclose(sold, mt, rtol=1e-12)
+    # Sales outside the region are the makers' share of each segment's demand.
+    np.testing.assert_allclose(
+        combos["machine_tool_sales_rest_of_country"],
+        combos["national_market_share"] * combos["national_machine_demand"],
+        rtol=1e-12,
+    )
+    in_region = combos["machine_tool_sales_in_region"]
+    assert float(in_region.min()) >= -1e-9 * float(mt.max())
+    assert bool((in_region.sum("segment") > 0).all())
+
+
+def test_the_plans_machine_tool_output_by_market(combos: xr.Dataset) -> None:
+    mk = model.machine_tool_markets(combos)
+    assert_units(mk)
+    parts = sum(mk[k] for k in CHANNELS)
+    np.testing.assert_allclose(parts, mk["output"], atol=1e-9)
+    # The policy points share the demand paths: all of the outside sales' difference is share.
+    for k in ("rest_of_country_demand", "abroad_demand"):
+        assert float(abs(mk[k]).max()) == 0.0
+    roc = combos["machine_tool_sales_rest_of_country"].sum("segment")
+    np.testing.assert_allclose(mk["rest_of_country_share"], roc - roc.sel(ALL_OFF), atol=1e-9)
+    # In the region the makers sell what the region's buyers order from them: their sales per
+    # yuan of the region's machine purchases is the in-region share of those purchases.
+    purchases = combos["machine_purchases"].sum("sector")
+    ordered = purchases - combos["machine_purchases_outside_province"].sum("sector")
+    np.testing.assert_allclose(
+        # (the buyers' purchases are kept in single precision)
+        combos["machine_tool_sales_in_region"].sum("segment"),
+        ordered,
+        rtol=1e-6,
+    )
+    share = ordered / purchases
+    np.testing.assert_allclose(
+        mk["in_region_share"],
+        (share - share.sel(ALL_OFF)) * purchases.sel(ALL_OFF),
+        atol=1e-5,  # bn yuan: the single precision of the purchases
+    )
+    # The counterfactual differs from itself by nothing; the plan adds output.
+    assert float(abs(mk["output"].sel(ALL_OFF)).max()) == 0.0
+    assert float(mk["output"].sel(PLAN_POINT).sel(year=2027).mean()) > 0
+
+
+def test_a_different_demand_is_split_from_the_share(combos: xr.Dataset) -> None:
+    """(n1 - n0) D0 + n1 (D1 - D0) = n1 D1 - n0 D0, segment by segment."""
+    ds = combos.copy()
+    by_segment = xr.DataArray([1.0, 1.2, 1.5], dims="segment", coords={"segment": ds["segment"]})
+    # Every point but the counterfactual meets a larger rest-of-country demand.
+    factor = xr.where(ds["first_set_enabled"], by_segment, 1.0)
+    added = (ds["national_market_share"] * ds["national_machine_demand"] * (factor - 1)).sum(
+        "segment"
+    )
+    ds["national_machine_demand"] = ds["national_machine_demand"] * factor
+    output = ds["output"].copy()
+    output.loc[{"sector": "machine_tools"}] = ds["output"].sel(sector="machine_tools") + added
+    ds["output"] = output
+    mk = model.machine_tool_markets(ds)
+    np.testing.assert_allclose(sum(mk[k] for k in CHANNELS), mk["output"], atol=1e-9)
+    np.testing.assert_allclose(mk["rest_of_country_demand"], added, atol=1e-9)
+    assert float(mk["rest_of_country_demand"].sel(PLAN_POINT).min()) > 0
+
+
+def test_markets_need_a_counterfactual(combos: xr.Dataset) -> None:
+    with pytest.raises(model.ScenarioError, match="no counterfactual point"):
+        model.machine_tool_markets(combos.sel(PLAN_POINT))

@@ -1,4 +1,4 @@
-"""Derived views of a run or sweep dataset: bands, paired differences, value per yuan, deadweight.
+"""Derived views of a run or sweep: bands, differences, value per yuan, deadweight, markets.
 
 Every function takes the dataset ``model.run`` or ``model.sweep`` returns (any extra dims,
 such as sweep axes, are carried through) and returns an ``xarray`` object with ``units`` and
@@ -18,6 +18,7 @@ import xarray as xr
 from model.analysis.stats import REP, labelled, mcse, ratio_of_means, sweep_dims
 from model.config.errors import ScenarioError
 from model.outputs.catalogue import DEADWEIGHT_VARIABLE
+from model.outputs.dataset import machine_tool_sector, region_of
 
 
 def _parse_value(coord: xr.DataArray, value: Any) -> Any:
@@ -301,3 +302,99 @@ def deadweight_leakage(ds: xr.Dataset, against: str = "status_quo") -> xr.Datase
             q.sel(quantile=0.95, drop=True), "bn yuan", f"{name}, 95% quantile"
         )
     return xr.Dataset(out, attrs={"counterfactual": COMPARISON_TITLE[against]})
+
+
+#: The channels of ``machine_tool_markets``: a short head for tables and the long name.
+MARKET_CHANNELS: dict[str, tuple[str, str]] = {
+    "output": ("MT output", "machine-tool output"),
+    "in_region_share": (
+        "in region: share",
+        "sales to buyers in the region: through their share of the region's machine purchases",
+    ),
+    "in_region_volume": (
+        "in region: purchases",
+        "sales to buyers in the region: through the region's machine purchases",
+    ),
+    "rest_of_country_share": (
+        "rest of China: share",
+        "sales to the rest of the country: through the market share",
+    ),
+    "rest_of_country_demand": (
+        "rest of China: demand",
+        "sales to the rest of the country: through the demand",
+    ),
+    "abroad_share": ("abroad: share", "exports: through the market share"),
+    "abroad_demand": ("abroad: demand", "exports: through the demand"),
+}
+
+
+def machine_tool_markets(
+    ds: xr.Dataset,
+    counterfactual: Mapping[str, Any] | None = None,
+    year: int | None = None,
+) -> xr.Dataset:
+    """Each point's difference in machine-tool output from the counterfactual, by market.
+
+    The region's makers sell to buyers in the region, to the rest of the country and abroad,
+    and their output is the sum. Each market's sales are a share times a volume: outside the
+    region, by segment, the makers' market share n times the demand D; in the region, their
+    sales per yuan of the region's machine purchases s (the in-region share of the purchases,
+    imports and other provinces' machines included) times those purchases P. So each
+    difference splits exactly into a part through the share, (n - n_cf) x D_cf, and a part
+    through the volume, n x (D - D_cf) (zero outside the region where the points share the
+    demand paths, as the policy scenarios do). Paired by replicate (common random numbers);
+    the parts add up to the output's difference in every replicate.
+
+    Args:
+        ds: A sweep dataset with the makers' sales by market.
+        counterfactual: The counterfactual point (see :func:`counterfactual_point`).
+        year: The year (default: every year).
+
+    Returns:
+        One variable per channel of :data:`MARKET_CHANNELS` (point dims, replicate[, year]),
+        bn yuan.
+
+    Raises:
+        ScenarioError: If no counterfactual is given and none can be found.
+    """
+    where = counterfactual_point(ds, counterfactual)
+    if not where:
+        raise ScenarioError(
+            "--counterfactual", "", "no counterfactual point: name one, e.g. scenario=no_policy"
+        )
+    sub = ds if year is None else ds.sel(year=year)
+    cf = sub.sel(where, drop=True)
+
+    def split(share: str, demand: str) -> tuple[xr.DataArray, xr.DataArray]:
+        through_share = ((sub[share] - cf[share]) * cf[demand]).sum("segment")
+        through_demand = (sub[share] * (sub[demand] - cf[demand])).sum("segment")
+        return through_share, through_demand
+
+    national = split("national_market_share", "national_machine_demand")
+    abroad = split("export_market_share", "export_machine_demand")
+    purchases = sub["machine_purchases"].sum("sector")
+    per_yuan = sub["machine_tool_sales_in_region"].sum("segment") / purchases
+    cf_purchases = purchases.sel(where, drop=True)
+    output = sub["output"].sel(sector=machine_tool_sector(region_of(ds)), drop=True)
+    parts = {
+        "output": output - output.sel(where, drop=True),
+        "in_region_share": (per_yuan - per_yuan.sel(where, drop=True)) * cf_purchases,
+        "in_region_volume": per_yuan * (purchases - cf_purchases),
+        "rest_of_country_share": national[0],
+        "rest_of_country_demand": national[1],
+        "abroad_share": abroad[0],
+        "abroad_demand": abroad[1],
+    }
+    out = xr.Dataset(
+        {
+            k: labelled(
+                v, "bn yuan", f"{MARKET_CHANNELS[k][1]}: difference from the counterfactual"
+            )
+            for k, v in parts.items()
+        }
+    )
+    out.attrs = {
+        "counterfactual": ", ".join(f"{k} = {v}" for k, v in where.items()),
+        "comparison": COMPARISON_TITLE[comparison(ds, where)],
+    }
+    return out

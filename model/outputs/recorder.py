@@ -198,7 +198,12 @@ class Recorder:
         ) / np.maximum(seg_total, TINY)
         # The makers' markets: this year's demand and the shares that made this year's sales.
         abroad = eng.segment_sum(st.sales_abroad)
-        national = eng.segment_sum(st.sales_outside) - abroad
+        outside = eng.segment_sum(st.sales_outside)
+        national = outside - abroad
+        # The makers' sales by market: they add up to the machine-tool sector's output.
+        f["machine_tool_sales_in_region"] = (eng.segment_sum(st.revenue) - outside) * bn
+        f["machine_tool_sales_rest_of_country"] = national * bn
+        f["machine_tool_sales_abroad"] = abroad * bn
         f["national_machine_demand"] = st.national_demand * bn
         f["export_machine_demand"] = st.export_demand * bn
         f["national_market_share"] = national / np.maximum(st.national_demand, TINY)

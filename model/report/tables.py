@@ -14,9 +14,11 @@ from model.analysis.stats import REP, mcse, sweep_dims
 from model.analysis.targets import attainment, evaluate, series_of
 from model.analysis.views import (
     COMPARISON_TITLE,
+    MARKET_CHANNELS,
     comparison,
     counterfactual_point,
     deadweight_leakage,
+    machine_tool_markets,
     value_per_yuan,
 )
 from model.config.errors import ScenarioError
@@ -188,6 +190,11 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
             )
         out += _table(header, body[:MAX_ROWS], len(cols)) + _more(len(body))
 
+    # Where the machine-tool output the points add is sold: in the region, or outside it
+    # through the makers' market shares (or a different demand).
+    if where and "machine_tool_sales_in_region" in ds:
+        out += _market_rows(ds, where, cols, rows, labels)
+
     # Shapley values over the instrument on/off dims.
     players = instrument_players(ds)
     if players and set(players.values()) == set(dims):
@@ -220,6 +227,35 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
             )
         out += _table(["output", *inst, "whole mix"], body, 1)
     return "\n".join(out)
+
+
+def _market_rows(
+    ds: xr.Dataset,
+    where: Mapping[str, Any],
+    cols: list[str],
+    rows: list[dict[str, Any]],
+    labels: Any,
+) -> list[str]:
+    """The table of each point's machine-tool output difference by market (last target year)."""
+    try:
+        years = [int(y) for y in attainment(ds, uses=("inverse",))["target_year"].values]
+    except ScenarioError:
+        years = []
+    year = max(years) if years else int(ds["year"].values[-1])
+    mk = machine_tool_markets(ds, where, year)
+    out = [
+        "",
+        f"Machine-tool output in {year} {mk.attrs['comparison']}, by market: mean ± Monte "
+        "Carlo s.e., bn yuan; sales outside the region split into the part through the "
+        "makers' market share and the part through the demand",
+    ]
+    header = [*cols, *(head for head, _ in MARKET_CHANNELS.values())]
+    body = [
+        [*labels(r), *(_mean_se(mk[k].sel(r)) for k in MARKET_CHANNELS)]
+        for r in rows
+        if not all(r.get(k) == v for k, v in where.items())
+    ]
+    return out + _table(header, body[:MAX_ROWS], len(cols)) + _more(len(body))
 
 
 def table(res: xr.Dataset) -> str:
