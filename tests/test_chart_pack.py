@@ -38,11 +38,11 @@ def _fixed(run: xr.Dataset, mt_extra: float, va_extra: float, cost: dict[str, fl
     noise = 0.2 * rng.standard_normal((reps, years))
     out = run["output"].copy()
     out.loc[{"sector": "machine_tools"}] = 100.0 + mt_extra + noise
-    va = xr.full_like(run["value_added_total"], 1000.0) + va_extra + noise
+    va = xr.full_like(run["value_added_real_total"], 1000.0) + va_extra + noise
     pc = xr.zeros_like(run["public_cost"])
     for payer, value in cost.items():
         pc.loc[{"payer": payer}] = value + 0.01 * noise
-    return run.assign(output=out, value_added_total=va, public_cost=pc)
+    return run.assign(output=out, value_added_real_total=va, public_cost=pc)
 
 
 def _switch_sweep(run: xr.Dataset, rd_va: float = 0.3, renewal_va: float = 0.05) -> xr.Dataset:

@@ -132,7 +132,14 @@ def test_value_per_yuan_by_hand(combos: xr.Dataset) -> None:
     vp = model.value_per_yuan(combos)
     assert_units(vp)
     on, off = combos.sel(PLAN_POINT), combos.sel(ALL_OFF)
-    va = (on["value_added_total"] - off["value_added_total"]).sum("year").values
+
+    def real(x: xr.Dataset) -> xr.DataArray:  # each sector's value added at 2023 prices
+        return (x["value_added"] / x["price_index"]).sum("sector")
+
+    va = (real(on) - real(off)).sum("year").values
+    nominal = (on["value_added_total"] - off["value_added_total"]).sum("year").values
+    np.testing.assert_allclose(p_nominal := vp["va_gained_nominal"].sel(PLAN_POINT), nominal)
+    assert p_nominal.attrs["units"] == "bn yuan" and "2023" in vp["va_gained"].attrs["units"]
     cost_payer = (on["public_cost"] - off["public_cost"]).sum("year")
     cost = cost_payer.sum("payer").values
     p = vp.sel(PLAN_POINT)
@@ -153,7 +160,7 @@ def test_value_per_yuan_by_hand(combos: xr.Dataset) -> None:
         .sum("year")
         .sel(instrument="first_set")
     )
-    va1 = (combos["value_added_total"].sel(alone) - off["value_added_total"]).sum("year")
+    va1 = (real(combos.sel(alone)) - real(off)).sum("year")
     assert float(
         vp["va_per_yuan_by_instrument"].sel(alone).sel(instrument="first_set")
     ) == pytest.approx(float(va1.mean() / sub.mean()))
@@ -201,6 +208,7 @@ def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixtu
     needed = [
         "output",
         "value_added_total",
+        "value_added_real_total",
         "public_cost",
         "subsidy_paid",
         "taxes",
@@ -301,3 +309,10 @@ def test_a_different_demand_is_split_from_the_share(combos: xr.Dataset) -> None:
 def test_markets_need_a_counterfactual(combos: xr.Dataset) -> None:
     with pytest.raises(model.ScenarioError, match="no counterfactual point"):
         model.machine_tool_markets(combos.sel(PLAN_POINT))
+
+
+def test_real_value_added_deflates_each_sector(combos: xr.Dataset) -> None:
+    real = combos["value_added"] / combos["price_index"]
+    np.testing.assert_allclose(combos["value_added_real"], real, rtol=1e-12)
+    np.testing.assert_allclose(combos["value_added_real_total"], real.sum("sector"), rtol=1e-12)
+    assert combos["value_added_real"].attrs["units"] == "bn yuan (2023 prices)"

@@ -32,9 +32,9 @@ class KeyOutputDef:
 #: Key outputs of every region: all-sector totals summed over the simulated years.
 COMMON: dict[str, KeyOutputDef] = {
     "value_added": KeyOutputDef(
-        "bn yuan",
-        "value added of all sectors, summed over the years",
-        lambda ds: ds["value_added_total"].sum("year"),
+        "bn yuan (2023 prices)",
+        "value added of all sectors at base-year prices, summed over the years",
+        lambda ds: ds["value_added_real_total"].sum("year"),
     ),
     "rd_expenditure": KeyOutputDef(
         "bn yuan",

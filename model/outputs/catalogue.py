@@ -475,6 +475,21 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     # ------------------------------------------------------------------ derived
     Variable(
+        "value_added_real",
+        BY_SECTOR,
+        "bn yuan (2023 prices)",
+        "value added at base-year prices: the sector's value added over its price index (single "
+        "deflation, as comparable-price value added is usually measured)",
+        source="derived",
+    ),
+    Variable(
+        "value_added_real_total",
+        YEARLY,
+        "bn yuan (2023 prices)",
+        "value added of all sectors at base-year prices (the sum of value_added_real)",
+        source="derived",
+    ),
+    Variable(
         "chain_output",
         (*YEARLY, "chain"),
         "bn yuan",

@@ -147,7 +147,10 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
     }
     ds = xr.Dataset(data_vars, coords=coords)
     chains = chain_output(ds, region)
+    real = ds["value_added"] / ds["price_index"]
     derived = {
+        "value_added_real": real,
+        "value_added_real_total": real.sum("sector"),
         "chain_output": chains,
         "chain_tier": tier_reached(chains, region),
         "cluster_tier_reached": tier_reached(ds["cluster_output"], region),

@@ -155,8 +155,8 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
             "",
             f"{COMPARISON_TITLE[kind][0].upper()}{COMPARISON_TITLE[kind][1:]} [{cf}], paired by "
             "replicate: mean ± Monte Carlo s.e., "
-            "bn yuan summed over the years; value added gained per yuan of net public cost, in "
-            "all and per yuan of each payer's; deadweight share of the subsidies "
+            "bn yuan summed over the years; value added gained (at 2023 prices) per yuan of net "
+            "public cost, in all and per yuan of each payer's; deadweight share of the subsidies "
             f"({dl.attrs['counterfactual']}) and leakage (machine tools bought outside the region "
             "by the firms paid)",
         ]
@@ -246,8 +246,9 @@ def _market_rows(
     out = [
         "",
         f"Machine-tool output in {year} {mk.attrs['comparison']}, by market: mean ± Monte "
-        "Carlo s.e., bn yuan; sales outside the region split into the part through the "
-        "makers' market share and the part through the demand",
+        "Carlo s.e., bn yuan; each market's sales split into the part through the makers' "
+        "share (of the region's machine purchases, of the rest of China's and of foreign "
+        "demand) and the part through the volume",
     ]
     header = [*cols, *(head for head, _ in MARKET_CHANNELS.values())]
     body = [
