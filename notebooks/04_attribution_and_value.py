@@ -52,9 +52,11 @@ print(dl[["subsidy_paid_mean", "deadweight_mean", "deadweight_share"]].to_datafr
 # %% [markdown]
 # **Reading.** The waterfall's bars add up to the plan's effect in every replicate; a bar's
 # interval is its spread over replicates. Value per yuan is value added gained over the
-# simulated years per yuan of extra public cost (subsidies, tax expenditures, re-lending
-# relief): below one, the economy gains less than the public purse spends; below zero, it
-# loses (user sectors pay more for machines, or subsidised firms displace others).
+# simulated years, at 2023 prices, per yuan of extra public cost (subsidies, tax
+# expenditures, re-lending relief): below one, the economy gains less than the public purse
+# spends; below zero, it loses (user sectors pay more for machines, or subsidised firms
+# displace others). At current prices (`va_gained_nominal`) the same policy can read as a
+# loss: productivity gains lower the user sectors' prices and so their nominal value added.
 #
 # **Caveats.** An instrument alone is not the same as its share of the mix (interactions);
 # the Shapley chart is the fair split. Deadweight (spending on what firms do anyway) is in

@@ -121,7 +121,7 @@ TEXT: dict[str, dict[str, str]] = {
             "{total:+.2f} yuan per yuan"
         ),
         "vpy_subtitle": (
-            "Value added gained {first}-{last} per yuan of extra public cost against "
+            "Value added gained {first}-{last} (2023 prices) per yuan of extra public cost against "
             "{against}, {region}; ratio of means over {n} replicates, 95% Monte Carlo "
             "interval"
         ),
@@ -291,7 +291,7 @@ TEXT: dict[str, dict[str, str]] = {
         "vpy_title_none": "没有任何单项政策带来正的增加值；政策组合每元支出回报{total:+.2f}元",
         "vpy_subtitle": (
             "{first}—{last}年与{against}相比每元新增公共支出带"
-            "来的增加值，{region}；{n}次重复的均值之比，95%蒙特卡洛区间"
+            "来的增加值（2023年价格），{region}；{n}次重复的均值之比，95%蒙特卡洛区间"
         ),
         "vpy_note": (
             "公共支出：补贴、税式支出与再贷款优惠。单项政策与无政策相比；组合存在交互"
