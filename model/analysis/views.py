@@ -203,13 +203,15 @@ def value_per_yuan(
     """Value added gained per yuan of net public cost, against a counterfactual point.
 
     Value added gained = sum over years of the paired difference in total value added at
-    base-year prices (``value_added_real_total``). At current prices a policy that makes
-    firms more productive can show a loss: with fixed mark-ups and real demand, cheaper
-    machines and less labour per unit lower a sector's price and so its nominal value added,
-    while its real output is unchanged (the plan against no policy: -5.9 bn yuan at current
-    prices over 2024-2030, +9.7 at 2023 prices; ODD 3.4.13). The current-price figure is kept as
-    ``va_gained_nominal``. Net
-    public cost = the same for ``public_cost`` (subsidies, tax expenditures, re-lending
+    base-year prices (``value_added_real_total``: each sector's value added over its price
+    index). At current prices a policy that moves purchases to more productive machines reads
+    as a loss: with fixed mark-ups and real demand the user sectors' prices fall, and with
+    them their nominal value added, by more than the makers gain (ODD 3.4.13). Single
+    deflation still counts some of the user sectors' fall (their value added per unit of
+    output falls with their costs); what remains positive is mostly the makers'. The
+    current-price figure is kept as ``va_gained_nominal``.
+
+    Net public cost = the same for ``public_cost`` (subsidies, tax expenditures, re-lending
     relief), in total and by payer; by instrument, the difference in ``subsidy_paid``. Ratios
     are of means across replicates (robust where a replicate's cost difference is near 0),
     with delta-method Monte Carlo standard errors. A per-instrument ratio charges all of a
@@ -320,7 +322,8 @@ def deadweight_leakage(ds: xr.Dataset, against: str = "status_quo") -> xr.Datase
     return xr.Dataset(out, attrs={"counterfactual": COMPARISON_TITLE[against]})
 
 
-#: The channels of ``machine_tool_markets``: a short head for tables and the long name.
+#: What ``machine_tool_markets`` returns, the total and its parts: a short head for tables
+#: and the long name.
 MARKET_CHANNELS: dict[str, tuple[str, str]] = {
     "output": ("MT output", "machine-tool output"),
     "in_region_share": (
@@ -358,8 +361,9 @@ def machine_tool_markets(
     imports and other provinces' machines included) times those purchases P. So each
     difference splits exactly into a part through the share, (n - n_cf) x D_cf, and a part
     through the volume, n x (D - D_cf) (zero outside the region where the points share the
-    demand paths, as the policy scenarios do). Paired by replicate (common random numbers);
-    the parts add up to the output's difference in every replicate.
+    demand paths, as the policy scenarios do). The split is one of two orders: the
+    interaction (n - n_cf)(V - V_cf) is in the volume part. Paired by replicate (common
+    random numbers); the parts add up to the output's difference in every replicate.
 
     Args:
         ds: A sweep dataset with the makers' sales by market.
@@ -379,27 +383,33 @@ def machine_tool_markets(
             "--counterfactual", "", "no counterfactual point: name one, e.g. scenario=no_policy"
         )
     sub = ds if year is None else ds.sel(year=year)
-    cf = sub.sel(where, drop=True)
 
-    def split(share: str, demand: str) -> tuple[xr.DataArray, xr.DataArray]:
-        through_share = ((sub[share] - cf[share]) * cf[demand]).sum("segment")
-        through_demand = (sub[share] * (sub[demand] - cf[demand])).sum("segment")
-        return through_share, through_demand
+    def split(share: xr.DataArray, volume: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+        """(n - n_cf) V_cf and n (V - V_cf), summed over any segments."""
+        n_cf, v_cf = share.sel(where, drop=True), volume.sel(where, drop=True)
+        by_share = (share - n_cf) * v_cf
+        by_volume = share * (volume - v_cf)
+        if "segment" in share.dims:
+            return by_share.sum("segment"), by_volume.sum("segment")
+        return by_share, by_volume
 
-    national = split("national_market_share", "national_machine_demand")
-    abroad = split("export_market_share", "export_machine_demand")
+    rest_of_country_share, rest_of_country_demand = split(
+        sub["national_market_share"], sub["national_machine_demand"]
+    )
+    abroad_share, abroad_demand = split(sub["export_market_share"], sub["export_machine_demand"])
     purchases = sub["machine_purchases"].sum("sector")
-    per_yuan = sub["machine_tool_sales_in_region"].sum("segment") / purchases
-    cf_purchases = purchases.sel(where, drop=True)
+    # The makers' sales per yuan of the region's machine purchases: their in-region share.
+    in_region_share_of_purchases = sub["machine_tool_sales_in_region"].sum("segment") / purchases
+    in_region_share, in_region_volume = split(in_region_share_of_purchases, purchases)
     output = sub["output"].sel(sector=machine_tool_sector(region_of(ds)), drop=True)
     parts = {
         "output": output - output.sel(where, drop=True),
-        "in_region_share": (per_yuan - per_yuan.sel(where, drop=True)) * cf_purchases,
-        "in_region_volume": per_yuan * (purchases - cf_purchases),
-        "rest_of_country_share": national[0],
-        "rest_of_country_demand": national[1],
-        "abroad_share": abroad[0],
-        "abroad_demand": abroad[1],
+        "in_region_share": in_region_share,
+        "in_region_volume": in_region_volume,
+        "rest_of_country_share": rest_of_country_share,
+        "rest_of_country_demand": rest_of_country_demand,
+        "abroad_share": abroad_share,
+        "abroad_demand": abroad_demand,
     }
     out = xr.Dataset(
         {

@@ -111,6 +111,10 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
         att = attainment(ds, uses=("inverse",))
     except ScenarioError:
         att = xr.Dataset()
+    # The year the tables below look at: the last target year the run reaches, else its last.
+    years = [int(y) for y in ds["year"].values]
+    target_years = [int(y) for y in att["target_year"].values] if att.data_vars else []
+    headline_year = max((y for y in target_years if y in years), default=years[-1])
     if att.data_vars:
         tids = [str(t) for t in att["target"].values]
         goals = "; ".join(
@@ -193,7 +197,7 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
     # Where the machine-tool output the points add is sold: in the region, or outside it
     # through the makers' market shares (or a different demand).
     if where and "machine_tool_sales_in_region" in ds:
-        out += _market_rows(ds, where, cols, rows, labels)
+        out += _market_rows(ds, where, headline_year, cols, rows, labels)
 
     # Shapley values over the instrument on/off dims.
     players = instrument_players(ds)
@@ -232,16 +236,12 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
 def _market_rows(
     ds: xr.Dataset,
     where: Mapping[str, Any],
+    year: int,
     cols: list[str],
     rows: list[dict[str, Any]],
     labels: Any,
 ) -> list[str]:
-    """The table of each point's machine-tool output difference by market (last target year)."""
-    try:
-        years = [int(y) for y in attainment(ds, uses=("inverse",))["target_year"].values]
-    except ScenarioError:
-        years = []
-    year = max(years) if years else int(ds["year"].values[-1])
+    """The table of each point's machine-tool output difference by market in ``year``."""
     mk = machine_tool_markets(ds, where, year)
     out = [
         "",
@@ -294,7 +294,7 @@ def summary(ds: xr.Dataset) -> str:
     rows = [
         ("machine-tool output, bn yuan", ds["output"].sel(sector=mt)),
         ("all-industry output, bn yuan", ds["output_total"]),
-        ("value added, bn yuan", ds["value_added_total"]),
+        ("value added (current prices), bn yuan", ds["value_added_total"]),
         ("machine-tool R&D intensity", ds["rd_intensity"].sel(sector=mt)),
         ("machine-tool mean machine age", ds["mean_machine_age"].sel(sector=mt)),
         ("all-industry mean machine age", across_sectors(ds, "mean_machine_age")),
