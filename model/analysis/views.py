@@ -117,6 +117,26 @@ COMPARISON_TITLE = {
 }
 
 
+def _required_counterfactual(
+    ds: xr.Dataset, counterfactual: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """:func:`counterfactual_point`, or a clear error where the dataset has none."""
+    where = counterfactual_point(ds, counterfactual)
+    if not where:
+        raise ScenarioError(
+            "--counterfactual", "", "no counterfactual point: name one, e.g. scenario=no_policy"
+        )
+    return where
+
+
+def _comparison_attrs(ds: xr.Dataset, where: Mapping[str, Any]) -> dict[str, str]:
+    """The attrs that say what a view compares with."""
+    return {
+        "counterfactual": ", ".join(f"{k} = {v}" for k, v in where.items()),
+        "comparison": COMPARISON_TITLE[comparison(ds, where)],
+    }
+
+
 def _replicate_variables(ds: xr.Dataset, variables: Sequence[str] | None) -> list[str]:
     """The variables asked for, or every numeric one with a ``replicate`` dim."""
     if variables is not None:
@@ -158,11 +178,7 @@ def differences(
     Raises:
         ScenarioError: If no counterfactual is given and none can be found.
     """
-    where = counterfactual_point(ds, counterfactual)
-    if not where:
-        raise ScenarioError(
-            "--counterfactual", "", "no counterfactual point: name one, e.g. scenario=no_policy"
-        )
+    where = _required_counterfactual(ds, counterfactual)
     names = _replicate_variables(ds, variables)
     sub = ds[names]
     cf = sub.sel(where, drop=True)
@@ -172,10 +188,7 @@ def differences(
             "units": ds[n].attrs.get("units", ""),
             "long_name": f"{ds[n].attrs.get('long_name', n)}: difference from the counterfactual",
         }
-    diff.attrs = {
-        "counterfactual": ", ".join(f"{k} = {v}" for k, v in where.items()),
-        "comparison": COMPARISON_TITLE[comparison(ds, where)],
-    }
+    diff.attrs = _comparison_attrs(ds, where)
     return diff
 
 
@@ -377,11 +390,7 @@ def machine_tool_markets(
     Raises:
         ScenarioError: If no counterfactual is given and none can be found.
     """
-    where = counterfactual_point(ds, counterfactual)
-    if not where:
-        raise ScenarioError(
-            "--counterfactual", "", "no counterfactual point: name one, e.g. scenario=no_policy"
-        )
+    where = _required_counterfactual(ds, counterfactual)
     sub = ds if year is None else ds.sel(year=year)
 
     def split(share: xr.DataArray, volume: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
@@ -419,8 +428,5 @@ def machine_tool_markets(
             for k, v in parts.items()
         }
     )
-    out.attrs = {
-        "counterfactual": ", ".join(f"{k} = {v}" for k, v in where.items()),
-        "comparison": COMPARISON_TITLE[comparison(ds, where)],
-    }
+    out.attrs = _comparison_attrs(ds, where)
     return out
