@@ -7,10 +7,12 @@ line on stderr with exit code 2, never with a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import xarray as xr
@@ -189,12 +191,32 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _cmd_views(args: argparse.Namespace) -> int:
-    ds = _open_results(Path(args.results))
-    if "sweep_dims" not in ds.attrs:
-        print(summary(ds))
-        return 0
-    print(sweep_summary(ds, _parse_where(args.counterfactual) or None))
+    path = Path(args.results)
+    ds = _open_results(path)
+    with _needs_variables(path, ds):
+        if "sweep_dims" not in ds.attrs:
+            print(summary(ds))
+            return 0
+        print(sweep_summary(ds, _parse_where(args.counterfactual) or None))
     return 0
+
+
+@contextlib.contextmanager
+def _needs_variables(path: Path, ds: xr.Dataset) -> Iterator[None]:
+    """A variable a view needs and the file lacks (an older version wrote it): a clear error."""
+    try:
+        yield
+    except KeyError as e:
+        name = str(e.args[0]) if e.args else "?"
+        if name in ds.variables:
+            raise
+        raise ScenarioError(
+            str(path),
+            name,
+            f"the results file has no variable {name!r}, which this version's views need "
+            f"(the file was written by code {ds.attrs.get('code_version', '?')}); run the "
+            "scenario or sweep again",
+        ) from None
 
 
 def _cmd_charts(args: argparse.Namespace) -> int:
@@ -208,8 +230,9 @@ def _cmd_charts(args: argparse.Namespace) -> int:
     else:
         ds = _open_results(path)
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    for path in charts(ds, args.out, lang=args.lang, formats=formats, font=args.font):
-        print(f"wrote {path}")
+    with _needs_variables(path, ds):
+        for written in charts(ds, args.out, lang=args.lang, formats=formats, font=args.font):
+            print(f"wrote {written}")
     return 0
 
 

@@ -229,6 +229,16 @@ def test_views_command(combos: xr.Dataset, tmp_path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "Against the counterfactual point [rd_bonus_enabled = True]" in out
     assert cli.main(["views", str(path), "--counterfactual", "rd_bonus_enabled=maybe"]) == 2
+    # A file an older version wrote, without a variable the views now need: a clear error.
+    older = tmp_path / "older.nc"
+    model.experiments.sweep.write_sweep(
+        combos[[n for n in needed if n != "value_added_real_total"]], older
+    )
+    assert cli.main(["views", str(older)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "no variable 'value_added_real_total'" in err and "run the scenario or sweep again" in err
+    )
     assert cli.main(["views", str(tmp_path / "missing.nc")]) == 2
     assert "file not found" in capsys.readouterr().err
 
