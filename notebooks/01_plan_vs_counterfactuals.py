@@ -64,6 +64,16 @@ print("plan minus status quo, all industry output in 2027 (bn yuan), 5/50/95%:",
 # %%
 fig = policy_effects(ds)
 
+# %% [markdown]
+# Where the plan's extra machine-tool output is sold, and whether the makers' shares or the
+# volumes moved it (bn yuan in 2027 against no policy, mean over replicates): in the region,
+# the makers' share of the region's machine purchases; outside it, of the rest of China's and
+# of foreign demand.
+
+# %%
+markets = model.machine_tool_markets(ds, {"scenario": "no_policy"}, year=2027)
+print(markets.mean("replicate").sel(scenario="plan").to_pandas().round(2))
+
 # %%
 goal = {t: float(att["goal"].sel(target=t)) for t in att["target"].values}
 for target in att["target"].values:

@@ -245,3 +245,47 @@ def test_chinese_titles_break_between_characters_not_inside_numbers() -> None:
     assert all(sum(2 if ord(c) > 0x2E80 else 1 for c in line) <= 40 for line in lines)
     assert any(line.startswith("2025") or "2025" in line for line in lines)
     assert not any(line.endswith(("2", "20", "202")) for line in lines[:-1])
+
+
+def _markets(run: xr.Dataset) -> xr.Dataset:
+    """Scenarios whose makers' sales are fixed numbers (bn yuan, every year and replicate).
+
+    Per scenario: the makers' share of each segment's rest-of-country demand (100) and of
+    foreign demand (50), the region's machine purchases and the makers' in-region sales.
+    """
+    cases = {  # rest-of-country share, export share, purchases, in-region sales
+        "plan": (0.21, 0.05, 45.0, 30.0),
+        "first_set_only": (0.205, 0.045, 48.0, 28.0),
+        "no_policy": (0.20, 0.04, 50.0, 25.0),
+    }
+    points = []
+    for roc, abroad, purchases, in_region in cases.values():
+        ds = run.copy()
+        segments = ds.sizes["segment"]
+        full = xr.ones_like(ds["national_market_share"])
+        ds["national_machine_demand"] = 100.0 * full
+        ds["export_machine_demand"] = 50.0 * full
+        ds["national_market_share"] = roc * full
+        ds["export_market_share"] = abroad * full
+        ds["machine_tool_sales_in_region"] = in_region / segments * full
+        ds["machine_purchases"] = xr.full_like(
+            ds["machine_purchases"], purchases / ds.sizes["sector"]
+        )
+        out = ds["output"].copy()
+        out.loc[{"sector": "machine_tools"}] = in_region + segments * (100 * roc + 50 * abroad)
+        points.append(ds.assign(output=out))
+    ds = xr.concat(points, dim="scenario").assign_coords(scenario=list(cases))
+    ds.attrs.update(run.attrs, sweep_dims="scenario", sweep_name="markets")
+    return ds
+
+
+def test_machine_tool_markets_match_their_baseline_and_state_the_split(run, tmp_path) -> None:
+    ds = _markets(run)
+    _matches_baseline(_draw(ds, "machine_tool_markets", tmp_path))
+    title = model.plot.machine_tool_markets_chart(ds)._suptitle.get_text().replace("\n", " ")
+    # The plan: in region 30 of 45 against 25 of 50 (+8.3 share, -3.3 purchases), +3.0 and
+    # +1.5 through the outside shares: +9.5 in all, +12.8 through shares.
+    assert "Against no policy, plan changes 2027 machine-tool output by +9.5 bn yuan" in title
+    assert "+13 bn yuan through the makers' shares, -3.3 bn yuan through volumes" in title, title
+    zh = model.plot.machine_tool_markets_chart(ds, "zh")._suptitle.get_text().replace("\n", "")
+    assert "+95亿元" in zh and "+128亿元来自本省企业的市场份额" in zh, zh

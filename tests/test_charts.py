@@ -144,6 +144,7 @@ def test_a_file_gets_only_the_charts_it_supports(run, scenario_set, tmp_path) ->
         "plan_vs_counterfactuals_en",
         "attainment_by_scenario_en",
         "policy_effects_en",
+        "machine_tool_markets_en",
         "firm_sizes_en",
         "machine_ages_en",
     ]

@@ -19,7 +19,13 @@ from matplotlib.figure import Figure  # noqa: E402
 from model.analysis.shapley import instrument_players, shapley  # noqa: E402
 from model.analysis.stats import sweep_dims  # noqa: E402
 from model.analysis.targets import attainment  # noqa: E402
-from model.analysis.views import comparison, counterfactual_point, differences  # noqa: E402
+from model.analysis.views import (  # noqa: E402
+    MARKET_CHANNELS,
+    comparison,
+    counterfactual_point,
+    differences,
+    machine_tool_markets,
+)
 from model.config.errors import ScenarioError  # noqa: E402
 from model.config.targets import load_targets  # noqa: E402
 from model.outputs.dataset import region_of  # noqa: E402
@@ -56,6 +62,7 @@ __all__ = [
     "attainment_by_scenario",
     "charts",
     "headline_fan",
+    "machine_tool_markets_chart",
     "plan_vs_counterfactuals",
     "policy_effects",
     "shapley_waterfall",
@@ -515,6 +522,99 @@ def policy_effects(ds: xr.Dataset, lang: str = "en") -> Figure:
     return fig
 
 
+#: The parts of ``machine_tool_markets`` that act through the makers' shares.
+SHARE_PARTS = ("in_region_share", "rest_of_country_share", "abroad_share")
+#: Each part's colour: a market's share part dark, its volume part light.
+MARKET_COLOURS = {
+    "in_region_share": "#1f4e79",
+    "in_region_volume": "#9dc3e6",
+    "rest_of_country_share": "#c0504d",
+    "rest_of_country_demand": "#f2b8b6",
+    "abroad_share": "#5f7f2a",
+    "abroad_demand": "#c9dba6",
+}
+
+
+def machine_tool_markets_chart(ds: xr.Dataset, lang: str = "en") -> Figure:
+    """Where each scenario's extra machine-tool output is sold, and through what.
+
+    In the last target year, against the sweep's counterfactual: the mean paired difference
+    of each part of ``model.machine_tool_markets`` (the makers' share, or the volume, of the
+    region's machine purchases, the rest of China's demand and foreign demand), stacked
+    right for gains and left for losses, with the total as a diamond. The title states how
+    much of the plan's total (else the largest) comes through the makers' shares.
+    """
+    t = TEXT[lang]
+    unit = 10.0 if lang == "zh" else 1.0
+    where = counterfactual_point(ds)
+    kind = comparison(ds, where)
+    year = _last_target_year(ds)
+    mk = machine_tool_markets(ds, where, year).mean("replicate") * unit
+    names = [str(x) for x in ds["scenario"].values if str(x) != where["scenario"]]
+    mk = mk.sel(scenario=names)
+    parts = [k for k in MARKET_CHANNELS if k != "output"]
+    total = mk["output"].values
+    order = np.argsort(total)[::-1]
+    fig, ax = plt.subplots()
+    y = np.arange(len(names))
+    right = np.zeros(len(names))
+    left = np.zeros(len(names))
+    for k in parts:
+        v = mk[k].values[order]
+        start = np.where(v >= 0, right, left)
+        ax.barh(y, v, left=start, height=0.6, color=MARKET_COLOURS[k], label=t[f"market_{k}"])
+        right += np.where(v >= 0, v, 0.0)
+        left += np.where(v < 0, v, 0.0)
+    ax.plot(total[order], y, "D", color="black", markersize=5, label=t["market_total"])
+    pad = 0.05 * max(float(right.max() - left.min()), 1e-9)
+    ax.set_xlim(float(left.min()) - pad, float(right.max()) + pad)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [t.get(names[i], names[i]) for i in order], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(t["money_unit"])
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    best = names.index("plan") if "plan" in names else int(order[0])
+    through_shares = float(sum(mk[k].values[best] for k in SHARE_PARTS))
+    title = t["markets_title"].format(
+        best=t.get(names[best], names[best]),
+        diff=money(float(total[best]), lang, signed=True),
+        year=year,
+        against=t["against_status_quo" if kind == "status_quo" else "against_no_policy"]
+        if kind in ("status_quo", "no_policy")
+        else ", ".join(f"{k} = {v}" for k, v in where.items()),
+        shares=money(through_shares, lang, signed=True),
+        rest=money(float(total[best]) - through_shares, lang, signed=True),
+    )
+    width = 40 if lang == "zh" else 78
+    fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=12, fontweight="bold")
+    ax.set_title(
+        textwrap.fill(
+            t["markets_subtitle"].format(
+                region=region_of(ds).name_zh if lang == "zh" else region_of(ds).name,
+                n=ds.sizes["replicate"],
+                year=year,
+            ),
+            50 if lang == "zh" else 90,
+        ),
+        fontsize=8,
+        fontweight="normal",
+    )
+    fig.text(
+        0.01,
+        0.01,
+        _source_line(ds, lang) + "\n" + t["markets_note"],
+        fontsize=7,
+        color="#555555",
+        va="bottom",
+    )
+    fig.subplots_adjust(bottom=0.2, top=0.8, left=0.27, right=0.78)
+    return fig
+
+
+def _has_markets(ds: Any) -> bool:
+    return _has_scenario_counterfactual(ds) and "machine_tool_sales_in_region" in ds
+
+
 def _has_scenario_counterfactual(ds: Any) -> bool:
     return _has_scenarios(ds) and len(ds["scenario"]) > 1 and "scenario" in counterfactual_point(ds)
 
@@ -575,6 +675,7 @@ SUPPORTED: dict[str, tuple[Callable[[Any], bool], Callable[[Any, str], Figure]]]
     "attainment_by_scenario": (_has_scenarios, attainment_by_scenario),
     "shapley_waterfall": (_has_switches, shapley_waterfall),
     "policy_effects": (_has_scenario_counterfactual, policy_effects),
+    "machine_tool_markets": (_has_markets, machine_tool_markets_chart),
     "value_per_yuan": (_has_switches, value_per_yuan_chart),
     "lever_sweep": (_is_lever_sweep, lever_sweep),
     "sensitivity_indices": (_is_indices, sensitivity_indices),

@@ -61,6 +61,25 @@ TEXT: dict[str, dict[str, str]] = {
         "plan_without_rd_bonus": "plan without the R&D bonus",
         "plan_without_first_set": "plan without first-set support",
         "plan_without_renewal": "plan without renewal loans",
+        "markets_title": (
+            "Against {against}, {best} changes {year} machine-tool output by {diff}: {shares} "
+            "through the makers' shares, {rest} through volumes"
+        ),
+        "markets_subtitle": (
+            "Paired difference in machine-tool output in {year} by market and what moved it, bn "
+            "yuan, {region}; mean over {n} replicates"
+        ),
+        "markets_note": (
+            "Each market's sales are the makers' share times a volume: of the region's machine "
+            "purchases, of the rest of China's and of foreign demand."
+        ),
+        "market_total": "total",
+        "market_in_region_share": "in region: share",
+        "market_in_region_volume": "in region: purchases",
+        "market_rest_of_country_share": "rest of China: share",
+        "market_rest_of_country_demand": "rest of China: demand",
+        "market_abroad_share": "abroad: share",
+        "market_abroad_demand": "abroad: demand",
         "against_status_quo": "the status quo",
         "against_no_policy": "no policy",
         "vs_title": (
@@ -242,6 +261,23 @@ TEXT: dict[str, dict[str, str]] = {
         "plan_without_rd_bonus": "规划（无研发奖励）",
         "plan_without_first_set": "规划（无首台套支持）",
         "plan_without_renewal": "规划（无设备更新贷款）",
+        "markets_title": (
+            "与{against}相比，{best}使{year}年工业母机产值变化{diff}：其中{shares}来自本省企业的"
+            "市场份额，{rest}来自需求量"
+        ),
+        "markets_subtitle": (
+            "{year}年工业母机产值与对照情景的配对差按市场分解（亿元），{region}；{n}次重复的均值"
+        ),
+        "markets_note": (
+            "各市场销售额 = 本省企业份额 × 需求量：省内设备采购、国内其他地区需求与国外需求。"
+        ),
+        "market_total": "合计",
+        "market_in_region_share": "省内：份额",
+        "market_in_region_volume": "省内：采购量",
+        "market_rest_of_country_share": "国内其他地区：份额",
+        "market_rest_of_country_demand": "国内其他地区：需求",
+        "market_abroad_share": "国外：份额",
+        "market_abroad_demand": "国外：需求",
         "against_status_quo": "现行政策",
         "against_no_policy": "无政策",
         "vs_title": (
