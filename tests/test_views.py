@@ -134,7 +134,7 @@ def test_value_per_yuan_by_hand(combos: xr.Dataset) -> None:
     on, off = combos.sel(PLAN_POINT), combos.sel(ALL_OFF)
 
     def real(x: xr.Dataset) -> xr.DataArray:  # each sector's value added at 2023 prices
-        return (x["value_added"] / x["price_index"]).sum("sector")
+        return (x["value_added"] * x["output_real"] / x["output"]).sum("sector")
 
     va = (real(on) - real(off)).sum("year").values
     nominal = (on["value_added_total"] - off["value_added_total"]).sum("year").values
@@ -327,7 +327,8 @@ def test_markets_need_a_counterfactual(combos: xr.Dataset) -> None:
 
 
 def test_real_value_added_deflates_each_sector(combos: xr.Dataset) -> None:
-    real = combos["value_added"] / combos["price_index"]
+    # by the deflator of the sector's real output
+    real = combos["value_added"] / (combos["output"] / combos["output_real"])
     np.testing.assert_allclose(combos["value_added_real"], real, rtol=1e-12)
     np.testing.assert_allclose(combos["value_added_real_total"], real.sum("sector"), rtol=1e-12)
     assert combos["value_added_real"].attrs["units"] == "bn yuan (2023 prices)"

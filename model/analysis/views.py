@@ -216,10 +216,11 @@ def value_per_yuan(
     """Value added gained per yuan of net public cost, against a counterfactual point.
 
     Value added gained = sum over years of the paired difference in total value added at
-    base-year prices (``value_added_real_total``: each sector's value added over its price
-    index). At current prices a policy that moves purchases to more productive machines reads
-    as a loss: with fixed mark-ups and real demand the user sectors' prices fall, and with
-    them their nominal value added, by more than the makers gain (ODD 3.4.13). Single
+    base-year prices (``value_added_real_total``: each sector's value added over its output
+    deflator, output / output_real). At current prices a policy that moves purchases to more
+    productive machines reads as a loss: with fixed mark-ups and real demand the user
+    sectors' prices fall, and with them their nominal value added, by more than the makers
+    gain (ODD 3.4.13). Single
     deflation still counts some of the user sectors' fall (their value added per unit of
     output falls with their costs); what remains positive is mostly the makers'. The
     current-price figure is kept as ``va_gained_nominal``.

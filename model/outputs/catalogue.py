@@ -478,8 +478,9 @@ VARIABLES: tuple[Variable, ...] = (
         "value_added_real",
         BY_SECTOR,
         "bn yuan (2023 prices)",
-        "value added at base-year prices: the sector's value added over its price index (single "
-        "deflation, as comparable-price value added is usually measured)",
+        "value added at base-year prices: the sector's value added over its output deflator "
+        "(output / output_real; single deflation, as comparable-price value added is usually "
+        "measured)",
         source="derived",
     ),
     Variable(

@@ -147,7 +147,9 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
     }
     ds = xr.Dataset(data_vars, coords=coords)
     chains = chain_output(ds, region)
-    real = ds["value_added"] / ds["price_index"]
+    # Deflated as the sector's real output is: by its output deflator, output / output_real
+    # (machine tools' price index, a revenue-weighted mean of prices, is not that deflator).
+    real = xr.where(ds["output"] > 0, ds["value_added"] * ds["output_real"] / ds["output"], 0.0)
     derived = {
         "value_added_real": real,
         "value_added_real_total": real.sum("sector"),
