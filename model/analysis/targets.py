@@ -10,7 +10,7 @@ import xarray as xr
 from model.analysis.stats import REP, labelled, sweep_dims
 from model.config.targets import Target, load_targets
 from model.outputs.catalogue import across_sectors
-from model.outputs.dataset import region_of, sector_group_output
+from model.outputs.dataset import machine_tool_sector, region_of, sector_group_output
 
 #: The forms a target's ``model_variable`` may take (see calibration/targets.toml):
 #:   ``<variable>[+<variable>...]:<label>``   a variable (or a sum) at a label of its own dim
@@ -21,6 +21,26 @@ from model.outputs.dataset import region_of, sector_group_output
 #:   ``aggregate_share:<id>``                 the same as a share of all output;
 #:   ``n_at_least:<variable>:<bn yuan>``      how many labels of the variable's dim reach it.
 MODEL_VARIABLE_FORMS = ("variable:label", "aggregate_output", "aggregate_share", "n_at_least")
+
+
+def targets_of(ds: xr.Dataset, model_variable: str) -> list[Target]:
+    """The region's targets on a model variable, by year (from ``calibration/targets.toml``)."""
+    region = str(ds.attrs.get("region_name", ""))
+    return sorted(
+        (t for t in load_targets() if t.model_variable == model_variable and t.region == region),
+        key=lambda t: t.year,
+    )
+
+
+def output_targets(ds: xr.Dataset) -> list[Target]:
+    """The plan's targets on the region's machine-tool output, by year."""
+    return targets_of(ds, f"output:{machine_tool_sector(region_of(ds))}")
+
+
+def last_target_year(ds: xr.Dataset) -> int:
+    """The last year with a machine-tool output target the file covers (else its last year)."""
+    years = [int(y) for y in ds["year"].values]
+    return max((t.year for t in output_targets(ds) if t.year in years), default=years[-1])
 
 
 def at_label(ds: xr.Dataset, name: str, label: str) -> xr.DataArray:

@@ -220,10 +220,9 @@ def value_per_yuan(
     deflator, output / output_real). At current prices a policy that moves purchases to more
     productive machines reads as a loss: with fixed mark-ups and real demand the user
     sectors' prices fall, and with them their nominal value added, by more than the makers
-    gain (ODD 3.4.13). Single
-    deflation still counts some of the user sectors' fall (their value added per unit of
-    output falls with their costs); what remains positive is mostly the makers'. The
-    current-price figure is kept as ``va_gained_nominal``.
+    gain (ODD 3.4.13). Single deflation still counts some of the user sectors' fall (their
+    value added per unit of output falls with their costs); what remains positive is mostly
+    the makers'. The current-price figure is kept as ``va_gained_nominal``.
 
     Net public cost = the same for ``public_cost`` (subsidies, tax expenditures, re-lending
     relief), in total and by payer; by instrument, the difference in ``subsidy_paid``. Ratios

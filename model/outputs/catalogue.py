@@ -339,20 +339,6 @@ VARIABLES: tuple[Variable, ...] = (
         "the region's makers' sales of the segment's machine tools to buyers in the region",
     ),
     Variable(
-        "machine_tool_sales_rest_of_country",
-        BY_SEGMENT,
-        "bn yuan",
-        "the region's makers' sales of the segment's machine tools to the rest of the country "
-        "(their national market share x the rest-of-country demand)",
-    ),
-    Variable(
-        "machine_tool_sales_abroad",
-        BY_SEGMENT,
-        "bn yuan",
-        "the region's makers' exports of the segment's machine tools (export market share x "
-        "foreign demand)",
-    ),
-    Variable(
         "national_market_share",
         BY_SEGMENT,
         "1",
@@ -474,6 +460,22 @@ VARIABLES: tuple[Variable, ...] = (
         source="ledger",
     ),
     # ------------------------------------------------------------------ derived
+    Variable(
+        "machine_tool_sales_rest_of_country",
+        BY_SEGMENT,
+        "bn yuan",
+        "the region's makers' sales of the segment's machine tools to the rest of the country "
+        "(their national market share x the rest-of-country demand)",
+        source="derived",
+    ),
+    Variable(
+        "machine_tool_sales_abroad",
+        BY_SEGMENT,
+        "bn yuan",
+        "the region's makers' exports of the segment's machine tools (export market share x "
+        "foreign demand)",
+        source="derived",
+    ),
     Variable(
         "value_added_real",
         BY_SECTOR,

@@ -151,6 +151,9 @@ def to_dataset(scenario: Scenario, arrays: dict[str, np.ndarray]) -> xr.Dataset:
     # (machine tools' price index, a revenue-weighted mean of prices, is not that deflator).
     real = xr.where(ds["output"] > 0, ds["value_added"] * ds["output_real"] / ds["output"], 0.0)
     derived = {
+        "machine_tool_sales_rest_of_country": ds["national_market_share"]
+        * ds["national_machine_demand"],
+        "machine_tool_sales_abroad": ds["export_market_share"] * ds["export_machine_demand"],
         "value_added_real": real,
         "value_added_real_total": real.sum("sector"),
         "chain_output": chains,

@@ -200,10 +200,9 @@ class Recorder:
         abroad = eng.segment_sum(st.sales_abroad)
         outside = eng.segment_sum(st.sales_outside)
         national = outside - abroad
-        # The makers' sales by market: they add up to the machine-tool sector's output.
+        # Sales outside the region are the shares below times the demand (derived when the
+        # dataset is labelled); in the region, what is left of the makers' revenue.
         f["machine_tool_sales_in_region"] = (eng.segment_sum(st.revenue) - outside) * bn
-        f["machine_tool_sales_rest_of_country"] = national * bn
-        f["machine_tool_sales_abroad"] = abroad * bn
         f["national_machine_demand"] = st.national_demand * bn
         f["export_machine_demand"] = st.export_demand * bn
         f["national_market_share"] = national / np.maximum(st.national_demand, TINY)

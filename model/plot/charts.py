@@ -33,10 +33,13 @@ from model.plot.calibration import calibration_fit, implied_strength  # noqa: E4
 from model.plot.distributions import firm_sizes, has_distributions, machine_ages  # noqa: E402
 from model.plot.fonts import cjk_font  # noqa: E402
 from model.plot.frame import (  # noqa: E402
+    frame,
     last_target_year,
     machine_tools,
     output_targets,
+    region_name,
     source_line,
+    unit_factor,
 )
 from model.plot.levers import lever_dims, lever_sweep  # noqa: E402
 from model.plot.sensitivity import is_indices, sensitivity_indices  # noqa: E402
@@ -492,9 +495,7 @@ def policy_effects(ds: xr.Dataset, lang: str = "en") -> Figure:
         year=year,
         best=t.get(best, best),
         diff=money(float(mid[order[0]]), lang, signed=True),
-        against=t["against_status_quo" if kind == "status_quo" else "against_no_policy"]
-        if kind in ("status_quo", "no_policy")
-        else ", ".join(f"{k} = {v}" for k, v in where.items()),
+        against=_against(t, kind, where),
     )
     width = 40 if lang == "zh" else 78
     fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=12, fontweight="bold")
@@ -545,26 +546,29 @@ def machine_tool_markets_chart(ds: xr.Dataset, lang: str = "en") -> Figure:
     much of the plan's total (else the largest) comes through the makers' shares.
     """
     t = TEXT[lang]
-    unit = 10.0 if lang == "zh" else 1.0
     where = counterfactual_point(ds)
-    kind = comparison(ds, where)
     year = _last_target_year(ds)
-    mk = machine_tool_markets(ds, where, year).mean("replicate") * unit
     names = [str(x) for x in ds["scenario"].values if str(x) != where["scenario"]]
-    mk = mk.sel(scenario=names)
-    parts = [k for k in MARKET_CHANNELS if k != "output"]
+    mk = machine_tool_markets(ds, where, year).mean("replicate").sel(scenario=names)
+    mk = mk * unit_factor(lang)
     total = mk["output"].values
     order = np.argsort(total)[::-1]
     fig, ax = plt.subplots()
     y = np.arange(len(names))
     right = np.zeros(len(names))
     left = np.zeros(len(names))
-    for k in parts:
+    for k in (part for part in MARKET_CHANNELS if part != "output"):
         v = mk[k].values[order]
-        start = np.where(v >= 0, right, left)
-        ax.barh(y, v, left=start, height=0.6, color=MARKET_COLOURS[k], label=t[f"market_{k}"])
-        right += np.where(v >= 0, v, 0.0)
-        left += np.where(v < 0, v, 0.0)
+        ax.barh(
+            y,
+            v,
+            left=np.where(v >= 0, right, left),
+            height=0.6,
+            color=MARKET_COLOURS[k],
+            label=t[f"market_{k}"],
+        )
+        right += np.maximum(v, 0.0)
+        left += np.minimum(v, 0.0)
     ax.plot(total[order], y, "D", color="black", markersize=5, label=t["market_total"])
     pad = 0.05 * max(float(right.max() - left.min()), 1e-9)
     ax.set_xlim(float(left.min()) - pad, float(right.max()) + pad)
@@ -575,40 +579,33 @@ def machine_tool_markets_chart(ds: xr.Dataset, lang: str = "en") -> Figure:
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     best = names.index("plan") if "plan" in names else int(order[0])
     through_shares = float(sum(mk[k].values[best] for k in SHARE_PARTS))
-    title = t["markets_title"].format(
-        best=t.get(names[best], names[best]),
-        diff=money(float(total[best]), lang, signed=True),
-        year=year,
-        against=t["against_status_quo" if kind == "status_quo" else "against_no_policy"]
-        if kind in ("status_quo", "no_policy")
-        else ", ".join(f"{k} = {v}" for k, v in where.items()),
-        shares=money(through_shares, lang, signed=True),
-        rest=money(float(total[best]) - through_shares, lang, signed=True),
-    )
-    width = 40 if lang == "zh" else 78
-    fig.suptitle(textwrap.fill(title, width), x=0.01, ha="left", fontsize=12, fontweight="bold")
-    ax.set_title(
-        textwrap.fill(
-            t["markets_subtitle"].format(
-                region=region_of(ds).name_zh if lang == "zh" else region_of(ds).name,
-                n=ds.sizes["replicate"],
-                year=year,
-            ),
-            50 if lang == "zh" else 90,
+    return frame(
+        fig,
+        ax,
+        lang,
+        title=t["markets_title"].format(
+            best=t.get(names[best], names[best]),
+            diff=money(float(total[best]), lang, signed=True),
+            year=year,
+            against=_against(t, comparison(ds, where), where),
+            shares=money(through_shares, lang, signed=True),
+            rest=money(float(total[best]) - through_shares, lang, signed=True),
         ),
-        fontsize=8,
-        fontweight="normal",
+        subtitle=t["markets_subtitle"].format(
+            region=region_name(ds, lang), n=ds.sizes["replicate"], year=year
+        ),
+        source=_source_line(ds, lang),
+        note=t["markets_note"],
+        left=0.27,
+        right=0.78,
     )
-    fig.text(
-        0.01,
-        0.01,
-        _source_line(ds, lang) + "\n" + t["markets_note"],
-        fontsize=7,
-        color="#555555",
-        va="bottom",
-    )
-    fig.subplots_adjust(bottom=0.2, top=0.8, left=0.27, right=0.78)
-    return fig
+
+
+def _against(t: dict[str, str], kind: str, where: dict[str, Any]) -> str:
+    """What a chart compares with, in the pack's words."""
+    if kind in ("status_quo", "no_policy"):
+        return t[f"against_{kind}"]
+    return ", ".join(f"{k} = {v}" for k, v in where.items())
 
 
 def _has_markets(ds: Any) -> bool:

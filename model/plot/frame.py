@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from model.analysis.stats import sweep_dims
-from model.config.targets import load_targets
+from model.analysis.targets import last_target_year, output_targets, targets_of
 from model.outputs.dataset import machine_tool_sector, region_of
 from model.plot.text import TEXT
 
@@ -37,29 +37,9 @@ def unit_factor(lang: str) -> float:
     return 10.0 if lang == "zh" else 1.0
 
 
-def targets_of(ds: xr.Dataset, model_variable: str) -> list:
-    """The region's targets on a model variable, by year (from ``calibration/targets.toml``)."""
-    region = str(ds.attrs.get("region_name", ""))
-    return sorted(
-        (t for t in load_targets() if t.model_variable == model_variable and t.region == region),
-        key=lambda t: t.year,
-    )
-
-
 def machine_tools(ds: xr.Dataset) -> str:
     """The region's machine-tool sector (region data, not a name in code)."""
     return machine_tool_sector(region_of(ds))
-
-
-def output_targets(ds: xr.Dataset) -> list:
-    """The plan's targets on the region's machine-tool output, by year."""
-    return targets_of(ds, f"output:{machine_tools(ds)}")
-
-
-def last_target_year(ds: xr.Dataset) -> int:
-    """The last year with a machine-tool output target the file covers (else its last year)."""
-    years = [int(y) for y in ds["year"].values]
-    return max((t.year for t in output_targets(ds) if t.year in years), default=years[-1])
 
 
 def region_name(ds: xr.Dataset, lang: str) -> str:

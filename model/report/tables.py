@@ -11,7 +11,7 @@ import xarray as xr
 
 from model.analysis.shapley import instrument_players, shapley
 from model.analysis.stats import REP, mcse, sweep_dims
-from model.analysis.targets import attainment, evaluate, series_of
+from model.analysis.targets import attainment, evaluate, last_target_year, series_of
 from model.analysis.views import (
     COMPARISON_TITLE,
     MARKET_CHANNELS,
@@ -111,10 +111,6 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
         att = attainment(ds, uses=("inverse",))
     except ScenarioError:
         att = xr.Dataset()
-    # The year the tables below look at: the last target year the run reaches, else its last.
-    years = [int(y) for y in ds["year"].values]
-    target_years = [int(y) for y in att["target_year"].values] if att.data_vars else []
-    headline_year = max((y for y in target_years if y in years), default=years[-1])
     if att.data_vars:
         tids = [str(t) for t in att["target"].values]
         goals = "; ".join(
@@ -197,7 +193,7 @@ def sweep_summary(ds: xr.Dataset, counterfactual: Mapping[str, Any] | None = Non
     # Where the machine-tool output the points add is sold: in the region, or outside it
     # through the makers' market shares (or a different demand).
     if where and "machine_tool_sales_in_region" in ds:
-        out += _market_rows(ds, where, headline_year, cols, rows, labels)
+        out += _market_rows(ds, where, last_target_year(ds), cols, rows, labels)
 
     # Shapley values over the instrument on/off dims.
     players = instrument_players(ds)
