@@ -54,6 +54,17 @@ def test_value_added_within_output(ds: xr.Dataset) -> None:
     )
 
 
+def test_machine_tool_price_index_is_the_output_deflator(ds: xr.Dataset) -> None:
+    """Machine tools' price index is what their real output is at: output / output_real.
+
+    (The makers' index is quantity-weighted; a revenue-weighted mean of their prices is
+    4-5% off it.)
+    """
+    mt = {"sector": "machine_tools"}
+    deflator = ds["output"].sel(mt) / ds["output_real"].sel(mt)
+    assert_close(ds["price_index"].sel(mt), deflator, rtol=1e-9, what="machine-tool deflator")
+
+
 def test_cash_rolls_forward(ds: xr.Dataset) -> None:
     """cash[t] = cash[t-1] + OCF - investment + new loans - repaid - dividends - exits + entrants.
 

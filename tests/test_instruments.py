@@ -342,13 +342,13 @@ def test_no_reward_is_expected_after_the_last_year(base) -> None:
     assert float(np.max(h.policy.rd_bonus.expected_rd_reward_rate(h.eng))) == 0.0
 
 
-def _bunching_hand(base: RegionModel) -> Hand:
+def _bunching_hand(base: RegionModel, overrides: dict[str, object] | None = None) -> Hand:
     """A hand in a bonus year where every firm may bunch, within 0.5% of revenue.
 
     Behaviour cannot change in a fork (the spin-up read it), so the engine's scenario is
     replaced for the relabelling rule alone.
     """
-    h = Hand(base, year=RD_YEAR)
+    h = Hand(base, overrides, year=RD_YEAR)
     sc = h.eng.scenario
     rd = dataclasses.replace(sc.rd, bunching_probability=1.0, bunching_window=0.005)
     h.eng.scenario = dataclasses.replace(sc, rd=rd)
@@ -383,6 +383,14 @@ def test_bunching_reaches_the_growth_threshold_too(base, prev, growth, expected)
     (slot,) = h.only(h.mt(1))
     got = _bunching(h, slot, intensity=0.0, growth=growth, prev=prev)
     assert got == pytest.approx(expected, rel=1e-9)
+
+
+def test_no_bunching_without_a_budget(base) -> None:
+    """Relabelling is for the bonus: with no budget this year there is none to claim."""
+    h = _bunching_hand(base, {"instruments.rd_bonus.budget_bn_yuan": 0.0})
+    (slot,) = h.only(h.mt(1))
+    # The first case above, relabelled to 3.6 with a budget: unchanged at 3.5 without one.
+    assert _bunching(h, slot, intensity=0.0, growth=0.5 / 3.0, prev=3.0) == pytest.approx(3.5)
 
 
 def test_bunching_needs_r_and_d_last_year(base) -> None:
@@ -610,22 +618,53 @@ def _loans(h: Hand, loans_m: tuple[float, ...]) -> np.ndarray:
     return slots
 
 
-def _outstanding_years(n: int, term: int) -> float:
-    """Years of a straight-amortised loan's principal outstanding over the first n years."""
-    return sum(1.0 - k / term for k in range(min(n, term)))
+def _balances_as_repaid(base: RegionModel, years: int) -> np.ndarray:
+    """A yuan lent's balance at the start of each year, as the accounts' rule repays it.
+
+    One live user firm with a yuan of debt, no cash flows and ample cash (no overdraft, no
+    dividends) runs the real ``settle_cash`` rule ``years`` times.
+    """
+    h = Hand(base)
+    (slot,) = h.only(h.user(1))
+    st = h.st
+    for name in ("profit_before_tax", "cit", "subsidy_received", "depreciation", "flow_writeoff"):
+        getattr(st, name)[:, slot] = 0.0
+    st.cash[:, slot], st.revenue[:, slot], st.debt[:, slot] = 1e6, 1e12, 1.0
+    balances = []
+    for _ in range(years):
+        balances.append(st.debt[:, slot].copy())
+        rules.settle_cash(h.eng)
+    out = np.array(balances)
+    np.testing.assert_array_equal(out[:, 0], out[:, 1])  # replicates alike
+    return out[:, 0]
+
+
+def _outstanding_years(base: RegionModel, n: int) -> float:
+    """Loan-years of a yuan lent over its first n years, as the accounts repay it."""
+    return float(_balances_as_repaid(base, n).sum())
+
+
+def test_financing_multiplier_prices_the_interest_the_accounts_charge(base) -> None:
+    """The payback rule's financing cost is the loan rate times the loan-years the accounts
+    keep a yuan outstanding (interest is charged on the balance, ``rules.account``)."""
+    from model.economy.payback import invest_params
+
+    h = Hand(base)
+    loan_years = _balances_as_repaid(base, 400).sum()  # 0.8^400: the rest is nothing
+    financing = invest_params(h.eng, 0.0).base_financing
+    assert financing == pytest.approx(1.0 + h.eng.exo.loan_rate * loan_years, rel=1e-12)
 
 
 @pytest.mark.parametrize("years", [1, 2, 3])
 def test_renewal_subsidy_committed_percentage_points(base, years) -> None:
     h = Hand(base, {"instruments.renewal_loans.subsidy_years": years})
     ins = h.policy.renewal_loans
-    term = h.eng.scenario.investment.loan_term_years
     pp = ins.params.subsidy_pp.at(YEAR)
     # 2024: 0 in Jan-Feb, 1 pp Mar-Jun, 1.5 pp Jul-Dec (FACTS.md A), time-weighted.
     assert pp == pytest.approx((0.0 * 2 + 0.01 * 4 + 0.015 * 6) / 12, rel=1e-12)
     slots = _loans(h, (1000.0, 250.0))
     ins.after_investment(h.eng)
-    expected = pp * _outstanding_years(years, term) * np.array([1000.0, 250.0])
+    expected = pp * _outstanding_years(base, years) * np.array([1000.0, 250.0])
     np.testing.assert_allclose(ins.last_granted[:, slots], np.tile(expected, (2, 1)), rtol=1e-12)
     assert ins.last_granted.sum() == pytest.approx(2 * expected.sum(), rel=1e-12)
     np.testing.assert_allclose(ins.fill_ratio, 1.0)
@@ -667,10 +706,9 @@ def test_renewal_share_of_lpr_caps_a_big_project(base) -> None:
         },
     )
     ins = h.policy.renewal_loans
-    term = h.eng.scenario.investment.loan_term_years
     lpr = h.eng.scenario.prices.loan_prime_rate.at(YEAR)
     assert h.eng.exo.lpr == lpr
-    per_yuan = 0.35 * lpr * _outstanding_years(2, term)
+    per_yuan = 0.35 * lpr * _outstanding_years(base, 2)
     cap = h.real(20.0)  # Shandong: 20 m yuan per project
     small, big = 1000.0, cap / per_yuan * 3.0
     slots = _loans(h, (small, big))
@@ -1258,6 +1296,35 @@ def test_first_set_budgets_by_payer(base) -> None:
     np.testing.assert_allclose(paid[:, nat], h.real(0.024 * 30.0), rtol=1e-12)
     np.testing.assert_allclose(paid[:, prov], 0.1, rtol=1e-12)
     np.testing.assert_allclose(h.policy.first_set.ledger["budget"][-1], 100_000.0 + 0.1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("provincial_bn", [0.0001, 0.0])
+def test_buyers_expect_the_share_a_rationed_budget_paid(base, provincial_bn) -> None:
+    """The insured discount buyers see is the payer's share as far as its budget paid it
+    last year (and none from a payer without a budget this year)."""
+    h = Hand(
+        base,
+        {"instruments.first_set.budget_bn_yuan": {"central": 100.0, "provincial": provincial_bn}},
+    )
+    nat, prov = h.mt(2)
+    h.only([nat, prov])
+    _first_set_firm(h, nat, age=1, sales_m=30.0, level=N)
+    _first_set_firm(h, prov, age=0, sales_m=30.0, level=P)
+    fs = h.policy.first_set
+    fs.pay(h.eng)
+    # 0.1 m yuan of the province's 70% x 2% x 30 m claim was paid; the centre paid in full.
+    fill = provincial_bn * 1e3 / h.real(0.7 * 0.02 * 30.0)
+    np.testing.assert_allclose(fs.fill_by_payer[:, PROVINCIAL], fill, rtol=1e-12)
+    mult = fs.adjust_risk_multiplier(h.eng, h.eng.risk_multiplier_base())
+    premium = h.eng.scenario.innovation.unproven_risk_premium
+    p = fs.params
+    kept = premium * (1.0 - p.premium_to_risk)
+    np.testing.assert_allclose(mult[:, nat], 1.0 + kept + p.premium_rate - 0.8 * 0.03, rtol=1e-12)
+    if provincial_bn > 0:
+        expected = 1.0 + kept + p.premium_rate - 0.7 * 0.02 * fill
+    else:
+        expected = 1.0 + premium  # no share expected: the model is not insured
+    np.testing.assert_allclose(mult[:, prov], expected, rtol=1e-12)
 
 
 def _procure(

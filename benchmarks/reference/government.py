@@ -54,6 +54,7 @@ class Instrument:
         self.model = model
         self.enabled = bool(params.enabled)
         self.paid_total = 0.0  # this year's payments, m yuan
+        self.fill = [1.0] * len(PAYERS)  # share of last year's claims each payer paid
 
     @property
     def active(self) -> bool:
@@ -76,14 +77,22 @@ class Instrument:
             return paid
         claims = self.claims()
         budgets = self.budgets()
+        self.fill = [1.0] * len(PAYERS)
         for k in range(len(PAYERS)):
             mine = [(firm, c) for firm, c, payer in claims if payer == k and c > 0.0]
             if not mine:
                 continue
+            paid_by_k = 0.0
             for firm, got in ration(mine, budgets[k], self.rationing):
                 paid[firm] = paid.get(firm, 0.0) + got
                 self.paid_total += got
+                paid_by_k += got
+            self.fill[k] = paid_by_k / max(sum(c for _, c in mine), TINY)
         return paid
+
+    def expected_fill(self, payer: int) -> float:
+        """Share of a claim on ``payer`` expected paid: last year's, none without a budget."""
+        return self.fill[payer] if self.budgets()[payer] > 0 else 0.0
 
 
 class RDBonus(Instrument):
@@ -118,10 +127,15 @@ class RDBonus(Instrument):
         )
 
     def bunch(self, firm: FirmAgent) -> None:
-        """A firm just short of the test may relabel reported R&D up to both thresholds."""
+        """A firm just short of the test may relabel reported R&D up to both thresholds.
+
+        Only for a bonus there is: not in a year without a budget.
+        """
         if not self.active or not self.running() or firm.sector not in self.eligible_sectors:
             return
         m = self.model
+        if m.at(self.params.budget_bn_yuan) <= 0:
+            return
         threshold = self.model.at(self.params.intensity_threshold)
         growth_threshold = self.model.at(self.params.growth_threshold)
         cap = 1.0 + m.scenario_params.rd.bunching_growth_cap
@@ -218,7 +232,9 @@ class FirstSet(Instrument):
         base = self.base_multiplier(firm)
         if not self.active:
             return base
-        gov_rate, _ = self.shares(firm)
+        gov_rate, provincial = self.shares(firm)
+        # As much of the government's share as its payer is expected to pay.
+        gov_rate *= self.expected_fill(PAYERS.index("provincial" if provincial else "central"))
         if not (firm.model_first_set and gov_rate > 0):
             return base
         p = self.params
@@ -326,8 +342,8 @@ class RenewalLoans(Instrument):
         """Subsidy over a loan's life per yuan lent, before caps and rationing."""
         p, m = self.params, self.model
         term = m.scenario_params.investment.loan_term_years
-        n = min(p.subsidy_years, term)
-        outstanding_years = n - n * (n - 1) / (2.0 * term)
+        # The balance of a loan repaid 1/T of its balance a year, over the subsidy's years.
+        outstanding_years = sum((1.0 - 1.0 / term) ** k for k in range(p.subsidy_years))
         if p.variant == "percentage_points":
             return self.model.at(p.subsidy_pp) * outstanding_years
         if p.variant == "share_of_lpr":
@@ -493,9 +509,13 @@ class Government:
         self.relending_cost = 0.0
 
     def financing_multiplier(self) -> float:
-        """Interest on a straight-amortised loan per yuan: every purchase carries it."""
+        """Interest per yuan over a loan's life: every purchase carries it.
+
+        Firms repay 1/T of the balance a year (``Firm.settle_cash``), so a yuan lent is
+        outstanding sum_k (1 - 1/T)^k = T loan-years.
+        """
         inv = self.model.scenario_params.investment
-        return 1.0 + self.model.loan_rate * (inv.loan_term_years + 1) / 2.0
+        return 1.0 + self.model.loan_rate * inv.loan_term_years
 
     def pay(self) -> None:
         """Pay every instrument's claims; firms receive them plus any re-lending relief."""

@@ -627,6 +627,8 @@ class ReferenceModel(mesa.Model):
             self.record_maker_trend()
         self.rebase()
         planned.renewal_loans.fill_ratio = self.government.renewal_loans.fill_ratio
+        for mine, before_plan in zip(planned.instruments, self.government.instruments, strict=True):
+            mine.fill = list(before_plan.fill)
         rate = self.government.first_set_award.segment_rate
         planned.first_set_award.segment_rate = None if rate is None else list(rate)
         self.government = planned
@@ -743,7 +745,7 @@ class ReferenceModel(mesa.Model):
             sec.fill_rate = min(unmet / max(spare, TINY), 1.0)
         self.agents.do("sell")
         for sec, firms in zip(self.sectors, self.by_sector, strict=True):
-            w = [f.revenue if f.is_mt else f.market_share for f in firms]
+            w = [f.output_real if f.is_mt else f.market_share for f in firms]
             sec.price_index_prev = sec.price_index
             sec.price_index = sum(wi * f.price for wi, f in zip(w, firms, strict=True)) / max(
                 sum(w), TINY
@@ -1007,7 +1009,7 @@ class ReferenceModel(mesa.Model):
                 f.price = (1.0 + sec.markup) * f.unit_cost
                 if not f.is_mt:
                     f.revenue = f.output_real * f.price
-                wf = f.revenue if f.is_mt else f.market_share
+                wf = f.revenue / max(f.price, TINY) if f.is_mt else f.market_share
                 weights += wf
                 price_sum += wf * f.price
                 f.wages = sec.labour_of_k1 * sec.k1 * x * f.output_real

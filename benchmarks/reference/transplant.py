@@ -174,6 +174,9 @@ def copy_state(fm, rm: ReferenceModel) -> None:
         # The spin-up runs the status quo's instruments, as the fast model's does.
         rm.government = Government(rm, spinup_instruments(rm.scenario_params))
     rm.government.renewal_loans.fill_ratio = float(np.ravel(fm.policy.renewal_loans.fill_ratio)[0])
+    for mine in rm.government.instruments:
+        fill = getattr(fm.policy, mine.name).fill_by_payer
+        mine.fill = [1.0] * len(mine.fill) if fill is None else [float(x) for x in fill[0]]
     rate = fm.policy.first_set_award.segment_rate
     rm.government.first_set_award.segment_rate = None if rate is None else list(rate[0])
     rm._this_year = {}

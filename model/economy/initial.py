@@ -605,7 +605,8 @@ def _base_prices(
 
     Returns new arrays (R, N): price (1 + markup) (k1 / (pi e) + k2); revenue (live user
     firms' output at that price, everyone else's as it was); the weights of the sector price
-    index (live firms: market share for user firms, revenue for makers) and weight x price.
+    index (live firms: market share for user firms; for makers, the quantity their sales buy
+    at the new price, so the index is their output deflator) and weight x price.
     """
     R, N = alive.shape
     price = np.empty((R, N))
@@ -619,7 +620,7 @@ def _base_prices(
             p = (1.0 + markup[s]) * unit_cost
             user = make_segment[n] < 0
             rev = output_real[r, n] * p if user and alive[r, n] else revenue[r, n]
-            weight = (market_share[r, n] if user else rev) if alive[r, n] else 0.0
+            weight = (market_share[r, n] if user else rev / max(p, TINY)) if alive[r, n] else 0.0
             price[r, n] = p
             new_revenue[r, n] = rev
             w[r, n] = weight

@@ -14,6 +14,7 @@ import numpy as np
 
 from model.config.units import TINY
 from model.economy.compiled import njit
+from model.economy.loans import loan_years_per_yuan
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -210,8 +211,8 @@ def invest_params(eng: Engine, relief: np.ndarray | float) -> InvestParams:
         kappa=par.kappa,
         frontier_factor=float(exo.other_equipment_productivity) ** (1.0 - par.theta),
         # Cash has the loan rate as its opportunity cost, so every purchase carries the
-        # interest of a straight-amortised loan, r (T + 1) / 2 per yuan.
-        base_financing=float(1.0 + exo.loan_rate * (inv.loan_term_years + 1) / 2.0),
+        # interest of a loan over its life as the accounts repay it: r T per yuan.
+        base_financing=1.0 + exo.loan_rate * loan_years_per_yuan(inv.loan_term_years),
         # Per firm (a listed project) or none: (R, N), or (R, 1).
         relief=(
             np.ascontiguousarray(relief, dtype=float)

@@ -95,6 +95,8 @@ class Instrument:
         }
         self.paid_by_payer: list[np.ndarray] = []
         self._paid: CompactSlots | None = None
+        #: Share of last year's claims each payer paid (R, P), None before any payment (1).
+        self.fill_by_payer: np.ndarray | None = None
 
     @classmethod
     def acts_in(cls, params: InstrumentParams, year: int) -> bool:
@@ -168,6 +170,7 @@ class Instrument:
         """
         if previous._paid is not None:
             self._paid = CompactSlots(previous._paid.dense(), copy=True)
+        self.fill_by_payer = previous.fill_by_payer  # replaced, never changed in place
 
     # ------------------------------------------------------------------ payment
 
@@ -179,6 +182,15 @@ class Instrument:
     def budgets_m_yuan(self, eng: Engine) -> np.ndarray:
         """Budget per payer this year (R, P), scaled to the simulated firm share."""
         raise NotImplementedError
+
+    def expected_fill(self, eng: Engine) -> np.ndarray:
+        """Share of a claim firms expect each payer to pay this year (R, P).
+
+        Last year's: what each payer paid of its claims (1 before any payment, or when it had
+        none), and nothing from a payer with no budget this year.
+        """
+        fill = np.ones((eng.R, len(PAYERS))) if self.fill_by_payer is None else self.fill_by_payer
+        return np.where(self.budgets_m_yuan(eng) > 0.0, fill, 0.0)
 
     def claims(self, eng: Engine) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Eligibility (R, N), claims (R, N) and payer index per claim (R, N).
@@ -213,16 +225,19 @@ class Instrument:
         del eligible
         claimed = claims.sum(axis=1)
         budgets = self.budgets_m_yuan(eng)
+        fill = np.ones((R, len(PAYERS)))
         paid = None
         for k in range(len(PAYERS)):
             if payer_claims[k] == 0:
                 continue
             # When one payer has every slot, the claims themselves are its share.
             mine = claims if payer_slots[k] == claims.size else np.where(payer == k, claims, 0.0)
+            want = mine.sum(axis=1)
             # Rationed in place: a payer's share of the claims is not needed afterwards (when
             # the share is the claims themselves, no other payer has any).
             got = ration(mine, budgets[:, k], self.rationing, out=mine)
             by_payer[:, k] = got.sum(axis=1)
+            fill[:, k] = np.where(want > 0.0, by_payer[:, k] / np.maximum(want, TINY), 1.0)
             if paid is None:
                 # As 0 + got (the payments start from zeros): -0.0 becomes +0.0.
                 got += 0.0
@@ -234,6 +249,7 @@ class Instrument:
         if paid is None:
             paid = np.zeros(eng.state.alive.shape)
         self._paid = CompactSlots(paid) if self.keeps_paid else None
+        self.fill_by_payer = fill
         self.ledger["subsidy_paid"].append(paid.sum(axis=1))
         self.ledger["budget"].append(budgets.sum(axis=1))
         self.ledger["firms_eligible"].append(n_eligible)

@@ -182,8 +182,10 @@ class FirstSet(Instrument):
         """Insured first sets carry less of the buyers' risk premium (rule 4).
 
         The insurer takes ``premium_to_risk`` of the premium on an insured model; the buyer
-        pays the part of the insurance premium the government does not. The multiplier
-        (the economy's ``1 + premium`` on unproven models) never rises.
+        pays the part of the insurance premium the government does not, as much of its share
+        as the scheme's payer is expected to pay (``expected_fill``: last year's fill of its
+        budget, nothing without a budget). The multiplier (the economy's ``1 + premium`` on
+        unproven models) never rises.
         """
         if not self.enabled:
             return multiplier
@@ -191,7 +193,10 @@ class FirstSet(Instrument):
         premium = eng.scenario.innovation.unproven_risk_premium
         mt = eng.layout.machine_tool_block
         unproven = st.model_unproven[:, mt]
-        gov_rate, _, first = self._maker_shares(eng, mt)
+        gov_rate, use_provincial, first = self._maker_shares(eng, mt)
+        fill = self.expected_fill(eng)
+        provincial, central = (PAYERS.index(k) for k in ("provincial", "central"))
+        gov_rate *= np.where(use_provincial, fill[:, provincial, None], fill[:, central, None])
         insured = first & (gov_rate > 0)
         own_cost = p.premium_rate - gov_rate
         covered = 1.0 + unproven * (premium * (1.0 - p.premium_to_risk) + own_cost)

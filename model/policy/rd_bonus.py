@@ -158,13 +158,15 @@ class RDBonus(Instrument):
         A firm that may bunch (a draw of ``rd.bunching_probability``) and whose reported R&D
         is short of max(intensity threshold x expected revenue, (1 + growth threshold) x last
         year's reported R&D) by at most ``rd.bunching_window`` x expected revenue reports
-        that much. A firm with no reported R&D last year cannot pass the growth test.
+        that much. A firm with no reported R&D last year cannot pass the growth test. In a
+        year with no budget there is no bonus to claim, so nobody relabels.
         """
-        if not self.enabled or not self.running(eng.policy_year):
+        year = eng.policy_year
+        if not self.enabled or not self.running(year) or self.params.budget_bn_yuan.at(year) <= 0:
             return
         st, rd = eng.state, eng.scenario.rd
-        threshold = self.params.intensity_threshold.at(eng.policy_year)
-        growth_threshold = self.params.growth_threshold.at(eng.policy_year)
+        threshold = self.params.intensity_threshold.at(year)
+        growth_threshold = self.params.growth_threshold.at(year)
         # Every slot draws, so the numbers do not depend on who may bunch; the rest is
         # computed on the live firms of the eligible sectors that drew a bunching chance.
         may = uniform_below(eng.draw("bunching"), st.alive.shape, rd.bunching_probability)

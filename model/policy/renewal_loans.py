@@ -17,6 +17,7 @@ import numpy as np
 from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import TINY
+from model.economy.loans import balance_per_yuan, loan_years_per_yuan
 from model.policy.base import Instrument, ration
 from model.policy.ledgers import (
     CompactSlots,
@@ -104,9 +105,9 @@ class RenewalLoans(Instrument):
     def _subsidy_per_yuan(self, eng: Engine) -> float:
         """Subsidy over the loan's life per yuan lent, before caps and rationing."""
         p, year = self.params, eng.policy_year
-        term = eng.scenario.investment.loan_term_years
-        n = min(p.subsidy_years, term)
-        outstanding_years = n - n * (n - 1) / (2.0 * term)  # straight amortisation
+        outstanding_years = loan_years_per_yuan(
+            eng.scenario.investment.loan_term_years, p.subsidy_years
+        )
         if p.variant == "percentage_points":
             return p.subsidy_pp.at(year) * outstanding_years
         if p.variant == "share_of_lpr":
@@ -115,8 +116,9 @@ class RenewalLoans(Instrument):
 
     def _balance_shares(self, eng: Engine) -> np.ndarray:
         """A loan's outstanding balance in each re-lending year, per yuan lent (geometric)."""
-        term = eng.scenario.investment.loan_term_years
-        return (1.0 - 1.0 / term) ** np.arange(self.params.relending_years)
+        return balance_per_yuan(
+            eng.scenario.investment.loan_term_years, self.params.relending_years
+        )
 
     def eligible_replacement_age(self, eng: Engine) -> float:
         """Cohorts older than this are over-aged (inf in a spin-up that does not run the loans).

@@ -27,11 +27,11 @@ def produce(eng: Engine) -> None:
     recognised, and proven, by sales to in-region users (the province's first-set reward counts
     the user's first 3 sets, FACTS.md A); the maker's sales outside the province are of its
     established products. The sector price index is the share-weighted mean price (machine
-    tools: sales-weighted). Then next year's shares, each moving towards a target set by the
-    firm's pull with inertia (``compete``): user firms' pull is their appeal and their price
-    relative to the sector's (and unfilled demand); machine-tool makers' is their appeal and
-    productivity per risk-adjusted price, against other provinces' makers and imports in
-    each national and foreign market. Each share
+    tools: quantity-weighted, their output deflator). Then next year's shares, each moving
+    towards a target set by the firm's pull with inertia (``compete``): user firms' pull is
+    their appeal and their price relative to the sector's (and unfilled demand); machine-tool
+    makers' is their appeal and productivity per risk-adjusted price, against other
+    provinces' makers and imports in each national and foreign market. Each share
     also takes an idiosyncratic Gibrat shock (Laplace, sd falling with size; see
     ``model.economy.sizes``): what firms' growth rates show beyond competitiveness.
     """
@@ -219,7 +219,8 @@ def produce_firms(lay: SlotTables, f: ProduceFirms, p: ProduceParams, out: Produ
                     unfilled[r, n] = 0.0
                     sales_outside[r, n] = outside_value
                     revenue = sales_value
-                    weight = revenue
+                    # Weighted by quantity: the index is the makers' output deflator.
+                    weight = output
                     # A first set is proven by sales to in-region users.
                     sets = orders_inside[r, n] / set_price[g]
                     model_sets_sold[r, n] += sets
