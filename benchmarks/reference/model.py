@@ -250,7 +250,7 @@ class ReferenceModel(mesa.Model):
         sc, rnd = self.scenario_params, self.random
         inv, ini = sc.investment, sc.initial
         mtp = self.region.machine_tools
-        self.wage_index = self.producer_price = self.other_equipment_price = 1.0
+        self.other_equipment_price = 1.0
         self.other_equipment_productivity = 1.0
         self.wage_per_worker = 0.085
         self.tax_rates()
@@ -555,9 +555,7 @@ class ReferenceModel(mesa.Model):
             g_wage = sc.prices.wage_growth.at(self.year)
             g_ppi = sc.prices.producer_price_growth.at(self.year)
             g_equip = sc.prices.other_equipment_price_growth.at(self.year)
-        self.wage_index *= 1.0 + g_wage
         self.wage_per_worker *= 1.0 + g_wage
-        self.producer_price *= 1.0 + g_ppi
         self.other_equipment_price *= 1.0 + g_equip
         self.other_equipment_productivity *= 1.0 + sc.innovation.other_equipment_productivity_growth
         for sec in self.sectors:

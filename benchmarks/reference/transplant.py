@@ -130,7 +130,6 @@ def copy_state(fm, rm: ReferenceModel) -> None:
     rm.regroup()
     rm.year, rm.spinning_up = eng.year, eng.spinning_up
     ex = eng.exo
-    rm.wage_index, rm.producer_price = ex.wage_index, ex.producer_price
     rm.other_equipment_price = ex.other_equipment_price
     rm.other_equipment_productivity = ex.other_equipment_productivity
     rm.wage_per_worker = float(np.ravel(ex.wage_per_worker_m_yuan)[0])

@@ -361,8 +361,6 @@ class Engine(BaseYear):
 
     def _init_exogenous(self) -> None:
         exo, par = self.exo, self.par
-        exo.wage_index = 1.0
-        exo.producer_price = 1.0
         exo.other_equipment_price = 1.0
         exo.other_equipment_productivity = 1.0
         exo.wage_per_worker_m_yuan = 0.085  # replaced at the base year from employment
@@ -401,9 +399,7 @@ class Engine(BaseYear):
             g_wage = sc.prices.wage_growth.at(year)
             g_ppi = sc.prices.producer_price_growth.at(year)
             g_equip = sc.prices.other_equipment_price_growth.at(year)
-        exo.wage_index *= 1.0 + g_wage
         exo.wage_per_worker_m_yuan *= 1.0 + g_wage
-        exo.producer_price *= 1.0 + g_ppi
         exo.other_equipment_price *= 1.0 + g_equip
         exo.other_equipment_productivity *= 1.0 + sc.innovation.other_equipment_productivity_growth
         st.k1 = st.k1 * (1.0 + g_wage)

@@ -40,7 +40,6 @@ class SectorParams:
     demand_shock_sd: np.ndarray
     largest_firm_m_yuan: np.ndarray  # revenue of the largest real firm: top of the sizes
     output_base_m_yuan: np.ndarray
-    rd_scale: np.ndarray  # base-year mean revenue per firm: scale of R&D in innovation draws
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> SectorParams:
@@ -55,7 +54,6 @@ class SectorParams:
         margin = va - labour
         unit_cost = 1.0 - margin
         k1 = phi * unit_cost
-        n_firms = np.array(scenario.region.firm_counts, dtype=float) * scenario.market.firm_scale
         output = arr("output_base_bn_yuan") * M_YUAN_PER_BN
         return cls(
             n_sectors=len(sectors),
@@ -74,7 +72,6 @@ class SectorParams:
             demand_shock_sd=arr("demand_shock_sd"),
             largest_firm_m_yuan=arr("largest_firm_revenue_bn_yuan") * M_YUAN_PER_BN,
             output_base_m_yuan=output,
-            rd_scale=output / np.maximum(n_firms, 1.0),
         )
 
 
