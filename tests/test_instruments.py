@@ -342,6 +342,17 @@ def test_no_reward_is_expected_after_the_last_year(base) -> None:
     assert float(np.max(h.policy.rd_bonus.expected_rd_reward_rate(h.eng))) == 0.0
 
 
+def test_no_reward_is_expected_in_a_year_without_a_budget(base) -> None:
+    budget = {"2026": 100.0, "2027": 0.0}
+    h = Hand(base, {"instruments.rd_bonus.budget_bn_yuan": budget}, year=2026)
+    slots, _ = _three_claimants(h)
+    h.policy.rd_bonus.pay(h.eng)
+    expected = np.asarray(h.policy.rd_bonus.expected_rd_reward_rate(h.eng))
+    assert (np.broadcast_to(expected, h.st.alive.shape)[:, slots] > 0).all()
+    h.eng.year = 2027  # still a bonus year, but nothing to pay it from
+    assert float(np.max(h.policy.rd_bonus.expected_rd_reward_rate(h.eng))) == 0.0
+
+
 def _bunching_hand(base: RegionModel, overrides: dict[str, object] | None = None) -> Hand:
     """A hand in a bonus year where every firm may bunch, within 0.5% of revenue.
 
@@ -1325,6 +1336,25 @@ def test_buyers_expect_the_share_a_rationed_budget_paid(base, provincial_bn) -> 
     else:
         expected = 1.0 + premium  # no share expected: the model is not insured
     np.testing.assert_allclose(mult[:, prov], expected, rtol=1e-12)
+
+
+def test_no_share_is_expected_from_a_payer_without_a_budget(base) -> None:
+    """Whatever a payer paid last year, nothing is expected from it in a year it has no budget."""
+    h = Hand(base, {"instruments.first_set.budget_bn_yuan": {"central": 1.0, "provincial": 0.0}})
+    fs = h.policy.first_set
+    fs.fill_by_payer = np.ones((h.eng.R, len(PAYERS)))
+    fill = fs.expected_fill(h.eng)
+    np.testing.assert_array_equal(fill[:, PROVINCIAL], 0.0)
+    np.testing.assert_array_equal(fill[:, CENTRAL], 1.0)
+
+
+def test_the_fill_carries_over_into_the_plan_and_its_forks(base) -> None:
+    """The spin-up's last payments set what buyers expect in the plan's first year, and a
+    fork continues with the fill of the model it continues."""
+    spun = base.policy.first_set.fill_by_payer
+    assert spun is not None  # the status quo's insurance paid in the spin-up
+    h = Hand(base)
+    np.testing.assert_array_equal(h.policy.first_set.fill_by_payer, spun)
 
 
 def _procure(

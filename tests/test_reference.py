@@ -48,6 +48,13 @@ def test_imitation_by_size_agrees_with_the_fast_model() -> None:
     assert check(extra={"innovation.imitation_size_elasticity": 0.4})
 
 
+def test_a_bonus_year_without_a_budget_agrees_with_the_fast_model() -> None:
+    # No bunching and no expected bonus when the R&D bonus has no budget (both rules).
+    from benchmarks.reference.transplant import check
+
+    assert check(extra={"instruments.rd_bonus.budget_bn_yuan": 0.0})
+
+
 #: About 500 firms, a 3-year spin-up and 3 scenario years.
 TINY = {"market.firm_scale": 0.009, "spinup.years": 3, "end_year": 2026}
 

@@ -82,12 +82,16 @@ class Instrument:
             mine = [(firm, c) for firm, c, payer in claims if payer == k and c > 0.0]
             if not mine:
                 continue
-            paid_by_k = 0.0
+            # Both totals added in the same order (a pro-rata payment is its claim times the
+            # same scale), so a budget that does not bind fills exactly 1.
+            paid_by_k = claimed_by_k = 0.0
+            for _, c in mine:
+                claimed_by_k += c
             for firm, got in ration(mine, budgets[k], self.rationing):
                 paid[firm] = paid.get(firm, 0.0) + got
                 self.paid_total += got
                 paid_by_k += got
-            self.fill[k] = paid_by_k / max(sum(c for _, c in mine), TINY)
+            self.fill[k] = paid_by_k / max(claimed_by_k, TINY)
         return paid
 
     def expected_fill(self, payer: int) -> float:
@@ -120,7 +124,7 @@ class RDBonus(Instrument):
 
     def expected_rate(self, firm: FirmAgent) -> float:
         """Bonus per yuan of R&D the firm expects: the rate it got last year, while it runs."""
-        if not self.active or not self.running():
+        if not self.active or not self.running() or self.model.at(self.params.budget_bn_yuan) <= 0:
             return 0.0
         return min(
             firm.rd_bonus_paid / max(firm.rd_reported, TINY), self.model.at(self.params.reward_rate)

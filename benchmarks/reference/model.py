@@ -34,7 +34,7 @@ M_YUAN_PER_BN = 1e3
 #: The rules this implementation mirrors. When the fast model's rules change, this names the
 #: version the reference still implements (and tests/test_reference.py catches the drift).
 RULESET = (
-    "fast-model rules as of commit b30ccd0 (model/economy/rules, initial.py, engine.py, "
+    "fast-model rules as of commit eb8485e (model/economy/rules, initial.py, engine.py, "
     "sizes.py; model/simulation/model.py; model/policy)"
 )
 #: The makers' markets outside the region: the rest of the country and abroad.

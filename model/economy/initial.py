@@ -606,7 +606,8 @@ def _base_prices(
     Returns new arrays (R, N): price (1 + markup) (k1 / (pi e) + k2); revenue (live user
     firms' output at that price, everyone else's as it was); the weights of the sector price
     index (live firms: market share for user firms; for makers, the quantity their sales buy
-    at the new price, so the index is their output deflator) and weight x price.
+    at the new price, as in the yearly rule; their recorded real output is not recomputed, so
+    the index is within about 1% of revenue / real output) and weight x price.
     """
     R, N = alive.shape
     price = np.empty((R, N))

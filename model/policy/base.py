@@ -205,7 +205,11 @@ class Instrument:
         return np.zeros(eng.state.alive.shape) if paid is None else paid
 
     def pay_claims(self, eng: Engine) -> np.ndarray | None:
-        """``pay``, returning None instead of zeros when the instrument is off."""
+        """``pay``, returning None instead of zeros when the instrument is off.
+
+        Also sets ``fill_by_payer``, the share of its claims each payer paid (exactly 1 for a
+        payer whose budget does not bind), which ``expected_fill`` reads next year.
+        """
         R = eng.R
         by_payer = np.zeros((R, len(PAYERS)))
         if not self.enabled:

@@ -131,11 +131,14 @@ class RDBonus(Instrument):
     def expected_rd_reward_rate(self, eng: Engine) -> np.ndarray | float:
         """Bonus per yuan of R&D a firm expects: the rate it got last year (0 if none).
 
-        Nothing is expected in a year the bonus is not paid: the plan's years are announced.
-        Under the increment base the rate per yuan of R&D is what last year's reward was per
-        yuan of last year's R&D, as under the total base.
+        Nothing is expected in a year the bonus is not paid (the plan's years are announced)
+        or has no budget. Under the increment base the rate per yuan of R&D is what last
+        year's reward was per yuan of last year's R&D, as under the total base.
         """
-        if not self.enabled or self._paid is None or not self.running(eng.policy_year):
+        year = eng.policy_year
+        if not self.enabled or self._paid is None or not self.running(year):
+            return 0.0
+        if self.params.budget_bn_yuan.at(year) <= 0:
             return 0.0
         rate = self.params.reward_rate.at(eng.policy_year)
         paid = self._paid

@@ -81,7 +81,9 @@ class RenewalLoans(Instrument):
     def __init__(self, params: RenewalLoansParams, scenario: Scenario) -> None:
         super().__init__(params, scenario)
         self.schedule: np.ndarray | None = None  # (R, N, years ahead) committed payments
-        self.fill_ratio: np.ndarray | float = 1.0  # per replicate: share of claims the pool met
+        # Per replicate: share of claims the pool met when committing (the base class's
+        # fill_by_payer is of this year's payments of past commitments, always paid in full).
+        self.fill_ratio: np.ndarray | float = 1.0
         self._granted: CompactSlots | None = None
         # Interest relief from re-lending due each year ahead on each firm's loans (R, N,
         # relending years), m yuan: the cut of the year the loan was made x its balance.
