@@ -302,6 +302,16 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         ok &= not bad
         print(f"{rule:12s} {'same' if not bad else bad}")
 
+    def report_price_index(rule: str) -> None:
+        # The sector price indices (machine tools: the makers' output deflator).
+        nonlocal ok
+        gap = max(
+            abs(st.price_index[0, s] - sec.price_index) / max(abs(sec.price_index), 1e-9)
+            for s, sec in enumerate(rm.sectors)
+        )
+        ok &= gap < RTOL
+        print(f"{rule + ' index':12s} {'same' if gap < RTOL else gap}")
+
     report("copy", FIRM_STATE, markets=True)
     rnd = rm.random
     eng.year += 1
@@ -439,6 +449,7 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         ),
         markets=True,
     )
+    report_price_index("produce")
     rules.account(eng)
     rm.agents.do("account")
     report(
@@ -541,6 +552,7 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         eng.renormalise_costs()
         rm.renormalise_costs()
         report("renormalise", ("unit_cost", "price", "revenue", "wages"))
+        report_price_index("renormalise")
         eng.rescale_to_base()
         rm.rescale_to_base()
         report(
