@@ -122,24 +122,23 @@ class RDBonus(Instrument):
         """Whether the bonus is paid this year (the plan's years)."""
         return self.params.first_year <= self.model.policy_year <= self.params.last_year
 
+    def on_offer(self) -> bool:
+        """Active, running and with a budget this year: a bonus to aim at and expect."""
+        return self.active and self.running() and self.model.at(self.params.budget_bn_yuan) > 0
+
     def expected_rate(self, firm: FirmAgent) -> float:
-        """Bonus per yuan of R&D the firm expects: the rate it got last year, while it runs."""
-        if not self.active or not self.running() or self.model.at(self.params.budget_bn_yuan) <= 0:
+        """Bonus per yuan of R&D the firm expects: the rate it got last year, while offered."""
+        if not self.on_offer():
             return 0.0
         return min(
             firm.rd_bonus_paid / max(firm.rd_reported, TINY), self.model.at(self.params.reward_rate)
         )
 
     def bunch(self, firm: FirmAgent) -> None:
-        """A firm just short of the test may relabel reported R&D up to both thresholds.
-
-        Only for a bonus there is: not in a year without a budget.
-        """
-        if not self.active or not self.running() or firm.sector not in self.eligible_sectors:
+        """A firm just short of the test may relabel reported R&D up to both thresholds."""
+        if not self.on_offer() or firm.sector not in self.eligible_sectors:
             return
         m = self.model
-        if m.at(self.params.budget_bn_yuan) <= 0:
-            return
         threshold = self.model.at(self.params.intensity_threshold)
         growth_threshold = self.model.at(self.params.growth_threshold)
         cap = 1.0 + m.scenario_params.rd.bunching_growth_cap
@@ -345,9 +344,7 @@ class RenewalLoans(Instrument):
     def subsidy_per_yuan(self) -> float:
         """Subsidy over a loan's life per yuan lent, before caps and rationing."""
         p, m = self.params, self.model
-        term = m.scenario_params.investment.loan_term_years
-        # The balance of a loan repaid 1/T of its balance a year, over the subsidy's years.
-        outstanding_years = sum((1.0 - 1.0 / term) ** k for k in range(p.subsidy_years))
+        outstanding_years = sum(self.balance_shares(p.subsidy_years))
         if p.variant == "percentage_points":
             return self.model.at(p.subsidy_pp) * outstanding_years
         if p.variant == "share_of_lpr":
@@ -364,7 +361,10 @@ class RenewalLoans(Instrument):
         """Expected financing relief per yuan of an over-aged cohort's replacement."""
         if not self.active:
             return 0.0
-        relending = self.model.at(self.params.relending_rate_cut) * sum(self.balance_shares())
+        p = self.params
+        relending = self.model.at(p.relending_rate_cut) * sum(
+            self.balance_shares(p.relending_years)
+        )
         open_pool = float(self.model.at(self.params.pool_bn_yuan) > 0)
         return self.subsidy_per_yuan() * self.fill_ratio * open_pool + relending
 
@@ -374,10 +374,11 @@ class RenewalLoans(Instrument):
         for firm in self.model.agents:
             firm.renewal_listed = self.active and self.model.random.random() < share
 
-    def balance_shares(self) -> list[float]:
-        """A loan's balance in each year re-lending funds it, per yuan lent."""
+    def balance_shares(self, years: int) -> list[float]:
+        """A loan's balance in each of its first ``years`` years, per yuan lent (firms repay
+        1/T of the balance a year, ``Firm.settle_cash``)."""
         term = self.model.scenario_params.investment.loan_term_years
-        return [(1.0 - 1.0 / term) ** k for k in range(self.params.relending_years)]
+        return [(1.0 - 1.0 / term) ** k for k in range(years)]
 
     def commit(self) -> None:
         """Commit subsidies on this year's eligible loans from the pool (rule 4)."""
@@ -408,7 +409,7 @@ class RenewalLoans(Instrument):
         cut = self.model.at(p.relending_rate_cut)
         if cut > 0.0:
             for firm in m.agents:
-                for k, share in enumerate(self.balance_shares()):
+                for k, share in enumerate(self.balance_shares(p.relending_years)):
                     firm.relending_schedule[k] += (
                         cut * share * firm.renewal_eligible_loan * firm.renewal_listed
                     )

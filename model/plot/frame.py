@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from model.analysis.stats import sweep_dims
-from model.analysis.targets import last_target_year, output_targets, targets_of
+from model.analysis.targets import last_target_year, output_targets
 from model.outputs.dataset import machine_tool_sector, region_of
 from model.plot.text import TEXT
 
@@ -27,7 +27,6 @@ __all__ = [
     "output_targets",
     "region_name",
     "source_line",
-    "targets_of",
     "unit_factor",
 ]
 

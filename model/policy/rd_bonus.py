@@ -106,6 +106,10 @@ class RDBonus(Instrument):
         """Whether the bonus is paid in ``year`` (the plan's years)."""
         return self.params.first_year <= year <= self.params.last_year
 
+    def on_offer(self, year: int) -> bool:
+        """On, running in ``year`` and with a budget: a bonus firms can aim at and expect."""
+        return self.enabled and self.running(year) and self.params.budget_bn_yuan.at(year) > 0
+
     def claims(self, eng: Engine):
         """Eligibility, claims and payer per firm (see ``Instrument.claims``)."""
         p, year, st = self.params, eng.policy_year, eng.state
@@ -135,10 +139,7 @@ class RDBonus(Instrument):
         or has no budget. Under the increment base the rate per yuan of R&D is what last
         year's reward was per yuan of last year's R&D, as under the total base.
         """
-        year = eng.policy_year
-        if not self.enabled or self._paid is None or not self.running(year):
-            return 0.0
-        if self.params.budget_bn_yuan.at(year) <= 0:
+        if self._paid is None or not self.on_offer(eng.policy_year):
             return 0.0
         rate = self.params.reward_rate.at(eng.policy_year)
         paid = self._paid
@@ -165,7 +166,7 @@ class RDBonus(Instrument):
         year with no budget there is no bonus to claim, so nobody relabels.
         """
         year = eng.policy_year
-        if not self.enabled or not self.running(year) or self.params.budget_bn_yuan.at(year) <= 0:
+        if not self.on_offer(year):
             return
         st, rd = eng.state, eng.scenario.rd
         threshold = self.params.intensity_threshold.at(year)
