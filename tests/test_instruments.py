@@ -1364,13 +1364,15 @@ def _procure(
     own_cost: float,
     saving: float = 0.05,
     operating: float = 0.0,
+    provincial_fill: float = 1.0,
     **over,
 ) -> tuple[Hand, np.ndarray, np.ndarray, np.ndarray]:
     """Every SOE buyer live and provincial; unproven first sets only in ``pool_segment``.
 
     The buyers' costs: every candidate costs 100 but the pool's second, 90, of which
     ``operating`` is operating cost (the rest capital); the model each buyer chose costs
-    ``own_cost`` (all capital).
+    ``own_cost`` (all capital). Last year the provincial budget paid ``provincial_fill`` of
+    its claims (the central budget all of its).
     """
     settings = {
         "instruments.first_set.provincial_soe_share": 1.0,
@@ -1398,6 +1400,9 @@ def _procure(
         run = np.where(columns == cheap, operating, 0.0)
         return total - run, run
 
+    fill = np.ones((h.eng.R, len(PAYERS)))
+    fill[:, PROVINCIAL] = provincial_fill
+    h.policy.first_set.fill_by_payer = fill
     out = h.policy.first_set.override_choices(h.eng, choice.copy(), cost)
     return h, choice, out, pool
 
@@ -1747,6 +1752,42 @@ def test_expected_application_reward_draws_big_buyers_to_first_sets(base) -> Non
     assert (big & buyers).sum() >= 3, "too few big buyers in the economy segment"
     assert (out[big & buyers] == pool[1]).all()
     np.testing.assert_array_equal(out[~(big & buyers)], choice[~(big & buyers)])
+
+
+@pytest.mark.parametrize(
+    ("provincial_bn", "provincial_fill", "own_cost", "switch"),
+    [
+        # 90 less 10% x 0.5 is 85.5: above 85.4, at 85.5.
+        (0.3, 0.5, 85.4, False),
+        (0.3, 0.5, 85.5, True),
+        # No provincial budget this year: no reward expected, whatever was paid last year,
+        # and a buyer that expects none does not weigh first sets (not even at 90 < 1e9).
+        (0.0, 1.0, 1e9, False),
+    ],
+)
+def test_buyers_expect_the_reward_the_provincial_budget_paid(
+    base, provincial_bn, provincial_fill, own_cost, switch
+) -> None:
+    """The application reward is the province's: buyers expect the share of it the provincial
+    budget paid of its claims last year, as they expect the insurance share."""
+    h, choice, out, pool = _procure(
+        base,
+        pool_segment=0,
+        own_cost=own_cost,
+        provincial_soe_share=0.0,
+        application_reward_share=0.1,
+        application_reward_cap_m_yuan=1e6,
+        budget_bn_yuan={"central": 1.0, "provincial": provincial_bn},
+        provincial_fill=provincial_fill,
+    )
+    big = h.policy.first_set.last_purchases > 10.0 * h.W
+    buyers = big & h.st.alive & (h.lay.buy_segment == 0)
+    assert buyers.sum() >= 3, "too few big buyers in the economy segment"
+    if switch:
+        assert (out[buyers] == pool[1]).all()
+        np.testing.assert_array_equal(out[~buyers], choice[~buyers])
+    else:
+        np.testing.assert_array_equal(out, choice)
 
 
 def test_application_reward_is_capped_per_buyer(base) -> None:

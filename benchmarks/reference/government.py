@@ -257,7 +257,8 @@ class FirstSet(Instrument):
         """A buyer to whom a first set costs less than its price may take one where it pays.
 
         A provincial SOE skips the tender; a buyer expecting the application reward (on a
-        purchase as big as last year's) counts it. The cheapest unproven first set of its
+        purchase as big as last year's, as far as the provincial budget paid last year)
+        counts it. The cheapest unproven first set of its
         segment is taken when, so discounted, it costs no more than the buyer's choice.
         """
         p, m = self.params, self.model
@@ -274,9 +275,13 @@ class FirstSet(Instrument):
         share = m.at(p.application_reward_share)
         big = buyer.machine_purchases > p.application_threshold_m_yuan * m.firm_weight
         if share > 0 and big and self.reward_open(buyer):
+            # The province's reward, expected as far as its budget paid last year.
             cap = m.at(p.application_reward_cap_m_yuan) * m.firm_weight
-            keep *= 1.0 - min(share, cap / max(buyer.machine_purchases, TINY))
-            considers = True
+            rate = min(share, cap / max(buyer.machine_purchases, TINY))
+            rate *= self.expected_fill(PAYERS.index("provincial"))
+            if rate > 0:
+                keep *= 1.0 - rate
+                considers = True
         pool = m.first_set_candidates[buyer.buy_segment]
         if not considers or not pool:
             return choice

@@ -319,9 +319,9 @@ class FirstSet(Instrument):
 
         Provincial SOE buyers skip the tender (single-source procurement); buyers that expect
         a purchase above the application reward's threshold (as big as last year's) expect the
-        reward. Each weighs the unproven first-set models of its segment at its own cost
-        (``cost``) less what it saves, and takes the cheapest if that is no more than the cost
-        of the model it chose.
+        reward, as far as the provincial budget paid its claims last year. Each weighs the
+        unproven first-set models of its segment at its own cost (``cost``) less what it
+        saves, and takes the cheapest if that is no more than the cost of the model it chose.
 
         Args:
             eng: The engine.
@@ -340,6 +340,10 @@ class FirstSet(Instrument):
         single_source = p.soe_single_source and eng.policy_year >= p.single_source_first_year
         share = p.application_reward_share.at(eng.policy_year)
         reward = share > 0 and self.last_purchases is not None
+        # The reward is the province's, so buyers expect as much of it as the provincial
+        # budget paid of its claims last year (nothing without a budget), as they expect the
+        # insurance share.
+        reward_fill = self.expected_fill(eng)[:, PAYERS.index("provincial")]
         # (the single-source route also shows them every listed first set, not only their
         # brochure's). A route that is closed passes a placeholder array the loop never reads.
         rows, who, keep = _procurement_buyers(
@@ -352,6 +356,7 @@ class FirstSet(Instrument):
             p.application_threshold_m_yuan * eng.firm_weight,
             self._reward_open(eng),
             share,
+            reward_fill,
             p.application_reward_cap_m_yuan.at(eng.policy_year) * eng.firm_weight,
         )
         segment = lay.buy_segment[who]
@@ -411,14 +416,17 @@ def _procurement_buyers(
     threshold: float,
     reward_open: np.ndarray,
     share: float,
+    reward_fill: np.ndarray,
     cap: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Live buyers that weigh first sets off their brochure, and what a first set costs them.
 
     A provincial SOE (when ``single_source``) keeps 1 - ``saving`` of the price (the tender
     it skips); a buyer the reward is open to whose purchases last year were above
-    ``threshold`` (when ``reward``) keeps 1 - its reward per yuan (``share``, less where
-    ``cap`` binds on a purchase as big as last year's).
+    ``threshold`` (when ``reward``) keeps 1 - its expected reward per yuan: ``share``, less
+    where ``cap`` binds on a purchase as big as last year's, times the share of its claims
+    the provincial budget is expected to pay (``reward_fill``, per replicate). A buyer that
+    expects no reward does not weigh first sets for it.
 
     Returns:
         Replicate and slot of each such buyer (by replicate, then slot), and the share of a
@@ -439,9 +447,10 @@ def _procurement_buyers(
                 price_kept *= 1.0 - saving
                 considers = True
             if reward and last_purchases[r, n] > threshold and reward_open[n]:
-                rate = min(share, cap / max(last_purchases[r, n], TINY))
-                price_kept *= 1.0 - rate
-                considers = True
+                rate = min(share, cap / max(last_purchases[r, n], TINY)) * reward_fill[r]
+                if rate > 0.0:
+                    price_kept *= 1.0 - rate
+                    considers = True
             if considers:
                 rows[k] = r
                 who[k] = n
