@@ -331,18 +331,16 @@ def _pseudo_spec(spec, theta0: dict[str, float], seed: int, replicates: int, sca
     return spec.with_(facts=facts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "noise-limited local search (docs/ODD.md section IV, 'Parameter recovery'): at the "
-        "current defaults a 4-replicate evaluation at scale 0.1 is as noisy as the gain from "
-        "start to truth, common random numbers do not smooth it, and the search stops short "
-        "(both parameters within two s.e. for 6 of 10 data seeds, not this one); strict: the "
-        "test fails once the estimator recovers it"
-    ),
-)
 def test_parameter_recovery_at_small_scale() -> None:
-    """Pseudo-data at known parameters (one seed block), estimated with another."""
+    """Pseudo-data at known parameters (one seed block), estimated with another.
+
+    The local search is noise-limited (docs/ODD.md section IV, 'Parameter recovery'): a
+    4-replicate evaluation at scale 0.1 is about as noisy as the gain from start to truth.
+    Over ten data seeds both parameters came out within two s.e. for 6 before the spin-up
+    ran on part of the slots and 9 after (2026-12-05; three of the nine at one point of the
+    global search's design), this seed among them since: it was a strict expected failure
+    until then.
+    """
     spec = load_calibration(SMALL)
     spec = spec.with_(parameters=spec.parameters[:2])  # growth_shock_sd, wear_rate
     theta0 = {"market.growth_shock_sd": 0.32, "investment.wear_rate": 0.042}

@@ -39,7 +39,6 @@ MET_AT_SMALL_SCALE = {
     "zj_imported_share_of_machine_purchases",
     "zj_growth_rate_fat_tails",
     "zj_growth_volatility_falls_with_size",
-    "zj_equipment_purchases_growth_2024",
     "jx_specialised_new_list_rd_premium",
     "zj_little_giants_per_firm",
     "zj_machine_tool_firms_are_above_scale",

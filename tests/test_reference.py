@@ -83,6 +83,22 @@ def test_one_agent_per_firm_with_mesa_seeding() -> None:
     assert [f.revenue for f in other.agents] != [f.revenue for f in firms]
 
 
+def test_spinup_entrants_take_only_the_spinup_slots() -> None:
+    # As the fast model's spin-up runs on each cluster's first slots (SlotLayout.open_prefix):
+    # the rest open to entrants after the rebase.
+    import model
+
+    sc = model.load_scenario(PLAN, TINY)
+    m = ReferenceModel(sc, replicate=0)
+    first = {f.slot.index for f in m.agents}
+    m.spin_up()
+    slots = {f.slot.index for f in m.agents}
+    assert slots - first, "no entrant took a new slot in the spin-up"
+    assert all(f.slot.open_in_spinup for f in m.agents)
+    closed = [s for s in m.layout.slots if not s.open_in_spinup]
+    assert closed and all(s.firm is None for s in closed)
+
+
 def test_datacollector_has_the_sector_variables() -> None:
     import model
 

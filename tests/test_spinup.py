@@ -179,6 +179,7 @@ def test_the_rebase_books_inside_purchases_on_the_makers_that_go_on() -> None:
     eng.rebase = rebase_with_a_stale_exit
     m.spin_up()
     st = eng.state
+    makers = np.flatnonzero(m.layout.make_segment >= 0)  # in the full layout now
     live = st.alive[0, makers]
     booked = st.orders_inside[0, makers[live]].sum()
     inside = st.machine_purchases_in_region[0].sum(dtype=float)

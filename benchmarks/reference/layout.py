@@ -58,6 +58,9 @@ class Slot:
     buy_segment: int = 0
     make_segment: int = -1  # machine-tool firms only
     niche_group: int = -1  # (niche, segment) group of a machine-tool slot
+    #: Open to entrants in the spin-up: the cluster's first base-year firms x (1 +
+    #: ``market.spinup_slot_headroom``) slots (the fast model's spin-up runs on them alone).
+    open_in_spinup: bool = True
     payback_years: float = 3.0
     basic_research_share: float = 0.0
     firm: FirmAgent | None = field(default=None, repr=False)
@@ -80,6 +83,7 @@ def build_layout(scenario) -> Layout:
     region = scenario.region
     scale = scenario.market.firm_scale
     headroom = scenario.market.slot_headroom
+    spinup_headroom = scenario.market.spinup_slot_headroom
     slots: list[Slot] = []
     sector_slots: list[list[Slot]] = []
     cluster_slots: list[list[Slot]] = []
@@ -92,8 +96,12 @@ def build_layout(scenario) -> Layout:
                 continue
             firms = max(1, round(region.firm_counts[s] * cluster.firm_share * scale))
             n = max(firms + 1, math.ceil(firms * (1.0 + headroom)))
+            n_open = min(n, max(firms + 1, math.ceil(firms * (1.0 + spinup_headroom))))
             c = len(cluster_slots)
-            here = [Slot(index=len(slots) + k, sector=s, cluster=c) for k in range(n)]
+            here = [
+                Slot(index=len(slots) + k, sector=s, cluster=c, open_in_spinup=k < n_open)
+                for k in range(n)
+            ]
             slots.extend(here)
             mine.extend(here)
             cluster_slots.append(here)

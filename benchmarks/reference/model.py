@@ -34,8 +34,9 @@ M_YUAN_PER_BN = 1e3
 #: The rules this implementation mirrors. When the fast model's rules change, this names the
 #: version the reference still implements (and tests/test_reference.py catches the drift).
 RULESET = (
-    "fast-model rules as of commit eb8485e (model/economy/rules, initial.py, engine.py, "
-    "sizes.py; model/simulation/model.py; model/policy)"
+    "fast-model rules as of commit 485989a, with the spin-up's entrants in the spin-up's "
+    "slots (market.spinup_slot_headroom) (model/economy/rules, initial.py, engine.py, "
+    "layout.py, sizes.py; model/simulation/model.py; model/policy)"
 )
 #: The makers' markets outside the region: the rest of the country and abroad.
 MARKETS = ("national", "export")
@@ -868,7 +869,11 @@ class ReferenceModel(mesa.Model):
         self.entrants_expected = [0.0] * S
         entrants = []
         for s, firms in enumerate(self.by_sector):
-            free = [slot for slot in self.layout.sector_slots[s] if slot.firm is None]
+            free = [
+                slot
+                for slot in self.layout.sector_slots[s]
+                if slot.firm is None and (slot.open_in_spinup or not self.spinning_up)
+            ]
             if self.spinning_up:
                 wanted = float(self.exit_count[s])
             else:

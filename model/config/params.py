@@ -187,6 +187,11 @@ class Market:
         lo=0.0, hi=5.0, doc="an entrant's owners' equity (its first cash) / its first revenue"
     )
     slot_headroom: float = p(lo=0.0, hi=2.0, doc="spare firm slots per sector for entry")
+    spinup_slot_headroom: float = p(
+        lo=0.0,
+        hi=2.0,
+        doc="spare firm slots per cluster open in the spin-up (at most slot_headroom's)",
+    )
     firm_scale: float = p(
         1.0,
         lo=0.0001,

@@ -32,11 +32,21 @@ class Engine(BaseYear):
     """Arrays and helpers shared by the yearly rules for a batch of replicates."""
 
     def __init__(
-        self, scenario: Scenario, layout: SlotLayout, replicates: np.ndarray, policy: PolicyHooks
+        self,
+        scenario: Scenario,
+        layout: SlotLayout,
+        replicates: np.ndarray,
+        policy: PolicyHooks,
+        full_layout: SlotLayout | None = None,
     ) -> None:
         self.scenario = scenario
         self.region = scenario.region
+        #: The slots the rules run on: part of ``full_layout`` in the spin-up (``expand``).
         self.layout = layout
+        #: The layout of the simulated years (``build_layout``).
+        self.full_layout = layout if full_layout is None else full_layout
+        #: The full layout's slot traits (``initialise``), while the layout is a part of it.
+        self.full_traits: dict[str, np.ndarray] | None = None
         self.replicates = np.asarray(replicates, dtype=np.int64)
         self.R = len(self.replicates)
         # At firm_scale < 1 each simulated firm stands for this many identical real firms;
@@ -71,6 +81,23 @@ class Engine(BaseYear):
         self.other_model_of_segment = np.array(other_model, dtype=np.int64)
         self.import_brochure_probability = np.array(p_import)
         self.other_brochure_probability = np.array(p_other)
+        self._derive_from_layout()
+        self.year = self.first_year - 1
+        self.state = State()
+        #: The region's makers' mean model per segment (R, G), each spin-up year, and their
+        #: trend growth measured from it at the rebase (see ``rebase``).
+        self.maker_productivity_path: list[np.ndarray] = []
+        #: The machine-tool sector's mean inverse process productivity (R,) each spin-up year.
+        self.maker_cost_path: list[np.ndarray] = []
+        self.maker_trend_growth = np.zeros((self.R, layout.n_segments))
+        self.exo = SimpleNamespace()
+        self._buffers: dict[tuple, np.ndarray] = {}
+        #: Keep the recorded-only flows per firm as well as by sector (see ``flows``).
+        self.keep_firm_flows = False
+
+    def _derive_from_layout(self) -> None:
+        """The engine's tables of the layout's slots (again after ``expand``)."""
+        layout, mt = self.layout, self.region.machine_tools
         # Models on offer by position: the segments' makers, then the outside models.
         N = layout.n_slots
         self.makers = np.concatenate(layout.segment_slots)
@@ -96,18 +123,57 @@ class Engine(BaseYear):
         self.area_of_position = np.concatenate(
             [self.area_of_slot[self.makers], np.full(self.n_outside, -2, dtype=np.int32)]
         )
-        self.year = self.first_year - 1
-        self.state = State()
-        #: The region's makers' mean model per segment (R, G), each spin-up year, and their
-        #: trend growth measured from it at the rebase (see ``rebase``).
-        self.maker_productivity_path: list[np.ndarray] = []
-        #: The machine-tool sector's mean inverse process productivity (R,) each spin-up year.
-        self.maker_cost_path: list[np.ndarray] = []
-        self.maker_trend_growth = np.zeros((self.R, layout.n_segments))
-        self.exo = SimpleNamespace()
-        self._buffers: dict[tuple, np.ndarray] = {}
-        #: Keep the recorded-only flows per firm as well as by sector (see ``flows``).
-        self.keep_firm_flows = False
+
+    def expand(self) -> np.ndarray:
+        """Move the firms from the spin-up's part of the layout into the full layout.
+
+        Every per-slot array (the state and the rules' blocks, whose views the state's
+        arrays stay) keeps its values at the slots' places in the full layout; the slots
+        that open hold what a never-occupied slot holds: the slot's traits, zero elsewhere
+        (what an exit leaves; a free slot's other values are never read, which a test
+        checks). The policy's and the recorder's per-slot arrays are moved by their owners.
+
+        Returns:
+            Each slot's place in the full layout (the spin-up layout's ``slot_id``).
+        """
+        part, full = self.layout, self.full_layout
+        where = part.slot_id
+        if part.is_full:
+            return where
+        N = part.n_slots
+
+        def widened(a: np.ndarray, axis: int) -> np.ndarray:
+            out = np.zeros(a.shape[:axis] + (full.n_slots,) + a.shape[axis + 1 :], a.dtype)
+            out[(slice(None),) * axis + (where,)] = a
+            return out
+
+        blocks = {}
+        for key, block in list(self._buffers.items()):
+            if block.ndim == 3 and block.shape[2] == N:
+                blocks[id(block)] = self._buffers[key] = widened(block, 2)
+        st = self.state
+        traits = self.full_traits or {}
+        for name, values in traits.items():
+            values[:, where] = getattr(st, name)  # (the same values: drawn for every slot)
+            setattr(st, name, values)
+        for name, a in list(st.arrays()):
+            if name in traits or not (
+                isinstance(a, np.ndarray) and a.ndim >= 2 and a.shape[1] == N
+            ):
+                continue
+            wide = blocks.get(id(a.base))
+            if wide is not None:
+                # A row of a rule's block: the same row of the widened block.
+                row = (
+                    a.__array_interface__["data"][0] - a.base.__array_interface__["data"][0]
+                ) // (a.base.strides[0])
+                setattr(st, name, wide[row])
+            else:
+                setattr(st, name, widened(a, 1))
+        self.full_traits = None
+        self.layout = full
+        self._derive_from_layout()
+        return where
 
     # ------------------------------------------------------- buffers and flow blocks
 

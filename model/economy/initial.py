@@ -51,26 +51,44 @@ class BaseYear:
         """
         sc, lay, par, mt = self.scenario, self.layout, self.par, self.region.machine_tools
         R, N, S = self.R, lay.n_slots, par.n_sectors
+        full = self.full_layout
+        # Drawn for the full layout's slots and read at this layout's: a slot's draws do not
+        # depend on the part of the layout the spin-up runs on (``SlotLayout.open_prefix``).
         d = self.draw("init")
-        u_size = d.random((R, N))
-        z_prod = d.standard_normal((R, N))
-        z_rd = d.standard_normal((R, N))
-        u_basic = d.random((R, N))
-        u_high_tech = d.random((R, N))
-        z_model = d.standard_normal((R, N))
-        z_payback = d.standard_normal((R, N))
+        u_size, z_prod, z_rd, u_basic, u_high_tech, z_model, z_payback = (
+            draw((R, full.n_slots))
+            for draw in (
+                d.random,
+                *[d.standard_normal] * 2,
+                *[d.random] * 2,
+                *[d.standard_normal] * 2,
+            )
+        )
         st = self.state
         self._init_exogenous()
         st.alive = np.broadcast_to(lay.initial_alive, (R, N)).copy()
-        # Firm-specific payback period; kept by the slot's later occupants (a trait of the
-        # slot's draw, so it costs no state-dependent randomness).
-        sd = sc.investment.payback_dispersion
         # Traits drawn once per firm (or slot) are kept in single precision: they are draws,
         # and halving them saves memory at a million firms.
         trait = np.float32
-        st.payback_years = (
-            sc.investment.payback_years * np.exp(sd * z_payback - 0.5 * sd**2)
-        ).astype(trait)
+        # Traits of the slot, kept by its later occupants (no state-dependent randomness): the
+        # firm-specific payback period and basic-research share. Made for every slot of the
+        # full layout, which ``expand`` opens at the rebase.
+        sd = sc.investment.payback_dispersion
+        b = np.clip(par.basic_share[full.sector_of], 1e-4, 1 - 1e-4)
+        conc = sc.initial.basic_share_concentration
+        traits = {
+            "payback_years": (
+                sc.investment.payback_years * np.exp(sd * z_payback - 0.5 * sd**2)
+            ).astype(trait),
+            "basic_research_share": betaincinv(conc * b, conc * (1.0 - b), u_basic).astype(trait),
+        }
+        self.full_traits = None if lay.is_full else traits
+        u_size, z_prod, z_rd, u_high_tech, z_model = (
+            x if lay.is_full else x[:, lay.slot_id]
+            for x in (u_size, z_prod, z_rd, u_high_tech, z_model)
+        )
+        for name, values in traits.items():
+            setattr(st, name, values if lay.is_full else values[:, lay.slot_id])
         # Revenue of the real firms each slot stands for: Pareto from the above-scale
         # threshold to the sector's largest firm (``model.config.firm_sizes``).
         size = np.where(
@@ -151,10 +169,6 @@ class BaseYear:
         sigma = par.rd_dispersion[lay.sector_of]
         st.rd_intensity_fe = (
             par.rd_intensity[lay.sector_of] * np.exp(sigma * z_rd - 0.5 * sigma**2)
-        ).astype(trait)
-        b = np.clip(par.basic_share[lay.sector_of], 1e-4, 1 - 1e-4)
-        st.basic_research_share = betaincinv(
-            ini.basic_share_concentration * b, ini.basic_share_concentration * (1.0 - b), u_basic
         ).astype(trait)
         st.high_tech = st.alive & (u_high_tech < par.high_tech_share[lay.sector_of])
         st.rd_real = st.rd_intensity_fe * revenue

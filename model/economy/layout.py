@@ -8,6 +8,7 @@ firms in them are like.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ class SlotTables(NamedTuple):
     make_segment: np.ndarray  # (N,) segment of a machine-tool maker's model, -1 elsewhere
     buy_segment: np.ndarray  # (N,) segment a buyer shops in
     niche_group_of: np.ndarray  # (N,) (niche, segment) group of a maker, -1 elsewhere
+    slot_id: np.ndarray  # (N,) the slot's number in the full layout: its draws' counter base
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,16 @@ class SlotLayout:
     firm_scale: float
     cluster_ids: tuple[str, ...]  # in slot order (by sector, then the region file's order)
     sector_ids: tuple[str, ...]  # the region file's sector ids, in slot order
+    #: (N,) each slot's number in the full layout (``build_layout``): the counter base of
+    #: its random draws, so a slot draws the same numbers in a layout that holds part of the
+    #: full one (``open_prefix``) as in the full layout.
+    slot_id: np.ndarray
+    full_slots: int  # slots of the full layout
+
+    @property
+    def is_full(self) -> bool:
+        """Whether this is the full layout (not a part of it)."""
+        return self.n_slots == self.full_slots
 
     @property
     def n_sectors(self) -> int:
@@ -104,6 +116,66 @@ class SlotLayout:
             raise ValueError(f"unknown sector(s) {unknown}; the region has {list(self.sector_ids)}")
         sectors = sorted(self.sector_ids.index(n) for n in set(names))
         return np.concatenate([np.arange(b.start, b.stop) for b in map(self.sector_block, sectors)])
+
+    def open_prefix(self, headroom: float) -> SlotLayout:
+        """The part of this (full) layout the spin-up runs on: each cluster's first slots.
+
+        The spin-up keeps the firm count (entrants replace exits), so it needs few free
+        slots: each cluster keeps its base-year firms x (1 + ``headroom``) slots (at least
+        one free), at most all of its own. Every slot keeps its traits and its number in the
+        full layout (``slot_id``), so its random draws are those of the full layout's slot;
+        ``Engine.expand`` moves the firms into the full layout at the rebase. The compiled
+        rules' run time follows the slots (docs/benchmarks.md).
+        """
+        if not self.is_full:
+            raise ValueError("open_prefix takes the full layout")
+        firms = np.add.reduceat(self.initial_alive.astype(np.int64), self.cluster_start)
+        open_size = np.minimum(
+            self.cluster_size,
+            np.maximum(firms + 1, np.ceil(firms * (1.0 + headroom)).astype(np.int64)),
+        )
+        keep = np.concatenate(
+            [np.arange(a, a + k) for a, k in zip(self.cluster_start, open_size, strict=True)]
+        )
+        cluster_start = np.concatenate([[0], np.cumsum(open_size)[:-1]])
+        first_cluster = np.searchsorted(self.cluster_start, self.sector_start)
+        sector_start = cluster_start[first_cluster]
+        sector_size = np.add.reduceat(open_size, first_cluster)
+        position = np.full(self.n_slots, -1, dtype=np.int64)
+        position[keep] = np.arange(len(keep))
+        machine_tool_slots = position[
+            self.machine_tool_slots[np.isin(self.machine_tool_slots, keep)]
+        ]
+        make_segment = self.make_segment[keep]
+        segment_slots = tuple(
+            machine_tool_slots[make_segment[machine_tool_slots] == g]
+            for g in range(self.n_segments)
+        )
+        niche_group_of = self.niche_group_of[keep]
+        # The groups keep their numbers (a group may have no open slot: an empty run).
+        order = machine_tool_slots[np.argsort(niche_group_of[machine_tool_slots], kind="stable")]
+        n_groups = len(self.niche_group_start)
+        starts = np.searchsorted(niche_group_of[order], np.arange(n_groups))
+        return dataclasses.replace(
+            self,
+            n_slots=len(keep),
+            sector_of=self.sector_of[keep],
+            cluster_of=self.cluster_of[keep],
+            sector_start=sector_start,
+            sector_size=sector_size,
+            cluster_start=cluster_start,
+            cluster_size=open_size,
+            initial_alive=self.initial_alive[keep],
+            soe=self.soe[keep],
+            buy_segment=self.buy_segment[keep],
+            make_segment=make_segment,
+            machine_tool_slots=machine_tool_slots,
+            segment_slots=segment_slots,
+            niche_order=order,
+            niche_group_start=starts,
+            niche_group_of=niche_group_of,
+            slot_id=self.slot_id[keep],
+        )
 
 
 def _spread(
@@ -215,4 +287,6 @@ def build_layout(scenario: Scenario) -> SlotLayout:
         firm_scale=scale,
         cluster_ids=tuple(cluster_ids),
         sector_ids=tuple(sector_ids),
+        slot_id=np.arange(n, dtype=np.int64),
+        full_slots=n,
     )

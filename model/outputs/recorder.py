@@ -114,13 +114,19 @@ class Recorder:
         self.base: dict[str, np.ndarray] = {}
         self.firms: dict[str, list[np.ndarray]] = {}
         self._flows: dict[str, np.ndarray] = {}
+        self.relayout()
+
+    def relayout(self) -> None:
+        """The recorder's tables of the engine's layout (again after ``Engine.expand``)."""
+        lay = self.eng.layout
         # Buyers sorted by the segment they shop in, for per-row sums that do not depend on
         # the batch size (a matrix product would hand the order to BLAS).
         # int32 indices take the same elements in half the memory of argsort's int64.
-        order = np.argsort(eng.layout.buy_segment, kind="stable")
+        order = np.argsort(lay.buy_segment, kind="stable")
         self._buyer_order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
-        seg_sorted = eng.layout.buy_segment[self._buyer_order]
-        self._buyer_starts = np.searchsorted(seg_sorted, np.arange(len(eng.layout.segment_slots)))
+        seg_sorted = lay.buy_segment[self._buyer_order]
+        self._buyer_starts = np.searchsorted(seg_sorted, np.arange(len(lay.segment_slots)))
+        self._buyers_in_segment = np.diff(np.r_[self._buyer_starts, len(order)]) > 0
 
     def _sum(self, x: np.ndarray) -> np.ndarray:
         return sector_sum(self.eng, x)
@@ -186,7 +192,12 @@ class Recorder:
 
         def by_seg(x: np.ndarray) -> np.ndarray:
             ordered = np.take(x, self._buyer_order, axis=1)
-            return np.add.reduceat(ordered, self._buyer_starts, axis=1, dtype=float) * bn
+            # (np.add.reduceat gives a segment without buyers its next slot's value, or fails
+            # when that is past the end: such a segment's sum is 0.)
+            out = np.zeros((x.shape[0], len(self._buyer_starts)))
+            some = self._buyers_in_segment
+            out[:, some] = np.add.reduceat(ordered, self._buyer_starts[some], axis=1, dtype=float)
+            return out * bn
 
         seg_total = by_seg(st.machine_purchases)
         f["machine_purchases_by_segment"] = seg_total

@@ -311,8 +311,17 @@ class FirstSet(Instrument):
                 eng.scenario.seed, eng.replicates, eng.region.base_year.year, "provincial_soe"
             )
             share = self.params.provincial_soe_share
-            self._provincial_soe = uniform_below(d, eng.state.alive.shape, share) & eng.layout.soe
+            lay = eng.layout
+            # Drawn for the full layout's slots, so a slot keeps its draw when the spin-up's
+            # part of the layout is expanded (``Engine.expand``).
+            drawn = uniform_below(d, (eng.R, lay.full_slots), share)
+            self._provincial_soe = (drawn if lay.is_full else drawn[:, lay.slot_id]) & lay.soe
         return self._provincial_soe
+
+    def expand(self, where: np.ndarray, n_slots: int) -> None:
+        """As every instrument; the provincial SOEs are drawn again (the same draws)."""
+        super().expand(where, n_slots)
+        self._provincial_soe = None
 
     def override_choices(self, eng: Engine, choice: np.ndarray, cost: BuyerCost) -> np.ndarray:
         """Buyers to whom a first set costs less than its price take one where it pays.

@@ -51,6 +51,11 @@ class PolicyMix:
                 return ins
         raise AttributeError(f"no instrument or attribute {name!r}")
 
+    def expand(self, where: np.ndarray, n_slots: int) -> None:
+        """Each instrument's per-slot arrays into the full layout (``Instrument.expand``)."""
+        for ins in self.all:
+            ins.expand(where, n_slots)
+
     def initialise(self, eng: Engine) -> None:
         """Prepare ledgers for a batch (nothing to do: they start empty)."""
 

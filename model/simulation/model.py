@@ -47,8 +47,13 @@ class RegionModel(mesa.Model):
         self.scenario_params = scenario
         self.policy = PolicyMix(scenario)
         if engine is None:
-            self.layout = build_layout(scenario)
-            self.engine = Engine(scenario, self.layout, np.asarray(replicates), self.policy)
+            # The spin-up runs on part of the slots (its firm count is constant); ``spin_up``
+            # opens the rest at the rebase (``SlotLayout.open_prefix``, ``Engine.expand``).
+            full = build_layout(scenario)
+            self.layout = full.open_prefix(scenario.market.spinup_slot_headroom)
+            self.engine = Engine(
+                scenario, self.layout, np.asarray(replicates), self.policy, full_layout=full
+            )
             self.engine.initialise()
         else:
             self.layout = engine.layout
@@ -88,9 +93,21 @@ class RegionModel(mesa.Model):
         self.recorder.record_base(factor * rebased)
         planned.continue_from(self.policy)
         self.policy = eng.policy = planned
+        self._open_all_slots()
+
+    def _open_all_slots(self) -> None:
+        """Move the firms into the full layout, whose free slots the simulated years fill."""
+        eng = self.engine
+        if eng.layout.is_full:
+            return
+        where = eng.expand()
+        self.policy.expand(where, eng.layout.n_slots)
+        self.recorder.relayout()
+        self.layout = eng.layout
 
     def step(self) -> None:
         """Advance the economy by one year and record it."""
+        self._open_all_slots()  # (a model stepped without a spin-up)
         self._one_year()
         self.recorder.record_year()
 

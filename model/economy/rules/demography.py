@@ -370,6 +370,7 @@ def enter_firms(
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    slot_id = lay.slot_id
     sector_start = lay.sector_start
     sector_size = lay.sector_size
     make_segment = lay.make_segment
@@ -463,7 +464,7 @@ def enter_firms(
             for n in range(lo, hi):
                 if alive[r, n]:
                     continue
-                c = n * STRIDE
+                c = slot_id[n] * STRIDE
                 if not uniform(key, c) < p:
                     continue
                 # A firm that grew over the threshold this year lands within about one

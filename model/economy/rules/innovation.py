@@ -185,6 +185,7 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    slot_id = lay.slot_id
     niche_group_of = lay.niche_group_of
     make_segment = lay.make_segment
     sector_of = lay.sector_of
@@ -260,7 +261,7 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
             innovated[r, n] = False
             imitated[n] = False
             if alive[r, n]:
-                c = n * STRIDE
+                c = slot_id[n] * STRIDE
                 x = rd_real_history[r, n, rd_lag] / max(output_real[r, n], TINY)
                 if innovation_on:
                     if uniform(k_inn, c) < 1.0 - math.exp(-zeta_innovation * x):

@@ -372,6 +372,7 @@ def choose_from_brochures(
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    slot_id = lay.slot_id
     buy_segment = lay.buy_segment
     sector_of = lay.sector_of
     alive = f.alive
@@ -419,7 +420,7 @@ def choose_from_brochures(
             best = -1
             best_cost = np.inf
             for k in range(K):
-                c = n * STRIDE + 2 * k
+                c = slot_id[n] * STRIDE + 2 * k
                 src = uniform(key, c)
                 # Which outside model, selected without a branch: a slot's source is
                 # unpredictable.

@@ -297,6 +297,7 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    slot_id = lay.slot_id
     sector_start = lay.sector_start
     make_segment = lay.make_segment
     sector_size = lay.sector_size
@@ -352,7 +353,7 @@ def compete(lay: SlotTables, f: CompeteFirms, p: CompeteParams) -> None:
             sd = sd0 * math.exp(-beta * size)
             # Larger firms grow a little slower (Gibrat's law fails towards the top).
             shock[n] = (1.0 - 0.5 * sd * sd) * math.exp(
-                sd * laplace(uniform(key, n * STRIDE)) - size_drift * size
+                sd * laplace(uniform(key, slot_id[n] * STRIDE)) - size_drift * size
             )
             g = make_segment[n]
             if g >= 0:

@@ -124,7 +124,7 @@ def research_firms(f: ResearchFirms, p: ResearchParams) -> None:
             # Semi-elastic in the user cost's change on the firm's base: the estimated
             # elasticities hold at the margin, and a large reward, even one that makes R&D
             # free, raises R&D by a bounded factor (at most exp(elasticity)).
-            change = user_cost / rd_user_cost_base[r, n] - 1.0
+            change = user_cost / rd_user_cost_base[r, n] - 1.0 if alive[r, n] else 0.0
             intensity = rd_intensity_fe[r, n]
             relabel = 1.0
             if change != 0.0:

@@ -144,6 +144,7 @@ def status_firms(
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
+    slot_id = lay.slot_id
     sector_start = lay.sector_start
     make_segment = lay.make_segment
     sector_size = lay.sector_size
@@ -266,7 +267,7 @@ def status_firms(
                     and rd_reported[r, n] / firm_weight >= sn_min_rd
                     and intensity >= sn_intensity
                 )
-                c = n * STRIDE
+                c = slot_id[n] * STRIDE
                 sn = review_title(
                     listed_year[0][r, n],
                     meets_sn,

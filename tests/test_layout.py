@@ -1,0 +1,266 @@
+"""The spin-up's part of the layout and its expansion into the full layout at the rebase.
+
+The spin-up keeps its firm count, so it runs on each cluster's first slots
+(``SlotLayout.open_prefix``); ``RegionModel.spin_up`` then moves the firms into the full
+layout (``Engine.expand``). A slot draws the same numbers in both, and a free slot's leftover
+values are never read, which is why the slots that open may hold zero.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from model import RegionModel
+from model.config.scenario import resolve
+from model.economy.layout import build_layout
+from model.economy.state import COHORT, COST, FIELDS, FIRM, RD_LAG
+from model.policy.ledgers import CompactSlots
+from model.testing import PLAN
+
+SMALL = {"market.firm_scale": 0.05, "spinup.years": 3}
+TRAITS = ("payback_years", "basic_research_share")
+
+
+def _scenario(**over):
+    return resolve(PLAN, overrides={**SMALL, **over})
+
+
+@pytest.fixture(scope="module")
+def layouts():
+    sc = _scenario()
+    full = build_layout(sc)
+    return sc, full, full.open_prefix(sc.market.spinup_slot_headroom)
+
+
+def test_the_spinup_runs_on_each_clusters_first_slots(layouts) -> None:
+    sc, full, part = layouts
+    h = sc.market.spinup_slot_headroom
+    assert full.is_full and not part.is_full and part.full_slots == full.n_slots
+    firms = np.add.reduceat(full.initial_alive.astype(int), full.cluster_start)
+    for c, (start, size, n) in enumerate(
+        zip(full.cluster_start, full.cluster_size, firms, strict=True)
+    ):
+        kept = min(size, max(n + 1, math.ceil(n * (1 + h))))
+        assert part.cluster_size[c] == kept
+        mine = part.slot_id[part.cluster_start[c] : part.cluster_start[c] + kept]
+        np.testing.assert_array_equal(mine, np.arange(start, start + kept))
+    # Every slot keeps its traits; the sectors are still blocks of clusters.
+    for name in ("sector_of", "cluster_of", "soe", "buy_segment", "make_segment", "initial_alive"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(full, name)[part.slot_id])
+    np.testing.assert_array_equal(part.niche_group_of, full.niche_group_of[part.slot_id])
+    for s in range(part.n_sectors):
+        assert (part.sector_of[part.sector_block(s)] == s).all()
+    for g, slots in enumerate(part.segment_slots):
+        assert (part.make_segment[slots] == g).all()
+        assert set(part.slot_id[slots]) <= set(full.segment_slots[g])
+    assert len(part.niche_group_start) == len(full.niche_group_start)
+    with pytest.raises(ValueError, match="full layout"):
+        part.open_prefix(0.1)
+
+
+def test_a_slot_draws_the_same_initial_firm_in_either_layout() -> None:
+    """The initial firms are the full layout's, slot for slot (to rounding of the sums)."""
+    spun = RegionModel(_scenario(), [0, 1])
+    whole = RegionModel(_scenario(**{"market.spinup_slot_headroom": 0.6}), [0, 1])
+    assert not spun.layout.is_full and whole.layout.is_full
+    where = spun.layout.slot_id
+    n = spun.layout.n_slots
+    for name, value in spun.engine.state.arrays():
+        if not (value.ndim >= 2 and value.shape[1] == n):
+            continue
+        other = getattr(whole.engine.state, name)[:, where]
+        if name in TRAITS or value.dtype.kind in "bi":
+            np.testing.assert_array_equal(value, other, err_msg=name)
+        else:
+            np.testing.assert_allclose(value, other, rtol=1e-12, atol=1e-9, err_msg=name)
+    soe = spun.policy.first_set.provincial_soe(spun.engine)
+    np.testing.assert_array_equal(
+        soe, whole.policy.first_set.provincial_soe(whole.engine)[:, where]
+    )
+
+
+def _per_slot(obj, n: int, seen: set[int], path: str = "") -> list[str]:
+    """Paths of the arrays (or compact per-slot values) with n slots reachable from obj."""
+    if id(obj) in seen or isinstance(obj, (str, bytes, int, float, type)):
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return [path] if obj.ndim >= 1 and n in obj.shape[:3] else []
+    if isinstance(obj, CompactSlots):
+        return [path] if n in obj.shape else []
+    items = (
+        obj.items()
+        if isinstance(obj, dict)
+        else enumerate(obj)
+        if isinstance(obj, (list, tuple))
+        else vars(obj).items()
+        if hasattr(obj, "__dict__")
+        else ()
+    )
+    out = []
+    for k, v in items:
+        out += _per_slot(v, n, seen, f"{path}.{k}")
+    return out
+
+
+def _block_rows(eng) -> set[str]:
+    """Names of the state's arrays that are rows of a rule's block."""
+    blocks = [b for b in eng._buffers.values() if b.ndim == 3]
+    return {name for name, value in eng.state.arrays() if any(value.base is b for b in blocks)}
+
+
+def test_the_rebase_moves_every_firm_into_the_full_layout() -> None:
+    m = RegionModel(_scenario(), [0, 1])
+    part, eng = m.layout, m.engine
+    n, where = part.n_slots, part.slot_id
+    before: dict[str, np.ndarray] = {}
+    rows: set[str] = set()
+    expand = eng.expand
+
+    def spy() -> np.ndarray:
+        before.update({k: v.copy() for k, v in eng.state.arrays() if v.shape[1:2] == (n,)})
+        rows.update(_block_rows(eng))
+        return expand()
+
+    eng.expand = spy
+    m.spin_up()
+    assert m.layout is eng.layout is eng.full_layout and eng.layout.n_slots > n
+    # Every per-slot array of the engine, the instruments and the recorder moved.
+    assert n not in (eng.layout.n_slots, eng.R), "pick a scale whose slot counts differ"
+    assert not _per_slot(m, n, set()), _per_slot(m, n, set())
+    st = eng.state
+    opened = np.setdiff1d(np.arange(eng.layout.n_slots), where)
+    assert len(before) > 60
+    for name, value in before.items():
+        now = getattr(st, name)
+        np.testing.assert_array_equal(now[:, where], value, err_msg=name)
+        if name not in TRAITS:
+            assert not now[:, opened].any(), f"{name}: an opened slot is not empty"
+    # The opened slots have the traits the full layout drew for them.
+    whole = RegionModel(_scenario(**{"market.spinup_slot_headroom": 0.6}), [0, 1])
+    for name in TRAITS:
+        np.testing.assert_array_equal(getattr(st, name), getattr(whole.engine.state, name))
+    # A state array that was a row of a rule's block is a row of the widened block.
+    assert rows and rows == _block_rows(eng)
+    m.step()  # and the first year runs on them
+
+
+def test_the_rebase_moves_what_the_instruments_paid_and_expect() -> None:
+    m = RegionModel(_scenario(), [0, 1])
+    where = m.layout.slot_id
+    before: dict[tuple[str, str], np.ndarray] = {}
+    move = m._open_all_slots
+
+    def spy() -> None:
+        for ins in m.policy.all:
+            for name, value in vars(ins).items():
+                if isinstance(value, CompactSlots):
+                    before[ins.name, name] = value.dense().copy()
+                elif isinstance(value, np.ndarray) and value.shape[1:2] == (len(where),):
+                    before[ins.name, name] = value.copy()
+        move()
+
+    m._open_all_slots = spy
+    m.spin_up()
+    # What the spin-up's instruments paid and buyers bought (the status quo's R&D bonus and
+    # first sets) is kept for the same firms.
+    assert {("rd_bonus", "_paid"), ("first_set", "last_purchases")} <= set(before)
+    opened = np.setdiff1d(np.arange(m.layout.n_slots), where)
+    for (ins, name), value in before.items():
+        now = getattr(getattr(m.policy, ins), name)
+        now = now.dense() if isinstance(now, CompactSlots) else now
+        np.testing.assert_array_equal(now[:, where], value, err_msg=f"{ins}.{name}")
+        assert not now[:, opened].any(), f"{ins}.{name}"
+
+
+#: R&D that does not respond to its user cost: a free slot's zero base user cost once gave
+#: 0 x inf = NaN in its (unused) R&D, which the sums over slots carried.
+INELASTIC_RD = {"rd.user_cost_elasticity_real": 0.0, "rd.user_cost_elasticity_reported": 0.0}
+
+
+@pytest.mark.parametrize("behaviour", [{}, INELASTIC_RD], ids=["default", "inelastic_rd"])
+@pytest.mark.parametrize("filler", [1.0e4, 0.0])
+def test_a_free_slots_leftover_values_are_never_read(filler: float, behaviour: dict) -> None:
+    """Why the opened slots may hold zero: what an exit leaves in a slot (zero in the fields
+    it clears) is all a later year reads of a free slot, whatever else the slot holds (here
+    1e4 or zero, False or True, 0 or a small index)."""
+
+    def run(junk: bool) -> dict[str, np.ndarray]:
+        m = RegionModel(_scenario(**behaviour), [0, 1])
+        m.spin_up()
+        st, makers = m.engine.state, m.layout.make_segment >= 0
+        if junk:
+            free = ~st.alive
+            for f in FIELDS:
+                value = getattr(st, f.name, None)
+                if (
+                    value is None
+                    or f.axes not in (FIRM, COHORT, COST, RD_LAG)
+                    or f.cleared_on_exit
+                    or f.name in ("alive", *TRAITS)
+                    or value.shape[1] != free.shape[1]
+                ):
+                    continue
+                where = free & makers if f.name == "first_set_recognised" else free
+                # (a user firm's slot never holds a first set; a maker's is set each year)
+                kind = value.dtype.kind
+                if kind == "b":
+                    value[where] = filler != 0
+                elif kind == "i":
+                    value[where] = 0 if filler == 0 else 3 if value.dtype == np.int8 else 1
+                else:
+                    value[where] = filler
+        for _ in range(4):
+            m.step()
+        return {k: np.stack(v) for k, v in m.recorder.series.items() if v}
+
+    clean, junk = run(False), run(True)
+    differ = [k for k in clean if not np.array_equal(clean[k], junk[k], equal_nan=True)]
+    assert not differ, differ
+
+
+def test_a_spinup_year_draws_the_same_numbers_in_either_layout() -> None:
+    """Up to entry, a spin-up year's rules give each firm the same outcome in the spin-up's
+    layout as in the full one: the same innovation, brochure, growth-shock and title draws (to
+    rounding of the sums). Imitation is off here: an imitator draws slots of its cluster
+    until one holds a peer, so which peer (each as likely either way) depends on the
+    cluster's slots, as the entrants' slots do."""
+    from model.economy import rules
+    from model.policy.mix import PolicyMix
+    from model.simulation.model import spinup_policy
+
+    models = [
+        RegionModel(_scenario(**{"innovation.imitation_enabled": False, **over}), [0, 1])
+        for over in ({}, {"market.spinup_slot_headroom": 0.6})
+    ]
+    for m in models:
+        eng = m.engine
+        m.policy = eng.policy = PolicyMix(spinup_policy(m.scenario_params))
+        eng.year += 1
+        eng.advance_exogenous()
+        for rule in (rules.demand, rules.research, rules.innovate_and_imitate, rules.invest):
+            rule(eng)
+        rules.produce(eng)
+        rules.account(eng)
+        m.policy.pay(eng)
+        rules.settle_cash(eng)
+        rules.update_status(eng)
+    part, whole = (m.engine.state for m in models)
+    where, n = models[0].layout.slot_id, models[0].layout.n_slots
+    compared = ("innovated", "machine_choice", "model_productivity", "revenue", "market_share")
+    for name in (*compared, "national_share", "cash"):
+        mine, other = getattr(part, name), getattr(whole, name)[:, where]
+        if name == "machine_choice":  # columns: a maker's slot (by layout) or an outside model
+            n_full = models[1].layout.n_slots
+            mine = np.where(mine < n, where[np.minimum(mine, n - 1)], mine - n + n_full)
+        if mine.dtype.kind in "bi":
+            np.testing.assert_array_equal(mine, other, err_msg=name)
+        else:
+            np.testing.assert_allclose(mine, other, rtol=1e-9, err_msg=name)
+    titles = ("specialised_new", "little_giant", "single_champion")
+    held = [f"{t}_{x}" for t in titles for x in ("held", "listed_year")]
+    for name in held:
+        np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[:, where])
