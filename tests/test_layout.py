@@ -143,9 +143,14 @@ def test_the_rebase_moves_every_firm_into_the_full_layout() -> None:
     whole = RegionModel(_scenario(**{"market.spinup_slot_headroom": 0.6}), [0, 1])
     for name in TRAITS:
         np.testing.assert_array_equal(getattr(st, name), getattr(whole.engine.state, name))
-    # A state array that was a row of a rule's block is a row of the widened block.
+    # A state array that was a row of a rule's block is a row of the widened block, which
+    # the rule finds again the next year (it allocates no new block).
     assert rows and rows == _block_rows(eng)
+    blocks = {k: id(b) for k, b in eng._buffers.items()}
+    assert all(k[3] != n for k in blocks)
     m.step()  # and the first year runs on them
+    assert {k: id(b) for k, b in eng._buffers.items()} == blocks
+    assert rows <= _block_rows(eng)
 
 
 def test_the_rebase_moves_what_the_instruments_paid_and_expect() -> None:

@@ -147,28 +147,24 @@ class Engine(BaseYear):
             out[(slice(None),) * axis + (where,)] = a
             return out
 
-        blocks = {}
-        for key, block in list(self._buffers.items()):
-            if block.ndim == 3 and block.shape[2] == N:
-                blocks[id(block)] = self._buffers[key] = widened(block, 2)
         st = self.state
         traits = self.full_traits or {}
         for name, values in traits.items():
             values[:, where] = getattr(st, name)  # (the same values: drawn for every slot)
             setattr(st, name, values)
+        # One array at a time, the old one let go before the next (the peak memory is the
+        # full layout's arrays and one array of the part).
+        for key in [k for k in self._buffers if k[3] == N]:
+            block = self._buffers.pop(key)
+            wide = self._buffers[(*key[:3], full.n_slots)] = widened(block, 2)
+            for name, a in list(st.arrays()):
+                if a.base is block:
+                    # A row of the rule's block: the same row of the widened block.
+                    offset = a.__array_interface__["data"][0] - block.__array_interface__["data"][0]
+                    setattr(st, name, wide[offset // block.strides[0]])
+            del block
         for name, a in list(st.arrays()):
-            if name in traits or not (
-                isinstance(a, np.ndarray) and a.ndim >= 2 and a.shape[1] == N
-            ):
-                continue
-            wide = blocks.get(id(a.base))
-            if wide is not None:
-                # A row of a rule's block: the same row of the widened block.
-                row = (
-                    a.__array_interface__["data"][0] - a.base.__array_interface__["data"][0]
-                ) // (a.base.strides[0])
-                setattr(st, name, wide[row])
-            else:
+            if name not in traits and a.ndim >= 2 and a.shape[1] == N:
                 setattr(st, name, widened(a, 1))
         self.full_traits = None
         self.layout = full
