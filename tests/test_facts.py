@@ -54,8 +54,9 @@ MET_AT_SMALL_SCALE = {
 #: purchases (their medians; the replicates' 5-95% ranges span the bands, and at 20 replicates
 #: all three are inside), the size slope of growth volatility (just outside, -0.097 at 20
 #: replicates) and the domestic-level share of new first sets (docs/ODD.md, section IV: the
-#: fit). The machine-tool titles' share of all titles is at its band's edge (0.0305 at 20
-#: replicates; outside with the spin-up's draws before 2026-12-05).
+#: fit). Two sit at their bands' edges and go in or out with the spin-up's draws: the
+#: machine-tool titles' share of all titles (0.0305 at 20 replicates, inside) and the
+#: Jiangxi list's share over 100 m yuan (0.248 against 0.25, outside).
 MET_AT_FULL_SCALE = {
     "zj_above_scale_firms",
     "zj_simulated_firms_are_above_scale",
@@ -77,7 +78,6 @@ MET_AT_FULL_SCALE = {
     "zj_single_champions_new",
     "zj_little_giants_per_firm",
     "jx_specialised_new_list_rd_premium",
-    "jx_specialised_new_list_over_100m",
     "zj_machine_tool_share_of_titles",
     "zj_machine_tool_titles",
 }

@@ -90,10 +90,9 @@ def test_spinup_entrants_take_only_the_spinup_slots() -> None:
 
     sc = model.load_scenario(PLAN, TINY)
     m = ReferenceModel(sc, replicate=0)
-    first = {f.slot.index for f in m.agents}
+    first = set(m.agents)
     m.spin_up()
-    slots = {f.slot.index for f in m.agents}
-    assert slots - first, "no entrant took a new slot in the spin-up"
+    assert set(m.agents) - first, "no entrant in the spin-up"
     assert all(f.slot.open_in_spinup for f in m.agents)
     closed = [s for s in m.layout.slots if not s.open_in_spinup]
     assert closed and all(s.firm is None for s in closed)
