@@ -336,10 +336,9 @@ def test_parameter_recovery_at_small_scale() -> None:
 
     The local search is noise-limited (docs/ODD.md section IV, 'Parameter recovery'): a
     4-replicate evaluation at scale 0.1 is about as noisy as the gain from start to truth.
-    Over ten data seeds both parameters came out within two s.e. for 6 before the spin-up
-    ran on part of the slots and 9 after (2026-12-05; three of the nine at one point of the
-    global search's design), this seed among them since: it was a strict expected failure
-    until then.
+    Over ten data seeds both parameters come out within two s.e. for about 6 (6 before the
+    spin-up ran on part of the slots, 9 with 0.1 spare slots, 6 with none: 2026-12-05). This
+    seed is among them since that change; it was a strict expected failure until then.
     """
     spec = load_calibration(SMALL)
     spec = spec.with_(parameters=spec.parameters[:2])  # growth_shock_sd, wear_rate
