@@ -143,38 +143,37 @@ class SlotLayout:
         sector_size = np.add.reduceat(open_size, first_cluster)
         position = np.full(self.n_slots, -1, dtype=np.int64)
         position[keep] = np.arange(len(keep))
+        # Every per-slot table (sector, cluster, segments, ownership, niche group, initial
+        # firms, the slot's number) is read at the kept slots; the index tables below map.
+        per_slot = {
+            f.name: value[keep]
+            for f in dataclasses.fields(self)
+            if isinstance(value := getattr(self, f.name), np.ndarray)
+            and value.shape == (self.n_slots,)
+        }
         machine_tool_slots = position[
             self.machine_tool_slots[np.isin(self.machine_tool_slots, keep)]
         ]
-        make_segment = self.make_segment[keep]
+        make_segment, niche_group_of = per_slot["make_segment"], per_slot["niche_group_of"]
         segment_slots = tuple(
             machine_tool_slots[make_segment[machine_tool_slots] == g]
             for g in range(self.n_segments)
         )
-        niche_group_of = self.niche_group_of[keep]
         # The groups keep their numbers (a group may have no open slot: an empty run).
         order = machine_tool_slots[np.argsort(niche_group_of[machine_tool_slots], kind="stable")]
         n_groups = len(self.niche_group_start)
-        starts = np.searchsorted(niche_group_of[order], np.arange(n_groups))
         return dataclasses.replace(
             self,
+            **per_slot,
             n_slots=len(keep),
-            sector_of=self.sector_of[keep],
-            cluster_of=self.cluster_of[keep],
             sector_start=sector_start,
             sector_size=sector_size,
             cluster_start=cluster_start,
             cluster_size=open_size,
-            initial_alive=self.initial_alive[keep],
-            soe=self.soe[keep],
-            buy_segment=self.buy_segment[keep],
-            make_segment=make_segment,
             machine_tool_slots=machine_tool_slots,
             segment_slots=segment_slots,
             niche_order=order,
-            niche_group_start=starts,
-            niche_group_of=niche_group_of,
-            slot_id=self.slot_id[keep],
+            niche_group_start=np.searchsorted(niche_group_of[order], np.arange(n_groups)),
         )
 
 
