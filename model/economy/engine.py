@@ -17,7 +17,7 @@ from model.config.params import Scenario
 from model.config.units import TINY
 from model.economy import streams
 from model.economy.initial import BaseYear
-from model.economy.layout import SlotLayout
+from model.economy.layout import SlotLayout, widen
 from model.economy.sectors import SectorParams
 from model.economy.state import State
 from model.economy.streams import Draws
@@ -124,7 +124,7 @@ class Engine(BaseYear):
             [self.area_of_slot[self.makers], np.full(self.n_outside, -2, dtype=np.int32)]
         )
 
-    def expand(self) -> np.ndarray:
+    def expand(self) -> SlotLayout:
         """Move the firms from the spin-up's part of the layout into the full layout.
 
         Every per-slot array (the state and the rules' blocks, whose views the state's
@@ -134,18 +134,13 @@ class Engine(BaseYear):
         checks). The policy's and the recorder's per-slot arrays are moved by their owners.
 
         Returns:
-            Each slot's place in the full layout (the spin-up layout's ``slot_id``).
+            The part of the layout the firms were in.
         """
         part, full = self.layout, self.full_layout
         where = part.slot_id
         if part.is_full:
-            return where
+            return part
         N = part.n_slots
-
-        def widened(a: np.ndarray, axis: int) -> np.ndarray:
-            out = np.zeros(a.shape[:axis] + (full.n_slots,) + a.shape[axis + 1 :], a.dtype)
-            out[(slice(None),) * axis + (where,)] = a
-            return out
 
         st = self.state
         traits = self.full_traits or {}
@@ -156,7 +151,7 @@ class Engine(BaseYear):
         # full layout's arrays and one array of the part).
         for key in [k for k in self._buffers if k[3] == N]:
             block = self._buffers.pop(key)
-            wide = self._buffers[(*key[:3], full.n_slots)] = widened(block, 2)
+            wide = self._buffers[(*key[:3], full.n_slots)] = widen(block, part, full.n_slots, 2)
             for name, a in list(st.arrays()):
                 if a.base is block:
                     # A row of the rule's block: the same row of the widened block.
@@ -165,11 +160,11 @@ class Engine(BaseYear):
             del block
         for name, a in list(st.arrays()):
             if name not in traits and a.ndim >= 2 and a.shape[1] == N:
-                setattr(st, name, widened(a, 1))
+                setattr(st, name, widen(a, part, full.n_slots))
         self.full_traits = None
         self.layout = full
         self._derive_from_layout()
-        return where
+        return part
 
     # ------------------------------------------------------- buffers and flow blocks
 

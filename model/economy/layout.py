@@ -177,6 +177,23 @@ class SlotLayout:
         )
 
 
+def widen(values: np.ndarray, part: SlotLayout, full_slots: int, axis: int = 1) -> np.ndarray:
+    """Per-slot values of a part of the layout at the slots' places in the full layout.
+
+    ``axis`` is the slots' axis of ``values``; the full layout's other slots hold zero. A
+    cluster's slots of the part are one run of the full layout's (``open_prefix``), so the
+    values move a run at a time.
+    """
+    shape = list(values.shape)
+    shape[axis] = full_slots
+    out = np.zeros(shape, dtype=values.dtype)
+    lead = (slice(None),) * axis
+    for start, size in zip(part.cluster_start, part.cluster_size, strict=True):
+        to = part.slot_id[start]
+        out[(*lead, slice(to, to + size))] = values[(*lead, slice(start, start + size))]
+    return out
+
+
 def _spread(
     n: int, shares: tuple[float, ...] | np.ndarray, stride: float = 0.6180339887498949
 ) -> np.ndarray:

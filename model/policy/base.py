@@ -15,11 +15,13 @@ import numpy as np
 from model.config.params import PAYERS, InstrumentParams, Scenario
 from model.config.units import M_YUAN_PER_BN, TINY
 from model.economy.compiled import njit
+from model.economy.layout import widen
 from model.policy.ledgers import CompactSlots
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
     from model.economy.hooks import BuyerCost
+    from model.economy.layout import SlotLayout
 
 __all__ = ["Instrument", "ration"]
 
@@ -159,7 +161,7 @@ class Instrument:
         if self._paid is not None:
             self._paid = self._paid.scaled(factor)
 
-    def expand(self, where: np.ndarray, n_slots: int) -> None:
+    def expand(self, part: SlotLayout, n_slots: int) -> None:
         """Move what the firms were paid and are owed to their places in the full layout.
 
         At the rebase the firms move from the spin-up's part of the layout to the full one
@@ -167,15 +169,15 @@ class Instrument:
         with them, and the slots that open hold zero (nothing paid or owed).
 
         Args:
-            where: Each slot's place in the full layout (N,).
+            part: The part of the layout the firms were in.
             n_slots: Slots of the full layout.
         """
-        n = len(where)
+        n = part.n_slots
         for name, value in list(vars(self).items()):
             if isinstance(value, CompactSlots) and value.shape[1:2] == (n,):
-                setattr(self, name, CompactSlots(_widened(value.dense(), where, n_slots)))
+                setattr(self, name, CompactSlots(widen(value.dense(), part, n_slots)))
             elif isinstance(value, np.ndarray) and value.ndim >= 2 and value.shape[1] == n:
-                setattr(self, name, _widened(value, where, n_slots))
+                setattr(self, name, widen(value, part, n_slots))
 
     def continue_from(self, previous: Instrument) -> None:
         """Take over what the same instrument paid and owes in the model this one continues.
@@ -298,13 +300,6 @@ class Instrument:
     def _scale(self, eng: Engine) -> float:
         # Budgets are province totals: money in the model is full-size at any firm scale.
         return M_YUAN_PER_BN
-
-
-def _widened(values: np.ndarray, where: np.ndarray, n_slots: int) -> np.ndarray:
-    """Per-slot values (R, N, ...) at the places ``where`` of ``n_slots`` slots, zero elsewhere."""
-    out = np.zeros(values.shape[:1] + (n_slots,) + values.shape[2:], dtype=values.dtype)
-    out[:, where] = values
-    return out
 
 
 @njit(cache=True)

@@ -24,6 +24,7 @@ from model.policy.ledgers import uniform_below
 if TYPE_CHECKING:
     from model.economy.engine import Engine
     from model.economy.hooks import BuyerCost
+    from model.economy.layout import SlotLayout
 
 __all__ = ["FirstSet", "FirstSetParams"]
 
@@ -318,9 +319,9 @@ class FirstSet(Instrument):
             self._provincial_soe = (drawn if lay.is_full else drawn[:, lay.slot_id]) & lay.soe
         return self._provincial_soe
 
-    def expand(self, where: np.ndarray, n_slots: int) -> None:
+    def expand(self, part: SlotLayout, n_slots: int) -> None:
         """As every instrument; the provincial SOEs are drawn again (the same draws)."""
-        super().expand(where, n_slots)
+        super().expand(part, n_slots)
         self._provincial_soe = None
 
     def override_choices(self, eng: Engine, choice: np.ndarray, cost: BuyerCost) -> np.ndarray:

@@ -13,6 +13,7 @@ from model.policy.registry import instruments
 if TYPE_CHECKING:
     from model.economy.engine import Engine
     from model.economy.hooks import BuyerCost
+    from model.economy.layout import SlotLayout
 
 __all__ = ["PolicyMix"]
 
@@ -51,10 +52,10 @@ class PolicyMix:
                 return ins
         raise AttributeError(f"no instrument or attribute {name!r}")
 
-    def expand(self, where: np.ndarray, n_slots: int) -> None:
+    def expand(self, part: SlotLayout, n_slots: int) -> None:
         """Each instrument's per-slot arrays into the full layout (``Instrument.expand``)."""
         for ins in self.all:
-            ins.expand(where, n_slots)
+            ins.expand(part, n_slots)
 
     def initialise(self, eng: Engine) -> None:
         """Prepare ledgers for a batch (nothing to do: they start empty)."""

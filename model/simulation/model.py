@@ -100,8 +100,8 @@ class RegionModel(mesa.Model):
         eng = self.engine
         if eng.layout.is_full:
             return
-        where = eng.expand()
-        self.policy.expand(where, eng.layout.n_slots)
+        part = eng.expand()
+        self.policy.expand(part, eng.layout.n_slots)
         self.recorder.relayout()
         self.layout = eng.layout
 
