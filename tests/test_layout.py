@@ -269,3 +269,19 @@ def test_a_spinup_year_draws_the_same_numbers_in_either_layout() -> None:
     held = [f"{t}_{x}" for t in titles for x in ("held", "listed_year")]
     for name in held:
         np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[:, where])
+
+
+def test_a_segment_without_buyers_in_the_spinup_buys_nothing() -> None:
+    """At 600 firms the spin-up's slots hold no high-end buyer: its purchases are 0, and the
+    segments still add up to all purchases (the base year is recorded on the spin-up's
+    slots)."""
+    m = RegionModel(_scenario(**{"market.firm_scale": 600 / 56_362, "spinup.years": 2}), [0, 1])
+    empty = np.bincount(m.layout.buy_segment, minlength=m.layout.n_segments) == 0
+    assert empty.any(), "pick a scale where a segment has no buyer slot in the spin-up"
+    m.spin_up()
+    base = m.recorder._flows
+    by_segment = base["machine_purchases_by_segment"]
+    assert (by_segment[:, empty] == 0).all()
+    np.testing.assert_allclose(
+        by_segment.sum(axis=1), base["machine_purchases"].sum(axis=1), rtol=1e-6
+    )

@@ -137,15 +137,13 @@ class Engine(BaseYear):
             The part of the layout the firms were in.
         """
         part, full = self.layout, self.full_layout
-        where = part.slot_id
         if part.is_full:
             return part
         N = part.n_slots
-
         st = self.state
+        # The traits were made for every slot of the full layout and never change.
         traits = self.full_traits or {}
         for name, values in traits.items():
-            values[:, where] = getattr(st, name)  # (the same values: drawn for every slot)
             setattr(st, name, values)
         # One array at a time, the old one let go before the next (the peak memory is the
         # full layout's arrays and one array of the part).

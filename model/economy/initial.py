@@ -52,18 +52,17 @@ class BaseYear:
         sc, lay, par, mt = self.scenario, self.layout, self.par, self.region.machine_tools
         R, N, S = self.R, lay.n_slots, par.n_sectors
         full = self.full_layout
-        # Drawn for the full layout's slots and read at this layout's: a slot's draws do not
-        # depend on the part of the layout the spin-up runs on (``SlotLayout.open_prefix``).
+        # Drawn for the full layout's slots and read at this layout's (``slot_id``): a slot's
+        # draws do not depend on the part of the layout the spin-up runs on.
         d = self.draw("init")
-        u_size, z_prod, z_rd, u_basic, u_high_tech, z_model, z_payback = (
-            draw((R, full.n_slots))
-            for draw in (
-                d.random,
-                *[d.standard_normal] * 2,
-                *[d.random] * 2,
-                *[d.standard_normal] * 2,
-            )
-        )
+        F = full.n_slots
+        u_size = d.random((R, F))
+        z_prod = d.standard_normal((R, F))
+        z_rd = d.standard_normal((R, F))
+        u_basic = d.random((R, F))
+        u_high_tech = d.random((R, F))
+        z_model = d.standard_normal((R, F))
+        z_payback = d.standard_normal((R, F))
         st = self.state
         self._init_exogenous()
         st.alive = np.broadcast_to(lay.initial_alive, (R, N)).copy()
@@ -83,12 +82,11 @@ class BaseYear:
             "basic_research_share": betaincinv(conc * b, conc * (1.0 - b), u_basic).astype(trait),
         }
         self.full_traits = None if lay.is_full else traits
-        u_size, z_prod, z_rd, u_high_tech, z_model = (
-            x if lay.is_full else x[:, lay.slot_id]
-            for x in (u_size, z_prod, z_rd, u_high_tech, z_model)
-        )
         for name, values in traits.items():
-            setattr(st, name, values if lay.is_full else values[:, lay.slot_id])
+            setattr(st, name, values[:, lay.slot_id])
+        u_size, z_prod, z_rd, u_high_tech, z_model = (
+            x[:, lay.slot_id] for x in (u_size, z_prod, z_rd, u_high_tech, z_model)
+        )
         # Revenue of the real firms each slot stands for: Pareto from the above-scale
         # threshold to the sector's largest firm (``model.config.firm_sizes``).
         size = np.where(

@@ -143,25 +143,23 @@ class SlotLayout:
         sector_size = np.add.reduceat(open_size, first_cluster)
         position = np.full(self.n_slots, -1, dtype=np.int64)
         position[keep] = np.arange(len(keep))
+
+        def kept(slots: np.ndarray) -> np.ndarray:
+            """An index table's kept slots, at their places in the part (in the same order)."""
+            at = position[slots]
+            return at[at >= 0]
+
         # Every per-slot table (sector, cluster, segments, ownership, niche group, initial
-        # firms, the slot's number) is read at the kept slots; the index tables below map.
+        # firms, the slot's number) is read at the kept slots; the index tables are mapped.
         per_slot = {
             f.name: value[keep]
             for f in dataclasses.fields(self)
             if isinstance(value := getattr(self, f.name), np.ndarray)
             and value.shape == (self.n_slots,)
         }
-        machine_tool_slots = position[
-            self.machine_tool_slots[np.isin(self.machine_tool_slots, keep)]
-        ]
-        make_segment, niche_group_of = per_slot["make_segment"], per_slot["niche_group_of"]
-        segment_slots = tuple(
-            machine_tool_slots[make_segment[machine_tool_slots] == g]
-            for g in range(self.n_segments)
-        )
+        niche_order = kept(self.niche_order)
         # The groups keep their numbers (a group may have no open slot: an empty run).
-        order = machine_tool_slots[np.argsort(niche_group_of[machine_tool_slots], kind="stable")]
-        n_groups = len(self.niche_group_start)
+        groups = np.arange(len(self.niche_group_start))
         return dataclasses.replace(
             self,
             **per_slot,
@@ -170,10 +168,10 @@ class SlotLayout:
             sector_size=sector_size,
             cluster_start=cluster_start,
             cluster_size=open_size,
-            machine_tool_slots=machine_tool_slots,
-            segment_slots=segment_slots,
-            niche_order=order,
-            niche_group_start=np.searchsorted(niche_group_of[order], np.arange(n_groups)),
+            machine_tool_slots=kept(self.machine_tool_slots),
+            segment_slots=tuple(kept(slots) for slots in self.segment_slots),
+            niche_order=niche_order,
+            niche_group_start=np.searchsorted(per_slot["niche_group_of"][niche_order], groups),
         )
 
 

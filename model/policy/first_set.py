@@ -316,7 +316,7 @@ class FirstSet(Instrument):
             # Drawn for the full layout's slots, so a slot keeps its draw when the spin-up's
             # part of the layout is expanded (``Engine.expand``).
             drawn = uniform_below(d, (eng.R, lay.full_slots), share)
-            self._provincial_soe = (drawn if lay.is_full else drawn[:, lay.slot_id]) & lay.soe
+            self._provincial_soe = drawn[:, lay.slot_id] & lay.soe
         return self._provincial_soe
 
     def expand(self, part: SlotLayout, n_slots: int) -> None:

@@ -107,7 +107,6 @@ class RegionModel(mesa.Model):
 
     def step(self) -> None:
         """Advance the economy by one year and record it."""
-        self._open_all_slots()  # (a model stepped without a spin-up)
         self._one_year()
         self.recorder.record_year()
 
