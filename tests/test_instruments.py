@@ -1084,13 +1084,14 @@ def test_a_peer_search_is_uniform_and_keeps_twins_coupled() -> None:
     alive = np.zeros(40, dtype=bool)
     alive[[1, 2, 5, 6, 9, 11, 14, 17, 20, 23, 26, 30, 33, 36, 39]] = True
     n = 6
+    slots = np.arange(40)
 
     def peers(alive: np.ndarray) -> np.ndarray:
         live_list = np.flatnonzero(alive)
         live_before = np.r_[0, np.cumsum(alive)]
         return np.array(
             [
-                _peer(alive, live_list, live_before, 0, 40, n, np.uint64(key), 2)
+                _peer(alive, live_list, live_before, 0, 40, 0, 40, slots, n, np.uint64(key), 2)
                 for key in range(1, 14_001)
             ]
         )
@@ -1108,6 +1109,34 @@ def test_a_peer_search_is_uniform_and_keeps_twins_coupled() -> None:
     kept = before != 20
     np.testing.assert_array_equal(after[kept], before[kept])
     assert not (after == 20).any()
+    # A layout that opens part of the block's slots (every live one among them): the slots
+    # are drawn in the full block and mapped, so each search ends at the same firm.
+    opened = np.r_[0:12, 14:15, 17:18, 20:27, 30:31, 33:34, 36:40]
+    assert alive[opened].sum() == alive.sum()
+    position = np.full(40, -1)
+    position[opened] = np.arange(len(opened))
+    part = alive[opened]
+    live_list, live_before = np.flatnonzero(part), np.r_[0, np.cumsum(part)]
+    mine = int(position[n])
+    on_part = np.array(
+        [
+            _peer(
+                part,
+                live_list,
+                live_before,
+                0,
+                len(opened),
+                0,
+                40,
+                position,
+                mine,
+                np.uint64(key),
+                2,
+            )
+            for key in range(1, 14_001)
+        ]
+    )
+    np.testing.assert_array_equal(opened[on_part], before)
 
 
 def test_a_maker_copies_its_peers_model_whole(base) -> None:

@@ -22,6 +22,11 @@ from model.testing import PLAN
 
 SMALL = {"market.firm_scale": 0.05, "spinup.years": 3}
 TRAITS = ("payback_years", "basic_research_share")
+#: Every slot open in the spin-up: the spin-up's layout is the full one.
+WHOLE = {"market.spinup_slot_headroom": 0.6}
+#: What each year's comparison of the two layouts reads.
+KEPT = ("alive", "entries", "exits", "innovated", "revenue", "cash")
+KEPT += ("process_productivity",)
 
 
 def _scenario(**over):
@@ -227,48 +232,44 @@ def test_a_free_slots_leftover_values_are_never_read(filler: float, behaviour: d
     assert not differ, differ
 
 
-def test_a_spinup_year_draws_the_same_numbers_in_either_layout() -> None:
-    """Up to entry, a spin-up year's rules give each firm the same outcome in the spin-up's
-    layout as in the full one: the same innovation, brochure, growth-shock and title draws (to
-    rounding of the sums). Imitation is off here: an imitator draws slots of its cluster
-    until one holds a peer, so which peer (each as likely either way) depends on the
-    cluster's slots, as the entrants' slots do."""
-    from model.economy import rules
-    from model.policy.mix import PolicyMix
-    from model.simulation.model import spinup_policy
+def test_the_spinup_gives_the_same_firms_in_either_layout() -> None:
+    """The spin-up's rules give each firm the same outcome on the spin-up's part of the
+    layout as on the full one (to rounding of the sums): the same innovation, imitation,
+    brochure, growth-shock and title draws, the same exits, and the same entrants in the
+    same slots. An imitator draws its peer's slot in the full layout and an entrant takes
+    its cluster's lowest free slot, so neither depends on how many slots are open."""
+    scenarios = [_scenario(**{"spinup.years": 6, **over}) for over in ({}, WHOLE)]
+    assert scenarios[0].innovation.imitation_enabled
+    runs = []
+    for sc in scenarios:
+        m = RegionModel(sc, [0, 1])
+        years: list[dict[str, np.ndarray]] = []
+        one_year = m._one_year
 
-    models = [
-        RegionModel(_scenario(**{"innovation.imitation_enabled": False, **over}), [0, 1])
-        for over in ({}, {"market.spinup_slot_headroom": 0.6})
-    ]
-    for m in models:
-        eng = m.engine
-        m.policy = eng.policy = PolicyMix(spinup_policy(m.scenario_params))
-        eng.year += 1
-        eng.advance_exogenous()
-        for rule in (rules.demand, rules.research, rules.innovate_and_imitate, rules.invest):
-            rule(eng)
-        rules.produce(eng)
-        rules.account(eng)
-        m.policy.pay(eng)
-        rules.settle_cash(eng)
-        rules.update_status(eng)
-    part, whole = (m.engine.state for m in models)
-    where, n = models[0].layout.slot_id, models[0].layout.n_slots
-    compared = ("innovated", "machine_choice", "model_productivity", "revenue", "market_share")
-    for name in (*compared, "national_share", "cash"):
-        mine, other = getattr(part, name), getattr(whole, name)[:, where]
-        if name == "machine_choice":  # columns: a maker's slot (by layout) or an outside model
-            n_full = models[1].layout.n_slots
-            mine = np.where(mine < n, where[np.minimum(mine, n - 1)], mine - n + n_full)
-        if mine.dtype.kind in "bi":
-            np.testing.assert_array_equal(mine, other, err_msg=name)
-        else:
-            np.testing.assert_allclose(mine, other, rtol=1e-9, err_msg=name)
-    titles = ("specialised_new", "little_giant", "single_champion")
-    held = [f"{t}_{x}" for t in titles for x in ("held", "listed_year")]
-    for name in held:
-        np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[:, where])
+        def kept(m=m, one_year=one_year, years=years) -> None:
+            one_year()
+            st = m.engine.state
+            years.append({name: getattr(st, name).copy() for name in KEPT} | {"at": m.layout})
+
+        m._one_year = kept
+        m.spin_up()
+        m.step()  # and the first simulated year, on the full layout in both
+        runs.append(years)
+    assert not runs[0][0]["at"].is_full and runs[1][0]["at"].is_full
+    entries = 0
+    for part, whole in zip(*runs, strict=True):
+        where = part["at"].slot_id
+        elsewhere = np.setdiff1d(np.arange(whole["at"].n_slots), where)
+        assert not whole["alive"][:, elsewhere].any()
+        for name in ("alive", "entries", "exits", "innovated"):
+            np.testing.assert_array_equal(part[name], whole[name][:, where], err_msg=name)
+        live = part["alive"]
+        for name in ("revenue", "cash", "process_productivity"):
+            np.testing.assert_allclose(
+                part[name][live], whole[name][:, where][live], rtol=1e-9, err_msg=name
+            )
+        entries += int(part["entries"].sum())
+    assert entries > 100, entries
 
 
 def test_a_segment_without_buyers_in_the_spinup_buys_nothing() -> None:

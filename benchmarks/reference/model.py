@@ -827,9 +827,10 @@ class ReferenceModel(mesa.Model):
         sends firms over the threshold into free slots.
 
         A firm whose revenue per real firm is below the threshold falls into the pool; one
-        with negative net worth closes. During the spin-up entrants replace the exits; after
-        it, a sector's expected entrants are the firms its growth carries over the threshold
-        from the pool (``pool_entry_rate``) per firm it had before the exits.
+        with negative net worth closes. During the spin-up entrants replace each cluster's
+        exits; after it, a cluster's expected entrants are the firms its sector's growth
+        carries over the threshold from the pool (``pool_entry_rate``) per firm it had before
+        the exits, rounded down or up at random. They take the cluster's lowest free slots.
         """
         market = self.scenario_params.market
         threshold = self.region.status.above_scale_revenue_m_yuan * self.firm_weight
@@ -844,6 +845,7 @@ class ReferenceModel(mesa.Model):
         sector_revenue = [sum(f.revenue for f in firms) for firms in self.by_sector]
         self.exit_cash, self.exit_debt = [0.0] * S, [0.0] * S
         self.exit_count, self.closure_count = [0] * S, [0] * S
+        cluster_exits = [0] * len(self.layout.cluster_slots)
         for f in list(self.agents):
             closes = f.net_worth() < 0.0
             if not (closes or f.revenue < threshold):
@@ -851,6 +853,7 @@ class ReferenceModel(mesa.Model):
             self.exit_cash[f.sector] += f.cash
             self.exit_debt[f.sector] += f.debt
             self.exit_count[f.sector] += 1
+            cluster_exits[f.slot.cluster] += 1
             self.closure_count[f.sector] += closes
             f.slot.firm = None
             f.remove()
@@ -867,21 +870,32 @@ class ReferenceModel(mesa.Model):
         ]
         self.entry_cash, self.entry_count = [0.0] * S, [0] * S
         self.entrants_expected = [0.0] * S
+        self.entrants_without_slot = [0] * S
         entrants = []
-        for s, firms in enumerate(self.by_sector):
-            free = [
-                slot
-                for slot in self.layout.sector_slots[s]
-                if slot.firm is None and (slot.open_in_spinup or not self.spinning_up)
-            ]
-            if self.spinning_up:
-                wanted = float(self.exit_count[s])
-            else:
-                rate = pool_entry_rate(self.region.size_exponent, growth[s], market.growth_shock_sd)
-                wanted = rate * (len(firms) + self.exit_count[s])
-            self.entrants_expected[s] = wanted
-            p_enter = min(wanted / max(len(free), 1), 1.0)
-            chosen = self.entry_slots(free, p_enter)
+        for s in range(S):
+            rate = pool_entry_rate(self.region.size_exponent, growth[s], market.growth_shock_sd)
+            chosen = []
+            for c, slots in enumerate(self.layout.cluster_slots):
+                if self.layout.cluster_sector[c] != s:
+                    continue
+                if self.spinning_up:
+                    # The exits are replaced: each cluster keeps its firm count.
+                    wanted = float(cluster_exits[c])
+                else:
+                    # The cluster's pool is as large as its live firms before the exits imply.
+                    live = sum(slot.firm is not None for slot in slots)
+                    wanted = rate * (live + cluster_exits[c])
+                self.entrants_expected[s] += wanted
+                due = math.floor(wanted + self.random.random())
+                # The entrants take the cluster's lowest free slots (in the spin-up, of those
+                # open in it).
+                free = [
+                    slot
+                    for slot in slots
+                    if slot.firm is None and (slot.open_in_spinup or not self.spinning_up)
+                ]
+                chosen += free[:due]
+                self.entrants_without_slot[s] += max(due - len(free), 0)
             if chosen:
                 entrants.extend(
                     self.enter(
@@ -891,10 +905,6 @@ class ReferenceModel(mesa.Model):
         if entrants:
             self.regroup()
         self.normalise_shares()  # exits left gaps; entrants took their shares
-
-    def entry_slots(self, free: list, p_enter: float) -> list:
-        """Free slots filled this year: each with probability p_enter."""
-        return [slot for slot in free if self.random.random() < p_enter]
 
     def enter(
         self,

@@ -502,20 +502,30 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
             pool_entry_rate(alpha, g, sd) * n for g, n in zip(growth, live_before, strict=True)
         ]
     entries = set(np.flatnonzero(st.entries[0]).tolist())
-    rm.entry_slots = lambda free, p: [slot for slot in free if slot.index in entries]
     k_entry = eng.stream_keys("entry")[0]
     before = {f.slot.index: f for f in rm.agents}
     closed = set(np.flatnonzero(st.closures[0]).tolist())
     closes = {i for i, f in before.items() if f.net_worth() < 0.0}
     with _FastDraws(rnd) as draws:
-        # Each entrant draws its size, productivity noise (a maker also its model's), R&D
-        # habit and high-tech status.
-        for i in sorted(entries):
-            c = i * STRIDE
-            draws.queue += [("random", uniform(k_entry, c + 6)), ("gauss", normal(k_entry, c + 1))]
-            if lay.make_segment[i] >= 0:
-                draws.queue.append(("gauss", normal(k_entry, c + 7)))
-            draws.queue += [("gauss", normal(k_entry, c + 3)), ("random", uniform(k_entry, c + 5))]
+        # Sector by sector: each cluster's draw of its entrant count (past every slot's
+        # counters), then each entrant's size, productivity noise (a maker also its
+        # model's), R&D habit and high-tech status. The entrants' slots follow from the rule.
+        for s in range(len(rm.sectors)):
+            for c in np.flatnonzero(lay.sector_of[lay.cluster_start] == s):
+                counter = (lay.full_slots + int(c)) * STRIDE
+                draws.queue.append(("random", uniform(k_entry, counter)))
+            for i in sorted(i for i in entries if lay.sector_of[i] == s):
+                c = int(lay.slot_id[i]) * STRIDE
+                draws.queue += [
+                    ("random", uniform(k_entry, c + 6)),
+                    ("gauss", normal(k_entry, c + 1)),
+                ]
+                if lay.make_segment[i] >= 0:
+                    draws.queue.append(("gauss", normal(k_entry, c + 7)))
+                draws.queue += [
+                    ("gauss", normal(k_entry, c + 3)),
+                    ("random", uniform(k_entry, c + 5)),
+                ]
         rm.demography()
     after = {f.slot.index: f for f in rm.agents}
     same_exits = exits == {i for i, f in before.items() if after.get(i) is not f}
@@ -530,7 +540,7 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     print(
         f"{'exits':12s} {'same' if same_exits else 'differ'} ({len(exits)}), closures "
         f"{'same' if same_closures else 'differ'} ({len(closed)}); "
-        f"entrants' slots forced ({len(entries)})"
+        f"entrants' slots {'same' if same_entries else 'differ'} ({len(entries)})"
     )
     report(
         "entry",

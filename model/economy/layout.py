@@ -32,6 +32,12 @@ class SlotTables(NamedTuple):
     buy_segment: np.ndarray  # (N,) segment a buyer shops in
     niche_group_of: np.ndarray  # (N,) (niche, segment) group of a maker, -1 elsewhere
     slot_id: np.ndarray  # (N,) the slot's number in the full layout: its draws' counter base
+    #: (full slots,) each full-layout slot's place in this layout, -1 where it is not open
+    slot_position: np.ndarray
+    full_sector_start: np.ndarray  # (S,) a sector's first slot in the full layout
+    full_sector_size: np.ndarray  # (S,) its slots in the full layout
+    full_cluster_start: np.ndarray  # (C,) a cluster's first slot in the full layout
+    full_cluster_size: np.ndarray  # (C,) its slots in the full layout
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,20 @@ class SlotLayout:
     #: full one (``open_prefix``) as in the full layout.
     slot_id: np.ndarray
     full_slots: int  # slots of the full layout
+    #: The full layout's sector and cluster blocks: a rule that draws a slot of a block draws
+    #: it in the full layout (``slot_position`` maps it here), so that the draw's outcome does
+    #: not depend on how many of the block's slots are open.
+    full_sector_start: np.ndarray
+    full_sector_size: np.ndarray
+    full_cluster_start: np.ndarray
+    full_cluster_size: np.ndarray
+
+    @functools.cached_property
+    def slot_position(self) -> np.ndarray:
+        """(full slots,) each full-layout slot's place in this layout, -1 where it is not open."""
+        position = np.full(self.full_slots, -1, dtype=np.int64)
+        position[self.slot_id] = np.arange(self.n_slots)
+        return position
 
     @property
     def is_full(self) -> bool:
@@ -148,6 +168,8 @@ class SlotLayout:
             """An index table's kept slots, at their places in the part (in the same order)."""
             at = position[slots]
             return at[at >= 0]
+
+        # (``slot_position`` is cached per layout: the part computes its own.)
 
         # Every per-slot table (sector, cluster, segments, ownership, niche group, initial
         # firms, the slot's number) is read at the kept slots; the index tables are mapped.
@@ -303,4 +325,8 @@ def build_layout(scenario: Scenario) -> SlotLayout:
         sector_ids=tuple(sector_ids),
         slot_id=np.arange(n, dtype=np.int64),
         full_slots=n,
+        full_sector_start=np.asarray(sector_start),
+        full_sector_size=np.asarray(sector_size),
+        full_cluster_start=np.asarray(cluster_start),
+        full_cluster_size=np.asarray(cluster_size),
     )

@@ -189,7 +189,7 @@ FIELDS: tuple[Field, ...] = (
     _f("exit_cash_by_sector", F8, SECTOR, "m yuan", "cash leaving with the year's exits", "demography"),
     _f("exit_debt_by_sector", F8, SECTOR, "m yuan", "debt of the year's exits, written off", "demography"),
     _f("entry_cash_by_sector", F8, SECTOR, "m yuan", "owners' equity of the year's entrants", "demography"),
-    _f("entrants_without_slot", F8, SECTOR, "simulated firms", "expected entrants from the pool beyond the sector's free slots (the layout's cap: market.slot_headroom)", "demography"),
+    _f("entrants_without_slot", F8, SECTOR, "simulated firms", "entrants from the pool beyond their clusters' free slots (the layout's cap: market.slot_headroom)", "demography"),
     # -------------------------------------------------------------------- sectors
     _f("k1", F8, SECTOR, "1", "machine-sensitive unit cost at productivity 1", "exogenous"),
     _f("k2", F8, SECTOR, "1", "other unit cost (materials)", "exogenous"),

@@ -216,8 +216,8 @@ VARIABLES: tuple[Variable, ...] = (
     _sector("entries", "count", "entrants at the end of the year"),
     _sector(
         "entrants_without_slot",
-        "firms (expected)",
-        "expected entrants from the pool beyond the sector's free firm slots (lost: raise "
+        "count",
+        "entrants from the pool beyond their clusters' free firm slots (lost: raise "
         "market.slot_headroom if not 0)",
     ),
     _sector("exits", "count", "exits at the end of the year (closures and falls below scale)"),

@@ -34,10 +34,11 @@ def demography(eng: Engine) -> None:
     A firm whose revenue (per real firm) is below the above-scale threshold falls into the
     pool of smaller firms (降规); one with negative net worth closes. From the pool, firms
     whose growth carries them over the threshold join (小升规): their number per live firm
-    is ``pool_entry_rate`` of the region's size exponent, the sector's revenue growth this
-    year and the growth-shock sd at the threshold (``model.economy.sizes``). During the
-    spin-up entrants only replace exits, which keeps the base-year firm count. Entrants
-    fill free slots at random, with the initial state set in ``enter_firms``.
+    of a cluster is ``pool_entry_rate`` of the region's size exponent, the sector's revenue
+    growth this year and the growth-shock sd at the threshold (``model.economy.sizes``).
+    During the spin-up entrants only replace exits, which keeps each cluster's base-year
+    firm count. Entrants take their cluster's lowest free slots, with the initial state set
+    in ``enter_firms``: neither how many enter nor where depends on how many slots are open.
     """
     st, sc, lay, par = eng.state, eng.scenario.market, eng.layout, eng.par
     G = lay.n_segments
@@ -54,7 +55,7 @@ def demography(eng: Engine) -> None:
         getattr(st, name)[exits] = False
     st.exits = exits
     st.closures = closures
-    n_alive, n_exit, n_free, mean_pi, new_e, segment_mean_a = entry_statistics(
+    n_alive, cluster_alive, cluster_exits, mean_pi, new_e, segment_mean_a = entry_statistics(
         lay.tables, bundle(EntryStatisticsFirms, st), exits, eng.cohort_head, G
     )
     frontier = float(eng.exo.other_equipment_productivity)
@@ -64,20 +65,17 @@ def demography(eng: Engine) -> None:
     segment_mean_a = np.where(segment_mean_a > 0, segment_mean_a, eng.other_province_model())
     is_user = lay.make_segment < 0
     if eng.spinning_up:
-        wanted = n_exit
+        # Each cluster's exits are replaced: the spin-up keeps every cluster's firm count.
+        wanted = cluster_exits
     else:
         alpha = eng.region.size_exponent
         rate = np.vectorize(lambda g: pool_entry_rate(alpha, g, sc.growth_shock_sd))(growth)
-        # The pool is as large as the live firms before the exits imply.
-        wanted = rate * (n_alive + n_exit)
-    p_enter = np.minimum(wanted / np.maximum(n_free, 1.0), 1.0)
-    # Slots are fixed per sector: entry beyond them is lost, and recorded so that a run
-    # whose layout caps its firm count says so.
-    st.entrants_without_slot = np.maximum(wanted - n_free, 0.0)
+        # A cluster's pool is as large as its live firms before the exits imply.
+        wanted = rate[:, lay.sector_of[lay.cluster_start]] * (cluster_alive + cluster_exits)
     st.entry_cash_by_sector = np.zeros_like(sector_revenue)
     exo = eng.exo
     stats = EntryStatistics(
-        p_enter=p_enter,
+        wanted=wanted,
         n_alive=n_alive,
         sector_revenue=sector_revenue,
         mean_pi=mean_pi,
@@ -113,8 +111,16 @@ def demography(eng: Engine) -> None:
         head=eng.cohort_head,
         cost_head=int(eng.cost_slot_of_ring()[eng.cohort_head]),
     )
+    # Slots are fixed per cluster: entry beyond them is lost, and recorded so that a run
+    # whose layout caps its firm count says so.
+    st.entrants_without_slot = np.zeros_like(sector_revenue)
     st.entries = enter_firms(
-        lay.tables, bundle(Entrants, st), stats, params, st.entry_cash_by_sector
+        lay.tables,
+        bundle(Entrants, st),
+        stats,
+        params,
+        st.entry_cash_by_sector,
+        st.entrants_without_slot,
     )
     eng.policy.reset_firms(eng, st.entries)
 
@@ -229,16 +235,17 @@ def entry_statistics(
     """Sector and segment statistics of the survivors that entry and entrants use.
 
     Returns:
-        Per sector (R, S): live firms, exits, free slots, capacity-weighted mean process
-        productivity, the embodied productivity of this year's new machines (the
-        capacity-weighted machine productivity where none were bought, 0 where no
-        machines are in use); per segment (R, G): the revenue-weighted mean model
-        productivity of live makers (0 where there are none).
+        Live firms per sector (R, S); live firms and exits per cluster (R, C); per sector
+        (R, S) the capacity-weighted mean process productivity and the embodied productivity
+        of this year's new machines (the capacity-weighted machine productivity where none
+        were bought, 0 where no machines are in use); per segment (R, G): the
+        revenue-weighted mean model productivity of live makers (0 where there are none).
     """
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
     sector_start = lay.sector_start
     sector_size = lay.sector_size
+    cluster_of = lay.cluster_of
     make_segment = lay.make_segment
     alive = f.alive
     cohort_capacity = f.cohort_capacity
@@ -250,9 +257,10 @@ def entry_statistics(
     model_productivity = f.model_productivity
     R, N = alive.shape
     S = sector_start.shape[0]
+    C = lay.cluster_start.shape[0]
     n_alive = np.zeros((R, S))
-    n_exit = np.zeros((R, S))
-    n_free = np.zeros((R, S))
+    cluster_alive = np.zeros((R, C))
+    cluster_exits = np.zeros((R, C))
     mean_pi = np.zeros((R, S))
     new_e = np.zeros((R, S))
     seg_a = np.zeros((R, n_segments))
@@ -272,11 +280,11 @@ def entry_statistics(
                 new_cap += k
                 new_input += k * cohort_inverse_productivity[r, n, head]
                 if exits[r, n]:
-                    n_exit[r, s] += 1.0
+                    cluster_exits[r, cluster_of[n]] += 1.0
                 if not alive[r, n]:
-                    n_free[r, s] += 1.0
                     continue
                 n_alive[r, s] += 1.0
+                cluster_alive[r, cluster_of[n]] += 1.0
                 w = capacity[r, n]
                 w_sum += w
                 w_pi += w * process_productivity[r, n]
@@ -293,7 +301,7 @@ def entry_statistics(
                 new_e[r, s] = w_e / max(w_sum, TINY)
         for g in range(n_segments):
             seg_a[r, g] = seg_a[r, g] / max(seg_w[g], TINY)
-    return n_alive, n_exit, n_free, mean_pi, new_e, seg_a
+    return n_alive, cluster_alive, cluster_exits, mean_pi, new_e, seg_a
 
 
 #: What an entrant is given: the catalogue's ``set_on_entry`` arrays, and ``alive``.
@@ -303,7 +311,7 @@ Entrants = bundle_type("Entrants", ("alive", *names(set_on_entry=True)), __name_
 class EntryStatistics(NamedTuple):
     """The sectors' and segments' statistics an entrant is sized and equipped by."""
 
-    p_enter: np.ndarray  # (R, S) chance a free slot is taken
+    wanted: np.ndarray  # (R, C) expected entrants of each cluster
     n_alive: np.ndarray  # (R, S) live firms after the exits
     #: (R, S) live revenue before the exits: a wave of exits does not shrink the entrants
     #: that replace them
@@ -350,12 +358,17 @@ def enter_firms(
     stats: EntryStatistics,
     par: EntryParams,
     entry_cash: np.ndarray,
+    without_slot: np.ndarray,
 ) -> np.ndarray:
     """Entry into free slots and the entrants' initial state (in place).
 
-    A free slot of sector s is taken with probability ``stats.p_enter``; draws per slot
-    (entry stream): 0 entry, 1-2 productivity noise, 3-4 R&D habit, 5 high-tech status,
-    6 size, 7 model noise. Entrants have revenue ``entrant_revenue_m_yuan`` x
+    Cluster c's entrants are its ``stats.wanted`` rounded down or up at random (the
+    entry stream's draw of counter (full slots + c) x STRIDE, past every slot's), and they
+    take the cluster's lowest free slots; those beyond its free slots are added to
+    ``without_slot`` (R, S). The count and the slots are then the same in a layout that opens
+    part of the cluster's slots (``SlotLayout.open_prefix``) as in the full one, as long as
+    the open part has room. Draws per entrant's slot (entry stream): 1-2 productivity noise,
+    3-4 R&D habit, 5 high-tech status, 6 size, 7 model noise. Entrants have revenue ``entrant_revenue_m_yuan`` x
     exp(``entrant_size_spread`` x U) (their share of the sector's revenue before exits), the
     sector's mean process productivity with noise (machine-tool makers: the segment's mean
     model with the model noise), this year's new machines, and owners' equity of
@@ -371,9 +384,13 @@ def enter_firms(
     # The bundles' arrays and values by name, read once: numba does not hoist a NamedTuple's
     # fields out of the loops (reading them inside cost 15-40% of the loops' time).
     slot_id = lay.slot_id
+    cluster_start = lay.cluster_start
+    cluster_size = lay.cluster_size
     sector_start = lay.sector_start
     sector_size = lay.sector_size
+    sector_of = lay.sector_of
     make_segment = lay.make_segment
+    count_counter = lay.slot_position.shape[0] * STRIDE
     alive = ent.alive
     rd_real_history = ent.rd_real_history
     market_share = ent.market_share
@@ -417,7 +434,7 @@ def enter_firms(
     specialised_new_listed_year = ent.specialised_new_listed_year
     little_giant_listed_year = ent.little_giant_listed_year
     single_champion_listed_year = ent.single_champion_listed_year
-    p_enter = stats.p_enter
+    wanted = stats.wanted
     sector_revenue = stats.sector_revenue
     mean_pi = stats.mean_pi
     segment_mean_a = stats.segment_mean_a
@@ -441,7 +458,7 @@ def enter_firms(
     rd_intensity = par.rd_intensity
     high_tech_share = par.high_tech_share
     R, N = alive.shape
-    S = sector_start.shape[0]
+    C = cluster_start.shape[0]
     L = rd_real_history.shape[2]
     entered = np.zeros((R, N), dtype=np.bool_)
     cit_rate, high_tech_rate, super_deduction = (
@@ -451,10 +468,11 @@ def enter_firms(
     )
     for r in range(R):
         key = keys[r]
-        for s in range(S):
-            lo = sector_start[s]
-            hi = lo + sector_size[s]
-            p = p_enter[r, s]
+        for cl in range(C):
+            lo = cluster_start[cl]
+            hi = lo + cluster_size[cl]
+            s = sector_of[lo]
+            due = int(math.floor(wanted[r, cl] + uniform(key, count_counter + cl * STRIDE)))
             th = theta[s]
             capital_price = kappa[s] * (
                 th * price_index[r, mt_sector] + (1.0 - th) * other_equipment_price
@@ -462,11 +480,12 @@ def enter_firms(
             price_e = price_index[r, s]
             sigma = rd_dispersion[s]
             for n in range(lo, hi):
+                if due == 0:
+                    break
                 if alive[r, n]:
                     continue
+                due -= 1
                 c = slot_id[n] * STRIDE
-                if not uniform(key, c) < p:
-                    continue
                 # A firm that grew over the threshold this year lands within about one
                 # year's shock of it.
                 revenue_e = entrant_revenue * math.exp(entrant_size_spread * uniform(key, c + 6))
@@ -534,6 +553,10 @@ def enter_firms(
                 specialised_new_listed_year[r, n] = NEVER
                 little_giant_listed_year[r, n] = NEVER
                 single_champion_listed_year[r, n] = NEVER
+            without_slot[r, s] += due
+        for s in range(sector_start.shape[0]):
+            lo = sector_start[s]
+            hi = lo + sector_size[s]
             # A user sector's shares again sum to one over its live firms (the makers'
             # markets are renormalised when shares next move, with their rivals').
             total_m = 0.0

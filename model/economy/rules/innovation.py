@@ -137,6 +137,9 @@ def _peer(
     live_before: np.ndarray,
     lo: int,
     hi: int,
+    full_lo: int,
+    full_size: int,
+    slot_position: np.ndarray,
     n: int,
     key,
     counter: int,
@@ -150,13 +153,16 @@ def _peer(
     slots first keeps twins coupled (common random numbers): where the first live slot drawn
     is live in both, both copy the same firm, while a pick by rank would shift with every entry
     or exit before it. -1 if n is the block's only live firm.
+
+    The slots are drawn from the block's ``full_size`` slots in the full layout, from
+    ``full_lo`` on, and ``slot_position`` maps them to this layout's (-1: not open, so free):
+    the peer is then the same whichever of the block's slots are open.
     """
     if live_before[hi] - live_before[lo] <= 1:
         return -1
-    size = hi - lo
     for k in range(PEER_SLOT_DRAWS):
-        j = lo + min(int(uniform(key, counter + k) * size), size - 1)
-        if j != n and alive[j]:
+        j = slot_position[full_lo + min(int(uniform(key, counter + k) * full_size), full_size - 1)]
+        if j >= 0 and j != n and alive[j]:
             return j
     u = uniform(key, counter + PEER_SLOT_DRAWS)
     return _other_live_firm(live_list, live_before, lo, hi, n, u)
@@ -194,6 +200,11 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
     cluster_size = lay.cluster_size
     sector_start = lay.sector_start
     sector_size = lay.sector_size
+    full_cluster_start = lay.full_cluster_start
+    full_cluster_size = lay.full_cluster_size
+    full_sector_start = lay.full_sector_start
+    full_sector_size = lay.full_sector_size
+    slot_position = lay.slot_position
     alive = f.alive
     model_productivity = f.model_productivity
     process_productivity = f.process_productivity
@@ -278,11 +289,27 @@ def innovate_firms(lay: SlotTables, f: SearchFirms, p: SearchParams) -> None:
                             cl = cluster_of[n]
                             lo = cluster_start[cl]
                             hi = lo + cluster_size[cl]
+                            full_lo = full_cluster_start[cl]
+                            full_size = full_cluster_size[cl]
                         else:
                             s = sector_of[n]
                             lo = sector_start[s]
                             hi = lo + sector_size[s]
-                        peer = _peer(alive[r], live_list, live_before, lo, hi, n, k_imi, c + 2)
+                            full_lo = full_sector_start[s]
+                            full_size = full_sector_size[s]
+                        peer = _peer(
+                            alive[r],
+                            live_list,
+                            live_before,
+                            lo,
+                            hi,
+                            full_lo,
+                            full_size,
+                            slot_position,
+                            n,
+                            k_imi,
+                            c + 2,
+                        )
                         # Machine-tool firms copy only peers making the same segment.
                         if peer >= 0 and make_segment[peer] == make_segment[n]:
                             if make_segment[peer] >= 0:
