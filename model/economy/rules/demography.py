@@ -362,21 +362,21 @@ def enter_firms(
 ) -> np.ndarray:
     """Entry into free slots and the entrants' initial state (in place).
 
-    Cluster c's entrants are its ``stats.wanted`` rounded down or up at random (the
-    entry stream's draw of counter (full slots + c) x STRIDE, past every slot's), and they
-    take the cluster's lowest free slots; those beyond its free slots are added to
-    ``without_slot`` (R, S). The count and the slots are then the same in a layout that opens
-    part of the cluster's slots (``SlotLayout.open_prefix``) as in the full one, as long as
-    the open part has room. Draws per entrant's slot (entry stream): 1-2 productivity noise,
-    3-4 R&D habit, 5 high-tech status, 6 size, 7 model noise. Entrants have revenue ``entrant_revenue_m_yuan`` x
-    exp(``entrant_size_spread`` x U) (their share of the sector's revenue before exits), the
-    sector's mean process productivity with noise (machine-tool makers: the segment's mean
-    model with the model noise), this year's new machines, and owners' equity of
-    ``entrant_equity_ratio`` x revenue, which is also summed by sector into ``entry_cash``
-    (R, S). A maker takes the same share of its segment's rest-of-country and foreign
-    demand, with the appeal per unit of share of the segment's incumbents; a user firm the
-    appeal per unit of market share of its sector's incumbents. User sectors' market shares
-    are then renormalised.
+    Cluster c's entrants are its ``stats.wanted`` rounded down or up at random (the entry
+    stream's draw of counter (full slots + c) x STRIDE, past every slot's), and they take
+    the cluster's lowest free slots; those beyond its free slots are added to
+    ``without_slot`` (R, S). The count and the slots are then the same in a layout that
+    opens part of the cluster's slots (``SlotLayout.open_prefix``) as in the full one, as
+    long as the open part has room. Draws per entrant's slot (entry stream): 1-2
+    productivity noise, 3-4 R&D habit, 5 high-tech status, 6 size, 7 model noise. Entrants
+    have revenue ``entrant_revenue_m_yuan`` x exp(``entrant_size_spread`` x U) (their share
+    of the sector's revenue before exits), the sector's mean process productivity with noise
+    (machine-tool makers: the segment's mean model with the model noise), this year's new
+    machines, and owners' equity of ``entrant_equity_ratio`` x revenue, which is also summed
+    by sector into ``entry_cash`` (R, S). A maker takes the same share of its segment's
+    rest-of-country and foreign demand, with the appeal per unit of share of the segment's
+    incumbents; a user firm the appeal per unit of market share of its sector's incumbents.
+    User sectors' market shares are then renormalised.
 
     Returns:
         Entrants (R, N).
