@@ -331,14 +331,22 @@ def _pseudo_spec(spec, theta0: dict[str, float], seed: int, replicates: int, sca
     return spec.with_(facts=facts)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="noise-limited local search (docs/ODD.md IV): 7 of 10 data seeds recover both "
+    "parameters within two s.e. at 12781b3, and this seed does not (growth-shock sd 0.270 "
+    "against 0.32, s.e. 0.013)",
+)
 def test_parameter_recovery_at_small_scale() -> None:
     """Pseudo-data at known parameters (one seed block), estimated with another.
 
     The local search is noise-limited (docs/ODD.md section IV, 'Parameter recovery'): a
     4-replicate evaluation at scale 0.1 is about as noisy as the gain from start to truth.
-    Over ten data seeds both parameters come out within two s.e. for about 6 (6 before the
-    spin-up ran on part of the slots, 9 with 0.1 spare slots, 6 with none: 2026-12-05). This
-    seed is among them since that change; it was a strict expected failure until then.
+    Over ten data seeds both parameters come out within two s.e. for about 6 or 7 (6 before
+    the spin-up ran on part of the slots, 9 with 0.1 spare slots, 6 with none, 7 since
+    entrants take their cluster's lowest free slots: 2026-12-05). This seed was among them
+    between the first two changes and is not since the third, so the test is a strict
+    expected failure again, as it was until the first: it fails when this seed recovers.
     """
     spec = load_calibration(SMALL)
     spec = spec.with_(parameters=spec.parameters[:2])  # growth_shock_sd, wear_rate

@@ -34,8 +34,9 @@ M_YUAN_PER_BN = 1e3
 #: The rules this implementation mirrors. When the fast model's rules change, this names the
 #: version the reference still implements (and tests/test_reference.py catches the drift).
 RULESET = (
-    "fast-model rules as of commit 485989a, with the spin-up's entrants in the spin-up's "
-    "slots (market.spinup_slot_headroom) (model/economy/rules, initial.py, engine.py, "
+    "fast-model rules as of commit 12781b3: a cluster's entrants (its expected count rounded "
+    "at random) in its lowest free slots, the spin-up's in the spin-up's slots "
+    "(market.spinup_slot_headroom) (model/economy/rules, initial.py, engine.py, "
     "layout.py, sizes.py; model/simulation/model.py; model/policy)"
 )
 #: The makers' markets outside the region: the rest of the country and abroad.
