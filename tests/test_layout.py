@@ -117,27 +117,37 @@ def _block_rows(eng) -> set[str]:
     return {name for name, value in eng.state.arrays() if any(value.base is b for b in blocks)}
 
 
-def test_the_rebase_moves_every_firm_into_the_full_layout() -> None:
+def test_the_rebase_moves_every_firm_into_the_simulated_years_slots() -> None:
     m = RegionModel(_scenario(), [0, 1])
     part, eng = m.layout, m.engine
-    n, where = part.n_slots, part.slot_id
+    n = part.n_slots
     before: dict[str, np.ndarray] = {}
     rows: set[str] = set()
     expand = eng.expand
 
-    def spy() -> np.ndarray:
+    def spy(to):
         before.update({k: v.copy() for k, v in eng.state.arrays() if v.shape[1:2] == (n,)})
         rows.update(_block_rows(eng))
-        return expand()
+        return expand(to)
 
     eng.expand = spy
     m.spin_up()
-    assert m.layout is eng.layout is eng.full_layout and eng.layout.n_slots > n
+    now_layout = eng.layout
+    assert m.layout is now_layout and not now_layout.is_full and now_layout.n_slots > n
+    # Each cluster: its firms x (1 + open_slot_headroom) slots, its first ones.
+    h = m.scenario_params.market.open_slot_headroom
+    firms = np.add.reduceat(part.initial_alive.astype(int), part.cluster_start)
+    expected = np.minimum(
+        eng.full_layout.cluster_size, np.maximum(firms + 1, np.ceil(firms * (1 + h)))
+    )
+    np.testing.assert_array_equal(now_layout.cluster_size, expected)
     # Every per-slot array of the engine, the instruments and the recorder moved.
-    assert n not in (eng.layout.n_slots, eng.R), "pick a scale whose slot counts differ"
+    assert n not in (now_layout.n_slots, eng.R), "pick a scale whose slot counts differ"
     assert not _per_slot(m, n, set()), _per_slot(m, n, set())
     st = eng.state
-    opened = np.setdiff1d(np.arange(eng.layout.n_slots), where)
+    where = now_layout.slot_position[part.slot_id]  # the part's slots, now
+    assert (where >= 0).all()
+    opened = np.setdiff1d(np.arange(now_layout.n_slots), where)
     assert len(before) > 60
     for name, value in before.items():
         now = getattr(st, name)
@@ -145,45 +155,98 @@ def test_the_rebase_moves_every_firm_into_the_full_layout() -> None:
         if name not in TRAITS:
             assert not now[:, opened].any(), f"{name}: an opened slot is not empty"
     # The opened slots have the traits the full layout drew for them.
-    whole = RegionModel(_scenario(**{"market.spinup_slot_headroom": 0.6}), [0, 1])
+    whole = RegionModel(_scenario(**WHOLE), [0, 1])
     for name in TRAITS:
-        np.testing.assert_array_equal(getattr(st, name), getattr(whole.engine.state, name))
+        np.testing.assert_array_equal(
+            getattr(st, name), getattr(whole.engine.state, name)[:, now_layout.slot_id]
+        )
     # A state array that was a row of a rule's block is a row of the widened block, which
     # the rule finds again the next year (it allocates no new block).
     assert rows and rows == _block_rows(eng)
     blocks = {k: id(b) for k, b in eng._buffers.items()}
     assert all(k[3] != n for k in blocks)
     m.step()  # and the first year runs on them
-    assert {k: id(b) for k, b in eng._buffers.items()} == blocks
+    if eng.layout is now_layout:
+        assert {k: id(b) for k, b in eng._buffers.items()} == blocks
     assert rows <= _block_rows(eng)
 
 
 def test_the_rebase_moves_what_the_instruments_paid_and_expect() -> None:
     m = RegionModel(_scenario(), [0, 1])
-    where = m.layout.slot_id
+    part = m.layout
     before: dict[tuple[str, str], np.ndarray] = {}
-    move = m._open_all_slots
+    expand = m.policy.expand
 
-    def spy() -> None:
+    def spy(part, to) -> None:
         for ins in m.policy.all:
             for name, value in vars(ins).items():
                 if isinstance(value, CompactSlots):
                     before[ins.name, name] = value.dense().copy()
-                elif isinstance(value, np.ndarray) and value.shape[1:2] == (len(where),):
+                elif isinstance(value, np.ndarray) and value.shape[1:2] == (part.n_slots,):
                     before[ins.name, name] = value.copy()
-        move()
+        expand(part, to)
 
-    m._open_all_slots = spy
+    m.spin_up()  # (the spin-up's policy; the planned one takes over at the rebase)
+    m = RegionModel(_scenario(), [0, 1])
+    expand = m.policy.expand
+    m.policy.expand = spy
     m.spin_up()
     # What the spin-up's instruments paid and buyers bought (the status quo's R&D bonus and
     # first sets) is kept for the same firms.
     assert {("rd_bonus", "_paid"), ("first_set", "last_purchases")} <= set(before)
+    where = m.layout.slot_position[part.slot_id]
     opened = np.setdiff1d(np.arange(m.layout.n_slots), where)
     for (ins, name), value in before.items():
         now = getattr(getattr(m.policy, ins), name)
         now = now.dense() if isinstance(now, CompactSlots) else now
         np.testing.assert_array_equal(now[:, where], value, err_msg=f"{ins}.{name}")
         assert not now[:, opened].any(), f"{ins}.{name}"
+
+
+def test_entry_opens_slots_as_it_needs_them_and_no_result_depends_on_how_many() -> None:
+    """The simulated years run on part of the layout that grows when a cluster's entrants
+    need more slots (``Engine.open_slots``). No draw depends on how many slots are open and
+    every sum over slots is taken slot by slot, so the run is bit-identical whether every
+    slot opens at the rebase, none to spare (a cluster opens more nearly every year) or some."""
+    runs, sizes = {}, {}
+    for h in (0.6, 0.0, 0.15):
+        m = RegionModel(_scenario(**{"spinup.years": 4, "market.open_slot_headroom": h}), [0, 1])
+        m.spin_up()
+        sizes[h] = [m.layout.n_slots]
+        for _ in range(5):
+            m.step()
+            sizes[h].append(m.layout.n_slots)
+        runs[h] = m.recorder.arrays()
+    full = m.engine.full_layout.n_slots
+    assert sizes[0.6] == [full] * 6  # every slot open from the rebase
+    assert sizes[0.0][0] < sizes[0.15][0] < full
+    assert len(set(sizes[0.0])) >= 4, sizes[0.0]  # it grew in most years
+    for h in (0.0, 0.15):
+        differ = [
+            k for k, v in runs[0.6].items() if not np.array_equal(v, runs[h][k], equal_nan=True)
+        ]
+        assert not differ, (h, differ)
+
+
+def test_a_sweeps_twins_compare_firms_across_their_layouts() -> None:
+    """Deadweight compares each firm's subsidy with its no-policy twin's activity, firm by
+    firm: the twins open slots as their own entrants need, and the comparison reads the
+    twin's activity at the full layout's slots."""
+    from model.experiments.sweep import sweep
+
+    sets = []
+    for h in (0.6, 0.0):
+        sets.append(
+            sweep(
+                "scenarios/sweeps/policy_scenarios.toml",
+                replicates=2,
+                overrides={**SMALL, "end_year": 2026, "market.open_slot_headroom": h},
+            )
+        )
+    a, b = sets
+    assert float(abs(a["deadweight_vs_no_policy"]).sum()) > 0
+    differ = [k for k in a.data_vars if not np.array_equal(a[k], b[k], equal_nan=True)]
+    assert not differ, differ
 
 
 #: R&D that does not respond to its user cost: a free slot's zero base user cost once gave
@@ -249,7 +312,9 @@ def test_the_spinup_gives_the_same_firms_in_either_layout() -> None:
         def kept(m=m, one_year=one_year, years=years) -> None:
             one_year()
             st = m.engine.state
-            years.append({name: getattr(st, name).copy() for name in KEPT} | {"at": m.layout})
+            years.append(
+                {name: getattr(st, name).copy() for name in KEPT} | {"at": m.engine.layout}
+            )
 
         m._one_year = kept
         m.spin_up()

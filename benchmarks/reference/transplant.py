@@ -261,11 +261,13 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
         "rd.bunching_probability": 1.0,
         **(extra or {}),
     }
+    # The fast model runs on part of the slots (``SlotLayout.open_part``: the spin-up's, and
+    # the simulated years' that grows with entry); with every slot open the two layouts are
+    # the same, slot for slot. (No draw depends on the open part: tests/test_layout.py.)
+    every = resolve(PLAN, overrides=ov).market.slot_headroom
+    ov["market.open_slot_headroom"] = every
     if spin_up:
-        # The fast model's spin-up runs on part of the slots (``SlotLayout.open_prefix``); with
-        # every slot open the two layouts are the same, slot for slot. (That entrants take
-        # only the open slots is checked by tests/test_reference.py.)
-        ov["market.spinup_slot_headroom"] = resolve(PLAN, overrides=ov).market.slot_headroom
+        ov["market.spinup_slot_headroom"] = every
     sc = resolve(PLAN, overrides=ov)
     fm = RegionModel(sc, [0])
     fm.engine.keep_firm_flows = True  # compare wages, taxes, net profit, ... firm by firm

@@ -192,6 +192,12 @@ class Market:
         hi=2.0,
         doc="spare firm slots per cluster open in the spin-up (at most slot_headroom's)",
     )
+    open_slot_headroom: float = p(
+        lo=0.0,
+        hi=2.0,
+        doc="spare firm slots per cluster opened in the simulated years, at the rebase and "
+        "whenever a cluster's entrants need more (at most slot_headroom's)",
+    )
     firm_scale: float = p(
         1.0,
         lo=0.0001,

@@ -18,7 +18,7 @@ from model.config.units import TINY
 from model.economy import streams
 from model.economy.initial import BaseYear
 from model.economy.layout import SlotLayout, widen
-from model.economy.sectors import SectorParams
+from model.economy.sectors import SectorParams, gathered_sums
 from model.economy.state import State
 from model.economy.streams import Draws
 
@@ -124,32 +124,34 @@ class Engine(BaseYear):
             [self.area_of_slot[self.makers], np.full(self.n_outside, -2, dtype=np.int32)]
         )
 
-    def expand(self) -> SlotLayout:
-        """Move the firms from the spin-up's part of the layout into the full layout.
+    def expand(self, to: SlotLayout | None = None) -> SlotLayout:
+        """Move the firms into a larger part of the full layout, or into the full layout.
 
         Every per-slot array (the state and the rules' blocks, whose views the state's
-        arrays stay) keeps its values at the slots' places in the full layout; the slots
-        that open hold what a never-occupied slot holds: the slot's traits, zero elsewhere
-        (what an exit leaves; a free slot's other values are never read, which a test
-        checks). The policy's and the recorder's per-slot arrays are moved by their owners.
+        arrays stay) keeps its values at the slots' places in ``to`` (by default the full
+        layout; ``SlotLayout.open_part``); the slots that open hold what a never-occupied
+        slot holds: the slot's traits, zero elsewhere (what an exit leaves; a free slot's
+        other values are never read, which a test checks). The policy's and the recorder's
+        per-slot arrays are moved by their owners.
 
         Returns:
             The part of the layout the firms were in.
         """
-        part, full = self.layout, self.full_layout
-        if part.is_full:
+        part = self.layout
+        to = self.full_layout if to is None else to
+        if to is part:
             return part
         N = part.n_slots
         st = self.state
         # The traits were made for every slot of the full layout and never change.
         traits = self.full_traits or {}
         for name, values in traits.items():
-            setattr(st, name, values)
+            setattr(st, name, values if to.is_full else values[:, to.slot_id])
         # One array at a time, the old one let go before the next (the peak memory is the
-        # full layout's arrays and one array of the part).
+        # new layout's arrays and one array of the part).
         for key in [k for k in self._buffers if k[3] == N]:
             block = self._buffers.pop(key)
-            wide = self._buffers[(*key[:3], full.n_slots)] = widen(block, part, full.n_slots, 2)
+            wide = self._buffers[(*key[:3], to.n_slots)] = widen(block, part, to, 2)
             for name, a in list(st.arrays()):
                 if a.base is block:
                     # A row of the rule's block: the same row of the widened block.
@@ -158,11 +160,30 @@ class Engine(BaseYear):
             del block
         for name, a in list(st.arrays()):
             if name not in traits and a.ndim >= 2 and a.shape[1] == N:
-                setattr(st, name, widen(a, part, full.n_slots))
-        self.full_traits = None
-        self.layout = full
+                setattr(st, name, widen(a, part, to))
+        if to.is_full:
+            self.full_traits = None
+        self.layout = to
         self._derive_from_layout()
         return part
+
+    def open_slots(self, needed: np.ndarray) -> None:
+        """Open more of each cluster's slots where a cluster needs ``needed`` (C,) of them.
+
+        Such a cluster opens them and ``market.open_slot_headroom`` of them to spare (at
+        most all of its slots); the firms, the instruments' per-slot arrays and the rules'
+        blocks move into the larger part of the layout (``expand``). Nothing a rule draws
+        depends on how many slots are open, so this changes no result, only the run time.
+        """
+        lay = self.layout
+        if lay.is_full or not (needed > lay.cluster_size).any():
+            return
+        h = self.scenario.market.open_slot_headroom
+        spare = np.ceil(needed * (1.0 + h)).astype(np.int64)
+        size = np.where(needed > lay.cluster_size, spare, lay.cluster_size)
+        to = self.full_layout.open_part(np.minimum(size, self.full_layout.cluster_size))
+        part = self.expand(to)
+        self.policy.expand(part, to)
 
     # ------------------------------------------------------- buffers and flow blocks
 
@@ -262,7 +283,7 @@ class Engine(BaseYear):
         spare: dict[tuple, list[np.ndarray]] = {}
         if recycle is not None:
             # Only the retired engine's own arrays: not one this engine or the layout holds.
-            shared = {id(a) for a in (*mine, *self.layout.arrays())}
+            shared = {id(a) for a in (*mine, *self.layout.arrays(), *self.full_layout.arrays())}
             for a in recycle._fork_arrays():
                 if a.base is None and a.flags.writeable and id(a) not in shared:
                     spare.setdefault((a.shape, a.dtype.str), []).append(a)
@@ -307,24 +328,21 @@ class Engine(BaseYear):
 
     # ------------------------------------------------------------ segment helpers
 
-    def _segment_reduce(self, x: np.ndarray, fn, start: int = 0) -> np.ndarray:
-        # np.take keeps rows contiguous; x[:, slots] would be column-major for R > 1, and numpy
-        # then sums in another order: results must not depend on how many replicates share a batch.
-        return np.stack(
-            [fn(np.take(x, slots - start, axis=1)) for slots in self.layout.segment_slots], axis=1
-        )
-
     def segment_sum(self, x: np.ndarray) -> np.ndarray:
-        """Sum of a firm array over each machine-tool segment -> (R, G)."""
-        return self._segment_reduce(x, lambda v: v.sum(axis=1))
+        """Sum of a firm array over each machine-tool segment -> (R, G).
+
+        Slot by slot in slot order (``sectors.gathered_sums``): the same whatever the free
+        slots of the layout.
+        """
+        return gathered_sums(x, self.makers, self.segment_offset)
 
     def segment_sum_of_block(self, x: np.ndarray) -> np.ndarray:
         """``segment_sum`` of an array of the machine-tool block's slots only (R, M) -> (R, G).
 
         The same sums, in the same order, without per-slot work outside the block.
         """
-        return self._segment_reduce(
-            x, lambda v: v.sum(axis=1), self.layout.machine_tool_block.start
+        return gathered_sums(
+            x, self.makers - self.layout.machine_tool_block.start, self.segment_offset
         )
 
     def _to_mt_slots(self, x_seg: np.ndarray, fill: float = 0.0) -> np.ndarray:

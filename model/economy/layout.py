@@ -137,23 +137,43 @@ class SlotLayout:
         sectors = sorted(self.sector_ids.index(n) for n in set(names))
         return np.concatenate([np.arange(b.start, b.stop) for b in map(self.sector_block, sectors)])
 
-    def open_prefix(self, headroom: float) -> SlotLayout:
-        """The part of this (full) layout the spin-up runs on: each cluster's first slots.
+    def open_prefix(self, headroom: float, firms: np.ndarray | None = None) -> SlotLayout:
+        """The part of this (full) layout that holds each cluster's firms and spare slots.
 
-        The spin-up keeps the firm count (entrants replace exits), so it needs few free
-        slots: each cluster keeps its base-year firms x (1 + ``headroom``) slots (at least
-        one free), at most all of its own. Every slot keeps its traits and its number in the
-        full layout (``slot_id``), so its random draws are those of the full layout's slot;
-        ``Engine.expand`` moves the firms into the full layout at the rebase. The compiled
-        rules' run time follows the slots (docs/benchmarks.md).
+        Each cluster keeps its first max(firms + 1, ⌈firms x (1 + ``headroom``)⌉) slots, at
+        most all of its own; ``firms`` (C,) are the clusters' firms, by default the base
+        year's. The spin-up, which keeps each cluster's firm count, runs on such a part
+        (``market.spinup_slot_headroom``), and so do the simulated years, whose part grows
+        as entry needs it (``market.open_slot_headroom``, ``Engine.expand``). The full
+        layout itself if that opens every slot.
         """
         if not self.is_full:
             raise ValueError("open_prefix takes the full layout")
-        firms = np.add.reduceat(self.initial_alive.astype(np.int64), self.cluster_start)
+        if firms is None:
+            firms = np.add.reduceat(self.initial_alive.astype(np.int64), self.cluster_start)
         open_size = np.minimum(
             self.cluster_size,
             np.maximum(firms + 1, np.ceil(firms * (1.0 + headroom)).astype(np.int64)),
         )
+        return self.open_part(open_size)
+
+    def open_part(self, open_size: np.ndarray) -> SlotLayout:
+        """The part of this (full) layout made of each cluster's first ``open_size`` slots.
+
+        Every slot keeps its traits and its number in the full layout (``slot_id``), so its
+        random draws are those of the full layout's slot, and no rule's draw depends on how
+        many of a cluster's slots are open (an entrant takes its cluster's lowest free slot,
+        an imitator draws its peer in the full layout's block). The compiled rules' run
+        time follows the slots (docs/benchmarks.md). The full layout itself if every slot
+        is open.
+        """
+        if not self.is_full:
+            raise ValueError("open_part takes the full layout")
+        open_size = np.asarray(open_size, dtype=np.int64)
+        if (open_size < 1).any() or (open_size > self.cluster_size).any():
+            raise ValueError("a cluster opens between 1 and all of its slots")
+        if (open_size == self.cluster_size).all():
+            return self
         keep = np.concatenate(
             [np.arange(a, a + k) for a, k in zip(self.cluster_start, open_size, strict=True)]
         )
@@ -168,8 +188,6 @@ class SlotLayout:
             """An index table's kept slots, at their places in the part (in the same order)."""
             at = position[slots]
             return at[at >= 0]
-
-        # (``slot_position`` is cached per layout: the part computes its own.)
 
         # Every per-slot table (sector, cluster, segments, ownership, niche group, initial
         # firms, the slot's number) is read at the kept slots; the index tables are mapped.
@@ -197,20 +215,24 @@ class SlotLayout:
         )
 
 
-def widen(values: np.ndarray, part: SlotLayout, full_slots: int, axis: int = 1) -> np.ndarray:
-    """Per-slot values of a part of the layout at the slots' places in the full layout.
+def widen(values: np.ndarray, part: SlotLayout, to: SlotLayout, axis: int = 1) -> np.ndarray:
+    """Per-slot values of a part of the full layout at the slots' places in a larger part.
 
-    ``axis`` is the slots' axis of ``values``; the full layout's other slots hold zero. A
-    cluster's slots of the part are one run of the full layout's (``open_prefix``), so the
+    ``to`` holds at least the slots of ``part`` (both are parts of one full layout, or ``to``
+    is the full layout: ``SlotLayout.open_part``); ``axis`` is the slots' axis of ``values``.
+    The other slots of ``to`` hold zero. A cluster's slots are one run in either, so the
     values move a run at a time.
     """
+    if (to.cluster_size < part.cluster_size).any() or to.full_slots != part.full_slots:
+        raise ValueError("widen moves values into a layout that holds every slot of the part")
     shape = list(values.shape)
-    shape[axis] = full_slots
+    shape[axis] = to.n_slots
     out = np.zeros(shape, dtype=values.dtype)
     lead = (slice(None),) * axis
-    for start, size in zip(part.cluster_start, part.cluster_size, strict=True):
-        to = part.slot_id[start]
-        out[(*lead, slice(to, to + size))] = values[(*lead, slice(start, start + size))]
+    for start, size, dest in zip(
+        part.cluster_start, part.cluster_size, to.cluster_start, strict=True
+    ):
+        out[(*lead, slice(dest, dest + size))] = values[(*lead, slice(start, start + size))]
     return out
 
 

@@ -12,6 +12,9 @@ from model.economy.compiled import njit
 
 __all__ = [
     "SectorParams",
+    "block_sums",
+    "gathered_sums",
+    "slot_sums",
     "scale_firm_stacks",
     "scale_firms",
     "sector_sums",
@@ -77,7 +80,60 @@ class SectorParams:
 
 def sector_sum(eng, x: np.ndarray) -> np.ndarray:
     """Sum a (R, N) firm array over each sector block -> (R, S)."""
-    return np.add.reduceat(x, eng.layout.sector_start, axis=1)
+    lay = eng.layout
+    return block_sums(x, lay.sector_start, lay.sector_size)
+
+
+# Sums over slots are taken slot by slot in slot order (compiled), never by numpy's pairwise
+# summation, whose rounding depends on the array's length: a free slot adds zero, so a sum is
+# then the same, bit for bit, whatever the number of free slots the layout has open
+# (``SlotLayout.open_part``), and a replicate's results do not depend on its batch.
+
+
+@njit(cache=True)
+def slot_sums(x: np.ndarray) -> np.ndarray:
+    """Sum of each row of a (R, N) array, slot by slot -> (R,) float64."""
+    R, N = x.shape
+    out = np.zeros(R)
+    for r in range(R):
+        t = 0.0
+        for n in range(N):
+            t += x[r, n]
+        out[r] = t
+    return out
+
+
+@njit(cache=True)
+def block_sums(x: np.ndarray, start: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Sum of each row of a (R, N) array over blocks of slots, slot by slot -> (R, K)."""
+    R = x.shape[0]
+    K = start.shape[0]
+    out = np.zeros((R, K))
+    for r in range(R):
+        for k in range(K):
+            t = 0.0
+            for n in range(start[k], start[k] + size[k]):
+                t += x[r, n]
+            out[r, k] = t
+    return out
+
+
+@njit(cache=True)
+def gathered_sums(x: np.ndarray, index: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Sum of each row of a (R, N) array over groups of slots, in order -> (R, K).
+
+    Group k is the slots ``index[offset[k]:offset[k + 1]]``; a group without slots sums to 0.
+    """
+    R = x.shape[0]
+    K = offset.shape[0] - 1
+    out = np.zeros((R, K))
+    for r in range(R):
+        for k in range(K):
+            t = 0.0
+            for i in range(offset[k], offset[k + 1]):
+                t += x[r, index[i]]
+            out[r, k] = t
+    return out
 
 
 def to_firms(eng, x_sector: np.ndarray) -> np.ndarray:

@@ -107,7 +107,7 @@ def firm_panel(
     sc = resolve(scenario, seed=seed, overrides=overrides)
     model = RegionModel(sc, [replicate], record_firms=True)
     model.run_years()
-    rec, lay = model.recorder, model.layout
+    rec, lay = model.recorder, model.engine.full_layout  # the panel's slots are the full layout's
     sectors = np.array([s.id for s in sc.region.sector])
     clusters = np.array(lay.cluster_ids)
     coords = {

@@ -6,7 +6,8 @@ import numpy as np
 
 from model.config.units import M_YUAN_PER_BN, PEOPLE_PER_THOUSAND, TINY
 from model.economy.engine import Engine
-from model.economy.sectors import sector_sum, sector_sums
+from model.economy.layout import widen
+from model.economy.sectors import block_sums, gathered_sums, sector_sum, sector_sums, slot_sums
 from model.economy.state import FIELDS, names
 from model.outputs.catalogue import (
     COUNTERFACTUALS,
@@ -77,7 +78,7 @@ def deadweight_bn_yuan(
     np.logical_not(shown, out=shown)
     anyway[shown] = 1.0
     del shown
-    return np.multiply(paid, anyway, out=anyway).sum(axis=1) / M_YUAN_PER_BN
+    return slot_sums(np.multiply(paid, anyway, out=anyway)) / M_YUAN_PER_BN
 
 
 class Recorder:
@@ -119,14 +120,14 @@ class Recorder:
     def relayout(self) -> None:
         """The recorder's tables of the engine's layout (again after ``Engine.expand``)."""
         lay = self.eng.layout
+        self._n_slots = lay.n_slots  # (an opening adds slots: the count tells the layout)
         # Buyers sorted by the segment they shop in, for per-row sums that do not depend on
         # the batch size (a matrix product would hand the order to BLAS).
         # int32 indices take the same elements in half the memory of argsort's int64.
         order = np.argsort(lay.buy_segment, kind="stable")
         self._buyer_order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
         seg_sorted = lay.buy_segment[self._buyer_order]
-        self._buyer_starts = np.searchsorted(seg_sorted, np.arange(len(lay.segment_slots)))
-        self._buyers_in_segment = np.diff(np.r_[self._buyer_starts, len(order)]) > 0
+        self._buyer_offset = np.searchsorted(seg_sorted, np.arange(len(lay.segment_slots) + 1))
 
     def _sum(self, x: np.ndarray) -> np.ndarray:
         return sector_sum(self.eng, x)
@@ -134,6 +135,8 @@ class Recorder:
     def take_flows(self) -> None:
         """Aggregate the year's flows before exits clear the exiting firms' rows."""
         eng, st = self.eng, self.eng.state
+        if self._n_slots != eng.layout.n_slots:
+            self.relayout()  # entry opened more slots (``Engine.open_slots``)
         if eng.spinning_up:
             # The spin-up keeps its replacement rate (to check the base year joins it); its
             # last year, the base year, is also recorded whole (``record_base``).
@@ -191,13 +194,7 @@ class Recorder:
         f["in_region_machine_share"] = in_region / np.maximum(purchases, TINY)
 
         def by_seg(x: np.ndarray) -> np.ndarray:
-            ordered = np.take(x, self._buyer_order, axis=1)
-            # (np.add.reduceat gives a segment without buyers its next slot's value, or fails
-            # when that is past the end: such a segment's sum is 0.)
-            out = np.zeros((x.shape[0], len(self._buyer_starts)))
-            some = self._buyers_in_segment
-            out[:, some] = np.add.reduceat(ordered, self._buyer_starts[some], axis=1, dtype=float)
-            return out * bn
+            return gathered_sums(x, self._buyer_order, self._buyer_offset) * bn
 
         seg_total = by_seg(st.machine_purchases)
         f["machine_purchases_by_segment"] = seg_total
@@ -220,8 +217,8 @@ class Recorder:
         f["export_market_share"] = abroad / np.maximum(st.export_demand, TINY)
         # In-region purchases of buyers with an area that went to makers of that area.
         placed = np.where(eng.area_of_slot >= 0, st.machine_purchases_in_region, 0.0)
-        f["local_machine_share"] = (placed * st.buys_local).sum(axis=1) / np.maximum(
-            placed.sum(axis=1), TINY
+        f["local_machine_share"] = slot_sums(placed * st.buys_local) / np.maximum(
+            slot_sums(placed), TINY
         )
         f["first_set_products_new"] = counts["first_set_recognised"] * scale
         f["first_set_model_sales"] = (
@@ -240,18 +237,19 @@ class Recorder:
             f[f"{var}_new"] = counts[f"{title}_new"] * scale
         f.update(self._specialised_new_selection())
         f["demand_shock"] = st.demand_shock.copy()
-        f["cluster_output"] = np.add.reduceat(st.revenue, eng.layout.cluster_start, axis=1) * bn
+        lay = eng.layout
+        f["cluster_output"] = block_sums(st.revenue, lay.cluster_start, lay.cluster_size) * bn
         f["n_firms"] = counts["alive"] * scale
         f.update(self._distribution())
         self._instrument_flows()
         # Totals straight from the firm arrays (not from the sector sums), so the identity
         # "sectors add up to the total" is a real check.
-        f["output_total"] = st.revenue.sum(axis=1) * bn
+        f["output_total"] = slot_sums(st.revenue) * bn
         # (Value added and employment: one running sum over all firms in the accounts rule.)
         f["value_added_total"] = st.value_added_total * bn
         f["employment_total"] = st.employment_total / PEOPLE_PER_THOUSAND
-        f["rd_expenditure_total"] = (st.rd_reported * alive).sum(axis=1) * bn
-        f["investment_total"] = st.flow_investment.sum(axis=1) * bn
+        f["rd_expenditure_total"] = slot_sums(st.rd_reported * alive) * bn
+        f["investment_total"] = slot_sums(st.flow_investment) * bn
         self._flows = f
         if self.record_firms and not eng.spinning_up:
             self._firm_row()
@@ -336,7 +334,7 @@ class Recorder:
         for r in range(R):
             alive, revenue = st.alive[r], st.revenue[r]
             live_revenue = np.where(alive, revenue, 0.0)
-            total = np.add.reduceat(live_revenue, lay.sector_start)
+            total = block_sums(live_revenue[None], lay.sector_start, lay.sector_size)[0]
             out["largest_firm_share"][r] = np.maximum.reduceat(live_revenue, lay.sector_start) / (
                 np.maximum(total, TINY)
             )
@@ -395,18 +393,29 @@ class Recorder:
         for ins in eng.policy.all:
             # What the instrument paid each firm for, and how much of that behaviour there was.
             paid = ins.supported()
-            self.committed[ins.name] = paid.sum(axis=1) * bn
-            self.leakage[ins.name] = (outside * (paid > 0)).sum(axis=1) * bn
+            self.committed[ins.name] = slot_sums(paid) * bn
+            self.leakage[ins.name] = slot_sums(outside * (paid > 0)) * bn
             if without:
                 activity = ins.activity(eng)
                 for k, twin in without.items():
                     self.deadweight[k][ins.name] = deadweight_bn_yuan(
-                        paid, activity, twin[ins.name].dense()
+                        paid, activity, self._from_full(twin[ins.name].dense())
                     )
                 del activity
             if self.keep_activity:
-                self.activity[ins.name] = CompactSlots(ins.activity(eng), copy=True)
+                # At the full layout's slots: a twin's layout may open other slots.
+                self.activity[ins.name] = CompactSlots(self._to_full(ins.activity(eng)), copy=True)
             del paid
+
+    def _to_full(self, values: np.ndarray) -> np.ndarray:
+        """Per-slot values (R, N) of the engine's layout at the full layout's slots."""
+        lay = self.eng.layout
+        return values if lay.is_full else widen(values, lay, self.eng.full_layout)
+
+    def _from_full(self, values: np.ndarray) -> np.ndarray:
+        """Per-slot values (R, full slots) at the engine's layout's slots."""
+        lay = self.eng.layout
+        return values if lay.is_full else values[:, lay.slot_id]
 
     def _firm_row(self) -> None:
         st = self.eng.state
@@ -434,7 +443,8 @@ class Recorder:
             "subsidy_received": st.subsidy_received[0].copy(),
         }
         for k, v in row.items():
-            self.firms.setdefault(k, []).append(v)
+            # The panel is kept at the full layout's slots (a slot's number is its firm id).
+            self.firms.setdefault(k, []).append(self._to_full(v[None])[0])
 
     def _stocks(self) -> dict[str, np.ndarray]:
         eng, st = self.eng, self.eng.state
@@ -470,7 +480,7 @@ class Recorder:
         self.spinup_replacement.append(self._spinup_rate)
         live = np.where(st.alive, st.revenue, 0.0)
         start = eng.layout.sector_start
-        total = np.add.reduceat(live, start, axis=1)
+        total = sector_sum(eng, live)
         self.spinup_largest.append(
             np.maximum.reduceat(live, start, axis=1) / np.maximum(total, TINY)
         )

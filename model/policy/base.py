@@ -16,6 +16,7 @@ from model.config.params import PAYERS, InstrumentParams, Scenario
 from model.config.units import M_YUAN_PER_BN, TINY
 from model.economy.compiled import njit
 from model.economy.layout import widen
+from model.economy.sectors import slot_sums
 from model.policy.ledgers import CompactSlots
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def ration(
     Returns:
         Payments, never above the claims and summing to at most the budget.
     """
-    total = claims.sum(axis=1)
+    total = slot_sums(claims)
     if rule == "pro_rata":
         scale = np.minimum(1.0, budget / np.maximum(total, TINY))
         return np.multiply(claims, scale[:, None], out=out)
@@ -161,23 +162,24 @@ class Instrument:
         if self._paid is not None:
             self._paid = self._paid.scaled(factor)
 
-    def expand(self, part: SlotLayout, n_slots: int) -> None:
-        """Move what the firms were paid and are owed to their places in the full layout.
+    def expand(self, part: SlotLayout, to: SlotLayout) -> None:
+        """Move what the firms were paid and are owed to their places in a larger layout.
 
-        At the rebase the firms move from the spin-up's part of the layout to the full one
-        (``Engine.expand``); every per-slot array the instrument keeps, (R, N, ...), moves
-        with them, and the slots that open hold zero (nothing paid or owed).
+        When the firms move from a part of the layout to a larger one (at the rebase, and
+        when entry needs more slots: ``Engine.expand``), every per-slot array the instrument
+        keeps, (R, N, ...), moves with them, and the slots that open hold zero (nothing paid
+        or owed).
 
         Args:
             part: The part of the layout the firms were in.
-            n_slots: Slots of the full layout.
+            to: The layout they are in now.
         """
         n = part.n_slots
         for name, value in list(vars(self).items()):
             if isinstance(value, CompactSlots) and value.shape[1:2] == (n,):
-                setattr(self, name, CompactSlots(widen(value.dense(), part, n_slots)))
+                setattr(self, name, CompactSlots(widen(value.dense(), part, to)))
             elif isinstance(value, np.ndarray) and value.ndim >= 2 and value.shape[1] == n:
-                setattr(self, name, widen(value, part, n_slots))
+                setattr(self, name, widen(value, part, to))
 
     def continue_from(self, previous: Instrument) -> None:
         """Take over what the same instrument paid and owes in the model this one continues.
@@ -247,7 +249,7 @@ class Instrument:
             eligible, eng.state.alive, claims, payer, len(PAYERS)
         )
         del eligible
-        claimed = claims.sum(axis=1)
+        claimed = slot_sums(claims)
         budgets = self.budgets_m_yuan(eng)
         fill = np.ones((R, len(PAYERS)))
         paid = None
@@ -256,11 +258,11 @@ class Instrument:
                 continue
             # When one payer has every slot, the claims themselves are its share.
             mine = claims if payer_slots[k] == claims.size else np.where(payer == k, claims, 0.0)
-            want = mine.sum(axis=1)
+            want = slot_sums(mine)
             # Rationed in place: a payer's share of the claims is not needed afterwards (when
             # the share is the claims themselves, no other payer has any).
             got = ration(mine, budgets[:, k], self.rationing, out=mine)
-            by_payer[:, k] = got.sum(axis=1)
+            by_payer[:, k] = slot_sums(got)
             fill[:, k] = np.where(want > 0.0, by_payer[:, k] / np.maximum(want, TINY), 1.0)
             if paid is None:
                 # As 0 + got (the payments start from zeros): -0.0 becomes +0.0.
@@ -274,7 +276,7 @@ class Instrument:
             paid = np.zeros(eng.state.alive.shape)
         self._paid = CompactSlots(paid) if self.keeps_paid else None
         self.fill_by_payer = fill
-        self.ledger["subsidy_paid"].append(paid.sum(axis=1))
+        self.ledger["subsidy_paid"].append(slot_sums(paid))
         self.ledger["budget"].append(budgets.sum(axis=1))
         self.ledger["firms_eligible"].append(n_eligible)
         self.ledger["firms_paid"].append((paid > 0).sum(axis=1).astype(float))

@@ -19,7 +19,7 @@ from model.config.units import TINY
 from model.economy.compiled import njit
 from model.economy.streams import Draws
 from model.policy.base import Instrument
-from model.policy.ledgers import uniform_below
+from model.policy.ledgers import slot_uniform_below
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -312,16 +312,14 @@ class FirstSet(Instrument):
                 eng.scenario.seed, eng.replicates, eng.region.base_year.year, "provincial_soe"
             )
             share = self.params.provincial_soe_share
-            lay = eng.layout
-            # Drawn for the full layout's slots, so a slot keeps its draw when the spin-up's
-            # part of the layout is expanded (``Engine.expand``).
-            drawn = uniform_below(d, (eng.R, lay.full_slots), share)
-            self._provincial_soe = drawn[:, lay.slot_id] & lay.soe
+            # Drawn for the full layout's slots, so a slot keeps its draw when the firms move
+            # to a larger part of the layout (``Engine.expand``).
+            self._provincial_soe = slot_uniform_below(d, eng.R, eng.layout, share) & eng.layout.soe
         return self._provincial_soe
 
-    def expand(self, part: SlotLayout, n_slots: int) -> None:
+    def expand(self, part: SlotLayout, to: SlotLayout) -> None:
         """As every instrument; the provincial SOEs are drawn again (the same draws)."""
-        super().expand(part, n_slots)
+        super().expand(part, to)
         self._provincial_soe = None
 
     def override_choices(self, eng: Engine, choice: np.ndarray, cost: BuyerCost) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 from model.economy.compiled import njit
 
 if TYPE_CHECKING:
+    from model.economy.layout import SlotLayout
     from model.economy.streams import Draws
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "clear_schedule",
     "shift_schedule",
     "slot_blocks",
+    "slot_uniform_below",
     "uniform_at",
     "uniform_below",
 ]
@@ -47,6 +49,16 @@ def uniform_below(draws: Draws, shape: tuple[int, int], p: float) -> np.ndarray:
     for a, b in slot_blocks(N):
         np.less(draws.random((R, b - a)), p, out=out[:, a:b])
     return out
+
+
+def slot_uniform_below(draws: Draws, replicates: int, layout: SlotLayout, p: float) -> np.ndarray:
+    """Whether each slot's number of ``draws`` is below ``p`` (R, N of ``layout``).
+
+    The numbers are drawn for the full layout's slots and read at ``layout.slot_id``, so a
+    slot's number does not depend on how many slots are open (``SlotLayout.open_part``).
+    """
+    drawn = uniform_below(draws, (replicates, layout.full_slots), p)
+    return drawn if layout.is_full else drawn[:, layout.slot_id]
 
 
 def uniform_at(

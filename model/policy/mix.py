@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.config.params import Scenario
+from model.economy.sectors import slot_sums
 from model.policy.base import Instrument
 from model.policy.registry import instruments
 
@@ -52,10 +53,10 @@ class PolicyMix:
                 return ins
         raise AttributeError(f"no instrument or attribute {name!r}")
 
-    def expand(self, part: SlotLayout, n_slots: int) -> None:
-        """Each instrument's per-slot arrays into the full layout (``Instrument.expand``)."""
+    def expand(self, part: SlotLayout, to: SlotLayout) -> None:
+        """Each instrument's per-slot arrays into a larger layout (``Instrument.expand``)."""
         for ins in self.all:
-            ins.expand(part, n_slots)
+            ins.expand(part, to)
 
     def initialise(self, eng: Engine) -> None:
         """Prepare ledgers for a batch (nothing to do: they start empty)."""
@@ -119,7 +120,7 @@ class PolicyMix:
                 total += paid
             del paid
         relief = self.interest_relief(eng)
-        self.off_budget_cost = np.zeros(eng.R) if relief is None else relief.sum(axis=1)
+        self.off_budget_cost = np.zeros(eng.R) if relief is None else slot_sums(relief)
         np.multiply(total, st.alive, out=total)
         for ins in self.all:
             ins.end_year()

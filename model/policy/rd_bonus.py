@@ -18,7 +18,7 @@ from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import THRESHOLD_SLACK, TINY
 from model.policy.base import Instrument
-from model.policy.ledgers import uniform_below
+from model.policy.ledgers import slot_uniform_below
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -173,7 +173,7 @@ class RDBonus(Instrument):
         growth_threshold = self.params.growth_threshold.at(year)
         # Every slot draws, so the numbers do not depend on who may bunch; the rest is
         # computed on the live firms of the eligible sectors that drew a bunching chance.
-        may = uniform_below(eng.draw("bunching"), st.alive.shape, rd.bunching_probability)
+        may = slot_uniform_below(eng.draw("bunching"), eng.R, eng.layout, rd.bunching_probability)
         may &= st.alive
         may &= self._sector_mask(eng, self.params.eligible_sectors)
         r, n = np.nonzero(may)

@@ -18,13 +18,14 @@ from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import TINY
 from model.economy.loans import balance_per_yuan, loan_years_per_yuan
+from model.economy.sectors import slot_sums
 from model.policy.base import Instrument, ration
 from model.policy.ledgers import (
     CompactSlots,
     clear_schedule,
     shift_schedule,
     slot_blocks,
-    uniform_below,
+    slot_uniform_below,
 )
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ class RenewalLoans(Instrument):
         """Whose renewal project is on this year's list (R, N), drawn once a year."""
         if self.listed is None or self._listed_year != eng.year:
             share = self.params.listed_project_share.at(eng.policy_year)
-            self.listed = uniform_below(eng.draw("renewal_list"), eng.state.alive.shape, share)
+            self.listed = slot_uniform_below(eng.draw("renewal_list"), eng.R, eng.layout, share)
             self._listed_year = eng.year
         return self.listed
 
@@ -184,9 +185,9 @@ class RenewalLoans(Instrument):
             cap = p.cap_per_project_m_yuan.at(eng.policy_year) * eng.firm_weight
             np.minimum(total, cap, out=total)
         pool = np.full(R, p.pool_bn_yuan.at(eng.policy_year) * self._scale(eng))
-        want = total.sum(axis=1)
+        want = slot_sums(total)
         granted = ration(total, pool, "pro_rata", out=total)  # the claims are not needed again
-        self.fill_ratio = np.where(want > 0, granted.sum(axis=1) / np.maximum(want, TINY), 1.0)
+        self.fill_ratio = np.where(want > 0, slot_sums(granted) / np.maximum(want, TINY), 1.0)
         if p.variant == "capped_grant":
             self.schedule[:, :, 0] += granted
         else:

@@ -93,15 +93,22 @@ class RegionModel(mesa.Model):
         self.recorder.record_base(factor * rebased)
         planned.continue_from(self.policy)
         self.policy = eng.policy = planned
-        self._open_all_slots()
+        self._open_scenario_slots()
 
-    def _open_all_slots(self) -> None:
-        """Move the firms into the full layout, whose free slots the simulated years fill."""
-        eng = self.engine
-        if eng.layout.is_full:
+    def _open_scenario_slots(self) -> None:
+        """Open each cluster's firms x (1 + ``market.open_slot_headroom``) slots.
+
+        The spin-up kept every cluster's firm count, so this is the same part of the layout
+        in every replicate; entry opens more as it needs them (``Engine.open_slots``).
+        """
+        eng, full = self.engine, self.engine.full_layout
+        wanted = full.open_prefix(self.scenario_params.market.open_slot_headroom).cluster_size
+        size = np.maximum(wanted, eng.layout.cluster_size)  # (the spin-up's may be larger)
+        if (size == eng.layout.cluster_size).all():
             return
-        part = eng.expand()
-        self.policy.expand(part, eng.layout.n_slots)
+        to = full.open_part(size)
+        part = eng.expand(to)
+        self.policy.expand(part, to)
         self.recorder.relayout()
         self.layout = eng.layout
 
@@ -109,6 +116,9 @@ class RegionModel(mesa.Model):
         """Advance the economy by one year and record it."""
         self._one_year()
         self.recorder.record_year()
+        if self.engine.layout is not self.layout:  # entry opened more slots
+            self.recorder.relayout()
+            self.layout = self.engine.layout
 
     def _one_year(self) -> None:
         eng = self.engine
@@ -150,14 +160,17 @@ class RegionModel(mesa.Model):
                 "a fork may change only what the spin-up does not use: instruments, paths after "
                 "the base year and the end year"
             )
-        if recycle is not None and (last or recycle.layout is not self.layout):
+        if recycle is not None and (
+            last or recycle.engine.full_layout is not self.engine.full_layout
+        ):
             raise ValueError("recycle must be a fork of the same model, and not with last")
         if last:
             engine = self.engine
             del self.engine
         else:
             # The layout and policy are shared, not copied (the twin gets its own policy).
-            memo = {id(self.layout): self.layout, id(self.policy): self.policy}
+            full = self.engine.full_layout
+            memo = {id(self.layout): self.layout, id(full): full, id(self.policy): self.policy}
             engine = self.engine.fork_copy(memo, None if recycle is None else recycle.engine)
         if recycle is not None:
             # Its arrays are the new twin's now.

@@ -411,6 +411,7 @@ BEHAVIOUR_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "market.entrant_equity_ratio": (0.05, 1.0),
     "market.slot_headroom": (0.1, None),
     "market.spinup_slot_headroom": (0.0, 0.6),
+    "market.open_slot_headroom": (0.0, 0.6),
 }
 
 #: Whole-number Beta(a, b) parameters of ``innovation.jump_beta``: the range

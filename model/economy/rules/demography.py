@@ -63,7 +63,6 @@ def demography(eng: Engine) -> None:
     new_e = np.where(new_e > TINY, new_e, frontier)
     # A segment with no live maker: entrants start at the other provinces' model.
     segment_mean_a = np.where(segment_mean_a > 0, segment_mean_a, eng.other_province_model())
-    is_user = lay.make_segment < 0
     if eng.spinning_up:
         # Each cluster's exits are replaced: the spin-up keeps every cluster's firm count.
         wanted = cluster_exits
@@ -73,9 +72,15 @@ def demography(eng: Engine) -> None:
         # A cluster's pool is as large as its live firms before the exits imply.
         wanted = rate[:, lay.sector_of[lay.cluster_start]] * (cluster_alive + cluster_exits)
     st.entry_cash_by_sector = np.zeros_like(sector_revenue)
+    due = entrant_counts(eng.stream_keys("entry"), wanted, lay.full_slots * STRIDE)
+    # A cluster whose entrants need more than its open slots opens more (no draw depends on
+    # how many are open); the full layout's slots cap entry.
+    eng.open_slots((cluster_alive + due).max(axis=0))
+    lay = eng.layout
+    is_user = lay.make_segment < 0
     exo = eng.exo
     stats = EntryStatistics(
-        wanted=wanted,
+        due=due,
         n_alive=n_alive,
         sector_revenue=sector_revenue,
         mean_pi=mean_pi,
@@ -311,7 +316,7 @@ Entrants = bundle_type("Entrants", ("alive", *names(set_on_entry=True)), __name_
 class EntryStatistics(NamedTuple):
     """The sectors' and segments' statistics an entrant is sized and equipped by."""
 
-    wanted: np.ndarray  # (R, C) expected entrants of each cluster
+    due: np.ndarray  # (R, C) entrants of each cluster (``entrant_counts``)
     n_alive: np.ndarray  # (R, S) live firms after the exits
     #: (R, S) live revenue before the exits: a wave of exits does not shrink the entrants
     #: that replace them
@@ -352,6 +357,22 @@ class EntryParams(NamedTuple):
 
 
 @njit(cache=True)
+def entrant_counts(keys: np.ndarray, wanted: np.ndarray, counter: int) -> np.ndarray:
+    """Each cluster's entrants (R, C): its expected entrants ``wanted`` rounded at random.
+
+    ⌊wanted + u⌋ with u the entry stream's uniform of counter ``counter`` + c x STRIDE
+    (``counter`` is past every slot's counters: the full layout's slots x STRIDE), so the
+    count's mean is ``wanted`` and it does not depend on the layout.
+    """
+    R, C = wanted.shape
+    due = np.zeros((R, C), dtype=np.int64)
+    for r in range(R):
+        for c in range(C):
+            due[r, c] = int(math.floor(wanted[r, c] + uniform(keys[r], counter + c * STRIDE)))
+    return due
+
+
+@njit(cache=True)
 def enter_firms(
     lay: SlotTables,
     ent: Entrants,
@@ -362,9 +383,8 @@ def enter_firms(
 ) -> np.ndarray:
     """Entry into free slots and the entrants' initial state (in place).
 
-    Cluster c's entrants are its ``stats.wanted`` rounded down or up at random (the entry
-    stream's draw of counter (full slots + c) x STRIDE, past every slot's), and they take
-    the cluster's lowest free slots; those beyond its free slots are added to
+    Cluster c's ``stats.due`` entrants (``entrant_counts``) take the cluster's lowest free
+    slots; those beyond its free slots are added to
     ``without_slot`` (R, S). The count and the slots are then the same in a layout that
     opens part of the cluster's slots (``SlotLayout.open_prefix``) as in the full one, as
     long as the open part has room. Draws per entrant's slot (entry stream): 1-2
@@ -390,7 +410,6 @@ def enter_firms(
     sector_size = lay.sector_size
     sector_of = lay.sector_of
     make_segment = lay.make_segment
-    count_counter = lay.slot_position.shape[0] * STRIDE
     alive = ent.alive
     rd_real_history = ent.rd_real_history
     market_share = ent.market_share
@@ -434,7 +453,7 @@ def enter_firms(
     specialised_new_listed_year = ent.specialised_new_listed_year
     little_giant_listed_year = ent.little_giant_listed_year
     single_champion_listed_year = ent.single_champion_listed_year
-    wanted = stats.wanted
+    due_by_cluster = stats.due
     sector_revenue = stats.sector_revenue
     mean_pi = stats.mean_pi
     segment_mean_a = stats.segment_mean_a
@@ -472,7 +491,7 @@ def enter_firms(
             lo = cluster_start[cl]
             hi = lo + cluster_size[cl]
             s = sector_of[lo]
-            due = int(math.floor(wanted[r, cl] + uniform(key, count_counter + cl * STRIDE)))
+            due = due_by_cluster[r, cl]
             th = theta[s]
             capital_price = kappa[s] * (
                 th * price_index[r, mt_sector] + (1.0 - th) * other_equipment_price
