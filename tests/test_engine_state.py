@@ -57,11 +57,11 @@ def test_entrant_makers_start_without_brochure_share() -> None:
     sc = resolve("scenarios/plan.toml", overrides=small_overrides(**{"spinup.years": 3}))
     m = RegionModel(sc, [0, 1])
     m.spin_up()
-    st, mt = m.engine.state, m.layout.make_segment >= 0
+    st = m.engine.state
     seen = 0
     for _ in range(4):
         m.step()  # demography (entry) is the year's last rule
-        entrants = st.entries & mt
+        entrants = st.entries & (m.layout.make_segment >= 0)
         seen += int(entrants.sum())
         assert (st.mt_segment_share[entrants] == 0.0).all()
     assert seen > 0, "no machine-tool entrant to check"
@@ -80,10 +80,11 @@ def test_flows_summed_in_the_rules_equal_their_firms_sums() -> None:
     kept.engine.keep_firm_flows = True
     kept.spin_up()
     plain.spin_up()
-    st, lay = kept.engine.state, kept.layout
+    st = kept.engine.state
     for _ in range(3):
         kept.step()
         plain.step()
+        lay = kept.layout
         assert set(st.sector_flows) >= {"wages", "net_profit", "investment_replacement"}
         for name, by_sector in st.sector_flows.items():
             firms = getattr(st, name)

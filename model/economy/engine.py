@@ -146,7 +146,7 @@ class Engine(BaseYear):
         # The traits were made for every slot of the full layout and never change.
         traits = self.full_traits or {}
         for name, values in traits.items():
-            setattr(st, name, values if to.is_full else values[:, to.slot_id])
+            setattr(st, name, values if to.is_full else np.take(values, to.slot_id, axis=1))
         # One array at a time, the old one let go before the next (the peak memory is the
         # new layout's arrays and one array of the part).
         for key in [k for k in self._buffers if k[3] == N]:

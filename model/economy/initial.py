@@ -83,9 +83,9 @@ class BaseYear:
         }
         self.full_traits = None if lay.is_full else traits
         for name, values in traits.items():
-            setattr(st, name, values[:, lay.slot_id])
+            setattr(st, name, np.take(values, lay.slot_id, axis=1))
         u_size, z_prod, z_rd, u_high_tech, z_model = (
-            x[:, lay.slot_id] for x in (u_size, z_prod, z_rd, u_high_tech, z_model)
+            np.take(x, lay.slot_id, axis=1) for x in (u_size, z_prod, z_rd, u_high_tech, z_model)
         )
         # Revenue of the real firms each slot stands for: Pareto from the above-scale
         # threshold to the sector's largest firm (``model.config.firm_sizes``).

@@ -415,7 +415,7 @@ class Recorder:
     def _from_full(self, values: np.ndarray) -> np.ndarray:
         """Per-slot values (R, full slots) at the engine's layout's slots."""
         lay = self.eng.layout
-        return values if lay.is_full else values[:, lay.slot_id]
+        return values if lay.is_full else np.take(values, lay.slot_id, axis=1)
 
     def _firm_row(self) -> None:
         st = self.eng.state

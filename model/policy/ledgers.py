@@ -58,7 +58,7 @@ def slot_uniform_below(draws: Draws, replicates: int, layout: SlotLayout, p: flo
     slot's number does not depend on how many slots are open (``SlotLayout.open_part``).
     """
     drawn = uniform_below(draws, (replicates, layout.full_slots), p)
-    return drawn if layout.is_full else drawn[:, layout.slot_id]
+    return drawn if layout.is_full else np.take(drawn, layout.slot_id, axis=1)
 
 
 def uniform_at(
