@@ -118,7 +118,7 @@ def _block_rows(eng) -> set[str]:
 
 
 def test_the_rebase_moves_every_firm_into_the_simulated_years_slots() -> None:
-    m = RegionModel(_scenario(), [0, 1])
+    m = RegionModel(_scenario(**{"market.open_slot_headroom": 0.15}), [0, 1])
     part, eng = m.layout, m.engine
     n = part.n_slots
     before: dict[str, np.ndarray] = {}
@@ -172,7 +172,7 @@ def test_the_rebase_moves_every_firm_into_the_simulated_years_slots() -> None:
 
 
 def test_the_rebase_moves_what_the_instruments_paid_and_expect() -> None:
-    m = RegionModel(_scenario(), [0, 1])
+    m = RegionModel(_scenario(**{"market.open_slot_headroom": 0.15}), [0, 1])
     part = m.layout
     before: dict[tuple[str, str], np.ndarray] = {}
     expand = m.policy.expand
@@ -186,10 +186,7 @@ def test_the_rebase_moves_what_the_instruments_paid_and_expect() -> None:
                     before[ins.name, name] = value.copy()
         expand(part, to)
 
-    m.spin_up()  # (the spin-up's policy; the planned one takes over at the rebase)
-    m = RegionModel(_scenario(), [0, 1])
-    expand = m.policy.expand
-    m.policy.expand = spy
+    m.policy.expand = spy  # (the planned policy, which takes over at the rebase)
     m.spin_up()
     # What the spin-up's instruments paid and buyers bought (the status quo's R&D bonus and
     # first sets) is kept for the same firms.

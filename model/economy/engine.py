@@ -168,20 +168,26 @@ class Engine(BaseYear):
         return part
 
     def open_slots(self, needed: np.ndarray) -> None:
-        """Open more of each cluster's slots where a cluster needs ``needed`` (C,) of them.
+        """Open more slots when a cluster needs more than its open ones (``needed``: (C,)).
 
-        Such a cluster opens them and ``market.open_slot_headroom`` of them to spare (at
-        most all of its slots); the firms, the instruments' per-slot arrays and the rules'
-        blocks move into the larger part of the layout (``expand``). Nothing a rule draws
-        depends on how many slots are open, so this changes no result, only the run time.
+        Then every cluster opens ``needed`` x (1 + ``market.open_slot_headroom``) slots, if
+        that is more than it has, and at most all of its slots in the full layout: one
+        opening (a copy of every per-slot array) serves the growth of many clusters. The
+        firms, the instruments' per-slot arrays and the rules' blocks move into the larger
+        part of the layout (``expand``). Nothing a rule draws depends on how many slots are
+        open, so this changes no result, only the run time.
         """
         lay = self.layout
         if lay.is_full or not (needed > lay.cluster_size).any():
             return
         h = self.scenario.market.open_slot_headroom
+        # Every cluster opens its spare slots now: one opening (a copy of the state) serves
+        # several clusters' growth.
         spare = np.ceil(needed * (1.0 + h)).astype(np.int64)
-        size = np.where(needed > lay.cluster_size, spare, lay.cluster_size)
-        to = self.full_layout.open_part(np.minimum(size, self.full_layout.cluster_size))
+        size = np.minimum(np.maximum(spare, lay.cluster_size), self.full_layout.cluster_size)
+        if (size == lay.cluster_size).all():
+            return  # the clusters that need more have every slot open: entry is capped
+        to = self.full_layout.open_part(size)
         part = self.expand(to)
         self.policy.expand(part, to)
 

@@ -17,7 +17,7 @@ from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import TINY
 from model.economy.compiled import njit
-from model.economy.streams import Draws
+from model.economy.streams import stream_keys
 from model.policy.base import Instrument
 from model.policy.ledgers import slot_uniform_below
 
@@ -308,13 +308,13 @@ class FirstSet(Instrument):
     def provincial_soe(self, eng: Engine) -> np.ndarray:
         """Which slots are provincial SOEs (R, N): a draw of the SOEs, the same every year."""
         if self._provincial_soe is None:
-            d = Draws(
+            keys = stream_keys(
                 eng.scenario.seed, eng.replicates, eng.region.base_year.year, "provincial_soe"
             )
             share = self.params.provincial_soe_share
-            # Drawn for the full layout's slots, so a slot keeps its draw when the firms move
-            # to a larger part of the layout (``Engine.expand``).
-            self._provincial_soe = slot_uniform_below(d, eng.R, eng.layout, share) & eng.layout.soe
+            # Keyed by the slot's number in the full layout, so a slot keeps its draw when
+            # the firms move to a larger part of the layout (``Engine.expand``).
+            self._provincial_soe = slot_uniform_below(keys, eng.layout, share) & eng.layout.soe
         return self._provincial_soe
 
     def expand(self, part: SlotLayout, to: SlotLayout) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.economy.compiled import njit
+from model.economy.streams import STRIDE, uniform
 
 if TYPE_CHECKING:
     from model.economy.layout import SlotLayout
@@ -51,14 +52,25 @@ def uniform_below(draws: Draws, shape: tuple[int, int], p: float) -> np.ndarray:
     return out
 
 
-def slot_uniform_below(draws: Draws, replicates: int, layout: SlotLayout, p: float) -> np.ndarray:
-    """Whether each slot's number of ``draws`` is below ``p`` (R, N of ``layout``).
+def slot_uniform_below(keys: np.ndarray, layout: SlotLayout, p: float) -> np.ndarray:
+    """Whether each slot's uniform of a stream is below ``p`` (R, N of ``layout``).
 
-    The numbers are drawn for the full layout's slots and read at ``layout.slot_id``, so a
-    slot's number does not depend on how many slots are open (``SlotLayout.open_part``).
+    Slot n's number is the stream's counter-based uniform at its number in the full layout x
+    STRIDE (``keys``: the stream's keys this year, one per replicate), so it does not depend
+    on how many slots are open (``SlotLayout.open_part``) and costs one draw per open slot.
     """
-    drawn = uniform_below(draws, (replicates, layout.full_slots), p)
-    return drawn if layout.is_full else np.take(drawn, layout.slot_id, axis=1)
+    return _slot_uniform_below(keys, layout.slot_id, p)
+
+
+@njit(cache=True)
+def _slot_uniform_below(keys: np.ndarray, slot_id: np.ndarray, p: float) -> np.ndarray:
+    R, N = keys.shape[0], slot_id.shape[0]
+    out = np.empty((R, N), dtype=np.bool_)
+    for r in range(R):
+        key = keys[r]
+        for n in range(N):
+            out[r, n] = uniform(key, slot_id[n] * STRIDE) < p
+    return out
 
 
 def uniform_at(

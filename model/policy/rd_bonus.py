@@ -173,7 +173,7 @@ class RDBonus(Instrument):
         growth_threshold = self.params.growth_threshold.at(year)
         # Every slot draws, so the numbers do not depend on who may bunch; the rest is
         # computed on the live firms of the eligible sectors that drew a bunching chance.
-        may = slot_uniform_below(eng.draw("bunching"), eng.R, eng.layout, rd.bunching_probability)
+        may = slot_uniform_below(eng.stream_keys("bunching"), eng.layout, rd.bunching_probability)
         may &= st.alive
         may &= self._sector_mask(eng, self.params.eligible_sectors)
         r, n = np.nonzero(may)

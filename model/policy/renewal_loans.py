@@ -145,7 +145,7 @@ class RenewalLoans(Instrument):
         """Whose renewal project is on this year's list (R, N), drawn once a year."""
         if self.listed is None or self._listed_year != eng.year:
             share = self.params.listed_project_share.at(eng.policy_year)
-            self.listed = slot_uniform_below(eng.draw("renewal_list"), eng.R, eng.layout, share)
+            self.listed = slot_uniform_below(eng.stream_keys("renewal_list"), eng.layout, share)
             self._listed_year = eng.year
         return self.listed
 
