@@ -465,7 +465,7 @@ class BaseYear:
         (and a base-year price of about 1) without touching any firm's relative position.
         """
         st, par, lay = self.state, self.par, self.layout
-        # Per-firm terms in compiled passes; the sector sums stay numpy's (pairwise) sums.
+        # Per-firm terms in compiled passes; the sector sums slot by slot (``sector_sum``).
         inverse, weight, weighted_inverse = _inverse_productivity(
             st.process_productivity, st.machine_productivity, st.alive, st.output_real
         )

@@ -1,9 +1,9 @@
 """Static layout of firm slots: which sector, cluster, segment and ownership each slot has.
 
-Slots are sorted by sector, then cluster, so a sector is a contiguous block (sums by
-``np.add.reduceat``) and so is a cluster (imitation peers by offset). The layout does not
-depend on the replicate: what varies between replicates is which slots are alive and what the
-firms in them are like.
+Slots are sorted by sector, then cluster, so a sector is a contiguous block (sums by block,
+``sectors.block_sums``) and so is a cluster. The layout does not depend on the replicate: what
+varies between replicates is which slots are alive and what the firms in them are like. The
+rules run on each cluster's first slots (``SlotLayout.open_part``), which no result depends on.
 """
 
 from __future__ import annotations
