@@ -204,10 +204,19 @@ def test_entry_opens_slots_as_it_needs_them_and_no_result_depends_on_how_many() 
     """The simulated years run on part of the layout that grows when a cluster's entrants
     need more slots (``Engine.open_slots``). No draw depends on how many slots are open and
     every sum over slots is taken slot by slot, so the run is bit-identical whether every
-    slot opens at the rebase, none to spare (a cluster opens more nearly every year) or some."""
+    slot opens at the rebase, none to spare (a cluster opens more nearly every year) or some,
+    and whether the spin-up ran on its part of the layout or on the full one."""
     runs, sizes = {}, {}
-    for h in (0.6, 0.0, 0.15):
-        m = RegionModel(_scenario(**{"spinup.years": 4, "market.open_slot_headroom": h}), [0, 1])
+    # Room for every entrant (the cap does not bind), opened at once or as needed.
+    for h in (2.0, 0.0, 0.15, "whole spin-up"):
+        over = {
+            "spinup.years": 6,
+            "market.slot_headroom": 2.0,
+            "market.open_slot_headroom": 0.0 if isinstance(h, str) else h,
+        }
+        if isinstance(h, str):
+            over["market.spinup_slot_headroom"] = 2.0  # the spin-up on the full layout too
+        m = RegionModel(_scenario(**over), [0, 1, 2])
         m.spin_up()
         sizes[h] = [m.layout.n_slots]
         for _ in range(5):
@@ -215,12 +224,13 @@ def test_entry_opens_slots_as_it_needs_them_and_no_result_depends_on_how_many() 
             sizes[h].append(m.layout.n_slots)
         runs[h] = m.recorder.arrays()
     full = m.engine.full_layout.n_slots
-    assert sizes[0.6] == [full] * 6  # every slot open from the rebase
+    assert sizes[2.0] == [full] * 6  # every slot open from the rebase
     assert sizes[0.0][0] < sizes[0.15][0] < full
     assert len(set(sizes[0.0])) >= 4, sizes[0.0]  # it grew in most years
-    for h in (0.0, 0.15):
+    assert not runs[2.0]["entrants_without_slot"].any()
+    for h in (0.0, 0.15, "whole spin-up"):
         differ = [
-            k for k, v in runs[0.6].items() if not np.array_equal(v, runs[h][k], equal_nan=True)
+            k for k, v in runs[2.0].items() if not np.array_equal(v, runs[h][k], equal_nan=True)
         ]
         assert not differ, (h, differ)
 
@@ -294,7 +304,7 @@ def test_a_free_slots_leftover_values_are_never_read(filler: float, behaviour: d
 
 def test_the_spinup_gives_the_same_firms_in_either_layout() -> None:
     """The spin-up's rules give each firm the same outcome on the spin-up's part of the
-    layout as on the full one (to rounding of the sums): the same innovation, imitation,
+    layout as on the full one, bit for bit: the same innovation, imitation,
     brochure, growth-shock and title draws, the same exits, and the same entrants in the
     same slots. An imitator draws its peer's slot in the full layout and an entrant takes
     its cluster's lowest free slot, so neither depends on how many slots are open."""
@@ -327,8 +337,9 @@ def test_the_spinup_gives_the_same_firms_in_either_layout() -> None:
             np.testing.assert_array_equal(part[name], whole[name][:, where], err_msg=name)
         live = part["alive"]
         for name in ("revenue", "cash", "process_productivity"):
-            np.testing.assert_allclose(
-                part[name][live], whole[name][:, where][live], rtol=1e-9, err_msg=name
+            # Bit for bit: every sum over slots is taken slot by slot.
+            np.testing.assert_array_equal(
+                part[name][live], whole[name][:, where][live], err_msg=name
             )
         entries += int(part["entries"].sum())
     assert entries > 100, entries

@@ -887,7 +887,9 @@ class ReferenceModel(mesa.Model):
                     live = sum(slot.firm is not None for slot in slots)
                     wanted = rate * (live + cluster_exits[c])
                 self.entrants_expected[s] += wanted
-                due = math.floor(wanted + self.random.random())
+                # Rounded up with probability wanted's fraction (a whole number exactly).
+                whole = math.floor(wanted)
+                due = whole + (self.random.random() >= 1.0 - (wanted - whole))
                 # The entrants take the cluster's lowest free slots (in the spin-up, of those
                 # open in it).
                 free = [

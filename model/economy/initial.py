@@ -13,7 +13,13 @@ from model.config.firm_sizes import bounded_pareto_quantile
 from model.config.units import PEOPLE_PER_MILLION, TINY
 from model.economy.compiled import njit
 from model.economy.payback import invest_params, model_costs, steady_vintage_ages
-from model.economy.sectors import scale_firm_stacks, scale_firms, sector_sum, to_firms
+from model.economy.sectors import (
+    scale_firm_stacks,
+    scale_firms,
+    sector_sum,
+    slot_sums,
+    to_firms,
+)
 from model.economy.state import (
     COHORT,
     COST,
@@ -528,24 +534,26 @@ class BaseYear:
         # Inside purchases from in-region machine-tool firms, as their buyers recorded them (the
         # machine-tool firms' own order books follow); outside demand is the residual.
         mt = lay.mt_sector
-        inside = st.machine_purchases_in_region.sum(axis=1, dtype=float)
+        inside = slot_sums(st.machine_purchases_in_region)
         # The books of the makers that go on: an exit's slot still holds its last orders.
-        booked = np.maximum(np.where(st.alive, st.orders_inside, 0.0).sum(axis=1), TINY)
+        booked = np.maximum(slot_sums(np.where(st.alive, st.orders_inside, 0.0)), TINY)
         st.orders_inside = st.orders_inside * (inside / booked)[:, None]
         # Rest-of-country and foreign demand scaled together so the makers' outside sales
         # are the base output's residual over inside sales.
         is_mt = lay.make_segment >= 0
-        outside = np.where(
-            st.alive & is_mt,
-            st.national_share * self._to_mt_slots(st.national_demand)
-            + st.export_share * self._to_mt_slots(st.export_demand),
-            0.0,
-        ).sum(axis=1)
+        outside = slot_sums(
+            np.where(
+                st.alive & is_mt,
+                st.national_share * self._to_mt_slots(st.national_demand)
+                + st.export_share * self._to_mt_slots(st.export_demand),
+                0.0,
+            )
+        )
         wanted = np.maximum(par.output_base_m_yuan[mt] - inside, 0.0)
         scale = (wanted / np.maximum(outside, TINY))[:, None]
         st.national_demand = st.national_demand * scale
         st.export_demand = st.export_demand * scale
-        wages = self.wages_m_yuan().sum(axis=1)
+        wages = slot_sums(self.wages_m_yuan())
         employment = self.region.base_year.employment_m * PEOPLE_PER_MILLION
         self.exo.wage_per_worker_m_yuan = (wages / employment)[:, None]
         self.price_base = st.price_index.copy()

@@ -428,10 +428,15 @@ class Recorder:
             "rd_intensity": np.where(
                 st.revenue[0] > TINY, st.rd_reported[0] / np.maximum(st.revenue[0], TINY), 0.0
             ),
+            # (0 in a free slot, whose leftover values are never read)
             "productivity": np.where(
-                self.eng.layout.make_segment >= 0,
-                st.model_productivity[0],
-                st.process_productivity[0] * st.machine_productivity[0],
+                st.alive[0],
+                np.where(
+                    self.eng.layout.make_segment >= 0,
+                    st.model_productivity[0],
+                    st.process_productivity[0] * st.machine_productivity[0],
+                ),
+                0.0,
             ),
             "mean_machine_age": st.capacity_age[0] / cap[0],
             "above_scale": st.above_scale[0].copy(),

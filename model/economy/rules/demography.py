@@ -360,15 +360,19 @@ class EntryParams(NamedTuple):
 def entrant_counts(keys: np.ndarray, wanted: np.ndarray, counter: int) -> np.ndarray:
     """Each cluster's entrants (R, C): its expected entrants ``wanted`` rounded at random.
 
-    ⌊wanted + u⌋ with u the entry stream's uniform of counter ``counter`` + c x STRIDE
-    (``counter`` is past every slot's counters: the full layout's slots x STRIDE), so the
-    count's mean is ``wanted`` and it does not depend on the layout.
+    ⌊wanted⌋, plus one if u >= 1 - (wanted - ⌊wanted⌋), with u the entry stream's uniform of
+    counter ``counter`` + c x STRIDE (``counter`` is past every slot's counters: the full
+    layout's slots x STRIDE): the count's mean is ``wanted``, it does not depend on the
+    layout, and a whole ``wanted`` (the spin-up's exits) is kept exactly (⌊wanted + u⌋ is the
+    same but can round up when u is within a rounding step of 1).
     """
     R, C = wanted.shape
     due = np.zeros((R, C), dtype=np.int64)
     for r in range(R):
         for c in range(C):
-            due[r, c] = int(math.floor(wanted[r, c] + uniform(keys[r], counter + c * STRIDE)))
+            whole = math.floor(wanted[r, c])
+            up = uniform(keys[r], counter + c * STRIDE) >= 1.0 - (wanted[r, c] - whole)
+            due[r, c] = int(whole) + (1 if up else 0)
     return due
 
 
