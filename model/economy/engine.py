@@ -171,22 +171,26 @@ class Engine(BaseYear):
         """Open more slots when a cluster needs more than its open ones (``needed``: (C,)).
 
         Then every cluster opens ``needed`` x (1 + ``market.open_slot_headroom``) slots, if
-        that is more than it has, and at most all of its slots in the full layout: one
-        opening (a copy of every per-slot array) serves the growth of many clusters. The
-        firms, the instruments' per-slot arrays and the rules' blocks move into the larger
-        part of the layout (``expand``). Nothing a rule draws depends on how many slots are
-        open, so this changes no result, only the run time.
+        that is more than it has (``open_to``): one opening (a copy of every per-slot array)
+        serves the growth of many clusters. Nothing a rule draws depends on how many slots
+        are open, so this changes no result, only the run time.
         """
-        lay = self.layout
-        if lay.is_full or not (needed > lay.cluster_size).any():
+        if not (needed > self.layout.cluster_size).any():
             return
         h = self.scenario.market.open_slot_headroom
-        # Every cluster opens its spare slots now: one opening (a copy of the state) serves
-        # several clusters' growth.
-        spare = np.ceil(needed * (1.0 + h)).astype(np.int64)
-        size = np.minimum(np.maximum(spare, lay.cluster_size), self.full_layout.cluster_size)
+        self.open_to(np.ceil(needed * (1.0 + h)).astype(np.int64))
+
+    def open_to(self, size: np.ndarray) -> None:
+        """Open each cluster's first ``size`` (C,) slots, where that is more than it has.
+
+        At most all of a cluster's slots in the full layout, which alone caps entry. The
+        firms, the rules' blocks and the instruments' per-slot arrays move into the larger
+        part of the layout (``expand``, ``PolicyMix.expand``); nothing if no cluster grows.
+        """
+        lay = self.layout
+        size = np.minimum(np.maximum(size, lay.cluster_size), self.full_layout.cluster_size)
         if (size == lay.cluster_size).all():
-            return  # the clusters that need more have every slot open: entry is capped
+            return
         to = self.full_layout.open_part(size)
         part = self.expand(to)
         self.policy.expand(part, to)

@@ -84,6 +84,19 @@ class SlotLayout:
         position[self.slot_id] = np.arange(self.n_slots)
         return position
 
+    @functools.cached_property
+    def buyers_by_segment(self) -> tuple[np.ndarray, np.ndarray]:
+        """The buyers' slots by the segment they shop in, and each segment's offset (G + 1,).
+
+        For per-row sums over a segment's buyers in slot order (``sectors.gathered_sums``),
+        whatever the batch (a matrix product would hand the order to BLAS). int32 indices
+        take the same slots in half of argsort's memory.
+        """
+        order = np.argsort(self.buy_segment, kind="stable")
+        order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
+        offset = np.searchsorted(self.buy_segment[order], np.arange(self.n_segments + 1))
+        return order, offset
+
     @property
     def is_full(self) -> bool:
         """Whether this is the full layout (not a part of it)."""
@@ -137,20 +150,19 @@ class SlotLayout:
         sectors = sorted(self.sector_ids.index(n) for n in set(names))
         return np.concatenate([np.arange(b.start, b.stop) for b in map(self.sector_block, sectors)])
 
-    def open_prefix(self, headroom: float, firms: np.ndarray | None = None) -> SlotLayout:
+    def open_prefix(self, headroom: float) -> SlotLayout:
         """The part of this (full) layout that holds each cluster's firms and spare slots.
 
         Each cluster keeps its first max(firms + 1, ⌈firms x (1 + ``headroom``)⌉) slots, at
-        most all of its own; ``firms`` (C,) are the clusters' firms, by default the base
-        year's. The spin-up, which keeps each cluster's firm count, runs on such a part
+        most all of its own, with its base-year firms. The spin-up, which keeps each
+        cluster's firm count, runs on such a part
         (``market.spinup_slot_headroom``), and so do the simulated years, whose part grows
         as entry needs it (``market.open_slot_headroom``, ``Engine.expand``). The full
         layout itself if that opens every slot.
         """
         if not self.is_full:
             raise ValueError("open_prefix takes the full layout")
-        if firms is None:
-            firms = np.add.reduceat(self.initial_alive.astype(np.int64), self.cluster_start)
+        firms = np.add.reduceat(self.initial_alive.astype(np.int64), self.cluster_start)
         open_size = np.minimum(
             self.cluster_size,
             np.maximum(firms + 1, np.ceil(firms * (1.0 + headroom)).astype(np.int64)),

@@ -115,19 +115,6 @@ class Recorder:
         self.base: dict[str, np.ndarray] = {}
         self.firms: dict[str, list[np.ndarray]] = {}
         self._flows: dict[str, np.ndarray] = {}
-        self.relayout()
-
-    def relayout(self) -> None:
-        """The recorder's tables of the engine's layout (again after ``Engine.expand``)."""
-        lay = self.eng.layout
-        self._n_slots = lay.n_slots  # (an opening adds slots: the count tells the layout)
-        # Buyers sorted by the segment they shop in, for per-row sums that do not depend on
-        # the batch size (a matrix product would hand the order to BLAS).
-        # int32 indices take the same elements in half the memory of argsort's int64.
-        order = np.argsort(lay.buy_segment, kind="stable")
-        self._buyer_order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
-        seg_sorted = lay.buy_segment[self._buyer_order]
-        self._buyer_offset = np.searchsorted(seg_sorted, np.arange(len(lay.segment_slots) + 1))
 
     def _sum(self, x: np.ndarray) -> np.ndarray:
         return sector_sum(self.eng, x)
@@ -135,8 +122,6 @@ class Recorder:
     def take_flows(self) -> None:
         """Aggregate the year's flows before exits clear the exiting firms' rows."""
         eng, st = self.eng, self.eng.state
-        if self._n_slots != eng.layout.n_slots:
-            self.relayout()  # entry opened more slots (``Engine.open_slots``)
         if eng.spinning_up:
             # The spin-up keeps its replacement rate (to check the base year joins it); its
             # last year, the base year, is also recorded whole (``record_base``).
@@ -194,7 +179,7 @@ class Recorder:
         f["in_region_machine_share"] = in_region / np.maximum(purchases, TINY)
 
         def by_seg(x: np.ndarray) -> np.ndarray:
-            return gathered_sums(x, self._buyer_order, self._buyer_offset) * bn
+            return gathered_sums(x, *eng.layout.buyers_by_segment) * bn
 
         seg_total = by_seg(st.machine_purchases)
         f["machine_purchases_by_segment"] = seg_total

@@ -101,24 +101,17 @@ class RegionModel(mesa.Model):
         The spin-up kept every cluster's firm count, so this is the same part of the layout
         in every replicate; entry opens more as it needs them (``Engine.open_slots``).
         """
-        eng, full = self.engine, self.engine.full_layout
-        wanted = full.open_prefix(self.scenario_params.market.open_slot_headroom).cluster_size
-        size = np.maximum(wanted, eng.layout.cluster_size)  # (the spin-up's may be larger)
-        if (size == eng.layout.cluster_size).all():
-            return
-        to = full.open_part(size)
-        part = eng.expand(to)
-        self.policy.expand(part, to)
-        self.recorder.relayout()
+        eng = self.engine
+        eng.open_to(
+            eng.full_layout.open_prefix(self.scenario_params.market.open_slot_headroom).cluster_size
+        )
         self.layout = eng.layout
 
     def step(self) -> None:
         """Advance the economy by one year and record it."""
         self._one_year()
         self.recorder.record_year()
-        if self.engine.layout is not self.layout:  # entry opened more slots
-            self.recorder.relayout()
-            self.layout = self.engine.layout
+        self.layout = self.engine.layout  # (entry may have opened more slots)
 
     def _one_year(self) -> None:
         eng = self.engine
