@@ -24,10 +24,10 @@ from model.config.errors import ScenarioError
 from model.config.params import PAYERS
 from model.config.scenario import resolve
 from model.economy import rules
-from model.economy.streams import Draws
+from model.economy.streams import STRIDE, slot_uniform_below, stream_keys, uniform
 from model.outputs.recorder import deadweight_bn_yuan
 from model.policy.base import _settle_claims, ration
-from model.policy.ledgers import SLOT_BLOCK, CompactSlots, uniform_at, uniform_below
+from model.policy.ledgers import SLOT_BLOCK, CompactSlots
 from model.simulation.model import RegionModel
 from model.testing import PLAN, fork_in_year
 
@@ -529,19 +529,18 @@ def test_compact_slots_scaled_equals_the_dense_product() -> None:
         assert np.array_equal(np.signbit(got), np.signbit(kept.dense() * factor))
 
 
-def test_block_draws_equal_one_draw() -> None:
-    # Procurement and bunching draw a block of slots at a time; the numbers (and so every
-    # comparison) must be those of one draw over all slots.
-    shape = (2, 2 * SLOT_BLOCK + 17)
-
-    def draws() -> Draws:
-        return Draws(5, np.array([0, 3]), 2026, "procurement")
-
-    u = draws().random(shape)
-    np.testing.assert_array_equal(uniform_below(draws(), shape, 0.3), u < 0.3)
-    rows = np.array([0, 1, 1, 0])
-    slots = np.array([2, SLOT_BLOCK, shape[1] - 1, SLOT_BLOCK + 3])
-    np.testing.assert_array_equal(uniform_at(draws(), shape, rows, slots), u[rows, slots])
+def test_a_slots_draw_is_keyed_by_its_number_in_the_full_layout() -> None:
+    # The renewal list, R&D bunching and the provincial SOEs: slot n compares the stream's
+    # draw slot_id[n] x STRIDE, so a part of the layout (some slots not open) gives each of
+    # its slots the number that slot has in the full layout.
+    keys = stream_keys(5, np.array([0, 3]), 2026, "bunching")
+    full = np.arange(3 * STRIDE + 40)
+    got = slot_uniform_below(keys, full, 0.3)
+    want = np.array([[uniform(k, int(n) * STRIDE) < 0.3 for n in full] for k in keys])
+    np.testing.assert_array_equal(got, want)
+    assert 0.2 < got.mean() < 0.4
+    part = full[[0, 5, 6, 7, 90, 171]]
+    np.testing.assert_array_equal(slot_uniform_below(keys, part, 0.3), got[:, part])
 
 
 def test_deadweight_is_the_subsidy_for_activity_shown_anyway() -> None:

@@ -78,6 +78,23 @@ def normal(key: np.uint64, counter: int) -> float:
     return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
 
 
+@njit(cache=True)
+def slot_uniform_below(keys: np.ndarray, slot_id: np.ndarray, p: float) -> np.ndarray:
+    """Whether each slot's uniform of a stream is below ``p`` (R, N).
+
+    Slot n's number is draw ``slot_id[n]`` x STRIDE of the stream (``keys``: this year's, one
+    per replicate), ``slot_id`` being the slots' numbers in the full layout: a slot's number
+    does not depend on how many slots are open (``SlotLayout.open_part``).
+    """
+    R, N = keys.shape[0], slot_id.shape[0]
+    out = np.empty((R, N), dtype=np.bool_)
+    for r in range(R):
+        key = keys[r]
+        for n in range(N):
+            out[r, n] = uniform(key, slot_id[n] * STRIDE) < p
+    return out
+
+
 @njit
 def beta_integer(key: np.uint64, counter: int, a: int, b: int) -> float:
     """Beta(a, b) draw for integer a, b: the a-th smallest of a + b - 1 uniforms.

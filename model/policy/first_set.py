@@ -17,9 +17,8 @@ from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import TINY
 from model.economy.compiled import njit
-from model.economy.streams import stream_keys
+from model.economy.streams import slot_uniform_below, stream_keys
 from model.policy.base import Instrument
-from model.policy.ledgers import slot_uniform_below
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -314,7 +313,9 @@ class FirstSet(Instrument):
             share = self.params.provincial_soe_share
             # Keyed by the slot's number in the full layout, so a slot keeps its draw when
             # the firms move to a larger part of the layout (``Engine.expand``).
-            self._provincial_soe = slot_uniform_below(keys, eng.layout, share) & eng.layout.soe
+            self._provincial_soe = (
+                slot_uniform_below(keys, eng.layout.slot_id, share) & eng.layout.soe
+            )
         return self._provincial_soe
 
     def expand(self, part: SlotLayout, to: SlotLayout) -> None:

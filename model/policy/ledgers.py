@@ -1,22 +1,16 @@
-"""Per-slot values kept in little memory, and draws taken a block of slots at a time.
+"""Per-slot values kept in little memory, and per-slot temporaries made a block at a time.
 
 A subsidy reaches few firms, so a year's payments and the no-policy twin's activity are kept
-as their non-zero entries; temporaries that need one number per slot are drawn block by block.
+as their non-zero entries; temporaries that need one number per slot are made block by block.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.economy.compiled import njit
-from model.economy.streams import STRIDE, uniform
-
-if TYPE_CHECKING:
-    from model.economy.layout import SlotLayout
-    from model.economy.streams import Draws
 
 __all__ = [
     "SLOT_BLOCK",
@@ -24,66 +18,16 @@ __all__ = [
     "clear_schedule",
     "shift_schedule",
     "slot_blocks",
-    "slot_uniform_below",
-    "uniform_at",
-    "uniform_below",
 ]
 
-#: Slots taken at a time where a per-slot temporary is needed only briefly (draws of which
-#: one comparison is kept, a year's share of a commitment): bounds its memory.
+#: Slots taken at a time where a per-slot temporary is needed only briefly (a year's share
+#: of a commitment): bounds its memory.
 SLOT_BLOCK = 1 << 14
 
 
 def slot_blocks(n_slots: int) -> list[tuple[int, int]]:
     """Consecutive (start, stop) blocks of at most SLOT_BLOCK slots covering n_slots."""
     return [(a, min(a + SLOT_BLOCK, n_slots)) for a in range(0, n_slots, SLOT_BLOCK)]
-
-
-def uniform_below(draws: Draws, shape: tuple[int, int], p: float) -> np.ndarray:
-    """``draws.random(shape) < p`` (R, N), drawn a block of slots at a time.
-
-    A replicate's stream gives the same numbers block by block as in one draw, so only the
-    comparison of each slot's number is held, not the numbers.
-    """
-    R, N = shape
-    out = np.empty(shape, dtype=bool)
-    for a, b in slot_blocks(N):
-        np.less(draws.random((R, b - a)), p, out=out[:, a:b])
-    return out
-
-
-def slot_uniform_below(keys: np.ndarray, layout: SlotLayout, p: float) -> np.ndarray:
-    """Whether each slot's uniform of a stream is below ``p`` (R, N of ``layout``).
-
-    Slot n's number is the stream's counter-based uniform at its number in the full layout x
-    STRIDE (``keys``: the stream's keys this year, one per replicate), so it does not depend
-    on how many slots are open (``SlotLayout.open_part``) and costs one draw per open slot.
-    """
-    return _slot_uniform_below(keys, layout.slot_id, p)
-
-
-@njit(cache=True)
-def _slot_uniform_below(keys: np.ndarray, slot_id: np.ndarray, p: float) -> np.ndarray:
-    R, N = keys.shape[0], slot_id.shape[0]
-    out = np.empty((R, N), dtype=np.bool_)
-    for r in range(R):
-        key = keys[r]
-        for n in range(N):
-            out[r, n] = uniform(key, slot_id[n] * STRIDE) < p
-    return out
-
-
-def uniform_at(
-    draws: Draws, shape: tuple[int, int], rows: np.ndarray, slots: np.ndarray
-) -> np.ndarray:
-    """The numbers ``draws.random(shape)[rows, slots]`` would give, drawn a block at a time."""
-    R, N = shape
-    out = np.empty(len(rows))
-    for a, b in slot_blocks(N):
-        u = draws.random((R, b - a))
-        here = (slots >= a) & (slots < b)
-        out[here] = u[rows[here], slots[here] - a]
-    return out
 
 
 class CompactSlots:

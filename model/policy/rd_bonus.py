@@ -17,8 +17,8 @@ import numpy as np
 from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import THRESHOLD_SLACK, TINY
+from model.economy.streams import slot_uniform_below
 from model.policy.base import Instrument
-from model.policy.ledgers import slot_uniform_below
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -173,7 +173,9 @@ class RDBonus(Instrument):
         growth_threshold = self.params.growth_threshold.at(year)
         # Every slot draws, so the numbers do not depend on who may bunch; the rest is
         # computed on the live firms of the eligible sectors that drew a bunching chance.
-        may = slot_uniform_below(eng.stream_keys("bunching"), eng.layout, rd.bunching_probability)
+        may = slot_uniform_below(
+            eng.stream_keys("bunching"), eng.layout.slot_id, rd.bunching_probability
+        )
         may &= st.alive
         may &= self._sector_mask(eng, self.params.eligible_sectors)
         r, n = np.nonzero(may)

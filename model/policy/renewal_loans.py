@@ -19,13 +19,13 @@ from model.config.schedule import Schedule
 from model.config.units import TINY
 from model.economy.loans import balance_per_yuan, loan_years_per_yuan
 from model.economy.sectors import slot_sums
+from model.economy.streams import slot_uniform_below
 from model.policy.base import Instrument, ration
 from model.policy.ledgers import (
     CompactSlots,
     clear_schedule,
     shift_schedule,
     slot_blocks,
-    slot_uniform_below,
 )
 
 if TYPE_CHECKING:
@@ -145,7 +145,9 @@ class RenewalLoans(Instrument):
         """Whose renewal project is on this year's list (R, N), drawn once a year."""
         if self.listed is None or self._listed_year != eng.year:
             share = self.params.listed_project_share.at(eng.policy_year)
-            self.listed = slot_uniform_below(eng.stream_keys("renewal_list"), eng.layout, share)
+            self.listed = slot_uniform_below(
+                eng.stream_keys("renewal_list"), eng.layout.slot_id, share
+            )
             self._listed_year = eng.year
         return self.listed
 
