@@ -55,6 +55,14 @@ def test_a_bonus_year_without_a_budget_agrees_with_the_fast_model() -> None:
     assert check(extra={"instruments.rd_bonus.budget_bn_yuan": 0.0})
 
 
+def test_capped_entry_agrees_with_the_fast_model() -> None:
+    # One spare slot per cluster: entrants beyond a cluster's free slots are lost, the same
+    # ones in both implementations (the check compares the count by sector).
+    from benchmarks.reference.transplant import check
+
+    assert check(extra={"market.slot_headroom": 0.0})
+
+
 #: About 500 firms, a 3-year spin-up and 3 scenario years.
 TINY = {"market.firm_scale": 0.009, "spinup.years": 3, "end_year": 2026}
 

@@ -533,7 +533,8 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     same_exits = exits == {i for i, f in before.items() if after.get(i) is not f}
     same_closures = closed == closes and sum(rm.closure_count) == len(closed)
     same_entries = entries == {i for i, f in after.items() if before.get(i) is not f}
-    ok &= same_exits and same_closures and same_entries
+    same_lost = np.array_equal(st.entrants_without_slot[0], rm.entrants_without_slot)
+    ok &= same_exits and same_closures and same_entries and same_lost
     gap = max(
         abs(a - b) / max(abs(a), 1e-9) for a, b in zip(expected, rm.entrants_expected, strict=True)
     )
@@ -542,7 +543,8 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     print(
         f"{'exits':12s} {'same' if same_exits else 'differ'} ({len(exits)}), closures "
         f"{'same' if same_closures else 'differ'} ({len(closed)}); "
-        f"entrants' slots {'same' if same_entries else 'differ'} ({len(entries)})"
+        f"entrants' slots {'same' if same_entries else 'differ'} ({len(entries)}), entrants "
+        f"without a slot {'same' if same_lost else 'differ'} ({sum(rm.entrants_without_slot)})"
     )
     report(
         "entry",

@@ -354,10 +354,9 @@ def _entry_cap_note(ds: xr.Dataset) -> str:
         f"Note: the firm slots capped entry in {share:.0%} of replicates (first in "
         f"{int(years.min())}, median first year {float(years.median()):.0f}) in "
         f"{len(sectors)} sectors: {', '.join(sectors)}. Firm counts from then on are lower "
-        "bounds (entrants_without_slot). A larger market.slot_headroom lifts the cap (2.0: in "
-        "the plan none until 2030, and then in a tenth of the replicates; the slots beyond "
-        "market.open_slot_headroom open only as entry needs them, for about a fifth more run "
-        "time)."
+        "bounds (entrants_without_slot). A larger market.slot_headroom lifts the cap (the "
+        "slots beyond market.open_slot_headroom open only as entry needs them; docs/ODD.md "
+        "section VI, item 1)."
     )
 
 
