@@ -306,6 +306,21 @@ def test_an_exit_takes_its_titles_and_an_entrant_in_its_slot_has_none() -> None:
 SMALL = {"market.firm_scale": 0.05, "spinup.years": 10}
 
 
+def test_a_clusters_entrants_are_its_expected_count_rounded_at_random() -> None:
+    from model.economy.rules.demography import entrant_counts
+    from model.economy.streams import STRIDE, stream_keys
+
+    keys = stream_keys(3, np.arange(4000), 2025, "entry")
+    # A whole count (the spin-up's exits) is kept exactly, whatever the draw.
+    whole = np.tile([0.0, 1.0, 7.0, 250.0], (4000, 1))
+    np.testing.assert_array_equal(entrant_counts(keys, whole, 100 * STRIDE), whole)
+    # Otherwise the count is the whole part or one more, with the fraction as its mean.
+    wanted = np.tile([0.25, 3.6, 12.5], (4000, 1))
+    due = entrant_counts(keys, wanted, 100 * STRIDE)
+    assert set(np.unique(due - np.floor(wanted))) == {0.0, 1.0}
+    np.testing.assert_allclose(due.mean(axis=0), wanted[0], atol=4 * 0.5 / np.sqrt(4000))
+
+
 def test_entry_beyond_the_free_slots_is_recorded_and_reported() -> None:
     from model.report.tables import summary
 
