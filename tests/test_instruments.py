@@ -24,9 +24,10 @@ from model.config.errors import ScenarioError
 from model.config.params import PAYERS
 from model.config.scenario import resolve
 from model.economy import rules
+from model.economy.sectors import slot_sums
 from model.economy.streams import STRIDE, slot_uniform_below, stream_keys, uniform
 from model.outputs.recorder import deadweight_bn_yuan
-from model.policy.base import _settle_claims, ration
+from model.policy.base import _pay_in_place, _settle_claims, ration, ration_by_payer
 from model.policy.ledgers import SLOT_BLOCK, CompactSlots
 from model.simulation.model import RegionModel
 from model.testing import PLAN, fork_in_year
@@ -475,16 +476,44 @@ def test_ration_in_place_pays_the_same(rule: str, fraction: float) -> None:
 
 
 def test_settled_claims_are_those_of_live_eligible_firms_by_payer() -> None:
-    # Firm 1 is ineligible, firm 2 dead: their claims go; the payers' counts follow.
-    eligible = np.array([[True, False, True, True]])
-    alive = np.array([[True, True, False, True]])
-    claims = np.array([[1.0, 2.0, 3.0, 0.0]])
-    payer = np.array([[0, 1, 1, 2]])
-    n_eligible, slots, claiming = _settle_claims(eligible, alive, claims, payer, 3)
-    np.testing.assert_array_equal(claims, [[1.0, 0.0, 0.0, 0.0]])
-    np.testing.assert_array_equal(n_eligible, [3.0])  # counted before the live test
-    np.testing.assert_array_equal(slots, [1, 2, 1])
-    np.testing.assert_array_equal(claiming, [1, 0, 0])
+    # Firm 1 is ineligible, firm 2 dead: their claims go; the payers' totals follow.
+    eligible = np.array([[True, False, True, True, True]])
+    alive = np.array([[True, True, False, True, True]])
+    claims = np.array([[1.0, 2.0, 3.0, 0.0, 0.5]])
+    payer = np.array([[0, 1, 1, 2, 0]])
+    n_eligible, claimed, want = _settle_claims(eligible, alive, claims, payer, 3)
+    np.testing.assert_array_equal(claims, [[1.0, 0.0, 0.0, 0.0, 0.5]])
+    np.testing.assert_array_equal(n_eligible, [4.0])  # counted before the live test
+    np.testing.assert_array_equal(claimed, [1.5])
+    np.testing.assert_array_equal(want, [[1.5, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.3, 1.0, 2.0])
+def test_pro_rata_payment_in_one_pass_is_the_rationing_payer_by_payer(fraction: float) -> None:
+    # Pro rata is paid in one pass over the claims (``_pay_in_place``); the other rules
+    # ration payer by payer with ``ration``. On claims of three payers, with -0.0 and zero
+    # claims among them, both give the same payments bit for bit, and what each payer paid.
+    rng = np.random.default_rng(5)
+    claims = rng.exponential(1.0, (2, 40)) * (rng.random((2, 40)) < 0.6)
+    claims[0, 3] = -0.0
+    payer = rng.integers(0, 2, claims.shape)
+    payer[:, :2] = 2  # payer 2 has only these slots
+    claims[:, :2] = 0.0  # and no claim: it pays nothing, and its fill is 1
+    everyone = np.ones(claims.shape, bool)
+    _, _, want = _settle_claims(everyone, everyone, claims, payer, 3)
+    budgets = want * fraction
+    budgets[1, 0] = np.inf  # a payer whose budget does not bind
+    scale = np.minimum(1.0, budgets / np.maximum(want, 1e-300))
+    expected_by_payer, expected = ration_by_payer(claims.copy(), payer, want, budgets, "pro_rata")
+    paid = claims.copy()
+    by_payer, total, n_paid = _pay_in_place(paid, payer, scale)
+    assert paid.tobytes() == expected.tobytes(), "payments differ from ration's (bits)"
+    assert by_payer.tobytes() == expected_by_payer.tobytes()
+    np.testing.assert_array_equal(total, slot_sums(expected))
+    np.testing.assert_array_equal(n_paid, (expected > 0).sum(axis=1))
+    assert not np.signbit(paid).any(), "a -0.0 claim must be paid +0.0"
+    np.testing.assert_array_equal(by_payer[:, 2], 0.0)
+    assert (paid <= claims).all() and (total <= budgets.sum(axis=1) * (1 + 1e-12)).all()
 
 
 def test_compact_slots_give_values_back_bit_for_bit() -> None:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from model.economy.hooks import BuyerCost
     from model.economy.layout import SlotLayout
 
-__all__ = ["Instrument", "ration"]
+__all__ = ["Instrument", "ration", "ration_by_payer"]
 
 
 def ration(
@@ -63,6 +63,43 @@ def ration(
     paid = np.empty_like(claims) if out is None else out
     np.put_along_axis(paid, order, paid_sorted, axis=1)
     return paid
+
+
+def ration_by_payer(
+    claims: np.ndarray, payer: np.ndarray, want: np.ndarray, budgets: np.ndarray, rule: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each payer's claims rationed from its budget under ``rule`` (``ration``).
+
+    Args:
+        claims: Amount each firm claims (R, N), >= 0; overwritten.
+        payer: Index of each claim's payer (R, N).
+        want: Each payer's claims' total (R, P).
+        budgets: Each payer's budget (R, P).
+        rule: The rationing rule.
+
+    Returns:
+        What each payer paid (R, P) and each firm's payment (R, N).
+    """
+    R, P = want.shape
+    by_payer = np.zeros((R, P))
+    paid = None
+    for k in range(P):
+        if not (want[:, k] != 0.0).any():
+            continue
+        # When one payer has every slot, the claims themselves are its share.
+        mine = claims if (payer == k).all() else np.where(payer == k, claims, 0.0)
+        # Rationed in place: a payer's share of the claims is not needed afterwards (when
+        # the share is the claims themselves, no other payer has any).
+        got = ration(mine, budgets[:, k], rule, out=mine)
+        by_payer[:, k] = slot_sums(got)
+        if paid is None:
+            # As 0 + got (the payments start from zeros): -0.0 becomes +0.0.
+            got += 0.0
+            paid = got
+        else:
+            paid += got
+        del mine, got
+    return by_payer, np.zeros(claims.shape) if paid is None else paid
 
 
 class Instrument:
@@ -243,43 +280,30 @@ class Instrument:
             return None
         eligible, claims, payer = self.claims(eng)
         # Only live firms are paid; the claims are this call's own array, so the others'
-        # claims are zeroed in place (no second per-firm array), in one pass that also counts
-        # each payer's slots and non-zero claims.
-        n_eligible, payer_slots, payer_claims = _settle_claims(
+        # claims are zeroed in place (no second per-firm array), in one pass that also sums
+        # the claims, in all and by payer.
+        n_eligible, claimed, want = _settle_claims(
             eligible, eng.state.alive, claims, payer, len(PAYERS)
         )
         del eligible
-        claimed = slot_sums(claims)
         budgets = self.budgets_m_yuan(eng)
-        fill = np.ones((R, len(PAYERS)))
-        paid = None
-        for k in range(len(PAYERS)):
-            if payer_claims[k] == 0:
-                continue
-            # When one payer has every slot, the claims themselves are its share.
-            mine = claims if payer_slots[k] == claims.size else np.where(payer == k, claims, 0.0)
-            want = slot_sums(mine)
-            # Rationed in place: a payer's share of the claims is not needed afterwards (when
-            # the share is the claims themselves, no other payer has any).
-            got = ration(mine, budgets[:, k], self.rationing, out=mine)
-            by_payer[:, k] = slot_sums(got)
-            fill[:, k] = np.where(want > 0.0, by_payer[:, k] / np.maximum(want, TINY), 1.0)
-            if paid is None:
-                # As 0 + got (the payments start from zeros): -0.0 becomes +0.0.
-                got += 0.0
-                paid = got
-            else:
-                paid += got
-            del mine, got
+        if self.rationing == "pro_rata":
+            # Pro rata needs no order of the claims: every payer's share is paid in one pass,
+            # in place of the claims (as ``ration`` would pay it payer by payer).
+            scale = np.minimum(1.0, budgets / np.maximum(want, TINY))
+            by_payer, paid_total, n_paid = _pay_in_place(claims, payer, scale)
+            paid = claims
+        else:
+            by_payer, paid = ration_by_payer(claims, payer, want, budgets, self.rationing)
+            paid_total, n_paid = slot_sums(paid), (paid > 0).sum(axis=1).astype(float)
         del claims
-        if paid is None:
-            paid = np.zeros(eng.state.alive.shape)
+        fill = np.where(want > 0.0, by_payer / np.maximum(want, TINY), 1.0)
         self._paid = CompactSlots(paid) if self.keeps_paid else None
         self.fill_by_payer = fill
-        self.ledger["subsidy_paid"].append(slot_sums(paid))
+        self.ledger["subsidy_paid"].append(paid_total)
         self.ledger["budget"].append(budgets.sum(axis=1))
         self.ledger["firms_eligible"].append(n_eligible)
-        self.ledger["firms_paid"].append((paid > 0).sum(axis=1).astype(float))
+        self.ledger["firms_paid"].append(n_paid)
         self.ledger["claims"].append(claimed)
         self.paid_by_payer.append(by_payer)
         return paid
@@ -308,25 +332,58 @@ class Instrument:
 def _settle_claims(
     eligible: np.ndarray, alive: np.ndarray, claims: np.ndarray, payer: np.ndarray, n_payers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Zero the claims (R, N) of firms not eligible or not alive, in place.
+    """Zero the claims (R, N) of firms not eligible or not alive, in place, and sum them.
 
     Returns:
-        Eligible firms per replicate (R,), as counted before the live test; each payer's
-        slots (P,) and non-zero claims after the zeroing (P,), over all replicates.
+        Eligible firms per replicate (R,), as counted before the live test; the settled
+        claims' total (R,) and each payer's total (R, P), slot by slot.
     """
     R, N = claims.shape
     n_eligible = np.zeros(R)
-    slots = np.zeros(n_payers, dtype=np.int64)
-    claiming = np.zeros(n_payers, dtype=np.int64)
+    claimed = np.zeros(R)
+    want = np.zeros((R, n_payers))
     for r in range(R):
         count = 0
+        total = 0.0
         for n in range(N):
             ok = eligible[r, n]
             count += ok
             if not (ok and alive[r, n]):
                 claims[r, n] = 0.0
-            k = payer[r, n]
-            slots[k] += 1
-            claiming[k] += claims[r, n] != 0.0
+            c = claims[r, n]
+            total += c
+            want[r, payer[r, n]] += c
         n_eligible[r] = count
-    return n_eligible, slots, claiming
+        claimed[r] = total
+    return n_eligible, claimed, want
+
+
+@njit(cache=True)
+def _pay_in_place(
+    claims: np.ndarray, payer: np.ndarray, scale: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pay each claim (R, N) its payer's share ``scale`` (R, P), in place of the claim.
+
+    A payment is ``claim x scale + 0.0`` (a -0.0 claim is paid +0.0).
+
+    Returns:
+        What each payer paid (R, P), the total paid (R,) and the firms paid (R,), each
+        summed slot by slot.
+    """
+    R, N = claims.shape
+    by_payer = np.zeros(scale.shape)
+    paid_total = np.zeros(R)
+    n_paid = np.zeros(R)
+    for r in range(R):
+        total = 0.0
+        count = 0
+        for n in range(N):
+            k = payer[r, n]
+            x = claims[r, n] * scale[r, k] + 0.0
+            claims[r, n] = x
+            by_payer[r, k] += x
+            total += x
+            count += x > 0.0
+        paid_total[r] = total
+        n_paid[r] = count
+    return by_payer, paid_total, n_paid
