@@ -22,6 +22,7 @@ __all__ = [
     "count_at_or_above",
     "growth_moments",
     "hill_exponent",
+    "live_total_and_largest",
     "quantile_ratio",
     "size_volatility_slope",
     "slot_totals",
@@ -152,6 +153,32 @@ def count_at_or_above(
         total += reached[k]
         counts[k - 1] = total
     return counts, total + reached[0]
+
+
+@njit(cache=True)
+def live_total_and_largest(
+    values: np.ndarray, alive: np.ndarray, start: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Total and largest of the live slots' ``values`` (R, N) in each block of slots -> (R, K).
+
+    Totals are added slot by slot in slot order; a slot that is not live counts as 0 in both
+    (so the values must be >= 0).
+    """
+    R = values.shape[0]
+    K = start.shape[0]
+    total = np.zeros((R, K))
+    largest = np.zeros((R, K))
+    for r in range(R):
+        for k in range(K):
+            t = 0.0
+            most = 0.0  # values are >= 0: an empty block has 0
+            for n in range(start[k], start[k] + size[k]):
+                x = values[r, n] if alive[r, n] else 0.0
+                t += x
+                most = max(most, x)
+            total[r, k] = t
+            largest[r, k] = most
+    return total, largest
 
 
 @njit(cache=True)

@@ -21,6 +21,7 @@ from model.outputs.distribution import (
     count_at_or_above,
     growth_moments,
     hill_exponent,
+    live_total_and_largest,
     quantile_ratio,
     size_volatility_slope,
     slot_totals,
@@ -312,21 +313,24 @@ class Recorder:
             - 1
         )
         is_maker = lay.make_segment >= 0
-        productivity = np.where(
-            is_maker, st.model_productivity, st.process_productivity * st.machine_productivity
-        )
         sector_of = lay.sector_of
+        total, largest = live_total_and_largest(
+            st.revenue, st.alive, lay.sector_start, lay.sector_size
+        )
+        out["largest_firm_share"] = largest / np.maximum(total, TINY)
         for r in range(R):
             alive, revenue = st.alive[r], st.revenue[r]
-            live_revenue = np.where(alive, revenue, 0.0)
-            total = block_sums(live_revenue[None], lay.sector_start, lay.sector_size)[0]
-            out["largest_firm_share"][r] = np.maximum.reduceat(live_revenue, lay.sector_start) / (
-                np.maximum(total, TINY)
-            )
             for s in range(S):
                 block = lay.sector_block(s)
                 sample = thin(alive[block]) + block.start
-                out["productivity_p90_p10"][r, s] = quantile_ratio(productivity[r, sample])
+                # A maker's productivity is its model's; a user firm's, its process and
+                # machines'. Taken on the sample only.
+                productivity = np.where(
+                    is_maker[sample],
+                    st.model_productivity[r, sample],
+                    st.process_productivity[r, sample] * st.machine_productivity[r, sample],
+                )
+                out["productivity_p90_p10"][r, s] = quantile_ratio(productivity)
             sample = thin(alive)
             out["revenue_tail_exponent"][r] = hill_exponent(revenue[sample])
             # A reduced-scale firm stands for 1 / firm_scale real ones of its size.

@@ -369,26 +369,43 @@ class FirstSet(Instrument):
             p.application_reward_cap_m_yuan.at(eng.policy_year) * eng.firm_weight,
         )
         segment = lay.buy_segment[who]
-        out = choice
+        # Each segment's procurement in each replicate: its buyers and the unproven first
+        # sets they weigh (a buyer buys in one segment, so the groups do not overlap).
+        groups = []
         for g, slots in enumerate(lay.segment_slots):
             for r in range(eng.R):
                 pool = slots[st.alive[r, slots] & st.model_unproven[r, slots]]
                 pool = pool[st.model_first_set[r, pool]]
                 mine = (segment == g) & (rows == r)
-                buyers = who[mine]
-                if len(pool) == 0 or len(buyers) == 0:
-                    continue
-                # Every buyer's cost of every candidate (buyers x candidates): its capital cost
-                # less the tender saved and the reward (shares of the purchase), plus its
-                # operating cost.
-                B, C = len(buyers), len(pool)
-                at_r = np.full(B * C, r)
-                capital, operating = cost(at_r, np.repeat(buyers, C), np.tile(pool, B))
-                offered = (capital.reshape(B, C) * keep[mine][:, None]) + operating.reshape(B, C)
-                best = np.argmin(offered, axis=1)  # the first of equally cheap ones
-                own = sum(cost(at_r[:B], buyers, choice[r, buyers]))
-                pays = offered[np.arange(B), best] <= own
-                out[r, buyers[pays]] = pool[best[pays]]
+                if len(pool) > 0 and mine.any():
+                    groups.append((r, who[mine], pool, keep[mine]))
+        if not groups:
+            return choice
+        # Every buyer's cost of every candidate (buyers x candidates) and of the model it
+        # chose, in one call of ``cost`` for all groups: its arguments' dispatch, not its
+        # arithmetic, was most of its time when called per group.
+        at_r, whose, columns = [], [], []
+        for r, buyers, pool, _ in groups:
+            B, C = len(buyers), len(pool)
+            at_r.append(np.full(B * C + B, r))
+            whose += [np.repeat(buyers, C), buyers]
+            columns += [np.tile(pool, B), choice[r, buyers]]
+        capital, operating = cost(
+            np.concatenate(at_r), np.concatenate(whose), np.concatenate(columns)
+        )
+        out, start = choice, 0
+        for r, buyers, pool, kept in groups:
+            B, C = len(buyers), len(pool)
+            offers, own = slice(start, start + B * C), slice(start + B * C, start + B * C + B)
+            start = own.stop
+            # Its capital cost less the tender saved and the reward (shares of the purchase),
+            # plus its operating cost.
+            offered = capital[offers].reshape(B, C) * kept[:, None] + operating[offers].reshape(
+                B, C
+            )
+            best = np.argmin(offered, axis=1)  # the first of equally cheap ones
+            pays = offered[np.arange(B), best] <= capital[own] + operating[own]
+            out[r, buyers[pays]] = pool[best[pays]]
         return out
 
 
