@@ -17,15 +17,14 @@ import numpy as np
 from model.config.params import PAYERS, InstrumentParams, Scenario, p, sources
 from model.config.schedule import Schedule
 from model.config.units import TINY
+from model.economy.compiled import njit
 from model.economy.loans import balance_per_yuan, loan_years_per_yuan
-from model.economy.sectors import slot_sums
 from model.economy.streams import slot_uniform_below
-from model.policy.base import Instrument, ration
+from model.policy.base import Instrument
 from model.policy.ledgers import (
     CompactSlots,
     clear_schedule,
     shift_schedule,
-    slot_blocks,
 )
 
 if TYPE_CHECKING:
@@ -180,32 +179,26 @@ class RenewalLoans(Instrument):
         self._granted = CompactSlots.zeros((R, N))
         if not self.enabled:
             return
-        # Only listed projects' loans are subsidised and re-lent.
-        listed_loans = st.renewal_eligible_loan * self._draw_listing(eng)
-        total = self._subsidy_per_yuan(eng) * listed_loans
-        if p.variant != "percentage_points":
-            cap = p.cap_per_project_m_yuan.at(eng.policy_year) * eng.firm_weight
-            np.minimum(total, cap, out=total)
-        pool = np.full(R, p.pool_bn_yuan.at(eng.policy_year) * self._scale(eng))
-        want = slot_sums(total)
-        granted = ration(total, pool, "pro_rata", out=total)  # the claims are not needed again
-        self.fill_ratio = np.where(want > 0, slot_sums(granted) / np.maximum(want, TINY), 1.0)
-        if p.variant == "capped_grant":
-            self.schedule[:, :, 0] += granted
-        else:
-            # A block of slots at a time, year by year: no (R, N, years) temporary.
-            for a, b in slot_blocks(N):
-                due_each_year = granted[:, a:b] / n
-                for k in range(n):
-                    self.schedule[:, a:b, k] += due_each_year
-        self._granted = CompactSlots(granted)
-        # Re-lending: this year's cut on the eligible loans, for as long as it funds them.
+        # Only listed projects' loans are subsidised and re-lent: re-lending's cut of this
+        # year, on the balance of each year ahead (none when there is no cut).
         cut = self.params.relending_rate_cut.at(eng.policy_year)
-        if cut > 0.0:
-            if self.relief_schedule is None:
-                self.relief_schedule = np.zeros((R, N, p.relending_years))
-            for k, share in enumerate(self._balance_shares(eng)):
-                self.relief_schedule[:, :, k] += cut * share * listed_loans
+        if cut > 0.0 and self.relief_schedule is None:
+            self.relief_schedule = np.zeros((R, N, p.relending_years))
+        granted, want, got = _commit(
+            st.renewal_eligible_loan,
+            self._draw_listing(eng),
+            self._subsidy_per_yuan(eng),
+            np.inf
+            if p.variant == "percentage_points"
+            else p.cap_per_project_m_yuan.at(eng.policy_year) * eng.firm_weight,
+            np.full(R, p.pool_bn_yuan.at(eng.policy_year) * self._scale(eng)),
+            p.variant == "capped_grant",
+            self.schedule,
+            cut * self._balance_shares(eng) if cut > 0.0 else np.zeros(0),
+            self.relief_schedule if cut > 0.0 else np.zeros((0, 0, 0)),
+        )
+        self.fill_ratio = np.where(want > 0, got / np.maximum(want, TINY), 1.0)
+        self._granted = CompactSlots(granted)
 
     def interest_relief(self, eng: Engine) -> np.ndarray | None:
         """This year's interest relief on re-lent loans (R, N), live firms; None if none.
@@ -266,3 +259,61 @@ class RenewalLoans(Instrument):
             and self.relief_schedule.shape[2] != self.params.relending_years
         ):
             raise ValueError("a continuation may not change renewal_loans.relending_years")
+
+
+@njit(cache=True)
+def _commit(
+    eligible_loan: np.ndarray,
+    listed: np.ndarray,
+    subsidy_per_yuan: float,
+    cap: float,
+    pool: np.ndarray,
+    capped_grant: bool,
+    schedule: np.ndarray,
+    relief_per_yuan: np.ndarray,
+    relief_schedule: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Commit this year's subsidies on listed projects' loans (R, N) from the pool (R,).
+
+    Each listed loan claims ``subsidy_per_yuan`` x the loan, at most ``cap``; the pool pays
+    the claims pro rata (``ration``). A capped grant is due in the next payment; otherwise
+    the subsidy is spread evenly over the schedule's years (R, N, years). Each listed loan
+    also adds ``relief_per_yuan`` (relief years,) x the loan to the relief schedule (R, N,
+    relief years), when there is re-lending.
+
+    Returns:
+        The subsidy committed to each firm (R, N), and per replicate the claims' total and
+        the total committed (R,), each summed slot by slot.
+    """
+    R, N = eligible_loan.shape
+    years = schedule.shape[2]
+    K = relief_per_yuan.shape[0]
+    granted = np.empty((R, N))
+    want = np.zeros(R)
+    got = np.zeros(R)
+    for r in range(R):
+        total = 0.0
+        for n in range(N):
+            claim = subsidy_per_yuan * (eligible_loan[r, n] * (1.0 if listed[r, n] else 0.0))
+            claim = min(claim, cap)
+            granted[r, n] = claim
+            total += claim
+        want[r] = total
+        scale = min(1.0, pool[r] / max(total, TINY))
+        paid = 0.0
+        for n in range(N):
+            g = granted[r, n] * scale
+            granted[r, n] = g
+            paid += g
+            if capped_grant:
+                schedule[r, n, 0] += g
+            else:
+                due = g / years
+                for k in range(years):
+                    schedule[r, n, k] += due
+            if K > 0 and listed[r, n]:
+                loan = eligible_loan[r, n]
+                for k in range(K):
+                    relief_schedule[r, n, k] += relief_per_yuan[k] * loan
+        got[r] = paid
+    return granted, want, got
