@@ -25,6 +25,7 @@ from model.outputs.distribution import (
     count_at_or_above,
     growth_moments,
     hill_exponent,
+    live_total_and_largest,
     quantile_ratio,
     size_volatility_slope,
     slot_totals,
@@ -150,6 +151,17 @@ def test_revenue_counts_and_slot_totals_match_a_sort_and_a_sum() -> None:
     np.testing.assert_array_equal(counts, n - np.searchsorted(live, thresholds, side="left"))
     stack = rng.random((3000, 7)).astype(np.float32)
     np.testing.assert_array_equal(slot_totals(stack), stack.sum(axis=0, dtype=np.float64))
+
+
+def test_live_total_and_largest_by_block_on_hand_built_firms() -> None:
+    # Two replicates, blocks of 3, 0 and 2 slots: the largest and the total of the live
+    # slots only (a dead slot's larger revenue is not the largest); an empty block has 0.
+    revenue = np.array([[5.0, 9.0, 1.0, 2.0, 3.0], [4.0, 4.0, 7.0, 0.0, 8.0]])
+    alive = np.array([[True, False, True, True, True], [True, True, True, False, False]])
+    start, size = np.array([0, 3, 3]), np.array([3, 0, 2])
+    total, largest = live_total_and_largest(revenue, alive, start, size)
+    np.testing.assert_array_equal(total, [[6.0, 0.0, 5.0], [15.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(largest, [[5.0, 0.0, 3.0], [7.0, 0.0, 0.0]])
 
 
 def test_specialised_new_selection_on_hand_built_firms() -> None:
