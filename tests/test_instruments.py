@@ -481,11 +481,12 @@ def test_settled_claims_are_those_of_live_eligible_firms_by_payer() -> None:
     alive = np.array([[True, True, False, True, True]])
     claims = np.array([[1.0, 2.0, 3.0, 0.0, 0.5]])
     payer = np.array([[0, 1, 1, 2, 0]])
-    n_eligible, claimed, want = _settle_claims(eligible, alive, claims, payer, 3)
+    n_eligible, claimed, want, claiming = _settle_claims(eligible, alive, claims, payer, 3)
     np.testing.assert_array_equal(claims, [[1.0, 0.0, 0.0, 0.0, 0.5]])
     np.testing.assert_array_equal(n_eligible, [4.0])  # counted before the live test
     np.testing.assert_array_equal(claimed, [1.5])
     np.testing.assert_array_equal(want, [[1.5, 0.0, 0.0]])
+    np.testing.assert_array_equal(claiming, [0, 4])  # the non-zero claims' flat positions
 
 
 @pytest.mark.parametrize("fraction", [0.0, 0.3, 1.0, 2.0])
@@ -500,20 +501,41 @@ def test_pro_rata_payment_in_one_pass_is_the_rationing_payer_by_payer(fraction: 
     payer[:, :2] = 2  # payer 2 has only these slots
     claims[:, :2] = 0.0  # and no claim: it pays nothing, and its fill is 1
     everyone = np.ones(claims.shape, bool)
-    _, _, want = _settle_claims(everyone, everyone, claims, payer, 3)
+    _, _, want, claiming = _settle_claims(everyone, everyone, claims, payer, 3)
+    assert not np.signbit(claims).any(), "a -0.0 claim must be settled as +0.0"
+    np.testing.assert_array_equal(claiming, np.flatnonzero(claims))
     budgets = want * fraction
     budgets[1, 0] = np.inf  # a payer whose budget does not bind
     scale = np.minimum(1.0, budgets / np.maximum(want, 1e-300))
     expected_by_payer, expected = ration_by_payer(claims.copy(), payer, want, budgets, "pro_rata")
     paid = claims.copy()
-    by_payer, total, n_paid = _pay_in_place(paid, payer, scale)
+    by_payer, total, n_paid, index, entries = _pay_in_place(paid, payer, scale, claiming)
     assert paid.tobytes() == expected.tobytes(), "payments differ from ration's (bits)"
     assert by_payer.tobytes() == expected_by_payer.tobytes()
     np.testing.assert_array_equal(total, slot_sums(expected))
     np.testing.assert_array_equal(n_paid, (expected > 0).sum(axis=1))
     assert not np.signbit(paid).any(), "a -0.0 claim must be paid +0.0"
+    np.testing.assert_array_equal(index, np.flatnonzero(paid))  # the payments kept sparse
+    kept = CompactSlots.of_entries(paid, index, entries)
+    assert kept.dense().tobytes() == paid.tobytes()
     np.testing.assert_array_equal(by_payer[:, 2], 0.0)
     assert (paid <= claims).all() and (total <= budgets.sum(axis=1) * (1 + 1e-12)).all()
+
+
+@pytest.mark.parametrize("share", [0.003, 0.9])
+def test_compact_slots_of_known_entries_are_compact_slots_of_the_values(share: float) -> None:
+    # The payments' entries come from the payment pass; kept as their entries when few, whole
+    # when many, as CompactSlots chooses from the values themselves.
+    rng = np.random.default_rng(2)
+    values = np.where(rng.random((2, 2000)) < share, rng.exponential(1.0, (2, 2000)), 0.0)
+    values[1, 7] = np.nan
+    index = np.flatnonzero(values)
+    kept = CompactSlots.of_entries(values, index, values.reshape(-1)[index])
+    direct = CompactSlots(values)
+    assert (kept.full is None) == (direct.full is None) == (share < 0.5)
+    assert kept.dense().tobytes() == direct.dense().tobytes() == values.tobytes()
+    if kept.full is None:
+        assert kept.index.dtype == direct.index.dtype
 
 
 def test_compact_slots_give_values_back_bit_for_bit() -> None:

@@ -282,23 +282,28 @@ class Instrument:
         # Only live firms are paid; the claims are this call's own array, so the others'
         # claims are zeroed in place (no second per-firm array), in one pass that also sums
         # the claims, in all and by payer.
-        n_eligible, claimed, want = _settle_claims(
+        n_eligible, claimed, want, claiming = _settle_claims(
             eligible, eng.state.alive, claims, payer, len(PAYERS)
         )
         del eligible
         budgets = self.budgets_m_yuan(eng)
         if self.rationing == "pro_rata":
-            # Pro rata needs no order of the claims: every payer's share is paid in one pass,
-            # in place of the claims (as ``ration`` would pay it payer by payer).
+            # Pro rata needs no order of the claims: every payer's share is paid in one pass
+            # over the claims (in place: the other slots hold +0.0, as paid), as ``ration``
+            # would pay it payer by payer.
             scale = np.minimum(1.0, budgets / np.maximum(want, TINY))
-            by_payer, paid_total, n_paid = _pay_in_place(claims, payer, scale)
+            by_payer, paid_total, n_paid, index, entries = _pay_in_place(
+                claims, payer, scale, claiming
+            )
             paid = claims
+            kept = CompactSlots.of_entries(paid, index, entries) if self.keeps_paid else None
         else:
             by_payer, paid = ration_by_payer(claims, payer, want, budgets, self.rationing)
             paid_total, n_paid = slot_sums(paid), (paid > 0).sum(axis=1).astype(float)
+            kept = CompactSlots(paid) if self.keeps_paid else None
         del claims
         fill = np.where(want > 0.0, by_payer / np.maximum(want, TINY), 1.0)
-        self._paid = CompactSlots(paid) if self.keeps_paid else None
+        self._paid = kept
         self.fill_by_payer = fill
         self.ledger["subsidy_paid"].append(paid_total)
         self.ledger["budget"].append(budgets.sum(axis=1))
@@ -331,59 +336,72 @@ class Instrument:
 @njit(cache=True)
 def _settle_claims(
     eligible: np.ndarray, alive: np.ndarray, claims: np.ndarray, payer: np.ndarray, n_payers: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Zero the claims (R, N) of firms not eligible or not alive, in place, and sum them.
+
+    A zero claim is set to +0.0 (a -0.0 claim is paid +0.0).
 
     Returns:
         Eligible firms per replicate (R,), as counted before the live test; the settled
-        claims' total (R,) and each payer's total (R, P), slot by slot.
+        claims' total (R,) and each payer's total (R, P), slot by slot; the flat positions
+        of the non-zero claims, in order.
     """
     R, N = claims.shape
     n_eligible = np.zeros(R)
     claimed = np.zeros(R)
     want = np.zeros((R, n_payers))
+    claiming = np.empty(R * N, dtype=np.int64)
+    m = 0
     for r in range(R):
         count = 0
         total = 0.0
         for n in range(N):
             ok = eligible[r, n]
             count += ok
-            if not (ok and alive[r, n]):
-                claims[r, n] = 0.0
             c = claims[r, n]
+            if not (ok and alive[r, n]) or c == 0.0:
+                claims[r, n] = 0.0
+                continue
             total += c
             want[r, payer[r, n]] += c
+            claiming[m] = r * N + n
+            m += 1
         n_eligible[r] = count
         claimed[r] = total
-    return n_eligible, claimed, want
+    return n_eligible, claimed, want, claiming[:m]
 
 
 @njit(cache=True)
 def _pay_in_place(
-    claims: np.ndarray, payer: np.ndarray, scale: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    claims: np.ndarray, payer: np.ndarray, scale: np.ndarray, claiming: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pay each claim (R, N) its payer's share ``scale`` (R, P), in place of the claim.
 
-    A payment is ``claim x scale + 0.0`` (a -0.0 claim is paid +0.0).
+    Only the non-zero claims (``claiming``: their flat positions, in order) are read: the
+    other slots hold +0.0, which is what they are paid. A payment is ``claim x scale``.
 
     Returns:
         What each payer paid (R, P), the total paid (R,) and the firms paid (R,), each
-        summed slot by slot.
+        summed slot by slot; the flat positions and values of the non-zero payments.
     """
     R, N = claims.shape
     by_payer = np.zeros(scale.shape)
     paid_total = np.zeros(R)
     n_paid = np.zeros(R)
-    for r in range(R):
-        total = 0.0
-        count = 0
-        for n in range(N):
-            k = payer[r, n]
-            x = claims[r, n] * scale[r, k] + 0.0
-            claims[r, n] = x
-            by_payer[r, k] += x
-            total += x
-            count += x > 0.0
-        paid_total[r] = total
-        n_paid[r] = count
-    return by_payer, paid_total, n_paid
+    index = np.empty(claiming.shape[0], dtype=np.int64)
+    entries = np.empty(claiming.shape[0])
+    m = 0
+    for i in range(claiming.shape[0]):
+        at = claiming[i]
+        r, n = at // N, at % N
+        k = payer[r, n]
+        x = claims[r, n] * scale[r, k] + 0.0
+        claims[r, n] = x
+        by_payer[r, k] += x
+        paid_total[r] += x
+        n_paid[r] += x > 0.0
+        if x != 0.0 or x != x:  # an entry: non-zero or NaN
+            index[m] = at
+            entries[m] = x
+            m += 1
+    return by_payer, paid_total, n_paid, index[:m], entries[:m]

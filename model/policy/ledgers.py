@@ -64,6 +64,27 @@ class CompactSlots:
         self.full = None
 
     @classmethod
+    def of_entries(cls, values: np.ndarray, index: np.ndarray, entries: np.ndarray) -> CompactSlots:
+        """``CompactSlots(values)`` when the caller already has its entries.
+
+        Args:
+            values: The per-slot values (R, N), kept as they are if kept whole.
+            index: Flat positions of every entry of ``values`` (non-zero or NaN: ``values``
+                holds no -0.0), in order.
+            entries: Their values.
+        """
+        out = cls.__new__(cls)
+        out.shape, out.dtype = values.shape, values.dtype
+        index_dtype = np.int32 if values.size < 2**31 else np.int64
+        entry_bytes = values.itemsize + np.dtype(index_dtype).itemsize
+        if 2 * len(index) * entry_bytes > values.nbytes:  # as ``__init__`` chooses
+            out.index = out.entries = None
+            out.full = values
+            return out
+        out.index, out.entries, out.full = index.astype(index_dtype), entries, None
+        return out
+
+    @classmethod
     def zeros(cls, shape: tuple[int, ...], dtype: type = np.float64) -> CompactSlots:
         """All-zero values of ``shape``, held without a per-slot array."""
         out = cls.__new__(cls)

@@ -49,10 +49,9 @@ def demography(eng: Engine) -> None:
         bundle(ExitFirms, st),
         threshold * eng.firm_weight,
         tuple(getattr(st, name) for name in CLEARED_ON_EXIT),
+        tuple(getattr(st, name) for name in FLAGS_CLEARED_ON_EXIT),
         tuple(getattr(st, name) for name in STACKS_CLEARED_ON_EXIT),
     )
-    for name in FLAGS_CLEARED_ON_EXIT:
-        getattr(st, name)[exits] = False
     st.exits = exits
     st.closures = closures
     n_alive, cluster_alive, cluster_exits, mean_pi, new_e, segment_mean_a = entry_statistics(
@@ -159,6 +158,7 @@ def exit_firms(
     f: ExitFirms,
     above_scale: float,
     cleared: tuple,
+    cleared_flags: tuple,
     cleared_stacks: tuple,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Exit below the above-scale revenue or on negative net worth (a closure).
@@ -166,8 +166,8 @@ def exit_firms(
     ``above_scale`` is the threshold per simulated firm.
 
     Updates ``f.alive`` and clears the exits' slots of the arrays in ``cleared`` (which
-    include cash and debt, so their exit values are summed first) and ``cleared_stacks``
-    (the cohorts), in place.
+    include cash and debt, so their exit values are summed first), the flags in
+    ``cleared_flags`` and ``cleared_stacks`` (the cohorts), in place.
 
     Returns:
         Exits (R, N), closures among them (R, N), the exits' cash and debt summed by sector
@@ -211,6 +211,8 @@ def exit_firms(
                 alive[r, n] = False
                 for arr in cleared:
                     arr[r, n] = 0.0
+                for flag in cleared_flags:
+                    flag[r, n] = False
                 for stack in cleared_stacks:
                     stack[r, n, :] = 0.0
     return exits, closures, exit_cash, exit_debt, sector_revenue
