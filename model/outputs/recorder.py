@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.config.units import M_YUAN_PER_BN, PEOPLE_PER_THOUSAND, TINY
+from model.economy.compiled import njit
 from model.economy.engine import Engine
 from model.economy.layout import widen
 from model.economy.sectors import block_sums, gathered_sums, sector_sum, sector_sums, slot_sums
@@ -80,6 +81,39 @@ def deadweight_bn_yuan(
     anyway[shown] = 1.0
     del shown
     return slot_sums(np.multiply(paid, anyway, out=anyway)) / M_YUAN_PER_BN
+
+
+def _committed_and_leakage(
+    paid: CompactSlots, purchases: np.ndarray, purchases_in_region: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """What an instrument paid (R,) and its leakage (R,), m yuan, each summed slot by slot.
+
+    The leakage is the machine purchases outside the region of the firms it paid.
+    """
+    if paid.full is None:  # few firms paid: their entries alone
+        return _entry_totals(paid.index, paid.entries, purchases, purchases_in_region)
+    outside = purchases.astype(float) - purchases_in_region
+    return slot_sums(paid.full), slot_sums(outside * (paid.full > 0))
+
+
+@njit(cache=True)
+def _entry_totals(
+    index: np.ndarray,
+    entries: np.ndarray,
+    purchases: np.ndarray,
+    purchases_in_region: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_committed_and_leakage`` of payments kept as entries (flat positions, in order)."""
+    R, N = purchases.shape
+    paid = np.zeros(R)
+    outside = np.zeros(R)
+    for i in range(index.shape[0]):
+        r, n = index[i] // N, index[i] % N
+        x = entries[i]
+        paid[r] += x
+        if x > 0.0:
+            outside[r] += np.float64(purchases[r, n]) - purchases_in_region[r, n]
+    return paid, outside
 
 
 class Recorder:
@@ -374,17 +408,20 @@ class Recorder:
         # Read now, while they are this year's: payments and the activity arrays are
         # replaced or overwritten from the next rule on.
         without = {k: v[len(self.years)] for k, v in self._without.items()}
-        outside = st.machine_purchases.astype(float) - st.machine_purchases_in_region
         self.leakage, self.committed = {}, {}
         self.deadweight = {k: {} for k in without}
         if self.keep_activity:
             self.activity = {}
         for ins in eng.policy.all:
             # What the instrument paid each firm for, and how much of that behaviour there was.
-            paid = ins.supported()
-            self.committed[ins.name] = slot_sums(paid) * bn
-            self.leakage[ins.name] = slot_sums(outside * (paid > 0)) * bn
+            kept = ins.supported_slots()
+            committed, leakage = _committed_and_leakage(
+                kept, st.machine_purchases, st.machine_purchases_in_region
+            )
+            self.committed[ins.name] = committed * bn
+            self.leakage[ins.name] = leakage * bn
             if without:
+                paid = kept.dense()
                 activity = ins.activity(eng)
                 for k, twin in without.items():
                     self.deadweight[k][ins.name] = deadweight_bn_yuan(
@@ -394,7 +431,6 @@ class Recorder:
             if self.keep_activity:
                 # At the full layout's slots: a twin's layout may open other slots.
                 self.activity[ins.name] = CompactSlots(self._to_full(ins.activity(eng)), copy=True)
-            del paid
 
     def _to_full(self, values: np.ndarray) -> np.ndarray:
         """Per-slot values (R, N) of the engine's layout at the full layout's slots."""

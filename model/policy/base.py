@@ -319,7 +319,11 @@ class Instrument:
 
     def supported(self) -> np.ndarray:
         """This year's payment to each firm for that behaviour (R, N)."""
-        return self.last_paid
+        return self.supported_slots().dense()
+
+    def supported_slots(self) -> CompactSlots:
+        """``supported`` as it is kept (few firms are paid)."""
+        return self._paid
 
     def budgets_from(self, eng: Engine, by_payer: dict) -> np.ndarray:
         """This year's budgets (R, P), m yuan, from bn-yuan schedules by payer name."""

@@ -136,9 +136,9 @@ class RenewalLoans(Instrument):
         """What the instrument pays for: loans replacing over-aged cohorts this year."""
         return eng.state.renewal_eligible_loan
 
-    def supported(self) -> np.ndarray:
+    def supported_slots(self) -> CompactSlots:
         """Subsidy committed this year on each firm's loans."""
-        return self.last_granted
+        return self._granted
 
     def _draw_listing(self, eng: Engine) -> np.ndarray:
         """Whose renewal project is on this year's list (R, N), drawn once a year."""
