@@ -26,10 +26,12 @@ from model.outputs.distribution import (
     growth_moments,
     hill_exponent,
     live_total_and_largest,
+    productivity_samples,
     quantile_ratio,
     size_volatility_slope,
     slot_totals,
     specialised_new_selection,
+    thin,
 )
 from model.testing import PLAN, small_run
 
@@ -151,6 +153,28 @@ def test_revenue_counts_and_slot_totals_match_a_sort_and_a_sum() -> None:
     np.testing.assert_array_equal(counts, n - np.searchsorted(live, thresholds, side="left"))
     stack = rng.random((3000, 7)).astype(np.float32)
     np.testing.assert_array_equal(slot_totals(stack), stack.sum(axis=0, dtype=np.float64))
+
+
+@pytest.mark.parametrize("most", [3, 1000])
+def test_productivity_samples_are_the_thinned_live_firms(most: int) -> None:
+    # Each block's sample: its live slots thinned to at most ``most`` (``thin``), a maker's
+    # productivity its model's and a user firm's its process's times its machines'.
+    rng = np.random.default_rng(4)
+    N = 60
+    alive = rng.random(N) < 0.7
+    is_maker = rng.random(N) < 0.3
+    model_p, process_p, machine_p = (rng.lognormal(0.0, 0.5, N) for _ in range(3))
+    start, size = np.array([0, 25, 25]), np.array([25, 0, 35])
+    values, offset = productivity_samples(
+        alive, is_maker, model_p, process_p, machine_p, start, size, most
+    )
+    for k in range(len(start)):
+        sample = thin(alive[start[k] : start[k] + size[k]], most) + start[k]
+        expected = np.where(
+            is_maker[sample], model_p[sample], process_p[sample] * machine_p[sample]
+        )
+        assert values[offset[k] : offset[k + 1]].tobytes() == expected.tobytes()
+    assert offset[-1] == len(values)
 
 
 def test_live_total_and_largest_by_block_on_hand_built_firms() -> None:

@@ -12,6 +12,8 @@ age, whom the specialised-new rule picks), whose ratios are the scale-free figur
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from model.economy.compiled import njit
@@ -22,6 +24,7 @@ __all__ = [
     "count_at_or_above",
     "growth_moments",
     "hill_exponent",
+    "productivity_samples",
     "live_total_and_largest",
     "quantile_ratio",
     "size_volatility_slope",
@@ -117,14 +120,61 @@ def quantile_ratio(x: np.ndarray, high: float = 0.9, low: float = 0.1) -> float:
     n = len(x)
     if n < 20:
         return float("nan")
-    at = np.array([low, high]) * (n - 1)
-    below = np.floor(at).astype(np.intp)
-    above = np.minimum(below + 1, n - 1)
-    part = np.partition(x, np.unique(np.concatenate([below, above])))
-    a, b, t = part[below], part[above], at - below
-    # numpy's interpolation, which is exact at both ends
-    value = np.where(t >= 0.5, b - (b - a) * (1.0 - t), a + (b - a) * t)
-    return float(value[1] / value[0])
+    at = (low * (n - 1), high * (n - 1))
+    below = [math.floor(a) for a in at]
+    above = [min(b + 1, n - 1) for b in below]
+    part = np.partition(x, sorted({*below, *above}))
+    value = []
+    for a_at, lo, hi in zip(at, below, above, strict=True):
+        a, b, t = float(part[lo]), float(part[hi]), a_at - lo
+        # numpy's interpolation, which is exact at both ends
+        value.append(b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t)
+    return value[1] / value[0]
+
+
+@njit(cache=True)
+def productivity_samples(
+    alive: np.ndarray,
+    is_maker: np.ndarray,
+    model_productivity: np.ndarray,
+    process_productivity: np.ndarray,
+    machine_productivity: np.ndarray,
+    start: np.ndarray,
+    size: np.ndarray,
+    most: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each block's sample of live firms' productivity, one replicate's slots (N,).
+
+    A block's sample is its live slots, every k-th so that at most ``most`` remain (as
+    ``thin``); a maker's productivity is its model's, a user firm's its process's times its
+    machines'.
+
+    Returns:
+        The samples one after another, and each block's start in them (K + 1,).
+    """
+    K = start.shape[0]
+    values = np.empty(alive.shape[0])
+    offset = np.zeros(K + 1, dtype=np.int64)
+    m = 0
+    for k in range(K):
+        lo, hi = start[k], start[k] + size[k]
+        live = 0
+        for n in range(lo, hi):
+            live += alive[n]
+        step = max(1, -(-live // most))
+        i = 0
+        for n in range(lo, hi):
+            if not alive[n]:
+                continue
+            if i % step == 0:
+                if is_maker[n]:
+                    values[m] = model_productivity[n]
+                else:
+                    values[m] = process_productivity[n] * machine_productivity[n]
+                m += 1
+            i += 1
+        offset[k + 1] = m
+    return values[:m], offset
 
 
 @njit(cache=True)

@@ -19,10 +19,12 @@ from model.outputs.catalogue import (
     variables,
 )
 from model.outputs.distribution import (
+    SAMPLE,
     count_at_or_above,
     growth_moments,
     hill_exponent,
     live_total_and_largest,
+    productivity_samples,
     quantile_ratio,
     size_volatility_slope,
     slot_totals,
@@ -354,17 +356,20 @@ class Recorder:
         out["largest_firm_share"] = largest / np.maximum(total, TINY)
         for r in range(R):
             alive, revenue = st.alive[r], st.revenue[r]
+            samples, offset = productivity_samples(
+                alive,
+                is_maker,
+                st.model_productivity[r],
+                st.process_productivity[r],
+                st.machine_productivity[r],
+                lay.sector_start,
+                lay.sector_size,
+                SAMPLE,
+            )
             for s in range(S):
-                block = lay.sector_block(s)
-                sample = thin(alive[block]) + block.start
-                # A maker's productivity is its model's; a user firm's, its process and
-                # machines'. Taken on the sample only.
-                productivity = np.where(
-                    is_maker[sample],
-                    st.model_productivity[r, sample],
-                    st.process_productivity[r, sample] * st.machine_productivity[r, sample],
+                out["productivity_p90_p10"][r, s] = quantile_ratio(
+                    samples[offset[s] : offset[s + 1]]
                 )
-                out["productivity_p90_p10"][r, s] = quantile_ratio(productivity)
             sample = thin(alive)
             out["revenue_tail_exponent"][r] = hill_exponent(revenue[sample])
             # A reduced-scale firm stands for 1 / firm_scale real ones of its size.
