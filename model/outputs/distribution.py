@@ -114,7 +114,7 @@ def quantile_ratio(x: np.ndarray, high: float = 0.9, low: float = 0.1) -> float:
     """The ``high`` quantile over the ``low`` quantile of positive values (NaN if too few).
 
     Quantiles as ``np.quantile``'s default (linear between order statistics), from one
-    partition: ``np.quantile``'s own overhead is most of its time on a sector's firms.
+    sort: ``np.quantile``'s own overhead is most of its time on a sector's firms.
     """
     x = x[x > 0]
     n = len(x)
@@ -123,7 +123,8 @@ def quantile_ratio(x: np.ndarray, high: float = 0.9, low: float = 0.1) -> float:
     at = (low * (n - 1), high * (n - 1))
     below = [math.floor(a) for a in at]
     above = [min(b + 1, n - 1) for b in below]
-    part = np.partition(x, sorted({*below, *above}))
+    # Sorted: numpy's sort is several times faster than a partition at four order statistics.
+    part = np.sort(x)
     value = []
     for a_at, lo, hi in zip(at, below, above, strict=True):
         a, b, t = float(part[lo]), float(part[hi]), a_at - lo
