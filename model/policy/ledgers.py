@@ -69,8 +69,8 @@ class CompactSlots:
 
         Args:
             values: The per-slot values (R, N), kept as they are if kept whole.
-            index: Flat positions of every entry of ``values`` (non-zero or NaN: ``values``
-                holds no -0.0), in order.
+            index: Flat positions of every entry of ``values`` (non-zero, NaN or -0.0), in
+                order.
             entries: Their values.
         """
         out = cls.__new__(cls)

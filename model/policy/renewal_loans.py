@@ -9,6 +9,7 @@ and the central bank bears. Sources: FACTS.md A.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -184,7 +185,7 @@ class RenewalLoans(Instrument):
         cut = self.params.relending_rate_cut.at(eng.policy_year)
         if cut > 0.0 and self.relief_schedule is None:
             self.relief_schedule = np.zeros((R, N, p.relending_years))
-        granted, want, got = _commit(
+        granted, want, got, index, entries = _commit(
             st.renewal_eligible_loan,
             self._draw_listing(eng),
             self._subsidy_per_yuan(eng),
@@ -198,7 +199,7 @@ class RenewalLoans(Instrument):
             self.relief_schedule if cut > 0.0 else np.zeros((0, 0, 0)),
         )
         self.fill_ratio = np.where(want > 0, got / np.maximum(want, TINY), 1.0)
-        self._granted = CompactSlots(granted)
+        self._granted = CompactSlots.of_entries(granted, index, entries)
 
     def interest_relief(self, eng: Engine) -> np.ndarray | None:
         """This year's interest relief on re-lent loans (R, N), live firms; None if none.
@@ -272,7 +273,7 @@ def _commit(
     schedule: np.ndarray,
     relief_per_yuan: np.ndarray,
     relief_schedule: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Commit this year's subsidies on listed projects' loans (R, N) from the pool (R,).
 
     Each listed loan claims ``subsidy_per_yuan`` x the loan, at most ``cap``; the pool pays
@@ -282,8 +283,9 @@ def _commit(
     relief years), when there is re-lending.
 
     Returns:
-        The subsidy committed to each firm (R, N), and per replicate the claims' total and
-        the total committed (R,), each summed slot by slot.
+        The subsidy committed to each firm (R, N); per replicate the claims' total and the
+        total committed (R,), each summed slot by slot; the flat positions and values of the
+        non-zero commitments.
     """
     R, N = eligible_loan.shape
     years = schedule.shape[2]
@@ -291,6 +293,9 @@ def _commit(
     granted = np.empty((R, N))
     want = np.zeros(R)
     got = np.zeros(R)
+    index = np.empty(R * N, dtype=np.int64)
+    entries = np.empty(R * N)
+    m = 0
     for r in range(R):
         total = 0.0
         for n in range(N):
@@ -305,15 +310,19 @@ def _commit(
             g = granted[r, n] * scale
             granted[r, n] = g
             paid += g
-            if capped_grant:
-                schedule[r, n, 0] += g
-            else:
-                due = g / years
-                for k in range(years):
-                    schedule[r, n, k] += due
+            if g != 0.0 or math.copysign(1.0, g) < 0.0:  # an entry (+0.0 adds nothing)
+                index[m] = r * N + n
+                entries[m] = g
+                m += 1
+                if capped_grant:
+                    schedule[r, n, 0] += g
+                else:
+                    due = g / years
+                    for k in range(years):
+                        schedule[r, n, k] += due
             if K > 0 and listed[r, n]:
                 loan = eligible_loan[r, n]
                 for k in range(K):
                     relief_schedule[r, n, k] += relief_per_yuan[k] * loan
         got[r] = paid
-    return granted, want, got
+    return granted, want, got, index[:m], entries[:m]
