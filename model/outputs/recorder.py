@@ -419,7 +419,7 @@ class Recorder:
             self.activity = {}
         for ins in eng.policy.all:
             # What the instrument paid each firm for, and how much of that behaviour there was.
-            kept = ins.supported_slots()
+            kept = ins.supported()
             committed, leakage = _committed_and_leakage(
                 kept, st.machine_purchases, st.machine_purchases_in_region
             )

@@ -317,12 +317,11 @@ class Instrument:
         """The firm behaviour the instrument pays for (R, N), defined with or without it."""
         raise NotImplementedError
 
-    def supported(self) -> np.ndarray:
-        """This year's payment to each firm for that behaviour (R, N)."""
-        return self.supported_slots().dense()
+    def supported(self) -> CompactSlots:
+        """This year's payment to each firm for that behaviour (R, N), as kept.
 
-    def supported_slots(self) -> CompactSlots:
-        """``supported`` as it is kept (few firms are paid)."""
+        Kept as its entries when few firms were paid; ``dense()`` gives the array.
+        """
         return self._paid
 
     def budgets_from(self, eng: Engine, by_payer: dict) -> np.ndarray:

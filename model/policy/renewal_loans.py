@@ -137,7 +137,7 @@ class RenewalLoans(Instrument):
         """What the instrument pays for: loans replacing over-aged cohorts this year."""
         return eng.state.renewal_eligible_loan
 
-    def supported_slots(self) -> CompactSlots:
+    def supported(self) -> CompactSlots:
         """Subsidy committed this year on each firm's loans."""
         return self._granted
 
