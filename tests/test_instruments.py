@@ -28,9 +28,10 @@ from model.economy.sectors import slot_sums
 from model.economy.streams import STRIDE, slot_uniform_below, stream_keys, uniform
 from model.outputs.recorder import deadweight_bn_yuan
 from model.policy.base import _pay_in_place, _settle_claims, ration, ration_by_payer
-from model.policy.ledgers import SLOT_BLOCK, CompactSlots
+from model.policy.ledgers import CompactSlots
 from model.simulation.model import RegionModel
 from model.testing import PLAN, fork_in_year
+from model.testing.strategies import LARGE_SLOTS
 
 FIRM_SCALE = 0.01
 YEAR = 2024
@@ -540,15 +541,15 @@ def test_compact_slots_of_known_entries_are_compact_slots_of_the_values(share: f
 
 def test_compact_slots_give_values_back_bit_for_bit() -> None:
     # Sparse payments keep only their entries; -0.0 and NaN come back as they were.
-    values = np.zeros((2, 3 * SLOT_BLOCK + 5))
+    values = np.zeros((2, 3 * LARGE_SLOTS + 5))
     values[0, 3] = 1.5
-    values[1, SLOT_BLOCK + 1] = -0.0
+    values[1, LARGE_SLOTS + 1] = -0.0
     values[1, -1] = np.nan
     kept = CompactSlots(values)
     assert kept.full is None and len(kept.index) == 3, "a sparse array was kept whole"
     back = kept.dense()
     np.testing.assert_array_equal(back, values)
-    assert np.signbit(back[1, SLOT_BLOCK + 1]), "-0.0 lost its sign"
+    assert np.signbit(back[1, LARGE_SLOTS + 1]), "-0.0 lost its sign"
     dense = np.arange(12.0).reshape(2, 6)
     whole = CompactSlots(dense, copy=True)
     assert whole.full is not None

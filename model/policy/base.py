@@ -17,14 +17,20 @@ from model.config.units import M_YUAN_PER_BN, TINY
 from model.economy.compiled import njit
 from model.economy.layout import widen
 from model.economy.sectors import slot_sums
-from model.policy.ledgers import CompactSlots
+from model.policy.ledgers import CompactSlots, is_entry
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
     from model.economy.hooks import BuyerCost
     from model.economy.layout import SlotLayout
 
-__all__ = ["Instrument", "ration", "ration_by_payer"]
+__all__ = ["Instrument", "pro_rata_share", "ration", "ration_by_payer"]
+
+
+@njit(cache=True)
+def pro_rata_share(budget: np.ndarray | float, claimed: np.ndarray | float) -> np.ndarray | float:
+    """The share of every claim a budget pays pro rata: min(1, budget / the claims' total)."""
+    return np.minimum(1.0, budget / np.maximum(claimed, TINY))
 
 
 def ration(
@@ -46,8 +52,7 @@ def ration(
     """
     total = slot_sums(claims)
     if rule == "pro_rata":
-        scale = np.minimum(1.0, budget / np.maximum(total, TINY))
-        return np.multiply(claims, scale[:, None], out=out)
+        return np.multiply(claims, pro_rata_share(budget, total)[:, None], out=out)
     order = np.argsort(
         -claims if rule == "largest_first" else np.where(claims > 0, claims, np.inf),
         axis=1,
@@ -291,9 +296,8 @@ class Instrument:
             # Pro rata needs no order of the claims: every payer's share is paid in one pass
             # over the claims (in place: the other slots hold +0.0, as paid), as ``ration``
             # would pay it payer by payer.
-            scale = np.minimum(1.0, budgets / np.maximum(want, TINY))
             by_payer, paid_total, n_paid, index, entries = _pay_in_place(
-                claims, payer, scale, claiming
+                claims, payer, pro_rata_share(budgets, want), claiming
             )
             paid = claims
             kept = CompactSlots.of_entries(paid, index, entries) if self.keeps_paid else None
@@ -403,7 +407,7 @@ def _pay_in_place(
         by_payer[r, k] += x
         paid_total[r] += x
         n_paid[r] += x > 0.0
-        if x != 0.0 or x != x:  # an entry: non-zero or NaN
+        if is_entry(x):
             index[m] = at
             entries[m] = x
             m += 1

@@ -1,7 +1,7 @@
-"""Per-slot values kept in little memory, and per-slot temporaries made a block at a time.
+"""Per-slot values kept in little memory, and the schedules of amounts due per slot.
 
 A subsidy reaches few firms, so a year's payments and the no-policy twin's activity are kept
-as their non-zero entries; temporaries that need one number per slot are made block by block.
+as their non-zero entries.
 """
 
 from __future__ import annotations
@@ -13,21 +13,11 @@ import numpy as np
 from model.economy.compiled import njit
 
 __all__ = [
-    "SLOT_BLOCK",
     "CompactSlots",
     "clear_schedule",
+    "is_entry",
     "shift_schedule",
-    "slot_blocks",
 ]
-
-#: Slots taken at a time where a per-slot temporary is needed only briefly (a year's share
-#: of a commitment): bounds its memory.
-SLOT_BLOCK = 1 << 14
-
-
-def slot_blocks(n_slots: int) -> list[tuple[int, int]]:
-    """Consecutive (start, stop) blocks of at most SLOT_BLOCK slots covering n_slots."""
-    return [(a, min(a + SLOT_BLOCK, n_slots)) for a in range(0, n_slots, SLOT_BLOCK)]
 
 
 class CompactSlots:
@@ -48,11 +38,9 @@ class CompactSlots:
     def __init__(self, values: np.ndarray, *, copy: bool = False) -> None:
         self.shape = values.shape
         self.dtype = values.dtype
-        index_dtype = np.int32 if values.size < 2**31 else np.int64
-        entry_bytes = values.itemsize + np.dtype(index_dtype).itemsize
-        # Entries only when they take at most half the whole array's memory (building them
-        # costs memory for a while too). The count ignores -0.0: enough to choose.
-        if 2 * np.count_nonzero(values) * entry_bytes > values.nbytes:
+        # The count ignores -0.0: enough to choose.
+        index_dtype = self._entries_dtype(values, np.count_nonzero(values))
+        if index_dtype is None:
             self.index = self.entries = None
             self.full = values.copy() if copy else values
             return
@@ -63,25 +51,34 @@ class CompactSlots:
         _fill_entries(flat, self.index, self.entries)
         self.full = None
 
+    @staticmethod
+    def _entries_dtype(values: np.ndarray, n_entries: int) -> type | None:
+        """The flat positions' dtype if ``values`` are kept as their entries, else None.
+
+        Entries only when they take at most half the whole array's memory (building them
+        costs memory for a while too).
+        """
+        index_dtype = np.int32 if values.size < 2**31 else np.int64
+        entry_bytes = values.itemsize + np.dtype(index_dtype).itemsize
+        return None if 2 * n_entries * entry_bytes > values.nbytes else index_dtype
+
     @classmethod
     def of_entries(cls, values: np.ndarray, index: np.ndarray, entries: np.ndarray) -> CompactSlots:
         """``CompactSlots(values)`` when the caller already has its entries.
 
         Args:
             values: The per-slot values (R, N), kept as they are if kept whole.
-            index: Flat positions of every entry of ``values`` (non-zero, NaN or -0.0), in
-                order.
+            index: Flat positions of every entry of ``values`` (``is_entry``), in order.
             entries: Their values.
         """
         out = cls.__new__(cls)
         out.shape, out.dtype = values.shape, values.dtype
-        index_dtype = np.int32 if values.size < 2**31 else np.int64
-        entry_bytes = values.itemsize + np.dtype(index_dtype).itemsize
-        if 2 * len(index) * entry_bytes > values.nbytes:  # as ``__init__`` chooses
+        index_dtype = cls._entries_dtype(values, len(index))
+        if index_dtype is None:
             out.index = out.entries = None
             out.full = values
-            return out
-        out.index, out.entries, out.full = index.astype(index_dtype), entries, None
+        else:
+            out.index, out.entries, out.full = index.astype(index_dtype), entries, None
         return out
 
     @classmethod
@@ -121,7 +118,7 @@ class CompactSlots:
 
 
 @njit(inline="always")
-def _is_entry(x: float) -> bool:
+def is_entry(x: float) -> bool:
     """Whether a value is kept as an entry: non-zero, NaN or -0.0 (so it keeps its sign)."""
     return (x != 0) | (math.copysign(1.0, x) < 0)
 
@@ -131,7 +128,7 @@ def _count_entries(flat: np.ndarray) -> int:
     """How many values are entries."""
     n = 0
     for x in flat:
-        n += _is_entry(x)
+        n += is_entry(x)
     return n
 
 
@@ -141,7 +138,7 @@ def _fill_entries(flat: np.ndarray, index: np.ndarray, entries: np.ndarray) -> N
     k = 0
     for i in range(flat.shape[0]):
         x = flat[i]
-        if _is_entry(x):
+        if is_entry(x):
             index[k] = i
             entries[k] = x
             k += 1

@@ -9,7 +9,6 @@ and the central bank bears. Sources: FACTS.md A.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -21,12 +20,8 @@ from model.config.units import TINY
 from model.economy.compiled import njit
 from model.economy.loans import balance_per_yuan, loan_years_per_yuan
 from model.economy.streams import slot_uniform_below
-from model.policy.base import Instrument
-from model.policy.ledgers import (
-    CompactSlots,
-    clear_schedule,
-    shift_schedule,
-)
+from model.policy.base import Instrument, pro_rata_share
+from model.policy.ledgers import CompactSlots, clear_schedule, is_entry, shift_schedule
 
 if TYPE_CHECKING:
     from model.economy.engine import Engine
@@ -277,7 +272,7 @@ def _commit(
     """Commit this year's subsidies on listed projects' loans (R, N) from the pool (R,).
 
     Each listed loan claims ``subsidy_per_yuan`` x the loan, at most ``cap``; the pool pays
-    the claims pro rata (``ration``). A capped grant is due in the next payment; otherwise
+    the claims pro rata (``pro_rata_share``). A capped grant is due in the next payment; otherwise
     the subsidy is spread evenly over the schedule's years (R, N, years). Each listed loan
     also adds ``relief_per_yuan`` (relief years,) x the loan to the relief schedule (R, N,
     relief years), when there is re-lending.
@@ -304,13 +299,13 @@ def _commit(
             granted[r, n] = claim
             total += claim
         want[r] = total
-        scale = min(1.0, pool[r] / max(total, TINY))
+        scale = pro_rata_share(pool[r], total)
         paid = 0.0
         for n in range(N):
             g = granted[r, n] * scale
             granted[r, n] = g
             paid += g
-            if g != 0.0 or math.copysign(1.0, g) < 0.0:  # an entry (+0.0 adds nothing)
+            if is_entry(g):  # (+0.0 adds nothing)
                 index[m] = r * N + n
                 entries[m] = g
                 m += 1

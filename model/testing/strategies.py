@@ -33,11 +33,11 @@ from hypothesis.extra import numpy as hnp
 
 from model.config.params import Scenario
 from model.config.schedule import Schedule
-from model.policy.ledgers import SLOT_BLOCK
 
 __all__ = [
     "BEHAVIOUR_BOUNDS",
     "JUMP_BETA_RANGE",
+    "LARGE_SLOTS",
     "MAGNITUDES",
     "behaviour_overrides",
     "behaviour_paths",
@@ -52,6 +52,10 @@ __all__ = [
     "slot_masks",
     "slot_values",
 ]
+
+#: Slots of a large per-slot array (``slot_values``): far more than the small arrays', so
+#: that entries lie deep into the flat positions.
+LARGE_SLOTS = 1 << 14
 
 # ------------------------------------------------------------------------- rationing
 
@@ -301,15 +305,14 @@ def slot_values(
 
     Mostly zeros with a few entries (some -0.0, some NaN of either sign and any payload,
     the others any float, infinities included); sometimes dense, every slot drawn. Large
-    arrays are sparse and have more than :data:`~model.policy.ledgers.SLOT_BLOCK` slots,
-    with entries past the first block and at block edges, so that the block-by-block scan
-    is crossed.
+    arrays are sparse and have more than :data:`LARGE_SLOTS` slots, with entries past the
+    first ``LARGE_SLOTS`` positions and at multiples of it.
 
     Args:
         dtype: ``np.float64`` or ``np.float32``.
         max_replicates: Most rows R (at least one).
         max_slots: Most slots per row N of the small arrays.
-        large: ``None``: some of the sparse arrays are large (one to three SLOT_BLOCKs);
+        large: ``None``: some of the sparse arrays are large (one to three LARGE_SLOTS);
             ``True``: only large arrays; ``False``: none.
 
     Returns:
@@ -331,7 +334,7 @@ def _slot_values(
     R = draw(st.integers(1, max_replicates))
     dense = large is not True and draw(st.booleans())
     if large or (large is None and not dense and draw(st.booleans())):
-        N = draw(st.integers(SLOT_BLOCK // R - 3, 3 * SLOT_BLOCK // R + 3))
+        N = draw(st.integers(LARGE_SLOTS // R - 3, 3 * LARGE_SLOTS // R + 3))
     else:
         N = draw(st.integers(0, max_slots))
     if dense:
@@ -341,11 +344,11 @@ def _slot_values(
         )
     else:
         bits = draw(hnp.arrays(udtype, (R, N), elements=entries, fill=st.just(0)))
-        if bits.size > SLOT_BLOCK:
-            # Entries past the first block and at block edges, where the scan's offsets matter.
+        if bits.size > LARGE_SLOTS:
+            # Entries deep into the flat positions, some at multiples of LARGE_SLOTS.
             flat = bits.reshape(-1)
-            edges = [e for b in range(SLOT_BLOCK, flat.size, SLOT_BLOCK) for e in (b - 1, b)]
-            place = st.one_of(st.sampled_from(edges), st.integers(SLOT_BLOCK, flat.size - 1))
+            edges = [e for b in range(LARGE_SLOTS, flat.size, LARGE_SLOTS) for e in (b - 1, b)]
+            place = st.one_of(st.sampled_from(edges), st.integers(LARGE_SLOTS, flat.size - 1))
             for pos in draw(st.lists(place, min_size=1, max_size=4)):
                 flat[pos] = draw(entries)
     return bits.view(dtype)
