@@ -26,6 +26,7 @@ from model.outputs.distribution import (
     growth_moments,
     hill_exponent,
     live_total_and_largest,
+    productivity,
     productivity_samples,
     quantile_ratio,
     size_volatility_slope,
@@ -175,6 +176,8 @@ def test_productivity_samples_are_the_thinned_live_firms(most: int) -> None:
         )
         assert values[offset[k] : offset[k + 1]].tobytes() == expected.tobytes()
     assert offset[-1] == len(values)
+    every = np.where(is_maker, model_p, process_p * machine_p)
+    assert productivity(is_maker, model_p, process_p, machine_p).tobytes() == every.tobytes()
 
 
 def test_live_total_and_largest_by_block_on_hand_built_firms() -> None:

@@ -26,7 +26,7 @@ from model.config.scenario import resolve
 from model.economy import rules
 from model.economy.sectors import slot_sums
 from model.economy.streams import STRIDE, slot_uniform_below, stream_keys, uniform
-from model.outputs.recorder import deadweight_bn_yuan
+from model.outputs.recorder import _committed_and_leakage, deadweight_bn_yuan
 from model.policy.base import _pay_in_place, _settle_claims, ration, ration_by_payer
 from model.policy.ledgers import CompactSlots
 from model.simulation.model import RegionModel
@@ -537,6 +537,23 @@ def test_compact_slots_of_known_entries_are_compact_slots_of_the_values(share: f
     assert kept.dense().tobytes() == direct.dense().tobytes() == values.tobytes()
     if kept.full is None:
         assert kept.index.dtype == direct.index.dtype
+
+
+@pytest.mark.parametrize("share", [0.01, 0.9])
+def test_committed_subsidy_and_leakage_of_kept_payments(share: float) -> None:
+    # What an instrument paid and its leakage (the paid firms' purchases outside the region),
+    # summed slot by slot, from payments kept as entries (few paid) or whole (many).
+    rng = np.random.default_rng(9)
+    paid = np.where(rng.random((2, 500)) < share, rng.exponential(1.0, (2, 500)), 0.0)
+    paid[0, :3] = [-0.0, 0.0, 2.5]
+    purchases = rng.exponential(3.0, paid.shape).astype(np.float32)
+    in_region = purchases * rng.random(paid.shape)
+    kept = CompactSlots(paid)
+    assert (kept.full is None) == (share < 0.5)
+    committed, leakage = _committed_and_leakage(kept, purchases, in_region)
+    outside = purchases.astype(float) - in_region
+    assert committed.tobytes() == slot_sums(paid).tobytes()
+    assert leakage.tobytes() == slot_sums(outside * (paid > 0)).tobytes()
 
 
 def test_compact_slots_give_values_back_bit_for_bit() -> None:

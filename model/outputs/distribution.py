@@ -24,6 +24,7 @@ __all__ = [
     "count_at_or_above",
     "growth_moments",
     "hill_exponent",
+    "productivity",
     "productivity_samples",
     "live_total_and_largest",
     "quantile_ratio",
@@ -41,6 +42,7 @@ TAIL_SHARE = 0.05
 SIZE_CLASSES = 10
 
 
+@njit(cache=True)
 def thin(mask: np.ndarray, most: int = SAMPLE) -> np.ndarray:
     """Indices of the slots of ``mask``, every k-th one so that at most ``most`` remain."""
     idx = np.flatnonzero(mask)
@@ -133,6 +135,28 @@ def quantile_ratio(x: np.ndarray, high: float = 0.9, low: float = 0.1) -> float:
     return value[1] / value[0]
 
 
+@njit(inline="always")
+def _productivity(is_maker: bool, model: float, process: float, machine: float) -> float:
+    """A firm's productivity: a maker's model's; a user firm's process's x its machines'."""
+    return model if is_maker else process * machine
+
+
+@njit(cache=True)
+def productivity(
+    is_maker: np.ndarray,
+    model_productivity: np.ndarray,
+    process_productivity: np.ndarray,
+    machine_productivity: np.ndarray,
+) -> np.ndarray:
+    """Each slot's firm's productivity (``_productivity``), one replicate's slots (N,)."""
+    out = np.empty(is_maker.shape[0])
+    for n in range(is_maker.shape[0]):
+        out[n] = _productivity(
+            is_maker[n], model_productivity[n], process_productivity[n], machine_productivity[n]
+        )
+    return out
+
+
 @njit(cache=True)
 def productivity_samples(
     alive: np.ndarray,
@@ -144,11 +168,9 @@ def productivity_samples(
     size: np.ndarray,
     most: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each block's sample of live firms' productivity, one replicate's slots (N,).
+    """Each block's sample of live firms' productivity (``productivity``), one replicate (N,).
 
-    A block's sample is its live slots, every k-th so that at most ``most`` remain (as
-    ``thin``); a maker's productivity is its model's, a user firm's its process's times its
-    machines'.
+    A block's sample is ``thin`` of its live slots.
 
     Returns:
         The samples one after another, and each block's start in them (K + 1,).
@@ -158,22 +180,15 @@ def productivity_samples(
     offset = np.zeros(K + 1, dtype=np.int64)
     m = 0
     for k in range(K):
-        lo, hi = start[k], start[k] + size[k]
-        live = 0
-        for n in range(lo, hi):
-            live += alive[n]
-        step = max(1, -(-live // most))
-        i = 0
-        for n in range(lo, hi):
-            if not alive[n]:
-                continue
-            if i % step == 0:
-                if is_maker[n]:
-                    values[m] = model_productivity[n]
-                else:
-                    values[m] = process_productivity[n] * machine_productivity[n]
-                m += 1
-            i += 1
+        lo = start[k]
+        for n in thin(alive[lo : lo + size[k]], most):
+            values[m] = _productivity(
+                is_maker[lo + n],
+                model_productivity[lo + n],
+                process_productivity[lo + n],
+                machine_productivity[lo + n],
+            )
+            m += 1
         offset[k + 1] = m
     return values[:m], offset
 

@@ -24,6 +24,7 @@ from model.outputs.distribution import (
     growth_moments,
     hill_exponent,
     live_total_and_largest,
+    productivity,
     productivity_samples,
     quantile_ratio,
     size_volatility_slope,
@@ -93,9 +94,11 @@ def _committed_and_leakage(
     The leakage is the machine purchases outside the region of the firms it paid.
     """
     if paid.full is None:  # few firms paid: their entries alone
-        return _entry_totals(paid.index, paid.entries, purchases, purchases_in_region)
-    outside = purchases.astype(float) - purchases_in_region
-    return slot_sums(paid.full), slot_sums(outside * (paid.full > 0))
+        index, entries = paid.index, paid.entries
+    else:  # (the zeros add nothing to either sum)
+        index = np.flatnonzero(paid.full)
+        entries = paid.full.reshape(-1)[index]
+    return _entry_totals(index, entries, purchases, purchases_in_region)
 
 
 @njit(cache=True)
@@ -105,7 +108,7 @@ def _entry_totals(
     purchases: np.ndarray,
     purchases_in_region: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``_committed_and_leakage`` of payments kept as entries (flat positions, in order)."""
+    """``_committed_and_leakage`` of the payments' entries (flat positions, in order)."""
     R, N = purchases.shape
     paid = np.zeros(R)
     outside = np.zeros(R)
@@ -350,10 +353,7 @@ class Recorder:
         )
         is_maker = lay.make_segment >= 0
         sector_of = lay.sector_of
-        total, largest = live_total_and_largest(
-            st.revenue, st.alive, lay.sector_start, lay.sector_size
-        )
-        out["largest_firm_share"] = largest / np.maximum(total, TINY)
+        out["largest_firm_share"] = self._largest_firm_share()
         for r in range(R):
             alive, revenue = st.alive[r], st.revenue[r]
             samples, offset = productivity_samples(
@@ -461,10 +461,11 @@ class Recorder:
             # (0 in a free slot, whose leftover values are never read)
             "productivity": np.where(
                 st.alive[0],
-                np.where(
+                productivity(
                     self.eng.layout.make_segment >= 0,
                     st.model_productivity[0],
-                    st.process_productivity[0] * st.machine_productivity[0],
+                    st.process_productivity[0],
+                    st.machine_productivity[0],
                 ),
                 0.0,
             ),
@@ -510,15 +511,18 @@ class Recorder:
         They check that the base year joins the spin-up smoothly and that concentration does
         not drift through it.
         """
-        eng, st = self.eng, self.eng.state
+        eng = self.eng
         self.spinup_years.append(eng.year)
         self.spinup_replacement.append(self._spinup_rate)
-        live = np.where(st.alive, st.revenue, 0.0)
-        start = eng.layout.sector_start
-        total = sector_sum(eng, live)
-        self.spinup_largest.append(
-            np.maximum.reduceat(live, start, axis=1) / np.maximum(total, TINY)
+        self.spinup_largest.append(self._largest_firm_share())
+
+    def _largest_firm_share(self) -> np.ndarray:
+        """Each sector's largest live firm's share of its live firms' revenue (R, S)."""
+        st, lay = self.eng.state, self.eng.layout
+        total, largest = live_total_and_largest(
+            st.revenue, st.alive, lay.sector_start, lay.sector_size
         )
+        return largest / np.maximum(total, TINY)
 
     def record_year(self) -> None:
         """Append this year's aggregates."""
