@@ -30,6 +30,7 @@ from benchmarks.reference.government import Government, spinup_instruments
 from benchmarks.reference.model import MARKETS, ReferenceModel
 from model.economy.rules.demography import sector_growth
 from model.economy.rules.innovation import PEER_SLOT_DRAWS
+from model.economy.sectors import sector_sum
 from model.economy.sizes import pool_entry_rate
 from model.economy.state import FIELDS, FIRM
 from model.economy.streams import STRIDE, beta_integer, normal, uniform
@@ -493,7 +494,10 @@ def check(spin_up: bool = False, firm_scale: float = 0.03, extra: dict | None = 
     live_before = [
         float(st.alive[0, b].sum()) for b in map(lay.sector_block, range(len(rm.sectors)))
     ]
-    growth = sector_growth(eng)[0]
+    growth = sector_growth(
+        sector_sum(eng, np.where(st.alive, st.revenue, 0.0)),
+        sector_sum(eng, np.where(st.alive, st.revenue_prev, 0.0)),
+    )[0]
     rules.demography(eng)
     exits = set(np.flatnonzero(st.exits[0]).tolist())
     if eng.spinning_up:

@@ -43,7 +43,9 @@ def demography(eng: Engine) -> None:
     st, sc, lay, par = eng.state, eng.scenario.market, eng.layout, eng.par
     G = lay.n_segments
     threshold = eng.region.status.above_scale_revenue_m_yuan
-    growth = sector_growth(eng)
+    # Last year's revenue of the firms live before the exits; this year's is summed as they
+    # exit.
+    revenue_before = sector_sum(eng, np.where(st.alive, st.revenue_prev, 0.0))
     exits, closures, st.exit_cash_by_sector, st.exit_debt_by_sector, sector_revenue = exit_firms(
         lay.tables,
         bundle(ExitFirms, st),
@@ -54,6 +56,7 @@ def demography(eng: Engine) -> None:
     )
     st.exits = exits
     st.closures = closures
+    growth = sector_growth(sector_revenue, revenue_before)
     n_alive, cluster_alive, cluster_exits, mean_pi, new_e, segment_mean_a = entry_statistics(
         lay.tables, bundle(EntryStatisticsFirms, st), exits, eng.cohort_head, G
     )
@@ -129,11 +132,11 @@ def demography(eng: Engine) -> None:
     eng.policy.reset_firms(eng, st.entries)
 
 
-def sector_growth(eng: Engine) -> np.ndarray:
-    """Log growth of each sector's revenue this year over last, live firms (R, S)."""
-    st = eng.state
-    now = sector_sum(eng, np.where(st.alive, st.revenue, 0.0))
-    before = sector_sum(eng, np.where(st.alive, st.revenue_prev, 0.0))
+def sector_growth(now: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Log growth of each sector's revenue (R, S): this year's ``now`` over last's ``before``.
+
+    Both of the same firms: those live before this year's exits.
+    """
     return np.log(np.maximum(now, TINY) / np.maximum(before, TINY))
 
 
